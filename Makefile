@@ -1,0 +1,47 @@
+# ferry: a standalone AArch64 EL2 hypervisor. `make help` lists the targets.
+BUILD ?= build
+PLATFORM ?= qemu-virt
+
+.DEFAULT_GOAL := all
+.PHONY: all deps run test unit systest help clean
+
+include mk/flags.mk
+include guest/build.mk
+include platform/$(PLATFORM)/build.mk
+include hyp/build.mk
+include tools/build.mk
+include tests/unit/build.mk
+include bench/build.mk
+
+all: hyp guests configs tools
+
+deps:
+	@./mk/deps.sh
+
+help:
+	@echo "make deps    install every Debian package ferry needs (idempotent)"
+	@echo "make         build the hypervisor images, guests, VM configs and host tools"
+	@echo "make run     boot ferry on QEMU virt with the default configuration (two VMs)"
+	@echo "make test    host unit tests + QEMU system tests, ends with 'N passed, N failed'"
+	@echo "make unit    host unit tests only"
+	@echo "make systest QEMU system tests only (pytest + pexpect)"
+	@echo "make bench   run the benchmarks in bench/"
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/ferry-run --config $(BUILD)/platform/$(PLATFORM)/default.dtb
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-build
+	@tests/run-all $(BUILD)
+
+unit: deps
+	@$(MAKE) --no-print-directory unit-build
+	@tests/unit/run $(BUILD)/tests/unit
+
+systest: deps
+	@$(MAKE) --no-print-directory all
+	@/usr/bin/python3 -m pytest -q tests/system
+
+clean:
+	rm -rf $(BUILD)/hyp $(BUILD)/guest $(BUILD)/platform $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench

@@ -1,0 +1,79 @@
+/* VM configuration: parsed from a DTB compiled by dtc from platform/<p>/*.dts (docs/config.md).
+ * Pure code (libfdt only): the host unit tests run the same parser on the same .dtb files.
+ *
+ * Every error names the VM and the property in one line, e.g.
+ *   config: vm 'beta': property 'cpus': CPU 1 is already owned by vm 'alpha'
+ * and boot stops; a config is taken whole or not at all. */
+#ifndef FERRY_CONFIG_H
+#define FERRY_CONFIG_H
+
+#include "types.h"
+
+#define CONFIG_MAX_VMS 8
+#define CONFIG_MAX_VCPUS 8
+#define CONFIG_NAME_MAX 16     /* including the NUL */
+#define CONFIG_IMAGE_NAME_MAX 32
+#define CONFIG_BOOTARGS_MAX 256
+#define CONFIG_ERR_MAX 160
+
+/* Devices a VM may be given (property `devices`, a string list). */
+enum config_device {
+	CONFIG_DEV_UART = 1u << 0, /* "uart": emulated PL011 at IPA 0x09000000 */
+};
+
+/* Dirty-logging mode preference (property `dirty-log`); used from the dirty-logging issue on. */
+enum config_dirty_mode {
+	CONFIG_DIRTY_AUTO = 0, /* "auto": hardware DBM when the CPU has FEAT_HAFDBS, else write faults */
+	CONFIG_DIRTY_WP,       /* "wp" */
+	CONFIG_DIRTY_DBM,      /* "dbm" */
+};
+
+/* What to do on a guest access to an IPA that has neither RAM nor a device (property `on-abort`). */
+enum config_abort_policy {
+	CONFIG_ABORT_STOP = 0, /* "stop": stop the VM, print ESR/FAR/HPFAR/ELR (the default) */
+	CONFIG_ABORT_INJECT,   /* "inject": synchronous external abort into the guest, as KVM does */
+};
+
+struct vm_config {
+	char name[CONFIG_NAME_MAX];
+	u64 ram_base;          /* guest-physical base of RAM (IPA), 2 MiB aligned */
+	u64 ram_size;          /* bytes, a multiple of 2 MiB */
+	u64 ram_pa;            /* host-physical placement, 0 = ferry chooses (property `ram-pa`) */
+	u32 cpus[CONFIG_MAX_VCPUS]; /* physical CPU index (the order of /cpus in the host DTB) per vCPU */
+	u32 ncpus;
+	/* The guest image: either a built-in image by name (`image = "memstress"`) or memory that
+	 * QEMU's -device loader filled (`image-pa`, `image-size`). */
+	char image[CONFIG_IMAGE_NAME_MAX];
+	u64 image_pa;
+	u64 image_size;
+	u64 load_offset;       /* for images without an arm64 Image header; default 0x80000 */
+	bool has_entry;        /* `entry`: overrides the entry point (an IPA) */
+	u64 entry;
+	char bootargs[CONFIG_BOOTARGS_MAX]; /* goes to the guest DTB's /chosen/bootargs */
+	u32 devices;           /* enum config_device bits */
+	enum config_dirty_mode dirty_mode;
+	enum config_abort_policy on_abort;
+	bool incoming;         /* boots waiting for an incoming migration (migration issue) */
+};
+
+struct ferry_config {
+	struct vm_config vm[CONFIG_MAX_VMS];
+	u32 nvms;
+};
+
+/* What the machine offers, so the parser can reject impossible configs. */
+struct config_limits {
+	u32 ncpus;             /* physical CPUs found in the host DTB */
+	u32 reserved_cpu_mask; /* CPUs no VM may own (bit 0: ferry's management CPU) */
+	u64 guest_ram_pa;      /* host-physical window guest RAM is carved from */
+	u64 guest_ram_bytes;
+	/* Returns true when a built-in image of that name exists. */
+	bool (*image_exists)(const char *name);
+};
+
+/* Parses and validates the whole config. On error returns a negative ferry_err and writes the
+ * one-line message (without trailing newline) to err. */
+int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
+		 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package ferry needs, and Debian's arm64 libfdt.a into build/sysroot.
+# Idempotent: a second run with everything present installs nothing and needs no network.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+sysroot="$top/build/sysroot"
+
+# Host packages. libfdt-dev (amd64, for the host unit tests and tools) conflicts with
+# libfdt-dev:arm64, so the arm64 library is downloaded and unpacked into build/sysroot instead.
+pkgs=(make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu picolibc-aarch64-linux-gnu
+      qemu-system-arm device-tree-compiler libfdt-dev libcmocka-dev
+      python3 python3-pytest python3-pexpect)
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+updated=0
+apt_update() { [ "$updated" = 1 ] || { $sudo apt-get update -q; updated=1; }; }
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f "$sysroot/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
+  echo "deps: fetching Debian's arm64 libfdt.a into build/sysroot"
+  dpkg --print-foreign-architectures | grep -qx arm64 || { $sudo dpkg --add-architecture arm64; updated=0; }
+  apt_update
+  dl=$(mktemp -d)
+  (cd "$dl" && apt-get download -q libfdt-dev:arm64 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
+  deb=$(ls "$dl"/libfdt-dev_*_arm64.deb)
+  mkdir -p "$sysroot"
+  dpkg-deb -x "$deb" "$sysroot"
+  rm -rf "$dl"
+fi
+echo "deps: ok"
