@@ -5,7 +5,9 @@
 PURE_DIRS := hyp/mm hyp/config hyp/lib hyp/migrate
 PURE_C := $(filter-out %_el2.c,$(sort $(wildcard $(addsuffix /*.c,$(PURE_DIRS)))))
 PURE_HOST_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(PURE_C))
-UNIT_SUPPORT := tests/unit/fake_arch.c
+# Shared test support: every tests/unit/*.c that is not a test_*.c (fake_arch.c, models, helpers).
+UNIT_SUPPORT := $(filter-out tests/unit/test_%,$(sort $(wildcard tests/unit/*.c)))
+UNIT_SUPPORT_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(UNIT_SUPPORT))
 UNIT_TESTS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 HOST_INC := -Ihyp/include -Ihyp -Itests/unit
@@ -14,7 +16,7 @@ $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) $(HOST_INC) -MMD -MP -c $< -o $@
 
-$(BUILD)/host/pure.a: $(PURE_HOST_OBJ) $(BUILD)/host/tests/unit/fake_arch.c.o
+$(BUILD)/host/pure.a: $(PURE_HOST_OBJ) $(UNIT_SUPPORT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -23,7 +25,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/host/pure.a
 	$(HOSTCC) $(HOST_CFLAGS) -Wno-missing-prototypes $(HOST_INC) -MMD -MP $< $(BUILD)/host/pure.a \
 		-lcmocka -lfdt -o $@
 
--include $(PURE_HOST_OBJ:.o=.d) $(UNIT_BINS:=.d)
+-include $(PURE_HOST_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_BINS:=.d)
 
 .PHONY: unit-build
 unit-build: $(UNIT_BINS)
