@@ -29,7 +29,7 @@ help:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@tools/ferry-run --config $(BUILD)/platform/$(PLATFORM)/default.dtb
+	@FERRY_BUILD=$(BUILD) tools/ferry-run
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-build

@@ -9,7 +9,7 @@
 
 HYP_C := $(sort $(wildcard hyp/*/*.c hyp/arch/aarch64/*.c))
 HYP_S := $(sort $(wildcard hyp/arch/aarch64/*.S hyp/core/*.S))
-HYP_INC := -Ihyp/include -Ihyp
+HYP_INC := -Ihyp/include -Ihyp -Iplatform/$(PLATFORM)
 HYP_LDS := platform/$(PLATFORM)/hyp.lds
 HYP_VARIANTS := ferry ferry-san ferry-san-linux66 ferry-san-linux68
 

@@ -19,8 +19,8 @@ WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Wstrict-protot
 # saved explicitly), no PIE, small code model is fine for the identity-mapped image.
 TARGET_CFLAGS := -std=c11 -O2 -g $(WARN) -specs=$(PICOLIBC_SPECS) -ffreestanding \
 	-mgeneral-regs-only -fno-pie -fno-pic -mstrict-align -fno-omit-frame-pointer \
-	-mbranch-protection=none -fstack-protector-strong -ffunction-sections -fdata-sections \
-	-DPICOLIBC_INTEGER_PRINTF_SCANF -I$(SYSROOT)/usr/include
+	-mbranch-protection=none -mno-outline-atomics -fstack-protector-strong -ffunction-sections -fdata-sections \
+	-DPICOLIBC_INTEGER_PRINTF_SCANF -D_DEFAULT_SOURCE -isystem $(SYSROOT)/usr/include
 TARGET_LDFLAGS := -specs=$(PICOLIBC_SPECS) -nostartfiles -static -Wl,--gc-sections \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments \
 	-DPICOLIBC_INTEGER_PRINTF_SCANF -Wl,--defsym=vfprintf=__i_vfprintf

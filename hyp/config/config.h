@@ -1,4 +1,4 @@
-/* VM configuration: parsed from a DTB compiled by dtc from platform/<p>/*.dts (docs/config.md).
+/* VM configuration: parsed from a DTB compiled by dtc from platform/<p>/<name>.dts (docs/config.md).
  * Pure code (libfdt only): the host unit tests run the same parser on the same .dtb files.
  *
  * Every error names the VM and the property in one line, e.g.

@@ -1,0 +1,42 @@
+/* System-register access and the EL2 register fields ferry sets. EL2-only. */
+#ifndef FERRY_SYSREG_H
+#define FERRY_SYSREG_H
+
+#include "types.h"
+
+#define sysreg_read(r) ({ u64 __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })
+#define sysreg_write(r, v) __asm__ volatile("msr " #r ", %0" : : "r"((u64)(v)) : "memory")
+#define isb() __asm__ volatile("isb" : : : "memory")
+#define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
+#define wfe() __asm__ volatile("wfe" : : : "memory")
+#define sev() __asm__ volatile("sev" : : : "memory")
+#define wfi() __asm__ volatile("wfi" : : : "memory")
+
+/* HCR_EL2 (Arm ARM D19.2.48). */
+#define HCR_VM BIT(0)
+#define HCR_SWIO BIT(1)
+#define HCR_FMO BIT(3)
+#define HCR_IMO BIT(4)
+#define HCR_AMO BIT(5)
+#define HCR_BSU_IS (1ULL << 10)
+#define HCR_FB BIT(9)
+#define HCR_TWI BIT(13)
+#define HCR_TWE BIT(14)
+#define HCR_TSC BIT(19) /* guest SMC traps; otherwise it would reach QEMU's firmware */
+#define HCR_TID3 BIT(18)
+#define HCR_TACR BIT(21)
+#define HCR_RW BIT(31)
+
+/* ESR_ELx exception classes ferry dispatches on. */
+#define EC_UNKNOWN 0x00
+#define EC_WFX 0x01
+#define EC_HVC64 0x16
+#define EC_SMC64 0x17
+#define EC_SYSREG 0x18
+#define EC_IABT_LOW 0x20
+#define EC_DABT_LOW 0x24
+
+#define SPSR_EL1H 0x5ULL
+#define SPSR_DAIF (0xfULL << 6)
+
+#endif

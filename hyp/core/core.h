@@ -1,0 +1,152 @@
+/* The hypervisor core: physical CPUs, VMs and vCPUs, the console, the run loop and its services.
+ * EL2-only. */
+#ifndef FERRY_CORE_H
+#define FERRY_CORE_H
+
+#include "arch/aarch64/asm.h"
+#include "config/config.h"
+#include "mm/s2.h"
+#include "types.h"
+#include "vdev/vdev.h"
+
+/* ---- console (core/console.c) ---- */
+/* Whole lines only, under a lock, so output from several CPUs never interleaves mid-line. */
+void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void con_write_line(const char *prefix, const char *text, size_t len);
+int con_getc(void); /* -1 when nothing is waiting */
+
+/* ---- locks ---- */
+typedef struct {
+	volatile u32 locked;
+} spinlock_t;
+void spin_lock(spinlock_t *l);
+void spin_unlock(spinlock_t *l);
+
+/* ---- the machine, as the host DTB describes it (core/hostdt.c) ---- */
+struct machine {
+	u64 ram_base, ram_size;
+	u32 ncpus;
+	u64 mpidr[MAX_CPUS];
+	u64 uart_pa;
+	u32 uart_intid;
+	u64 gicd_pa, gicr_pa, gicr_stride;
+	u32 nvirtio;
+	u64 virtio_pa[32];
+	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
+	/* CPU features (ID registers), printed in the boot banner. */
+	u64 isar0, mmfr0, mmfr1, mmfr2;
+	u32 vmid_bits, pa_bits, ich_lrs;
+	u32 pa_range_field; /* ID_AA64MMFR0_EL1.PARange, for VTCR_EL2.PS */
+	bool tlbi_range, hafdbs, ttl;
+};
+extern struct machine machine;
+int hostdt_parse(const void *fdt, struct machine *m);
+
+/* ---- physical CPUs ---- */
+enum pcpu_state { PCPU_OFF = 0, PCPU_IDLE, PCPU_RUNNING };
+struct vcpu;
+struct pcpu {
+	struct guest_regs *regs; /* PCPU_REGS: must stay first (vectors.S) */
+	u32 idx;
+	volatile u32 state;
+	struct vcpu *vcpu;       /* the vCPU this CPU owns (static partitioning), or NULL */
+};
+extern struct pcpu pcpus[MAX_CPUS];
+struct pcpu *this_pcpu(void);
+
+/* ---- VMs and vCPUs (core/vm.c, core/vcpu.c) ---- */
+struct guest_regs {
+	u64 x[31];
+	u64 elr, spsr;
+};
+
+enum vm_state { VM_CREATED = 0, VM_RUNNING, VM_OFF, VM_STOPPED, VM_FAULTED };
+
+/* Exit counters by class, for `vms` and `stats`. */
+enum exit_class { EXITC_MMIO, EXITC_HVC, EXITC_SMC, EXITC_WFX, EXITC_SYSREG, EXITC_IRQ,
+		  EXITC_ABORT, EXITC_OTHER, EXITC_NR };
+
+struct vm;
+struct vcpu {
+	struct guest_regs regs;
+	struct vm *vm;
+	u32 idx;        /* vCPU index in its VM; its virtual MPIDR's Aff0 */
+	u32 pcpu;       /* the physical CPU it owns */
+	volatile u32 request; /* REQ_* bits other CPUs set, then kick this CPU */
+	u64 exits[EXITC_NR];
+};
+#define REQ_STOP BIT(0)
+
+struct vm {
+	const struct vm_config *cfg;
+	u32 id;
+	u16 vmid;
+	volatile u32 state; /* enum vm_state */
+	spinlock_t lock;
+	pa_t ram_pa;
+	struct s2_pgtable s2;
+	struct vcpu vcpu[CONFIG_MAX_VCPUS];
+	u32 nvcpus;
+	u64 dtb_ipa, entry_ipa;
+	char reason[160]; /* why it stopped, for `vms` */
+	struct vpsci_vm psci; /* vCPU power states; changed under lock */
+	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */
+	u64 started_at;       /* CNTPCT when it last started */
+	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
+};
+extern struct vm vms[CONFIG_MAX_VMS];
+extern u32 nvms;
+
+int vm_create_all(const struct ferry_config *cfg);
+int vm_build(struct vm *vm);          /* stage 2, image, guest DTB; (re)starts from scratch */
+void vm_start(struct vm *vm);
+bool vm_quiescent(const struct vm *vm);
+void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason);
+struct vm *vm_by_name(const char *name);
+const char *vm_state_name(u32 state);
+void vcpu_run_loop(struct pcpu *p) __attribute__((noreturn));
+void vcpu_kick(struct vcpu *v);
+
+/* ---- pieces of the world switch (arch/aarch64) ---- */
+u64 guest_enter(struct guest_regs *regs);
+void arch_mmu_init_primary(u64 ram_base, u64 ram_size);
+void arch_mmu_enable(void);
+u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);
+void arch_semihost_exit(u32 code) __attribute__((noreturn));
+
+/* ---- physical GICv3: just enough for SGIs that kick a CPU out of its guest (drivers/gicv3.c) ---- */
+void gic_init_dist(void);
+void gic_init_cpu(u32 cpu);
+void gic_send_sgi(u32 cpu, u32 intid);
+u32 gic_ack(void);
+void gic_eoi(u32 intid);
+void gic_enable_irq(u32 cpu, u32 intid);
+void gic_drain(void); /* acknowledge and end everything pending */
+#define SGI_KICK 1
+
+/* ---- page pool for hypervisor allocations (core/alloc.c) ---- */
+void pool_init(u64 start, u64 end);
+void *pool_zalloc_page(void);
+void pool_free_page(void *page);
+u64 pool_free_pages(void);
+
+/* ---- guest RAM (core/alloc.c) ---- */
+void guest_ram_init(u64 start, u64 end);
+int guest_ram_alloc(u64 size, u64 fixed_pa, pa_t *out);
+
+/* ---- services ---- */
+void shell_poll(void);
+void tlbi_san_print(const char *line, void *ctx); /* emit callback for tlbi reports */
+void ferry_service_vms(void); /* restarts VMs that asked, ends the run when all are done */
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Built-in guest images (core/images.S). */
+struct builtin_image {
+	const char *name;
+	const u8 *start;
+	const u8 *end;
+};
+const struct builtin_image *builtin_image_find(const char *name);
+extern const u8 builtin_config_start[], builtin_config_end[];
+
+#endif

@@ -1,0 +1,13 @@
+/* The guest images ferry carries (config: image = "<name>") and the platform's default config. */
+	.section .rodata.images, "a"
+	.balign 4096
+	.globl image_memstress_start, image_memstress_end
+image_memstress_start:
+	.incbin BUILD_DIR "/guest/memstress.bin"
+image_memstress_end:
+
+	.balign 8
+	.globl builtin_config_start, builtin_config_end
+builtin_config_start:
+	.incbin BUILD_DIR "/platform/" PLATFORM "/default.dtb"
+builtin_config_end:

@@ -1,0 +1,212 @@
+/* Boot: the boot CPU maps memory, reads the machine from the DTB, prints the banner, takes the VM
+ * configuration, brings the other CPUs up with PSCI CPU_ON and starts the VMs; then it stays ferry's
+ * management CPU (shell, VM restarts, the end of the run). */
+#include <libfdt.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+#include "drivers/pl011.h"
+#include "platform.h"
+
+u8 hyp_stacks[MAX_CPUS][HYP_STACK_SIZE] __attribute__((aligned(16)));
+static u8 host_fdt[64 << 10] __attribute__((aligned(8)));
+static struct ferry_config config;
+
+extern u8 __image_end[];
+extern const u8 image_memstress_start[], image_memstress_end[];
+void secondary_entry(void);
+void hyp_main_primary(u64 dtb_pa);
+void hyp_main_secondary(u64 idx);
+
+#define EL2_TICK_INTID 26 /* CNTHP, the EL2 physical timer's PPI */
+
+static const struct builtin_image builtin_images[] = {
+	{ "memstress", image_memstress_start, image_memstress_end },
+};
+
+const struct builtin_image *builtin_image_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_images); i++)
+		if (!strcmp(builtin_images[i].name, name))
+			return &builtin_images[i];
+	return NULL;
+}
+
+static bool image_exists(const char *name) { return builtin_image_find(name) != NULL; }
+
+static void read_features(struct machine *m)
+{
+	static const u8 pa_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+	u64 vtr;
+
+	m->isar0 = sysreg_read(id_aa64isar0_el1);
+	m->mmfr0 = sysreg_read(id_aa64mmfr0_el1);
+	m->mmfr1 = sysreg_read(id_aa64mmfr1_el1);
+	m->mmfr2 = sysreg_read(id_aa64mmfr2_el1);
+	m->tlbi_range = FIELD_GET(m->isar0, 59, 56) >= 2;
+	m->hafdbs = FIELD_GET(m->mmfr1, 3, 0) >= 2;
+	m->ttl = FIELD_GET(m->mmfr2, 51, 48) >= 1;
+	m->vmid_bits = FIELD_GET(m->mmfr1, 7, 4) == 2 ? 16 : 8;
+	m->pa_range_field = (u32)FIELD_GET(m->mmfr0, 3, 0);
+	m->pa_bits = m->pa_range_field < ARRAY_SIZE(pa_bits) ? pa_bits[m->pa_range_field] : 0;
+	vtr = sysreg_read(ich_vtr_el2);
+	m->ich_lrs = (u32)FIELD_GET(vtr, 4, 0) + 1;
+}
+
+static void banner(const struct machine *m)
+{
+	con_printf("ferry: EL2 hypervisor, %u CPUs, RAM %llu MiB at 0x%llx", m->ncpus,
+		   (unsigned long long)(m->ram_size >> 20), (unsigned long long)m->ram_base);
+	con_printf("ferry: features: TLBIRANGE=%s TTL=%s HAFDBS=%s VMID=%u-bit PA=%u-bit LRs=%u",
+		   m->tlbi_range ? "yes" : "no", m->ttl ? "yes" : "no", m->hafdbs ? "yes" : "no",
+		   m->vmid_bits, m->pa_bits, m->ich_lrs);
+	con_printf("ferry: devices: PL011 0x%llx, GICv3 dist 0x%llx redist 0x%llx, %u virtio-mmio slots, "
+		   "PSCI via %s", (unsigned long long)m->uart_pa, (unsigned long long)m->gicd_pa,
+		   (unsigned long long)m->gicr_pa, m->nvirtio, m->psci_smc ? "SMC" : "HVC");
+}
+
+/* The config: a DTB loaded at the config slot (-device loader) wins over the built-in default. */
+static const void *find_config(const char **where)
+{
+	const void *slot = (const void *)(uintptr_t)PLAT_CONFIG_SLOT;
+
+	if (fdt_magic(slot) == FDT_MAGIC && fdt_totalsize(slot) <= PLAT_CONFIG_SLOT_SIZE) {
+		*where = "loaded at the config slot";
+		return slot;
+	}
+	*where = "built in";
+	return builtin_config_start;
+}
+
+static void boot_error(const char *msg) __attribute__((noreturn));
+static void boot_error(const char *msg)
+{
+	con_printf("%s", msg);
+	con_printf("ferry: boot stopped");
+	arch_semihost_exit(2);
+}
+
+static void start_secondaries(void)
+{
+	for (u32 i = 1; i < machine.ncpus; i++) {
+		s64 ret = (s64)arch_smc(PSCI_CPU_ON_64, machine.mpidr[i],
+					(u64)(uintptr_t)secondary_entry, i);
+		if (ret)
+			con_printf("ferry: CPU %u (MPIDR 0x%llx) did not start: PSCI %lld", i,
+				   (unsigned long long)machine.mpidr[i], (long long)ret);
+	}
+	for (u32 i = 1; i < machine.ncpus; i++)
+		for (u64 spin = 0; pcpus[i].state == PCPU_OFF && spin < (1ULL << 28); spin++)
+			;
+}
+
+static void arm_tick(void)
+{
+	/* 10 ms: how often the management CPU looks at the VMs when no key is pressed. */
+	sysreg_write(cnthp_tval_el2, sysreg_read(cntfrq_el0) / 100);
+	sysreg_write(cnthp_ctl_el2, 1);
+}
+
+static void management_loop(void) __attribute__((noreturn));
+static void management_loop(void)
+{
+	gic_enable_irq(0, EL2_TICK_INTID);
+	if (machine.uart_intid) {
+		gic_enable_irq(0, machine.uart_intid);
+		*(volatile u32 *)(uintptr_t)(machine.uart_pa + 0x38) = BIT(4) | BIT(6); /* RXIM, RTIM */
+	}
+	for (;;) {
+		arm_tick();
+		shell_poll();
+		ferry_service_vms();
+		wfi();
+		gic_drain();
+	}
+}
+
+void hyp_main_primary(u64 dtb_pa)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config_limits lim;
+	const char *where;
+	const void *cfg_fdt;
+	u64 guest_start, ram_end;
+	int ret;
+
+	pcpus[0].idx = 0;
+	sysreg_write(tpidr_el2, (u64)(uintptr_t)&pcpus[0]);
+	/* Map the first GiB of RAM (ferry and the DTB QEMU put there) until the DTB says more. */
+	arch_mmu_init_primary(PLAT_RAM_BASE, SZ_1G);
+	arch_mmu_enable();
+	con_printf("ferry: booting");
+	if (fdt_open_into((const void *)(uintptr_t)dtb_pa, host_fdt, sizeof(host_fdt)))
+		boot_error("ferry: no usable device tree in x0 (boot ferry as an arm64 Image)");
+	if (hostdt_parse(host_fdt, &machine))
+		boot_error("ferry: the device tree lacks memory, cpus, a PL011, a GICv3 or PSCI");
+	arch_mmu_init_primary(machine.ram_base, machine.ram_size);
+	dsb(ish);
+	isb();
+	pl011_init(machine.uart_pa);
+	read_features(&machine);
+	pcpus[0].state = PCPU_IDLE;
+	banner(&machine);
+
+	ram_end = machine.ram_base + machine.ram_size;
+	guest_start = PLAT_RAM_BASE + PLAT_HYP_RESERVED;
+	if (machine.ram_base != PLAT_RAM_BASE || ram_end <= guest_start)
+		boot_error("ferry: RAM must start at 0x40000000 and exceed 64 MiB");
+	pool_init((u64)(uintptr_t)__image_end, PLAT_CONFIG_SLOT);
+	guest_ram_init(guest_start, ram_end);
+
+	cfg_fdt = find_config(&where);
+	lim = (struct config_limits){
+		.ncpus = machine.ncpus,
+		.reserved_cpu_mask = 1u << 0,
+		.guest_ram_pa = guest_start,
+		.guest_ram_bytes = ram_end - guest_start,
+		.image_exists = image_exists,
+	};
+	ret = config_parse(cfg_fdt, &lim, &config, err, sizeof(err));
+	if (ret)
+		boot_error(err);
+	con_printf("ferry: config %s: %u VM%s", where, config.nvms, config.nvms == 1 ? "" : "s");
+
+	gic_init_dist();
+	gic_init_cpu(0);
+	start_secondaries();
+	if (vm_create_all(&config))
+		boot_error("ferry: VMs could not be created");
+	for (u32 i = 0; i < nvms; i++) {
+		for (u32 j = 0; j < vms[i].nvcpus; j++)
+			if (pcpus[vms[i].vcpu[j].pcpu].state == PCPU_OFF)
+				boot_error("ferry: a VM's CPU did not come online");
+		if (vm_build(&vms[i]))
+			boot_error("ferry: boot stopped while building VMs");
+	}
+	for (u32 i = 0; i < nvms; i++) {
+		const struct vm_config *c = vms[i].cfg;
+
+		con_printf("ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA 0x%llx), "
+			   "image '%s' entry 0x%llx", c->name, vms[i].vmid, c->ncpus,
+			   c->ncpus == 1 ? "" : "s", (unsigned long long)(c->ram_size >> 20),
+			   (unsigned long long)c->ram_base, (unsigned long long)pa_addr(vms[i].ram_pa),
+			   c->image[0] ? c->image : "(loaded)", (unsigned long long)vms[i].entry_ipa);
+		vm_start(&vms[i]);
+	}
+	con_printf("ferry: shell on this console; type 'help'");
+	management_loop();
+}
+
+void hyp_main_secondary(u64 idx)
+{
+	struct pcpu *p = &pcpus[idx];
+
+	arch_mmu_enable();
+	p->idx = (u32)idx;
+	sysreg_write(tpidr_el2, (u64)(uintptr_t)p);
+	gic_init_cpu((u32)idx);
+	dsb(ish);
+	p->state = PCPU_IDLE;
+	vcpu_run_loop(p);
+}

@@ -1,0 +1,198 @@
+/* The hypervisor shell on the real console (management CPU), and the management CPU's other duty:
+ * restarting VMs that asked for it and ending the run when every VM is done.
+ *
+ * End of run: when every VM has powered off (PSCI SYSTEM_OFF) or faulted, ferry prints one verdict
+ * line and exits QEMU through semihosting with status 0 if every VM powered off cleanly, 1 if any
+ * VM faulted (docs/architecture.md). VMs stopped from the shell keep ferry running: they can be
+ * started again. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+#include "mm/tlbi.h"
+
+static const char *const exit_class_names[EXITC_NR] = {
+	[EXITC_MMIO] = "mmio", [EXITC_HVC] = "hvc", [EXITC_SMC] = "smc", [EXITC_WFX] = "wfx",
+	[EXITC_SYSREG] = "sysreg", [EXITC_IRQ] = "irq", [EXITC_ABORT] = "abort",
+	[EXITC_OTHER] = "other",
+};
+
+void tlbi_san_print(const char *line, void *ctx)
+{
+	(void)ctx;
+	con_printf("tlbi: %s", line);
+}
+
+static void vm_exits(const struct vm *vm, u64 out[EXITC_NR])
+{
+	memset(out, 0, sizeof(u64) * EXITC_NR);
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		for (u32 k = 0; k < EXITC_NR; k++)
+			out[k] += vm->vcpu[i].exits[k];
+}
+
+static void format_exits(const u64 ex[EXITC_NR], char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (u32 k = 0; k < EXITC_NR && off < len; k++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%llu", k ? " " : "",
+					exit_class_names[k], (unsigned long long)ex[k]);
+}
+
+static void cmd_vms(void)
+{
+	char exits[160], cpus[40];
+	u64 ex[EXITC_NR];
+
+	for (u32 i = 0; i < nvms; i++) {
+		const struct vm *vm = &vms[i];
+		size_t off = 0;
+
+		cpus[0] = 0;
+		for (u32 j = 0; j < vm->nvcpus && off < sizeof(cpus); j++)
+			off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%u", j ? "," : "",
+						vm->vcpu[j].pcpu);
+		vm_exits(vm, ex);
+		format_exits(ex, exits, sizeof(exits));
+		con_printf("vm %-8s %-8s vmid %u cpus %s ram %llu MiB @ 0x%llx exits %s%s%s",
+			   vm->cfg->name, vm_state_name(vm->state), vm->vmid, cpus,
+			   (unsigned long long)(vm->cfg->ram_size >> 20),
+			   (unsigned long long)vm->cfg->ram_base, exits, vm->reason[0] ? " -- " : "",
+			   vm->reason);
+	}
+}
+
+static void cmd_stats(void)
+{
+	u64 total[EXITC_NR] = { 0 }, ex[EXITC_NR];
+	u64 freq = sysreg_read(cntfrq_el0), now = sysreg_read(cntpct_el0);
+	char exits[160];
+
+	for (u32 i = 0; i < nvms; i++) {
+		vm_exits(&vms[i], ex);
+		for (u32 k = 0; k < EXITC_NR; k++)
+			total[k] += ex[k];
+	}
+	format_exits(total, exits, sizeof(exits));
+	con_printf("stats: uptime %llu ms, %u VMs, %u CPUs, page pool %llu KiB free",
+		   (unsigned long long)(now / (freq / 1000)), nvms, machine.ncpus,
+		   (unsigned long long)(pool_free_pages() * 4));
+	con_printf("stats: exits %s", exits);
+}
+
+static int restart_vm(struct vm *vm)
+{
+	int err;
+
+	for (u64 spin = 0; !vm_quiescent(vm); spin++)
+		if (spin > (1ULL << 28))
+			return FERRY_EBUSY;
+	err = vm_build(vm);
+	if (!err)
+		vm_start(vm);
+	return err;
+}
+
+static void cmd_start(struct vm *vm)
+{
+	if (vm->state == VM_RUNNING) {
+		con_printf("start: vm '%s' is already running", vm->cfg->name);
+		return;
+	}
+	if (restart_vm(vm))
+		con_printf("start: vm '%s' could not be started", vm->cfg->name);
+	else
+		con_printf("start: vm '%s' started", vm->cfg->name);
+}
+
+static void cmd_help(void)
+{
+	con_printf("commands:");
+	con_printf("  help          this list");
+	con_printf("  vms           each VM: state, VMID, CPUs, RAM, exits by class");
+	con_printf("  stats         uptime, page pool, exits of all VMs");
+	con_printf("  stop <vm>     stop a VM (its CPUs idle; 'start' builds it afresh)");
+	con_printf("  start <vm>    start a stopped, powered-off or faulted VM from its image");
+	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
+}
+
+static void shell_exec(char *line)
+{
+	char *cmd = strtok(line, " \t"), *arg = strtok(NULL, " \t");
+	struct vm *vm = NULL;
+
+	if (!cmd)
+		return;
+	if (!strcmp(cmd, "help"))
+		return cmd_help();
+	if (!strcmp(cmd, "vms"))
+		return cmd_vms();
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats();
+	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi")) {
+		if (!arg || !(vm = vm_by_name(arg))) {
+			con_printf("%s: no such VM '%s' (see 'vms')", cmd, arg ? arg : "");
+			return;
+		}
+		if (!strcmp(cmd, "stop")) {
+			vm_request_stop(vm, VM_STOPPED, "stopped from the shell");
+			con_printf("stop: vm '%s' %s", vm->cfg->name, vm_state_name(vm->state));
+		} else if (!strcmp(cmd, "start")) {
+			cmd_start(vm);
+		} else {
+			tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
+		}
+		return;
+	}
+	con_printf("unknown command '%s'; type 'help'", cmd);
+}
+
+void shell_poll(void)
+{
+	static char line[96];
+	static u32 len;
+	int c;
+
+	while ((c = con_getc()) >= 0) {
+		if (c == '\r' || c == '\n') {
+			line[len] = 0;
+			len = 0;
+			shell_exec(line);
+		} else if ((c == 0x7f || c == 0x08) && len) {
+			len--;
+		} else if (c >= 0x20 && c < 0x7f && len < sizeof(line) - 1) {
+			line[len++] = (char)c;
+		}
+	}
+}
+
+void ferry_service_vms(void)
+{
+	u32 done = 0, faulted = 0;
+
+	for (u32 i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+
+		if (vm->reset_pending && vm_quiescent(vm)) {
+			vm->reset_pending = false;
+			con_printf("ferry: vm '%s' resets", vm->cfg->name);
+			if (restart_vm(vm))
+				con_printf("ferry: vm '%s' could not be restarted", vm->cfg->name);
+		}
+		if (vm->state == VM_OFF || vm->state == VM_FAULTED)
+			done++;
+		if (vm->state == VM_FAULTED)
+			faulted++;
+	}
+	if (!nvms || done < nvms)
+		return;
+	for (u32 i = 0; i < nvms; i++)
+		while (!vm_quiescent(&vms[i]))
+			;
+	con_printf("ferry: all VMs have ended: %u powered off, %u faulted; exit %u", done - faulted,
+		   faulted, faulted ? 1u : 0u);
+	arch_semihost_exit(faulted ? 1 : 0);
+}

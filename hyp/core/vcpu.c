@@ -1,0 +1,265 @@
+/* The run loop each physical CPU that owns a vCPU executes, and the trap dispatch.
+ * Exits are dispatched through a table indexed by ESR_EL2.EC; anything without a handler stops that
+ * VM alone, with the syndrome decoded, while every other VM runs on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+#include "lib/esr.h"
+#include "mm/tlbi.h"
+
+struct pcpu pcpus[MAX_CPUS];
+
+struct pcpu *this_pcpu(void) { return (struct pcpu *)(uintptr_t)sysreg_read(tpidr_el2); }
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* The SGI pulls the CPU out of its guest, or out of WFI when idle. */
+	dsb(ish);
+	gic_send_sgi(v->pcpu, SGI_KICK);
+}
+
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+		   HCR_TWI | HCR_TSC | HCR_RW)
+#define SCTLR_EL1_RESET 0x30d00800ULL /* RES1 bits, MMU and caches off, as at a cold reset */
+
+static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
+{
+	char msg[160];
+	struct vm *vm = v->vm;
+
+	snprintf(msg, sizeof(msg), "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)",
+		 what, (unsigned long long)esr, ESR_EC(esr), esr_class_name(ESR_EC(esr)),
+		 (unsigned long long)sysreg_read(far_el2), (unsigned long long)sysreg_read(hpfar_el2),
+		 (unsigned long long)v->regs.elr);
+	con_printf("ferry: vm '%s' vcpu %u stopped: %s", vm->cfg->name, v->idx, msg);
+	vm_request_stop(vm, VM_FAULTED, msg);
+}
+
+static void uart_line_out(void *ctx, const char *line, size_t len)
+{
+	struct vm *vm = ctx;
+
+	con_write_line(vm->cfg->name, line, len);
+}
+
+/* ---- exit handlers: return true to step over the trapping instruction ---- */
+typedef bool (*exit_handler_fn)(struct vcpu *v, u64 esr);
+
+static bool handle_psci(struct vcpu *v, u64 esr, bool smc)
+{
+	struct vm *vm = v->vm;
+	struct vpsci_result res;
+	u64 fid = v->regs.x[0];
+
+	v->exits[smc ? EXITC_SMC : EXITC_HVC]++;
+	/* Only SMCCC calls with immediate 0 are firmware calls. */
+	if ((esr & 0xffff) != 0) {
+		v->regs.x[0] = (u64)PSCI_RET_NOT_SUPPORTED;
+		return smc;
+	}
+	spin_lock(&vm->lock);
+	if (!vpsci_call(&vm->psci, v->idx, fid, v->regs.x[1], v->regs.x[2], v->regs.x[3], &res))
+		res.ret = PSCI_RET_NOT_SUPPORTED;
+	spin_unlock(&vm->lock);
+	v->regs.x[0] = (u64)res.ret;
+	switch (res.action) {
+	case VPSCI_ACT_WAKE:
+		vcpu_kick(&vm->vcpu[res.target]);
+		break;
+	case VPSCI_ACT_SYSTEM_OFF:
+		vpl011_flush(&vm->uart, uart_line_out, vm);
+		vm_request_stop(vm, VM_OFF, "powered off (PSCI SYSTEM_OFF)");
+		break;
+	case VPSCI_ACT_SYSTEM_RESET:
+		vpl011_flush(&vm->uart, uart_line_out, vm);
+		vm->reset_pending = true;
+		vm_request_stop(vm, VM_STOPPED, "resetting (PSCI SYSTEM_RESET)");
+		break;
+	default:
+		break;
+	}
+	/* HVC's preferred return address is already the next instruction; SMC's is the SMC itself. */
+	return smc;
+}
+
+static bool handle_hvc(struct vcpu *v, u64 esr) { return handle_psci(v, esr, false); }
+static bool handle_smc(struct vcpu *v, u64 esr) { return handle_psci(v, esr, true); }
+
+static bool handle_wfx(struct vcpu *v, u64 esr)
+{
+	(void)esr;
+	/* Nothing is ever injected yet (no vGIC), so a WFI would wait forever on hardware: returning at
+	 * once is an allowed spurious wake-up, and lets the guest poll. */
+	v->exits[EXITC_WFX]++;
+	return true;
+}
+
+static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
+{
+	struct vm *vm = v->vm;
+	struct dabt_info d;
+	u64 val;
+
+	esr_decode_dabt(esr, &d);
+	if (!d.isv) {
+		vm_stop_fault(v, "MMIO access the hardware did not describe (ISV=0)", esr);
+		return false;
+	}
+	v->exits[EXITC_MMIO]++;
+	if (d.write) {
+		val = d.srt == 31 ? 0 : v->regs.x[d.srt];
+		if (d.size < 8)
+			val &= (1ULL << (8 * d.size)) - 1;
+		spin_lock(&vm->lock);
+		vpl011_write(&vm->uart, ipa - VPL011_BASE, (u32)val, uart_line_out, vm);
+		spin_unlock(&vm->lock);
+	} else {
+		spin_lock(&vm->lock);
+		val = vpl011_read(&vm->uart, ipa - VPL011_BASE);
+		spin_unlock(&vm->lock);
+		if (d.size < 8)
+			val &= (1ULL << (8 * d.size)) - 1;
+		if (d.sign_extend && d.size < 8 && (val >> (8 * d.size - 1)) & 1)
+			val |= ~0ULL << (8 * d.size);
+		if (!d.sf)
+			val &= 0xffffffffULL;
+		if (d.srt != 31)
+			v->regs.x[d.srt] = val;
+	}
+	return true;
+}
+
+static bool handle_abort(struct vcpu *v, u64 esr)
+{
+	const struct vm_config *c = v->vm->cfg;
+	u64 ipa = esr_fault_ipa(sysreg_read(hpfar_el2), sysreg_read(far_el2));
+	char what[96];
+
+	if (ESR_EC(esr) == EC_DABT_LOW && (c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
+	    ipa < VPL011_BASE + VPL011_SIZE)
+		return emulate_mmio(v, esr, ipa);
+	v->exits[EXITC_ABORT]++;
+	snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
+		 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
+		 (unsigned long long)ipa);
+	vm_stop_fault(v, what, esr);
+	return false;
+}
+
+static bool handle_unknown(struct vcpu *v, u64 esr)
+{
+	v->exits[EXITC_OTHER]++;
+	vm_stop_fault(v, "trap ferry does not handle", esr);
+	return false;
+}
+
+static const exit_handler_fn exit_handlers[64] = {
+	[EC_WFX] = handle_wfx,
+	[EC_HVC64] = handle_hvc,
+	[EC_SMC64] = handle_smc,
+	[EC_IABT_LOW] = handle_abort,
+	[EC_DABT_LOW] = handle_abort,
+};
+
+static void handle_exit(struct vcpu *v, u64 reason)
+{
+	u64 esr;
+	exit_handler_fn fn;
+	u32 irq;
+
+	switch (reason) {
+	case EXIT_SYNC:
+		esr = sysreg_read(esr_el2);
+		fn = exit_handlers[ESR_EC(esr)];
+		if (!fn)
+			fn = handle_unknown;
+		if (fn(v, esr))
+			v->regs.elr += ESR_IL(esr) ? 4 : 2;
+		return;
+	case EXIT_IRQ:
+		v->exits[EXITC_IRQ]++;
+		irq = gic_ack();
+		if (irq < 1020)
+			gic_eoi(irq);
+		return; /* a kick: the loop looks at the requests */
+	default:
+		v->exits[EXITC_OTHER]++;
+		vm_stop_fault(v, reason == EXIT_SERROR ? "SError" : "FIQ", sysreg_read(esr_el2));
+		return;
+	}
+}
+
+/* Load the VM's stage 2 and this vCPU's reset state. EL1 registers stay in the hardware afterwards:
+ * the vCPU owns this CPU, so exits never switch them. */
+static void vcpu_reset(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vpsci_cpu *pc = &vm->psci.cpu[v->idx];
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.x[0] = pc->context;
+	v->regs.elr = pc->entry;
+	v->regs.spsr = SPSR_EL1H | SPSR_DAIF;
+	sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
+	sysreg_write(vtcr_el2, s2_vtcr(&vm->s2, machine.pa_range_field));
+	sysreg_write(vttbr_el2, s2_vttbr(&vm->s2));
+	sysreg_write(vmpidr_el2, vpsci_mpidr(v->idx));
+	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
+	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
+	sysreg_write(cntvoff_el2, vm->started_at); /* guest virtual time starts at zero */
+	sysreg_write(hcr_el2, HCR_GUEST);
+	isb();
+}
+
+static bool vcpu_should_run(const struct vcpu *v)
+{
+	return v && v->vm->state == VM_RUNNING && !(v->request & REQ_STOP) &&
+	       v->vm->psci.cpu[v->idx].state != VPSCI_OFF;
+}
+
+void vcpu_run_loop(struct pcpu *p)
+{
+	for (;;) {
+		struct vcpu *v = p->vcpu;
+		struct vm *vm;
+
+		p->state = PCPU_IDLE;
+		/* WFI, not WFE: under TCG a WFE only yields, and a spinning idle CPU steals the host
+		 * cores the guests run on. Pending interrupts wake WFI although PSTATE.I is masked. */
+		while (!vcpu_should_run(v)) {
+			wfi();
+			gic_drain();
+		}
+		vm = v->vm;
+		p->state = PCPU_RUNNING;
+		dsb(ish);
+		spin_lock(&vm->lock);
+		if (vm->psci.cpu[v->idx].state == VPSCI_ON_PENDING) {
+			vm->psci.cpu[v->idx].state = VPSCI_ON;
+			spin_unlock(&vm->lock);
+			vcpu_reset(v);
+		} else {
+			spin_unlock(&vm->lock);
+		}
+		while (vcpu_should_run(v)) {
+#if FERRY_TLBI_SANITIZER
+			if (tlbi_san_pending(vm->vmid)) {
+				tlbi_san_report(vm->vmid, tlbi_san_print, NULL);
+				vm_stop_fault(v, "TLBI sanitizer: stage-2 entries left stale", 0);
+				break;
+			}
+#endif
+			sysreg_write(elr_el2, v->regs.elr);
+			sysreg_write(spsr_el2, v->regs.spsr);
+			u64 reason = guest_enter(&v->regs);
+			v->regs.elr = sysreg_read(elr_el2);
+			v->regs.spsr = sysreg_read(spsr_el2);
+			handle_exit(v, reason);
+		}
+		/* Leave the guest: stage 2 off until the vCPU runs again. */
+		sysreg_write(hcr_el2, HCR_RW);
+		isb();
+	}
+}

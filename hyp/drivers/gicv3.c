@@ -1,0 +1,118 @@
+/* The physical GICv3, as far as ferry needs it today: one SGI (SGI_KICK) that pulls a CPU out of its
+ * guest (HCR_EL2.IMO=1 routes physical IRQs to EL2) when another CPU asks it to stop or pause. QEMU
+ * virt with virtualization=on and secure=off has a GIC with a single security state (GICD_CTLR.DS=1). */
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+
+#define GICD_CTLR 0x0
+#define GICD_CTLR_RWP BIT(31)
+#define GICD_CTLR_ARE BIT(4)
+#define GICD_CTLR_ENABLE_G1 BIT(1)
+
+#define GICR_WAKER 0x14
+#define GICR_TYPER 0x8
+#define WAKER_PROCESSOR_SLEEP BIT(1)
+#define WAKER_CHILDREN_ASLEEP BIT(2)
+#define TYPER_LAST BIT(4)
+#define GICR_SGI_BASE 0x10000
+#define GICR_IGROUPR0 0x80
+#define GICR_ISENABLER0 0x100
+#define GICR_IPRIORITYR 0x400
+
+static volatile u32 *reg32(u64 base, u64 off) { return (volatile u32 *)(uintptr_t)(base + off); }
+
+void gic_init_dist(void)
+{
+	u64 d = machine.gicd_pa;
+
+	*reg32(d, GICD_CTLR) = 0;
+	while (*reg32(d, GICD_CTLR) & GICD_CTLR_RWP)
+		;
+	*reg32(d, GICD_CTLR) = GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1;
+	while (*reg32(d, GICD_CTLR) & GICD_CTLR_RWP)
+		;
+}
+
+/* Each CPU's redistributor is the frame whose GICR_TYPER affinity equals its MPIDR's. */
+static u64 find_redist(u64 mpidr)
+{
+	u64 aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
+
+	for (u64 rd = machine.gicr_pa;; rd += machine.gicr_stride) {
+		u64 typer = *(volatile u64 *)(uintptr_t)(rd + GICR_TYPER);
+
+		if ((typer >> 32) == aff)
+			return rd;
+		if (typer & TYPER_LAST)
+			return 0;
+	}
+}
+
+void gic_init_cpu(u32 cpu)
+{
+	u64 rd = find_redist(machine.mpidr[cpu]);
+
+	if (!rd)
+		panic("no GICv3 redistributor for CPU %u", cpu);
+	*reg32(rd, GICR_WAKER) &= ~(u32)WAKER_PROCESSOR_SLEEP;
+	while (*reg32(rd, GICR_WAKER) & WAKER_CHILDREN_ASLEEP)
+		;
+	*(volatile u8 *)(uintptr_t)(rd + GICR_SGI_BASE + GICR_IPRIORITYR + SGI_KICK) = 0x80;
+	*reg32(rd, GICR_SGI_BASE + GICR_IGROUPR0) |= BIT(SGI_KICK);
+	*reg32(rd, GICR_SGI_BASE + GICR_ISENABLER0) = BIT(SGI_KICK);
+
+	sysreg_write(icc_sre_el2, 0xf); /* SRE, DFB, DIB, and let EL1 use the system-register interface */
+	isb();
+	sysreg_write(icc_pmr_el1, 0xff);
+	sysreg_write(icc_igrpen1_el1, 1);
+	isb();
+}
+
+void gic_send_sgi(u32 cpu, u32 intid)
+{
+	u64 m = machine.mpidr[cpu];
+	u64 v = ((m >> 32) & 0xff) << 48 | ((m >> 16) & 0xff) << 32 | ((m >> 8) & 0xff) << 16 |
+		(u64)intid << 24 | BIT(m & 0xf);
+
+	dsb(ishst);
+	sysreg_write(icc_sgi1r_el1, v);
+	isb();
+}
+
+u32 gic_ack(void) { return (u32)sysreg_read(icc_iar1_el1) & 0xffffff; }
+
+void gic_eoi(u32 intid) { sysreg_write(icc_eoir1_el1, intid); }
+
+#define GICD_IGROUPR 0x80
+#define GICD_ISENABLER 0x100
+#define GICD_IPRIORITYR 0x400
+#define GICD_IROUTER 0x6000
+
+/* Enables one interrupt as group 1 for this CPU: a PPI in its redistributor, an SPI in the
+ * distributor routed to it. ferry keeps PSTATE.I masked at EL2 and uses these only to wake WFI. */
+void gic_enable_irq(u32 cpu, u32 intid)
+{
+	if (intid < 32) {
+		u64 rd = find_redist(machine.mpidr[cpu]);
+
+		*(volatile u8 *)(uintptr_t)(rd + GICR_SGI_BASE + GICR_IPRIORITYR + intid) = 0x80;
+		*reg32(rd, GICR_SGI_BASE + GICR_IGROUPR0) |= BIT(intid);
+		*reg32(rd, GICR_SGI_BASE + GICR_ISENABLER0) = (u32)BIT(intid);
+		return;
+	}
+	u64 d = machine.gicd_pa;
+	u64 m = machine.mpidr[cpu];
+
+	*(volatile u64 *)(uintptr_t)(d + GICD_IROUTER + 8 * intid) = m & 0xff00ffffffULL;
+	*(volatile u8 *)(uintptr_t)(d + GICD_IPRIORITYR + intid) = 0x80;
+	*reg32(d, GICD_IGROUPR + 4 * (intid / 32)) |= (u32)BIT(intid % 32);
+	*reg32(d, GICD_ISENABLER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
+}
+
+void gic_drain(void)
+{
+	u32 irq;
+
+	while ((irq = gic_ack()) < 1020)
+		gic_eoi(irq);
+}

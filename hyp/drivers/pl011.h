@@ -1,0 +1,11 @@
+/* ferry's own console UART (the physical PL011 the host DTB names). */
+#ifndef FERRY_PL011_H
+#define FERRY_PL011_H
+
+#include "types.h"
+
+void pl011_init(u64 base);
+void pl011_putc(char c);
+int pl011_getc(void); /* -1 when the receive FIFO is empty */
+
+#endif

@@ -1,0 +1,90 @@
+/* Emulated firmware and devices guests see: PSCI 1.1 (vpsci), the PL011 (vpl011). Pure code, driven by
+ * the core's trap handlers and unit-tested on the host; their state is plain data, which is also what
+ * migration will carry. */
+#ifndef FERRY_VDEV_H
+#define FERRY_VDEV_H
+
+#include "config/config.h"
+#include "types.h"
+
+/* ---- PSCI 1.1 and SMCCC 1.1 (DEN0022, DEN0028) ---- */
+#define PSCI_RET_SUCCESS 0
+#define PSCI_RET_NOT_SUPPORTED (-1)
+#define PSCI_RET_INVALID_PARAMETERS (-2)
+#define PSCI_RET_DENIED (-3)
+#define PSCI_RET_ALREADY_ON (-4)
+#define PSCI_RET_ON_PENDING (-5)
+#define PSCI_RET_INTERNAL_FAILURE (-6)
+#define PSCI_RET_INVALID_ADDRESS (-9)
+
+#define PSCI_VERSION 0x84000000u
+#define PSCI_CPU_SUSPEND_32 0x84000001u
+#define PSCI_CPU_SUSPEND_64 0xc4000001u
+#define PSCI_CPU_OFF 0x84000002u
+#define PSCI_CPU_ON_32 0x84000003u
+#define PSCI_CPU_ON_64 0xc4000003u
+#define PSCI_AFFINITY_INFO_32 0x84000004u
+#define PSCI_AFFINITY_INFO_64 0xc4000004u
+#define PSCI_MIGRATE_INFO_TYPE 0x84000006u
+#define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_FEATURES 0x8400000au
+#define SMCCC_VERSION 0x80000000u
+#define SMCCC_ARCH_FEATURES 0x80000001u
+
+enum vpsci_cpu_state { VPSCI_OFF = 0, VPSCI_ON_PENDING, VPSCI_ON };
+
+struct vpsci_cpu {
+	volatile u32 state; /* enum vpsci_cpu_state */
+	u64 entry, context; /* for a pending CPU_ON */
+};
+
+/* One VM's view; the caller holds the VM's lock around vpsci_call(), which is what makes two vCPUs
+ * racing CPU_ON for one target get one SUCCESS and one ON_PENDING/ALREADY_ON. */
+struct vpsci_vm {
+	u32 nvcpus;
+	u64 ram_base, ram_size;
+	struct vpsci_cpu cpu[CONFIG_MAX_VCPUS];
+};
+
+enum vpsci_action {
+	VPSCI_ACT_NONE = 0,
+	VPSCI_ACT_WAKE,         /* .target went OFF → ON_PENDING: wake its physical CPU */
+	VPSCI_ACT_CPU_OFF,      /* the caller turned itself off: do not return to it */
+	VPSCI_ACT_SYSTEM_OFF,   /* the VM powers off */
+	VPSCI_ACT_SYSTEM_RESET, /* the VM restarts */
+};
+
+struct vpsci_result {
+	s64 ret;                /* goes to the caller's x0 (unless the action ends the caller) */
+	enum vpsci_action action;
+	u32 target;
+};
+
+/* The virtual MPIDR of vCPU i: Aff0 = i, bit 31 RES1. Guests name CPUs by the affinity fields. */
+u64 vpsci_mpidr(u32 vcpu);
+/* Returns false when fid is not a PSCI/SMCCC call at all (the caller then answers NOT_SUPPORTED). */
+bool vpsci_call(struct vpsci_vm *vm, u32 caller, u64 fid, u64 a1, u64 a2, u64 a3,
+		struct vpsci_result *res);
+const char *vpsci_fid_name(u64 fid);
+
+/* ---- PL011 (ARM DDI 0183), transmit side; output leaves in whole lines ---- */
+#define VPL011_BASE 0x09000000ULL
+#define VPL011_SIZE 0x1000ULL
+#define VPL011_LINE_MAX 200
+
+typedef void (*vpl011_line_fn)(void *ctx, const char *line, size_t len);
+
+struct vpl011 {
+	char line[VPL011_LINE_MAX];
+	u32 len;
+	u32 cr, lcr, ibrd, fbrd, imsc, ifls;
+};
+
+void vpl011_reset(struct vpl011 *u);
+u32 vpl011_read(struct vpl011 *u, u64 offset);
+void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, void *ctx);
+/* Emits what is buffered (e.g. when the VM stops mid-line). */
+void vpl011_flush(struct vpl011 *u, vpl011_line_fn out, void *ctx);
+
+#endif

@@ -1,0 +1,44 @@
+"""A misbehaving guest is stopped alone; a bad config stops boot with one line naming VM and property."""
+import glob
+import os
+
+import pytest
+
+import ferry_qemu
+from conftest import TOP, expect_line
+
+
+def test_wild_guest_is_stopped_alone(machine):
+    m = machine(config="tests/system/configs/wild.dtb")
+    m.expect(r"\[wild\] memstress: wild write to 0x80000000")
+    fault = m.expect(r"ferry: vm 'wild' vcpu 0 stopped: data abort at IPA 0x80000000 outside its "
+                     r"memory and devices \(ESR (0x[0-9a-f]+) EC 0x24 [^)]*FAR (0x[0-9a-f]+) "
+                     r"HPFAR (0x[0-9a-f]+) ELR (0x[0-9a-f]+)\)")
+    esr, far, hpfar = (int(fault.group(i), 16) for i in (1, 2, 3))
+    assert (esr >> 26) == 0x24 and (esr >> 6) & 1 == 1  # a data abort, a write
+    assert hpfar >> 4 == 0x80000000 >> 12
+    # The other VM keeps running to its own verdict.
+    m.expect(r"\[calm\] memstress: PASS", timeout=120)
+    m.expect(r"ferry: all VMs have ended: 1 powered off, 1 faulted; exit 1")
+    assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
+
+
+BAD = sorted(glob.glob(os.path.join(TOP, "tests/system/configs/bad-*.dts")))
+
+
+@pytest.mark.parametrize("dts", BAD, ids=[os.path.basename(p)[:-4] for p in BAD])
+def test_bad_config_stops_boot(machine, dts):
+    want = expect_line(dts)
+    dtb = os.path.relpath(dts, TOP)[:-4] + ".dtb"
+    m = machine(config=dtb, timeout=30)
+    m.expect_exact(want)
+    m.expect_exact("ferry: boot stopped")
+    assert m.wait_exit() == ferry_qemu.EXIT_BOOT_ERROR
+    assert "memstress" not in m.output()
+
+
+def test_bad_configs_exist():
+    kinds = {os.path.basename(p) for p in BAD}
+    for k in ("bad-overlap-pa.dts", "bad-cpu-twice.dts", "bad-ram-too-big.dts",
+              "bad-missing-image.dts"):
+        assert k in kinds
