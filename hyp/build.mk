@@ -29,8 +29,9 @@ $(BUILD)/hyp/$(1)/%.c.o: %.c | deps-stamp
 	$$(TCC) $$(TARGET_CFLAGS) $$(HYP_INC) $$(HYP_DEFS_$(1)) -MMD -MP -c $$< -o $$@
 $(BUILD)/hyp/$(1)/%.S.o: %.S $$(HYP_BLOBS) | deps-stamp
 	@mkdir -p $$(@D)
-	$$(TCC) $$(TARGET_CFLAGS) $$(HYP_INC) $$(HYP_DEFS_$(1)) -DBUILD_DIR=\"$(BUILD)\" \
-		-DPLATFORM=\"$(PLATFORM)\" -MMD -MP -c $$< -o $$@
+	$$(TCC) $$(TARGET_CFLAGS) $$(HYP_INC) $$(HYP_DEFS_$(1)) \
+		-DIMAGE_MEMSTRESS=\"$(BUILD)/guest/memstress.bin\" \
+		-DDEFAULT_CONFIG_DTB=\"$(BUILD)/platform/$(PLATFORM)/default.dtb\" -MMD -MP -c $$< -o $$@
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(HYP_LDS) $(ARM64_LIBFDT)
 	$$(TCC) $$(TARGET_LDFLAGS) -T$(HYP_LDS) $$($(1)_OBJ) $(ARM64_LIBFDT) -lc -lgcc -o $$@
 $(BUILD)/$(1).bin: $(BUILD)/$(1).elf

@@ -42,7 +42,7 @@ void con_write_line(const char *prefix, const char *text, size_t len)
 
 static void con_vprintf(const char *fmt, va_list ap)
 {
-	char buf[256];
+	char buf[400];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	size_t len;
 

@@ -88,7 +88,7 @@ struct vm {
 	struct vcpu vcpu[CONFIG_MAX_VCPUS];
 	u32 nvcpus;
 	u64 dtb_ipa, entry_ipa;
-	char reason[160]; /* why it stopped, for `vms` */
+	char reason[256]; /* why it stopped, for `vms` */
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */
 	u64 started_at;       /* CNTPCT when it last started */

@@ -3,11 +3,11 @@
 	.balign 4096
 	.globl image_memstress_start, image_memstress_end
 image_memstress_start:
-	.incbin BUILD_DIR "/guest/memstress.bin"
+	.incbin IMAGE_MEMSTRESS
 image_memstress_end:
 
 	.balign 8
 	.globl builtin_config_start, builtin_config_end
 builtin_config_start:
-	.incbin BUILD_DIR "/platform/" PLATFORM "/default.dtb"
+	.incbin DEFAULT_CONFIG_DTB
 builtin_config_end:

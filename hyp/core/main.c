@@ -79,6 +79,23 @@ static const void *find_config(const char **where)
 	return builtin_config_start;
 }
 
+/* QEMU's DTB claims 1 MiB (totalsize) but uses about 8 KiB, and libfdt's fdt_open_into() would move
+ * all of it: copy just the blocks, then let libfdt re-pack them in place. */
+static int copy_host_fdt(const void *fdt)
+{
+	u64 used;
+
+	if (fdt_magic(fdt) != FDT_MAGIC || fdt_version(fdt) < 17)
+		return FERRY_EINVAL;
+	used = MAX((u64)fdt_off_dt_strings(fdt) + fdt_size_dt_strings(fdt),
+		   (u64)fdt_off_dt_struct(fdt) + fdt_size_dt_struct(fdt));
+	if (used > sizeof(host_fdt))
+		return FERRY_ENOMEM;
+	memcpy(host_fdt, fdt, used);
+	fdt_set_totalsize(host_fdt, (u32)used);
+	return fdt_open_into(host_fdt, host_fdt, sizeof(host_fdt)) ? FERRY_EINVAL : 0;
+}
+
 static void boot_error(const char *msg) __attribute__((noreturn));
 static void boot_error(const char *msg)
 {
@@ -116,11 +133,13 @@ static void management_loop(void)
 		gic_enable_irq(0, machine.uart_intid);
 		*(volatile u32 *)(uintptr_t)(machine.uart_pa + 0x38) = BIT(4) | BIT(6); /* RXIM, RTIM */
 	}
+	arm_tick();
 	for (;;) {
-		arm_tick();
 		shell_poll();
 		ferry_service_vms();
 		wfi();
+		/* Re-arm first: the timer's interrupt is level-triggered and stays asserted until then. */
+		arm_tick();
 		gic_drain();
 	}
 }
@@ -140,7 +159,7 @@ void hyp_main_primary(u64 dtb_pa)
 	arch_mmu_init_primary(PLAT_RAM_BASE, SZ_1G);
 	arch_mmu_enable();
 	con_printf("ferry: booting");
-	if (fdt_open_into((const void *)(uintptr_t)dtb_pa, host_fdt, sizeof(host_fdt)))
+	if (copy_host_fdt((const void *)(uintptr_t)dtb_pa))
 		boot_error("ferry: no usable device tree in x0 (boot ferry as an arm64 Image)");
 	if (hostdt_parse(host_fdt, &machine))
 		boot_error("ferry: the device tree lacks memory, cpus, a PL011, a GICv3 or PSCI");

@@ -26,7 +26,7 @@ void vcpu_kick(struct vcpu *v)
 
 static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
 {
-	char msg[160];
+	char msg[256];
 	struct vm *vm = v->vm;
 
 	snprintf(msg, sizeof(msg), "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)",
@@ -222,13 +222,13 @@ static bool vcpu_should_run(const struct vcpu *v)
 void vcpu_run_loop(struct pcpu *p)
 {
 	for (;;) {
-		struct vcpu *v = p->vcpu;
+		struct vcpu *v;
 		struct vm *vm;
 
 		p->state = PCPU_IDLE;
 		/* WFI, not WFE: under TCG a WFE only yields, and a spinning idle CPU steals the host
 		 * cores the guests run on. Pending interrupts wake WFI although PSTATE.I is masked. */
-		while (!vcpu_should_run(v)) {
+		while (!vcpu_should_run(v = __atomic_load_n(&p->vcpu, __ATOMIC_ACQUIRE))) {
 			wfi();
 			gic_drain();
 		}

@@ -109,10 +109,13 @@ void gic_enable_irq(u32 cpu, u32 intid)
 	*reg32(d, GICD_ISENABLER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
 }
 
+/* Acknowledges and ends what is pending, a bounded number of times: a level-triggered source that is
+ * still asserted (a UART with bytes waiting) would otherwise be acknowledged forever. Its owner
+ * services it after the next WFI, which such a source ends at once. */
 void gic_drain(void)
 {
 	u32 irq;
 
-	while ((irq = gic_ack()) < 1020)
+	for (int i = 0; i < 8 && (irq = gic_ack()) < 1020; i++)
 		gic_eoi(irq);
 }
