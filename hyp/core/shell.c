@@ -119,9 +119,27 @@ static void cmd_help(void)
 	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
 }
 
+/* Splits off the next space-separated word (picolibc's strtok keeps state in TLS, which ferry does
+ * not have at EL2: TPIDR_EL0 belongs to the guest). */
+static char *next_word(char **s)
+{
+	char *w = *s;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	if (!*w)
+		return NULL;
+	*s = w;
+	while (**s && **s != ' ' && **s != '\t')
+		(*s)++;
+	if (**s)
+		*(*s)++ = 0;
+	return w;
+}
+
 static void shell_exec(char *line)
 {
-	char *cmd = strtok(line, " \t"), *arg = strtok(NULL, " \t");
+	char *cmd = next_word(&line), *arg = next_word(&line);
 	struct vm *vm = NULL;
 
 	if (!cmd)
