@@ -214,7 +214,7 @@ int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t 
 	if (!pages)
 		return 0;
 	/* The range must be addressable by both operand forms: BaseADDR is IPA[48:12]. */
-	if (pages > GENMASK(RANGE_PAGE_BITS - 1, 0) || page > GENMASK(RANGE_PAGE_BITS - 1, 0) - pages)
+	if (pages > BIT(RANGE_PAGE_BITS) || page > BIT(RANGE_PAGE_BITS) - pages)
 		return FERRY_EINVAL;
 	if (level > 0 && (!IS_ALIGNED(page, level_block_pages(level)) ||
 			  !IS_ALIGNED(pages, level_block_pages(level))))
