@@ -106,6 +106,9 @@ struct tlbi_cover {
 			     * UNPREDICTABLE, ferry never issues it */
 };
 void tlbi_op_cover(unsigned kind, u64 operand, struct tlbi_cover *c);
+/* An op invalidates whole leaf entries: when the changed leaves are known to be level-`level`
+ * blocks (level 1..3, or the op's own TTL hint when level is -1), widen c to the blocks it hits. */
+void tlbi_cover_widen(struct tlbi_cover *c, int level);
 
 struct tlbi_op {
 	enum tlbi_kind kind;
@@ -125,7 +128,7 @@ struct tlbi_plan {
 int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start, u64 pages,
 		       int level, struct tlbi_plan *out);
 /* Exact-cover check used by tests, the tool and the bench: ops form a sorted contiguous tiling of
- * the range (or the plan is one VMALLS12E1IS). Returns the number of pages of [start, start + pages)
+ * the range (or the plan is one VMALLS12E1IS), each op widened to the plan's level. Returns the number of pages of [start, start + pages)
  * the plan leaves stale (0 = correct) and sets *outside if some op reaches beyond the range. */
 u64 tlbi_plan_stale_pages(const struct tlbi_plan *plan, ipa_t start, u64 pages, bool *outside);
 
@@ -188,7 +191,7 @@ void tlbi_line_op(struct tlbi_line *l, unsigned kind, u64 operand);
 /* Sanitizer hooks the emitter calls (no-ops when FERRY_TLBI_SANITIZER is 0): an op was issued; a
  * DSB ISH completed the ops issued before it. Callers hold the tlbi lock. */
 void tlbi_san_observe(u16 vmid, unsigned kind, u64 operand);
-void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n);
+void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n, int level);
 void tlbi_ring_record(u16 vmid, unsigned kind, u64 operand);
 void tlbi_lock(void);
 void tlbi_unlock(void);

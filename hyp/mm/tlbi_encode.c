@@ -148,6 +148,19 @@ void tlbi_op_cover(unsigned kind, u64 operand, struct tlbi_cover *c)
 	}
 }
 
+void tlbi_cover_widen(struct tlbi_cover *c, int level)
+{
+	if (level <= 0)
+		level = c->level;
+	if (level <= 0 || level > 3 || !c->pages)
+		return;
+	u64 bs = 1ULL << (9 * (3 - level));
+	u64 end = ALIGN_UP(c->start_page + c->pages, bs);
+
+	c->start_page = ALIGN_DOWN(c->start_page, bs);
+	c->pages = end - c->start_page;
+}
+
 void tlbi_line_init(struct tlbi_line *l)
 {
 	l->len = 0;

@@ -56,6 +56,7 @@ int tlbi_flush_s2_range_algo(enum tlbi_algo algo, const struct tlbi_caps *caps, 
 	tlbi_lock();
 	err = tlbi_plan_s2_range(algo, caps, start, pages, level, &flush_plan);
 	if (err || !flush_plan.n) {
+		flush_plan.level = -1;
 		/* Never leave a downgrade uncovered because the request was odd. */
 		flush_plan.n = 1;
 		flush_plan.op[0].kind = TLBI_VMALLS12E1IS;
@@ -65,10 +66,10 @@ int tlbi_flush_s2_range_algo(enum tlbi_algo algo, const struct tlbi_caps *caps, 
 	for (size_t i = 0; i < flush_plan.n; i++)
 		emit_op(vmid, flush_plan.op[i].kind, flush_plan.op[i].operand);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, flush_plan.op, flush_plan.n);
+	tlbi_san_complete(vmid, flush_plan.op, flush_plan.n, flush_plan.level);
 	emit_op(vmid, TLBI_VMALLE1IS, 0);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, &vmalle1is, 1);
+	tlbi_san_complete(vmid, &vmalle1is, 1, -1);
 	arch_isb();
 	tlbi_unlock();
 	return err;
@@ -87,7 +88,7 @@ void tlbi_flush_s2_vmid(u16 vmid)
 	arch_dsb_ishst();
 	emit_op(vmid, TLBI_VMALLS12E1IS, 0);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, &vmalls12e1is, 1);
+	tlbi_san_complete(vmid, &vmalls12e1is, 1, -1);
 	arch_isb();
 	tlbi_unlock();
 }

@@ -245,6 +245,7 @@ u64 tlbi_plan_stale_pages(const struct tlbi_plan *plan, ipa_t start, u64 pages, 
 		struct tlbi_cover c;
 
 		tlbi_op_cover(plan->op[i].kind, plan->op[i].operand, &c);
+		tlbi_cover_widen(&c, plan->level);
 		if (c.all_stage2)
 			return 0;
 		if (!c.pages || c.unpredictable)

@@ -250,7 +250,7 @@ void tlbi_san_observe(u16 vmid, unsigned kind, u64 operand)
 	s->san.ops_since++;
 }
 
-void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n)
+void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n, int level)
 {
 	struct vm_slot *s = slot_of(vmid, false);
 
@@ -260,6 +260,9 @@ void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n)
 		struct tlbi_cover c;
 
 		tlbi_op_cover(ops[i].kind, ops[i].operand, &c);
+		/* The planner's level (or the op's TTL) is trusted like the hardware trusts a TTL hint:
+		 * an op at one IPA of a block removes that whole block entry. */
+		tlbi_cover_widen(&c, level);
 		if (c.all_stage2)
 			s->san.npend = 0;
 		else if (c.pages && !c.unpredictable)
@@ -384,11 +387,12 @@ void tlbi_san_observe(u16 vmid, unsigned kind, u64 operand)
 	(void)operand;
 }
 
-void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n)
+void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n, int level)
 {
 	(void)vmid;
 	(void)ops;
 	(void)n;
+	(void)level;
 }
 
 bool tlbi_san_pending(u16 vmid)

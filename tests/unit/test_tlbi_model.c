@@ -282,9 +282,15 @@ static void test_write_protect_blocks(void **state)
 		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none_ttl, SEED_IPA, pages, 2, 2, r, 4,
 					  &n) == 0);
 		assert_neighbours_kept(SEED_IPA, pages, blocks > TLBI_MAX_DVM_OPS);
+		assert_false(tlbi_san_pending(VMID));
+		/* Without FEAT_TTL the per-block ops carry no hint and still remove the blocks. */
+		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none, SEED_IPA, pages, 2, 2, r, 4,
+					  &n) == 0);
+		assert_false(tlbi_san_pending(VMID));
 		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range_ttl, SEED_IPA, pages, 2, 2, r,
 					  4, &n) == 0);
 		assert_neighbours_kept(SEED_IPA, pages, false);
+		assert_false(tlbi_san_pending(VMID));
 	}
 	assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none_ttl, SEED_IPA, SEED_PAGES, 1, 1, r, 4,
 				  &n) == 0);

@@ -27,6 +27,7 @@ static void assert_exact_tiling(u64 first, u64 pages)
 		struct tlbi_cover c;
 
 		tlbi_op_cover(plan.op[i].kind, plan.op[i].operand, &c);
+		tlbi_cover_widen(&c, plan.level);
 		assert_false(c.unpredictable);
 		assert_true(c.start_page == next);
 		assert_true(c.pages > 0);
@@ -147,6 +148,7 @@ static void test_level_hints(void **state)
 	assert_int_equal(plan.level, 2);
 	for (size_t i = 0; i < plan.n; i++)
 		assert_true(plan.op[i].operand == ((0x40000ULL + i * 512) | 0x6ULL << 44));
+	assert_exact_tiling(0x40000, 512 * 512);
 	/* 513 blocks: over MAX_DVM_OPS, so the whole VMID. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40000000ULL),
 					    513 * 512, 2, &plan), 0);
