@@ -46,6 +46,10 @@ struct vm_config {
 	char image[CONFIG_IMAGE_NAME_MAX];
 	u64 image_pa;
 	u64 image_size;
+	/* An initial RAM disk QEMU's -device loader filled (`initrd-pa`, `initrd-size`; both 0 when
+	 * absent): copied into guest RAM and named in the guest DTB's /chosen (Linux guests). */
+	u64 initrd_pa;
+	u64 initrd_size;
 	u64 load_offset;       /* for images without an arm64 Image header; default 0x80000 */
 	bool has_entry;        /* `entry`: overrides the entry point (an IPA) */
 	u64 entry;
@@ -71,8 +75,9 @@ struct config_limits {
 	bool (*image_exists)(const char *name);
 };
 
-/* Parses and validates the whole config. On error returns a negative ferry_err and writes the
- * one-line message (without trailing newline) to err. */
+/* Parses and validates the whole config. On error returns a negative ferry_err, writes the one-line
+ * message (without trailing newline) to err, and leaves *out all zero (nvms == 0): nothing of a
+ * rejected config is usable. On success unused vm[] entries are zero. */
 int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
 		 char *err, size_t errlen);
 

@@ -1,0 +1,688 @@
+/* VM configuration parser: reads the config DTB (docs/config.md) with libfdt and checks everything that
+ * can be checked before a VM exists, so that boot either takes the whole config or stops with one line
+ * naming the VM and the property. Pure code: the host unit tests run it on the same .dtb files. */
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+
+#define CONFIG_COMPATIBLE "ferry,config-v1"
+
+/* Everything below 1 GiB of the guest's IPA space is its device area, as on QEMU virt: GICv3 at
+ * 0x08000000, PL011 at 0x09000000, virtio-mmio at 0x0a000000, later PCIe. Asking RAM to start at or
+ * above 1 GiB keeps every present and future emulated device out of RAM with one simple rule. */
+#define CONFIG_RAM_BASE_MIN 0x40000000ULL
+/* Stage 2 is built with a 40-bit IPA space (1 TiB): plenty on virt, and every CPU model QEMU offers
+ * supports it (PARange >= 40 bits). */
+#define CONFIG_IPA_BITS 40
+#define CONFIG_IPA_LIMIT (1ULL << CONFIG_IPA_BITS)
+/* RAM is mapped with 2 MiB blocks where possible, and the top 2 MiB of a VM's RAM hold the guest's
+ * device tree (hyp/core/vm.c), so a VM needs at least one more 2 MiB for its image. */
+#define CONFIG_RAM_ALIGN SZ_2M
+#define CONFIG_RAM_MIN (2 * SZ_2M)
+#define CONFIG_GUEST_DTB_RESERVE SZ_2M
+#define CONFIG_DEFAULT_LOAD_OFFSET 0x80000ULL
+
+struct config_parser {
+	const void *fdt;
+	const struct config_limits *lim;
+	struct ferry_config *out;
+	char *err;
+	size_t errlen;
+	/* Who the next error is about: "vm 'alpha'" once the name is known, else the node's path. */
+	char who[48];
+};
+
+/* Writes "config: <who>: property '<prop>': <message>" and returns FERRY_EINVAL. */
+static int config_fail(struct config_parser *p, const char *prop, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int config_fail(struct config_parser *p, const char *prop, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!p->err || !p->errlen)
+		return FERRY_EINVAL;
+	n = snprintf(p->err, p->errlen, "config: %s%s", p->who, p->who[0] ? ": " : "");
+	if (n >= 0 && (size_t)n < p->errlen && prop)
+		n += snprintf(p->err + n, p->errlen - (size_t)n, "property '%.40s': ", prop);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return FERRY_EINVAL;
+}
+
+static unsigned long long mib(u64 bytes)
+{
+	return (unsigned long long)(bytes >> 20);
+}
+
+/* ---- typed property readers: each returns 0, FERRY_ENOENT when absent and not required, or the
+ * error from config_fail. ---- */
+
+static const void *prop_get(struct config_parser *p, int node, const char *prop, int *len)
+{
+	const void *v = fdt_getprop(p->fdt, node, prop, len);
+
+	if (!v && *len != -FDT_ERR_NOTFOUND)
+		*len = -1; /* a damaged property: fdt_check_full() makes this unreachable */
+	return v;
+}
+
+static int prop_missing(struct config_parser *p, const char *prop, bool required, int len)
+{
+	if (len == -FDT_ERR_NOTFOUND)
+		return required ? config_fail(p, prop, "missing") : FERRY_ENOENT;
+	return config_fail(p, prop, "unreadable (libfdt)");
+}
+
+static int prop_cells_error(struct config_parser *p, const char *prop, int len, const char *want)
+{
+	if (len % 4)
+		return config_fail(p, prop, "%d bytes, not a whole number of 32-bit cells", len);
+	return config_fail(p, prop, "%d cell%s, expected %s", len / 4, len == 4 ? "" : "s", want);
+}
+
+/* A 64-bit value written as two cells, <hi lo>, as in the memory nodes of 64-bit device trees. */
+static int prop_u64(struct config_parser *p, int node, const char *prop, bool required, u64 *val)
+{
+	int len;
+	const fdt32_t *v = prop_get(p, node, prop, &len);
+
+	if (!v)
+		return prop_missing(p, prop, required, len);
+	if (len != 8)
+		return prop_cells_error(p, prop, len, "2 (a 64-bit value written <hi lo>)");
+	*val = ((u64)fdt32_ld(&v[0]) << 32) | fdt32_ld(&v[1]);
+	return 0;
+}
+
+/* One NUL-terminated string that fits in buf (buflen includes the NUL). */
+static int prop_string(struct config_parser *p, int node, const char *prop, bool required,
+		       bool allow_empty, char *buf, size_t buflen)
+{
+	int len;
+	const char *v = prop_get(p, node, prop, &len);
+	size_t n;
+
+	if (!v)
+		return prop_missing(p, prop, required, len);
+	if (len == 0)
+		return config_fail(p, prop, "has no value, expected a string");
+	n = strnlen(v, (size_t)len);
+	if (n == (size_t)len)
+		return config_fail(p, prop, "not a NUL-terminated string");
+	if (n + 1 != (size_t)len)
+		return config_fail(p, prop, "a list of strings, expected one string");
+	if (n == 0 && !allow_empty)
+		return config_fail(p, prop, "empty string");
+	if (n >= buflen)
+		return config_fail(p, prop, "%u characters, at most %u", (unsigned)n,
+				   (unsigned)(buflen - 1));
+	memcpy(buf, v, n + 1);
+	return 0;
+}
+
+/* A string that must be one of `choices` (NULL-terminated); *index gets its position. */
+static int prop_choice(struct config_parser *p, int node, const char *prop,
+		       const char *const *choices, u32 *index)
+{
+	char buf[16], list[64];
+	size_t used = 0;
+	int err = prop_string(p, node, prop, false, false, buf, sizeof(buf));
+
+	if (err == FERRY_ENOENT)
+		return err;
+	if (!err) {
+		for (u32 i = 0; choices[i]; i++)
+			if (!strcmp(buf, choices[i])) {
+				*index = i;
+				return 0;
+			}
+	}
+	list[0] = 0;
+	for (u32 i = 0; choices[i] && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 choices[i]);
+	if (err) /* too long for buf: the generic message would hide the choices */
+		return config_fail(p, prop, "not one of %s", list);
+	return config_fail(p, prop, "'%s' is not one of %s", buf, list);
+}
+
+/* ---- the properties a VM node may have ---- */
+
+static const char *const vm_properties[] = {
+	"ram-base",  "ram-size",    "ram-pa",	 "cpus",     "image",	 "image-pa",
+	"image-size", "load-offset", "entry",	 "initrd-pa", "initrd-size", "bootargs",
+	"devices",   "dirty-log",   "on-abort", "incoming", NULL,
+};
+
+static const char *const dirty_mode_names[] = { "auto", "wp", "dbm", NULL };
+static const char *const abort_policy_names[] = { "stop", "inject", NULL };
+
+static const struct {
+	const char *name;
+	u32 bit;
+} device_names[] = {
+	{ "uart", CONFIG_DEV_UART },
+};
+
+static bool name_in(const char *name, const char *const *list)
+{
+	for (u32 i = 0; list[i]; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+static int check_unknown_properties(struct config_parser *p, int node, const char *const *known)
+{
+	int off;
+
+	fdt_for_each_property_offset(off, p->fdt, node) {
+		const char *name;
+		int len;
+
+		if (!fdt_getprop_by_offset(p->fdt, off, &name, &len) || !name)
+			return config_fail(p, NULL, "unreadable property (libfdt)");
+		if (!name_in(name, known))
+			return config_fail(p, name, "unknown (a typo? docs/config.md lists every property)");
+	}
+	return 0;
+}
+
+/* Names become console prefixes ("[alpha] ...") and shell arguments ("stop alpha"): keep them to
+ * characters that need no quoting. */
+static bool vm_name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/* The VM's name is its node's name under /vms. It cannot be a `name` property: dtc rejects a `name`
+ * that differs from the node's name and deletes one that matches (its name_properties check). */
+static int parse_name(struct config_parser *p, int node, struct vm_config *vm, u32 index)
+{
+	int len;
+	const char *name = fdt_get_name(p->fdt, node, &len);
+
+	if (!name || len <= 0)
+		return config_fail(p, NULL, "unreadable node name (libfdt)");
+	for (int i = 0; i < len; i++)
+		if (!vm_name_char_ok(name[i]))
+			return config_fail(p, NULL,
+					   "VM name '%.31s' has a character other than a-z A-Z 0-9 - _ "
+					   "(the node's name is the VM's name)", name);
+	if ((size_t)len >= sizeof(vm->name))
+		return config_fail(p, NULL, "VM name '%.31s' is %d characters, at most %u", name, len,
+				   (unsigned)(sizeof(vm->name) - 1));
+	memcpy(vm->name, name, (size_t)len);
+	vm->name[len] = 0;
+	/* dtc refuses two nodes of one name; a DTB made by other means might still have them. */
+	for (u32 i = 0; i < index; i++)
+		if (!strcmp(p->out->vm[i].name, vm->name))
+			return config_fail(p, NULL, "two VMs are named '%s'", vm->name);
+	snprintf(p->who, sizeof(p->who), "vm '%s'", vm->name);
+	if (fdt_getprop(p->fdt, node, "name", NULL))
+		return config_fail(p, "name", "not a property: the VM's name is its node's name");
+	return 0;
+}
+
+static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u32 index,
+		     u64 window_bytes)
+{
+	u64 total = 0;
+	int err;
+
+	if ((err = prop_u64(p, node, "ram-base", true, &vm->ram_base)))
+		return err;
+	if (!IS_ALIGNED(vm->ram_base, CONFIG_RAM_ALIGN))
+		return config_fail(p, "ram-base", "0x%llx is not 2 MiB aligned",
+				   (unsigned long long)vm->ram_base);
+	if (vm->ram_base < CONFIG_RAM_BASE_MIN)
+		return config_fail(p, "ram-base",
+				   "0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
+				   "virtio)", (unsigned long long)vm->ram_base);
+	if ((err = prop_u64(p, node, "ram-size", true, &vm->ram_size)))
+		return err;
+	if (!vm->ram_size)
+		return config_fail(p, "ram-size", "zero");
+	if (!IS_ALIGNED(vm->ram_size, CONFIG_RAM_ALIGN))
+		return config_fail(p, "ram-size", "0x%llx is not a multiple of 2 MiB",
+				   (unsigned long long)vm->ram_size);
+	if (vm->ram_size < CONFIG_RAM_MIN)
+		return config_fail(p, "ram-size",
+				   "0x%llx is less than 4 MiB (the top 2 MiB hold the guest's device "
+				   "tree)", (unsigned long long)vm->ram_size);
+	if (vm->ram_base >= CONFIG_IPA_LIMIT || vm->ram_size > CONFIG_IPA_LIMIT - vm->ram_base)
+		return config_fail(p, "ram-size",
+				   "RAM 0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
+				   (unsigned long long)vm->ram_base, (unsigned long long)vm->ram_size);
+	/* Each size is below 2^40 here, so the sum of at most CONFIG_MAX_VMS cannot overflow. */
+	for (u32 i = 0; i < index; i++)
+		total += p->out->vm[i].ram_size;
+	total += vm->ram_size;
+	if (total > window_bytes)
+		return config_fail(p, "ram-size",
+				   "the VMs up to this one need %llu MiB of RAM, the machine has %llu "
+				   "MiB for guests", mib(total), mib(window_bytes));
+	return 0;
+}
+
+static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int parse_ram_pa(struct config_parser *p, int node, struct vm_config *vm, u32 index,
+			u64 window_pa, u64 window_bytes)
+{
+	int err = prop_u64(p, node, "ram-pa", false, &vm->ram_pa);
+
+	if (err == FERRY_ENOENT) {
+		vm->ram_pa = 0;
+		return 0;
+	}
+	if (err)
+		return err;
+	if (!IS_ALIGNED(vm->ram_pa, CONFIG_RAM_ALIGN))
+		return config_fail(p, "ram-pa", "0x%llx is not 2 MiB aligned",
+				   (unsigned long long)vm->ram_pa);
+	if (vm->ram_pa < window_pa || vm->ram_pa - window_pa > window_bytes ||
+	    vm->ram_size > window_bytes - (vm->ram_pa - window_pa))
+		return config_fail(p, "ram-pa",
+				   "0x%llx-0x%llx is outside the guest RAM window 0x%llx-0x%llx",
+				   (unsigned long long)vm->ram_pa,
+				   (unsigned long long)(vm->ram_pa + vm->ram_size - 1),
+				   (unsigned long long)window_pa,
+				   (unsigned long long)(window_pa + window_bytes - 1));
+	for (u32 i = 0; i < index; i++) {
+		const struct vm_config *o = &p->out->vm[i];
+
+		if (o->ram_pa && ranges_overlap(vm->ram_pa, vm->ram_size, o->ram_pa, o->ram_size))
+			return config_fail(p, "ram-pa",
+					   "0x%llx-0x%llx overlaps the RAM of vm '%s' at 0x%llx-0x%llx",
+					   (unsigned long long)vm->ram_pa,
+					   (unsigned long long)(vm->ram_pa + vm->ram_size - 1), o->name,
+					   (unsigned long long)o->ram_pa,
+					   (unsigned long long)(o->ram_pa + o->ram_size - 1));
+	}
+	return 0;
+}
+
+static int parse_cpus(struct config_parser *p, int node, struct vm_config *vm, u32 index)
+{
+	const struct config_limits *lim = p->lim;
+	int len;
+	const fdt32_t *v = prop_get(p, node, "cpus", &len);
+	u32 n;
+
+	if (!v)
+		return prop_missing(p, "cpus", true, len);
+	if (len == 0)
+		return config_fail(p, "cpus", "empty, expected at least one CPU index");
+	if (len % 4)
+		return prop_cells_error(p, "cpus", len, "CPU indices");
+	n = (u32)len / 4;
+	if (n > CONFIG_MAX_VCPUS)
+		return config_fail(p, "cpus", "%u CPUs, at most %u", (unsigned)n,
+				   (unsigned)CONFIG_MAX_VCPUS);
+	for (u32 j = 0; j < n; j++) {
+		u32 cpu = fdt32_ld(&v[j]);
+
+		if (cpu >= lim->ncpus)
+			return config_fail(p, "cpus", "CPU %u does not exist (the machine has %u: 0-%u)",
+					   (unsigned)cpu, (unsigned)lim->ncpus,
+					   (unsigned)(lim->ncpus ? lim->ncpus - 1 : 0));
+		if (cpu < 32 && (lim->reserved_cpu_mask & (1u << cpu)))
+			return config_fail(p, "cpus",
+					   "CPU %u is ferry's own (its management CPU runs the shell and "
+					   "migration)", (unsigned)cpu);
+		for (u32 k = 0; k < j; k++)
+			if (vm->cpus[k] == cpu)
+				return config_fail(p, "cpus", "CPU %u is given twice", (unsigned)cpu);
+		for (u32 i = 0; i < index; i++)
+			for (u32 k = 0; k < p->out->vm[i].ncpus; k++)
+				if (p->out->vm[i].cpus[k] == cpu)
+					return config_fail(p, "cpus",
+							   "CPU %u is already owned by vm '%s'",
+							   (unsigned)cpu, p->out->vm[i].name);
+		vm->cpus[j] = cpu;
+	}
+	vm->ncpus = n;
+	return 0;
+}
+
+/* A memory range QEMU's -device loader filled (`<what>-pa` + `<what>-size`): both or neither. */
+static int parse_loaded_range(struct config_parser *p, int node, const char *pa_prop,
+			      const char *size_prop, u64 *pa, u64 *size, bool *present)
+{
+	int epa = prop_u64(p, node, pa_prop, false, pa);
+	int esize;
+
+	if (epa && epa != FERRY_ENOENT)
+		return epa;
+	esize = prop_u64(p, node, size_prop, false, size);
+	if (esize && esize != FERRY_ENOENT)
+		return esize;
+	*present = !epa;
+	if (epa && !esize)
+		return config_fail(p, size_prop, "given without '%s'", pa_prop);
+	if (!epa && esize)
+		return config_fail(p, size_prop, "missing ('%s' needs it)", pa_prop);
+	if (epa) {
+		*pa = *size = 0;
+		return 0;
+	}
+	if (!*size)
+		return config_fail(p, size_prop, "zero");
+	if (*pa + *size < *pa)
+		return config_fail(p, pa_prop, "0x%llx + 0x%llx overflows", (unsigned long long)*pa,
+				   (unsigned long long)*size);
+	return 0;
+}
+
+static int parse_image(struct config_parser *p, int node, struct vm_config *vm, bool incoming)
+{
+	const struct config_limits *lim = p->lim;
+	bool loaded;
+	int err = prop_string(p, node, "image", false, false, vm->image, sizeof(vm->image));
+
+	if (err && err != FERRY_ENOENT)
+		return err;
+	if (!err && fdt_getprop(p->fdt, node, "image-pa", NULL))
+		return config_fail(p, "image", "give either 'image' or 'image-pa', not both");
+	if (!err) {
+		if (fdt_getprop(p->fdt, node, "image-size", NULL))
+			return config_fail(p, "image-size", "only goes with 'image-pa'");
+		if (!lim->image_exists || !lim->image_exists(vm->image))
+			return config_fail(p, "image", "no built-in image '%s'", vm->image);
+		return 0;
+	}
+	vm->image[0] = 0;
+	err = parse_loaded_range(p, node, "image-pa", "image-size", &vm->image_pa, &vm->image_size,
+				 &loaded);
+	if (err)
+		return err;
+	/* A VM waiting for an incoming migration gets its memory from the source: no image. */
+	if (!loaded && !incoming)
+		return config_fail(p, "image", "missing (give 'image', or 'image-pa' and 'image-size')");
+	return 0;
+}
+
+static int parse_placement(struct config_parser *p, int node, struct vm_config *vm)
+{
+	int err = prop_u64(p, node, "load-offset", false, &vm->load_offset);
+
+	if (err == FERRY_ENOENT)
+		vm->load_offset = CONFIG_DEFAULT_LOAD_OFFSET;
+	else if (err)
+		return err;
+	else if (!IS_ALIGNED(vm->load_offset, 4) ||
+		 vm->load_offset >= vm->ram_size - CONFIG_GUEST_DTB_RESERVE)
+		return config_fail(p, "load-offset",
+				   "0x%llx is not a 4-byte aligned offset below 0x%llx (RAM without "
+				   "its top 2 MiB)", (unsigned long long)vm->load_offset,
+				   (unsigned long long)(vm->ram_size - CONFIG_GUEST_DTB_RESERVE));
+
+	err = prop_u64(p, node, "entry", false, &vm->entry);
+	vm->has_entry = !err;
+	if (err == FERRY_ENOENT) {
+		vm->entry = 0;
+		return 0;
+	}
+	if (err)
+		return err;
+	if (!IS_ALIGNED(vm->entry, 4) || vm->entry < vm->ram_base ||
+	    vm->entry - vm->ram_base >= vm->ram_size)
+		return config_fail(p, "entry",
+				   "0x%llx is not a 4-byte aligned IPA in the VM's RAM 0x%llx-0x%llx",
+				   (unsigned long long)vm->entry, (unsigned long long)vm->ram_base,
+				   (unsigned long long)(vm->ram_base + vm->ram_size - 1));
+	return 0;
+}
+
+static int parse_devices(struct config_parser *p, int node, struct vm_config *vm)
+{
+	int len, n;
+
+	vm->devices = 0;
+	if (!prop_get(p, node, "devices", &len))
+		return prop_missing(p, "devices", false, len) == FERRY_ENOENT ? 0 : FERRY_EINVAL;
+	if (len == 0)
+		return config_fail(p, "devices", "has no value, expected a list of strings");
+	n = fdt_stringlist_count(p->fdt, node, "devices");
+	if (n < 0)
+		return config_fail(p, "devices", "not a list of NUL-terminated strings");
+	for (int i = 0; i < n; i++) {
+		const char *dev = fdt_stringlist_get(p->fdt, node, "devices", i, NULL);
+		u32 bit = 0;
+
+		if (!dev)
+			return config_fail(p, "devices", "unreadable (libfdt)");
+		for (size_t k = 0; k < ARRAY_SIZE(device_names); k++)
+			if (!strcmp(dev, device_names[k].name))
+				bit = device_names[k].bit;
+		if (!bit)
+			return config_fail(p, "devices", "unknown device '%.32s' (known: uart)", dev);
+		if (vm->devices & bit)
+			return config_fail(p, "devices", "'%s' is given twice", dev);
+		vm->devices |= bit;
+	}
+	return 0;
+}
+
+static int parse_flag(struct config_parser *p, int node, const char *prop, bool *val)
+{
+	int len;
+
+	*val = false;
+	if (!prop_get(p, node, prop, &len))
+		return prop_missing(p, prop, false, len) == FERRY_ENOENT ? 0 : FERRY_EINVAL;
+	if (len != 0)
+		return config_fail(p, prop, "a flag takes no value (write '%s;')", prop);
+	*val = true;
+	return 0;
+}
+
+static int parse_vm(struct config_parser *p, int node, u32 index, u64 window_pa, u64 window_bytes)
+{
+	struct vm_config *vm = &p->out->vm[index];
+	u32 choice = 0;
+	bool loaded;
+	int err;
+
+	if ((err = parse_name(p, node, vm, index)))
+		return err;
+	if ((err = check_unknown_properties(p, node, vm_properties)))
+		return err;
+	if ((err = parse_ram(p, node, vm, index, window_bytes)))
+		return err;
+	if ((err = parse_ram_pa(p, node, vm, index, window_pa, window_bytes)))
+		return err;
+	if ((err = parse_cpus(p, node, vm, index)))
+		return err;
+	/* `incoming` first: it decides whether an image is required. */
+	if ((err = parse_flag(p, node, "incoming", &vm->incoming)))
+		return err;
+	if ((err = parse_image(p, node, vm, vm->incoming)))
+		return err;
+	if ((err = parse_placement(p, node, vm)))
+		return err;
+	if ((err = parse_loaded_range(p, node, "initrd-pa", "initrd-size", &vm->initrd_pa,
+				      &vm->initrd_size, &loaded)))
+		return err;
+	err = prop_string(p, node, "bootargs", false, true, vm->bootargs, sizeof(vm->bootargs));
+	if (err == FERRY_ENOENT)
+		vm->bootargs[0] = 0;
+	else if (err)
+		return err;
+	if ((err = parse_devices(p, node, vm)))
+		return err;
+	err = prop_choice(p, node, "dirty-log", dirty_mode_names, &choice);
+	if (err && err != FERRY_ENOENT)
+		return err;
+	vm->dirty_mode = err ? CONFIG_DIRTY_AUTO : (enum config_dirty_mode)choice;
+	err = prop_choice(p, node, "on-abort", abort_policy_names, &choice);
+	if (err && err != FERRY_ENOENT)
+		return err;
+	vm->on_abort = err ? CONFIG_ABORT_STOP : (enum config_abort_policy)choice;
+	return 0;
+}
+
+/* Places every VM's RAM exactly as guest_ram_alloc() (hyp/core/alloc.c) will: fixed `ram-pa` ones
+ * first, in config order, then the others one after another above the highest fixed end. So a config
+ * that passes here cannot fail later for want of room, and loaded images and initrds can be checked
+ * against the RAM that will be written over them. */
+static int check_placement(struct config_parser *p, u64 window_pa, u64 window_end)
+{
+	struct ferry_config *cfg = p->out;
+	u64 placed[CONFIG_MAX_VMS];
+	u64 next = window_pa;
+
+	for (u32 i = 0; i < cfg->nvms; i++)
+		if (cfg->vm[i].ram_pa) {
+			placed[i] = cfg->vm[i].ram_pa;
+			next = MAX(next, placed[i] + cfg->vm[i].ram_size);
+		}
+	for (u32 i = 0; i < cfg->nvms; i++) {
+		const struct vm_config *vm = &cfg->vm[i];
+
+		if (vm->ram_pa)
+			continue;
+		snprintf(p->who, sizeof(p->who), "vm '%s'", vm->name);
+		if (vm->ram_size > window_end - next)
+			return config_fail(p, "ram-size",
+					   "%llu MiB do not fit above the fixed ram-pa placements "
+					   "(free: 0x%llx-0x%llx)", mib(vm->ram_size),
+					   (unsigned long long)next, (unsigned long long)(window_end - 1));
+		placed[i] = next;
+		next += vm->ram_size;
+	}
+	for (u32 i = 0; i < cfg->nvms; i++) {
+		const struct vm_config *vm = &cfg->vm[i];
+		const struct {
+			const char *prop;
+			u64 pa, size;
+		} loaded[2] = {
+			{ "image-pa", vm->image_pa, vm->image_size },
+			{ "initrd-pa", vm->initrd_pa, vm->initrd_size },
+		};
+
+		snprintf(p->who, sizeof(p->who), "vm '%s'", vm->name);
+		for (u32 k = 0; k < ARRAY_SIZE(loaded); k++) {
+			u64 pa = loaded[k].pa, size = loaded[k].size;
+
+			if (!size)
+				continue;
+			/* ferry copies from there each time the VM (re)starts: it must stay intact,
+			 * so it lies in the guest window but in no VM's RAM. */
+			if (pa < window_pa || pa + size > window_end)
+				return config_fail(p, loaded[k].prop,
+						   "0x%llx-0x%llx is outside the guest RAM window "
+						   "0x%llx-0x%llx", (unsigned long long)pa,
+						   (unsigned long long)(pa + size - 1),
+						   (unsigned long long)window_pa,
+						   (unsigned long long)(window_end - 1));
+			for (u32 j = 0; j < cfg->nvms; j++)
+				if (ranges_overlap(pa, size, placed[j], cfg->vm[j].ram_size))
+					return config_fail(
+						p, loaded[k].prop,
+						"0x%llx-0x%llx overlaps the RAM of vm '%s' at "
+						"0x%llx-0x%llx", (unsigned long long)pa,
+						(unsigned long long)(pa + size - 1), cfg->vm[j].name,
+						(unsigned long long)placed[j],
+						(unsigned long long)(placed[j] + cfg->vm[j].ram_size - 1));
+		}
+	}
+	return 0;
+}
+
+static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
+{
+	static const char *const root_properties[] = { "compatible", NULL };
+	static const char *const vms_properties[] = { NULL };
+	const void *fdt = p->fdt;
+	int len, vms, node, err;
+	const char *compat;
+	u32 n = 0;
+
+	if ((err = check_unknown_properties(p, 0, root_properties)))
+		return err;
+	compat = fdt_getprop(fdt, 0, "compatible", &len);
+	if (!compat)
+		return config_fail(p, "compatible", "missing (expected \"%s\")", CONFIG_COMPATIBLE);
+	if (len < 1 || compat[len - 1] || strcmp(compat, CONFIG_COMPATIBLE))
+		return config_fail(p, "compatible", "\"%.40s\" is not \"%s\"",
+				   len > 0 && strnlen(compat, (size_t)len) < (size_t)len ? compat : "?",
+				   CONFIG_COMPATIBLE);
+	fdt_for_each_subnode(node, fdt, 0) {
+		const char *name = fdt_get_name(fdt, node, NULL);
+
+		if (!name || strcmp(name, "vms"))
+			return config_fail(p, NULL, "node /%.40s: unknown (the root holds only /vms)",
+					   name ? name : "?");
+	}
+	vms = fdt_subnode_offset(fdt, 0, "vms");
+	if (vms < 0)
+		return config_fail(p, NULL, "node /vms: missing");
+	snprintf(p->who, sizeof(p->who), "node /vms");
+	if ((err = check_unknown_properties(p, vms, vms_properties)))
+		return err;
+	fdt_for_each_subnode(node, fdt, vms)
+		n++;
+	if (!n)
+		return config_fail(p, NULL, "no VMs");
+	if (n > CONFIG_MAX_VMS)
+		return config_fail(p, NULL, "%u VMs, at most %u", (unsigned)n, (unsigned)CONFIG_MAX_VMS);
+	n = 0;
+	fdt_for_each_subnode(node, fdt, vms) {
+		const char *name = fdt_get_name(fdt, node, NULL);
+
+		if (fdt_first_subnode(fdt, node) >= 0)
+			return config_fail(p, NULL, "node /vms/%.30s: a VM has no subnodes",
+					   name ? name : "?");
+		snprintf(p->who, sizeof(p->who), "node /vms/%.30s", name ? name : "?");
+		if ((err = parse_vm(p, node, n, window_pa, window_bytes)))
+			return err;
+		p->who[0] = 0;
+		p->out->nvms = ++n;
+	}
+	return check_placement(p, window_pa, window_pa + window_bytes);
+}
+
+int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
+		 char *err, size_t errlen)
+{
+	struct config_parser p = { .fdt = fdt, .lim = lim, .out = out, .err = err,
+				   .errlen = errlen };
+	u64 window_pa, window_bytes;
+	int ret;
+
+	if (err && errlen)
+		err[0] = 0;
+	memset(out, 0, sizeof(*out));
+	/* The guest window as guest_ram_init() will use it: its start rounded up to 2 MiB. */
+	window_pa = ALIGN_UP(lim->guest_ram_pa, CONFIG_RAM_ALIGN);
+	window_bytes = window_pa - lim->guest_ram_pa < lim->guest_ram_bytes
+			       ? lim->guest_ram_bytes - (window_pa - lim->guest_ram_pa)
+			       : 0;
+	/* The config may come from any memory QEMU loaded: check every offset in it once, so that the
+	 * libfdt calls below can trust the structure. */
+	ret = fdt_check_header(fdt);
+	if (!ret)
+		ret = fdt_check_full(fdt, fdt_totalsize(fdt));
+	if (ret)
+		ret = config_fail(&p, NULL, "not a valid device tree blob (libfdt: %s)",
+				  fdt_strerror(ret));
+	else
+		ret = parse_root(&p, window_pa, window_bytes);
+	/* Taken whole or not at all: on error the caller gets no VM, not the ones parsed so far. */
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
