@@ -557,9 +557,9 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 		snprintf(p->who, sizeof(p->who), "vm '%s'", vm->name);
 		if (vm->ram_size > window_end - next)
 			return config_fail(p, "ram-size",
-					   "%llu MiB do not fit above the fixed ram-pa placements "
-					   "(free: 0x%llx-0x%llx)", mib(vm->ram_size),
-					   (unsigned long long)next, (unsigned long long)(window_end - 1));
+					   "no room for %llu MiB: VMs without ram-pa go above the fixed "
+					   "ones, where %llu MiB are free", mib(vm->ram_size),
+					   mib(window_end - next));
 		placed[i] = next;
 		next += vm->ram_size;
 	}
@@ -643,10 +643,13 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 	fdt_for_each_subnode(node, fdt, vms) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 
-		if (fdt_first_subnode(fdt, node) >= 0)
-			return config_fail(p, NULL, "node /vms/%.30s: a VM has no subnodes",
-					   name ? name : "?");
+		int sub;
+
 		snprintf(p->who, sizeof(p->who), "node /vms/%.30s", name ? name : "?");
+		sub = fdt_first_subnode(fdt, node);
+		if (sub >= 0)
+			return config_fail(p, NULL, "a VM node has no subnodes (found '%.30s')",
+					   fdt_get_name(fdt, sub, NULL));
 		if ((err = parse_vm(p, node, n, window_pa, window_bytes)))
 			return err;
 		p->who[0] = 0;

@@ -77,7 +77,9 @@ struct config_limits {
 
 /* Parses and validates the whole config. On error returns a negative ferry_err, writes the one-line
  * message (without trailing newline) to err, and leaves *out all zero (nvms == 0): nothing of a
- * rejected config is usable. On success unused vm[] entries are zero. */
+ * rejected config is usable. On success unused vm[] entries are zero. The caller guarantees that
+ * fdt_totalsize(fdt) bytes at fdt are readable (ferry checks it against the config slot's size);
+ * within them the blob may be anything, every offset is checked before use. */
 int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
 		 char *err, size_t errlen);
 
