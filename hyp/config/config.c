@@ -156,9 +156,9 @@ static int prop_choice(struct config_parser *p, int node, const char *prop,
 /* ---- the properties a VM node may have ---- */
 
 static const char *const vm_properties[] = {
-	"ram-base",  "ram-size",    "ram-pa",	 "cpus",     "image",	 "image-pa",
-	"image-size", "load-offset", "entry",	 "initrd-pa", "initrd-size", "bootargs",
-	"devices",   "dirty-log",   "on-abort", "incoming", NULL,
+	"ram-base", "ram-size", "ram-pa", "cpus", "image", "image-pa",
+	"image-size", "load-offset", "entry", "initrd-pa", "initrd-size", "bootargs",
+	"devices", "dirty-log", "on-abort", "incoming", NULL,
 };
 
 static const char *const dirty_mode_names[] = { "auto", "wp", "dbm", NULL };
