@@ -37,6 +37,21 @@ void *pool_zalloc_page(void)
 	return p;
 }
 
+void *pool_zalloc_contig(u64 pages)
+{
+	void *p = NULL;
+
+	spin_lock(&pool_lock);
+	if (pool_next + pages * PAGE_SIZE <= pool_end) {
+		p = (void *)(uintptr_t)pool_next;
+		pool_next += pages * PAGE_SIZE;
+	}
+	spin_unlock(&pool_lock);
+	if (p)
+		memset(p, 0, pages * PAGE_SIZE);
+	return p;
+}
+
 void pool_free_page(void *page)
 {
 	spin_lock(&pool_lock);

@@ -5,6 +5,7 @@
 
 #include "arch/aarch64/asm.h"
 #include "config/config.h"
+#include "mm/dirty.h"
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/vdev.h"
@@ -64,7 +65,7 @@ enum vm_state { VM_CREATED = 0, VM_RUNNING, VM_OFF, VM_STOPPED, VM_FAULTED };
 
 /* Exit counters by class, for `vms` and `stats`. */
 enum exit_class { EXITC_MMIO, EXITC_HVC, EXITC_SMC, EXITC_WFX, EXITC_SYSREG, EXITC_IRQ,
-		  EXITC_ABORT, EXITC_OTHER, EXITC_NR };
+		  EXITC_DIRTY, EXITC_ABORT, EXITC_OTHER, EXITC_NR };
 
 struct vm;
 struct vcpu {
@@ -74,6 +75,7 @@ struct vcpu {
 	u32 pcpu;       /* the physical CPU it owns */
 	volatile u32 request; /* REQ_* bits other CPUs set, then kick this CPU */
 	u64 exits[EXITC_NR];
+	u64 exit_insns[EXITC_NR]; /* EL2 instructions per class, round trip (PMU, with -icount) */
 };
 #define REQ_STOP BIT(0)
 
@@ -93,6 +95,14 @@ struct vm {
 	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */
 	u64 started_at;       /* CNTPCT when it last started */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
+	/* Dirty logging (core/dirtylog.c). mm_lock serializes every change to this VM's stage 2:
+	 * write faults on its vCPUs against collection and start/stop on the management CPU. */
+	spinlock_t mm_lock;
+	struct dirty_log dirty;
+	u64 *dirty_bitmap;   /* the log's own bits (pool memory, never mapped to the guest) */
+	u64 *collect_bitmap; /* where a collection puts what it took */
+	u64 dirty_checked_rounds, dirty_missed, dirty_extra;
+	bool dirty_synced;   /* a collection since logging started: rounds can be checked */
 };
 extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;
@@ -107,12 +117,25 @@ const char *vm_state_name(u32 state);
 void vcpu_run_loop(struct pcpu *p) __attribute__((noreturn));
 void vcpu_kick(struct vcpu *v);
 
+/* ---- dirty logging glue (core/dirtylog.c) ---- */
+/* ferry's own hypercalls, in SMCCC's vendor-specific hypervisor service range (owner 6). */
+#define FERRY_HC_DIRTY_ROUND 0xc6000001u /* x1 round, x2 IPA of the guest's written-page bitmap, x3 bits */
+int dirtylog_start(struct vm *vm, enum dirty_mode mode);
+int dirtylog_stop(struct vm *vm);
+s64 dirtylog_collect(struct vm *vm);
+/* A write permission fault at ipa: true when dirty logging handled it. */
+bool dirtylog_write_fault(struct vm *vm, u64 ipa);
+s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits);
+enum dirty_mode dirtylog_default_mode(const struct vm *vm);
+
 /* ---- pieces of the world switch (arch/aarch64) ---- */
 u64 guest_enter(struct guest_regs *regs);
 void arch_mmu_init_primary(u64 ram_base, u64 ram_size);
 void arch_mmu_enable(void);
 u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);
 void arch_semihost_exit(u32 code) __attribute__((noreturn));
+bool pmu_el2_init(void);  /* EL2-only INST_RETIRED counter; false when absent (no -icount) */
+u64 pmu_el2_read(void);
 
 /* ---- physical GICv3: just enough for SGIs that kick a CPU out of its guest (drivers/gicv3.c) ---- */
 void gic_init_dist(void);
@@ -128,6 +151,7 @@ void gic_drain(void); /* acknowledge and end everything pending */
 void pool_init(u64 start, u64 end);
 void *pool_zalloc_page(void);
 void pool_free_page(void *page);
+void *pool_zalloc_contig(u64 pages); /* physically contiguous, never freed */
 u64 pool_free_pages(void);
 
 /* ---- guest RAM (core/alloc.c) ---- */

@@ -170,6 +170,8 @@ void hyp_main_primary(u64 dtb_pa)
 	read_features(&machine);
 	pcpus[0].state = PCPU_IDLE;
 	banner(&machine);
+	con_printf("ferry: EL2 instruction counter (PMU INST_RETIRED): %s",
+		   pmu_el2_init() ? "on" : "not available (QEMU needs -icount shift=N)");
 
 	ram_end = machine.ram_base + machine.ram_size;
 	guest_start = PLAT_RAM_BASE + PLAT_HYP_RESERVED;
@@ -225,6 +227,7 @@ void hyp_main_secondary(u64 idx)
 	p->idx = (u32)idx;
 	sysreg_write(tpidr_el2, (u64)(uintptr_t)p);
 	gic_init_cpu((u32)idx);
+	pmu_el2_init();
 	dsb(ish);
 	p->state = PCPU_IDLE;
 	vcpu_run_loop(p);

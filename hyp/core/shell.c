@@ -14,7 +14,7 @@
 
 static const char *const exit_class_names[EXITC_NR] = {
 	[EXITC_MMIO] = "mmio", [EXITC_HVC] = "hvc", [EXITC_SMC] = "smc", [EXITC_WFX] = "wfx",
-	[EXITC_SYSREG] = "sysreg", [EXITC_IRQ] = "irq", [EXITC_ABORT] = "abort",
+	[EXITC_SYSREG] = "sysreg", [EXITC_IRQ] = "irq", [EXITC_DIRTY] = "dirty", [EXITC_ABORT] = "abort",
 	[EXITC_OTHER] = "other",
 };
 
@@ -42,6 +42,24 @@ static void format_exits(const u64 ex[EXITC_NR], char *buf, size_t len)
 					exit_class_names[k], (unsigned long long)ex[k]);
 }
 
+/* Splits off the next space-separated word (picolibc's strtok keeps state in TLS, which ferry does
+ * not have at EL2: TPIDR_EL0 belongs to the guest). */
+static char *next_word(char **s)
+{
+	char *w = *s;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	if (!*w)
+		return NULL;
+	*s = w;
+	while (**s && **s != ' ' && **s != '\t')
+		(*s)++;
+	if (**s)
+		*(*s)++ = 0;
+	return w;
+}
+
 static void cmd_vms(void)
 {
 	char exits[160], cpus[40];
@@ -65,6 +83,24 @@ static void cmd_vms(void)
 	}
 }
 
+/* Average EL2 instructions per exit of each class, over all vCPUs (needs the PMU counter). */
+static void stats_el2_insns(void)
+{
+	u64 n[EXITC_NR] = { 0 }, insns[EXITC_NR] = { 0 }, avg[EXITC_NR];
+	char line[200];
+
+	for (u32 i = 0; i < nvms; i++)
+		for (u32 j = 0; j < vms[i].nvcpus; j++)
+			for (u32 k = 0; k < EXITC_NR; k++) {
+				n[k] += vms[i].vcpu[j].exits[k];
+				insns[k] += vms[i].vcpu[j].exit_insns[k];
+			}
+	for (u32 k = 0; k < EXITC_NR; k++)
+		avg[k] = n[k] ? insns[k] / n[k] : 0;
+	format_exits(avg, line, sizeof(line));
+	con_printf("stats: EL2 instructions per exit %s", line);
+}
+
 static void cmd_stats(void)
 {
 	u64 total[EXITC_NR] = { 0 }, ex[EXITC_NR];
@@ -81,6 +117,7 @@ static void cmd_stats(void)
 		   (unsigned long long)(now / (freq / 1000)), nvms, machine.ncpus,
 		   (unsigned long long)(pool_free_pages() * 4));
 	con_printf("stats: exits %s", exits);
+	stats_el2_insns();
 }
 
 static int restart_vm(struct vm *vm)
@@ -117,24 +154,57 @@ static void cmd_help(void)
 	con_printf("  stop <vm>     stop a VM (its CPUs idle; 'start' builds it afresh)");
 	con_printf("  start <vm>    start a stopped, powered-off or faulted VM from its image");
 	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
+	con_printf("  dirtylog <vm> start [wp|dbm] | stop | collect | stats");
+	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
+	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
+	con_printf("                CPU has FEAT_HAFDBS)");
 }
 
-/* Splits off the next space-separated word (picolibc's strtok keeps state in TLS, which ferry does
- * not have at EL2: TPIDR_EL0 belongs to the guest). */
-static char *next_word(char **s)
+static void cmd_dirtylog(struct vm *vm, char *line)
 {
-	char *w = *s;
+	char *what = next_word(&line), *mode = next_word(&line);
+	const char *name = vm->cfg->name;
+	struct dirty_log *dl = &vm->dirty;
+	enum dirty_mode m;
+	s64 n;
+	int err;
 
-	while (*w == ' ' || *w == '\t')
-		w++;
-	if (!*w)
-		return NULL;
-	*s = w;
-	while (**s && **s != ' ' && **s != '\t')
-		(*s)++;
-	if (**s)
-		*(*s)++ = 0;
-	return w;
+	if (!what) {
+		con_printf("dirtylog: start [wp|dbm] | stop | collect | stats");
+	} else if (!strcmp(what, "start")) {
+		m = !mode ? dirtylog_default_mode(vm) : !strcmp(mode, "wp") ? DIRTY_WP :
+			!strcmp(mode, "dbm") ? DIRTY_DBM : DIRTY_OFF;
+		if (m == DIRTY_OFF) {
+			con_printf("dirtylog: unknown mode '%s' (wp or dbm)", mode);
+			return;
+		}
+		err = dirtylog_start(vm, m);
+		if (err)
+			con_printf("dirtylog: vm '%s': cannot start (%s)%s", name, ferry_strerror(err),
+				   err == FERRY_ENOTSUP ? ": this CPU has no FEAT_HAFDBS" : "");
+		else
+			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected", name,
+				   dirty_mode_name(m), (unsigned long long)dl->npages);
+	} else if (!strcmp(what, "stop")) {
+		err = dirtylog_stop(vm);
+		con_printf("dirtylog: vm '%s': %s", name, err ? ferry_strerror(err) : "stopped");
+	} else if (!strcmp(what, "collect")) {
+		n = dirtylog_collect(vm);
+		if (n < 0)
+			con_printf("dirtylog: vm '%s': %s", name, ferry_strerror((int)n));
+		else
+			con_printf("dirtylog: vm '%s': collected %lld dirty pages", name, (long long)n);
+	} else if (!strcmp(what, "stats")) {
+		con_printf("dirtylog: vm '%s': mode %s faults %llu spurious %llu collections %llu "
+			   "reported %llu flushes %llu; checked rounds %llu missed %llu extra %llu",
+			   name, dirty_mode_name(dl->mode), (unsigned long long)dl->faults,
+			   (unsigned long long)dl->spurious, (unsigned long long)dl->collections,
+			   (unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
+			   (unsigned long long)vm->dirty_checked_rounds,
+			   (unsigned long long)vm->dirty_missed, (unsigned long long)vm->dirty_extra);
+	} else {
+		con_printf("dirtylog: unknown action '%s'", what);
+	}
 }
 
 static void shell_exec(char *line)
@@ -150,7 +220,8 @@ static void shell_exec(char *line)
 		return cmd_vms();
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
-	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi")) {
+	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi") ||
+	    !strcmp(cmd, "dirtylog")) {
 		if (!arg || !(vm = vm_by_name(arg))) {
 			con_printf("%s: no such VM '%s' (see 'vms')", cmd, arg ? arg : "");
 			return;
@@ -160,6 +231,8 @@ static void shell_exec(char *line)
 			con_printf("stop: vm '%s' %s", vm->cfg->name, vm_state_name(vm->state));
 		} else if (!strcmp(cmd, "start")) {
 			cmd_start(vm);
+		} else if (!strcmp(cmd, "dirtylog")) {
+			cmd_dirtylog(vm, line);
 		} else {
 			tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
 		}

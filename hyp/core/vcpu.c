@@ -59,6 +59,11 @@ static bool handle_psci(struct vcpu *v, u64 esr, bool smc)
 		v->regs.x[0] = (u64)PSCI_RET_NOT_SUPPORTED;
 		return smc;
 	}
+	if ((u32)fid == FERRY_HC_DIRTY_ROUND) {
+		v->regs.x[0] = (u64)dirtylog_hypercall_round(v, v->regs.x[1], v->regs.x[2],
+							      v->regs.x[3]);
+		return smc;
+	}
 	spin_lock(&vm->lock);
 	if (!vpsci_call(&vm->psci, v->idx, fid, v->regs.x[1], v->regs.x[2], v->regs.x[3], &res))
 		res.ret = PSCI_RET_NOT_SUPPORTED;
@@ -131,15 +136,48 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	return true;
 }
 
+static void dispatch_exit(struct vcpu *v, u64 reason);
+
+static bool vm_ipa_mapped(struct vm *vm, u64 ipa)
+{
+	pa_t pa;
+	unsigned prot;
+	int level, err;
+
+	spin_lock(&vm->mm_lock);
+	err = s2_lookup(&vm->s2, ipa_init(ipa), &pa, &prot, &level);
+	spin_unlock(&vm->mm_lock);
+	return err == 0;
+}
+
 static bool handle_abort(struct vcpu *v, u64 esr)
 {
 	const struct vm_config *c = v->vm->cfg;
 	u64 ipa = esr_fault_ipa(sysreg_read(hpfar_el2), sysreg_read(far_el2));
+	u32 fsc = (u32)FIELD_GET(esr, 5, 0);
+	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size;
 	char what[96];
 
 	if (ESR_EC(esr) == EC_DABT_LOW && (c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
 	    ipa < VPL011_BASE + VPL011_SIZE)
 		return emulate_mmio(v, esr, ipa);
+	if (in_ram) {
+		struct dabt_info d;
+
+		esr_decode_dabt(esr, &d);
+		/* The first write to a page dirty logging protected: log it, retry the write. */
+		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
+		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa)) {
+			v->exits[EXITC_DIRTY]++;
+			return false;
+		}
+		/* RAM is always mapped, except for the moment break-before-make leaves an entry
+		 * invalid while the management CPU splits a block: retry once it is made again. */
+		if (esr_fsc_is_translation(fsc) && vm_ipa_mapped(v->vm, ipa)) {
+			v->exits[EXITC_ABORT]++;
+			return false;
+		}
+	}
 	v->exits[EXITC_ABORT]++;
 	snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
 		 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
@@ -163,7 +201,20 @@ static const exit_handler_fn exit_handlers[64] = {
 	[EC_DABT_LOW] = handle_abort,
 };
 
-static void handle_exit(struct vcpu *v, u64 reason)
+/* Returns the exit class it counted, for the per-class EL2 instruction counts. */
+static int handle_exit(struct vcpu *v, u64 reason)
+{
+	u64 before[EXITC_NR];
+
+	memcpy(before, v->exits, sizeof(before));
+	dispatch_exit(v, reason);
+	for (int k = 0; k < EXITC_NR; k++)
+		if (v->exits[k] != before[k])
+			return k;
+	return EXITC_OTHER;
+}
+
+static void dispatch_exit(struct vcpu *v, u64 reason)
 {
 	u64 esr;
 	exit_handler_fn fn;
@@ -203,7 +254,10 @@ static void vcpu_reset(struct vcpu *v)
 	v->regs.elr = pc->entry;
 	v->regs.spsr = SPSR_EL1H | SPSR_DAIF;
 	sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
-	sysreg_write(vtcr_el2, s2_vtcr(&vm->s2, machine.pa_range_field));
+	/* VTCR_EL2.HD (and HA): hardware dirty state for descriptors with DBM set (FEAT_HAFDBS).
+	 * Without DBM in a descriptor HD changes nothing, so it is on whenever the CPU has it. */
+	sysreg_write(vtcr_el2, s2_vtcr(&vm->s2, machine.pa_range_field) |
+				       (machine.hafdbs ? VTCR_HA | VTCR_HD : 0));
 	sysreg_write(vttbr_el2, s2_vttbr(&vm->s2));
 	sysreg_write(vmpidr_el2, vpsci_mpidr(v->idx));
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
@@ -212,6 +266,18 @@ static void vcpu_reset(struct vcpu *v)
 	sysreg_write(hcr_el2, HCR_GUEST);
 	isb();
 }
+
+#if FERRY_TLBI_SANITIZER
+static bool sanitizer_still_pending(struct vm *vm)
+{
+	bool pending;
+
+	spin_lock(&vm->mm_lock);
+	pending = tlbi_san_pending(vm->vmid);
+	spin_unlock(&vm->mm_lock);
+	return pending;
+}
+#endif
 
 static bool vcpu_should_run(const struct vcpu *v)
 {
@@ -243,9 +309,22 @@ void vcpu_run_loop(struct pcpu *p)
 		} else {
 			spin_unlock(&vm->lock);
 		}
+		int cls = -1;
+		u64 t_prev = 0;
+
 		while (vcpu_should_run(v)) {
+			/* EL2 instructions from one entry to the next: the whole round trip of the exit
+			 * in between, vectors included. */
+			u64 now = pmu_el2_read();
+
+			if (cls >= 0)
+				v->exit_insns[cls] += now - t_prev;
+			t_prev = now;
 #if FERRY_TLBI_SANITIZER
-			if (tlbi_san_pending(vm->vmid)) {
+			/* Downgrades and their flushes happen together under mm_lock (possibly on the
+			 * management CPU right now): only what is still pending once we hold it is a
+			 * missing flush. */
+			if (tlbi_san_pending(vm->vmid) && sanitizer_still_pending(vm)) {
 				tlbi_san_report(vm->vmid, tlbi_san_print, NULL);
 				vm_stop_fault(v, "TLBI sanitizer: stage-2 entries left stale", 0);
 				break;
@@ -256,7 +335,7 @@ void vcpu_run_loop(struct pcpu *p)
 			u64 reason = guest_enter(&v->regs);
 			v->regs.elr = sysreg_read(elr_el2);
 			v->regs.spsr = sysreg_read(spsr_el2);
-			handle_exit(v, reason);
+			cls = handle_exit(v, reason);
 		}
 		/* Leave the guest: stage 2 off until the vCPU runs again. */
 		sysreg_write(hcr_el2, HCR_RW);

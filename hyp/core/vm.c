@@ -16,7 +16,6 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size);
  * up from its load address and never reach it. */
 #define GUEST_DTB_SIZE (64u << 10)
 #define GUEST_DTB_RESERVE SZ_2M
-#define IMAGE_DEFAULT_LOAD_OFFSET 0x80000ULL
 
 static void *s2_zalloc(void *ctx) { (void)ctx; return pool_zalloc_page(); }
 static void s2_free(void *ctx, void *page) { (void)ctx; pool_free_page(page); }
@@ -127,7 +126,7 @@ static const u8 *image_source(const struct vm_config *c, u64 *size)
 static int load_image(struct vm *vm, char *why, size_t whylen)
 {
 	const struct vm_config *c = vm->cfg;
-	u64 size, offset = c->load_offset ? c->load_offset : IMAGE_DEFAULT_LOAD_OFFSET, need;
+	u64 size, offset = c->load_offset, need; /* the parser fills in 0x80000 when absent */
 	const u8 *src = image_source(c, &size);
 	u32 magic;
 	u64 text_offset, image_size;
@@ -166,7 +165,8 @@ int vm_build(struct vm *vm)
 
 	if (vm->s2.mm)
 		s2_destroy(&vm->s2);
-	err = s2_init(&vm->s2, 40, vm->vmid, &s2_pool_ops, NULL, s2_bbm_flush, vm);
+	vm->dirty.mode = DIRTY_OFF; /* the new tables are not logged */
+	err = s2_init(&vm->s2, 39, vm->vmid, &s2_pool_ops, NULL, s2_bbm_flush, vm);
 	if (!err)
 		err = s2_map(&vm->s2, ipa_init(c->ram_base), vm->ram_pa, c->ram_size,
 			     S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed);

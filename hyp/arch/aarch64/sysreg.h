@@ -36,6 +36,10 @@
 #define EC_IABT_LOW 0x20
 #define EC_DABT_LOW 0x24
 
+/* VTCR_EL2 hardware access flag / dirty state updates (FEAT_HAFDBS). */
+#define VTCR_HA BIT(21)
+#define VTCR_HD BIT(22)
+
 #define SPSR_EL1H 0x5ULL
 #define SPSR_DAIF (0xfULL << 6)
 

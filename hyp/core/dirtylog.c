@@ -1,0 +1,133 @@
+/* Dirty logging at EL2: the per-VM glue around hyp/mm/dirty.c, the write-fault path, the shell's
+ * `dirtylog` command, and ferry's checking hypercall: a guest that knows exactly which pages it wrote
+ * in a round (memstress) asks ferry to collect and compare, so "no write is ever missed" is checked by
+ * the guest's own record, round after round. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+#include "lib/bitmap.h"
+
+enum dirty_mode dirtylog_default_mode(const struct vm *vm)
+{
+	switch (vm->cfg->dirty_mode) {
+	case CONFIG_DIRTY_WP: return DIRTY_WP;
+	case CONFIG_DIRTY_DBM: return DIRTY_DBM;
+	default: return machine.hafdbs ? DIRTY_DBM : DIRTY_WP;
+	}
+}
+
+static u64 vm_pages(const struct vm *vm) { return vm->cfg->ram_size >> PAGE_SHIFT; }
+
+int dirtylog_start(struct vm *vm, enum dirty_mode mode)
+{
+	struct tlbi_caps caps;
+	u64 words = BITMAP_WORDS(vm_pages(vm));
+	int err;
+
+	if (mode == DIRTY_DBM && !machine.hafdbs)
+		return FERRY_ENOTSUP;
+	if (vm->dirty.mode != DIRTY_OFF)
+		return FERRY_EBUSY;
+	/* Both bitmaps live in the page pool: hypervisor memory no stage 2 maps. Allocated once per
+	 * VM and kept (the pool's contiguous allocations are never returned). */
+	if (!vm->dirty_bitmap) {
+		u64 pages = ALIGN_UP(words * 8, PAGE_SIZE) / PAGE_SIZE;
+
+		vm->dirty_bitmap = pool_zalloc_contig(pages);
+		vm->collect_bitmap = pool_zalloc_contig(pages);
+		if (!vm->dirty_bitmap || !vm->collect_bitmap)
+			return FERRY_ENOMEM;
+	}
+	bitmap_zero(vm->dirty_bitmap, vm_pages(vm));
+	tlbi_caps_from_idregs(machine.isar0, machine.mmfr2, &caps);
+	spin_lock(&vm->mm_lock);
+	err = dirty_log_start(&vm->dirty, &vm->s2, &caps, vm->vmid, mode, vm->cfg->ram_base,
+			      vm_pages(vm), vm->dirty_bitmap);
+	vm->dirty_synced = false;
+	vm->dirty_checked_rounds = vm->dirty_missed = vm->dirty_extra = 0;
+	spin_unlock(&vm->mm_lock);
+	/* Make the vCPUs pass their entry checks (the sanitizer's among them) right away. */
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+	return err;
+}
+
+int dirtylog_stop(struct vm *vm)
+{
+	int err;
+
+	spin_lock(&vm->mm_lock);
+	err = dirty_log_stop(&vm->dirty, &vm->s2);
+	spin_unlock(&vm->mm_lock);
+	return err;
+}
+
+s64 dirtylog_collect(struct vm *vm)
+{
+	s64 n;
+
+	bitmap_zero(vm->collect_bitmap, vm_pages(vm));
+	spin_lock(&vm->mm_lock);
+	n = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), vm->collect_bitmap);
+	spin_unlock(&vm->mm_lock);
+	return n;
+}
+
+bool dirtylog_write_fault(struct vm *vm, u64 ipa)
+{
+	int err;
+
+	spin_lock(&vm->mm_lock);
+	err = dirty_log_handle_fault(&vm->dirty, &vm->s2, ipa);
+	spin_unlock(&vm->mm_lock);
+	return err == 0;
+}
+
+/* FERRY_HC_DIRTY_ROUND: the guest has finished writing round `round` and hands ferry the bitmap of
+ * the pages it wrote (one bit per page of its RAM, at map_ipa). Ferry collects; every page the guest
+ * wrote must be among the pages collected. The first call after logging starts only synchronizes
+ * (writes from before the start were never logged). Returns the number of missed pages. */
+s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
+{
+	struct vm *vm = v->vm;
+	const struct vm_config *c = vm->cfg;
+	const u64 *guest_map;
+	u64 written, missed = 0, extra = 0, words = BITMAP_WORDS(nbits);
+	s64 taken;
+
+	if (vm->dirty.mode == DIRTY_OFF)
+		return PSCI_RET_NOT_SUPPORTED;
+	if (nbits > vm_pages(vm) || map_ipa < c->ram_base ||
+	    map_ipa + words * 8 > c->ram_base + c->ram_size || (map_ipa & 7))
+		return PSCI_RET_INVALID_PARAMETERS;
+	guest_map = (const u64 *)(uintptr_t)(pa_addr(vm->ram_pa) + (map_ipa - c->ram_base));
+	taken = dirtylog_collect(vm);
+	if (taken < 0)
+		return PSCI_RET_INTERNAL_FAILURE;
+	if (!vm->dirty_synced) {
+		vm->dirty_synced = true;
+		con_printf("ferry: vm '%s' dirty log (%s): round %llu: synchronized, %lld pages taken",
+			   c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
+			   (long long)taken);
+		return 0;
+	}
+	for (u64 w = 0; w < words; w++) {
+		u64 g = guest_map[w], h = vm->collect_bitmap[w];
+
+		if (w == words - 1 && nbits % 64)
+			g &= (1ULL << (nbits % 64)) - 1;
+		missed += (u64)__builtin_popcountll(g & ~h);
+		extra += (u64)__builtin_popcountll(h & ~g);
+	}
+	written = bitmap_weight(guest_map, nbits);
+	vm->dirty_checked_rounds++;
+	vm->dirty_missed += missed;
+	vm->dirty_extra += extra;
+	con_printf("ferry: vm '%s' dirty log (%s): round %llu: written %llu collected %lld missed %llu "
+		   "extra %llu", c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
+		   (unsigned long long)written, (long long)taken, (unsigned long long)missed,
+		   (unsigned long long)extra);
+	return (s64)missed;
+}

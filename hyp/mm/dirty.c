@@ -1,0 +1,135 @@
+#include "mm/dirty.h"
+#include "lib/bitmap.h"
+
+#define PROT_RX (S2_PROT_R | S2_PROT_X)
+#define PROT_RWX (S2_PROT_R | S2_PROT_W | S2_PROT_X)
+
+const char *dirty_mode_name(enum dirty_mode mode)
+{
+	switch (mode) {
+	case DIRTY_WP: return "wp";
+	case DIRTY_DBM: return "dbm";
+	default: return "off";
+	}
+}
+
+/* Everything a downgrade left stale goes to the sanitizer first, then one planned flush. */
+static void flush_owed(struct dirty_log *dl, const struct s2_flush *owed)
+{
+	if (!owed->pages)
+		return;
+	tlbi_san_downgrade(dl->vmid, owed->start, owed->pages);
+	tlbi_flush_s2_range(&dl->caps, dl->vmid, owed->start, owed->pages, owed->level);
+	dl->flushes++;
+}
+
+int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tlbi_caps *caps,
+		    u16 vmid, enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap)
+{
+	struct s2_flush owed = { 0 };
+	u64 size = npages << PAGE_SHIFT;
+	int err;
+
+	if (mode != DIRTY_WP && mode != DIRTY_DBM)
+		return FERRY_EINVAL;
+	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
+				  .vmid = vmid, .caps = *caps };
+	/* Split first, so every later change is per page. The split's own break-before-make flush
+	 * happens inside s2_split (one for the whole range). */
+	err = s2_split(s2, ipa_init(base), size, &owed);
+	if (!err)
+		err = s2_protect(s2, ipa_init(base), size,
+				 mode == DIRTY_DBM ? PROT_RX | S2_PROT_DBM : PROT_RX, &owed);
+	flush_owed(dl, &owed);
+	if (err)
+		dl->mode = DIRTY_OFF;
+	return err;
+}
+
+int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa)
+{
+	struct s2_flush owed = { 0 };
+	u64 page;
+	int err;
+
+	if (dl->mode != DIRTY_WP || ipa < dl->base || ipa - dl->base >= dl->npages << PAGE_SHIFT)
+		return FERRY_ENOENT;
+	page = (ipa - dl->base) >> PAGE_SHIFT;
+	dl->faults++;
+	/* Another vCPU may have faulted on the same page first: the bit is set once, and making a
+	 * writable page writable again changes nothing. */
+	if (bitmap_set_atomic(dl->bitmap, page))
+		dl->spurious++;
+	err = s2_protect(s2, ipa_init(ALIGN_DOWN(ipa, PAGE_SIZE)), PAGE_SIZE, PROT_RWX, &owed);
+	/* A pure relaxation owes nothing: a stale read-only entry costs at most one more fault, which
+	 * lands here again and changes nothing. */
+	return err;
+}
+
+/* Re-protects pages [first, first + n) and flushes them as one run. In DBM mode the scan already
+ * made the descriptors read-only again, so only the flush remains: the hardware does not write a
+ * descriptor again while its TLB entry still says writable, so without the flush the next write
+ * would leave no trace. */
+static int reprotect_run(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u64 n)
+{
+	struct s2_flush owed = { 0 };
+	int err = 0;
+
+	if (dl->mode == DIRTY_WP)
+		err = s2_protect(s2, ipa_init(dl->base + (first << PAGE_SHIFT)), n << PAGE_SHIFT,
+				 PROT_RX, &owed);
+	else
+		owed = (struct s2_flush){ ipa_init(dl->base + (first << PAGE_SHIFT)), n, 3 };
+	flush_owed(dl, &owed);
+	return err;
+}
+
+s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u64 count, u64 *out)
+{
+	u64 end, taken = 0, p;
+	int err;
+
+	if (dl->mode == DIRTY_OFF)
+		return FERRY_EINVAL;
+	if (first > dl->npages || count > dl->npages - first)
+		return FERRY_ERANGE;
+	end = first + count;
+	if (dl->mode == DIRTY_DBM) {
+		/* The hardware recorded writes in the descriptors: move them into the bitmap (and make
+		 * those descriptors read-only again in the same walk); the runs are flushed below. */
+		err = s2_collect_dbm_dirty(s2, ipa_init(dl->base + (first << PAGE_SHIFT)),
+					   count << PAGE_SHIFT, dl->bitmap, dl->base);
+		if (err)
+			return err;
+	}
+	/* Take the bits, then write-protect and flush each run of taken pages before reporting them.
+	 * A write after the take and before the flush goes to a page that is being reported now; a
+	 * write after the flush faults (or, with DBM, is seen by the next scan). */
+	for (p = bitmap_next_set(dl->bitmap, end, first); p < end;) {
+		u64 q = bitmap_next_clear(dl->bitmap, end, p), n;
+
+		n = bitmap_take_range(dl->bitmap, out, p, q - p);
+		err = reprotect_run(dl, s2, p, q - p);
+		if (err)
+			return err;
+		taken += n;
+		p = bitmap_next_set(dl->bitmap, end, q);
+	}
+	dl->collections++;
+	dl->pages_reported += taken;
+	return (s64)taken;
+}
+
+int dirty_log_stop(struct dirty_log *dl, struct s2_pgtable *s2)
+{
+	struct s2_flush owed = { 0 };
+	int err;
+
+	if (dl->mode == DIRTY_OFF)
+		return 0;
+	/* Read-only → writable and DBM cleared: relaxations only, nothing to flush. */
+	err = s2_protect(s2, ipa_init(dl->base), dl->npages << PAGE_SHIFT, PROT_RWX, &owed);
+	flush_owed(dl, &owed);
+	dl->mode = DIRTY_OFF;
+	return err;
+}
