@@ -326,7 +326,9 @@ void vcpu_run_loop(struct pcpu *p)
 			 * missing flush. */
 			if (tlbi_san_pending(vm->vmid) && sanitizer_still_pending(vm)) {
 				tlbi_san_report(vm->vmid, tlbi_san_print, NULL);
-				vm_stop_fault(v, "TLBI sanitizer: stage-2 entries left stale", 0);
+				con_printf("ferry: vm '%s' vcpu %u stopped: TLBI sanitizer: stage-2 "
+					   "entries left stale (report above)", vm->cfg->name, v->idx);
+				vm_request_stop(vm, VM_FAULTED, "TLBI sanitizer: stage-2 entries left stale");
 				break;
 			}
 #endif

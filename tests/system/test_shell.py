@@ -4,7 +4,7 @@ import ferry_qemu
 
 def test_shell_commands(machine):
     # Long-running guests so the shell has time to act on them.
-    m = machine(config="platform/qemu-virt/long.dtb")
+    m = machine(config="tests/system/configs/long.dtb")
     m.expect(r"ferry: shell on this console")
     m.shell("help")
     m.expect(r"stop <vm>")
