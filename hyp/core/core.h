@@ -127,6 +127,7 @@ s64 dirtylog_collect(struct vm *vm);
 bool dirtylog_write_fault(struct vm *vm, u64 ipa);
 s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits);
 enum dirty_mode dirtylog_default_mode(const struct vm *vm);
+void dirtylog_print_stats(const struct vm *vm);
 
 /* ---- pieces of the world switch (arch/aarch64) ---- */
 u64 guest_enter(struct guest_regs *regs);

@@ -47,6 +47,10 @@ int dirtylog_start(struct vm *vm, enum dirty_mode mode)
 			      vm_pages(vm), vm->dirty_bitmap);
 	vm->dirty_synced = false;
 	vm->dirty_checked_rounds = vm->dirty_missed = vm->dirty_extra = 0;
+	/* Show the flushes the start issued while no collection can add to the ring: the split's
+	 * break-before-make flush and the one write-protect flush of all RAM. */
+	if (!err)
+		tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
 	spin_unlock(&vm->mm_lock);
 	/* Make the vCPUs pass their entry checks (the sanitizer's among them) right away. */
 	for (u32 i = 0; i < vm->nvcpus; i++)
@@ -130,4 +134,17 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 		   (unsigned long long)written, (long long)taken, (unsigned long long)missed,
 		   (unsigned long long)extra);
 	return (s64)missed;
+}
+
+void dirtylog_print_stats(const struct vm *vm)
+{
+	const struct dirty_log *dl = &vm->dirty;
+
+	con_printf("dirtylog: vm '%s': mode %s faults %llu spurious %llu collections %llu reported %llu "
+		   "flushes %llu; checked rounds %llu missed %llu extra %llu", vm->cfg->name,
+		   dirty_mode_name(dl->mode), (unsigned long long)dl->faults,
+		   (unsigned long long)dl->spurious, (unsigned long long)dl->collections,
+		   (unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
+		   (unsigned long long)vm->dirty_checked_rounds, (unsigned long long)vm->dirty_missed,
+		   (unsigned long long)vm->dirty_extra);
 }

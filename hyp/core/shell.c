@@ -164,7 +164,6 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 {
 	char *what = next_word(&line), *mode = next_word(&line);
 	const char *name = vm->cfg->name;
-	struct dirty_log *dl = &vm->dirty;
 	enum dirty_mode m;
 	s64 n;
 	int err;
@@ -184,7 +183,7 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 				   err == FERRY_ENOTSUP ? ": this CPU has no FEAT_HAFDBS" : "");
 		else
 			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected", name,
-				   dirty_mode_name(m), (unsigned long long)dl->npages);
+				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
 	} else if (!strcmp(what, "stop")) {
 		err = dirtylog_stop(vm);
 		con_printf("dirtylog: vm '%s': %s", name, err ? ferry_strerror(err) : "stopped");
@@ -195,13 +194,7 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 		else
 			con_printf("dirtylog: vm '%s': collected %lld dirty pages", name, (long long)n);
 	} else if (!strcmp(what, "stats")) {
-		con_printf("dirtylog: vm '%s': mode %s faults %llu spurious %llu collections %llu "
-			   "reported %llu flushes %llu; checked rounds %llu missed %llu extra %llu",
-			   name, dirty_mode_name(dl->mode), (unsigned long long)dl->faults,
-			   (unsigned long long)dl->spurious, (unsigned long long)dl->collections,
-			   (unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
-			   (unsigned long long)vm->dirty_checked_rounds,
-			   (unsigned long long)vm->dirty_missed, (unsigned long long)vm->dirty_extra);
+		dirtylog_print_stats(vm);
 	} else {
 		con_printf("dirtylog: unknown action '%s'", what);
 	}

@@ -75,6 +75,9 @@ static bool handle_psci(struct vcpu *v, u64 esr, bool smc)
 		break;
 	case VPSCI_ACT_SYSTEM_OFF:
 		vpl011_flush(&vm->uart, uart_line_out, vm);
+		/* What dirty logging saw over the VM's life, for logs and tests. */
+		if (vm->dirty.mode != DIRTY_OFF)
+			dirtylog_print_stats(vm);
 		vm_request_stop(vm, VM_OFF, "powered off (PSCI SYSTEM_OFF)");
 		break;
 	case VPSCI_ACT_SYSTEM_RESET:

@@ -12,7 +12,7 @@ def test_wild_guest_is_stopped_alone(machine):
     m = machine(config="tests/system/configs/wild.dtb")
     m.expect(r"\[wild\] memstress: wild write to 0x80000000")
     fault = m.expect(r"ferry: vm 'wild' vcpu 0 stopped: data abort at IPA 0x80000000 outside its "
-                     r"memory and devices \(ESR (0x[0-9a-f]+) EC 0x24 [^)]*FAR (0x[0-9a-f]+) "
+                     r"memory and devices \(ESR (0x[0-9a-f]+) EC 0x24 [^\r\n]*?FAR (0x[0-9a-f]+) "
                      r"HPFAR (0x[0-9a-f]+) ELR (0x[0-9a-f]+)\)")
     esr, far, hpfar = (int(fault.group(i), 16) for i in (1, 2, 3))
     assert (esr >> 26) == 0x24 and (esr >> 6) & 1 == 1  # a data abort, a write

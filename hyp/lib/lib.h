@@ -1,0 +1,32 @@
+/* Checksums and hashes picolibc does not give: CRC32C for every migration frame, and a 64-bit
+ * streaming hash for the whole-memory check at the end of a migration. Pure code, no tables shared
+ * with hardware, no floating point. */
+#ifndef FERRY_LIB_H
+#define FERRY_LIB_H
+
+#include "types.h"
+
+/* CRC32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final xor ~0): the same
+ * function as iSCSI/ext4/SCTP, so `crc32c(0, "123456789", 9) == 0xE3069283`. Chains: crc32c(crc32c(0,
+ * a), b) equals crc32c(0, a followed by b). The first call fills a 8 KiB table (slice-by-8), so the
+ * first caller must not race another first caller (migration runs on one management CPU). */
+u32 crc32c(u32 crc, const void *data, size_t len);
+
+/* The XXH64 algorithm (Yann Collet's published specification), written for ferry: fast on 64-bit
+ * integer units and good at catching any difference between two copies of memory. It is not a
+ * cryptographic hash: it guards against bugs (a dirty page missed), not against an attacker. */
+struct hash64_state {
+	u64 acc[4];
+	u64 seed;
+	u64 total;   /* bytes consumed */
+	u8 buf[32];  /* a partial 32-byte stripe */
+	u32 buflen;
+};
+
+void hash64_init(struct hash64_state *st, u64 seed);
+void hash64_update(struct hash64_state *st, const void *data, size_t len);
+/* Does not modify the state: more data may follow and a later final covers it too. */
+u64 hash64_final(const struct hash64_state *st);
+u64 hash64(const void *data, size_t len, u64 seed);
+
+#endif

@@ -1,0 +1,427 @@
+/* Reliable, ordered delivery of migration frames over a link that may drop, duplicate, reorder or
+ * corrupt them (QEMU's dgram netdev lost about half the frames at full speed: DESIGN.md).
+ *
+ * Sender: a window of up to MIG_WINDOW_MAX sealed frames kept for retransmission. A frame leaves the
+ * window when the peer's cumulative ack passes it. Loss is detected two ways:
+ *  - RACK-style: when a frame sent later than frame F has been delivered (cumulatively or
+ *    selectively acked) and F was sent more than a reorder allowance before it, F is resent now;
+ *    the allowance (a quarter of the smoothed RTT) keeps reordering from causing resends;
+ *  - timeout: a frame unacknowledged for one RTO is resent; the RTO follows RFC 6298's integer
+ *    estimator and doubles while the oldest frame keeps timing out.
+ * Receiver: frames ahead of a gap are copied into a reorder buffer and delivered once the gap fills,
+ * so the machines above see every sequenced frame exactly once, in order. Duplicates are dropped
+ * and re-acknowledged (their ack was probably lost).
+ * Death: nothing heard from the peer for dead_ns, or frames outstanding with no ack progress for
+ * dead_ns. Nothing here waits: every function returns at once. */
+#include "migrate/mig.h"
+
+#include <string.h>
+
+#define LINK_DEF_FRAME MIG_FRAME_MIN
+#define LINK_DEF_RTO_INIT 20000000ULL
+#define LINK_DEF_RTO_MIN 1000000ULL
+#define LINK_DEF_RTO_MAX 500000000ULL
+#define LINK_DEF_KEEPALIVE 50000000ULL
+#define LINK_DEF_DEAD 3000000000ULL
+
+static inline bool seq_lt(u32 a, u32 b) { return (s64)(int32_t)(a - b) < 0; }
+
+static inline struct mig_txslot *tx_slot(struct mig_link *l, u32 seq)
+{
+	return &l->tx[seq % l->cfg.tx_window];
+}
+
+static inline u8 *tx_buf(struct mig_link *l, u32 seq)
+{
+	return l->tx_area + (size_t)(seq % l->cfg.tx_window) * l->cfg.frame_max;
+}
+
+static inline u8 *rx_buf(struct mig_link *l, u32 seq)
+{
+	return l->rx_area + (size_t)(seq % l->cfg.rx_window) * l->cfg.frame_max;
+}
+
+static u64 link_now(struct mig_link *l) { return l->now(l->ctx); }
+
+size_t mig_link_area_size(const struct mig_link_config *cfg)
+{
+	return (size_t)cfg->frame_max * ((size_t)cfg->tx_window + cfg->rx_window);
+}
+
+int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
+		  const u8 peer_mac[6], void *tx_area, void *rx_area, struct mig_stats *stats)
+{
+	struct mig_link_config c = *cfg;
+	u64 now;
+
+	if (!c.frame_max)
+		c.frame_max = LINK_DEF_FRAME;
+	if (!c.rto_init_ns)
+		c.rto_init_ns = LINK_DEF_RTO_INIT;
+	if (!c.rto_min_ns)
+		c.rto_min_ns = LINK_DEF_RTO_MIN;
+	if (!c.rto_max_ns)
+		c.rto_max_ns = LINK_DEF_RTO_MAX;
+	if (!c.keepalive_ns)
+		c.keepalive_ns = LINK_DEF_KEEPALIVE;
+	if (!c.dead_ns)
+		c.dead_ns = LINK_DEF_DEAD;
+	if (c.frame_max < MIG_FRAME_MIN || c.frame_max > MIG_FRAME_MAX || !c.tx_window ||
+	    c.tx_window > MIG_WINDOW_MAX || !c.rx_window || c.rx_window > MIG_WINDOW_MAX ||
+	    c.rto_min_ns > c.rto_max_ns || !tx_area || !rx_area || !l->send || !l->now)
+		return FERRY_EINVAL;
+	l->cfg = c;
+	l->stats = stats;
+	memcpy(l->local_mac, local_mac, 6);
+	memcpy(l->peer_mac, peer_mac, 6);
+	l->peer_known = false;
+	l->session_set = false;
+	l->sack = false;
+	l->session = 0;
+	l->frame_max = c.frame_max;
+	l->peer_window = 1;
+	l->tx_area = tx_area;
+	l->rx_area = rx_area;
+	l->tx_next = l->tx_una = l->rx_next = 1;
+	memset(l->tx, 0, sizeof(l->tx));
+	memset(l->rx_len, 0, sizeof(l->rx_len));
+	l->srtt = l->rttvar = 0;
+	l->rto = MIN(MAX(c.rto_init_ns, c.rto_min_ns), c.rto_max_ns);
+	now = link_now(l);
+	l->last_rx_ns = l->last_progress_ns = l->last_tx_ns = now;
+	l->acked_bytes = 0;
+	l->ack_owed = false;
+	l->busy = false;
+	l->fail = MIG_FAIL_NONE;
+	stats->rto_ns = l->rto;
+	return 0;
+}
+
+void mig_link_set_session(struct mig_link *l, u32 session)
+{
+	l->session = session;
+	l->session_set = true;
+	l->last_rx_ns = l->last_progress_ns = link_now(l);
+}
+
+static u32 rx_sack_bits(struct mig_link *l)
+{
+	u32 bits = 0;
+
+	if (!l->sack)
+		return 0;
+	for (u32 i = 0; i < 32 && i + 1 < l->cfg.rx_window; i++)
+		if (l->rx_len[(l->rx_next + 1 + i) % l->cfg.rx_window])
+			bits |= 1u << i;
+	return bits;
+}
+
+/* Sends (or resends) one window frame with the current ack. Returns false when the device is busy
+ * or failed: the caller stops sending for this round. */
+static bool send_slot(struct mig_link *l, u32 seq, u64 now)
+{
+	struct mig_txslot *s = tx_slot(l, seq);
+	u8 *f = tx_buf(l, seq);
+	int rc;
+
+	mig_frame_update_ack(f, l->rx_next, rx_sack_bits(l));
+	rc = l->send(l->ctx, f, s->len);
+	if (rc == FERRY_EBUSY) {
+		l->stats->send_busy++;
+		l->busy = true;
+		return false;
+	}
+	if (rc < 0) {
+		l->fail = MIG_FAIL_SEND;
+		return false;
+	}
+	if (s->sends)
+		l->stats->retransmissions++;
+	s->sends++;
+	s->sent_ns = now;
+	s->state = MIG_TX_INFLIGHT;
+	l->stats->frames_sent++;
+	l->stats->bytes_sent += s->len;
+	l->last_tx_ns = now;
+	l->ack_owed = false;
+	return true;
+}
+
+u32 mig_link_inflight(const struct mig_link *l) { return l->tx_next - l->tx_una; }
+
+bool mig_link_idle(const struct mig_link *l) { return l->tx_next == l->tx_una; }
+
+bool mig_link_acked(const struct mig_link *l, u32 seq) { return seq_lt(seq, l->tx_una); }
+
+u8 *mig_link_open(struct mig_link *l, u32 *cap)
+{
+	u32 limit = MIN(l->cfg.tx_window, l->peer_window);
+
+	if (l->fail || mig_link_inflight(l) >= limit)
+		return NULL;
+	*cap = l->frame_max - MIG_FRAME_OVERHEAD;
+	return tx_buf(l, l->tx_next) + MIG_FRAME_OVERHEAD;
+}
+
+s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
+{
+	u32 seq = l->tx_next;
+	struct mig_txslot *s = tx_slot(l, seq);
+	struct mig_hdr h = {
+		.version = MIG_VERSION, .type = type, .flags = flags, .session = l->session,
+		.seq = seq, .ack = l->rx_next, .sack = 0, .payload_len = len,
+	};
+	bool queued_before = false;
+	int flen;
+
+	if (mig_link_inflight(l) >= MIN(l->cfg.tx_window, l->peer_window))
+		return FERRY_EBUSY;
+	flen = mig_frame_seal(tx_buf(l, seq), l->frame_max, l->peer_mac, l->local_mac, &h);
+	if (flen < 0)
+		return flen;
+	for (u32 q = l->tx_una; q != seq; q++)
+		if (tx_slot(l, q)->state == MIG_TX_QUEUED)
+			queued_before = true;
+	if (mig_link_idle(l))
+		l->last_progress_ns = link_now(l);
+	s->seq = seq;
+	s->len = (u32)flen;
+	s->sends = 0;
+	s->sent_ns = 0;
+	s->state = MIG_TX_QUEUED;
+	l->tx_next++;
+	/* Frames leave in sequence order: never overtake one still waiting for the device. */
+	if (!queued_before && !l->busy)
+		send_slot(l, seq, link_now(l));
+	return seq;
+}
+
+int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload, u32 len)
+{
+	u8 f[MIG_FRAME_OVERHEAD + MIG_ABORT_LEN + MIG_ETH_MIN_FRAME];
+	struct mig_hdr h = {
+		.version = MIG_VERSION, .type = type, .flags = flags, .session = l->session, .seq = 0,
+		.ack = l->rx_next, .sack = rx_sack_bits(l), .payload_len = len,
+	};
+	int flen, rc;
+
+	if (len > MIG_ABORT_LEN || (type == MIG_T_ACK && len))
+		return FERRY_EINVAL;
+	if (len)
+		memcpy(f + MIG_FRAME_OVERHEAD, payload, len);
+	flen = mig_frame_seal(f, sizeof(f), l->peer_mac, l->local_mac, &h);
+	if (flen < 0)
+		return flen;
+	rc = l->send(l->ctx, f, (size_t)flen);
+	if (rc < 0) {
+		if (rc == FERRY_EBUSY)
+			l->stats->send_busy++;
+		return rc;
+	}
+	l->stats->frames_sent++;
+	l->stats->bytes_sent += (u64)flen;
+	if (type == MIG_T_ACK) {
+		l->stats->acks_sent++;
+		l->ack_owed = false;
+	}
+	l->last_tx_ns = link_now(l);
+	return 0;
+}
+
+void mig_link_flush_ack(struct mig_link *l)
+{
+	if (l->ack_owed && l->peer_known && l->session_set)
+		mig_link_send_unsequenced(l, MIG_T_ACK, 0, NULL, 0);
+}
+
+static void rtt_sample(struct mig_link *l, u64 r)
+{
+	u64 var;
+
+	if (!l->srtt) {
+		l->srtt = r ? r : 1;
+		l->rttvar = r / 2;
+	} else {
+		u64 diff = l->srtt > r ? l->srtt - r : r - l->srtt;
+
+		l->rttvar = (3 * l->rttvar + diff) / 4;
+		l->srtt = (7 * l->srtt + r) / 8;
+	}
+	var = MAX(4 * l->rttvar, l->cfg.rto_min_ns);
+	l->rto = MIN(MAX(l->srtt + var, l->cfg.rto_min_ns), l->cfg.rto_max_ns);
+	l->stats->rtt_ns = l->srtt;
+	l->stats->rto_ns = l->rto;
+}
+
+static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
+{
+	u64 newest_delivered = 0, sample = 0;
+	bool have_sample = false;
+
+	/* An ack beyond what was sent is garbage (or another incarnation): ignore it. */
+	if (seq_lt(l->tx_next, ack))
+		return;
+	while (seq_lt(l->tx_una, ack)) {
+		struct mig_txslot *s = tx_slot(l, l->tx_una);
+
+		/* Karn's rule: a resent frame's ack cannot tell which transmission it answers. */
+		if (s->sends == 1 && s->state == MIG_TX_INFLIGHT) {
+			sample = now - s->sent_ns;
+			have_sample = true;
+		}
+		if (s->state != MIG_TX_QUEUED)
+			newest_delivered = MAX(newest_delivered, s->sent_ns);
+		l->acked_bytes += s->len;
+		s->state = MIG_TX_FREE;
+		l->tx_una++;
+		l->last_progress_ns = now;
+	}
+	if (have_sample)
+		rtt_sample(l, sample);
+	if (l->sack)
+		for (u32 i = 0; i < 32; i++) {
+			u32 seq = ack + 1 + i;
+			struct mig_txslot *s;
+
+			if (!(sack & (1u << i)) || !seq_lt(seq, l->tx_next) || seq_lt(seq, l->tx_una))
+				continue;
+			s = tx_slot(l, seq);
+			if (s->state == MIG_TX_INFLIGHT) {
+				s->state = MIG_TX_SACKED;
+				newest_delivered = MAX(newest_delivered, s->sent_ns);
+			}
+		}
+	if (newest_delivered) {
+		u64 allowance = MAX(l->srtt / 4, l->cfg.rto_min_ns / 2);
+
+		for (u32 q = l->tx_una; q != l->tx_next && !l->busy && !l->fail; q++) {
+			struct mig_txslot *s = tx_slot(l, q);
+
+			if (s->state == MIG_TX_INFLIGHT && s->sent_ns + allowance < newest_delivered) {
+				l->stats->fast_retransmissions++;
+				send_slot(l, q, now);
+			}
+		}
+	}
+}
+
+int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
+{
+	struct mig_frame f;
+	enum mig_reject r;
+	u64 now;
+	s64 ahead;
+	int rc;
+
+	l->stats->frames_received++;
+	l->stats->bytes_received += len;
+	r = mig_frame_parse(frame, len, &f);
+	if (r == MIG_REJ_NONE && len > l->cfg.frame_max)
+		r = MIG_REJ_LENGTH;
+	if (r == MIG_REJ_NONE && !l->session_set &&
+	    !(f.hdr.type == MIG_T_HELLO && f.hdr.seq == 1))
+		r = MIG_REJ_SESSION;
+	if (r == MIG_REJ_NONE && l->session_set && f.hdr.session != l->session)
+		r = MIG_REJ_SESSION;
+	if (r != MIG_REJ_NONE) {
+		l->stats->rejected[r]++;
+		if (r == MIG_REJ_HDR_CRC || r == MIG_REJ_PAYLOAD_CRC)
+			l->stats->corrupt++;
+		return -(int)r;
+	}
+	now = link_now(l);
+	if (!l->session_set)
+		mig_link_set_session(l, f.hdr.session);
+	if (!l->peer_known) {
+		memcpy(l->peer_mac, f.src, 6);
+		l->peer_known = true;
+	}
+	l->last_rx_ns = now;
+	handle_ack(l, f.hdr.ack, f.hdr.sack, now);
+	if (f.hdr.seq == 0) {
+		if (f.hdr.type == MIG_T_ABORT || (f.hdr.flags & MIG_F_CLOSE))
+			return l->deliver(l->owner, &f);
+		return 0;
+	}
+	ahead = (int32_t)(f.hdr.seq - l->rx_next);
+	l->ack_owed = true;
+	if (ahead < 0) {
+		l->stats->duplicates++;
+		return 0;
+	}
+	if (ahead >= (s64)l->cfg.rx_window) {
+		l->stats->out_of_window++;
+		return 0;
+	}
+	if (ahead > 0) {
+		u32 slot = f.hdr.seq % l->cfg.rx_window;
+
+		if (l->rx_len[slot]) {
+			l->stats->duplicates++;
+		} else {
+			memcpy(rx_buf(l, f.hdr.seq), frame, len);
+			l->rx_len[slot] = (u32)len;
+			l->stats->reordered++;
+		}
+		return 0;
+	}
+	/* In order: deliver, then whatever the reorder buffer holds right behind it. The ack counter
+	 * moves first so that a reply sent from deliver already acknowledges this frame. */
+	l->rx_next++;
+	rc = l->deliver(l->owner, &f);
+	while (!rc) {
+		u32 slot = l->rx_next % l->cfg.rx_window;
+		u32 blen = l->rx_len[slot];
+
+		if (!blen)
+			break;
+		l->rx_len[slot] = 0;
+		l->rx_next++;
+		/* Checked when it arrived; parsed again only to rebuild the view. */
+		if (mig_frame_parse(rx_buf(l, l->rx_next - 1), blen, &f) != MIG_REJ_NONE)
+			return MIG_FAIL_PROTOCOL;
+		rc = l->deliver(l->owner, &f);
+	}
+	return rc;
+}
+
+int mig_link_service(struct mig_link *l)
+{
+	u64 now = link_now(l);
+	bool oldest_timed_out = false;
+
+	if (l->fail)
+		return l->fail;
+	l->busy = false;
+	for (u32 q = l->tx_una; q != l->tx_next && !l->busy && !l->fail; q++) {
+		struct mig_txslot *s = tx_slot(l, q);
+
+		if (s->state == MIG_TX_QUEUED) {
+			send_slot(l, q, now);
+		} else if (s->state == MIG_TX_INFLIGHT && now - s->sent_ns >= l->rto) {
+			if (q == l->tx_una)
+				oldest_timed_out = true;
+			send_slot(l, q, now);
+		}
+	}
+	if (oldest_timed_out) {
+		l->rto = MIN(l->rto * 2, l->cfg.rto_max_ns);
+		l->stats->rto_ns = l->rto;
+	}
+	if (l->fail)
+		return l->fail;
+	if (l->session_set) {
+		if (now - l->last_rx_ns > l->cfg.dead_ns)
+			l->fail = MIG_FAIL_LINK_DEAD;
+		else if (!mig_link_idle(l) && now - l->last_progress_ns > l->cfg.dead_ns)
+			l->fail = MIG_FAIL_NO_PROGRESS;
+		if (l->fail)
+			return l->fail;
+		if (l->peer_known && now - l->last_tx_ns >= l->cfg.keepalive_ns) {
+			l->ack_owed = true;
+			l->stats->keepalives_sent++;
+		}
+	}
+	mig_link_flush_ack(l);
+	return 0;
+}

@@ -1,0 +1,514 @@
+/* The migration wire format: sealing and checking frames, encoding and decoding payloads. Every
+ * byte layout here is documented in docs/migration-protocol.md; a change to one is a new version.
+ *
+ * Fields are read and written byte by byte, never through a cast pointer: frames arrive at any
+ * alignment (the payload starts 54 bytes into a frame) and EL2 code runs with -mstrict-align. */
+#include "migrate/mig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static inline void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+}
+
+static inline void put32(u8 *p, u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline void put64(u8 *p, u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline u16 get16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
+
+static inline u32 get32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+static inline u64 get64(const u8 *p) { return (u64)get32(p) | (u64)get32(p + 4) << 32; }
+
+/* Offsets inside the migration header (which starts at MIG_ETH_HDR_LEN). */
+enum {
+	H_MAGIC = 0,
+	H_VERSION = 4,
+	H_TYPE = 5,
+	H_FLAGS = 6,
+	H_SESSION = 8,
+	H_SEQ = 12,
+	H_ACK = 16,
+	H_SACK = 20,
+	H_LEN = 24,
+	H_PAYLOAD_CRC = 28,
+	H_RESERVED = 32,
+	H_HDR_CRC = 36,
+};
+
+static bool type_is_sequenced(u32 type) { return type != MIG_T_ACK && type != MIG_T_ABORT; }
+
+int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], const struct mig_hdr *h)
+{
+	size_t len = MIG_FRAME_OVERHEAD + (size_t)h->payload_len;
+	u8 *hp = frame + MIG_ETH_HDR_LEN;
+
+	if (len > cap || len > MIG_FRAME_MAX)
+		return FERRY_EINVAL;
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, src, 6);
+	frame[12] = (u8)(MIG_ETHERTYPE >> 8);
+	frame[13] = (u8)MIG_ETHERTYPE;
+	put32(hp + H_MAGIC, MIG_MAGIC);
+	hp[H_VERSION] = h->version;
+	hp[H_TYPE] = h->type;
+	put16(hp + H_FLAGS, h->flags);
+	put32(hp + H_SESSION, h->session);
+	put32(hp + H_SEQ, h->seq);
+	put32(hp + H_LEN, h->payload_len);
+	put32(hp + H_PAYLOAD_CRC, crc32c(0, frame + MIG_FRAME_OVERHEAD, h->payload_len));
+	put32(hp + H_RESERVED, 0);
+	mig_frame_update_ack(frame, h->ack, h->sack);
+	if (len < MIG_ETH_MIN_FRAME) {
+		if (cap < MIG_ETH_MIN_FRAME)
+			return FERRY_EINVAL;
+		memset(frame + len, 0, MIG_ETH_MIN_FRAME - len);
+		len = MIG_ETH_MIN_FRAME;
+	}
+	return (int)len;
+}
+
+void mig_frame_update_ack(u8 *frame, u32 ack, u32 sack)
+{
+	u8 *hp = frame + MIG_ETH_HDR_LEN;
+
+	put32(hp + H_ACK, ack);
+	put32(hp + H_SACK, sack);
+	put32(hp + H_HDR_CRC, crc32c(0, hp, H_HDR_CRC));
+}
+
+static enum mig_reject payload_check(const struct mig_frame *f)
+{
+	const u8 *p = f->payload;
+	u32 len = f->hdr.payload_len;
+	int rc = 0;
+
+	switch (f->hdr.type) {
+	case MIG_T_HELLO:
+	case MIG_T_WELCOME: {
+		struct mig_hello h;
+
+		rc = mig_hello_decode(p, len, &h);
+		break;
+	}
+	case MIG_T_REFUSE: {
+		struct mig_refusal r;
+
+		rc = mig_refusal_decode(p, len, &r);
+		break;
+	}
+	case MIG_T_PAGES: {
+		struct mig_pages_iter it;
+		struct mig_page_rec rec;
+
+		rc = mig_pages_iter_init(&it, p, len);
+		while (!rc && (rc = mig_pages_iter_next(&it, &rec)) == 1)
+			rc = 0;
+		break;
+	}
+	case MIG_T_STATE: {
+		struct mig_state_chunk c;
+
+		rc = mig_state_decode(p, len, &c);
+		break;
+	}
+	case MIG_T_HASH: {
+		struct mig_hash_msg h;
+
+		rc = mig_hash_decode(p, len, &h);
+		break;
+	}
+	case MIG_T_COMMIT:
+		rc = len == MIG_COMMIT_LEN ? 0 : FERRY_EINVAL;
+		break;
+	case MIG_T_ABORT: {
+		struct mig_abort_msg a;
+
+		rc = mig_abort_decode(p, len, &a);
+		break;
+	}
+	case MIG_T_ACK:
+		rc = len == 0 ? 0 : FERRY_EINVAL;
+		break;
+	default:
+		return MIG_REJ_TYPE;
+	}
+	return rc ? MIG_REJ_PAYLOAD : MIG_REJ_NONE;
+}
+
+enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *out)
+{
+	const u8 *hp = frame + MIG_ETH_HDR_LEN;
+	struct mig_hdr *h = &out->hdr;
+
+	if (len < MIG_ETH_HDR_LEN)
+		return MIG_REJ_SHORT;
+	if (((u32)frame[12] << 8 | frame[13]) != MIG_ETHERTYPE)
+		return MIG_REJ_ETHERTYPE;
+	if (len < MIG_FRAME_OVERHEAD)
+		return MIG_REJ_SHORT;
+	if (get32(hp + H_MAGIC) != MIG_MAGIC)
+		return MIG_REJ_MAGIC;
+	/* Version before the header checksum: magic and version are the only fields every version
+	 * keeps in place, so a newer peer is told apart from a corrupted frame. */
+	if (hp[H_VERSION] != MIG_VERSION)
+		return MIG_REJ_VERSION;
+	if (get32(hp + H_HDR_CRC) != crc32c(0, hp, H_HDR_CRC))
+		return MIG_REJ_HDR_CRC;
+	memcpy(out->dst, frame, 6);
+	memcpy(out->src, frame + 6, 6);
+	h->version = hp[H_VERSION];
+	h->type = hp[H_TYPE];
+	h->flags = get16(hp + H_FLAGS);
+	h->session = get32(hp + H_SESSION);
+	h->seq = get32(hp + H_SEQ);
+	h->ack = get32(hp + H_ACK);
+	h->sack = get32(hp + H_SACK);
+	h->payload_len = get32(hp + H_LEN);
+	out->payload = frame + MIG_FRAME_OVERHEAD;
+	if (h->payload_len > len - MIG_FRAME_OVERHEAD ||
+	    h->payload_len > MIG_FRAME_MAX - MIG_FRAME_OVERHEAD)
+		return MIG_REJ_LENGTH;
+	if (get32(hp + H_PAYLOAD_CRC) != crc32c(0, out->payload, h->payload_len))
+		return MIG_REJ_PAYLOAD_CRC;
+	if (h->type == 0 || h->type > MIG_T_MAX || get32(hp + H_RESERVED) != 0 ||
+	    (h->seq != 0) != type_is_sequenced(h->type))
+		return MIG_REJ_TYPE;
+	return payload_check(out);
+}
+
+/* ---- payloads -------------------------------------------------------------------------------- */
+
+static void compat_put(u8 *p, const struct mig_compat *c)
+{
+	put64(p, c->ram_base);
+	put64(p + 8, c->ram_size);
+	put64(p + 16, c->cpu_features);
+	put32(p + 24, c->vcpus);
+	put32(p + 28, c->page_size);
+}
+
+static void compat_get(const u8 *p, struct mig_compat *c)
+{
+	c->ram_base = get64(p);
+	c->ram_size = get64(p + 8);
+	c->cpu_features = get64(p + 16);
+	c->vcpus = get32(p + 24);
+	c->page_size = get32(p + 28);
+}
+
+u32 mig_hello_encode(u8 *p, const struct mig_hello *h)
+{
+	put32(p, h->caps);
+	put32(p + 4, h->frame_max);
+	put32(p + 8, h->rx_window);
+	put32(p + 12, 0);
+	compat_put(p + 16, &h->compat);
+	return MIG_HELLO_LEN;
+}
+
+int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h)
+{
+	if (len != MIG_HELLO_LEN || get32(p + 12) != 0)
+		return FERRY_EINVAL;
+	h->caps = get32(p);
+	h->frame_max = get32(p + 4);
+	h->rx_window = get32(p + 8);
+	compat_get(p + 16, &h->compat);
+	if (h->rx_window == 0)
+		return FERRY_EINVAL;
+	return 0;
+}
+
+u32 mig_refusal_encode(u8 *p, const struct mig_refusal *r)
+{
+	put32(p, r->reason);
+	put32(p + 4, r->detail);
+	compat_put(p + 8, &r->compat);
+	return MIG_REFUSE_LEN;
+}
+
+int mig_refusal_decode(const u8 *p, u32 len, struct mig_refusal *r)
+{
+	if (len != MIG_REFUSE_LEN)
+		return FERRY_EINVAL;
+	r->reason = get32(p);
+	r->detail = get32(p + 4);
+	compat_get(p + 8, &r->compat);
+	return 0;
+}
+
+int mig_pages_iter_init(struct mig_pages_iter *it, const u8 *payload, u32 len)
+{
+	if (len < MIG_PAGES_HDR_LEN)
+		return FERRY_EINVAL;
+	it->p = payload;
+	it->len = len;
+	it->pos = MIG_PAGES_HDR_LEN;
+	it->round = get32(payload);
+	it->nrec = get16(payload + 4);
+	it->flags = get16(payload + 6);
+	it->seen = 0;
+	return it->flags == 0 ? 0 : FERRY_EINVAL;
+}
+
+int mig_pages_iter_next(struct mig_pages_iter *it, struct mig_page_rec *rec)
+{
+	const u8 *r;
+
+	if (it->pos == it->len)
+		return it->seen == it->nrec ? 0 : FERRY_EINVAL;
+	if (it->len - it->pos < MIG_PAGE_REC_LEN || it->seen == it->nrec)
+		return FERRY_EINVAL;
+	r = it->p + it->pos;
+	rec->ipa = get64(r);
+	rec->kind = r[8];
+	rec->offset = get16(r + 10);
+	rec->length = get32(r + 12);
+	rec->data = NULL;
+	if (r[9] != 0 || !IS_ALIGNED(rec->ipa, (u64)MIG_PAGE_SIZE))
+		return FERRY_EINVAL;
+	it->pos += MIG_PAGE_REC_LEN;
+	switch (rec->kind) {
+	case MIG_REC_DATA:
+		if (rec->length == 0 || (u32)rec->offset + rec->length > MIG_PAGE_SIZE ||
+		    rec->length > it->len - it->pos)
+			return FERRY_EINVAL;
+		rec->data = it->p + it->pos;
+		it->pos += rec->length;
+		break;
+	case MIG_REC_ZERO:
+		if (rec->length == 0 || rec->offset != 0)
+			return FERRY_EINVAL;
+		break;
+	default:
+		return FERRY_EINVAL;
+	}
+	it->seen++;
+	return 1;
+}
+
+int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c)
+{
+	if (len < MIG_STATE_HDR_LEN)
+		return FERRY_EINVAL;
+	c->index = get32(p);
+	c->tag = get32(p + 4);
+	c->total_len = get32(p + 8);
+	c->offset = get32(p + 12);
+	c->len = len - MIG_STATE_HDR_LEN;
+	c->data = p + MIG_STATE_HDR_LEN;
+	if (c->index >= MIG_STATE_BLOBS_MAX || c->total_len > MIG_STATE_BLOB_MAX ||
+	    c->offset > c->total_len || c->len > c->total_len - c->offset)
+		return FERRY_EINVAL;
+	/* Only an empty blob may have an empty chunk: a zero-length chunk elsewhere makes no progress. */
+	if (c->len == 0 && c->total_len != 0)
+		return FERRY_EINVAL;
+	return 0;
+}
+
+u32 mig_hash_encode(u8 *p, const struct mig_hash_msg *h)
+{
+	put64(p, h->hash);
+	put64(p + 8, h->pages);
+	put32(p + 16, h->blobs);
+	put32(p + 20, h->final_round);
+	return MIG_HASH_LEN;
+}
+
+int mig_hash_decode(const u8 *p, u32 len, struct mig_hash_msg *h)
+{
+	if (len != MIG_HASH_LEN)
+		return FERRY_EINVAL;
+	h->hash = get64(p);
+	h->pages = get64(p + 8);
+	h->blobs = get32(p + 16);
+	h->final_round = get32(p + 20);
+	return 0;
+}
+
+u32 mig_abort_encode(u8 *p, const struct mig_abort_msg *a)
+{
+	put32(p, a->reason);
+	put32(p + 4, 0);
+	put64(p + 8, a->detail);
+	return MIG_ABORT_LEN;
+}
+
+int mig_abort_decode(const u8 *p, u32 len, struct mig_abort_msg *a)
+{
+	if (len != MIG_ABORT_LEN || get32(p + 4) != 0)
+		return FERRY_EINVAL;
+	a->reason = get32(p);
+	a->detail = get64(p + 8);
+	return 0;
+}
+
+u64 mig_get64(const u8 *p) { return get64(p); }
+void mig_put64(u8 *p, u64 v) { put64(p, v); }
+
+/* ---- compatibility --------------------------------------------------------------------------- */
+
+enum mig_refuse mig_compat_check(const struct mig_compat *src, const struct mig_compat *dst)
+{
+	if (src->page_size != dst->page_size || src->page_size != MIG_PAGE_SIZE)
+		return MIG_REFUSE_PAGE_SIZE;
+	if (src->ram_base != dst->ram_base)
+		return MIG_REFUSE_RAM_BASE;
+	if (src->ram_size != dst->ram_size || src->ram_size % MIG_PAGE_SIZE || !src->ram_size)
+		return MIG_REFUSE_RAM_SIZE;
+	if (src->vcpus != dst->vcpus)
+		return MIG_REFUSE_VCPUS;
+	/* A guest that has seen a feature keeps using it: the destination must offer every one. */
+	if (src->cpu_features & ~dst->cpu_features)
+		return MIG_REFUSE_CPU_FEATURES;
+	return MIG_REFUSE_NONE;
+}
+
+/* "64 MiB", "1 GiB", "12 KiB" or bytes: exact, because a refusal must show the real difference. */
+static int format_size(char *buf, size_t len, u64 v)
+{
+	if (v && !(v % SZ_1G))
+		return snprintf(buf, len, "%llu GiB", (unsigned long long)(v / SZ_1G));
+	if (v && !(v % (1ULL << 20)))
+		return snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
+	if (v && !(v % 1024))
+		return snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
+	return snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+}
+
+int mig_refusal_format(char *buf, size_t len, u32 reason, u32 detail, const struct mig_compat *src,
+		       const struct mig_compat *dst)
+{
+	char a[32], b[32];
+	const char *what = mig_refuse_name(reason);
+
+	switch (reason) {
+	case MIG_REFUSE_RAM_SIZE:
+		format_size(a, sizeof(a), src->ram_size);
+		format_size(b, sizeof(b), dst->ram_size);
+		return snprintf(buf, len, "%s: source %s, destination %s", what, a, b);
+	case MIG_REFUSE_RAM_BASE:
+	case MIG_REFUSE_CPU_FEATURES: {
+		bool base = reason == MIG_REFUSE_RAM_BASE;
+		u64 s = base ? src->ram_base : src->cpu_features;
+		u64 d = base ? dst->ram_base : dst->cpu_features;
+
+		if (base)
+			return snprintf(buf, len, "%s: source 0x%llx, destination 0x%llx", what,
+					(unsigned long long)s, (unsigned long long)d);
+		return snprintf(buf, len, "%s: source 0x%llx, destination 0x%llx, missing 0x%llx", what,
+				(unsigned long long)s, (unsigned long long)d,
+				(unsigned long long)(s & ~d));
+	}
+	case MIG_REFUSE_VCPUS:
+		return snprintf(buf, len, "%s: source %u, destination %u", what, src->vcpus, dst->vcpus);
+	case MIG_REFUSE_PAGE_SIZE:
+		return snprintf(buf, len, "%s: source %u, destination %u", what, src->page_size,
+				dst->page_size);
+	case MIG_REFUSE_VERSION:
+		return snprintf(buf, len, "%s: source %u, destination speaks up to %u", what,
+				MIG_VERSION, detail);
+	default:
+		return snprintf(buf, len, "%s", what);
+	}
+}
+
+/* ---- names ----------------------------------------------------------------------------------- */
+
+const char *mig_type_name(u32 type)
+{
+	static const char *const names[] = {
+		[MIG_T_HELLO] = "HELLO", [MIG_T_WELCOME] = "WELCOME", [MIG_T_REFUSE] = "REFUSE",
+		[MIG_T_PAGES] = "PAGES", [MIG_T_STATE] = "STATE",     [MIG_T_HASH] = "HASH",
+		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",   [MIG_T_ACK] = "ACK",
+	};
+
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
+}
+
+const char *mig_reject_name(enum mig_reject r)
+{
+	static const char *const names[MIG_REJ_COUNT] = {
+		[MIG_REJ_NONE] = "accepted",
+		[MIG_REJ_SHORT] = "too short",
+		[MIG_REJ_ETHERTYPE] = "not a migration frame",
+		[MIG_REJ_MAGIC] = "bad magic",
+		[MIG_REJ_VERSION] = "unsupported version",
+		[MIG_REJ_HDR_CRC] = "header checksum wrong",
+		[MIG_REJ_LENGTH] = "bad payload length",
+		[MIG_REJ_PAYLOAD_CRC] = "payload checksum wrong",
+		[MIG_REJ_TYPE] = "bad type or header field",
+		[MIG_REJ_PAYLOAD] = "malformed payload",
+		[MIG_REJ_SESSION] = "not this session",
+	};
+
+	return (unsigned)r < MIG_REJ_COUNT ? names[r] : "?";
+}
+
+const char *mig_fail_name(u32 reason)
+{
+	static const char *const names[MIG_FAIL_COUNT] = {
+		[MIG_FAIL_NONE] = "no failure",
+		[MIG_FAIL_NO_ANSWER] = "no answer from the destination (is it waiting, incoming?)",
+		[MIG_FAIL_LINK_DEAD] = "link dead: nothing heard from the peer",
+		[MIG_FAIL_NO_PROGRESS] = "link stalled: the peer acknowledges nothing",
+		[MIG_FAIL_REFUSED] = "refused",
+		[MIG_FAIL_PEER_ABORT] = "the peer aborted",
+		[MIG_FAIL_HASH_MISMATCH] = "memory hash differs",
+		[MIG_FAIL_STATE] = "state blob error",
+		[MIG_FAIL_MEMORY] = "guest memory access failed",
+		[MIG_FAIL_PROTOCOL] = "protocol violation",
+		[MIG_FAIL_CANCELLED] = "cancelled",
+		[MIG_FAIL_PAUSE] = "could not pause the VM",
+		[MIG_FAIL_SEND] = "the network device failed",
+		[MIG_FAIL_TRACKING] = "dirty tracking failed",
+		[MIG_FAIL_COMMIT_UNCONFIRMED] = "COMMIT sent but never acknowledged",
+		[MIG_FAIL_CONFIG] = "bad configuration",
+	};
+
+	return reason < MIG_FAIL_COUNT ? names[reason] : "unknown reason";
+}
+
+const char *mig_refuse_name(u32 reason)
+{
+	static const char *const names[MIG_REFUSE_COUNT] = {
+		[MIG_REFUSE_NONE] = "accepted",
+		[MIG_REFUSE_VERSION] = "protocol version differs",
+		[MIG_REFUSE_PAGE_SIZE] = "page size differs",
+		[MIG_REFUSE_RAM_BASE] = "RAM base differs",
+		[MIG_REFUSE_RAM_SIZE] = "RAM size differs",
+		[MIG_REFUSE_VCPUS] = "vCPU count differs",
+		[MIG_REFUSE_CPU_FEATURES] = "CPU features missing on the destination",
+		[MIG_REFUSE_CAPS] = "required capability missing",
+		[MIG_REFUSE_FRAME_SIZE] = "frame size too small",
+		[MIG_REFUSE_BUSY] = "no VM waiting to come in",
+	};
+
+	return reason < MIG_REFUSE_COUNT ? names[reason] : "unknown reason";
+}
+
+u64 mig_muldiv(u64 a, u64 b, u64 c)
+{
+	unsigned __int128 r;
+
+	if (!c)
+		return ~0ULL;
+	r = (unsigned __int128)a * b / c;
+	return r > ~0ULL ? ~0ULL : (u64)r;
+}
