@@ -301,7 +301,7 @@ struct mig_link_config {
 	u32 frame_max;      /* largest frame this end sends/accepts, MIG_FRAME_MIN..MIG_FRAME_MAX */
 	u32 tx_window;      /* frames in flight, 1..MIG_WINDOW_MAX */
 	u32 rx_window;      /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
-	u64 rto_init_ns;    /* first retransmission timeout (0: 20 ms) */
+	u64 rto_init_ns;    /* retransmission timeout before the first RTT sample (0: 100 ms) */
 	u64 rto_min_ns;     /* (0: 1 ms) */
 	u64 rto_max_ns;     /* (0: 500 ms) */
 	u64 keepalive_ns;   /* send an ACK when nothing was sent for this long (0: 50 ms) */
@@ -339,8 +339,9 @@ struct mig_link {
 	u32 tx_next, tx_una, rx_next;
 	struct mig_txslot tx[MIG_WINDOW_MAX];
 	u32 rx_len[MIG_WINDOW_MAX];  /* 0: slot empty */
-	u64 srtt, rttvar, rto;
+	u64 srtt, rttvar, rto, rto_base;
 	u64 last_rx_ns, last_progress_ns, last_tx_ns;
+	u64 last_new_ns;         /* last first transmission of a window frame */
 	u64 acked_bytes;         /* wire bytes of frames acknowledged so far (throughput) */
 	bool ack_owed;
 	bool busy;               /* send_frame said EBUSY during this service */
@@ -350,6 +351,7 @@ struct mig_link {
 int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
 		  const u8 peer_mac[6], void *tx_area, void *rx_area, struct mig_stats *stats);
 size_t mig_link_area_size(const struct mig_link_config *cfg); /* tx_area + rx_area bytes */
+u32 mig_default_window(u32 frame_max); /* 4 MiB worth of frames, 16..MIG_WINDOW_MAX */
 void mig_link_set_session(struct mig_link *l, u32 session);
 /* Feed one received frame; in-order sequenced frames are handed to deliver. Returns 0, a negative
  * enum mig_reject for rejected frames, or the deliver callback's (positive enum mig_fail) error. */
@@ -360,11 +362,13 @@ int mig_link_service(struct mig_link *l);
 u8 *mig_link_open(struct mig_link *l, u32 *cap);
 /* Seals and sends the opened frame. Returns its sequence number, or a negative ferry_err. */
 s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len);
-int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload, u32 len);
+int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload,
+			      u32 len);
 void mig_link_flush_ack(struct mig_link *l);
 bool mig_link_acked(const struct mig_link *l, u32 seq);
 bool mig_link_idle(const struct mig_link *l); /* everything sent has been acknowledged */
 u32 mig_link_inflight(const struct mig_link *l);
+u64 mig_link_inflight_bytes(const struct mig_link *l); /* not yet acknowledged, in wire bytes */
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Source.                                                                                         */
@@ -404,7 +408,7 @@ struct mig_src_config {
 	u32 session;                 /* non-zero, fresh per attempt (e.g. from the counter) */
 	u8 local_mac[6];
 	u8 peer_mac[6];              /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
-	struct mig_link_config link; /* zeros: frame_max 1514, tx 64, rx 4 */
+	struct mig_link_config link; /* zeros: frame_max 1514, tx 4 MiB of frames, rx 4 */
 	u64 downtime_ns;             /* budget that ends the live rounds (0: 50 ms) */
 	u32 max_rounds;              /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
 	u32 pages_per_poll;          /* pages examined per poll, at most (0: 4096) */
@@ -435,6 +439,7 @@ struct mig_src {
 	int fail_err;                /* the callback's ferry_err, when one caused it */
 	struct mig_refusal refusal;  /* valid when fail == REFUSED */
 	struct mig_abort_msg peer_abort;
+	u32 caps;                    /* negotiated */
 	u64 npages;
 	u64 *dirty;                  /* npages bits, workspace */
 	u8 *page_buf;                /* a split page's copy */
@@ -500,7 +505,7 @@ struct mig_dst_ops {
 struct mig_dst_config {
 	struct mig_compat compat;    /* the incoming VM as configured here */
 	u8 local_mac[6];
-	struct mig_link_config link; /* zeros: frame_max 1514, tx 4, rx 64 */
+	struct mig_link_config link; /* zeros: frame_max 1514, tx 4, rx 4 MiB of frames */
 	u32 pages_per_poll;          /* hash pages per poll (0: 4096) */
 	u64 commit_wait_ns;          /* how long to wait for the ack of COMMIT (0: dead_ns) */
 };

@@ -7,7 +7,10 @@
  *    selectively acked) and F was sent more than a reorder allowance before it, F is resent now;
  *    the allowance (a quarter of the smoothed RTT) keeps reordering from causing resends;
  *  - timeout: a frame unacknowledged for one RTO is resent; the RTO follows RFC 6298's integer
- *    estimator and doubles while the oldest frame keeps timing out.
+ *    estimator and doubles while the oldest frame keeps timing out, but only up to 4x the
+ *    estimate and never beyond dead_ns / 32: on a lossy link (not a congested one) unbounded
+ *    backoff would spend the whole dead_ns on a handful of tries, and a 50%-loss link needs
+ *    dozens for the unlucky frame. The window bounds what a retransmission storm can cost.
  * Receiver: frames ahead of a gap are copied into a reorder buffer and delivered once the gap fills,
  * so the machines above see every sequenced frame exactly once, in order. Duplicates are dropped
  * and re-acknowledged (their ack was probably lost).
@@ -18,7 +21,7 @@
 #include <string.h>
 
 #define LINK_DEF_FRAME MIG_FRAME_MIN
-#define LINK_DEF_RTO_INIT 20000000ULL
+#define LINK_DEF_RTO_INIT 100000000ULL
 #define LINK_DEF_RTO_MIN 1000000ULL
 #define LINK_DEF_RTO_MAX 500000000ULL
 #define LINK_DEF_KEEPALIVE 50000000ULL
@@ -43,6 +46,15 @@ static inline u8 *rx_buf(struct mig_link *l, u32 seq)
 
 static u64 link_now(struct mig_link *l) { return l->now(l->ctx); }
 
+/* 4 MiB in flight: enough to keep QEMU's TCP netdev busy (1.2-2.3 GB/s, DESIGN.md) across a
+ * retransmission timeout of a few ms, without turning the window into a long queue. */
+u32 mig_default_window(u32 frame_max)
+{
+	u32 w = (4u << 20) / MAX(frame_max, 1u);
+
+	return MIN(MAX(w, 16u), MIG_WINDOW_MAX);
+}
+
 size_t mig_link_area_size(const struct mig_link_config *cfg)
 {
 	return (size_t)cfg->frame_max * ((size_t)cfg->tx_window + cfg->rx_window);
@@ -66,6 +78,10 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 		c.keepalive_ns = LINK_DEF_KEEPALIVE;
 	if (!c.dead_ns)
 		c.dead_ns = LINK_DEF_DEAD;
+	/* At least 32 tries of the oldest frame before the link is declared dead: on a link that
+	 * loses half the frames, fewer would kill healthy migrations (0.5^32 is negligible). */
+	c.rto_max_ns = MIN(c.rto_max_ns, c.dead_ns / 32);
+	c.rto_min_ns = MIN(c.rto_min_ns, c.rto_max_ns);
 	if (c.frame_max < MIG_FRAME_MIN || c.frame_max > MIG_FRAME_MAX || !c.tx_window ||
 	    c.tx_window > MIG_WINDOW_MAX || !c.rx_window || c.rx_window > MIG_WINDOW_MAX ||
 	    c.rto_min_ns > c.rto_max_ns || !tx_area || !rx_area || !l->send || !l->now)
@@ -86,7 +102,7 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 	memset(l->tx, 0, sizeof(l->tx));
 	memset(l->rx_len, 0, sizeof(l->rx_len));
 	l->srtt = l->rttvar = 0;
-	l->rto = MIN(MAX(c.rto_init_ns, c.rto_min_ns), c.rto_max_ns);
+	l->rto = l->rto_base = MIN(MAX(c.rto_init_ns, c.rto_min_ns), c.rto_max_ns);
 	now = link_now(l);
 	l->last_rx_ns = l->last_progress_ns = l->last_tx_ns = now;
 	l->acked_bytes = 0;
@@ -137,6 +153,8 @@ static bool send_slot(struct mig_link *l, u32 seq, u64 now)
 	}
 	if (s->sends)
 		l->stats->retransmissions++;
+	else
+		l->last_new_ns = now;
 	s->sends++;
 	s->sent_ns = now;
 	s->state = MIG_TX_INFLIGHT;
@@ -148,6 +166,16 @@ static bool send_slot(struct mig_link *l, u32 seq, u64 now)
 }
 
 u32 mig_link_inflight(const struct mig_link *l) { return l->tx_next - l->tx_una; }
+
+u64 mig_link_inflight_bytes(const struct mig_link *l)
+{
+	u64 bytes = 0;
+
+	for (u32 q = l->tx_una; q != l->tx_next; q++)
+		if (l->tx[q % l->cfg.tx_window].state != MIG_TX_SACKED)
+			bytes += l->tx[q % l->cfg.tx_window].len;
+	return bytes;
+}
 
 bool mig_link_idle(const struct mig_link *l) { return l->tx_next == l->tx_una; }
 
@@ -248,7 +276,8 @@ static void rtt_sample(struct mig_link *l, u64 r)
 		l->srtt = (7 * l->srtt + r) / 8;
 	}
 	var = MAX(4 * l->rttvar, l->cfg.rto_min_ns);
-	l->rto = MIN(MAX(l->srtt + var, l->cfg.rto_min_ns), l->cfg.rto_max_ns);
+	l->rto_base = MIN(MAX(l->srtt + var, l->cfg.rto_min_ns), l->cfg.rto_max_ns);
+	l->rto = l->rto_base;
 	l->stats->rtt_ns = l->srtt;
 	l->stats->rto_ns = l->rto;
 }
@@ -264,8 +293,10 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 	while (seq_lt(l->tx_una, ack)) {
 		struct mig_txslot *s = tx_slot(l, l->tx_una);
 
-		/* Karn's rule: a resent frame's ack cannot tell which transmission it answers. */
-		if (s->sends == 1 && s->state == MIG_TX_INFLIGHT) {
+		/* RTT samples: Karn's rule (a resent frame's ack cannot tell which transmission it
+		 * answers), and only the newest frame this ack covers: older ones may have waited
+		 * at the receiver behind a hole, which measures the loss, not the path. */
+		if (l->tx_una + 1 == ack && s->sends == 1 && s->state == MIG_TX_INFLIGHT) {
 			sample = now - s->sent_ns;
 			have_sample = true;
 		}
@@ -276,8 +307,6 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 		l->tx_una++;
 		l->last_progress_ns = now;
 	}
-	if (have_sample)
-		rtt_sample(l, sample);
 	if (l->sack)
 		for (u32 i = 0; i < 32; i++) {
 			u32 seq = ack + 1 + i;
@@ -287,10 +316,16 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 				continue;
 			s = tx_slot(l, seq);
 			if (s->state == MIG_TX_INFLIGHT) {
+				if (s->sends == 1 && !have_sample) {
+					sample = now - s->sent_ns;
+					have_sample = true;
+				}
 				s->state = MIG_TX_SACKED;
 				newest_delivered = MAX(newest_delivered, s->sent_ns);
 			}
 		}
+	if (have_sample)
+		rtt_sample(l, sample);
 	if (newest_delivered) {
 		u64 allowance = MAX(l->srtt / 4, l->cfg.rto_min_ns / 2);
 
@@ -387,25 +422,35 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 
 int mig_link_service(struct mig_link *l)
 {
-	u64 now = link_now(l);
+	u64 now = link_now(l), pto;
 	bool oldest_timed_out = false;
 
 	if (l->fail)
 		return l->fail;
 	l->busy = false;
+	/* Probe timeout (two smoothed RTTs) instead of the RTO for frames already found lost once,
+	 * and for the oldest frame when nothing was sent after it (window full, or the sender
+	 * waits): RACK cannot find those lost again (no later frame will be acknowledged), and a
+	 * whole RTO per lost retransmission stalls a 50%-loss link. Not for other frames: probing
+	 * every frame of a full window would be a retransmission storm. */
+	pto = MIN(MAX(2 * l->srtt, l->cfg.rto_min_ns), l->rto);
+	if (!l->srtt)
+		pto = l->rto;
 	for (u32 q = l->tx_una; q != l->tx_next && !l->busy && !l->fail; q++) {
 		struct mig_txslot *s = tx_slot(l, q);
+		bool probe = s->sends >= 2 || (q == l->tx_una && l->last_new_ns <= s->sent_ns);
+		u64 timeout = probe ? pto : l->rto;
 
 		if (s->state == MIG_TX_QUEUED) {
 			send_slot(l, q, now);
-		} else if (s->state == MIG_TX_INFLIGHT && now - s->sent_ns >= l->rto) {
+		} else if (s->state == MIG_TX_INFLIGHT && now - s->sent_ns >= timeout) {
 			if (q == l->tx_una)
 				oldest_timed_out = true;
 			send_slot(l, q, now);
 		}
 	}
 	if (oldest_timed_out) {
-		l->rto = MIN(l->rto * 2, l->cfg.rto_max_ns);
+		l->rto = MIN(MIN(l->rto * 2, 4 * l->rto_base), l->cfg.rto_max_ns);
 		l->stats->rto_ns = l->rto;
 	}
 	if (l->fail)

@@ -1,0 +1,483 @@
+/* The destination side: wait for a HELLO, check compatibility (refuse clearly on a mismatch), write
+ * the pages and collect the state blobs in the order the source sent them, hash the whole memory
+ * when the source's hash arrives, and COMMIT only when both are equal. The VM is resumed (by the
+ * integrator, on MIG_DONE) only once the source has acknowledged the COMMIT: from that ack on the
+ * source has released its copy, so exactly one copy of the guest ever runs. */
+#include "migrate/mig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DST_DEF_PAGES_PER_POLL 4096u
+#define DST_DEF_TX_WINDOW 4u
+#define WS_ALIGN 64u
+
+static const u8 zero_page[MIG_PAGE_SIZE];
+
+static u64 dst_now(struct mig_dst *m) { return m->ops->now_ns(m->ctx); }
+
+static void dst_progress(struct mig_dst *m)
+{
+	if (m->ops->progress)
+		m->ops->progress(m->ctx, &m->stats);
+}
+
+static void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
+{
+	struct mig_abort_msg a = { .reason = (u32)reason, .detail = detail };
+	u8 p[MIG_ABORT_LEN];
+
+	if (m->phase == MIG_DST_FAILED || m->phase == MIG_DST_DONE)
+		return;
+	m->fail = reason;
+	m->fail_err = err;
+	/* After COMMIT the source may already have released the VM: an ABORT then would be a lie.
+	 * A refusal and a peer's abort need no abort back. */
+	if (reason != MIG_FAIL_PEER_ABORT && reason != MIG_FAIL_REFUSED &&
+	    reason != MIG_FAIL_COMMIT_UNCONFIRMED && m->link.session_set) {
+		mig_abort_encode(p, &a);
+		mig_link_send_unsequenced(&m->link, MIG_T_ABORT, 0, p, sizeof(p));
+	}
+	mig_link_flush_ack(&m->link);
+	m->phase = MIG_DST_FAILED;
+	m->stats.t_end = dst_now(m);
+	dst_progress(m);
+}
+
+static int dst_deliver(void *owner, const struct mig_frame *f);
+
+static void dst_link_defaults(struct mig_link_config *c)
+{
+	if (!c->frame_max)
+		c->frame_max = MIG_FRAME_MIN;
+	if (!c->tx_window)
+		c->tx_window = DST_DEF_TX_WINDOW;
+	if (!c->rx_window)
+		c->rx_window = mig_default_window(c->frame_max);
+}
+
+size_t mig_dst_workspace_size(const struct mig_dst_config *cfg)
+{
+	struct mig_link_config c = cfg->link;
+
+	dst_link_defaults(&c);
+	return MIG_STATE_BLOB_MAX + MIG_PAGE_SIZE + ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
+}
+
+int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const struct mig_dst_ops *ops,
+		 void *ctx, void *workspace, size_t workspace_len)
+{
+	const struct mig_compat *c = &cfg->compat;
+	static const u8 broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	u8 *ws = workspace;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->ops = ops;
+	m->ctx = ctx;
+	dst_link_defaults(&m->cfg.link);
+	if (!m->cfg.pages_per_poll)
+		m->cfg.pages_per_poll = DST_DEF_PAGES_PER_POLL;
+	if (!ops->send_frame || !ops->now_ns || !ops->write_page || !ops->put_state ||
+	    (!ops->read_page && !ops->hash_pages))
+		return FERRY_EINVAL;
+	if (c->page_size != MIG_PAGE_SIZE || !c->ram_size || c->ram_size % MIG_PAGE_SIZE ||
+	    !IS_ALIGNED(c->ram_base, (u64)MIG_PAGE_SIZE))
+		return FERRY_EINVAL;
+	if (!workspace || !IS_ALIGNED((uintptr_t)workspace, 8) ||
+	    workspace_len < mig_dst_workspace_size(cfg))
+		return FERRY_ENOMEM;
+	m->npages = c->ram_size / MIG_PAGE_SIZE;
+	m->blob = ws;
+	ws += MIG_STATE_BLOB_MAX;
+	m->hash_buf = ws;
+	ws += MIG_PAGE_SIZE;
+	m->link.send = ops->send_frame;
+	m->link.now = ops->now_ns;
+	m->link.ctx = ctx;
+	m->link.deliver = dst_deliver;
+	m->link.owner = m;
+	rc = mig_link_init(&m->link, &m->cfg.link, cfg->local_mac, broadcast, ws,
+			   ws + (size_t)m->cfg.link.frame_max * m->cfg.link.tx_window, &m->stats);
+	if (rc)
+		return rc;
+	m->cfg.link = m->link.cfg;
+	if (!m->cfg.commit_wait_ns)
+		m->cfg.commit_wait_ns = m->cfg.link.dead_ns;
+	m->stats.pages_total = m->npages;
+	m->reply_seq = -1;
+	m->phase = MIG_DST_IDLE;
+	return 0;
+}
+
+int mig_dst_listen(struct mig_dst *m)
+{
+	if (m->phase != MIG_DST_IDLE)
+		return FERRY_EBUSY;
+	m->phase = MIG_DST_LISTEN;
+	return 0;
+}
+
+static int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len)
+{
+	u32 cap;
+	u8 *p = mig_link_open(&m->link, &cap);
+	s64 seq;
+
+	if (!p || cap < len)
+		return FERRY_EBUSY;
+	memcpy(p, payload, len);
+	seq = mig_link_queue(&m->link, type, 0, len);
+	if (seq < 0)
+		return (int)seq;
+	m->reply_seq = seq;
+	m->reply_ns = dst_now(m);
+	return 0;
+}
+
+static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
+{
+	struct mig_hello h, w;
+	struct mig_refusal r = { .reason = MIG_REFUSE_NONE, .detail = 0, .compat = m->cfg.compat };
+	u8 p[MIG_HELLO_LEN];
+
+	if (m->phase != MIG_DST_LISTEN || mig_hello_decode(f->payload, f->hdr.payload_len, &h))
+		return MIG_FAIL_PROTOCOL;
+	m->peer_compat = h.compat;
+	m->stats.t_start = dst_now(m);
+	if (h.frame_max < MIG_FRAME_MIN)
+		r.reason = MIG_REFUSE_FRAME_SIZE;
+	else
+		r.reason = mig_compat_check(&h.compat, &m->cfg.compat);
+	m->link.peer_window = MIN(h.rx_window, (u32)MIG_WINDOW_MAX);
+	if (r.reason != MIG_REFUSE_NONE) {
+		m->refusal = r;
+		m->phase = MIG_DST_REFUSING;
+		if (dst_reply(m, MIG_T_REFUSE, p, mig_refusal_encode(p, &r)))
+			return MIG_FAIL_SEND;
+		return 0;
+	}
+	w.caps = h.caps & MIG_CAPS_V1;
+	w.frame_max = MIN(h.frame_max, m->cfg.link.frame_max);
+	w.rx_window = m->cfg.link.rx_window;
+	w.compat = m->cfg.compat;
+	m->link.sack = (w.caps & MIG_CAP_SACK) != 0;
+	m->link.frame_max = w.frame_max;
+	m->phase = MIG_DST_RECEIVE;
+	if (dst_reply(m, MIG_T_WELCOME, p, mig_hello_encode(p, &w)))
+		return MIG_FAIL_SEND;
+	dst_progress(m);
+	return 0;
+}
+
+static int dst_zero(struct mig_dst *m, u64 ipa, u64 count)
+{
+	if (m->ops->zero_pages)
+		return m->ops->zero_pages(m->ctx, ipa_init(ipa), count);
+	for (u64 i = 0; i < count; i++) {
+		int rc = m->ops->write_page(m->ctx, ipa_init(ipa + i * MIG_PAGE_SIZE), 0, zero_page,
+					    MIG_PAGE_SIZE);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
+{
+	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
+	struct mig_pages_iter it;
+	struct mig_page_rec rec;
+	struct mig_round_stats *r;
+	int rc;
+
+	if (m->phase != MIG_DST_RECEIVE || mig_pages_iter_init(&it, f->payload, f->hdr.payload_len))
+		return MIG_FAIL_PROTOCOL;
+	/* Rounds only move forward: an older round's page applied after a newer one would
+	 * silently bring back stale data. */
+	if (it.round < m->last_round || it.round >= MIG_ROUNDS_MAX)
+		return MIG_FAIL_PROTOCOL;
+	if (it.round != m->last_round || m->stats.rounds == 0) {
+		m->stats.rounds = it.round + 1;
+		m->stats.r[it.round].start_ns = dst_now(m);
+	}
+	m->last_round = it.round;
+	m->stats.round = it.round;
+	if (f->hdr.flags & MIG_F_FINAL)
+		m->stats.final_round = it.round;
+	r = &m->stats.r[it.round];
+	r->frames++;
+	r->bytes += MAX(MIG_FRAME_OVERHEAD + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
+	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
+		if (rec.ipa < base || rec.ipa >= end)
+			return MIG_FAIL_PROTOCOL;
+		if (rec.kind == MIG_REC_ZERO) {
+			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
+				return MIG_FAIL_PROTOCOL;
+			rc = dst_zero(m, rec.ipa, rec.length);
+			r->pages += rec.length;
+			r->zero_pages += rec.length;
+			m->stats.zero_pages += rec.length;
+			m->stats.pages_sent += rec.length;
+		} else {
+			rc = m->ops->write_page(m->ctx, ipa_init(rec.ipa), rec.offset, rec.data,
+						rec.length);
+			m->stats.data_bytes += rec.length;
+			if (rec.offset + rec.length == MIG_PAGE_SIZE) {
+				r->pages++;
+				m->stats.pages_sent++;
+			}
+		}
+		if (rc) {
+			m->fail_err = rc;
+			return MIG_FAIL_MEMORY;
+		}
+	}
+	r->end_ns = dst_now(m);
+	return rc ? MIG_FAIL_PROTOCOL : 0;
+}
+
+static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
+{
+	struct mig_state_chunk c;
+	int rc;
+
+	if (m->phase != MIG_DST_RECEIVE || mig_state_decode(f->payload, f->hdr.payload_len, &c))
+		return MIG_FAIL_PROTOCOL;
+	if (!m->blob_open) {
+		if (c.offset != 0 || c.index != m->blobs)
+			return MIG_FAIL_STATE;
+		m->blob_open = true;
+		m->blob_index = c.index;
+		m->blob_tag = c.tag;
+		m->blob_total = c.total_len;
+		m->blob_off = 0;
+	} else if (c.index != m->blob_index || c.tag != m->blob_tag ||
+		   c.total_len != m->blob_total || c.offset != m->blob_off) {
+		return MIG_FAIL_STATE;
+	}
+	memcpy(m->blob + m->blob_off, c.data, c.len);
+	m->blob_off += c.len;
+	if (m->blob_off < m->blob_total)
+		return 0;
+	m->blob_open = false;
+	rc = m->ops->put_state(m->ctx, m->blob_index, m->blob_tag, m->blob, m->blob_total);
+	if (rc) {
+		m->fail_err = rc;
+		return MIG_FAIL_STATE;
+	}
+	m->blobs++;
+	m->stats.state_blobs++;
+	m->stats.state_bytes += m->blob_total;
+	return 0;
+}
+
+static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
+{
+	if (m->phase != MIG_DST_RECEIVE || mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect))
+		return MIG_FAIL_PROTOCOL;
+	if (m->blob_open || m->expect.blobs != m->blobs)
+		return MIG_FAIL_STATE;
+	if (m->expect.pages != m->npages)
+		return MIG_FAIL_PROTOCOL;
+	m->stats.peer_hash = m->expect.hash;
+	m->stats.final_round = m->expect.final_round;
+	hash64_init(&m->hash, MIG_MEM_HASH_SEED);
+	m->hash_cursor = 0;
+	m->phase = MIG_DST_HASH;
+	dst_progress(m);
+	return 0;
+}
+
+static int dst_deliver(void *owner, const struct mig_frame *f)
+{
+	struct mig_dst *m = owner;
+
+	if (m->phase == MIG_DST_FAILED || m->phase == MIG_DST_DONE)
+		return 0;
+	switch (f->hdr.type) {
+	case MIG_T_HELLO:
+		return dst_on_hello(m, f);
+	case MIG_T_PAGES:
+		return dst_on_pages(m, f);
+	case MIG_T_STATE:
+		return dst_on_state(m, f);
+	case MIG_T_HASH:
+		return dst_on_hash(m, f);
+	case MIG_T_ABORT:
+		if (m->phase == MIG_DST_COMMIT)
+			return 0; /* the source decided before our COMMIT reached it: wait for the ack */
+		mig_abort_decode(f->payload, f->hdr.payload_len, &m->peer_abort);
+		dst_fail(m, MIG_FAIL_PEER_ABORT, 0, 0);
+		return 0;
+	case MIG_T_ACK:
+		return 0;
+	default:
+		return MIG_FAIL_PROTOCOL;
+	}
+}
+
+static void dst_hash_step(struct mig_dst *m)
+{
+	u64 t0 = dst_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
+	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + m->hash_cursor * MIG_PAGE_SIZE);
+	u8 p[MIG_COMMIT_LEN];
+	int rc = 0;
+
+	if (m->hash_cursor < m->npages) {
+		if (m->ops->hash_pages) {
+			rc = m->ops->hash_pages(m->ctx, ipa, n, &m->hash);
+		} else {
+			for (u64 i = 0; i < n && !rc; i++) {
+				rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE),
+						       m->hash_buf);
+				if (!rc)
+					hash64_update(&m->hash, m->hash_buf, MIG_PAGE_SIZE);
+			}
+		}
+		if (rc) {
+			dst_fail(m, MIG_FAIL_MEMORY, rc, 0);
+			return;
+		}
+		m->hash_cursor += n;
+		m->stats.hash_ns += dst_now(m) - t0;
+		if (m->hash_cursor < m->npages)
+			return;
+		m->stats.local_hash = hash64_final(&m->hash);
+	}
+	if (m->stats.local_hash != m->expect.hash) {
+		dst_fail(m, MIG_FAIL_HASH_MISMATCH, 0, m->stats.local_hash);
+		return;
+	}
+	mig_put64(p, m->stats.local_hash);
+	if (dst_reply(m, MIG_T_COMMIT, p, sizeof(p)))
+		return; /* window full: try again on the next poll */
+	m->stats.t_commit = m->reply_ns;
+	m->phase = MIG_DST_COMMIT;
+	dst_progress(m);
+}
+
+enum mig_status mig_dst_poll(struct mig_dst *m)
+{
+	int rc;
+
+	switch (m->phase) {
+	case MIG_DST_DONE:
+		return MIG_DONE;
+	case MIG_DST_FAILED:
+		return MIG_FAILED;
+	case MIG_DST_IDLE:
+	case MIG_DST_LISTEN:
+		return MIG_RUNNING;
+	default:
+		break;
+	}
+	rc = mig_link_service(&m->link);
+	if (m->phase == MIG_DST_HASH)
+		dst_hash_step(m);
+	if (m->phase == MIG_DST_COMMIT && !rc && mig_link_acked(&m->link, (u32)m->reply_seq)) {
+		/* Tell the source it may stop lingering; best effort, it also times out. */
+		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
+		m->phase = MIG_DST_DONE;
+		m->stats.t_end = dst_now(m);
+		dst_progress(m);
+		return MIG_DONE;
+	}
+	if (m->phase == MIG_DST_REFUSING &&
+	    (rc || mig_link_acked(&m->link, (u32)m->reply_seq) ||
+	     dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
+		dst_fail(m, MIG_FAIL_REFUSED, 0, 0);
+		return MIG_FAILED;
+	}
+	if (m->phase == MIG_DST_COMMIT && (rc || dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
+		dst_fail(m, MIG_FAIL_COMMIT_UNCONFIRMED, 0, 0);
+		return MIG_FAILED;
+	}
+	if (rc)
+		dst_fail(m, rc, 0, 0);
+	if (m->phase == MIG_DST_FAILED)
+		return MIG_FAILED;
+	return m->phase == MIG_DST_DONE ? MIG_DONE : MIG_RUNNING;
+}
+
+int mig_dst_input(struct mig_dst *m, const void *frame, size_t len)
+{
+	int rc;
+
+	if (m->phase == MIG_DST_IDLE || m->phase == MIG_DST_DONE || m->phase == MIG_DST_FAILED)
+		return -(int)MIG_REJ_SESSION;
+	rc = mig_link_input(&m->link, frame, len);
+	if (rc > 0) {
+		dst_fail(m, rc, m->fail_err, 0);
+		return 0;
+	}
+	return rc;
+}
+
+void mig_dst_cancel(struct mig_dst *m)
+{
+	if (m->phase == MIG_DST_IDLE || m->phase == MIG_DST_LISTEN) {
+		m->fail = MIG_FAIL_CANCELLED;
+		m->phase = MIG_DST_FAILED;
+		return;
+	}
+	/* After COMMIT the decision is the source's: cancelling now could leave no copy running. */
+	if (m->phase == MIG_DST_COMMIT)
+		return;
+	dst_fail(m, MIG_FAIL_CANCELLED, 0, 0);
+}
+
+const struct mig_stats *mig_dst_stats(const struct mig_dst *m) { return &m->stats; }
+
+int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
+{
+	const struct mig_stats *s = &m->stats;
+	char why[160];
+
+	switch (m->phase) {
+	case MIG_DST_IDLE:
+		return snprintf(buf, len, "incoming migration not listening");
+	case MIG_DST_LISTEN:
+		return snprintf(buf, len, "incoming: waiting for a source (%llu frames ignored)",
+				(unsigned long long)(s->frames_received));
+	case MIG_DST_DONE:
+		return snprintf(buf, len,
+				"incoming migration done: %u rounds, %llu pages (%llu zero), %llu state "
+				"blobs, hash %016llx verified",
+				s->rounds, (unsigned long long)s->pages_sent,
+				(unsigned long long)s->zero_pages, (unsigned long long)s->state_blobs,
+				(unsigned long long)s->local_hash);
+	case MIG_DST_FAILED:
+		if (m->fail == MIG_FAIL_REFUSED) {
+			mig_refusal_format(why, sizeof(why), m->refusal.reason, m->refusal.detail,
+					   &m->peer_compat, &m->cfg.compat);
+			return snprintf(buf, len, "refused the source: %s", why);
+		}
+		if (m->fail == MIG_FAIL_HASH_MISMATCH)
+			return snprintf(buf, len,
+					"incoming migration failed: memory hash differs (source %016llx, "
+					"destination %016llx)",
+					(unsigned long long)s->peer_hash,
+					(unsigned long long)s->local_hash);
+		if (m->fail == MIG_FAIL_COMMIT_UNCONFIRMED)
+			return snprintf(buf, len,
+					"incoming migration: COMMIT sent but never acknowledged; the VM "
+					"stays paused here (the source may have released it)");
+		if (m->fail == MIG_FAIL_PEER_ABORT)
+			return snprintf(buf, len, "incoming migration failed: the source aborted: %s",
+					mig_fail_name(m->peer_abort.reason));
+		if (m->fail_err)
+			return snprintf(buf, len, "incoming migration failed: %s (%s)",
+					mig_fail_name((u32)m->fail), ferry_strerror(m->fail_err));
+		return snprintf(buf, len, "incoming migration failed: %s",
+				mig_fail_name((u32)m->fail));
+	default:
+		return snprintf(buf, len,
+				"incoming: round %u, %llu pages, %llu state blobs, %llu duplicates, "
+				"%llu corrupt",
+				s->round, (unsigned long long)s->pages_sent,
+				(unsigned long long)s->state_blobs, (unsigned long long)s->duplicates,
+				(unsigned long long)s->corrupt);
+	}
+}

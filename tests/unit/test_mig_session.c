@@ -1,0 +1,843 @@
+/* hyp/migrate: a source and a destination state machine joined by the simulated link
+ * (mig_link_sim.c), with 16 MiB of simulated guest memory (a mix of zero and random pages) and a
+ * fake guest that keeps writing pages while it runs. Every run must end with the destination's
+ * memory equal to the source's, both hashes equal to hash64 of that memory, and the counters
+ * telling the truth; every failure must leave the source VM running. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/bitmap.h"
+#include "mig_link_sim.h"
+#include "migrate/mig.h"
+
+#define RAM_BASE 0x40000000ULL
+#define RAM_SIZE (16ULL << 20)
+#define NPAGES (RAM_SIZE / MIG_PAGE_SIZE)
+#define TICK_NS 20000ULL
+#define MS 1000000ULL
+
+struct harness {
+	struct sim_net net;
+	u8 *smem, *dmem;
+	u64 *gdirty;                 /* the fake dirty tracker's own bitmap */
+	bool tracking, paused;
+	int pause_calls, resume_calls, track_start_calls, track_stop_calls, progress_calls;
+	/* the fake guest: writes `rate` pages per ms among `hot` pages, while not paused */
+	u32 rate, hot;
+	u64 guest_writes, writes_after_fail;
+	u64 acc;
+	bool miss_one;               /* buggy tracker: forgets one dirty page... */
+	u64 missed_page;             /* ...this one, which the guest then leaves alone */
+	u32 busy_ppm;                /* send_frame says EBUSY this often */
+	u32 nblobs;
+	u32 blob_len[4];
+	u32 dst_blobs;
+	bool blob_bad;
+	int put_state_rc;
+	bool dst_alive;
+	enum mig_src_phase vanish_phase; /* the destination disappears when the source gets here */
+	u64 vanish_at;
+	bool cancel_in_live;
+	struct mig_src src;
+	struct mig_dst dst;
+	struct mig_src_config scfg;
+	struct mig_dst_config dcfg;
+	void *sws, *dws;
+	enum mig_status ss, ds;
+	u64 t_fail_detected;
+};
+
+static struct harness *H;
+
+/* ---- callbacks ---- */
+static u64 h_now(void *ctx) { return ((struct harness *)ctx)->net.now; }
+
+static int h_send(struct harness *h, int dir, const void *f, size_t len)
+{
+	if (h->busy_ppm && sim_rand(&h->net) % 1000000 < h->busy_ppm)
+		return FERRY_EBUSY;
+	assert_true(len <= MIG_FRAME_MAX && len >= MIG_ETH_MIN_FRAME);
+	return sim_send(&h->net, dir, f, len);
+}
+
+static int s_send(void *ctx, const void *f, size_t len) { return h_send(ctx, 0, f, len); }
+static int d_send(void *ctx, const void *f, size_t len) { return h_send(ctx, 1, f, len); }
+
+static u64 page_index(ipa_t ipa)
+{
+	u64 a = ipa_addr(ipa);
+
+	assert_true(a >= RAM_BASE && a < RAM_BASE + RAM_SIZE && IS_ALIGNED(a, MIG_PAGE_SIZE));
+	return (a - RAM_BASE) / MIG_PAGE_SIZE;
+}
+
+static int s_read(void *ctx, ipa_t ipa, void *dst)
+{
+	struct harness *h = ctx;
+
+	memcpy(dst, h->smem + page_index(ipa) * MIG_PAGE_SIZE, MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int s_track_start(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h->track_start_calls++;
+	h->tracking = true;
+	bitmap_zero(h->gdirty, NPAGES);
+	return 0;
+}
+
+static void s_track_stop(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h->track_stop_calls++;
+	h->tracking = false;
+}
+
+static s64 s_collect(void *ctx, u64 *bitmap, u64 npages)
+{
+	struct harness *h = ctx;
+	s64 n = 0;
+
+	assert_int_equal(npages, NPAGES);
+	assert_true(h->tracking);
+	if (h->miss_one) {
+		u64 p = bitmap_next_set(h->gdirty, NPAGES, 0);
+
+		if (p < NPAGES) {
+			bitmap_clear(h->gdirty, p);
+			h->missed_page = p;
+			h->miss_one = false;
+		}
+	}
+	for (u64 w = 0; w < BITMAP_WORDS(NPAGES); w++) {
+		n += __builtin_popcountll(h->gdirty[w] & ~bitmap[w]);
+		bitmap[w] |= h->gdirty[w];
+		h->gdirty[w] = 0;
+	}
+	return n;
+}
+
+static int s_pause(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h->pause_calls++;
+	assert_false(h->paused);
+	h->paused = true;
+	return 0;
+}
+
+static void s_resume(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h->resume_calls++;
+	assert_true(h->paused);
+	h->paused = false;
+}
+
+static u8 blob_byte(u32 index, u32 i) { return (u8)(index * 31 + i * 7 + (i >> 8)); }
+
+static int s_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
+{
+	struct harness *h = ctx;
+	u8 *b = buf;
+
+	assert_true(h->paused);
+	assert_int_equal(cap, MIG_STATE_BLOB_MAX);
+	if (index >= h->nblobs)
+		return FERRY_ENOENT;
+	for (u32 i = 0; i < h->blob_len[index]; i++)
+		b[i] = blob_byte(index, i);
+	*tag = 0x7600 + index;
+	return (int)h->blob_len[index];
+}
+
+static void h_progress(void *ctx, const struct mig_stats *st)
+{
+	((struct harness *)ctx)->progress_calls++;
+	if (getenv("MIG_DEBUG"))
+		printf("    progress: t=%llu round %u dirty %llu left %llu est %llu thr %llu\n",
+		       (unsigned long long)((struct harness *)ctx)->net.now / 1000,
+		       st->round, (unsigned long long)st->dirty_last,
+		       (unsigned long long)st->pages_left,
+		       (unsigned long long)st->downtime_estimate_ns, (unsigned long long)st->throughput);
+}
+
+static int d_write(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
+{
+	struct harness *h = ctx;
+
+	assert_true(offset + len <= MIG_PAGE_SIZE && len > 0);
+	memcpy(h->dmem + page_index(ipa) * MIG_PAGE_SIZE + offset, src, len);
+	return 0;
+}
+
+static int d_zero(void *ctx, ipa_t ipa, u64 npages)
+{
+	struct harness *h = ctx;
+	u64 p = page_index(ipa);
+
+	assert_true(p + npages <= NPAGES);
+	memset(h->dmem + p * MIG_PAGE_SIZE, 0, npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int d_read(void *ctx, ipa_t ipa, void *dst)
+{
+	struct harness *h = ctx;
+
+	memcpy(dst, h->dmem + page_index(ipa) * MIG_PAGE_SIZE, MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int d_hash(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
+{
+	struct harness *h = ctx;
+
+	hash64_update(st, h->dmem + page_index(ipa) * MIG_PAGE_SIZE, npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int d_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
+{
+	struct harness *h = ctx;
+	const u8 *b = buf;
+
+	if (h->put_state_rc)
+		return h->put_state_rc;
+	if (index != h->dst_blobs || tag != 0x7600 + index || len != h->blob_len[index])
+		h->blob_bad = true;
+	for (u32 i = 0; i < len && !h->blob_bad; i++)
+		if (b[i] != blob_byte(index, i))
+			h->blob_bad = true;
+	h->dst_blobs++;
+	return 0;
+}
+
+static const struct mig_src_ops src_ops = {
+	.send_frame = s_send, .now_ns = h_now, .read_page = s_read, .track_start = s_track_start,
+	.collect_dirty = s_collect, .track_stop = s_track_stop, .pause = s_pause,
+	.resume = s_resume, .get_state = s_get_state, .progress = h_progress,
+};
+
+static const struct mig_dst_ops dst_ops = {
+	.send_frame = d_send, .now_ns = h_now, .write_page = d_write, .zero_pages = d_zero,
+	.read_page = d_read, .hash_pages = d_hash, .put_state = d_put_state,
+};
+
+/* The same destination without the optional callbacks: write_page for zeros, read_page to hash. */
+static const struct mig_dst_ops dst_ops_minimal = {
+	.send_frame = d_send, .now_ns = h_now, .write_page = d_write, .read_page = d_read,
+	.put_state = d_put_state,
+};
+
+/* ---- the fake guest ---- */
+static void guest_write(struct harness *h, u64 page)
+{
+	u8 *p = h->smem + page * MIG_PAGE_SIZE;
+	u64 r = sim_rand(&h->net);
+
+	if (r % 16 == 0)
+		memset(p, 0, MIG_PAGE_SIZE);
+	else
+		for (int i = 0; i < 8; i++)
+			p[(r >> (i * 5)) % MIG_PAGE_SIZE] ^= (u8)(r >> (i * 8)) | 1;
+	if (h->tracking)
+		bitmap_set(h->gdirty, page);
+	h->guest_writes++;
+	if (h->ss == MIG_FAILED)
+		h->writes_after_fail++;
+}
+
+static void guest_step(struct harness *h)
+{
+	if (h->paused || !h->rate || h->ss == MIG_DONE)
+		return;
+	h->acc += (u64)h->rate * TICK_NS;
+	while (h->acc >= MS) {
+		u64 page = (sim_rand(&h->net) % h->hot) * 7919 % NPAGES;
+
+		h->acc -= MS;
+		if (page != h->missed_page)
+			guest_write(h, page);
+	}
+}
+
+/* ---- setup and the run loop ---- */
+static struct harness *harness_new(u64 seed, u32 frame_max, u64 dst_ram_size)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	int rc;
+
+	sim_init(&h->net, seed);
+	h->net.now = 1000 * MS;
+	h->smem = malloc(RAM_SIZE);
+	h->dmem = malloc(RAM_SIZE);
+	h->gdirty = calloc(BITMAP_WORDS(NPAGES), 8);
+	/* Half the pages zero (some in long runs), the rest random; the destination starts with
+	 * garbage so that a page never sent shows. */
+	for (u64 p = 0; p < NPAGES; p++) {
+		u8 *pg = h->smem + p * MIG_PAGE_SIZE;
+		bool zero = (p / 64) % 3 == 0 || sim_rand(&h->net) % 4 == 0;
+
+		if (zero)
+			memset(pg, 0, MIG_PAGE_SIZE);
+		else
+			for (u32 i = 0; i < MIG_PAGE_SIZE; i += 8) {
+				u64 r = sim_rand(&h->net);
+
+				memcpy(pg + i, &r, 8);
+			}
+	}
+	for (u64 i = 0; i < RAM_SIZE; i++)
+		h->dmem[i] = (u8)(i * 13 + 5);
+	h->hot = 512;
+	h->nblobs = 3;
+	h->blob_len[0] = 1200;   /* a vCPU */
+	h->blob_len[1] = 5000;   /* another, several 1514-byte frames */
+	h->blob_len[2] = 0;      /* a device with no state */
+	h->dst_alive = true;
+	h->missed_page = ~0ULL;
+	h->vanish_phase = MIG_SRC_IDLE;
+	h->ss = h->ds = MIG_RUNNING;
+
+	h->scfg.compat = (struct mig_compat){ RAM_BASE, RAM_SIZE, 0x13, 2, MIG_PAGE_SIZE };
+	h->scfg.session = (u32)seed | 1;
+	memcpy(h->scfg.local_mac, (u8[]){ 2, 0, 0, 0, 0, 1 }, 6);
+	memset(h->scfg.peer_mac, 0xff, 6);
+	h->scfg.link.frame_max = frame_max;
+	h->scfg.link.dead_ns = 3000 * MS;
+	h->scfg.linger_ns = 200 * MS;
+	h->scfg.downtime_ns = 20 * MS;
+
+	h->dcfg.compat = h->scfg.compat;
+	h->dcfg.compat.ram_size = dst_ram_size;
+	h->dcfg.compat.cpu_features = 0x17;
+	memcpy(h->dcfg.local_mac, (u8[]){ 2, 0, 0, 0, 0, 2 }, 6);
+	h->dcfg.link.frame_max = MIG_FRAME_MAX;
+	h->dcfg.link.dead_ns = 3000 * MS;
+
+	h->sws = aligned_alloc(64, ALIGN_UP(mig_src_workspace_size(&h->scfg), 64));
+	h->dws = aligned_alloc(64, ALIGN_UP(mig_dst_workspace_size(&h->dcfg), 64));
+	rc = mig_src_init(&h->src, &h->scfg, &src_ops, h, h->sws, mig_src_workspace_size(&h->scfg));
+	assert_int_equal(rc, 0);
+	rc = mig_dst_init(&h->dst, &h->dcfg, &dst_ops, h, h->dws, mig_dst_workspace_size(&h->dcfg));
+	assert_int_equal(rc, 0);
+	H = h;
+	return h;
+}
+
+static void harness_free(struct harness *h)
+{
+	sim_free(&h->net);
+	free(h->smem);
+	free(h->dmem);
+	free(h->gdirty);
+	free(h->sws);
+	free(h->dws);
+	free(h);
+	H = NULL;
+}
+
+static void vanish(struct harness *h)
+{
+	h->dst_alive = false;
+	h->net.dir[0].down = h->net.dir[1].down = true;
+	h->vanish_at = h->net.now;
+}
+
+static void run(struct harness *h, u64 limit_ns)
+{
+	static u8 buf[MIG_FRAME_MAX];
+	u64 end = h->net.now + limit_ns;
+	size_t len;
+
+	if (h->dst_alive)
+		assert_int_equal(mig_dst_listen(&h->dst), 0);
+	assert_int_equal(mig_src_start(&h->src), 0);
+	while (h->net.now < end) {
+		if (h->ss == MIG_RUNNING) {
+			h->ss = mig_src_poll(&h->src);
+			if (h->ss == MIG_FAILED)
+				h->t_fail_detected = h->net.now;
+		}
+		if (h->dst_alive && h->ds == MIG_RUNNING)
+			h->ds = mig_dst_poll(&h->dst);
+		while ((len = sim_pop(&h->net, 0, buf, sizeof(buf))))
+			if (h->dst_alive)
+				mig_dst_input(&h->dst, buf, len);
+		while ((len = sim_pop(&h->net, 1, buf, sizeof(buf))))
+			mig_src_input(&h->src, buf, len);
+		if (h->ss == MIG_RUNNING && h->src.phase == MIG_SRC_DONE)
+			h->ss = MIG_DONE;
+		if (h->dst_alive && h->vanish_phase != MIG_SRC_IDLE && h->src.phase >= h->vanish_phase)
+			vanish(h);
+		if (h->cancel_in_live && h->src.phase == MIG_SRC_LIVE && h->src.stats.round >= 1) {
+			mig_src_cancel(&h->src);
+			h->ss = mig_src_poll(&h->src);
+			h->cancel_in_live = false;
+		}
+		if (h->ss != MIG_RUNNING && (h->ds != MIG_RUNNING || !h->dst_alive))
+			break;
+		guest_step(h);
+		h->net.now += TICK_NS;
+	}
+	/* Let a failed source's VM run on for a while: it must not be paused any more. */
+	for (int i = 0; i < 100; i++) {
+		guest_step(h);
+		h->net.now += TICK_NS;
+	}
+}
+
+static void print_stats(const char *name, const struct harness *h)
+{
+	const struct mig_stats *s = &h->src.stats, *d = &h->dst.stats;
+	char line[256];
+
+	mig_src_describe(&h->src, line, sizeof(line));
+	printf("  [%s] %s\n", name, line);
+	printf("    rounds %u (pages/round:", s->rounds);
+	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++)
+		printf(" %llu", (unsigned long long)s->r[r].pages);
+	printf("), zero %llu, frames %llu, retrans %llu (fast %llu), dup %llu, reord %llu, "
+	       "corrupt dst %llu src %llu, busy %llu, thr %llu MB/s, downtime %llu us\n",
+	       (unsigned long long)s->zero_pages, (unsigned long long)s->frames_sent,
+	       (unsigned long long)s->retransmissions, (unsigned long long)s->fast_retransmissions,
+	       (unsigned long long)d->duplicates, (unsigned long long)d->reordered,
+	       (unsigned long long)d->corrupt, (unsigned long long)s->corrupt,
+	       (unsigned long long)s->send_busy, (unsigned long long)(s->throughput / 1000000),
+	       (unsigned long long)(s->downtime_ns / 1000));
+}
+
+static void dump_link(const char *who, const struct mig_link *l)
+{
+	const struct mig_txslot *t = &l->tx[l->tx_una % l->cfg.tx_window];
+
+	printf("    %s link: una %u next %u rx_next %u rto %llu srtt %llu una-slot state %u sends %u "
+	       "sent %llu peer_window %u fail %d\n", who, l->tx_una, l->tx_next, l->rx_next,
+	       (unsigned long long)l->rto, (unsigned long long)l->srtt, t->state, t->sends,
+	       (unsigned long long)t->sent_ns, l->peer_window, l->fail);
+}
+
+static void check_success(struct harness *h)
+{
+	if (h->ss != MIG_DONE || h->ds != MIG_DONE) {
+		dump_link("src", &h->src.link);
+		dump_link("dst", &h->dst.link);
+		printf("    now %llu\n", (unsigned long long)h->net.now);
+		for (int r = 0; r < MIG_REJ_COUNT; r++)
+			printf("    rej %s: src %llu dst %llu\n", mig_reject_name(r),
+			       (unsigned long long)h->src.stats.rejected[r],
+			       (unsigned long long)h->dst.stats.rejected[r]);
+		printf("    dst oow %llu dups %llu tail drops %llu %llu\n",
+		       (unsigned long long)h->dst.stats.out_of_window,
+		       (unsigned long long)h->dst.stats.duplicates,
+		       (unsigned long long)h->net.dir[0].tail_dropped,
+		       (unsigned long long)h->net.dir[1].tail_dropped);
+	}
+	const struct mig_stats *s = &h->src.stats, *d = &h->dst.stats;
+	u64 expect = hash64(h->smem, RAM_SIZE, MIG_MEM_HASH_SEED);
+
+	assert_int_equal(h->ss, MIG_DONE);
+	assert_int_equal(h->ds, MIG_DONE);
+	assert_int_equal(h->src.phase, MIG_SRC_DONE);
+	assert_memory_equal(h->smem, h->dmem, RAM_SIZE);
+	assert_true(s->local_hash == expect);
+	assert_true(d->local_hash == expect);
+	assert_true(s->peer_hash == expect);
+	assert_int_equal(h->pause_calls, 1);
+	assert_int_equal(h->resume_calls, 0);
+	assert_int_equal(h->track_start_calls, 1);
+	assert_int_equal(h->track_stop_calls, 1);
+	assert_int_equal(h->dst_blobs, h->nblobs);
+	assert_false(h->blob_bad);
+	assert_int_equal(s->state_blobs, h->nblobs);
+	assert_int_equal(d->state_blobs, h->nblobs);
+	/* Round 0 takes every page once; the final round is the last one. */
+	assert_int_equal(s->r[0].pages, NPAGES);
+	assert_true(s->rounds >= 2);
+	assert_int_equal(s->final_round, s->rounds - 1);
+	assert_int_equal(d->final_round, s->final_round);
+	assert_true(s->pages_sent >= NPAGES);
+	assert_int_equal(d->pages_sent, s->pages_sent);
+	assert_int_equal(d->zero_pages, s->zero_pages);
+	assert_true(s->zero_pages >= NPAGES / 3);
+	for (u32 r = 0; r < s->rounds; r++)
+		assert_int_equal(d->r[r].pages, s->r[r].pages);
+	assert_true(s->downtime_ns > 0 && s->t_paused > s->t_start);
+	assert_true(s->throughput > 0);
+	assert_true(h->progress_calls >= (int)s->rounds);
+	assert_int_equal(d->corrupt, d->rejected[MIG_REJ_HDR_CRC] + d->rejected[MIG_REJ_PAYLOAD_CRC]);
+}
+
+/* ---- tests ---- */
+
+static void test_clean_link_64k_frames(void **state)
+{
+	struct harness *h = harness_new(11, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->rate = 50;
+	run(h, 5000 * MS);
+	print_stats("clean 64K", h);
+	check_success(h);
+	assert_int_equal(h->src.stats.retransmissions, 0);
+	assert_int_equal(h->dst.stats.duplicates, 0);
+	/* Zero pages cost 16 bytes: the wire carries little more than the non-zero data. */
+	assert_true(h->src.stats.r[0].bytes < (NPAGES - h->src.stats.r[0].zero_pages) *
+					       (MIG_PAGE_SIZE + 64));
+	harness_free(h);
+}
+
+static void test_clean_link_1514_frames_split_pages(void **state)
+{
+	struct harness *h = harness_new(12, MIG_FRAME_MIN, RAM_SIZE);
+	(void)state;
+	h->rate = 5;
+	run(h, 10000 * MS);
+	print_stats("clean 1514", h);
+	check_success(h);
+	/* A 4 KiB page cannot travel in one 1514-byte frame: every data page was split. */
+	assert_true(h->src.stats.r[0].frames > (NPAGES - h->src.stats.r[0].zero_pages) * 2);
+	harness_free(h);
+}
+
+static void test_minimal_destination_ops(void **state)
+{
+	struct harness *h = harness_new(13, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	mig_dst_init(&h->dst, &h->dcfg, &dst_ops_minimal, h, h->dws,
+		     mig_dst_workspace_size(&h->dcfg));
+	h->rate = 20;
+	run(h, 5000 * MS);
+	check_success(h);
+	harness_free(h);
+}
+
+static void test_round_limit_when_guest_outruns_link(void **state)
+{
+	struct harness *h = harness_new(14, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	/* 60000 pages/s over 4096 hot pages: ~245 MB/s of dirt against a 125 MB/s link. */
+	h->rate = 60000;
+	h->hot = 4096;
+	h->src.cfg.max_rounds = 4;
+	run(h, 20000 * MS);
+	print_stats("round limit", h);
+	check_success(h);
+	assert_int_equal(h->src.stats.rounds, 4 + 2);
+	assert_true(h->src.stats.downtime_estimate_ns > h->src.cfg.downtime_ns);
+	assert_true(h->src.stats.dirty_rate > 10000);
+	harness_free(h);
+}
+
+static void test_lossy_reordering_duplicating_link(void **state)
+{
+	struct harness *h = harness_new(21, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	sim_impair(&h->net, 100000, 50000, 100000, 0);
+	h->rate = 100;
+	run(h, 20000 * MS);
+	print_stats("lossy 10%", h);
+	check_success(h);
+	assert_true(h->src.stats.retransmissions > 0);
+	assert_true(h->dst.stats.duplicates > 0);
+	assert_true(h->dst.stats.reordered > 0);
+	harness_free(h);
+}
+
+static void test_half_the_frames_lost(void **state)
+{
+	struct harness *h = harness_new(22, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	sim_impair(&h->net, 500000, 0, 0, 0);
+	h->rate = 50;
+	run(h, 60000 * MS);
+	print_stats("50% loss", h);
+	check_success(h);
+	assert_true(h->src.stats.retransmissions > h->src.stats.frames_sent / 4);
+	harness_free(h);
+}
+
+static void test_half_lost_small_frames(void **state)
+{
+	struct harness *h = harness_new(23, MIG_FRAME_MIN, RAM_SIZE);
+	(void)state;
+	sim_impair(&h->net, 500000, 20000, 20000, 0);
+	h->rate = 50;
+	run(h, 120000 * MS);
+	print_stats("50% loss 1514", h);
+	check_success(h);
+	harness_free(h);
+}
+
+static void test_corrupted_frames_rejected_and_resent(void **state)
+{
+	struct harness *h = harness_new(31, MIG_FRAME_MAX, RAM_SIZE);
+	u64 rejected = 0, corrupted;
+	(void)state;
+	sim_impair(&h->net, 0, 0, 0, 50000);
+	h->rate = 50;
+	run(h, 20000 * MS);
+	print_stats("corrupt 5%", h);
+	check_success(h);
+	corrupted = h->net.dir[0].corrupted + h->net.dir[1].corrupted;
+	for (int r = 1; r < MIG_REJ_COUNT; r++)
+		rejected += h->src.stats.rejected[r] + h->dst.stats.rejected[r];
+	assert_true(corrupted > 20);
+	assert_true(h->dst.stats.corrupt > 0);
+	assert_true(h->src.stats.retransmissions > 0);
+	/* Each corrupted frame is rejected once, except a flip in the unprotected MAC addresses
+	 * (Ethernet's own FCS covers those on a real wire) or one still in flight at the end. */
+	assert_true(rejected <= corrupted);
+	assert_true(rejected * 10 >= corrupted * 8);
+	harness_free(h);
+}
+
+static void test_tx_ring_backpressure(void **state)
+{
+	struct harness *h = harness_new(32, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->busy_ppm = 200000;
+	h->rate = 50;
+	run(h, 20000 * MS);
+	check_success(h);
+	assert_true(h->src.stats.send_busy > 0);
+	harness_free(h);
+}
+
+static void check_vm_kept_running(struct harness *h)
+{
+	assert_int_equal(h->ss, MIG_FAILED);
+	assert_int_equal(h->src.phase, MIG_SRC_FAILED);
+	assert_int_equal(h->resume_calls, h->pause_calls);
+	assert_false(h->paused);
+	assert_int_equal(h->track_stop_calls, h->track_start_calls);
+	assert_true(h->writes_after_fail > 0 || h->rate == 0);
+}
+
+static void test_destination_vanishes_live(void **state)
+{
+	struct harness *h = harness_new(41, MIG_FRAME_MAX, RAM_SIZE);
+	char line[200];
+	(void)state;
+	h->rate = 50;
+	h->vanish_phase = MIG_SRC_LIVE;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->pause_calls, 0);
+	assert_true(h->src.fail == MIG_FAIL_LINK_DEAD || h->src.fail == MIG_FAIL_NO_PROGRESS);
+	/* Declared dead after dead_ns of silence, not much later. */
+	assert_true(h->t_fail_detected - h->vanish_at >= h->src.link.cfg.dead_ns);
+	assert_true(h->t_fail_detected - h->vanish_at <= h->src.link.cfg.dead_ns + 10 * MS);
+	mig_src_describe(&h->src, line, sizeof(line));
+	printf("  [vanish live] %s\n", line);
+	assert_non_null(strstr(line, "the VM keeps running here"));
+	harness_free(h);
+}
+
+static void test_destination_vanishes_after_pause(void **state)
+{
+	struct harness *h = harness_new(42, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->rate = 50;
+	h->vanish_phase = MIG_SRC_FINAL;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->pause_calls, 1);
+	assert_int_equal(h->resume_calls, 1);
+	assert_true(h->t_fail_detected - h->vanish_at <= h->src.link.cfg.dead_ns + 10 * MS);
+	harness_free(h);
+}
+
+static void test_destination_vanishes_waiting_for_commit(void **state)
+{
+	struct harness *h = harness_new(43, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->vanish_phase = MIG_SRC_COMMIT;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->resume_calls, 1);
+	harness_free(h);
+}
+
+static void test_no_destination_listening(void **state)
+{
+	struct harness *h = harness_new(44, MIG_FRAME_MAX, RAM_SIZE);
+	char line[200];
+	(void)state;
+	h->dst_alive = false;
+	h->net.dir[0].down = true;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->src.fail, MIG_FAIL_NO_ANSWER);
+	assert_int_equal(h->pause_calls, 0);
+	assert_int_equal(h->track_start_calls, 0);
+	assert_true(h->src.stats.retransmissions > 3);
+	mig_src_describe(&h->src, line, sizeof(line));
+	assert_non_null(strstr(line, "no answer from the destination"));
+	harness_free(h);
+}
+
+static void test_refusal_ram_size(void **state)
+{
+	struct harness *h = harness_new(51, MIG_FRAME_MAX, 128ULL << 20);
+	char line[200];
+	(void)state;
+	/* The source claims 64 MiB (it will never read a page), the destination has 128 MiB. */
+	h->scfg.compat.ram_size = 64ULL << 20;
+	h->src.cfg.compat.ram_size = 64ULL << 20;
+	sim_impair(&h->net, 300000, 0, 0, 0);
+	h->rate = 50;
+	run(h, 5000 * MS);
+	assert_int_equal(h->ss, MIG_FAILED);
+	assert_int_equal(h->ds, MIG_FAILED);
+	assert_int_equal(h->src.fail, MIG_FAIL_REFUSED);
+	assert_int_equal(h->dst.fail, MIG_FAIL_REFUSED);
+	assert_int_equal(h->src.refusal.reason, MIG_REFUSE_RAM_SIZE);
+	mig_src_describe(&h->src, line, sizeof(line));
+	printf("  [refusal] source: %s\n", line);
+	assert_string_equal(line, "destination refused: RAM size differs: source 64 MiB, "
+				  "destination 128 MiB; the VM keeps running here");
+	mig_dst_describe(&h->dst, line, sizeof(line));
+	printf("  [refusal] destination: %s\n", line);
+	assert_string_equal(line, "refused the source: RAM size differs: source 64 MiB, "
+				  "destination 128 MiB");
+	assert_int_equal(h->pause_calls, 0);
+	assert_int_equal(h->track_start_calls, 0);
+	assert_true(h->writes_after_fail > 0);
+	harness_free(h);
+}
+
+static void test_refusal_vcpus_and_features(void **state)
+{
+	struct harness *h = harness_new(52, MIG_FRAME_MAX, RAM_SIZE);
+	char line[200];
+	(void)state;
+	h->src.cfg.compat.cpu_features = 0x1f; /* bit 3 missing on the destination (0x17) */
+	run(h, 5000 * MS);
+	assert_int_equal(h->src.fail, MIG_FAIL_REFUSED);
+	mig_src_describe(&h->src, line, sizeof(line));
+	assert_string_equal(line, "destination refused: CPU features missing on the destination: "
+				  "source 0x1f, destination 0x17, missing 0x8; the VM keeps "
+				  "running here");
+	harness_free(h);
+
+	h = harness_new(53, MIG_FRAME_MAX, RAM_SIZE);
+	h->src.cfg.compat.vcpus = 4;
+	run(h, 5000 * MS);
+	mig_dst_describe(&h->dst, line, sizeof(line));
+	assert_string_equal(line, "refused the source: vCPU count differs: source 4, destination 2");
+	harness_free(h);
+}
+
+static void test_missed_dirty_page_fails_the_hash(void **state)
+{
+	struct harness *h = harness_new(61, MIG_FRAME_MAX, RAM_SIZE);
+	char line[256];
+	(void)state;
+	h->rate = 200;
+	h->miss_one = true;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->src.fail, MIG_FAIL_PEER_ABORT);
+	assert_int_equal(h->src.peer_abort.reason, MIG_FAIL_HASH_MISMATCH);
+	assert_int_equal(h->dst.fail, MIG_FAIL_HASH_MISMATCH);
+	assert_true(h->src.stats.local_hash == hash64(h->smem, RAM_SIZE, 0) || h->writes_after_fail);
+	mig_src_describe(&h->src, line, sizeof(line));
+	printf("  [hash] %s\n", line);
+	assert_non_null(strstr(line, "memory hash differs"));
+	harness_free(h);
+}
+
+static void test_source_cancel(void **state)
+{
+	struct harness *h = harness_new(62, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->rate = 20000;
+	h->hot = 4096;
+	h->cancel_in_live = true;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->src.fail, MIG_FAIL_CANCELLED);
+	assert_int_equal(h->ds, MIG_FAILED);
+	assert_int_equal(h->dst.fail, MIG_FAIL_PEER_ABORT);
+	assert_int_equal(h->dst.peer_abort.reason, MIG_FAIL_CANCELLED);
+	harness_free(h);
+}
+
+static void test_destination_rejects_state(void **state)
+{
+	struct harness *h = harness_new(63, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->put_state_rc = FERRY_EINVAL;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->pause_calls, 1);
+	assert_int_equal(h->src.fail, MIG_FAIL_PEER_ABORT);
+	assert_int_equal(h->src.peer_abort.reason, MIG_FAIL_STATE);
+	assert_int_equal(h->dst.fail, MIG_FAIL_STATE);
+	harness_free(h);
+}
+
+static void test_config_rejected(void **state)
+{
+	struct harness *h = harness_new(64, MIG_FRAME_MAX, RAM_SIZE);
+	struct mig_src_config c = h->scfg;
+	struct mig_src m;
+	(void)state;
+	assert_int_equal(mig_src_init(&m, &c, &src_ops, h, h->sws, 100), FERRY_ENOMEM);
+	c.compat.page_size = 16384;
+	assert_int_equal(mig_src_init(&m, &c, &src_ops, h, h->sws, mig_src_workspace_size(&c)),
+			 FERRY_EINVAL);
+	c = h->scfg;
+	c.session = 0;
+	assert_int_equal(mig_src_init(&m, &c, &src_ops, h, h->sws, mig_src_workspace_size(&c)),
+			 FERRY_EINVAL);
+	c = h->scfg;
+	c.link.frame_max = 1000;
+	assert_int_equal(mig_src_init(&m, &c, &src_ops, h, h->sws, mig_src_workspace_size(&c)),
+			 FERRY_EINVAL);
+	c = h->scfg;
+	c.max_rounds = MIG_ROUNDS_MAX;
+	assert_int_equal(mig_src_init(&m, &c, &src_ops, h, h->sws, mig_src_workspace_size(&c)),
+			 FERRY_EINVAL);
+	harness_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean_link_64k_frames),
+		cmocka_unit_test(test_clean_link_1514_frames_split_pages),
+		cmocka_unit_test(test_minimal_destination_ops),
+		cmocka_unit_test(test_round_limit_when_guest_outruns_link),
+		cmocka_unit_test(test_lossy_reordering_duplicating_link),
+		cmocka_unit_test(test_half_the_frames_lost),
+		cmocka_unit_test(test_half_lost_small_frames),
+		cmocka_unit_test(test_corrupted_frames_rejected_and_resent),
+		cmocka_unit_test(test_tx_ring_backpressure),
+		cmocka_unit_test(test_destination_vanishes_live),
+		cmocka_unit_test(test_destination_vanishes_after_pause),
+		cmocka_unit_test(test_destination_vanishes_waiting_for_commit),
+		cmocka_unit_test(test_no_destination_listening),
+		cmocka_unit_test(test_refusal_ram_size),
+		cmocka_unit_test(test_refusal_vcpus_and_features),
+		cmocka_unit_test(test_missed_dirty_page_fails_the_hash),
+		cmocka_unit_test(test_source_cancel),
+		cmocka_unit_test(test_destination_rejects_state),
+		cmocka_unit_test(test_config_rejected),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
