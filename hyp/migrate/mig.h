@@ -303,7 +303,7 @@ struct mig_link_config {
 	u32 rx_window;      /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
 	u64 rto_init_ns;    /* retransmission timeout before the first RTT sample (0: 100 ms) */
 	u64 rto_min_ns;     /* (0: 1 ms) */
-	u64 rto_max_ns;     /* (0: 500 ms) */
+	u64 rto_max_ns;     /* (0: 500 ms; never above dead_ns / 32, so >= 32 tries) */
 	u64 keepalive_ns;   /* send an ACK when nothing was sent for this long (0: 50 ms) */
 	u64 dead_ns;        /* peer silent, or no ack progress, this long → dead (0: 3 s) */
 };
