@@ -7,9 +7,10 @@
 #include "types.h"
 
 /* CRC32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final xor ~0): the same
- * function as iSCSI/ext4/SCTP, so `crc32c(0, "123456789", 9) == 0xE3069283`. Chains: crc32c(crc32c(0,
- * a), b) equals crc32c(0, a followed by b). The first call fills a 8 KiB table (slice-by-8), so the
- * first caller must not race another first caller (migration runs on one management CPU). */
+ * function as iSCSI/ext4/SCTP, so `crc32c(0, "123456789", 9) == 0xE3069283`. Chains:
+ * crc32c(crc32c(0, a), b) equals crc32c(0, a followed by b). The first call fills a 8 KiB table
+ * (slice-by-8), so the first caller must not race another first caller (migration runs on one
+ * management CPU). */
 u32 crc32c(u32 crc, const void *data, size_t len);
 
 /* The XXH64 algorithm (Yann Collet's published specification), written for ferry: fast on 64-bit
@@ -18,8 +19,8 @@ u32 crc32c(u32 crc, const void *data, size_t len);
 struct hash64_state {
 	u64 acc[4];
 	u64 seed;
-	u64 total;   /* bytes consumed */
-	u8 buf[32];  /* a partial 32-byte stripe */
+	u64 total;  /* bytes consumed */
+	u8 buf[32]; /* a partial 32-byte stripe */
 	u32 buflen;
 };
 

@@ -1,8 +1,8 @@
 /* Live migration: the wire protocol (docs/migration-protocol.md), its frame codec, a reliable
  * transport over raw Ethernet frames, and the source and destination state machines.
  *
- * Everything here is pure: no hardware, no allocation, no floating point, no blocking. The integrator
- * (the EL2 side: virtio-net driver, vCPU state, dirty logging) gives
+ * Everything here is pure: no hardware, no allocation, no floating point, no blocking. The
+ *integrator (the EL2 side: virtio-net driver, vCPU state, dirty logging) gives
  *  - memory: a workspace buffer (mig_*_workspace_size() bytes) and the machine structs themselves;
  *  - callbacks (struct mig_src_ops / mig_dst_ops): send a frame, the time, read/write guest pages,
  *    collect dirty pages, pause/resume the VM, get/put opaque state blobs, optionally hash memory;
@@ -22,21 +22,21 @@
 #include "types.h"
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Wire constants (docs/migration-protocol.md gives every byte).                                   */
+/* Wire constants (docs/migration-protocol.md gives every byte). */
 
-#define MIG_ETHERTYPE 0x88B5u        /* IEEE "local experimental" EtherType */
-#define MIG_MAGIC 0x47494D46u        /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
+#define MIG_ETHERTYPE 0x88B5u /* IEEE "local experimental" EtherType */
+#define MIG_MAGIC 0x47494D46u /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
 #define MIG_VERSION 1u
 #define MIG_ETH_HDR_LEN 14u
 #define MIG_HDR_LEN 40u
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
-#define MIG_ETH_MIN_FRAME 60u        /* Ethernet minimum without FCS: short frames are zero-padded */
-#define MIG_FRAME_MIN 1514u          /* the smallest frame_max: a standard Ethernet MTU */
-#define MIG_FRAME_MAX 65536u         /* 64 KiB: QEMU's TCP netdevs carry it (DESIGN.md) */
-#define MIG_PAGE_SIZE 4096u          /* protocol version 1 moves 4 KiB pages only */
-#define MIG_PAGE_REC_LEN 16u         /* one page record header */
-#define MIG_PAGES_HDR_LEN 8u         /* PAGES payload header */
-#define MIG_STATE_HDR_LEN 16u        /* STATE payload header */
+#define MIG_ETH_MIN_FRAME 60u /* Ethernet minimum without FCS: short frames are zero-padded */
+#define MIG_FRAME_MIN 1514u   /* the smallest frame_max: a standard Ethernet MTU */
+#define MIG_FRAME_MAX 65536u  /* 64 KiB: QEMU's TCP netdevs carry it (DESIGN.md) */
+#define MIG_PAGE_SIZE 4096u   /* protocol version 1 moves 4 KiB pages only */
+#define MIG_PAGE_REC_LEN 16u  /* one page record header */
+#define MIG_PAGES_HDR_LEN 8u  /* PAGES payload header */
+#define MIG_STATE_HDR_LEN 16u /* STATE payload header */
 #define MIG_STATE_BLOB_MAX (64u * 1024) /* one opaque state blob, at most */
 #define MIG_STATE_BLOBS_MAX 256u
 #define MIG_COMPAT_LEN 32u
@@ -45,27 +45,27 @@
 #define MIG_HASH_LEN 24u
 #define MIG_COMMIT_LEN 8u
 #define MIG_ABORT_LEN 16u
-#define MIG_WINDOW_MAX 256u          /* frames in flight per direction, at most */
-#define MIG_ROUNDS_MAX 32u           /* rounds recorded in struct mig_stats (round 0 included) */
+#define MIG_WINDOW_MAX 256u /* frames in flight per direction, at most */
+#define MIG_ROUNDS_MAX 32u  /* rounds recorded in struct mig_stats (round 0 included) */
 
 enum mig_type {
-	MIG_T_HELLO = 1,   /* S→D: versions, capabilities, frame size, window, compatibility record */
+	MIG_T_HELLO = 1, /* S→D: versions, capabilities, frame size, window, compatibility record */
 	MIG_T_WELCOME = 2, /* D→S: accepted; negotiated capabilities and frame size, D's window */
 	MIG_T_REFUSE = 3,  /* D→S: refused, with a reason and D's compatibility record */
 	MIG_T_PAGES = 4,   /* S→D: page records */
 	MIG_T_STATE = 5,   /* S→D: a chunk of an opaque state blob */
-	MIG_T_HASH = 6,    /* S→D: whole-memory hash; everything before it is the final image */
+	MIG_T_HASH = 6,	   /* S→D: whole-memory hash; everything before it is the final image */
 	MIG_T_COMMIT = 7,  /* D→S: hashes equal, D takes the VM */
 	MIG_T_ABORT = 8,   /* either: giving up, with a reason (unsequenced, best effort) */
-	MIG_T_ACK = 9,     /* either: acknowledgement / keepalive only (unsequenced, no payload) */
+	MIG_T_ACK = 9,	   /* either: acknowledgement / keepalive only (unsequenced, no payload) */
 	MIG_T_MAX = 9,
 };
 
-#define MIG_F_FINAL 0x0001u     /* PAGES sent after the source paused the VM */
-#define MIG_F_CLOSE 0x0002u     /* on an ACK: the sender is finished with this session */
+#define MIG_F_FINAL 0x0001u /* PAGES sent after the source paused the VM */
+#define MIG_F_CLOSE 0x0002u /* on an ACK: the sender is finished with this session */
 
 /* Capabilities: HELLO offers, WELCOME returns the intersection. */
-#define MIG_CAP_SACK 0x0001u     /* the ack carries a 32-frame selective-ack bitmap */
+#define MIG_CAP_SACK 0x0001u	 /* the ack carries a 32-frame selective-ack bitmap */
 #define MIG_CAP_ZERO_RUN 0x0002u /* ZERO records may cover more than one page */
 #define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN)
 
@@ -77,14 +77,14 @@ enum mig_rec_kind {
 /* Why a frame was not accepted. Each has a counter in struct mig_stats. */
 enum mig_reject {
 	MIG_REJ_NONE = 0,
-	MIG_REJ_SHORT,       /* shorter than the Ethernet + migration headers */
-	MIG_REJ_ETHERTYPE,   /* not ours: the caller may hand it to someone else */
+	MIG_REJ_SHORT,	   /* shorter than the Ethernet + migration headers */
+	MIG_REJ_ETHERTYPE, /* not ours: the caller may hand it to someone else */
 	MIG_REJ_MAGIC,
 	MIG_REJ_VERSION,
 	MIG_REJ_HDR_CRC,     /* header checksum wrong: corrupted on the way */
-	MIG_REJ_LENGTH,      /* payload_len larger than the frame or than MIG_FRAME_MAX */
+	MIG_REJ_LENGTH,	     /* payload_len larger than the frame or than MIG_FRAME_MAX */
 	MIG_REJ_PAYLOAD_CRC, /* payload checksum wrong: corrupted on the way */
-	MIG_REJ_TYPE,        /* unknown type, or reserved field not zero */
+	MIG_REJ_TYPE,	     /* unknown type, or reserved field not zero */
 	MIG_REJ_PAYLOAD,     /* checksums fine but the payload is malformed for its type */
 	MIG_REJ_SESSION,     /* another session's frame, or not a HELLO before a session exists */
 	MIG_REJ_COUNT,
@@ -93,19 +93,19 @@ enum mig_reject {
 /* Why a migration failed (also the reason code of an ABORT frame). */
 enum mig_fail {
 	MIG_FAIL_NONE = 0,
-	MIG_FAIL_NO_ANSWER = 1,          /* handshake never answered */
-	MIG_FAIL_LINK_DEAD = 2,          /* nothing from the peer for dead_ns */
-	MIG_FAIL_NO_PROGRESS = 3,        /* peer alive but acks stopped advancing for dead_ns */
-	MIG_FAIL_REFUSED = 4,            /* destination refused (see refuse reason) */
-	MIG_FAIL_PEER_ABORT = 5,         /* peer sent ABORT (see peer_reason) */
+	MIG_FAIL_NO_ANSWER = 1,	  /* handshake never answered */
+	MIG_FAIL_LINK_DEAD = 2,	  /* nothing from the peer for dead_ns */
+	MIG_FAIL_NO_PROGRESS = 3, /* peer alive but acks stopped advancing for dead_ns */
+	MIG_FAIL_REFUSED = 4,	  /* destination refused (see refuse reason) */
+	MIG_FAIL_PEER_ABORT = 5,  /* peer sent ABORT (see peer_reason) */
 	MIG_FAIL_HASH_MISMATCH = 6,
-	MIG_FAIL_STATE = 7,              /* get_state/put_state failed or a blob is malformed */
-	MIG_FAIL_MEMORY = 8,             /* read_page/write_page/hash failed */
-	MIG_FAIL_PROTOCOL = 9,           /* a well-formed frame that breaks the protocol */
+	MIG_FAIL_STATE = 7,    /* get_state/put_state failed or a blob is malformed */
+	MIG_FAIL_MEMORY = 8,   /* read_page/write_page/hash failed */
+	MIG_FAIL_PROTOCOL = 9, /* a well-formed frame that breaks the protocol */
 	MIG_FAIL_CANCELLED = 10,
-	MIG_FAIL_PAUSE = 11,             /* the pause callback failed */
-	MIG_FAIL_SEND = 12,              /* send_frame failed hard */
-	MIG_FAIL_TRACKING = 13,          /* dirty tracking failed */
+	MIG_FAIL_PAUSE = 11,		  /* the pause callback failed */
+	MIG_FAIL_SEND = 12,		  /* send_frame failed hard */
+	MIG_FAIL_TRACKING = 13,		  /* dirty tracking failed */
 	MIG_FAIL_COMMIT_UNCONFIRMED = 14, /* destination: COMMIT never acknowledged (see doc) */
 	MIG_FAIL_CONFIG = 15,
 	MIG_FAIL_COUNT,
@@ -118,26 +118,27 @@ enum mig_refuse {
 	MIG_REFUSE_RAM_BASE = 3,
 	MIG_REFUSE_RAM_SIZE = 4,
 	MIG_REFUSE_VCPUS = 5,
-	MIG_REFUSE_CPU_FEATURES = 6,  /* the guest sees features the destination cannot give */
-	MIG_REFUSE_CAPS = 7,          /* a capability the destination requires is missing */
-	MIG_REFUSE_FRAME_SIZE = 8,    /* offered frame size below MIG_FRAME_MIN */
-	MIG_REFUSE_BUSY = 9,          /* integrator's choice: no VM waiting in the incoming state */
+	MIG_REFUSE_CPU_FEATURES = 6, /* the guest sees features the destination cannot give */
+	MIG_REFUSE_CAPS = 7,	     /* a capability the destination requires is missing */
+	MIG_REFUSE_FRAME_SIZE = 8,   /* offered frame size below MIG_FRAME_MIN */
+	MIG_REFUSE_BUSY = 9,	     /* integrator's choice: no VM waiting in the incoming state */
 	MIG_REFUSE_COUNT,
 };
 
 enum mig_status {
 	MIG_RUNNING = 0,
-	MIG_DONE = 1,   /* source: VM now lives on the destination; destination: resume the VM */
-	MIG_FAILED = 2, /* source: the VM runs on here (resumed if it was paused); destination: discard */
+	MIG_DONE = 1,	/* source: VM now lives on the destination; destination: resume the VM */
+	MIG_FAILED = 2, /* source: the VM runs on here (resumed if it was paused); destination:
+			   discard */
 };
 
 /* What both ends must agree on before a single page moves. */
 struct mig_compat {
-	u64 ram_base;      /* IPA of the first guest RAM byte */
-	u64 ram_size;      /* bytes, a multiple of page_size */
-	u64 cpu_features;  /* guest-visible CPU features, a bitmask the integrator defines */
+	u64 ram_base;	  /* IPA of the first guest RAM byte */
+	u64 ram_size;	  /* bytes, a multiple of page_size */
+	u64 cpu_features; /* guest-visible CPU features, a bitmask the integrator defines */
 	u32 vcpus;
-	u32 page_size;     /* MIG_PAGE_SIZE in version 1 */
+	u32 page_size; /* MIG_PAGE_SIZE in version 1 */
 };
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -149,9 +150,9 @@ struct mig_hdr {
 	u8 type;
 	u16 flags;
 	u32 session;
-	u32 seq;       /* 0 for unsequenced types (ACK, ABORT); sequenced frames start at 1 */
-	u32 ack;       /* next sequence number the sender expects: every seq < ack arrived */
-	u32 sack;      /* bit i: seq ack + 1 + i arrived too */
+	u32 seq;  /* 0 for unsequenced types (ACK, ABORT); sequenced frames start at 1 */
+	u32 ack;  /* next sequence number the sender expects: every seq < ack arrived */
+	u32 sack; /* bit i: seq ack + 1 + i arrived too */
 	u32 payload_len;
 };
 
@@ -164,8 +165,10 @@ struct mig_frame {
 /* Writes Ethernet header, migration header and both checksums around a payload that is already at
  * frame + MIG_FRAME_OVERHEAD; pads to MIG_ETH_MIN_FRAME. Returns the frame length, or FERRY_EINVAL
  * when it does not fit in cap. */
-int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], const struct mig_hdr *h);
-/* Rewrites ack/sack and the header checksum of a sealed frame (retransmissions carry fresh acks). */
+int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6],
+		   const struct mig_hdr *h);
+/* Rewrites ack/sack and the header checksum of a sealed frame (retransmissions carry fresh acks).
+ */
 void mig_frame_update_ack(u8 *frame, u32 ack, u32 sack);
 /* Checks and decodes a received frame; returns MIG_REJ_NONE or the reason. The payload pointer
  * points into frame. Bytes past payload_len (Ethernet padding) are ignored. */
@@ -182,8 +185,8 @@ u32 mig_hello_encode(u8 *p, const struct mig_hello *h);
 int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h);
 
 struct mig_refusal {
-	u32 reason;      /* enum mig_refuse */
-	u32 detail;      /* VERSION: highest version the refuser speaks; otherwise 0 */
+	u32 reason;		  /* enum mig_refuse */
+	u32 detail;		  /* VERSION: highest version the refuser speaks; otherwise 0 */
 	struct mig_compat compat; /* the refuser's own record */
 };
 u32 mig_refusal_encode(u8 *p, const struct mig_refusal *r);
@@ -191,9 +194,9 @@ int mig_refusal_decode(const u8 *p, u32 len, struct mig_refusal *r);
 
 struct mig_page_rec {
 	u64 ipa;
-	u8 kind;       /* enum mig_rec_kind */
-	u16 offset;    /* DATA */
-	u32 length;    /* DATA: bytes that follow; ZERO: number of pages */
+	u8 kind;    /* enum mig_rec_kind */
+	u16 offset; /* DATA */
+	u32 length; /* DATA: bytes that follow; ZERO: number of pages */
 	const u8 *data;
 };
 /* Walks the records of a PAGES payload. Init checks the payload header; next returns 1 with a
@@ -224,8 +227,8 @@ u32 mig_hash_encode(u8 *p, const struct mig_hash_msg *h);
 int mig_hash_decode(const u8 *p, u32 len, struct mig_hash_msg *h);
 
 struct mig_abort_msg {
-	u32 reason;  /* enum mig_fail */
-	u64 detail;  /* HASH_MISMATCH: the sender's hash; otherwise 0 */
+	u32 reason; /* enum mig_fail */
+	u64 detail; /* HASH_MISMATCH: the sender's hash; otherwise 0 */
 };
 u32 mig_abort_encode(u8 *p, const struct mig_abort_msg *a);
 int mig_abort_decode(const u8 *p, u32 len, struct mig_abort_msg *a);
@@ -249,47 +252,48 @@ const char *mig_refuse_name(u32 reason);
 #define MIG_MEM_HASH_SEED 0ULL
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Statistics, one struct per end. Counters only grow; the integrator may read them at any time.   */
+/* Statistics, one struct per end. Counters only grow; the integrator may read them at any time. */
 
 struct mig_round_stats {
-	u64 pages;       /* pages taken into the round (data + zero) */
-	u64 zero_pages;  /* of which sent as header-only records */
-	u64 bytes;       /* wire bytes of first transmissions of this round's frames */
+	u64 pages;	/* pages taken into the round (data + zero) */
+	u64 zero_pages; /* of which sent as header-only records */
+	u64 bytes;	/* wire bytes of first transmissions of this round's frames */
 	u64 frames;
-	u64 start_ns, end_ns; /* end: last frame of the round queued (source) / seen (destination) */
+	u64 start_ns,
+		end_ns; /* end: last frame of the round queued (source) / seen (destination) */
 };
 
 struct mig_stats {
 	/* progress */
-	u32 round;              /* current round (0 = all memory) */
-	u32 rounds;             /* rounds begun, final round included */
-	u32 final_round;        /* the round sent with the VM paused; 0 until then */
-	u64 pages_total;        /* RAM pages */
-	u64 pages_left;         /* source: pages still to send in this round */
-	u64 dirty_last;         /* source: pages found dirty at the last collection */
-	u64 dirty_rate;         /* source: pages dirtied per second, last interval */
-	u64 throughput;         /* source: acknowledged wire bytes per second, since round 0 began */
+	u32 round;	 /* current round (0 = all memory) */
+	u32 rounds;	 /* rounds begun, final round included */
+	u32 final_round; /* the round sent with the VM paused; 0 until then */
+	u64 pages_total; /* RAM pages */
+	u64 pages_left;	 /* source: pages still to send in this round */
+	u64 dirty_last;	 /* source: pages found dirty at the last collection */
+	u64 dirty_rate;	 /* source: pages dirtied per second, last interval */
+	u64 throughput;	 /* source: acknowledged wire bytes per second, since round 0 began */
 	u64 downtime_estimate_ns; /* source: the estimate that ended the live rounds */
 	struct mig_round_stats r[MIG_ROUNDS_MAX];
 	/* totals */
-	u64 pages_sent, zero_pages, data_bytes;  /* data_bytes: page bytes carried */
+	u64 pages_sent, zero_pages, data_bytes; /* data_bytes: page bytes carried */
 	u64 state_blobs, state_bytes;
 	/* transport */
-	u64 frames_sent, bytes_sent;    /* including retransmissions and acks */
+	u64 frames_sent, bytes_sent; /* including retransmissions and acks */
 	u64 retransmissions, fast_retransmissions;
 	u64 acks_sent, keepalives_sent;
 	u64 frames_received, bytes_received;
-	u64 corrupt;                    /* header or payload checksum wrong */
+	u64 corrupt; /* header or payload checksum wrong */
 	u64 rejected[MIG_REJ_COUNT];
-	u64 duplicates;                 /* sequenced frames seen before (dropped, re-acked) */
-	u64 out_of_window;              /* sequenced frames too far ahead (dropped) */
-	u64 reordered;                  /* arrived ahead of a gap and buffered */
-	u64 send_busy;                  /* send_frame said FERRY_EBUSY: retried later */
-	u64 rtt_ns, rto_ns;             /* smoothed round-trip time, current timeout */
+	u64 duplicates;	    /* sequenced frames seen before (dropped, re-acked) */
+	u64 out_of_window;  /* sequenced frames too far ahead (dropped) */
+	u64 reordered;	    /* arrived ahead of a gap and buffered */
+	u64 send_busy;	    /* send_frame said FERRY_EBUSY: retried later */
+	u64 rtt_ns, rto_ns; /* smoothed round-trip time, current timeout */
 	/* times (now_ns clock) */
 	u64 t_start, t_paused, t_commit, t_end;
-	u64 downtime_ns;                /* source: pause → COMMIT received */
-	u64 hash_ns;                    /* time spent computing the memory hash */
+	u64 downtime_ns; /* source: pause → COMMIT received */
+	u64 hash_ns;	 /* time spent computing the memory hash */
 	u64 local_hash, peer_hash;
 };
 
@@ -298,23 +302,23 @@ struct mig_stats {
  * integrators use the machines, not these).                                                      */
 
 struct mig_link_config {
-	u32 frame_max;      /* largest frame this end sends/accepts, MIG_FRAME_MIN..MIG_FRAME_MAX */
-	u32 tx_window;      /* frames in flight, 1..MIG_WINDOW_MAX */
-	u32 rx_window;      /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
-	u64 rto_init_ns;    /* retransmission timeout before the first RTT sample (0: 100 ms) */
-	u64 rto_min_ns;     /* (0: 1 ms) */
-	u64 rto_max_ns;     /* (0: 500 ms; never above dead_ns / 32, so >= 32 tries) */
-	u64 keepalive_ns;   /* send an ACK when nothing was sent for this long (0: 50 ms) */
-	u64 dead_ns;        /* peer silent, or no ack progress, this long → dead (0: 3 s) */
+	u32 frame_max;	  /* largest frame this end sends/accepts, MIG_FRAME_MIN..MIG_FRAME_MAX */
+	u32 tx_window;	  /* frames in flight, 1..MIG_WINDOW_MAX */
+	u32 rx_window;	  /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
+	u64 rto_init_ns;  /* retransmission timeout before the first RTT sample (0: 100 ms) */
+	u64 rto_min_ns;	  /* (0: 1 ms) */
+	u64 rto_max_ns;	  /* (0: 500 ms; never above dead_ns / 32, so >= 32 tries) */
+	u64 keepalive_ns; /* send an ACK when nothing was sent for this long (0: 50 ms) */
+	u64 dead_ns;	  /* peer silent, or no ack progress, this long → dead (0: 3 s) */
 };
 
 enum mig_txslot_state { MIG_TX_FREE = 0, MIG_TX_QUEUED, MIG_TX_INFLIGHT, MIG_TX_SACKED };
 
 struct mig_txslot {
 	u32 seq, len;
-	u64 sent_ns;      /* last (re)transmission */
+	u64 sent_ns; /* last (re)transmission */
 	u32 sends;
-	u8 state;         /* enum mig_txslot_state */
+	u8 state; /* enum mig_txslot_state */
 };
 
 struct mig_link;
@@ -330,22 +334,22 @@ struct mig_link {
 	struct mig_stats *stats;
 	u8 local_mac[6], peer_mac[6];
 	bool peer_known;
-	bool session_set;        /* source: from the start; destination: from the first HELLO */
-	bool sack;               /* negotiated */
+	bool session_set; /* source: from the start; destination: from the first HELLO */
+	bool sack;	  /* negotiated */
 	u32 session;
-	u32 frame_max;           /* negotiated; slot stride stays cfg.frame_max */
-	u32 peer_window;         /* peer's rx window (before WELCOME: 1) */
+	u32 frame_max;	 /* negotiated; slot stride stays cfg.frame_max */
+	u32 peer_window; /* peer's rx window (before WELCOME: 1) */
 	u8 *tx_area, *rx_area;
 	u32 tx_next, tx_una, rx_next;
 	struct mig_txslot tx[MIG_WINDOW_MAX];
-	u32 rx_len[MIG_WINDOW_MAX];  /* 0: slot empty */
+	u32 rx_len[MIG_WINDOW_MAX]; /* 0: slot empty */
 	u64 srtt, rttvar, rto, rto_base;
 	u64 last_rx_ns, last_progress_ns, last_tx_ns;
-	u64 last_new_ns;         /* last first transmission of a window frame */
-	u64 acked_bytes;         /* wire bytes of frames acknowledged so far (throughput) */
+	u64 last_new_ns; /* last first transmission of a window frame */
+	u64 acked_bytes; /* wire bytes of frames acknowledged so far (throughput) */
 	bool ack_owed;
-	bool busy;               /* send_frame said EBUSY during this service */
-	int fail;                /* enum mig_fail once dead */
+	bool busy; /* send_frame said EBUSY during this service */
+	int fail;  /* enum mig_fail once dead */
 };
 
 int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
@@ -362,8 +366,7 @@ int mig_link_service(struct mig_link *l);
 u8 *mig_link_open(struct mig_link *l, u32 *cap);
 /* Seals and sends the opened frame. Returns its sequence number, or a negative ferry_err. */
 s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len);
-int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload,
-			      u32 len);
+int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload, u32 len);
 void mig_link_flush_ack(struct mig_link *l);
 bool mig_link_acked(const struct mig_link *l, u32 seq);
 bool mig_link_idle(const struct mig_link *l); /* everything sent has been acknowledged */
@@ -371,59 +374,62 @@ u32 mig_link_inflight(const struct mig_link *l);
 u64 mig_link_inflight_bytes(const struct mig_link *l); /* not yet acknowledged, in wire bytes */
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Source.                                                                                         */
+/* Source. */
 
 struct mig_src_ops {
 	/* Hand one complete Ethernet frame to the NIC. 0: taken (the buffer may be reused at once);
 	 * FERRY_EBUSY: TX ring full, the machine retries on a later poll; other <0: fatal. */
 	int (*send_frame)(void *ctx, const void *frame, size_t len);
-	u64 (*now_ns)(void *ctx);                       /* monotonic */
+	u64 (*now_ns)(void *ctx); /* monotonic */
 	/* Copy MIG_PAGE_SIZE bytes of guest RAM at ipa into dst. 0 or <0. */
 	int (*read_page)(void *ctx, ipa_t ipa, void *dst);
-	/* Optional: start dirty tracking (called once, after WELCOME, before round 0 reads a page). */
+	/* Optional: start dirty tracking (called once, after WELCOME, before round 0 reads a page).
+	 */
 	int (*track_start)(void *ctx);
 	/* OR into bitmap (bit i = page at ram_base + i * page_size) every page written since the
-	 * previous call (or since track_start), and clear that record. Returns pages added (>= 0) or <0. */
+	 * previous call (or since track_start), and clear that record. Returns pages added (>= 0)
+	 * or <0. */
 	s64 (*collect_dirty)(void *ctx, u64 *bitmap, u64 npages);
-	/* Optional: stop tracking (called once at the end, success or failure, if track_start ran). */
+	/* Optional: stop tracking (called once at the end, success or failure, if track_start ran).
+	 */
 	void (*track_stop)(void *ctx);
-	/* Stop the VM's vCPUs (and devices). After it returns, guest memory and state must not change
-	 * until resume (failure) or forever (success). */
+	/* Stop the VM's vCPUs (and devices). After it returns, guest memory and state must not
+	 * change until resume (failure) or forever (success). */
 	int (*pause)(void *ctx);
 	/* Called exactly once if the migration fails after a successful pause: run the VM again. */
 	void (*resume)(void *ctx);
-	/* Serialize state blob `index` (0, 1, ...) into buf (cap = MIG_STATE_BLOB_MAX bytes), set *tag
-	 * (opaque, handed to put_state). Returns its length, FERRY_ENOENT when index is past the last
-	 * blob, or another <0 on error. Called only while the VM is paused. */
+	/* Serialize state blob `index` (0, 1, ...) into buf (cap = MIG_STATE_BLOB_MAX bytes), set
+	 * *tag (opaque, handed to put_state). Returns its length, FERRY_ENOENT when index is past
+	 * the last blob, or another <0 on error. Called only while the VM is paused. */
 	int (*get_state)(void *ctx, u32 index, void *buf, size_t cap, u32 *tag);
-	/* Optional: hash64_update(st, ...) over npages pages from ipa in order (faster than read_page
-	 * when guest RAM is directly addressable). NULL: the machine uses read_page. */
+	/* Optional: hash64_update(st, ...) over npages pages from ipa in order (faster than
+	 * read_page when guest RAM is directly addressable). NULL: the machine uses read_page. */
 	int (*hash_pages)(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st);
 	/* Optional: progress report, at every round boundary and phase change. */
 	void (*progress)(void *ctx, const struct mig_stats *st);
 };
 
 struct mig_src_config {
-	struct mig_compat compat;    /* this VM */
-	u32 session;                 /* non-zero, fresh per attempt (e.g. from the counter) */
+	struct mig_compat compat; /* this VM */
+	u32 session;		  /* non-zero, fresh per attempt (e.g. from the counter) */
 	u8 local_mac[6];
-	u8 peer_mac[6];              /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
+	u8 peer_mac[6]; /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4 MiB of frames, rx 4 */
-	u64 downtime_ns;             /* budget that ends the live rounds (0: 50 ms) */
-	u32 max_rounds;              /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
-	u32 pages_per_poll;          /* pages examined per poll, at most (0: 4096) */
-	u64 linger_ns;               /* after COMMIT, stay to re-ack a lost ack (0: 4 × rto_max) */
+	u64 downtime_ns;	     /* budget that ends the live rounds (0: 50 ms) */
+	u32 max_rounds;	    /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
+	u32 pages_per_poll; /* pages examined per poll, at most (0: 4096) */
+	u64 linger_ns;	    /* after COMMIT: quiet time before DONE (0: 1 s) */
 };
 
 enum mig_src_phase {
 	MIG_SRC_IDLE = 0,
-	MIG_SRC_HELLO,     /* HELLO sent, waiting for WELCOME/REFUSE */
-	MIG_SRC_LIVE,      /* rounds with the VM running */
-	MIG_SRC_FINAL,     /* VM paused: last pages */
-	MIG_SRC_STATE,     /* VM paused: state blobs */
-	MIG_SRC_HASH,      /* VM paused: waiting for our own hash to complete */
-	MIG_SRC_COMMIT,    /* HASH sent, waiting for COMMIT */
-	MIG_SRC_LINGER,    /* committed: answering retransmissions for a moment */
+	MIG_SRC_HELLO,	/* HELLO sent, waiting for WELCOME/REFUSE */
+	MIG_SRC_LIVE,	/* rounds with the VM running */
+	MIG_SRC_FINAL,	/* VM paused: last pages */
+	MIG_SRC_STATE,	/* VM paused: state blobs */
+	MIG_SRC_HASH,	/* VM paused: waiting for our own hash to complete */
+	MIG_SRC_COMMIT, /* HASH sent, waiting for COMMIT */
+	MIG_SRC_LINGER, /* committed: answering retransmissions for a moment */
 	MIG_SRC_DONE,
 	MIG_SRC_FAILED,
 };
@@ -435,23 +441,23 @@ struct mig_src {
 	struct mig_link link;
 	struct mig_stats stats;
 	enum mig_src_phase phase;
-	int fail;                    /* enum mig_fail */
-	int fail_err;                /* the callback's ferry_err, when one caused it */
-	struct mig_refusal refusal;  /* valid when fail == REFUSED */
+	int fail;		    /* enum mig_fail */
+	int fail_err;		    /* the callback's ferry_err, when one caused it */
+	struct mig_refusal refusal; /* valid when fail == REFUSED */
 	struct mig_abort_msg peer_abort;
-	u32 caps;                    /* negotiated */
+	u32 caps; /* negotiated */
 	u64 npages;
-	u64 *dirty;                  /* npages bits, workspace */
-	u8 *page_buf;                /* a split page's copy */
-	u8 *hash_buf;                /* hash_pages fallback */
-	u8 *blob;                    /* MIG_STATE_BLOB_MAX */
+	u64 *dirty;   /* npages bits, workspace */
+	u8 *page_buf; /* a split page's copy */
+	u8 *hash_buf; /* hash_pages fallback */
+	u8 *blob;     /* MIG_STATE_BLOB_MAX */
 	/* the frame being filled */
 	u8 *fp;
 	u32 fcap, flen, fnrec;
 	u16 fflags;
-	u32 last_zero_rec;           /* offset of the last ZERO record in fp, or ~0 */
+	u32 last_zero_rec; /* offset of the last ZERO record in fp, or ~0 */
 	/* round walk */
-	u64 cursor;                  /* next page index to examine */
+	u64 cursor; /* next page index to examine */
 	bool split_pending;
 	u64 split_page;
 	u32 split_off;
@@ -464,10 +470,10 @@ struct mig_src {
 	struct hash64_state hash;
 	u64 hash_cursor;
 	bool hash_done;
-	u64 hash_seq;                /* seq of the HASH frame */
+	u64 hash_seq; /* seq of the HASH frame */
 	u64 last_collect_ns;
 	u64 t_first_send;
-	u64 t_quiet;                 /* linger: last frame from the peer */
+	u64 t_quiet; /* linger: last frame from the peer */
 };
 
 size_t mig_src_workspace_size(const struct mig_src_config *cfg);
@@ -485,12 +491,13 @@ const struct mig_stats *mig_src_stats(const struct mig_src *m);
 int mig_src_describe(const struct mig_src *m, char *buf, size_t len);
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Destination.                                                                                    */
+/* Destination. */
 
 struct mig_dst_ops {
 	int (*send_frame)(void *ctx, const void *frame, size_t len); /* as the source's */
 	u64 (*now_ns)(void *ctx);
-	/* Write len bytes at offset into the guest page at ipa (whole page: offset 0, len page_size). */
+	/* Write len bytes at offset into the guest page at ipa (whole page: offset 0, len
+	 * page_size). */
 	int (*write_page)(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len);
 	/* Optional: npages zero pages from ipa. NULL: write_page with zeros, page by page. */
 	int (*zero_pages)(void *ctx, ipa_t ipa, u64 npages);
@@ -503,20 +510,20 @@ struct mig_dst_ops {
 };
 
 struct mig_dst_config {
-	struct mig_compat compat;    /* the incoming VM as configured here */
+	struct mig_compat compat; /* the incoming VM as configured here */
 	u8 local_mac[6];
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4, rx 4 MiB of frames */
-	u32 pages_per_poll;          /* hash pages per poll (0: 4096) */
-	u64 commit_wait_ns;          /* how long to wait for the ack of COMMIT (0: dead_ns) */
+	u32 pages_per_poll;	     /* hash pages per poll (0: 4096) */
+	u64 commit_wait_ns;	     /* how long to wait for the ack of COMMIT (0: dead_ns) */
 };
 
 enum mig_dst_phase {
 	MIG_DST_IDLE = 0,
-	MIG_DST_LISTEN,    /* waiting for HELLO */
-	MIG_DST_RECEIVE,   /* pages and state */
-	MIG_DST_HASH,      /* HASH arrived: hashing our memory */
-	MIG_DST_COMMIT,    /* COMMIT sent: waiting for its ack */
-	MIG_DST_REFUSING,  /* REFUSE sent: waiting for its ack */
+	MIG_DST_LISTEN,	  /* waiting for HELLO */
+	MIG_DST_RECEIVE,  /* pages and state */
+	MIG_DST_HASH,	  /* HASH arrived: hashing our memory */
+	MIG_DST_COMMIT,	  /* COMMIT sent: waiting for its ack */
+	MIG_DST_REFUSING, /* REFUSE sent: waiting for its ack */
 	MIG_DST_DONE,
 	MIG_DST_FAILED,
 };
@@ -530,7 +537,7 @@ struct mig_dst {
 	enum mig_dst_phase phase;
 	int fail;
 	int fail_err;
-	struct mig_refusal refusal;   /* what we refused, when fail == REFUSED */
+	struct mig_refusal refusal; /* what we refused, when fail == REFUSED */
 	struct mig_compat peer_compat;
 	struct mig_abort_msg peer_abort;
 	u64 npages;
@@ -543,7 +550,7 @@ struct mig_dst {
 	struct mig_hash_msg expect;
 	struct hash64_state hash;
 	u64 hash_cursor;
-	s64 reply_seq;                /* COMMIT or REFUSE */
+	s64 reply_seq; /* COMMIT or REFUSE */
 	u64 reply_ns;
 };
 
@@ -557,7 +564,8 @@ void mig_dst_cancel(struct mig_dst *m);
 const struct mig_stats *mig_dst_stats(const struct mig_dst *m);
 int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 
-/* Integer helpers (no floating point in hyp/): a * b / c with a 128-bit intermediate, saturating. */
+/* Integer helpers (no floating point in hyp/): a * b / c with a 128-bit intermediate, saturating.
+ */
 u64 mig_muldiv(u64 a, u64 b, u64 c);
 
 #endif

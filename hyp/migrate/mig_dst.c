@@ -275,7 +275,8 @@ static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 
 static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 {
-	if (m->phase != MIG_DST_RECEIVE || mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect))
+	if (m->phase != MIG_DST_RECEIVE ||
+	    mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect))
 		return MIG_FAIL_PROTOCOL;
 	if (m->blob_open || m->expect.blobs != m->blobs)
 		return MIG_FAIL_STATE;
@@ -307,7 +308,8 @@ static int dst_deliver(void *owner, const struct mig_frame *f)
 		return dst_on_hash(m, f);
 	case MIG_T_ABORT:
 		if (m->phase == MIG_DST_COMMIT)
-			return 0; /* the source decided before our COMMIT reached it: wait for the ack */
+			return 0; /* the source decided before our COMMIT reached it: wait for the
+				     ack */
 		mig_abort_decode(f->payload, f->hdr.payload_len, &m->peer_abort);
 		dst_fail(m, MIG_FAIL_PEER_ABORT, 0, 0);
 		return 0;
@@ -384,13 +386,13 @@ enum mig_status mig_dst_poll(struct mig_dst *m)
 		dst_progress(m);
 		return MIG_DONE;
 	}
-	if (m->phase == MIG_DST_REFUSING &&
-	    (rc || mig_link_acked(&m->link, (u32)m->reply_seq) ||
-	     dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
+	if (m->phase == MIG_DST_REFUSING && (rc || mig_link_acked(&m->link, (u32)m->reply_seq) ||
+					     dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
 		dst_fail(m, MIG_FAIL_REFUSED, 0, 0);
 		return MIG_FAILED;
 	}
-	if (m->phase == MIG_DST_COMMIT && (rc || dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
+	if (m->phase == MIG_DST_COMMIT &&
+	    (rc || dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns)) {
 		dst_fail(m, MIG_FAIL_COMMIT_UNCONFIRMED, 0, 0);
 		return MIG_FAILED;
 	}
@@ -442,12 +444,13 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
 		return snprintf(buf, len, "incoming: waiting for a source (%llu frames ignored)",
 				(unsigned long long)(s->frames_received));
 	case MIG_DST_DONE:
-		return snprintf(buf, len,
-				"incoming migration done: %u rounds, %llu pages (%llu zero), %llu state "
-				"blobs, hash %016llx verified",
-				s->rounds, (unsigned long long)s->pages_sent,
-				(unsigned long long)s->zero_pages, (unsigned long long)s->state_blobs,
-				(unsigned long long)s->local_hash);
+		return snprintf(
+			buf, len,
+			"incoming migration done: %u rounds, %llu pages (%llu zero), %llu state "
+			"blobs, hash %016llx verified",
+			s->rounds, (unsigned long long)s->pages_sent,
+			(unsigned long long)s->zero_pages, (unsigned long long)s->state_blobs,
+			(unsigned long long)s->local_hash);
 	case MIG_DST_FAILED:
 		if (m->fail == MIG_FAIL_REFUSED) {
 			mig_refusal_format(why, sizeof(why), m->refusal.reason, m->refusal.detail,
@@ -455,17 +458,20 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
 			return snprintf(buf, len, "refused the source: %s", why);
 		}
 		if (m->fail == MIG_FAIL_HASH_MISMATCH)
-			return snprintf(buf, len,
-					"incoming migration failed: memory hash differs (source %016llx, "
-					"destination %016llx)",
-					(unsigned long long)s->peer_hash,
-					(unsigned long long)s->local_hash);
+			return snprintf(
+				buf, len,
+				"incoming migration failed: memory hash differs (source %016llx, "
+				"destination %016llx)",
+				(unsigned long long)s->peer_hash,
+				(unsigned long long)s->local_hash);
 		if (m->fail == MIG_FAIL_COMMIT_UNCONFIRMED)
-			return snprintf(buf, len,
-					"incoming migration: COMMIT sent but never acknowledged; the VM "
-					"stays paused here (the source may have released it)");
+			return snprintf(
+				buf, len,
+				"incoming migration: COMMIT sent but never acknowledged; the VM "
+				"stays paused here (the source may have released it)");
 		if (m->fail == MIG_FAIL_PEER_ABORT)
-			return snprintf(buf, len, "incoming migration failed: the source aborted: %s",
+			return snprintf(buf, len,
+					"incoming migration failed: the source aborted: %s",
 					mig_fail_name(m->peer_abort.reason));
 		if (m->fail_err)
 			return snprintf(buf, len, "incoming migration failed: %s (%s)",
@@ -473,11 +479,12 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
 		return snprintf(buf, len, "incoming migration failed: %s",
 				mig_fail_name((u32)m->fail));
 	default:
-		return snprintf(buf, len,
-				"incoming: round %u, %llu pages, %llu state blobs, %llu duplicates, "
-				"%llu corrupt",
-				s->round, (unsigned long long)s->pages_sent,
-				(unsigned long long)s->state_blobs, (unsigned long long)s->duplicates,
-				(unsigned long long)s->corrupt);
+		return snprintf(
+			buf, len,
+			"incoming: round %u, %llu pages, %llu state blobs, %llu duplicates, "
+			"%llu corrupt",
+			s->round, (unsigned long long)s->pages_sent,
+			(unsigned long long)s->state_blobs, (unsigned long long)s->duplicates,
+			(unsigned long long)s->corrupt);
 	}
 }

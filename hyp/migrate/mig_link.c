@@ -1,8 +1,8 @@
 /* Reliable, ordered delivery of migration frames over a link that may drop, duplicate, reorder or
  * corrupt them (QEMU's dgram netdev lost about half the frames at full speed: DESIGN.md).
  *
- * Sender: a window of up to MIG_WINDOW_MAX sealed frames kept for retransmission. A frame leaves the
- * window when the peer's cumulative ack passes it. Loss is detected two ways:
+ * Sender: a window of up to MIG_WINDOW_MAX sealed frames kept for retransmission. A frame leaves
+ * the window when the peer's cumulative ack passes it. Loss is detected two ways:
  *  - RACK-style: when a frame sent later than frame F has been delivered (cumulatively or
  *    selectively acked) and F was sent more than a reorder allowance before it, F is resent now;
  *    the allowance (a quarter of the smoothed RTT) keeps reordering from causing resends;
@@ -11,11 +11,11 @@
  *    estimate and never beyond dead_ns / 32: on a lossy link (not a congested one) unbounded
  *    backoff would spend the whole dead_ns on a handful of tries, and a 50%-loss link needs
  *    dozens for the unlucky frame. The window bounds what a retransmission storm can cost.
- * Receiver: frames ahead of a gap are copied into a reorder buffer and delivered once the gap fills,
- * so the machines above see every sequenced frame exactly once, in order. Duplicates are dropped
- * and re-acknowledged (their ack was probably lost).
- * Death: nothing heard from the peer for dead_ns, or frames outstanding with no ack progress for
- * dead_ns. Nothing here waits: every function returns at once. */
+ * Receiver: frames ahead of a gap are copied into a reorder buffer and delivered once the gap
+ * fills, so the machines above see every sequenced frame exactly once, in order. Duplicates are
+ * dropped and re-acknowledged (their ack was probably lost). Death: nothing heard from the peer for
+ * dead_ns, or frames outstanding with no ack progress for dead_ns. Nothing here waits: every
+ * function returns at once. */
 #include "migrate/mig.h"
 
 #include <string.h>
@@ -196,8 +196,14 @@ s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
 	u32 seq = l->tx_next;
 	struct mig_txslot *s = tx_slot(l, seq);
 	struct mig_hdr h = {
-		.version = MIG_VERSION, .type = type, .flags = flags, .session = l->session,
-		.seq = seq, .ack = l->rx_next, .sack = 0, .payload_len = len,
+		.version = MIG_VERSION,
+		.type = type,
+		.flags = flags,
+		.session = l->session,
+		.seq = seq,
+		.ack = l->rx_next,
+		.sack = 0,
+		.payload_len = len,
 	};
 	bool queued_before = false;
 	int flen;
@@ -228,8 +234,14 @@ int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *
 {
 	u8 f[MIG_FRAME_OVERHEAD + MIG_ABORT_LEN + MIG_ETH_MIN_FRAME];
 	struct mig_hdr h = {
-		.version = MIG_VERSION, .type = type, .flags = flags, .session = l->session, .seq = 0,
-		.ack = l->rx_next, .sack = rx_sack_bits(l), .payload_len = len,
+		.version = MIG_VERSION,
+		.type = type,
+		.flags = flags,
+		.session = l->session,
+		.seq = 0,
+		.ack = l->rx_next,
+		.sack = rx_sack_bits(l),
+		.payload_len = len,
 	};
 	int flen, rc;
 
@@ -312,7 +324,8 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 			u32 seq = ack + 1 + i;
 			struct mig_txslot *s;
 
-			if (!(sack & (1u << i)) || !seq_lt(seq, l->tx_next) || seq_lt(seq, l->tx_una))
+			if (!(sack & (1u << i)) || !seq_lt(seq, l->tx_next) ||
+			    seq_lt(seq, l->tx_una))
 				continue;
 			s = tx_slot(l, seq);
 			if (s->state == MIG_TX_INFLIGHT) {
@@ -332,7 +345,8 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 		for (u32 q = l->tx_una; q != l->tx_next && !l->busy && !l->fail; q++) {
 			struct mig_txslot *s = tx_slot(l, q);
 
-			if (s->state == MIG_TX_INFLIGHT && s->sent_ns + allowance < newest_delivered) {
+			if (s->state == MIG_TX_INFLIGHT &&
+			    s->sent_ns + allowance < newest_delivered) {
 				l->stats->fast_retransmissions++;
 				send_slot(l, q, now);
 			}
@@ -353,8 +367,7 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 	r = mig_frame_parse(frame, len, &f);
 	if (r == MIG_REJ_NONE && len > l->cfg.frame_max)
 		r = MIG_REJ_LENGTH;
-	if (r == MIG_REJ_NONE && !l->session_set &&
-	    !(f.hdr.type == MIG_T_HELLO && f.hdr.seq == 1))
+	if (r == MIG_REJ_NONE && !l->session_set && !(f.hdr.type == MIG_T_HELLO && f.hdr.seq == 1))
 		r = MIG_REJ_SESSION;
 	if (r == MIG_REJ_NONE && l->session_set && f.hdr.session != l->session)
 		r = MIG_REJ_SESSION;
@@ -400,8 +413,8 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		}
 		return 0;
 	}
-	/* In order: deliver, then whatever the reorder buffer holds right behind it. The ack counter
-	 * moves first so that a reply sent from deliver already acknowledges this frame. */
+	/* In order: deliver, then whatever the reorder buffer holds right behind it. The ack
+	 * counter moves first so that a reply sent from deliver already acknowledges this frame. */
 	l->rx_next++;
 	rc = l->deliver(l->owner, &f);
 	while (!rc) {

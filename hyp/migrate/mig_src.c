@@ -36,9 +36,10 @@ static void src_fail(struct mig_src *m, int reason, int err)
 	m->fail = reason;
 	m->fail_err = err;
 	/* Tell the destination at once, so it drops the incoming VM instead of waiting out dead_ns.
-	 * Best effort: a refusal or an abort came from the peer, and a dead link carries nothing. */
-	if (reason != MIG_FAIL_REFUSED && reason != MIG_FAIL_PEER_ABORT &&
-	    m->link.session_set && m->phase != MIG_SRC_IDLE) {
+	 * Best effort: a refusal or an abort came from the peer, and a dead link carries nothing.
+	 */
+	if (reason != MIG_FAIL_REFUSED && reason != MIG_FAIL_PEER_ABORT && m->link.session_set &&
+	    m->phase != MIG_SRC_IDLE) {
 		mig_abort_encode(p, &a);
 		mig_link_send_unsequenced(&m->link, MIG_T_ABORT, 0, p, sizeof(p));
 	}
@@ -139,8 +140,10 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 int mig_src_start(struct mig_src *m)
 {
 	struct mig_hello h = {
-		.caps = MIG_CAPS_V1, .frame_max = m->cfg.link.frame_max,
-		.rx_window = m->cfg.link.rx_window, .compat = m->cfg.compat,
+		.caps = MIG_CAPS_V1,
+		.frame_max = m->cfg.link.frame_max,
+		.rx_window = m->cfg.link.rx_window,
+		.compat = m->cfg.compat,
 	};
 	u32 cap;
 	u8 *p;
@@ -195,7 +198,8 @@ static int src_on_welcome(struct mig_src *m, const struct mig_frame *f)
 
 	if (mig_hello_decode(f->payload, f->hdr.payload_len, &w))
 		return MIG_FAIL_PROTOCOL;
-	/* The destination answers with the smaller frame size; a larger one would be a broken peer. */
+	/* The destination answers with the smaller frame size; a larger one would be a broken peer.
+	 */
 	if (w.frame_max < MIG_FRAME_MIN || w.frame_max > m->cfg.link.frame_max)
 		return MIG_FAIL_PROTOCOL;
 	m->link.frame_max = w.frame_max;
@@ -223,8 +227,8 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 	case MIG_T_COMMIT:
 		if (m->phase != MIG_SRC_COMMIT)
 			return MIG_FAIL_PROTOCOL;
-		/* The point of no return: from here the VM belongs to the destination. Acknowledge at
-		 * once: the destination resumes the guest when this ack arrives. */
+		/* The point of no return: from here the VM belongs to the destination. Acknowledge
+		 * at once: the destination resumes the guest when this ack arrives. */
 		m->stats.peer_hash = mig_get64(f->payload);
 		m->stats.t_commit = src_now(m);
 		m->stats.downtime_ns = m->stats.t_commit - m->stats.t_paused;
@@ -382,8 +386,8 @@ static bool src_drained(struct mig_src *m)
 {
 	u64 elapsed = src_now(m) - m->t_first_send, inflight = mig_link_inflight_bytes(&m->link);
 	u64 thr = elapsed ? mig_muldiv(m->link.acked_bytes, NS_PER_S, elapsed) : 0;
-	u64 allowed = MAX(mig_muldiv(thr, m->cfg.downtime_ns / 2, NS_PER_S),
-			  2 * (u64)m->link.frame_max);
+	u64 allowed =
+		MAX(mig_muldiv(thr, m->cfg.downtime_ns / 2, NS_PER_S), 2 * (u64)m->link.frame_max);
 
 	return inflight <= allowed;
 }
@@ -471,7 +475,8 @@ static void src_pump_pages(struct mig_src *m)
 			continue;
 		}
 		budget--;
-		rc = m->ops->read_page(m->ctx, ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE),
+		rc = m->ops->read_page(m->ctx,
+				       ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE),
 				       m->page_buf);
 		if (rc) {
 			src_fail(m, MIG_FAIL_MEMORY, rc);
@@ -493,7 +498,8 @@ static void src_pump_pages(struct mig_src *m)
 		m->split_page = page;
 		m->split_off = 0;
 		m->split_pending = true;
-		/* A page that does not fit whole goes in parts only when the part is worth a record. */
+		/* A page that does not fit whole goes in parts only when the part is worth a
+		 * record. */
 		if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
 			src_emit(m);
 	}
@@ -550,7 +556,8 @@ static void src_pump_state(struct mig_src *m)
 	}
 }
 
-/* Hashes guest memory a slice at a time while the VM is paused, so frames keep flowing meanwhile. */
+/* Hashes guest memory a slice at a time while the VM is paused, so frames keep flowing meanwhile.
+ */
 static void src_hash_step(struct mig_src *m)
 {
 	u64 t0 = src_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
@@ -561,7 +568,8 @@ static void src_hash_step(struct mig_src *m)
 		rc = m->ops->hash_pages(m->ctx, ipa, n, &m->hash);
 	} else {
 		for (u64 i = 0; i < n && !rc; i++) {
-			rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE), m->hash_buf);
+			rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE),
+					       m->hash_buf);
 			if (!rc)
 				hash64_update(&m->hash, m->hash_buf, MIG_PAGE_SIZE);
 		}
@@ -581,7 +589,9 @@ static void src_hash_step(struct mig_src *m)
 static void src_send_hash(struct mig_src *m)
 {
 	struct mig_hash_msg h = {
-		.hash = m->stats.local_hash, .pages = m->npages, .blobs = m->blob_index,
+		.hash = m->stats.local_hash,
+		.pages = m->npages,
+		.blobs = m->blob_index,
 		.final_round = m->stats.final_round,
 	};
 	u32 cap;
@@ -624,8 +634,10 @@ enum mig_status mig_src_poll(struct mig_src *m)
 		return m->phase == MIG_SRC_DONE ? MIG_DONE : MIG_RUNNING;
 	}
 	if (rc) {
-		src_fail(m, m->phase == MIG_SRC_HELLO && rc == MIG_FAIL_LINK_DEAD ? MIG_FAIL_NO_ANSWER
-										    : rc, 0);
+		src_fail(m,
+			 m->phase == MIG_SRC_HELLO && rc == MIG_FAIL_LINK_DEAD ? MIG_FAIL_NO_ANSWER
+									       : rc,
+			 0);
 		return MIG_FAILED;
 	}
 	if (m->phase == MIG_SRC_LIVE || m->phase == MIG_SRC_FINAL)
@@ -688,24 +700,26 @@ int mig_src_describe(const struct mig_src *m, char *buf, size_t len)
 		return snprintf(buf, len, "migration: waiting for the destination to answer");
 	case MIG_SRC_DONE:
 	case MIG_SRC_LINGER:
-		return snprintf(buf, len,
-				"migration done: %u rounds, %llu pages (%llu zero), %llu MiB sent, "
-				"%llu retransmissions, downtime %llu ms, total %llu ms, hash %016llx",
-				s->rounds, (unsigned long long)s->pages_sent,
-				(unsigned long long)s->zero_pages,
-				(unsigned long long)(s->bytes_sent >> 20),
-				(unsigned long long)s->retransmissions,
-				(unsigned long long)ms(s->downtime_ns),
-				(unsigned long long)ms(s->t_commit - s->t_start),
-				(unsigned long long)s->local_hash);
+		return snprintf(
+			buf, len,
+			"migration done: %u rounds, %llu pages (%llu zero), %llu MiB sent, "
+			"%llu retransmissions, downtime %llu ms, total %llu ms, hash %016llx",
+			s->rounds, (unsigned long long)s->pages_sent,
+			(unsigned long long)s->zero_pages,
+			(unsigned long long)(s->bytes_sent >> 20),
+			(unsigned long long)s->retransmissions,
+			(unsigned long long)ms(s->downtime_ns),
+			(unsigned long long)ms(s->t_commit - s->t_start),
+			(unsigned long long)s->local_hash);
 	case MIG_SRC_FAILED:
 		if (m->fail == MIG_FAIL_REFUSED) {
 			mig_refusal_format(why, sizeof(why), m->refusal.reason, m->refusal.detail,
 					   &m->cfg.compat, &m->refusal.compat);
-			return snprintf(buf, len, "destination refused: %s; the VM keeps running here",
-					why);
+			return snprintf(buf, len,
+					"destination refused: %s; the VM keeps running here", why);
 		}
-		if (m->fail == MIG_FAIL_PEER_ABORT && m->peer_abort.reason == MIG_FAIL_HASH_MISMATCH)
+		if (m->fail == MIG_FAIL_PEER_ABORT &&
+		    m->peer_abort.reason == MIG_FAIL_HASH_MISMATCH)
 			return snprintf(buf, len,
 					"destination aborted: memory hash differs (source %016llx, "
 					"destination %016llx); the VM keeps running here",
@@ -716,18 +730,19 @@ int mig_src_describe(const struct mig_src *m, char *buf, size_t len)
 					"destination aborted: %s; the VM keeps running here",
 					mig_fail_name(m->peer_abort.reason));
 		if (m->fail_err)
-			return snprintf(buf, len, "migration failed: %s (%s); the VM keeps running here",
+			return snprintf(buf, len,
+					"migration failed: %s (%s); the VM keeps running here",
 					mig_fail_name((u32)m->fail), ferry_strerror(m->fail_err));
 		return snprintf(buf, len, "migration failed: %s; the VM keeps running here",
 				mig_fail_name((u32)m->fail));
 	default:
-		return snprintf(buf, len,
-				"migrating: round %u%s, %llu pages left, dirty %llu pages/s, "
-				"%llu MiB/s, %llu retransmissions, %llu corrupt",
-				s->round, m->paused ? " (paused)" : "",
-				(unsigned long long)s->pages_left, (unsigned long long)s->dirty_rate,
-				(unsigned long long)(s->throughput >> 20),
-				(unsigned long long)s->retransmissions,
-				(unsigned long long)s->corrupt);
+		return snprintf(
+			buf, len,
+			"migrating: round %u%s, %llu pages left, dirty %llu pages/s, "
+			"%llu MiB/s, %llu retransmissions, %llu corrupt",
+			s->round, m->paused ? " (paused)" : "", (unsigned long long)s->pages_left,
+			(unsigned long long)s->dirty_rate,
+			(unsigned long long)(s->throughput >> 20),
+			(unsigned long long)s->retransmissions, (unsigned long long)s->corrupt);
 	}
 }

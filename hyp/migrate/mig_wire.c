@@ -316,7 +316,8 @@ int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c)
 	if (c->index >= MIG_STATE_BLOBS_MAX || c->total_len > MIG_STATE_BLOB_MAX ||
 	    c->offset > c->total_len || c->len > c->total_len - c->offset)
 		return FERRY_EINVAL;
-	/* Only an empty blob may have an empty chunk: a zero-length chunk elsewhere makes no progress. */
+	/* Only an empty blob may have an empty chunk: a zero-length chunk elsewhere makes no
+	 * progress. */
 	if (c->len == 0 && c->total_len != 0)
 		return FERRY_EINVAL;
 	return 0;
@@ -412,12 +413,13 @@ int mig_refusal_format(char *buf, size_t len, u32 reason, u32 detail, const stru
 		if (base)
 			return snprintf(buf, len, "%s: source 0x%llx, destination 0x%llx", what,
 					(unsigned long long)s, (unsigned long long)d);
-		return snprintf(buf, len, "%s: source 0x%llx, destination 0x%llx, missing 0x%llx", what,
-				(unsigned long long)s, (unsigned long long)d,
+		return snprintf(buf, len, "%s: source 0x%llx, destination 0x%llx, missing 0x%llx",
+				what, (unsigned long long)s, (unsigned long long)d,
 				(unsigned long long)(s & ~d));
 	}
 	case MIG_REFUSE_VCPUS:
-		return snprintf(buf, len, "%s: source %u, destination %u", what, src->vcpus, dst->vcpus);
+		return snprintf(buf, len, "%s: source %u, destination %u", what, src->vcpus,
+				dst->vcpus);
 	case MIG_REFUSE_PAGE_SIZE:
 		return snprintf(buf, len, "%s: source %u, destination %u", what, src->page_size,
 				dst->page_size);
@@ -434,9 +436,9 @@ int mig_refusal_format(char *buf, size_t len, u32 reason, u32 detail, const stru
 const char *mig_type_name(u32 type)
 {
 	static const char *const names[] = {
-		[MIG_T_HELLO] = "HELLO", [MIG_T_WELCOME] = "WELCOME", [MIG_T_REFUSE] = "REFUSE",
-		[MIG_T_PAGES] = "PAGES", [MIG_T_STATE] = "STATE",     [MIG_T_HASH] = "HASH",
-		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",   [MIG_T_ACK] = "ACK",
+		[MIG_T_HELLO] = "HELLO",   [MIG_T_WELCOME] = "WELCOME", [MIG_T_REFUSE] = "REFUSE",
+		[MIG_T_PAGES] = "PAGES",   [MIG_T_STATE] = "STATE",	[MIG_T_HASH] = "HASH",
+		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",	[MIG_T_ACK] = "ACK",
 	};
 
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

@@ -3,11 +3,11 @@
  *   bit 0 clear: the rest is one raw frame for mig_frame_parse (checksums must be right by luck,
  *                so this mostly exercises the header checks);
  *   bit 0 set:   the rest is a sequence of frames, each prefixed by a 2-byte little-endian length;
- *                each gets a valid EtherType, magic, version, session and both checksums written in,
- *                so the fuzzer reaches payload decoding and the destination machine (which first
- *                receives a valid HELLO for a 1 MiB VM). Every guest write is checked to stay inside
- *                that VM's RAM: a write outside it aborts, which libFuzzer reports.
- * Built with -DMIG_FUZZ_SEEDS it is instead a small program writing seed inputs to a directory. */
+ *                each gets a valid EtherType, magic, version, session and both checksums written
+ * in, so the fuzzer reaches payload decoding and the destination machine (which first receives a
+ * valid HELLO for a 1 MiB VM). Every guest write is checked to stay inside that VM's RAM: a write
+ * outside it aborts, which libFuzzer reports. Built with -DMIG_FUZZ_SEEDS it is instead a small
+ * program writing seed inputs to a directory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +79,12 @@ static int fz_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
 }
 
 static const struct mig_dst_ops fz_ops = {
-	.send_frame = fz_send, .now_ns = fz_time, .write_page = fz_write, .zero_pages = fz_zero,
-	.read_page = fz_read, .put_state = fz_put_state,
+	.send_frame = fz_send,
+	.now_ns = fz_time,
+	.write_page = fz_write,
+	.zero_pages = fz_zero,
+	.read_page = fz_read,
+	.put_state = fz_put_state,
 };
 
 static const u8 MAC_S[6] = { 2, 0, 0, 0, 0, 1 }, MAC_D[6] = { 2, 0, 0, 0, 0, 2 };
@@ -91,11 +95,15 @@ static struct mig_compat fz_compat(void)
 }
 
 /* Writes a frame carrying `payload` with every header field valid. */
-static size_t fz_frame(u8 *out, size_t cap, u8 type, u16 flags, u32 seq, const u8 *payload,
-		       u32 len)
+static size_t fz_frame(u8 *out, size_t cap, u8 type, u16 flags, u32 seq, const u8 *payload, u32 len)
 {
-	struct mig_hdr h = { .version = MIG_VERSION, .type = type, .flags = flags,
-			     .session = FZ_SESSION, .seq = seq, .ack = 1, .sack = 0,
+	struct mig_hdr h = { .version = MIG_VERSION,
+			     .type = type,
+			     .flags = flags,
+			     .session = FZ_SESSION,
+			     .seq = seq,
+			     .ack = 1,
+			     .sack = 0,
 			     .payload_len = len };
 	int n;
 
@@ -131,9 +139,9 @@ static void fz_fixup(u8 *f, size_t len)
 		hp[28 + i] = (u8)(crc >> (8 * i));
 		hp[32 + i] = 0;
 	}
-	mig_frame_update_ack(f, (u32)hp[16] | (u32)hp[17] << 8 | (u32)hp[18] << 16 |
-				    (u32)hp[19] << 24,
-			     (u32)hp[20] | (u32)hp[21] << 8 | (u32)hp[22] << 16 | (u32)hp[23] << 24);
+	mig_frame_update_ack(
+		f, (u32)hp[16] | (u32)hp[17] << 8 | (u32)hp[18] << 16 | (u32)hp[19] << 24,
+		(u32)hp[20] | (u32)hp[21] << 8 | (u32)hp[22] << 16 | (u32)hp[23] << 24);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,8 +17,14 @@ static u8 frame[MIG_FRAME_MAX + 64];
 
 static int seal(u8 type, u32 seq, const void *payload, u32 len)
 {
-	struct mig_hdr h = { .version = MIG_VERSION, .type = type, .flags = 0, .session = 0x1234,
-			     .seq = seq, .ack = 77, .sack = 0x5, .payload_len = len };
+	struct mig_hdr h = { .version = MIG_VERSION,
+			     .type = type,
+			     .flags = 0,
+			     .session = 0x1234,
+			     .seq = seq,
+			     .ack = 77,
+			     .sack = 0x5,
+			     .payload_len = len };
 
 	if (len)
 		memmove(frame + MIG_FRAME_OVERHEAD, payload, len);
@@ -86,10 +92,13 @@ static void test_header_round_trip_and_padding(void **state)
 	assert_int_equal(f.hdr.sack, 0xffffffffu);
 	/* Too big for the buffer, or for 64 KiB. */
 	{
-		struct mig_hdr h = { .version = MIG_VERSION, .type = MIG_T_STATE, .seq = 1,
+		struct mig_hdr h = { .version = MIG_VERSION,
+				     .type = MIG_T_STATE,
+				     .seq = 1,
 				     .payload_len = MIG_FRAME_MAX };
 
-		assert_int_equal(mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h), FERRY_EINVAL);
+		assert_int_equal(mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h),
+				 FERRY_EINVAL);
 		h.payload_len = 100;
 		assert_int_equal(mig_frame_seal(frame, 120, MAC_B, MAC_A, &h), FERRY_EINVAL);
 	}
@@ -99,9 +108,13 @@ static void test_messages_round_trip(void **state)
 {
 	u8 p[256];
 	struct mig_frame f;
-	struct mig_hello h = { .caps = 3, .frame_max = 9000, .rx_window = 17,
-			       .compat = { 0x40000000, 64ULL << 20, 0xabcdef, 4, 4096 } }, h2;
-	struct mig_refusal r = { .reason = MIG_REFUSE_RAM_SIZE, .detail = 0, .compat = h.compat }, r2;
+	struct mig_hello h = { .caps = 3,
+			       .frame_max = 9000,
+			       .rx_window = 17,
+			       .compat = { 0x40000000, 64ULL << 20, 0xabcdef, 4, 4096 } },
+			 h2;
+	struct mig_refusal r = { .reason = MIG_REFUSE_RAM_SIZE, .detail = 0, .compat = h.compat },
+			   r2;
 	struct mig_hash_msg hm = { 0x1122334455667788ULL, 16384, 3, 9 }, hm2;
 	struct mig_abort_msg a = { MIG_FAIL_HASH_MISMATCH, 0xdeadbeefcafef00dULL }, a2;
 	struct mig_state_chunk c;
@@ -227,26 +240,26 @@ static void test_pages_malformed(void **state)
 	static u8 p[8192];
 	u32 n;
 	(void)state;
-#define MUTATE(stmt, len_expr)                                                  \
-	do {                                                                    \
-		n = build_pages(p);                                             \
-		stmt;                                                           \
-		assert_int_equal(parse_pages_mutated(p, len_expr), MIG_REJ_PAYLOAD); \
+#define MUTATE(stmt, len_expr)                                                                     \
+	do {                                                                                       \
+		n = build_pages(p);                                                                \
+		stmt;                                                                              \
+		assert_int_equal(parse_pages_mutated(p, len_expr), MIG_REJ_PAYLOAD);               \
 	} while (0)
-	MUTATE(p[4] = 4, n);                       /* record count too high */
-	MUTATE(p[4] = 2, n);                       /* record count too low: trailing bytes */
-	MUTATE(p[6] = 1, n);                       /* reserved flags */
-	MUTATE((void)0, n - 1);                    /* last record's data truncated */
-	MUTATE((void)0, n + 1);                    /* a stray byte after the records */
-	MUTATE((void)0, 5);                        /* no room for the payload header */
-	MUTATE(p[8 + 8] = 3, n);                   /* unknown kind */
-	MUTATE(p[8 + 9] = 1, n);                   /* reserved byte */
-	MUTATE(p[8 + 0] = 0x10, n);                /* IPA not page aligned */
-	MUTATE(p[8 + 12] = 0, n);                  /* zero run of 0 pages */
-	MUTATE(p[8 + 10] = 1, n);                  /* zero run with an offset */
+	MUTATE(p[4] = 4, n);				/* record count too high */
+	MUTATE(p[4] = 2, n);				/* record count too low: trailing bytes */
+	MUTATE(p[6] = 1, n);				/* reserved flags */
+	MUTATE((void)0, n - 1);				/* last record's data truncated */
+	MUTATE((void)0, n + 1);				/* a stray byte after the records */
+	MUTATE((void)0, 5);				/* no room for the payload header */
+	MUTATE(p[8 + 8] = 3, n);			/* unknown kind */
+	MUTATE(p[8 + 9] = 1, n);			/* reserved byte */
+	MUTATE(p[8 + 0] = 0x10, n);			/* IPA not page aligned */
+	MUTATE(p[8 + 12] = 0, n);			/* zero run of 0 pages */
+	MUTATE(p[8 + 10] = 1, n);			/* zero run with an offset */
 	MUTATE((p[24 + 12] = 1, p[24 + 13] = 0x10), n); /* 4097 bytes */
-	MUTATE((p[24 + 12] = 0, p[24 + 13] = 0), n);    /* empty data record */
-	MUTATE(p[4136 + 11] = 0x0f, n);            /* offset + length past the page */
+	MUTATE((p[24 + 12] = 0, p[24 + 13] = 0), n);	/* empty data record */
+	MUTATE(p[4136 + 11] = 0x0f, n);			/* offset + length past the page */
 #undef MUTATE
 }
 
@@ -254,15 +267,23 @@ static void test_other_payloads_malformed(void **state)
 {
 	u8 p[256] = { 0 };
 	struct mig_frame f;
-	struct mig_hello h = { .caps = 3, .frame_max = 1514, .rx_window = 4,
+	struct mig_hello h = { .caps = 3,
+			       .frame_max = 1514,
+			       .rx_window = 4,
 			       .compat = { 0x40000000, 1 << 20, 0, 1, 4096 } };
 	int len;
 	(void)state;
 	/* Fixed-size payloads at the wrong size. */
-	static const struct { u8 type; u32 len; } wrong[] = {
-		{ MIG_T_HELLO, MIG_HELLO_LEN - 1 }, { MIG_T_WELCOME, MIG_HELLO_LEN + 1 },
-		{ MIG_T_REFUSE, 8 },                { MIG_T_HASH, 23 },
-		{ MIG_T_COMMIT, 9 },                { MIG_T_STATE, 15 },
+	static const struct {
+		u8 type;
+		u32 len;
+	} wrong[] = {
+		{ MIG_T_HELLO, MIG_HELLO_LEN - 1 },
+		{ MIG_T_WELCOME, MIG_HELLO_LEN + 1 },
+		{ MIG_T_REFUSE, 8 },
+		{ MIG_T_HASH, 23 },
+		{ MIG_T_COMMIT, 9 },
+		{ MIG_T_STATE, 15 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(wrong); i++) {
 		len = seal(wrong[i].type, 1, p, wrong[i].len);
@@ -289,8 +310,11 @@ static void test_other_payloads_malformed(void **state)
 	/* STATE: blob over the limit, offset past the blob, chunk past the blob, empty chunk. */
 	{
 		static const u32 bad[][4] = {
-			{ 0, 0, MIG_STATE_BLOB_MAX + 1, 0 }, { 0, 0, 10, 11 }, { 0, 0, 10, 8 },
-			{ 0, 0, 10, 10 }, { MIG_STATE_BLOBS_MAX, 0, 10, 0 },
+			{ 0, 0, MIG_STATE_BLOB_MAX + 1, 0 },
+			{ 0, 0, 10, 11 },
+			{ 0, 0, 10, 8 },
+			{ 0, 0, 10, 10 },
+			{ MIG_STATE_BLOBS_MAX, 0, 10, 0 },
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -429,7 +453,7 @@ static void test_muldiv(void **state)
 {
 	(void)state;
 	assert_true(mig_muldiv(1ULL << 40, 1000000000ULL, 1000000000ULL) == 1ULL << 40);
-	assert_true(mig_muldiv(~0ULL, 3, 2) == ~0ULL);          /* saturates */
+	assert_true(mig_muldiv(~0ULL, 3, 2) == ~0ULL); /* saturates */
 	assert_true(mig_muldiv(5, 7, 0) == ~0ULL);
 	assert_true(mig_muldiv(123456789ULL, 1000000000ULL, 3000000ULL) == 41152263000ULL);
 }

@@ -25,16 +25,16 @@
 struct harness {
 	struct sim_net net;
 	u8 *smem, *dmem;
-	u64 *gdirty;                 /* the fake dirty tracker's own bitmap */
+	u64 *gdirty; /* the fake dirty tracker's own bitmap */
 	bool tracking, paused;
 	int pause_calls, resume_calls, track_start_calls, track_stop_calls, progress_calls;
 	/* the fake guest: writes `rate` pages per ms among `hot` pages, while not paused */
 	u32 rate, hot;
 	u64 guest_writes, writes_after_fail;
 	u64 acc;
-	bool miss_one;               /* buggy tracker: forgets one dirty page... */
-	u64 missed_page;             /* ...this one, which the guest then leaves alone */
-	u32 busy_ppm;                /* send_frame says EBUSY this often */
+	bool miss_one;	 /* buggy tracker: forgets one dirty page... */
+	u64 missed_page; /* ...this one, which the guest then leaves alone */
+	u32 busy_ppm;	 /* send_frame says EBUSY this often */
 	u32 nblobs;
 	u32 blob_len[4];
 	u32 dst_blobs;
@@ -168,10 +168,10 @@ static void h_progress(void *ctx, const struct mig_stats *st)
 	((struct harness *)ctx)->progress_calls++;
 	if (getenv("MIG_DEBUG"))
 		printf("    progress: t=%llu round %u dirty %llu left %llu est %llu thr %llu\n",
-		       (unsigned long long)((struct harness *)ctx)->net.now / 1000,
-		       st->round, (unsigned long long)st->dirty_last,
-		       (unsigned long long)st->pages_left,
-		       (unsigned long long)st->downtime_estimate_ns, (unsigned long long)st->throughput);
+		       (unsigned long long)((struct harness *)ctx)->net.now / 1000, st->round,
+		       (unsigned long long)st->dirty_last, (unsigned long long)st->pages_left,
+		       (unsigned long long)st->downtime_estimate_ns,
+		       (unsigned long long)st->throughput);
 }
 
 static int d_write(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
@@ -226,19 +226,34 @@ static int d_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
 }
 
 static const struct mig_src_ops src_ops = {
-	.send_frame = s_send, .now_ns = h_now, .read_page = s_read, .track_start = s_track_start,
-	.collect_dirty = s_collect, .track_stop = s_track_stop, .pause = s_pause,
-	.resume = s_resume, .get_state = s_get_state, .progress = h_progress,
+	.send_frame = s_send,
+	.now_ns = h_now,
+	.read_page = s_read,
+	.track_start = s_track_start,
+	.collect_dirty = s_collect,
+	.track_stop = s_track_stop,
+	.pause = s_pause,
+	.resume = s_resume,
+	.get_state = s_get_state,
+	.progress = h_progress,
 };
 
 static const struct mig_dst_ops dst_ops = {
-	.send_frame = d_send, .now_ns = h_now, .write_page = d_write, .zero_pages = d_zero,
-	.read_page = d_read, .hash_pages = d_hash, .put_state = d_put_state,
+	.send_frame = d_send,
+	.now_ns = h_now,
+	.write_page = d_write,
+	.zero_pages = d_zero,
+	.read_page = d_read,
+	.hash_pages = d_hash,
+	.put_state = d_put_state,
 };
 
 /* The same destination without the optional callbacks: write_page for zeros, read_page to hash. */
 static const struct mig_dst_ops dst_ops_minimal = {
-	.send_frame = d_send, .now_ns = h_now, .write_page = d_write, .read_page = d_read,
+	.send_frame = d_send,
+	.now_ns = h_now,
+	.write_page = d_write,
+	.read_page = d_read,
 	.put_state = d_put_state,
 };
 
@@ -304,9 +319,9 @@ static struct harness *harness_new(u64 seed, u32 frame_max, u64 dst_ram_size)
 		h->dmem[i] = (u8)(i * 13 + 5);
 	h->hot = 512;
 	h->nblobs = 3;
-	h->blob_len[0] = 1200;   /* a vCPU */
-	h->blob_len[1] = 5000;   /* another, several 1514-byte frames */
-	h->blob_len[2] = 0;      /* a device with no state */
+	h->blob_len[0] = 1200; /* a vCPU */
+	h->blob_len[1] = 5000; /* another, several 1514-byte frames */
+	h->blob_len[2] = 0;    /* a device with no state */
 	h->dst_alive = true;
 	h->missed_page = ~0ULL;
 	h->vanish_phase = MIG_SRC_IDLE;
@@ -381,7 +396,8 @@ static void run(struct harness *h, u64 limit_ns)
 			mig_src_input(&h->src, buf, len);
 		if (h->ss == MIG_RUNNING && h->src.phase == MIG_SRC_DONE)
 			h->ss = MIG_DONE;
-		if (h->dst_alive && h->vanish_phase != MIG_SRC_IDLE && h->src.phase >= h->vanish_phase)
+		if (h->dst_alive && h->vanish_phase != MIG_SRC_IDLE &&
+		    h->src.phase >= h->vanish_phase)
 			vanish(h);
 		if (h->cancel_in_live && h->src.phase == MIG_SRC_LIVE && h->src.stats.round >= 1) {
 			mig_src_cancel(&h->src);
@@ -424,10 +440,12 @@ static void dump_link(const char *who, const struct mig_link *l)
 {
 	const struct mig_txslot *t = &l->tx[l->tx_una % l->cfg.tx_window];
 
-	printf("    %s link: una %u next %u rx_next %u rto %llu srtt %llu una-slot state %u sends %u "
-	       "sent %llu peer_window %u fail %d\n", who, l->tx_una, l->tx_next, l->rx_next,
-	       (unsigned long long)l->rto, (unsigned long long)l->srtt, t->state, t->sends,
-	       (unsigned long long)t->sent_ns, l->peer_window, l->fail);
+	printf("    %s link: una %u next %u rx_next %u rto %llu srtt %llu una-slot state %u sends "
+	       "%u "
+	       "sent %llu peer_window %u fail %d\n",
+	       who, l->tx_una, l->tx_next, l->rx_next, (unsigned long long)l->rto,
+	       (unsigned long long)l->srtt, t->state, t->sends, (unsigned long long)t->sent_ns,
+	       l->peer_window, l->fail);
 }
 
 static void check_success(struct harness *h)
@@ -478,7 +496,8 @@ static void check_success(struct harness *h)
 	assert_true(s->downtime_ns > 0 && s->t_paused > s->t_start);
 	assert_true(s->throughput > 0);
 	assert_true(h->progress_calls >= (int)s->rounds);
-	assert_int_equal(d->corrupt, d->rejected[MIG_REJ_HDR_CRC] + d->rejected[MIG_REJ_PAYLOAD_CRC]);
+	assert_int_equal(d->corrupt,
+			 d->rejected[MIG_REJ_HDR_CRC] + d->rejected[MIG_REJ_PAYLOAD_CRC]);
 }
 
 /* ---- tests ---- */
@@ -494,8 +513,8 @@ static void test_clean_link_64k_frames(void **state)
 	assert_int_equal(h->src.stats.retransmissions, 0);
 	assert_int_equal(h->dst.stats.duplicates, 0);
 	/* Zero pages cost 16 bytes: the wire carries little more than the non-zero data. */
-	assert_true(h->src.stats.r[0].bytes < (NPAGES - h->src.stats.r[0].zero_pages) *
-					       (MIG_PAGE_SIZE + 64));
+	assert_true(h->src.stats.r[0].bytes <
+		    (NPAGES - h->src.stats.r[0].zero_pages) * (MIG_PAGE_SIZE + 64));
 	harness_free(h);
 }
 
@@ -737,7 +756,8 @@ static void test_refusal_vcpus_and_features(void **state)
 	h->src.cfg.compat.vcpus = 4;
 	run(h, 5000 * MS);
 	mig_dst_describe(&h->dst, line, sizeof(line));
-	assert_string_equal(line, "refused the source: vCPU count differs: source 4, destination 2");
+	assert_string_equal(line,
+			    "refused the source: vCPU count differs: source 4, destination 2");
 	harness_free(h);
 }
 
@@ -753,7 +773,8 @@ static void test_missed_dirty_page_fails_the_hash(void **state)
 	assert_int_equal(h->src.fail, MIG_FAIL_PEER_ABORT);
 	assert_int_equal(h->src.peer_abort.reason, MIG_FAIL_HASH_MISMATCH);
 	assert_int_equal(h->dst.fail, MIG_FAIL_HASH_MISMATCH);
-	assert_true(h->src.stats.local_hash == hash64(h->smem, RAM_SIZE, 0) || h->writes_after_fail);
+	assert_true(h->src.stats.local_hash == hash64(h->smem, RAM_SIZE, 0) ||
+		    h->writes_after_fail);
 	mig_src_describe(&h->src, line, sizeof(line));
 	printf("  [hash] %s\n", line);
 	assert_non_null(strstr(line, "memory hash differs"));
