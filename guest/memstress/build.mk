@@ -1,15 +1,15 @@
 # guest/memstress: a flat arm64 Image (header at 0, text_offset 0x80000), linked to run at
-# 0x40080000 (RAM base of QEMU virt and of ferry's default VMs), with picolibc and Debian's libfdt.
-MEMSTRESS_SRC := guest/memstress/head.S guest/memstress/memstress.c
-MEMSTRESS_OBJ := $(patsubst %,$(BUILD)/guest/memstress/%.o,$(notdir $(MEMSTRESS_SRC)))
+# 0x40080000 (RAM base of QEMU virt and of ferry's VMs), on guest/lib, picolibc and Debian's libfdt.
+MEMSTRESS_SRC := guest/memstress/memstress.c
+MEMSTRESS_OBJ := $(patsubst guest/memstress/%,$(BUILD)/guest/memstress/%.o,$(MEMSTRESS_SRC))
 GUEST_BINS += $(BUILD)/guest/memstress.bin
 
-$(BUILD)/guest/memstress/%.o: guest/memstress/% | deps-stamp
+$(BUILD)/guest/memstress/%.o: guest/memstress/% guest/memstress/shared.h guest/lib/guest.h | deps-stamp
 	@mkdir -p $(@D)
-	$(TCC) $(TARGET_CFLAGS) -c $< -o $@
+	$(TCC) $(GUEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/guest/memstress.elf: $(MEMSTRESS_OBJ) guest/memstress/memstress.lds $(ARM64_LIBFDT)
-	$(TCC) $(TARGET_LDFLAGS) -Tguest/memstress/memstress.lds $(MEMSTRESS_OBJ) $(ARM64_LIBFDT) \
+$(BUILD)/guest/memstress.elf: $(MEMSTRESS_OBJ) $(GUEST_LIB_OBJ) $(GUEST_LIB_LDS) $(ARM64_LIBFDT)
+	$(TCC) $(TARGET_LDFLAGS) -T$(GUEST_LIB_LDS) $(MEMSTRESS_OBJ) $(GUEST_LIB_OBJ) $(ARM64_LIBFDT) \
 		-lc -lgcc -o $@
 
 $(BUILD)/guest/memstress.bin: $(BUILD)/guest/memstress.elf

@@ -1,139 +1,101 @@
 /* memstress: a bare-metal EL1 guest that proves memory integrity. It fills its RAM with a pattern
  * derived from (page, generation, seed), keeps a ledger of the generation last written to each page,
- * rewrites a pseudo-random share of the pages every round (at a given rate), verifies every page
- * against the ledger, and prints a verdict. It runs directly under QEMU and as a ferry VM; under
- * ferry with dirty logging on, it has every round checked (docs/memstress.md). */
-#include <libfdt.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+ * rewrites a pseudo-random share of the pages every round (at a given rate, on one or more vCPUs),
+ * verifies every page against the ledger, and prints one verdict. It runs directly under QEMU and as
+ * a ferry VM; under ferry with dirty logging on, every round is checked against the hypervisor's
+ * dirty log (docs/memstress.md, docs/dirty-logging.md). */
 #include <string.h>
 
-typedef uint64_t u64;
-typedef uint32_t u32;
+#include "guest.h"
+#include "shared.h"
 
-#define PAGE 4096ULL
+#define PAGE GUEST_PAGE
 #define WORDS (PAGE / 8)
-#define MAX_CPUS 4
-#define HC_DIRTY_ROUND 0xc6000001ULL /* ferry: check this round's dirty log */
-#define PSCI_CPU_ON 0xc4000003ULL
-#define PSCI_SYSTEM_OFF 0x84000008ULL
-#define DTB_RESERVE (2ULL << 20)     /* ferry and QEMU put the DTB in the top 2 MiB */
+#define SZ_2M (2ULL << 20)
+#define WORD_STEP 0x9e3779b97f4a7c15ULL /* odd: every word of a page differs */
+#define REPORTS_PER_ROUND 3
+/* ferry's checking hypercall (hyp/core/core.h FERRY_HC_DIRTY_ROUND): x1 round, x2 IPA of the
+ * written-page bitmap, x3 its bits. Answers the number of pages ferry missed, or a PSCI error. */
+#define HC_DIRTY_ROUND 0xc6000001ULL
+#define PSCI_RET_NOT_SUPPORTED (-1)
 
-uint8_t stacks[MAX_CPUS][16384] __attribute__((aligned(16)));
-extern char __image_end[];
-void secondary_entry(void);
-void memstress_main(u64 dtb);
-void memstress_secondary(u64 cpu);
-void memstress_exception(u64 esr, u64 far, u64 elr);
-uintptr_t __stack_chk_guard = 0x6d656d7374726573ULL;
-void __stack_chk_fail(void);
+struct memstress_cfg {
+	u64 rounds, seed, rate, pages, frac, smp, verify, corrupt, wild;
+	bool wild_set;
+};
 
-static volatile u32 *uart = (volatile u32 *)0x09000000;
-static bool psci_smc;
-static u64 l1_table[512] __attribute__((aligned(4096)));
+static struct guest_platform plat;
+static struct memstress_cfg cfg = { .rounds = 4, .seed = 1, .frac = 25, .smp = 1, .verify = 1 };
+static u32 *ledger;  /* generation last written, per working-set page (0: never) */
+static u64 *written; /* pages written in the current round, one bit per page of RAM */
+static u64 ws_base;  /* first working-set page (address = IPA: identity map) */
+static u64 ram_pages;
+static u64 rounds_done;
 
-/* Parameters (bootargs) and the state shared by the vCPUs. */
+struct memstress_shared memstress_shared __attribute__((section(".guest_shared"), aligned(64)));
+
+/* Work vCPU 0 hands to every vCPU: writing round `round` of their share. */
 static struct {
-	u64 ram_base, ram_size, rounds, seed, rate, pages, frac, smp, wild, verify, corrupt;
-	u64 cpu_mpidr[MAX_CPUS];
-	u32 ncpus;
-} cfg = { .rounds = 4, .seed = 1, .frac = 25, .smp = 1, .verify = 1 };
-static u32 *ledger;          /* generation last written, per working-set page */
-static u64 *written;         /* pages written this round, one bit per page of all RAM */
-static u64 ws_base;          /* first working-set page (address) */
-static volatile u64 round_go, cpus_done, cpus_up, round_written;
+	u64 seq; /* vCPU 0 bumps it (release) to start a phase */
+	u64 round;
+	u64 done; /* secondaries that finished the phase */
+} phase;
+static u64 cpus_up;
+static u64 reports; /* mismatch lines printed this round */
 
-/* ---- console ---- */
-static void putc_raw(char c)
-{
-	while (uart[0x18 / 4] & (1u << 5))
-		;
-	uart[0] = (u32)(unsigned char)c;
-}
+/* Per vCPU, on its own cache line: a vCPU writes only its own. */
+static struct cpu_stats {
+	u64 written, mismatches; /* whole run; mismatches of the pages it owns */
+	u64 round_written;
+} __attribute__((aligned(64))) stats[GUEST_MAX_CPUS];
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
-	static volatile u32 lock;
-	char buf[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	con_vprintf(fmt, ap);
 	va_end(ap);
-	while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
-		;
-	for (const char *s = "memstress: "; *s; s++)
-		putc_raw(*s);
-	for (char *s = buf; *s; s++)
-		putc_raw(*s);
-	putc_raw('\r');
-	putc_raw('\n');
-	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
-void __stack_chk_fail(void)
+static void shared_set_state(enum memstress_state state)
 {
-	say("stack protector fired");
-	for (;;)
-		;
+	memstress_shared.updates++;
+	/* Fields first, then the state: a reader that sees the state sees what it stands for. */
+	__atomic_store_n(&memstress_shared.state, (u32)state, __ATOMIC_RELEASE);
 }
 
-/* ---- firmware calls ---- */
-static u64 psci(u64 fid, u64 a1, u64 a2, u64 a3)
+static void verdict(const char *why)
 {
-	register u64 x0 __asm__("x0") = fid, x1 __asm__("x1") = a1, x2 __asm__("x2") = a2,
-			 x3 __asm__("x3") = a3;
+	u64 errors = memstress_shared.errors;
 
-	if (psci_smc)
-		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
-	else
-		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
-	return x0;
+	shared_set_state(errors || why ? MEMSTRESS_FAILED : MEMSTRESS_PASSED);
+	say("%s rounds=%llu pages=%llu errors=%llu%s%s", errors || why ? "FAIL" : "PASS",
+	    (unsigned long long)rounds_done, (unsigned long long)cfg.pages,
+	    (unsigned long long)errors, why ? " " : "", why ? why : "");
 }
 
-static void power_off(void)
+void guest_fatal(void)
 {
-	psci(PSCI_SYSTEM_OFF, 0, 0, 0);
-	for (;;)
-		__asm__ volatile("wfi");
+	verdict("(unexpected exception)");
+	psci_system_off();
 }
 
-void memstress_exception(u64 esr, u64 far, u64 elr)
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
 {
-	say("exception: ESR 0x%llx FAR 0x%llx ELR 0x%llx", (unsigned long long)esr,
-	    (unsigned long long)far, (unsigned long long)elr);
-	say("FAIL exception");
-	power_off();
-}
+	va_list ap;
 
-/* ---- EL1 MMU: identity, 1 GiB blocks; the first GiB (devices) Device-nGnRE, RAM write-back.
- * With the MMU on, the guest's TLB holds combined stage-1+2 entries: what ferry's TLB maintenance
- * must reach (VMALLE1IS after IPA invalidations). */
-static void mmu_on(void)
-{
-	u64 tcr = 25 | (1ULL << 8) | (1ULL << 10) | (3ULL << 12) | (0ULL << 14) | (2ULL << 32);
-
-	__asm__ volatile("msr mair_el1, %0" : : "r"(0xff04ULL));
-	__asm__ volatile("msr tcr_el1, %0" : : "r"(tcr));
-	__asm__ volatile("msr ttbr0_el1, %0" : : "r"((u64)(uintptr_t)l1_table));
-	__asm__ volatile("isb; tlbi vmalle1; dsb nsh; isb" ::: "memory");
-	__asm__ volatile("msr sctlr_el1, %0; isb" : : "r"(0x30d00800ULL | 1 | (1 << 2) | (1 << 12)));
-}
-
-/* Built before the DTB is read: with the MMU off every access is Device, where the unaligned
- * accesses of libfdt and picolibc's string routines fault. So map 1 GiB..16 GiB as RAM up front;
- * only what exists is ever touched. */
-static void build_tables(void)
-{
-	l1_table[0] = 0x0 | 1 | (0 << 2) | (1ULL << 10) | (1ULL << 54) | (1ULL << 53);
-	for (u64 g = 1; g < 16; g++)
-		l1_table[g] = (g << 30) | 1 | (1 << 2) | (3ULL << 8) | (1ULL << 10);
-	__asm__ volatile("dsb ish" ::: "memory");
+	va_start(ap, fmt);
+	con_vprintf(fmt, ap);
+	va_end(ap);
+	verdict("(cannot run)");
+	psci_system_off();
 }
 
 /* ---- the pattern ---- */
+/* A 64-bit finalizer (xor-shift-multiply): every input bit affects every output bit. */
 static inline u64 mix(u64 x)
 {
 	x ^= x >> 31;
@@ -143,286 +105,402 @@ static inline u64 mix(u64 x)
 	return x ^ (x >> 33);
 }
 
-static inline u64 page_word(u64 page, u64 gen, u64 w)
-{
-	return mix((page << 20) ^ (gen << 44) ^ cfg.seed ^ (w * 0x9e3779b97f4a7c15ULL));
-}
+/* Word w of page i at generation gen is page_base(i, gen) ^ w * WORD_STEP: one mix per page keeps
+ * the loops at memory speed; (i << 24 | gen) is unique below 2^24 generations and 2^40 pages. */
+static inline u64 page_base(u64 i, u64 gen) { return mix(mix((i << 24) | gen) ^ cfg.seed); }
 
 static u64 *page_ptr(u64 i) { return (u64 *)(uintptr_t)(ws_base + i * PAGE); }
 
-static void write_page(u64 i)
+static void fill_page(u64 i, u64 gen)
 {
-	u64 *p = page_ptr(i), gen = ++ledger[i], base = mix((i << 20) ^ (gen << 44) ^ cfg.seed);
+	u64 *p = page_ptr(i), base = page_base(i, gen);
+
+	for (u64 w = 0; w < WORDS; w += 2) {
+		p[w] = base ^ (w * WORD_STEP);
+		p[w + 1] = base ^ ((w + 1) * WORD_STEP);
+	}
+}
+
+/* The first word of page i that does not hold generation gen, or WORDS. */
+static u64 check_page(u64 i, u64 gen)
+{
+	const u64 *p = page_ptr(i);
+	u64 base = page_base(i, gen);
 
 	for (u64 w = 0; w < WORDS; w++)
-		p[w] = base ^ (w * 0x9e3779b97f4a7c15ULL);
-	u64 bit = (ws_base - cfg.ram_base) / PAGE + i;
+		if (p[w] != (base ^ (w * WORD_STEP)))
+			return w;
+	return WORDS;
+}
+
+static void write_page(u64 i)
+{
+	u64 bit = (ws_base - plat.ram_base) / PAGE + i;
+
+	fill_page(i, ++ledger[i]);
+	/* Other vCPUs set bits in the same words (pages interleave). */
 	__atomic_fetch_or(&written[bit / 64], 1ULL << (bit % 64), __ATOMIC_RELAXED);
 }
 
-static bool check_page(u64 i)
+/* Which pages round r (>= 1) rewrites: a pseudo-random frac% of the working set, from the seed.
+ * The seed is mixed before it meets the page index: seed ^ i alone would only permute the same set
+ * of inputs for small seeds, giving every seed the same number of pages per round. */
+static bool chosen(u64 round, u64 i)
 {
-	const u64 *p = page_ptr(i);
-	u64 base = mix((i << 20) ^ ((u64)ledger[i] << 44) ^ cfg.seed);
-
-	for (u64 w = 0; w < WORDS; w++)
-		if (p[w] != (base ^ (w * 0x9e3779b97f4a7c15ULL)))
-			return false;
-	return true;
+	return mix(mix(cfg.seed ^ (round << 40)) ^ i) % 100 < cfg.frac;
 }
 
-static u64 ticks(void)
+/* ---- a vCPU's share: pages i with i % smp == cpu ---- */
+static void write_share(u64 cpu, u64 round)
 {
-	u64 t;
-
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(t));
-	return t;
-}
-
-static u64 freq(void)
-{
-	u64 f;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	return f;
-}
-
-/* Which pages a round rewrites: a pseudo-random frac% of the working set, the same on every vCPU. */
-static bool chosen(u64 round, u64 i) { return mix(cfg.seed ^ (round << 40) ^ i) % 100 < cfg.frac; }
-
-/* vCPU `cpu` writes its share (pages i with i % ncpus == cpu) of round `round`, paced to `rate`
- * pages per second. Returns the number of pages written. */
-static u64 write_round(u64 round, u64 cpu)
-{
-	u64 n = 0, t0 = ticks(), f = freq();
+	struct cpu_stats *st = &stats[cpu];
+	u64 n = 0, t0 = cnt_ticks(), freq = cnt_freq();
 
 	for (u64 i = cpu; i < cfg.pages; i += cfg.smp) {
 		if (round && !chosen(round, i))
 			continue;
 		write_page(i);
 		n++;
-		if (cfg.rate)
-			while ((ticks() - t0) * cfg.rate < n * f)
-				;
+		/* The fill runs flat out; rounds keep to `rate` pages per second on this vCPU. */
+		if (round && cfg.rate)
+			while ((cnt_ticks() - t0) * cfg.rate < n * freq)
+				cpu_relax();
 	}
-	return n;
+	st->round_written = n;
+	st->written += n;
 }
 
-void memstress_secondary(u64 cpu)
+/* Says what a bad page holds: an older or newer generation of itself (a lost or stray write), or
+ * something else (the first bad word). */
+static void report_mismatch(u64 i, u64 bad_word)
+{
+	u64 expected = ledger[i], low = expected > 64 ? expected - 64 : 0, owner = i % cfg.smp;
+	const u64 *p = page_ptr(i);
+
+	if (reports++ >= REPORTS_PER_ROUND)
+		return;
+	for (u64 gen = low; gen <= expected + 1; gen++)
+		if (gen != expected && check_page(i, gen) == WORDS) {
+			say("mismatch page 0x%llx (vcpu %llu's) expected generation %llu, found generation "
+			    "%llu", (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
+			    (unsigned long long)expected, (unsigned long long)gen);
+			return;
+		}
+	say("mismatch page 0x%llx (vcpu %llu's) expected generation %llu, found 0x%016llx at word %llu "
+	    "(expected 0x%016llx)", (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
+	    (unsigned long long)expected, (unsigned long long)p[bad_word], (unsigned long long)bad_word,
+	    (unsigned long long)(page_base(i, expected) ^ (bad_word * WORD_STEP)));
+}
+
+/* vCPU 0 verifies every page, the other vCPUs' too, for two reasons: it checks that their writes
+ * are visible to another CPU, and a writing vCPU keeps its TLB entries from one round to the next.
+ * The latter is what lets ferry's dirty-logging test fail when the TLBI after a collection is
+ * skipped (tests/system/test_dirty_log.py). Measured: with each vCPU verifying its own share, the
+ * no-flush build missed nothing in 23 rounds: reading thousands of pages per round pushes a
+ * vCPU's stale writable entries out of QEMU's TLB before it writes those pages again. */
+static u64 verify_all(void)
+{
+	u64 bad = 0;
+
+	reports = 0;
+	for (u64 i = 0; i < cfg.pages; i++) {
+		u64 w = check_page(i, ledger[i]);
+
+		if (w == WORDS)
+			continue;
+		bad++;
+		stats[i % cfg.smp].mismatches++;
+		report_mismatch(i, w);
+		/* Put the expected content back, so one corruption counts once and later rounds
+		 * catch only new ones. */
+		fill_page(i, ledger[i]);
+	}
+	return bad;
+}
+
+void guest_secondary(u64 cpu)
 {
 	u64 seen = 0;
 
-	mmu_on();
 	say("vcpu %llu up", (unsigned long long)cpu);
-	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_ACQ_REL);
+	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_RELEASE);
 	for (;;) {
-		u64 r;
+		u64 seq;
 
-		while ((r = __atomic_load_n(&round_go, __ATOMIC_ACQUIRE)) == seen)
-			;
-		seen = r;
-		u64 n = write_round(r - 1, cpu);
-		if (r == 1)
-			say("vcpu %llu filled %llu pages", (unsigned long long)cpu, (unsigned long long)n);
-		__atomic_fetch_add(&round_written, n, __ATOMIC_ACQ_REL);
-		__atomic_fetch_add(&cpus_done, 1, __ATOMIC_ACQ_REL);
+		while ((seq = __atomic_load_n(&phase.seq, __ATOMIC_ACQUIRE)) == seen)
+			cpu_relax();
+		seen = seq;
+		write_share(cpu, phase.round);
+		if (phase.round == 0)
+			say("vcpu %llu filled %llu pages", (unsigned long long)cpu,
+			    (unsigned long long)stats[cpu].round_written);
+		__atomic_fetch_add(&phase.done, 1, __ATOMIC_RELEASE);
 	}
 }
 
-/* One round on every vCPU: round 0 fills everything. */
-static u64 run_round(u64 round)
+/* Every vCPU writes its share of round `round`; returns when all are done. */
+static void write_all(u64 round)
 {
-	u64 n;
-
-	cpus_done = 0;
-	round_written = 0;
-	__atomic_store_n(&round_go, round + 1, __ATOMIC_RELEASE);
-	n = write_round(round, 0);
-	while (__atomic_load_n(&cpus_done, __ATOMIC_ACQUIRE) < cfg.smp - 1)
-		;
-	return n + __atomic_load_n(&round_written, __ATOMIC_ACQUIRE);
+	phase.round = round;
+	__atomic_store_n(&phase.done, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&phase.seq, 1, __ATOMIC_RELEASE);
+	write_share(0, round);
+	while (__atomic_load_n(&phase.done, __ATOMIC_ACQUIRE) < cfg.smp - 1)
+		cpu_relax();
 }
 
-/* Decimal or 0x-hex (picolibc's strtoull sets errno, which needs TLS this guest does not have). */
-static u64 parse_u64(const char *p)
+static u64 round_written_all(void)
 {
-	u64 v = 0, base = 10;
+	u64 sum = 0;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	for (;; p++) {
-		u64 d;
-
-		if (*p >= '0' && *p <= '9')
-			d = (u64)(*p - '0');
-		else if (base == 16 && (*p | 0x20) >= 'a' && (*p | 0x20) <= 'f')
-			d = (u64)((*p | 0x20) - 'a' + 10);
-		else
-			return v;
-		v = v * base + d;
-	}
+	for (u64 c = 0; c < cfg.smp; c++)
+		sum += stats[c].round_written;
+	return sum;
 }
 
-static u64 arg(const char *args, const char *key, u64 def)
-{
-	size_t kl = strlen(key);
+/* ---- setup ---- */
+static const char *const known_keys[] = {
+	"rounds", "seed", "rate", "pages", "frac", "smp", "wild", "verify", "selftest-corrupt", NULL,
+};
 
-	for (const char *p = args; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, key, kl) && p[kl] == '=')
-			return parse_u64(p + kl + 1);
-		p = strchr(p, ' ');
-	}
-	return def;
+static void unknown_key(const char *word, size_t len)
+{
+	say("ignoring unknown bootarg '%.*s'", (int)len, word);
 }
 
-static void parse_dtb(const void *fdt)
+static void parse_bootargs(const char *args)
 {
-	int node, len;
-	const fdt32_t *reg;
-	const char *s;
+	struct {
+		const char *key;
+		u64 *value;
+	} keys[] = {
+		{ "rounds", &cfg.rounds }, { "seed", &cfg.seed },     { "rate", &cfg.rate },
+		{ "pages", &cfg.pages },   { "frac", &cfg.frac },     { "smp", &cfg.smp },
+		{ "verify", &cfg.verify }, { "selftest-corrupt", &cfg.corrupt }, { "wild", &cfg.wild },
+	};
 
-	node = fdt_path_offset(fdt, "/chosen");
-	s = node >= 0 ? fdt_getprop(fdt, node, "bootargs", &len) : NULL;
-	if (s) {
-		cfg.rounds = arg(s, "rounds", cfg.rounds);
-		cfg.seed = arg(s, "seed", cfg.seed);
-		cfg.rate = arg(s, "rate", 0);
-		cfg.pages = arg(s, "pages", 0);
-		cfg.frac = arg(s, "frac", cfg.frac);
-		cfg.smp = arg(s, "smp", 1);
-		cfg.wild = arg(s, "wild", 0);
-		cfg.verify = arg(s, "verify", 1);
-		cfg.corrupt = arg(s, "selftest-corrupt", 0);
-	}
-	node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-	reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
-	if (reg && len >= 16) {
-		cfg.ram_base = ((u64)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]);
-		cfg.ram_size = ((u64)fdt32_to_cpu(reg[2]) << 32) | fdt32_to_cpu(reg[3]);
-	}
-	node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
-	reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
-	if (reg && len >= 8)
-		uart = (volatile u32 *)(uintptr_t)(((u64)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
-	node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");
-	s = node >= 0 ? fdt_getprop(fdt, node, "method", &len) : NULL;
-	psci_smc = s && !strcmp(s, "smc");
-	node = fdt_path_offset(fdt, "/cpus");
-	if (node >= 0) {
-		int c;
+	bootarg_check_keys(args, known_keys, unknown_key);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		enum bootarg_status st = bootarg_u64(args, keys[k].key, keys[k].value);
 
-		fdt_for_each_subnode(c, fdt, node) {
-			const char *t = fdt_getprop(fdt, c, "device_type", &len);
-
-			reg = fdt_getprop(fdt, c, "reg", &len);
-			if (t && !strcmp(t, "cpu") && reg && cfg.ncpus < MAX_CPUS)
-				cfg.cpu_mpidr[cfg.ncpus++] = len >= 8 ? ((u64)fdt32_to_cpu(reg[0]) << 32) |
-									   fdt32_to_cpu(reg[1])
-								       : fdt32_to_cpu(reg[0]);
-		}
+		if (st == BOOTARG_BAD)
+			fail("bootarg '%s': not a number (decimal or 0x-hex)", keys[k].key);
+		if (st == BOOTARG_SET && keys[k].value == &cfg.wild)
+			cfg.wild_set = true;
 	}
+	if (cfg.frac > 100)
+		cfg.frac = 100;
+	if (cfg.smp < 1)
+		cfg.smp = 1;
+	if (cfg.rounds >= (1ULL << 24) - 2)
+		fail("rounds=%llu: the pattern has room for 2^24 generations",
+		     (unsigned long long)cfg.rounds);
 }
 
-/* The bookkeeping (ledger, written-page bitmap) lives right after the image; the working set starts
- * at the next 2 MiB boundary and ends below the DTB's 2 MiB. */
-static bool place(void)
+/* After the image: the written-page bitmap, then the ledger; the working set starts at the next
+ * 2 MiB boundary and runs to the end of RAM. The DTB, wherever the loader put it, has been read
+ * into `plat` by now and may be overwritten. */
+static void place(void)
 {
-	u64 ram_pages = cfg.ram_size / PAGE, top = cfg.ram_base + cfg.ram_size - DTB_RESERVE;
-	u64 p = ((u64)(uintptr_t)__image_end + PAGE - 1) & ~(PAGE - 1), max;
+	u64 ram_end = plat.ram_base + plat.ram_size, image_end = (u64)(uintptr_t)__image_end;
+	u64 p = (image_end + PAGE - 1) & ~(PAGE - 1), max;
 
+	if ((u64)(uintptr_t)__image_start < plat.ram_base || image_end > ram_end)
+		fail("the image (linked at 0x%llx) is not in RAM 0x%llx-0x%llx",
+		     (unsigned long long)(uintptr_t)__image_start, (unsigned long long)plat.ram_base,
+		     (unsigned long long)ram_end - 1);
+	ram_pages = plat.ram_size / PAGE;
 	written = (u64 *)(uintptr_t)p;
 	p += ((ram_pages + 63) / 64 * 8 + PAGE - 1) & ~(PAGE - 1);
 	ledger = (u32 *)(uintptr_t)p;
-	/* Room for the ledger of every page that could follow. */
-	max = (top - p) / (PAGE + 4);
-	p += (max * 4 + PAGE - 1) & ~(PAGE - 1);
-	ws_base = (p + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
-	if (ws_base >= top)
-		return false;
-	max = (top - ws_base) / PAGE;
+	max = p < ram_end ? (ram_end - p) / PAGE : 0; /* an upper bound: the ledger takes some */
+	p += (max * sizeof(u32) + PAGE - 1) & ~(PAGE - 1);
+	ws_base = (p + SZ_2M - 1) & ~(SZ_2M - 1);
+	if (ws_base >= ram_end)
+		fail("RAM too small: %llu MiB, the working set would start at 0x%llx",
+		     (unsigned long long)(plat.ram_size >> 20), (unsigned long long)ws_base);
+	max = (ram_end - ws_base) / PAGE;
+	if (cfg.pages > max)
+		say("pages=%llu: only %llu fit, using %llu", (unsigned long long)cfg.pages,
+		    (unsigned long long)max, (unsigned long long)max);
 	if (!cfg.pages || cfg.pages > max)
 		cfg.pages = max;
 	memset(written, 0, (ram_pages + 63) / 64 * 8);
-	memset(ledger, 0, cfg.pages * 4);
-	return true;
+	memset(ledger, 0, cfg.pages * sizeof(u32));
 }
 
-void memstress_main(u64 dtb)
+static void shared_init(void)
 {
-	u64 errors = 0, checked = 0, wrote, dirty_rounds = 1;
+	struct memstress_shared *sh = &memstress_shared;
 
-	build_tables();
-	mmu_on();
-	if (fdt_check_header((const void *)(uintptr_t)dtb)) {
-		say("FAIL no device tree in x0");
-		for (;;)
-			;
+	sh->magic = MEMSTRESS_SHARED_MAGIC;
+	sh->version = MEMSTRESS_SHARED_VERSION;
+	sh->rounds = cfg.rounds;
+	sh->bitmap_ipa = (u64)(uintptr_t)written;
+	sh->bitmap_bits = ram_pages;
+	sh->ram_base = plat.ram_base;
+	sh->ram_size = plat.ram_size;
+	sh->ws_ipa = ws_base;
+	sh->ws_pages = cfg.pages;
+	sh->ledger_ipa = (u64)(uintptr_t)ledger;
+	sh->seed = cfg.seed;
+	sh->smp = cfg.smp;
+}
+
+/* Starts vCPUs 1..smp-1 on the DTB's other CPUs; smp becomes the number that came up. */
+static void start_secondaries(void)
+{
+	u64 self, mpidr, want = cfg.smp, c = 1, t0, freq = cnt_freq();
+
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	self = mpidr & 0xff00ffffffULL; /* Aff3..Aff0, as a DTB cpu reg holds it */
+	if (want > 1 && !plat.have_psci)
+		fail("smp=%llu: the DTB has no /psci to start CPUs with", (unsigned long long)cfg.smp);
+	for (u32 i = 0; i < plat.ncpus && c < want; i++) {
+		s64 r;
+
+		if (plat.cpu_mpidr[i] == self)
+			continue;
+		r = psci_cpu_on(plat.cpu_mpidr[i], c);
+		if (r) {
+			say("vcpu %llu (MPIDR 0x%llx) did not start: PSCI error %lld",
+			    (unsigned long long)c, (unsigned long long)plat.cpu_mpidr[i], (long long)r);
+			break;
+		}
+		c++;
 	}
-	parse_dtb((const void *)(uintptr_t)dtb);
-	if (cfg.smp > cfg.ncpus)
-		cfg.smp = cfg.ncpus;
-	if (cfg.smp > MAX_CPUS)
-		cfg.smp = MAX_CPUS;
-	if (!place()) {
-		say("FAIL RAM too small");
-		power_off();
+	if (c < cfg.smp)
+		say("smp=%llu: running on %llu vCPUs", (unsigned long long)cfg.smp,
+		    (unsigned long long)c);
+	cfg.smp = c;
+	t0 = cnt_ticks();
+	while (__atomic_load_n(&cpus_up, __ATOMIC_ACQUIRE) < cfg.smp - 1)
+		if (cnt_ticks() - t0 > 10 * freq)
+			fail("only %llu of %llu secondary vCPUs arrived within 10 s",
+			     (unsigned long long)__atomic_load_n(&cpus_up, __ATOMIC_ACQUIRE),
+			     (unsigned long long)cfg.smp - 1);
+}
+
+static void wild_write(void)
+{
+	say("wild write to 0x%llx", (unsigned long long)cfg.wild);
+	*(volatile u64 *)(uintptr_t)cfg.wild = 0x5a5a5a5a5a5a5a5aULL;
+	/* Make an asynchronous abort (SError, unmasked by head.S) arrive here, not later. */
+	__asm__ volatile("dsb sy; isb" ::: "memory");
+	say("wild write to 0x%llx completed without a fault", (unsigned long long)cfg.wild);
+}
+
+/* Asks ferry to check this round's dirty log against the pages written. Directly under QEMU, or
+ * with logging off, the answer is NOT_SUPPORTED: keep asking, logging may start later; any other
+ * refusal means this hypervisor will never check, so stop. */
+static void dirty_round_check(u64 round, bool *ask)
+{
+	s64 missed;
+
+	if (!*ask)
+		return;
+	missed = psci_call(HC_DIRTY_ROUND, round, (u64)(uintptr_t)written, ram_pages);
+	if (missed < 0 && missed != PSCI_RET_NOT_SUPPORTED)
+		*ask = false;
+	else if (missed > 0)
+		say("round %llu: hypervisor missed %lld written pages", (unsigned long long)round,
+		    (long long)missed);
+}
+
+static void run_rounds(void)
+{
+	struct memstress_shared *sh = &memstress_shared;
+	bool ask_hypervisor = true;
+	u64 freq = cnt_freq();
+
+	for (u64 r = 1; r <= cfg.rounds || (r == 1 && !cfg.rounds); r++) {
+		u64 wrote = 0, verified = 0, bad = 0, t0, write_ticks;
+		bool last = r >= cfg.rounds;
+
+		memset(written, 0, (ram_pages + 63) / 64 * 8);
+		sh->round = cfg.rounds ? r : 0;
+		sh->round_written = 0;
+		shared_set_state(MEMSTRESS_WRITING);
+		t0 = cnt_ticks();
+		if (cfg.rounds) {
+			write_all(r);
+			wrote = round_written_all();
+		}
+		write_ticks = cnt_ticks() - t0;
+		sh->round_written = wrote;
+		shared_set_state(MEMSTRESS_WRITTEN);
+		dirty_round_check(r, &ask_hypervisor);
+		if (cfg.corrupt && r == 1) {
+			u64 i = cfg.pages / 2;
+
+			page_ptr(i)[7] ^= 1;
+			say("selftest: flipped bit 0 of word 7 of page 0x%llx without updating the ledger",
+			    (unsigned long long)(ws_base + i * PAGE));
+		}
+		/* verify=0: only after the last round, which always verifies. */
+		if (last || (cfg.verify && r % cfg.verify == 0)) {
+			shared_set_state(MEMSTRESS_VERIFYING);
+			bad = verify_all();
+			verified = cfg.pages;
+			sh->errors += bad;
+		}
+		rounds_done = cfg.rounds ? r : 0;
+		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu, writes took %llu us",
+		    (unsigned long long)rounds_done, (unsigned long long)cfg.rounds,
+		    (unsigned long long)wrote, (unsigned long long)verified, (unsigned long long)bad,
+		    (unsigned long long)(write_ticks * 1000000 / freq));
 	}
+}
+
+void guest_main(u64 dtb, u64 entry_el)
+{
+	int err;
+
+	con_set_prefix("memstress: ");
+	err = plat_read_fdt((const void *)(uintptr_t)dtb, &plat);
+	if (err)
+		fail("no usable device tree at 0x%llx (libfdt error %d)", (unsigned long long)dtb, err);
+	con_set_base(plat.uart_base);
+	psci_set_conduit_smc(plat.psci_smc);
+	if (entry_el == 2)
+		say("entered at EL2: running at EL1 (HCR_EL2.RW only: no stage 2)");
+	parse_bootargs(plat.bootargs);
+	if (cfg.smp > GUEST_MAX_CPUS || cfg.smp > (plat.ncpus ? plat.ncpus : 1)) {
+		u64 fit = plat.ncpus < GUEST_MAX_CPUS ? plat.ncpus : GUEST_MAX_CPUS;
+
+		say("smp=%llu: the DTB has %u CPUs, memstress runs at most %d: using %llu",
+		    (unsigned long long)cfg.smp, plat.ncpus, GUEST_MAX_CPUS,
+		    (unsigned long long)(fit ? fit : 1));
+		cfg.smp = fit ? fit : 1;
+	}
+	place();
+	shared_init();
+
 	say("start ram 0x%llx %llu MiB pages %llu at 0x%llx seed %llu rounds %llu rate %llu frac %llu "
-	    "smp %llu", (unsigned long long)cfg.ram_base, (unsigned long long)(cfg.ram_size >> 20),
+	    "smp %llu", (unsigned long long)plat.ram_base, (unsigned long long)(plat.ram_size >> 20),
 	    (unsigned long long)cfg.pages, (unsigned long long)ws_base, (unsigned long long)cfg.seed,
 	    (unsigned long long)cfg.rounds, (unsigned long long)cfg.rate,
 	    (unsigned long long)cfg.frac, (unsigned long long)cfg.smp);
-	for (u64 c = 1; c < cfg.smp; c++) {
-		int64_t r = (int64_t)psci(PSCI_CPU_ON, cfg.cpu_mpidr[c], (u64)(uintptr_t)secondary_entry, c);
+	say("shared 0x%llx (bitmap 0x%llx, %llu bits; ledger 0x%llx) psci %s",
+	    (unsigned long long)(uintptr_t)&memstress_shared, (unsigned long long)(uintptr_t)written,
+	    (unsigned long long)ram_pages, (unsigned long long)(uintptr_t)ledger,
+	    plat.psci_smc ? "smc" : "hvc");
+	start_secondaries();
+	memstress_shared.smp = cfg.smp;
 
-		if (r)
-			say("vcpu %llu did not start: PSCI %lld", (unsigned long long)c, (long long)r);
-	}
-	while (__atomic_load_n(&cpus_up, __ATOMIC_ACQUIRE) < cfg.smp - 1)
-		;
-	wrote = run_round(0);
-	say("filled %llu pages", (unsigned long long)wrote);
-	if (cfg.wild) {
-		say("wild write to 0x%llx", (unsigned long long)cfg.wild);
-		*(volatile u64 *)(uintptr_t)cfg.wild = 0x5a5a5a5a;
-		say("wild write returned");
-	}
-	for (u64 r = 1; r <= cfg.rounds; r++) {
-		u64 round_errors = 0, verified = 0;
-		int64_t missed;
+	memstress_shared.round = 0;
+	shared_set_state(MEMSTRESS_FILLING);
+	write_all(0);
+	memstress_shared.round_written = round_written_all();
+	shared_set_state(MEMSTRESS_WRITTEN);
+	say("filled %llu pages", (unsigned long long)memstress_shared.round_written);
+	if (cfg.wild_set)
+		wild_write();
 
-		memset(written, 0, (cfg.ram_size / PAGE + 63) / 64 * 8);
-		wrote = run_round(r);
-		/* Ask ferry to check its dirty log against the pages written this round (NOT_SUPPORTED
-		 * directly under QEMU or with logging off: then stop asking). */
-		if (dirty_rounds) {
-			missed = (int64_t)psci(HC_DIRTY_ROUND, r, (u64)(uintptr_t)written,
-					       cfg.ram_size / PAGE);
-			if (missed == -1 || missed == -2)
-				dirty_rounds = missed == -1 ? 1 : 0;
-			else if (missed > 0)
-				say("round %llu: hypervisor missed %lld written pages",
-				    (unsigned long long)r, (long long)missed);
-		}
-		if (cfg.corrupt && r == 1)
-			page_ptr(cfg.pages / 2)[7] ^= 1; /* selftest: must be caught below */
-		if (cfg.verify && r % cfg.verify == 0)
-			for (u64 i = 0; i < cfg.pages; i++, verified++)
-				if (!check_page(i) && round_errors++ < 3)
-					say("mismatch page 0x%llx expected generation %u",
-					    (unsigned long long)(ws_base + i * PAGE), ledger[i]);
-		errors += round_errors;
-		checked += verified;
-		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu",
-		    (unsigned long long)r, (unsigned long long)cfg.rounds,
-		    (unsigned long long)wrote, (unsigned long long)verified,
-		    (unsigned long long)round_errors);
-	}
-	say("%s rounds=%llu pages=%llu errors=%llu", errors ? "FAIL" : "PASS",
-	    (unsigned long long)cfg.rounds, (unsigned long long)cfg.pages, (unsigned long long)errors);
-	power_off();
+	run_rounds();
+	for (u64 c = 0; c < cfg.smp && cfg.smp > 1; c++)
+		say("vcpu %llu wrote %llu pages, errors %llu in its pages", (unsigned long long)c,
+		    (unsigned long long)stats[c].written, (unsigned long long)stats[c].mismatches);
+	verdict(NULL);
+	psci_system_off();
 }
