@@ -103,6 +103,8 @@ struct vm {
 	u64 *collect_bitmap; /* where a collection puts what it took */
 	u64 dirty_checked_rounds, dirty_missed, dirty_extra;
 	bool dirty_synced;   /* a collection since logging started: rounds can be checked */
+	/* EL2 instructions (PMU, with -icount) spent in start, stop and all collections */
+	u64 dirty_insns_start, dirty_insns_stop, dirty_insns_collect, dirty_pages_collected;
 };
 extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;

@@ -43,8 +43,11 @@ int dirtylog_start(struct vm *vm, enum dirty_mode mode)
 	bitmap_zero(vm->dirty_bitmap, vm_pages(vm));
 	tlbi_caps_from_idregs(machine.isar0, machine.mmfr2, &caps);
 	spin_lock(&vm->mm_lock);
+	u64 t0 = pmu_el2_read();
 	err = dirty_log_start(&vm->dirty, &vm->s2, &caps, vm->vmid, mode, vm->cfg->ram_base,
 			      vm_pages(vm), vm->dirty_bitmap);
+	vm->dirty_insns_start = pmu_el2_read() - t0;
+	vm->dirty_insns_stop = vm->dirty_insns_collect = vm->dirty_pages_collected = 0;
 	vm->dirty_synced = false;
 	vm->dirty_checked_rounds = vm->dirty_missed = vm->dirty_extra = 0;
 	/* Show the flushes the start issued while no collection can add to the ring: the split's
@@ -63,7 +66,9 @@ int dirtylog_stop(struct vm *vm)
 	int err;
 
 	spin_lock(&vm->mm_lock);
+	u64 t0 = pmu_el2_read();
 	err = dirty_log_stop(&vm->dirty, &vm->s2);
+	vm->dirty_insns_stop = pmu_el2_read() - t0;
 	spin_unlock(&vm->mm_lock);
 	return err;
 }
@@ -74,7 +79,11 @@ s64 dirtylog_collect(struct vm *vm)
 
 	bitmap_zero(vm->collect_bitmap, vm_pages(vm));
 	spin_lock(&vm->mm_lock);
+	u64 t0 = pmu_el2_read();
 	n = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), vm->collect_bitmap);
+	vm->dirty_insns_collect += pmu_el2_read() - t0;
+	if (n > 0)
+		vm->dirty_pages_collected += (u64)n;
 	spin_unlock(&vm->mm_lock);
 	return n;
 }
@@ -147,4 +156,10 @@ void dirtylog_print_stats(const struct vm *vm)
 		   (unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
 		   (unsigned long long)vm->dirty_checked_rounds, (unsigned long long)vm->dirty_missed,
 		   (unsigned long long)vm->dirty_extra);
+	con_printf("dirtylog: vm '%s': EL2 instructions: start %llu, stop %llu, collections %llu for "
+		   "%llu pages (%llu per page)", vm->cfg->name, (unsigned long long)vm->dirty_insns_start,
+		   (unsigned long long)vm->dirty_insns_stop, (unsigned long long)vm->dirty_insns_collect,
+		   (unsigned long long)vm->dirty_pages_collected,
+		   (unsigned long long)(vm->dirty_pages_collected ?
+					vm->dirty_insns_collect / vm->dirty_pages_collected : 0));
 }

@@ -2,7 +2,7 @@
 # dtc's warnings are errors too: a config with a doubtful node is a config to fix.
 CONFIG_DTS := $(sort $(wildcard platform/$(PLATFORM)/*.dts))
 CONFIG_DTB := $(patsubst %.dts,$(BUILD)/%.dtb,$(CONFIG_DTS))
-TEST_CONFIG_DTS := $(sort $(wildcard tests/system/configs/*.dts))
+TEST_CONFIG_DTS := $(sort $(wildcard tests/system/configs/*.dts bench/*/*.dts))
 TEST_CONFIG_DTB := $(patsubst %.dts,$(BUILD)/%.dtb,$(TEST_CONFIG_DTS))
 
 $(BUILD)/%.dtb: %.dts
