@@ -12,6 +12,7 @@ include hyp/build.mk
 include tools/build.mk
 include tests/unit/build.mk
 include bench/build.mk
+include tests/fuzz/build.mk
 
 all: hyp guests configs tools
 
@@ -26,6 +27,7 @@ help:
 	@echo "make unit    host unit tests only"
 	@echo "make systest QEMU system tests only (pytest + pexpect)"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make fuzz    fuzz the migration frame parser (FUZZ_SECONDS=20)"
 
 run: deps
 	@$(MAKE) --no-print-directory all
