@@ -161,8 +161,9 @@ static void write_share(u64 cpu, u64 round)
 			continue;
 		write_page(i);
 		n++;
-		/* The fill runs flat out; rounds keep to `rate` pages per second on this vCPU. */
-		if (round && cfg.rate)
+		/* Every write, the fill's too, keeps to `rate` pages per second on this vCPU: the
+		 * system tests time their shell commands against a paced fill. */
+		if (cfg.rate)
 			while ((cnt_ticks() - t0) * cfg.rate < n * freq)
 				cpu_relax();
 	}
