@@ -25,36 +25,36 @@ static u64 read_desc(const u64 *ptep) { return __atomic_load_n(ptep, __ATOMIC_RE
 static bool is_table(u64 d, int level) { return level < 3 && (d & 3) == 3; }
 static bool is_leaf(u64 d, int level) { return (d & DESC_VALID) && !is_table(d, level); }
 
+/* Each permission and the descriptor bit that carries it (XN carries "not executable"). */
+static const struct {
+	unsigned prot;
+	u64 desc;
+	bool inverted;
+} prot_bits[] = {
+	{ S2_PROT_R, DESC_S2AP_R, false },
+	{ S2_PROT_W, DESC_S2AP_W, false },
+	{ S2_PROT_X, DESC_XN, true },
+	{ S2_PROT_DBM, DESC_DBM, false },
+};
+
 static u64 prot_to_attrs(unsigned prot)
 {
 	u64 a = DESC_AF;
 
 	a |= (prot & S2_PROT_DEVICE) ? DESC_MEMATTR_DEVICE : DESC_MEMATTR_NORMAL | DESC_SH_INNER;
-	if (prot & S2_PROT_R)
-		a |= DESC_S2AP_R;
-	if (prot & S2_PROT_W)
-		a |= DESC_S2AP_W;
-	if (!(prot & S2_PROT_X))
-		a |= DESC_XN;
-	if (prot & S2_PROT_DBM)
-		a |= DESC_DBM;
+	for (size_t i = 0; i < ARRAY_SIZE(prot_bits); i++)
+		if (!(prot & prot_bits[i].prot) == prot_bits[i].inverted)
+			a |= prot_bits[i].desc;
 	return a;
 }
 
 static unsigned attrs_to_prot(u64 d)
 {
-	unsigned p = 0;
+	unsigned p = (d & GENMASK(5, 2)) == DESC_MEMATTR_DEVICE ? S2_PROT_DEVICE : 0;
 
-	if ((d & GENMASK(5, 2)) == DESC_MEMATTR_DEVICE)
-		p |= S2_PROT_DEVICE;
-	if (d & DESC_S2AP_R)
-		p |= S2_PROT_R;
-	if (d & DESC_S2AP_W)
-		p |= S2_PROT_W;
-	if (!(d & DESC_XN))
-		p |= S2_PROT_X;
-	if (d & DESC_DBM)
-		p |= S2_PROT_DBM;
+	for (size_t i = 0; i < ARRAY_SIZE(prot_bits); i++)
+		if (!(d & prot_bits[i].desc) == prot_bits[i].inverted)
+			p |= prot_bits[i].prot;
 	return p;
 }
 
