@@ -1,0 +1,851 @@
+/* Stage-2 page tables, targeted cases: geometry (start level, concatenated roots, VTCR/VTTBR), the
+ * exact descriptor bits, block-or-page choice, what each change owes and flushes, the batched split
+ * (one bbm flush, a DSB ISHST before every table is linked), table contents visible before they are
+ * published (checked at every barrier), the generic walker's contract, DBM collection, errors, and
+ * s2_destroy giving back every page. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_arch.h"
+#include "mm/s2.h"
+
+#define RAM 0x40000000ULL
+#define PA0 0x8000000000ULL
+
+/* ---- host allocator ---- */
+
+#define MAX_LIVE 4096
+static void *live[MAX_LIVE];
+static long nlive, allocs, frees, fail_at = -1;
+
+static void *zalloc(void *ctx)
+{
+	void *p;
+
+	(void)ctx;
+	if (fail_at >= 0 && allocs >= fail_at)
+		return NULL;
+	p = aligned_alloc(4096, 4096);
+	assert_non_null(p);
+	memset(p, 0, 4096);
+	assert_true(nlive < MAX_LIVE);
+	live[nlive++] = p;
+	allocs++;
+	return p;
+}
+
+static void pfree(void *ctx, void *p)
+{
+	(void)ctx;
+	for (long i = 0; i < nlive; i++)
+		if (live[i] == p) {
+			live[i] = live[--nlive];
+			frees++;
+			free(p);
+			return;
+		}
+	fail_msg("free of a page never allocated");
+}
+
+static void *zalloc_pages(void *ctx, unsigned n)
+{
+	void *p;
+
+	(void)ctx;
+	p = aligned_alloc(4096ULL * n, 4096ULL * n);
+	assert_non_null(p);
+	memset(p, 0, 4096ULL * n);
+	live[nlive++] = p;
+	allocs++;
+	return p;
+}
+
+static void free_pages(void *ctx, void *p, unsigned n)
+{
+	(void)n;
+	pfree(ctx, p);
+}
+
+static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
+static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
+static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
+				     .virt_to_phys = v2p, .phys_to_virt = p2v };
+static const struct s2_root_ops root_ops = { zalloc_pages, free_pages };
+
+static int bbm_calls;
+static struct s2_flush bbm_last;
+static void (*bbm_hook)(void);
+static void bbm(void *ctx, ipa_t start, u64 pages, int level)
+{
+	(void)ctx;
+	bbm_calls++;
+	bbm_last = (struct s2_flush){ start, pages, level };
+	if (bbm_hook)
+		bbm_hook();
+}
+
+static struct s2_pgtable *cur;
+
+static void setup(struct s2_pgtable *pgt, unsigned ia_bits)
+{
+	nlive = allocs = frees = 0;
+	fail_at = -1;
+	bbm_calls = 0;
+	bbm_hook = NULL;
+	fake_arch_reset();
+	cur = pgt;
+	assert_int_equal(s2_init_concat(pgt, ia_bits, 9, &mm, &root_ops, NULL, bbm, NULL), 0);
+}
+
+static void teardown(struct s2_pgtable *pgt)
+{
+	s2_destroy(pgt);
+	assert_int_equal(nlive, 0);
+	assert_int_equal(pgt->tables, 0);
+	assert_null(pgt->root);
+}
+
+static int level_of(struct s2_pgtable *pgt, u64 ipa)
+{
+	pa_t pa;
+	unsigned prot;
+	int level;
+
+	return s2_lookup(pgt, ipa_init(ipa), &pa, &prot, &level) ? -1 : level;
+}
+
+static u64 pa_of(struct s2_pgtable *pgt, u64 ipa)
+{
+	pa_t pa;
+	unsigned prot;
+	int level;
+
+	assert_int_equal(s2_lookup(pgt, ipa_init(ipa), &pa, &prot, &level), 0);
+	return pa_addr(pa);
+}
+
+static unsigned prot_of(struct s2_pgtable *pgt, u64 ipa)
+{
+	pa_t pa;
+	unsigned prot;
+	int level;
+
+	assert_int_equal(s2_lookup(pgt, ipa_init(ipa), &pa, &prot, &level), 0);
+	return prot;
+}
+
+/* The raw descriptor of the leaf translating ipa. */
+static u64 raw_leaf(struct s2_pgtable *pgt, u64 ipa)
+{
+	u64 *t = pgt->root, idx_mask = 512ULL * pgt->root_pages - 1;
+
+	for (int l = (int)pgt->start_level; l <= 3; l++, idx_mask = 511) {
+		u64 d = t[(ipa >> s2_level_shift(l)) & idx_mask];
+
+		if (!s2_desc_is_table(d, l))
+			return d;
+		t = p2v(d & S2_DESC_ADDR);
+	}
+	return 0;
+}
+
+/* ---- geometry ---- */
+
+static void test_geometry(void **state)
+{
+	(void)state;
+	for (unsigned ia = 32; ia <= 48; ia++) {
+		/* Independently: SL0 ranges of the 4K granule (level 2 for 25..34 bits, level 1
+		 * for 35..43, level 0 for 44..48) and the extra bits at the initial level. */
+		int want_level = ia <= 34 ? 2 : ia <= 43 ? 1 : 0;
+		unsigned top = ia - (12 + 9 * (3 - (unsigned)want_level));
+		unsigned want_pages = top > 9 ? 1u << (top - 9) : 1;
+		struct s2_pgtable pgt;
+		u64 vtcr;
+
+		assert_int_equal(s2_start_level(ia), want_level);
+		assert_int_equal(s2_root_pages(ia), want_pages);
+		if (want_pages > 1) {
+			struct s2_pgtable no;
+
+			assert_int_equal(s2_init(&no, ia, 1, &mm, NULL, bbm, NULL), FERRY_ENOTSUP);
+		}
+		setup(&pgt, ia);
+		assert_int_equal(pgt.root_pages, want_pages);
+		assert_true(IS_ALIGNED(v2p(pgt.root), 4096ULL * want_pages));
+		vtcr = s2_vtcr(&pgt, 2);
+		assert_int_equal(FIELD_GET(vtcr, 5, 0), 64 - ia);              /* T0SZ */
+		assert_int_equal(FIELD_GET(vtcr, 7, 6), 2 - want_level);      /* SL0 */
+		assert_int_equal(FIELD_GET(vtcr, 9, 8), 1);                    /* IRGN0 WBWA */
+		assert_int_equal(FIELD_GET(vtcr, 11, 10), 1);                  /* ORGN0 WBWA */
+		assert_int_equal(FIELD_GET(vtcr, 13, 12), 3);                  /* SH0 inner */
+		assert_int_equal(FIELD_GET(vtcr, 15, 14), 0);                  /* TG0 4K */
+		assert_int_equal(FIELD_GET(vtcr, 18, 16), 2);                  /* PS 40 bits */
+		assert_int_equal(FIELD_GET(vtcr, 19, 19), 0);                  /* 8-bit VMID 9 */
+		assert_int_equal(FIELD_GET(vtcr, 31, 31), 1);                  /* RES1 */
+		assert_int_equal(FIELD_GET(vtcr, 22, 21), 0);                  /* HA/HD: not ours */
+		/* PARange 52 bits: capped at 48, the most a 4K descriptor holds without LPA2. */
+		assert_int_equal(FIELD_GET(s2_vtcr(&pgt, 6), 18, 16), 5);
+		assert_int_equal(s2_vttbr(&pgt), v2p(pgt.root) | (9ULL << 48));
+		/* The highest and the lowest page of the IPA space. */
+		assert_int_equal(s2_map(&pgt, ipa_init((1ULL << ia) - 4096), pa_init(PA0), 4096,
+					S2_PROT_R, NULL), 0);
+		assert_int_equal(s2_map(&pgt, ipa_init(0), pa_init(PA0 + 4096), 4096, S2_PROT_R,
+					NULL), 0);
+		assert_int_equal(pa_of(&pgt, (1ULL << ia) - 4096), PA0);
+		assert_int_equal(pa_of(&pgt, 0), PA0 + 4096);
+		if (want_pages > 1) /* the top page's walk starts in the last concatenated table */
+			assert_true(pgt.root[512 * want_pages - 1] & S2_DESC_VALID);
+		assert_int_equal(s2_map(&pgt, ipa_init(1ULL << ia), pa_init(PA0), 4096, S2_PROT_R,
+					NULL), FERRY_ERANGE);
+		assert_int_equal(level_of(&pgt, 1ULL << ia), -1);
+		teardown(&pgt);
+	}
+	{
+		struct s2_pgtable pgt;
+
+		assert_int_equal(s2_init(&pgt, 31, 1, &mm, NULL, bbm, NULL), FERRY_EINVAL);
+		assert_int_equal(s2_init(&pgt, 49, 1, &mm, NULL, bbm, NULL), FERRY_EINVAL);
+		assert_int_equal(s2_init(&pgt, 39, 300, &mm, NULL, bbm, NULL), 0);
+		assert_int_equal(FIELD_GET(s2_vtcr(&pgt, 5), 19, 19), 1); /* VS: 16-bit VMID */
+		assert_int_equal(s2_vttbr(&pgt) >> 48, 300);
+		s2_destroy(&pgt);
+	}
+}
+
+/* ---- descriptors and the block/page choice ---- */
+
+static void test_descriptor_bits(void **state)
+{
+	struct s2_pgtable pgt;
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4096, S2_PROT_R | S2_PROT_W, NULL),
+			 0);
+	/* page (0b11), MemAttr 0b1111, S2AP 0b11, SH 0b11, AF, XN 0b10 */
+	assert_int_equal(raw_leaf(&pgt, RAM), PA0 | 0x3 | 0x3c | 0xc0 | 0x300 | 0x400 | BIT(54));
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM + SZ_2M), pa_init(PA0 + SZ_2M), SZ_2M,
+				S2_PROT_RWX | S2_PROT_DBM, NULL), 0);
+	/* block (0b01), executable, DBM */
+	assert_int_equal(raw_leaf(&pgt, RAM + SZ_2M),
+			 (PA0 + SZ_2M) | 0x1 | 0x3c | 0xc0 | 0x300 | 0x400 | BIT(51));
+	assert_int_equal(s2_map(&pgt, ipa_init(0x09000000), pa_init(0x09000000), 4096,
+				S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE, NULL), 0);
+	/* Device-nGnRE (0b0001), no shareability bits, XN */
+	assert_int_equal(raw_leaf(&pgt, 0x09000000), 0x09000000 | 0x3 | 0x4 | 0xc0 | 0x400 | BIT(54));
+	assert_int_equal(prot_of(&pgt, 0x09000000), S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE);
+	/* protect keeps the memory type, changes only permissions */
+	assert_int_equal(s2_protect(&pgt, ipa_init(0x09000000), 4096, S2_PROT_R, NULL), 0);
+	assert_int_equal(raw_leaf(&pgt, 0x09000000), 0x09000000 | 0x3 | 0x4 | 0x40 | 0x400 | BIT(54));
+	teardown(&pgt);
+}
+
+static void test_block_or_page(void **state)
+{
+	struct s2_pgtable pgt;
+	(void)state;
+	setup(&pgt, 39);
+	/* 1 GiB-aligned IPA and PA, 1 GiB + 2 MiB + 4 KiB: a level-1 block, a level-2 block, a page */
+	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
+				S2_PROT_RWX, NULL), 0);
+	assert_int_equal(level_of(&pgt, SZ_1G), 1);
+	assert_int_equal(level_of(&pgt, 2 * SZ_1G - 4096), 1);
+	assert_int_equal(level_of(&pgt, 2 * SZ_1G), 2);
+	assert_int_equal(level_of(&pgt, 2 * SZ_1G + SZ_2M), 3);
+	assert_int_equal(level_of(&pgt, 2 * SZ_1G + SZ_2M + 4096), -1);
+	assert_int_equal(pgt.tables, 3); /* root, one level-2 table, one level-3 table */
+	/* PA only 2 MiB aligned: 2 MiB blocks across a whole GiB */
+	assert_int_equal(s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(PA0 + SZ_2M), SZ_1G, S2_PROT_R,
+				NULL), 0);
+	assert_int_equal(level_of(&pgt, 4 * SZ_1G), 2);
+	assert_int_equal(level_of(&pgt, 5 * SZ_1G - 4096), 2);
+	/* PA 4 KiB off: pages only */
+	assert_int_equal(s2_map(&pgt, ipa_init(6 * SZ_1G), pa_init(PA0 + 4096), 2 * SZ_2M, S2_PROT_R,
+				NULL), 0);
+	assert_int_equal(level_of(&pgt, 6 * SZ_1G), 3);
+	assert_int_equal(level_of(&pgt, 6 * SZ_1G + SZ_2M), 3);
+	/* A range from 4 KiB below a 2 MiB boundary to 4 KiB above the next: page, block, page */
+	assert_int_equal(s2_map(&pgt, ipa_init(7 * SZ_1G + SZ_2M - 4096), pa_init(PA0 + SZ_2M - 4096),
+				SZ_2M + 8192, S2_PROT_R, NULL), 0);
+	assert_int_equal(level_of(&pgt, 7 * SZ_1G + SZ_2M - 4096), 3);
+	assert_int_equal(level_of(&pgt, 7 * SZ_1G + SZ_2M), 2);
+	assert_int_equal(level_of(&pgt, 7 * SZ_1G + 2 * SZ_2M), 3);
+	assert_int_equal(level_of(&pgt, 7 * SZ_1G + 2 * SZ_2M + 4096), -1);
+	assert_int_equal(bbm_calls, 0); /* nothing live was replaced */
+	teardown(&pgt);
+}
+
+/* ---- what changes owe ---- */
+
+static void test_partial_unmap_of_1g_block(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G, S2_PROT_RWX, &owed), 0);
+	assert_int_equal(pgt.tables, 1);
+	assert_int_equal(s2_unmap(&pgt, ipa_init(SZ_1G + 5 * SZ_2M + 7 * 4096), 4096, &owed), 0);
+	/* The block was broken and flushed once; the removed page went with it: nothing owed. */
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(ipa_addr(bbm_last.start), SZ_1G);
+	assert_int_equal(bbm_last.pages, SZ_1G >> 12);
+	assert_int_equal(bbm_last.level, 1);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(pgt.tables, 3); /* + a level-2 and a level-3 table */
+	assert_int_equal(level_of(&pgt, SZ_1G), 2);
+	assert_int_equal(level_of(&pgt, SZ_1G + 5 * SZ_2M), 3);
+	assert_int_equal(level_of(&pgt, SZ_1G + 5 * SZ_2M + 7 * 4096), -1);
+	assert_int_equal(pa_of(&pgt, SZ_1G + 5 * SZ_2M + 8 * 4096), PA0 + 5 * SZ_2M + 8 * 4096);
+	assert_int_equal(pa_of(&pgt, 2 * SZ_1G - 4096), PA0 + SZ_1G - 4096);
+	/* Unmapping whole leaves owes them, exactly, with their level. */
+	assert_int_equal(s2_unmap(&pgt, ipa_init(SZ_1G + 5 * SZ_2M), 4096, &owed), 0);
+	assert_int_equal(ipa_addr(owed.start), SZ_1G + 5 * SZ_2M);
+	assert_int_equal(owed.pages, 1);
+	assert_int_equal(owed.level, 3);
+	assert_int_equal(s2_unmap(&pgt, ipa_init(SZ_1G + 6 * SZ_2M), SZ_2M, &owed), 0);
+	assert_int_equal(ipa_addr(owed.start), SZ_1G + 5 * SZ_2M);
+	assert_int_equal(owed.pages, 2 * 512);
+	assert_int_equal(owed.level, -1); /* a page and a block */
+	assert_int_equal(bbm_calls, 1);
+	teardown(&pgt);
+}
+
+static void test_protect_owes(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	size_t log;
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_R | S2_PROT_X,
+				&owed), 0);
+	/* Read-only → read-only + DBM is a relaxation (the hardware may then add W). */
+	log = fake_arch_log_len;
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
+				    &owed), 0);
+	assert_int_equal(owed.pages, 0);
+	/* Relaxing owes nothing and issues nothing. */
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 8 * SZ_2M, S2_PROT_RWX, &owed), 0);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(bbm_calls, 0);
+	assert_int_equal(fake_arch_log_len, log);
+	/* Whole blocks downgraded in place: owed exactly, at level 2, no split. */
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM + 2 * SZ_2M), 3 * SZ_2M, S2_PROT_R, &owed), 0);
+	assert_int_equal(ipa_addr(owed.start), RAM + 2 * SZ_2M);
+	assert_int_equal(owed.pages, 3 * 512);
+	assert_int_equal(owed.level, 2);
+	assert_int_equal(bbm_calls, 0);
+	assert_int_equal(pgt.tables, 2);
+	/* The same permissions over part of a block: nothing to split, nothing owed. */
+	owed = (struct s2_flush){ 0 };
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM + 2 * SZ_2M + 4096), 4096, S2_PROT_R, &owed),
+			 0);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(bbm_calls, 0);
+	/* Different permissions over part of a block: only that block is split (one flush); the
+	 * pages keep their output, the covered one gets the new permissions. */
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM + 7 * SZ_2M + 4096), 4096, S2_PROT_R, &owed),
+			 0);
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(ipa_addr(bbm_last.start), RAM + 7 * SZ_2M);
+	assert_int_equal(bbm_last.pages, 512);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(prot_of(&pgt, RAM + 7 * SZ_2M + 4096), S2_PROT_R);
+	assert_int_equal(prot_of(&pgt, RAM + 7 * SZ_2M), S2_PROT_RWX);
+	assert_int_equal(level_of(&pgt, RAM + 6 * SZ_2M), 2);
+	/* DBM rules: dirty (W set by hardware) → clean read-only DBM owes; DBM dropped on a
+	 * read-only page owes; read-only DBM → writable without DBM does not. */
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 4096 * 0 + SZ_2M,
+				    S2_PROT_RWX | S2_PROT_DBM, &owed), 0);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
+				    &owed), 0);
+	assert_int_equal(owed.pages, 512);
+	owed = (struct s2_flush){ 0 };
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X, &owed), 0);
+	assert_int_equal(owed.pages, 512);
+	owed = (struct s2_flush){ 0 };
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
+				    &owed), 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_RWX, &owed), 0);
+	assert_int_equal(owed.pages, 0);
+	teardown(&pgt);
+}
+
+static void test_map_over_live(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	size_t log;
+	long a;
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M, S2_PROT_RWX, &owed), 0);
+	/* The same mapping again: nothing allocated, broken or issued. */
+	a = allocs;
+	log = fake_arch_log_len;
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 4096), pa_init(PA0 + 4096), 3 * SZ_2M,
+				S2_PROT_RWX, &owed), 0);
+	assert_int_equal(allocs, a);
+	assert_int_equal(fake_arch_log_len, log);
+	assert_int_equal(bbm_calls, 0);
+	assert_int_equal(level_of(&pgt, RAM), 2);
+	/* A new output for one live block: break, one flush, make; never owed. */
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM + SZ_2M), pa_init(PA0 + 16 * SZ_2M), SZ_2M,
+				S2_PROT_RWX, &owed), 0);
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(bbm_last.level, 2);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(pa_of(&pgt, RAM + SZ_2M + 8192), PA0 + 16 * SZ_2M + 8192);
+	/* Pages, then a block over them: the table is collapsed (flushed at an unknown level,
+	 * since leaves of any depth hang below) and freed. */
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM + 2 * SZ_2M), SZ_2M, &owed), 0);
+	assert_int_equal(pgt.tables, 3);
+	bbm_calls = 0;
+	a = frees;
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 2 * SZ_2M), pa_init(PA0 + 2 * SZ_2M), SZ_2M,
+				S2_PROT_R, &owed), 0);
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(bbm_last.level, -1);
+	assert_int_equal(frees - a, 1);
+	assert_int_equal(pgt.tables, 2);
+	assert_int_equal(level_of(&pgt, RAM + 2 * SZ_2M), 2);
+	assert_int_equal(owed.pages, 0);
+	teardown(&pgt);
+}
+
+/* ---- the batched split, and tables visible before they are published ---- */
+
+/* At every barrier, bbm flush and at the end of an operation: every table a walker can reach now
+ * and could not at the last DSB ISHST existed then, with the same contents. So no walker can see
+ * a linked table whose contents (or zeroing) were not made visible first. */
+struct seen {
+	void *p;
+	bool reachable;
+	u64 hash;
+};
+static struct seen seen[MAX_LIVE];
+static long nseen;
+
+static u64 page_hash(const void *p)
+{
+	const u64 *w = p;
+	u64 h = 1469598103934665603ULL;
+
+	for (int i = 0; i < 512; i++)
+		h = (h ^ w[i]) * 1099511628211ULL;
+	return h;
+}
+
+static bool mark[MAX_LIVE];
+
+static int visit_mark(const struct s2_visit_ctx *ctx)
+{
+	void *t = p2v(ctx->desc & S2_DESC_ADDR);
+
+	for (long i = 0; i < nseen; i++)
+		if (seen[i].p == t)
+			mark[i] = true;
+	return 0;
+}
+
+/* mark[j]: seen[j] is reachable from the root now */
+static void reachable_now(void)
+{
+	const struct s2_walker w = { visit_mark, S2_WALK_TABLE_PRE, NULL };
+
+	memset(mark, 0, sizeof(mark));
+	assert_int_equal(s2_walk(cur, ipa_init(0), 1ULL << cur->ia_bits, &w), 0);
+}
+
+static long publish_checks;
+
+static void check_published_if(bool check)
+{
+	long i, j;
+
+	/* Pages allocated since the last barrier join, as unreachable then with no contents
+	 * made visible: reachable already means linked without a DSB ISHST in between. */
+	for (i = 0; i < nlive; i++) {
+		for (j = 0; j < nseen; j++)
+			if (seen[j].p == live[i])
+				break;
+		if (j == nseen)
+			seen[nseen++] = (struct seen){ live[i], false, ~0ULL };
+	}
+	reachable_now();
+	for (j = 0; j < nseen && check; j++)
+		if (mark[j] && !seen[j].reachable) {
+			assert_int_equal(page_hash(seen[j].p), seen[j].hash);
+			publish_checks++;
+		}
+}
+
+static void check_published(void) { check_published_if(true); }
+
+/* check: false for the baseline taken before an operation */
+static void record_barrier(bool check)
+{
+	/* forget freed pages */
+	for (long j = 0; j < nseen;) {
+		bool alive = false;
+
+		for (long i = 0; i < nlive; i++)
+			alive |= live[i] == seen[j].p;
+		if (!alive)
+			seen[j] = seen[--nseen];
+		else
+			j++;
+	}
+	check_published_if(check);
+	for (long j = 0; j < nseen; j++) {
+		seen[j].reachable = mark[j];
+		seen[j].hash = page_hash(seen[j].p);
+	}
+}
+
+static void observer(const struct fake_arch_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (ev->kind == FAKE_DSB_ISHST)
+		record_barrier(true);
+}
+
+static void watch_start(void)
+{
+	nseen = 0;
+	record_barrier(false); /* what exists before the operation counts as published */
+	fake_arch_observer = observer;
+	bbm_hook = check_published;
+}
+
+static void watch_end(void)
+{
+	check_published();
+	fake_arch_observer = NULL;
+	bbm_hook = NULL;
+}
+
+static struct s2_pgtable *split_pgt;
+static void bbm_all_broken(void)
+{
+	/* At the flush every block of the range is already invalid: one flush for all. */
+	for (u64 a = RAM; a < RAM + SZ_1G + 16 * SZ_2M; a += SZ_2M)
+		assert_int_equal(level_of(split_pgt, a), -1);
+	check_published();
+}
+
+static void test_split_batched(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	size_t dsb = 0;
+	(void)state;
+	setup(&pgt, 39);
+	/* one 1 GiB block and 16 2 MiB blocks */
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_1G + 16 * SZ_2M,
+				S2_PROT_R | S2_PROT_W, &owed), 0);
+	assert_int_equal(level_of(&pgt, RAM), 1);
+	fake_arch_reset();
+	bbm_calls = 0;
+	split_pgt = &pgt;
+	nseen = 0;
+	record_barrier(false);
+	fake_arch_observer = observer;
+	bbm_hook = bbm_all_broken;
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM), SZ_1G + 16 * SZ_2M, &owed), 0);
+	watch_end();
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(ipa_addr(bbm_last.start), RAM);
+	assert_int_equal(bbm_last.pages, (SZ_1G + 16 * SZ_2M) >> 12);
+	assert_int_equal(bbm_last.level, -1); /* level 1 and level 2 blocks */
+	assert_int_equal(owed.pages, 0);
+	/* one DSB ISHST before each of the 17 links, nothing else */
+	for (size_t i = 0; i < fake_arch_log_len; i++)
+		dsb += fake_arch_log[i].kind == FAKE_DSB_ISHST;
+	assert_int_equal(dsb, 17);
+	assert_int_equal(fake_arch_log_len, 17);
+	/* 1 (level-2) + 512 + 16 level-3 tables */
+	assert_int_equal(pgt.tables, 1 + 1 + 1 + 512 + 16);
+	for (u64 a = RAM; a < RAM + SZ_1G + 16 * SZ_2M; a += 4096 * 97) {
+		assert_int_equal(level_of(&pgt, a), 3);
+		assert_int_equal(pa_of(&pgt, a), PA0 + (a - RAM));
+		assert_int_equal(prot_of(&pgt, a), S2_PROT_R | S2_PROT_W);
+	}
+	/* Again: nothing to break. */
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM), SZ_1G + 16 * SZ_2M, &owed), 0);
+	assert_int_equal(bbm_calls, 1);
+	teardown(&pgt);
+}
+
+static void test_publish_random(void **state)
+{
+	struct s2_pgtable pgt;
+	(void)state;
+	srandom(77);
+	setup(&pgt, 39);
+	publish_checks = 0;
+	for (int k = 0; k < 3000; k++) {
+		u64 first = (u64)random() % 4096, n = 1 + (u64)random() % MIN(4096 - first, 1500);
+		u64 ipa = RAM + first * 4096;
+		struct s2_flush owed = { 0 };
+		int r = (int)(random() % 4);
+
+		if (random() % 3 == 0) { /* aligned to 2 MiB */
+			ipa = ALIGN_DOWN(ipa, SZ_2M);
+			n = ALIGN_UP(n, 512);
+			if (ipa + n * 4096 > RAM + 4096 * 4096)
+				n = (RAM + 4096 * 4096 - ipa) >> 12;
+		}
+		watch_start();
+		switch (r) {
+		case 0:
+			assert_int_equal(s2_map(&pgt, ipa_init(ipa),
+						pa_init(PA0 + (ipa - RAM) + (random() % 2) * 4096),
+						n * 4096, S2_PROT_R, &owed), 0);
+			break;
+		case 1: assert_int_equal(s2_unmap(&pgt, ipa_init(ipa), n * 4096, &owed), 0); break;
+		case 2:
+			assert_int_equal(s2_protect(&pgt, ipa_init(ipa), n * 4096,
+						    (unsigned)(random() % 8), &owed), 0);
+			break;
+		default: assert_int_equal(s2_split(&pgt, ipa_init(ipa), n * 4096, &owed), 0); break;
+		}
+		watch_end();
+	}
+	assert_true(publish_checks > 200); /* tables really were published under watch (307) */
+	teardown(&pgt);
+}
+
+/* ---- the walker ---- */
+
+struct trace {
+	int n;
+	u64 ipa[64];
+	int level[64];
+	unsigned why[64];
+	int stop_at;
+};
+
+static int visit_trace(const struct s2_visit_ctx *ctx)
+{
+	struct trace *t = ctx->arg;
+
+	if (t->n < 64) {
+		t->ipa[t->n] = ctx->ipa;
+		t->level[t->n] = ctx->level;
+		t->why[t->n] = ctx->why;
+	}
+	t->n++;
+	if (t->n == t->stop_at)
+		return FERRY_EBUSY;
+	if (ctx->why == S2_WALK_TABLE_PRE && ctx->level == 1 && t->stop_at == -1)
+		return S2_WALK_SKIP;
+	return 0;
+}
+
+static void test_walker(void **state)
+{
+	struct s2_pgtable pgt;
+	struct trace t = { 0 };
+	struct s2_walker w = { visit_trace, S2_WALK_LEAF, &t };
+	(void)state;
+	setup(&pgt, 39);
+	/* [RAM, +2M) block, [RAM+2M, +4K) page, RAM+2M+4K.. invalid */
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_2M + 4096, S2_PROT_R, NULL), 0);
+	/* leaves overlapping a range starting inside the block: the whole block is visited */
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM + 4096), SZ_2M + 8192, &w), 0);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.ipa[0], RAM);
+	assert_int_equal(t.level[0], 2);
+	assert_int_equal(t.ipa[1], RAM + SZ_2M);
+	assert_int_equal(t.level[1], 3);
+	assert_int_equal(t.why[1], S2_WALK_LEAF);
+	/* pre and post around a table, in IPA order; invalid entries at the level met */
+	t = (struct trace){ 0 };
+	w.flags = S2_WALK_LEAF | S2_WALK_TABLE_PRE | S2_WALK_TABLE_POST | S2_WALK_INVALID;
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM + SZ_2M), 3 * 4096, &w), 0);
+	/* L1 table pre, L2 table pre, L3 page, L3 invalid x2, L2 post, L1 post */
+	assert_int_equal(t.n, 7);
+	assert_int_equal(t.why[0], S2_WALK_TABLE_PRE);
+	assert_int_equal(t.level[0], 1);
+	assert_int_equal(t.why[1], S2_WALK_TABLE_PRE);
+	assert_int_equal(t.level[1], 2);
+	assert_int_equal(t.why[2], S2_WALK_LEAF);
+	assert_int_equal(t.why[3], S2_WALK_INVALID);
+	assert_int_equal(t.ipa[4], RAM + SZ_2M + 8192);
+	assert_int_equal(t.why[5], S2_WALK_TABLE_POST);
+	assert_int_equal(t.level[5], 2);
+	assert_int_equal(t.why[6], S2_WALK_TABLE_POST);
+	assert_int_equal(t.level[6], 1);
+	/* an invalid level-1 entry is met at level 1 */
+	t = (struct trace){ 0 };
+	w.flags = S2_WALK_INVALID;
+	assert_int_equal(s2_walk(&pgt, ipa_init(5 * SZ_1G), 4096, &w), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.level[0], 1);
+	/* SKIP from table-pre: nothing below */
+	t = (struct trace){ .stop_at = -1 };
+	w.flags = S2_WALK_LEAF | S2_WALK_TABLE_PRE;
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM), SZ_2M + 4096, &w), 0);
+	assert_int_equal(t.n, 1);
+	/* an error ends the walk and comes back */
+	t = (struct trace){ .stop_at = 2 };
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM), SZ_2M + 4096, &w), FERRY_EBUSY);
+	assert_int_equal(t.n, 2);
+	/* range errors */
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM + 1), 4096, &w), FERRY_EINVAL);
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM), 100, &w), FERRY_EINVAL);
+	assert_int_equal(s2_walk(&pgt, ipa_init((1ULL << 39) - 4096), 8192, &w), FERRY_ERANGE);
+	assert_int_equal(s2_walk(&pgt, ipa_init(RAM), 0, &w), 0);
+	teardown(&pgt);
+}
+
+/* ---- hardware dirty state ---- */
+
+/* What the hardware does on a write to a DBM page: S2AP write set, atomically. */
+static int visit_hw_write(const struct s2_visit_ctx *ctx)
+{
+	if (ctx->desc & S2_DESC_DBM)
+		__atomic_fetch_or(ctx->ptep, S2_DESC_S2AP_W, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void hw_write(struct s2_pgtable *pgt, u64 ipa)
+{
+	const struct s2_walker w = { visit_hw_write, S2_WALK_LEAF, NULL };
+
+	assert_int_equal(s2_walk(pgt, ipa_init(ALIGN_DOWN(ipa, 4096)), 4096, &w), 0);
+}
+
+static void test_dbm_collect(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	static u64 bits[(8 * 512) / 64];
+	const u64 rodbm = S2_PROT_R | S2_PROT_X | S2_PROT_DBM;
+	u64 n;
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_RWX, &owed), 0);
+	/* dirty logging's start: pages, read-only + DBM */
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM), 4 * SZ_2M, &owed), 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 8 * SZ_2M, (unsigned)rodbm, &owed), 0);
+	assert_int_equal(owed.pages, 8 * 512); /* W lost everywhere */
+	hw_write(&pgt, RAM + 5 * 4096);
+	hw_write(&pgt, RAM + 5 * 4096 + 8);
+	hw_write(&pgt, RAM + 2047 * 4096);
+	assert_int_equal(prot_of(&pgt, RAM + 5 * 4096), rodbm | S2_PROT_W);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM), 4 * SZ_2M, bits, RAM), 0);
+	n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		n += (u64)__builtin_popcountll(bits[i]);
+	assert_int_equal(n, 2);
+	assert_true(bits[0] & BIT(5));
+	assert_true(bits[2047 / 64] & BIT(2047 % 64));
+	assert_int_equal(prot_of(&pgt, RAM + 5 * 4096), rodbm); /* cleaned, DBM kept */
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM), 4 * SZ_2M, bits, RAM), 0);
+	assert_int_equal(bits[0] | bits[31], 0);
+	/* A dirty block collected over part of it: its pages in range are reported, the block
+	 * stays dirty (pages outside must not be lost); over all of it: cleaned. */
+	hw_write(&pgt, RAM + 5 * SZ_2M + 100 * 4096);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 5 * SZ_2M + 64 * 4096), 64 * 4096,
+					      bits, RAM), 0);
+	assert_int_equal(bits[(5 * 512 + 64) / 64], ~0ULL);
+	assert_int_equal(bits[(5 * 512 + 128) / 64], 0);
+	assert_int_equal(bits[(5 * 512) / 64], 0);
+	assert_int_equal(prot_of(&pgt, RAM + 5 * SZ_2M), rodbm | S2_PROT_W);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 4 * SZ_2M), 4 * SZ_2M, bits, RAM),
+			 0);
+	for (u64 p = 4 * 512; p < 8 * 512; p++)
+		assert_int_equal((bits[p / 64] >> (p % 64)) & 1, p / 512 == 5);
+	assert_int_equal(prot_of(&pgt, RAM + 5 * SZ_2M), rodbm);
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM), 4096, bits, RAM + 4096),
+			 FERRY_EINVAL);
+	/* A split keeps a dirty block's state on every page (nothing is lost). */
+	hw_write(&pgt, RAM + 6 * SZ_2M);
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM + 6 * SZ_2M), 4096, &owed), 0);
+	assert_int_equal(prot_of(&pgt, RAM + 6 * SZ_2M + 511 * 4096), rodbm | S2_PROT_W);
+	teardown(&pgt);
+}
+
+/* ---- errors, and destroy ---- */
+
+static void test_errors(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	(void)state;
+	setup(&pgt, 39);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 8), pa_init(PA0), 4096, S2_PROT_R, &owed),
+			 FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0 + 8), 4096, S2_PROT_R, &owed),
+			 FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4095, S2_PROT_R, &owed),
+			 FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4096, 64, &owed), FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(0x9000000),
+				4096, S2_PROT_R | S2_PROT_X | S2_PROT_DEVICE, &owed), FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(1ULL << 48), 4096, S2_PROT_R, &owed),
+			 FERRY_ERANGE);
+	assert_int_equal(s2_map(&pgt, ipa_init(~0ULL << 12), pa_init(PA0), 8192, S2_PROT_R, &owed),
+			 FERRY_ERANGE);
+	assert_int_equal(s2_unmap(&pgt, ipa_init(1ULL << 39), 4096, &owed), FERRY_ERANGE);
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 4096, S2_PROT_R | S2_PROT_DEVICE, &owed),
+			 FERRY_EINVAL);
+	assert_int_equal(s2_split(&pgt, ipa_init(RAM), 100, &owed), FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 0, S2_PROT_R, &owed), 0);
+	assert_int_equal(level_of(&pgt, RAM), -1);
+	assert_int_equal(pgt.tables, 1);
+	assert_int_equal(owed.pages, 0);
+	assert_int_equal(bbm_calls, 0);
+	teardown(&pgt);
+}
+
+static void test_destroy_frees_everything(void **state)
+{
+	struct s2_pgtable pgt;
+	(void)state;
+	setup(&pgt, 40);
+	/* pages across both concatenated root tables, and a 1 GiB block */
+	assert_int_equal(s2_map(&pgt, ipa_init((1ULL << 39) - SZ_2M - 4096), pa_init(PA0 + 4096),
+				2 * SZ_2M, S2_PROT_R, NULL), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G, S2_PROT_R, NULL), 0);
+	assert_int_equal(s2_split(&pgt, ipa_init(SZ_1G), SZ_2M, NULL), 0);
+	assert_true(pgt.tables > 6);
+	assert_int_equal(pgt.tables, nlive + 1); /* the 2-page root is one allocation */
+	s2_destroy(&pgt);
+	assert_int_equal(nlive, 0);
+	assert_int_equal(frees, allocs);
+	assert_int_equal(pgt.tables, 0);
+	s2_destroy(&pgt); /* twice is harmless */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_descriptor_bits),
+		cmocka_unit_test(test_block_or_page),
+		cmocka_unit_test(test_partial_unmap_of_1g_block),
+		cmocka_unit_test(test_protect_owes),
+		cmocka_unit_test(test_map_over_live),
+		cmocka_unit_test(test_split_batched),
+		cmocka_unit_test(test_publish_random),
+		cmocka_unit_test(test_walker),
+		cmocka_unit_test(test_dbm_collect),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_destroy_frees_everything),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
