@@ -1,6 +1,7 @@
-/* Stage-2 page tables, 4 KiB granule: one generic walker with visitor callbacks; map, unmap, protect,
- * split, lookup and DBM dirty collection are small visitors over it. Pure code: hardware only through
- * arch/arch.h, so tests/unit builds it for the host. docs/stage2.md explains the format and the rules.
+/* Stage-2 page tables, 4 KiB granule: one generic walker with visitor callbacks; map, unmap,
+ * protect, split, lookup and DBM dirty collection are small visitors over it. Pure code: hardware
+ * only through arch/arch.h, so tests/unit builds it for the host. docs/stage2.md explains the
+ * format and the rules.
  *
  * Concurrency: the caller serializes every call for one table (the VM's stage-2 lock). Other CPUs'
  * hardware walkers (and DBM/AF updates) run concurrently: every descriptor write is one 64-bit
@@ -17,9 +18,10 @@ struct s2_mm_ops {
 	void *(*phys_to_virt)(u64 pa);
 };
 
-/* A concatenated root (Arm ARM D8.2.4: up to 16 tables side by side at the initial stage-2 level) is
- * npages (2..16, a power of two) contiguous zeroed pages aligned to npages * 4 KiB. Needed when
- * ia_bits is 32..34 (start level 2: 4, 8, 16 pages) or 40..43 (level 1: 2, 4, 8, 16 pages). */
+/* A concatenated root (Arm ARM D8, "Concatenated translation tables": up to 16 tables side by side
+ * at the initial stage-2 level) is npages (2..16, a power of two) contiguous zeroed pages aligned
+ * to npages * 4 KiB. Needed when ia_bits is 32..34 (start level 2: 4, 8, 16 pages) or 40..43
+ * (start level 1: 2, 4, 8, 16 pages). */
 struct s2_root_ops {
 	void *(*zalloc_pages)(void *ctx, unsigned npages);
 	void (*free_pages)(void *ctx, void *pages, unsigned npages);
@@ -34,9 +36,9 @@ enum s2_prot_bits {
 };
 #define S2_PROT_RWX (S2_PROT_R | S2_PROT_W | S2_PROT_X)
 
-/* The TLB maintenance a caller owes after a change: the IPA range whose cached entries are stale and
- * the level of the changed entries (-1 if mixed or unknown, e.g. a table entry). pages == 0: nothing
- * owed. Changing functions accumulate into it, merging into one covering range. */
+/* The TLB maintenance a caller owes after a change: the IPA range whose cached entries are stale
+ * and the level of the changed entries (-1 if mixed or unknown, e.g. a table entry). pages == 0:
+ * nothing owed. Changing functions accumulate into it, merging into one covering range. */
 struct s2_flush {
 	ipa_t start;
 	u64 pages;
@@ -79,8 +81,8 @@ int s2_init_concat(struct s2_pgtable *pgt, unsigned ia_bits, u16 vmid, const str
 void s2_destroy(struct s2_pgtable *pgt);
 u64 s2_vttbr(const struct s2_pgtable *pgt); /* BADDR | VMID << 48 */
 /* T0SZ, SL0, IRGN0/ORGN0 write-back write-allocate, SH0 inner, TG0 4K, PS (from PARange, capped at
- * 48 bits: 4K descriptors without FEAT_LPA2 hold 48-bit addresses), VS when vmid > 255, RES1 bit 31.
- * HA/HD are the dirty-log code's. */
+ * 48 bits: 4K descriptors without FEAT_LPA2 hold 48-bit addresses), VS when vmid > 255, RES1
+ * bit 31. HA/HD are the dirty-log code's. */
 u64 s2_vtcr(const struct s2_pgtable *pgt, unsigned pa_range_field);
 
 /* All ranges: ipa and size 4 KiB aligned, inside [0, 2^ia_bits) (else FERRY_EINVAL / FERRY_ERANGE);
@@ -88,8 +90,8 @@ u64 s2_vtcr(const struct s2_pgtable *pgt, unsigned pa_range_field);
  * first, so FERRY_ENOMEM leaves the tree (and *owed) exactly as it was. */
 
 /* Maps [ipa, ipa+size) to [pa, pa+size), largest leaves first (1 GiB at level 1, 2 MiB at level 2,
- * where IPA, PA and size allow), collapsing existing tables a block replaces. Live entries it changes
- * go through break-before-make (one bbm flush for all of them), so it never adds to *owed.
+ * where IPA, PA and size allow), collapsing existing tables a block replaces. Live entries it
+ * changes go through break-before-make (one bbm flush for all of them), so it never adds to *owed.
  * S2_PROT_DEVICE with S2_PROT_X is refused (speculative instruction fetch from a device). */
 int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 	   struct s2_flush *owed);
@@ -99,8 +101,8 @@ int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 int s2_unmap(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed);
 /* Sets the permissions (R, W, X, DBM; the memory type stays: S2_PROT_DEVICE is refused) of every
  * mapped leaf in the range, splitting a block only if the range covers part of it. A downgrade
- * (losing R, X or W, or DBM on a page that stays read-only) adds to *owed; a relaxation adds nothing:
- * a stale stricter TLB entry costs at most one more permission fault. */
+ * (losing R, X or W, or DBM on a page that stays read-only) adds to *owed; a relaxation adds
+ * nothing: a stale stricter TLB entry costs at most one more permission fault. */
 int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struct s2_flush *owed);
 /* Makes every mapping in the range a 4 KiB page with the same output and attributes. Batched: all
  * tables allocated first, then every block broken, ONE bbm flush for all of them, then the tables
@@ -121,10 +123,11 @@ int s2_lookup(const struct s2_pgtable *pgt, ipa_t ipa, pa_t *pa, unsigned *prot,
  * or became one in the callback: only the s2 operations link tables), or a negative error that ends
  * the walk and is returned.
  *
- * Rules for a visitor given to s2_walk() (the internal operations follow stricter ones of their own):
- *  - it may change the permission bits of a leaf (S2AP, XN, DBM; s2_desc_update, s2_desc_clear_bits)
- *    or make a leaf invalid (s2_desc_write(ctx, 0)); it owes the TLB maintenance for what it
- *    downgraded (s2_flush_add with the leaf's range and level);
+ * Rules for a visitor given to s2_walk() (the internal operations follow stricter ones of their
+ * own):
+ *  - it may change the permission bits of a leaf (S2AP, XN, DBM: s2_desc_update,
+ *    s2_desc_clear_bits) or make a leaf invalid (s2_desc_write(ctx, 0)); it owes the TLB
+ *    maintenance for what it downgraded (s2_flush_add with the leaf's range and level);
  *  - it must not change a valid leaf's output address, memory type, shareability or size, link or
  *    unlink tables, or free anything: those need break-before-make and the allocation discipline of
  *    s2_map/s2_unmap/s2_split;
@@ -159,7 +162,8 @@ struct s2_walker {
 };
 int s2_walk(struct s2_pgtable *pgt, ipa_t ipa, u64 size, const struct s2_walker *w);
 
-/* Descriptor format (Arm ARM D8.3, VMSAv8-64 stage 2, 4K granule, FEAT_S2FWB and FEAT_LPA2 off). */
+/* Descriptor format (Arm ARM D8, "Translation table descriptor formats" and "Stage 2 memory type
+ * and Cacheability attributes"; 4K granule, FEAT_S2FWB and FEAT_LPA2 off). */
 #define S2_DESC_VALID BIT(0)
 #define S2_DESC_TABLE BIT(1)       /* levels 0-2: table (else block); level 3: must be 1 (page) */
 #define S2_DESC_ADDR GENMASK(47, 12)
@@ -190,21 +194,21 @@ static inline bool s2_visit_inside(const struct s2_visit_ctx *ctx)
 unsigned s2_desc_prot(u64 desc);
 u64 s2_prot_perm_bits(unsigned prot);
 
-/* Descriptor access for visitors: one 64-bit store; an atomic compare-and-swap from *old (false when
- * the entry changed meanwhile, e.g. the hardware set S2AP write: *old then holds the current value,
- * decide again); an atomic clear returning the value it replaced. */
+/* Descriptor access for visitors: one 64-bit store; an atomic compare-and-swap from *old (false
+ * when the entry changed meanwhile, e.g. the hardware set S2AP write: *old then holds the current
+ * value, decide again); an atomic clear returning the value it replaced. */
 void s2_desc_write(const struct s2_visit_ctx *ctx, u64 desc);
 bool s2_desc_update(const struct s2_visit_ctx *ctx, u64 *old, u64 desc);
 u64 s2_desc_clear_bits(const struct s2_visit_ctx *ctx, u64 bits);
 
 /* ---- hardware dirty state (FEAT_HAFDBS), for dirty logging ----
- * A leaf with DBM set and S2AP write set was made writable by a write since it was cleaned. For every
- * such leaf in [ipa, ipa+size): clear S2AP write atomically (a concurrent hardware update is never
- * lost) and set the bits of its pages in bitmap (bit n = page base + n*4K, atomic OR). A dirty block
- * reports every page of it inside the range and is cleaned only when it lies wholly inside (so pages
- * outside the range are never lost, only reported again). The caller owes a flush for every page
- * reported before trusting the next collection (a cached writable entry bypasses DBM). Returns 0 or
- * an error (ipa below base: FERRY_EINVAL). */
+ * A leaf with DBM set and S2AP write set was made writable by a write since it was cleaned. For
+ * every such leaf in [ipa, ipa+size): clear S2AP write atomically (a concurrent hardware update is
+ * never lost) and set the bits of its pages in bitmap (bit n = page base + n*4K, atomic OR). A
+ * dirty block reports every page of it inside the range and is cleaned only when it lies wholly
+ * inside (so pages outside the range are never lost, only reported again). The caller owes a flush
+ * for every page reported before trusting the next collection (a cached writable entry bypasses
+ * DBM). Returns 0 or an error (ipa below base: FERRY_EINVAL). */
 int s2_collect_dbm_dirty(struct s2_pgtable *pgt, ipa_t ipa, u64 size, u64 *bitmap, u64 base);
 
 #endif

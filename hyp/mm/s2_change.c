@@ -6,14 +6,16 @@
  *   break   change in place what may change in place (permissions, removal: owed to the caller),
  *           and make invalid every live entry that needs break-before-make (a new output address,
  *           a block to split, a table to collapse), keeping in the invalid entry what the make
- *           needs (hardware ignores bits [63:1] of an invalid descriptor, Arm ARM D8.3.1);
- *   flush   ONE bbm flush covering every broken entry (Arm ARM D8.14.1: the old entry must be gone
- *           from every TLB before a different one for the same IPA is written);
+ *           needs (hardware ignores bits [63:1] of an invalid descriptor: Arm ARM D8,
+ *           "Translation table descriptor formats");
+ *   flush   ONE bbm flush covering every broken entry (Arm ARM D8, "Using break-before-make when
+ *           updating translation table entries": the old entry must be gone from every TLB before
+ *           a different one for the same IPA, or one of another size, is written);
  *   make    build each new subtree off-line from the prepared tables, DSB ISHST, link it.
  *
  * The caller holds the VM's stage-2 lock, so only hardware (DBM setting S2AP write) changes entries
- * concurrently; every read-modify-write of a live leaf is atomic, and the count allows for a block
- * the hardware dirties between the count and the break. */
+ * concurrently; every read-modify-write of a live leaf is atomic, and a leaf the hardware dirties
+ * between the count and the break is handled in visit_break(). */
 #include "arch/arch.h"
 #include "mm/s2.h"
 
@@ -151,7 +153,8 @@ static void free_subtree(struct s2_pgtable *pgt, u64 *table, int level)
 {
 	for (int i = 0; i < 512 && level < 3; i++)
 		if (s2_desc_is_table(table[i], level))
-			free_subtree(pgt, pgt->mm->phys_to_virt(table[i] & S2_DESC_ADDR), level + 1);
+			free_subtree(pgt, pgt->mm->phys_to_virt(table[i] & S2_DESC_ADDR),
+				     level + 1);
 	pgt->mm->free_page(pgt->mm_ctx, table);
 	pgt->tables--;
 }
@@ -249,7 +252,8 @@ static int visit_count(const struct s2_visit_ctx *ctx)
 	}
 	f = leaf_fate(ch, ctx->desc, ctx->ipa, ctx->level, &new);
 	if (f == BREAK || f == BREAK_STASH)
-		ch->needed += count_build(ch, f == BREAK_STASH ? ctx->desc : 0, ctx->ipa, ctx->level);
+		ch->needed +=
+			count_build(ch, f == BREAK_STASH ? ctx->desc : 0, ctx->ipa, ctx->level);
 	return 0;
 }
 
@@ -315,8 +319,9 @@ static int visit_make(const struct s2_visit_ctx *ctx)
 	new = build(ch, v, ctx->ipa, ctx->level);
 	if (s2_desc_is_table(new, ctx->level))
 		/* The new tables' contents (and their zeroing by the allocator) must be visible to
-		 * every walker before the entry that leads to them (Arm ARM D8.2.6, ordering of
-		 * table walks): DSB ISHST, then the one store that publishes. */
+		 * every walker before the entry that leads to them (Arm ARM D8, "Ordering of memory
+		 * accesses from translation table walks"): DSB ISHST, then the one store that
+		 * publishes. */
 		arch_dsb_ishst();
 	if (new != d)
 		store_desc(ctx->ptep, new);
@@ -379,7 +384,8 @@ int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 	struct change ch = { .pgt = pgt, .kind = CH_MAP, .start = ipa_addr(ipa),
 			     .end = ipa_addr(ipa) + size, .pa = pa_addr(pa), .owed = owed };
 
-	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) || (prot & ~(S2_PROT_RWX | S2_PROT_DEVICE | S2_PROT_DBM)))
+	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) ||
+	    (prot & ~(S2_PROT_RWX | S2_PROT_DEVICE | S2_PROT_DBM)))
 		return FERRY_EINVAL;
 	/* Output addresses are 48 bits with the 4K granule and no FEAT_LPA2. */
 	if (size && (pa_addr(pa) + size < pa_addr(pa) || pa_addr(pa) + size - 1 > GENMASK(47, 0)))

@@ -9,7 +9,7 @@ static u64 read_desc(const u64 *ptep) { return __atomic_load_n(ptep, __ATOMIC_RE
 void s2_desc_write(const struct s2_visit_ctx *ctx, u64 desc)
 {
 	/* One 64-bit store: a hardware walker on another CPU sees the old or the new descriptor,
-	 * never a mix (single-copy atomicity of aligned 64-bit accesses, Arm ARM B2.2.1). */
+	 * never a mix (Arm ARM B2, "Single-copy atomicity": aligned 64-bit accesses). */
 	__atomic_store_n(ctx->ptep, desc, __ATOMIC_RELAXED);
 }
 
@@ -43,8 +43,9 @@ unsigned s2_desc_prot(u64 d)
 
 u64 s2_prot_perm_bits(unsigned prot)
 {
-	return ((prot & S2_PROT_R) ? S2_DESC_S2AP_R : 0) | ((prot & S2_PROT_W) ? S2_DESC_S2AP_W : 0) |
-	       ((prot & S2_PROT_X) ? 0 : S2_DESC_XN) | ((prot & S2_PROT_DBM) ? S2_DESC_DBM : 0);
+	return ((prot & S2_PROT_R) ? S2_DESC_S2AP_R : 0) |
+	       ((prot & S2_PROT_W) ? S2_DESC_S2AP_W : 0) | ((prot & S2_PROT_X) ? 0 : S2_DESC_XN) |
+	       ((prot & S2_PROT_DBM) ? S2_DESC_DBM : 0);
 }
 
 void s2_flush_add(struct s2_flush *owed, ipa_t start, u64 pages, int level)
@@ -72,9 +73,9 @@ int s2_start_level(unsigned ia_bits)
 {
 	int level;
 
-	/* Arm ARM D8.2.4 allows concatenation only at the initial stage-2 level, up to 16 tables (4
-	 * more bits). Deeper is better: one level fewer per TLB miss. The 4K granule cannot start at
-	 * level 3 without FEAT_TTST, hence level 2 at most. */
+	/* Arm ARM D8 ("Concatenated translation tables") allows concatenation only at the initial
+	 * stage-2 level, up to 16 tables (4 more bits). Deeper is better: one level fewer per TLB
+	 * miss. The 4K granule cannot start at level 3 without FEAT_TTST, hence level 2 at most. */
 	for (level = 2; level > 0; level--)
 		if (ia_bits - s2_level_shift(level) <= 9 + 4)
 			break;
@@ -110,7 +111,7 @@ int s2_init_concat(struct s2_pgtable *pgt, unsigned ia_bits, u16 vmid, const str
 		root = mm->zalloc_page(mm_ctx);
 	} else {
 		/* Concatenated tables: contiguous and aligned to their total size, as VTTBR_EL2's
-		 * BADDR requires (Arm ARM D8.2.4). */
+		 * BADDR requires. */
 		if (!root_ops || !root_ops->zalloc_pages || !root_ops->free_pages) {
 			pgt->mm = NULL;
 			return FERRY_ENOTSUP;
@@ -143,8 +144,9 @@ u64 s2_vttbr(const struct s2_pgtable *pgt)
 	return (pgt->mm->virt_to_phys(pgt->root) & GENMASK(47, 1)) | ((u64)pgt->vmid << 48);
 }
 
-/* VTCR_EL2, Arm ARM D19.2 (VTCR_EL2). The caller keeps ia_bits within the PA size: a stage-2 input
- * larger than the output range is not a configuration the architecture promises to translate. */
+/* VTCR_EL2 (Arm ARM D19, the register's description). The caller keeps ia_bits within the PA size:
+ * a stage-2 input larger than the output range is not a configuration the architecture promises to
+ * translate. */
 u64 s2_vtcr(const struct s2_pgtable *pgt, unsigned pa_range_field)
 {
 	u64 sl0 = 2 - pgt->start_level; /* 4K granule: SL0 0 = level 2, 1 = level 1, 2 = level 0 */
@@ -178,9 +180,13 @@ static int walk_table(const struct walk_state *ws, u64 *table, u64 nentries, int
 	u64 last = MIN(ws->end, table_ipa + nentries * size);
 
 	for (u64 ipa = ALIGN_DOWN(MAX(ws->start, table_ipa), size); ipa < last; ipa += size) {
-		struct s2_visit_ctx ctx = { .pgt = ws->pgt, .ptep = &table[(ipa - table_ipa) >> shift],
-					    .ipa = ipa, .level = level, .start = ws->start,
-					    .end = ws->end, .arg = w->arg };
+		struct s2_visit_ctx ctx = { .pgt = ws->pgt,
+					    .ptep = &table[(ipa - table_ipa) >> shift],
+					    .ipa = ipa,
+					    .level = level,
+					    .start = ws->start,
+					    .end = ws->end,
+					    .arg = w->arg };
 		int r;
 
 		ctx.desc = read_desc(ctx.ptep);
@@ -315,8 +321,8 @@ static int visit_dbm_collect(const struct s2_visit_ctx *ctx)
 
 	if ((ctx->desc & (S2_DESC_DBM | S2_DESC_S2AP_W)) != (S2_DESC_DBM | S2_DESC_S2AP_W))
 		return 0;
-	/* Cleaning a block partly outside the range would lose the dirty state of its pages outside;
-	 * left dirty, those in range are only reported again next time. */
+	/* Cleaning a block partly outside the range would lose the dirty state of its pages
+	 * outside; left dirty, those in range are only reported again next time. */
 	if (s2_visit_inside(ctx))
 		(void)s2_desc_clear_bits(ctx, S2_DESC_S2AP_W);
 	first = MAX(ctx->ipa, ctx->start);

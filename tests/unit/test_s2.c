@@ -3,9 +3,9 @@
  * roots, start levels 0, 1 and 2). After every operation: the tree equals the model; a map used the
  * largest leaves it could; every page whose translation or size changed was invalid when the bbm
  * flush ran; every page that lost a permission is covered by what the call owes or by that flush;
- * for unmap/protect/split what is owed and flushed is exactly what the tree's leaves require; tables
- * are counted exactly (none allocated and freed unused); random allocation failures leave the tree,
- * *owed and the barrier log untouched. */
+ * for unmap/protect/split what is owed and flushed is exactly what the tree's leaves require;
+ * tables are counted exactly (none allocated and freed unused); random allocation failures leave
+ * the tree, *owed and the barrier log untouched. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,12 +105,14 @@ static int visit_snapshot(const struct s2_visit_ctx *ctx)
 {
 	struct pg *out = ctx->arg;
 	u64 size = s2_level_size(ctx->level);
-	u64 first = MAX(ctx->ipa, win_base), last = MIN(ctx->ipa + size, win_base + win_pages * 4096);
+	u64 first = MAX(ctx->ipa, win_base),
+	    last = MIN(ctx->ipa + size, win_base + win_pages * 4096);
 	unsigned prot = s2_desc_prot(ctx->desc);
 
 	for (u64 a = first; a < last; a += 4096)
-		out[(a - win_base) >> 12] = (struct pg){ (ctx->desc & S2_DESC_ADDR) + (a - ctx->ipa),
-							 (u8)prot, (int8_t)ctx->level };
+		out[(a - win_base) >> 12] =
+			(struct pg){ (ctx->desc & S2_DESC_ADDR) + (a - ctx->ipa), (u8)prot,
+				     (int8_t)ctx->level };
 	return 0;
 }
 
@@ -190,7 +192,9 @@ static void model_apply(const struct opdesc *o)
 		struct pg *m = &model[i];
 
 		switch (o->op) {
-		case OP_MAP: *m = (struct pg){ o->pa + (i - o->first) * 4096, (u8)o->prot, 0 }; break;
+		case OP_MAP:
+			*m = (struct pg){ o->pa + (i - o->first) * 4096, (u8)o->prot, 0 };
+			break;
 		case OP_UNMAP: m->level = -1; break;
 		case OP_PROTECT:
 			if (m->level >= 0)
@@ -252,8 +256,8 @@ static void check_op(const struct opdesc *o, const struct s2_flush *owed,
 		if (m->level >= 0) {
 			if (a->pa != m->pa || a->prot != m->prot)
 				fail_msg("page %#llx: pa %#llx prot %u, model %#llx %u",
-					 (unsigned long long)ipa, (unsigned long long)a->pa, a->prot,
-					 (unsigned long long)m->pa, m->prot);
+					 (unsigned long long)ipa, (unsigned long long)a->pa,
+					 a->prot, (unsigned long long)m->pa, m->prot);
 		}
 		/* Largest leaves, unless a larger one already had this very translation. */
 		if (o->op == OP_MAP && ipa >= s && ipa < e && a->level != best_level(o, i))
@@ -279,11 +283,12 @@ static void check_op(const struct opdesc *o, const struct s2_flush *owed,
 		if ((a->level < 0 || changed || prot_downgrade(b->prot, a->prot)) &&
 		    !(in_flush(owed, ipa) ||
 		      (bbm_calls && at_bbm[i].level < 0 && in_flush(&bbm_range, ipa))))
-			fail_msg("op %d [%#llx, %#llx) pa %#llx prot %u: page %#llx lost permission "
-				 "(%u/%d -> %u/%d) and is neither owed nor flushed",
-				 o->op, (unsigned long long)s, (unsigned long long)e,
-				 (unsigned long long)o->pa, o->prot, (unsigned long long)ipa, b->prot,
-				 b->level, a->prot, a->level);
+			fail_msg(
+				"op %d [%#llx, %#llx) pa %#llx prot %u: page %#llx lost permission "
+				"(%u/%d -> %u/%d) and is neither owed nor flushed",
+				o->op, (unsigned long long)s, (unsigned long long)e,
+				(unsigned long long)o->pa, o->prot, (unsigned long long)ipa,
+				b->prot, b->level, a->prot, a->level);
 		/* What exactly unmap/protect/split owe and flush, leaf by leaf. */
 		if (ipa < s || ipa >= e || leaf_base(i, b) == last_leaf)
 			continue;
@@ -294,11 +299,12 @@ static void check_op(const struct opdesc *o, const struct s2_flush *owed,
 
 			switch (o->op) {
 			case OP_UNMAP:
-				s2_flush_add(whole ? &want_owed : &want_bbm, ipa_init(lb), lsz >> 12,
-					     b->level);
+				s2_flush_add(whole ? &want_owed : &want_bbm, ipa_init(lb),
+					     lsz >> 12, b->level);
 				break;
 			case OP_PROTECT:
-				if (whole && prot_downgrade(b->prot, o->prot | (b->prot & S2_PROT_DEVICE)))
+				if (whole &&
+				    prot_downgrade(b->prot, o->prot | (b->prot & S2_PROT_DEVICE)))
 					s2_flush_add(&want_owed, ipa_init(lb), lsz >> 12, b->level);
 				if (!whole && (b->prot & ~S2_PROT_DEVICE) != o->prot)
 					s2_flush_add(&want_bbm, ipa_init(lb), lsz >> 12, b->level);
@@ -399,7 +405,7 @@ static void run_random(unsigned ia_bits, u64 base, u64 pages, unsigned seed, int
 		int err;
 
 		random_op(&o);
-		/* Sometimes an owed range from earlier work is already there: merging must cover it. */
+		/* Sometimes *owed already holds earlier work: the call must merge into it. */
 		if (rnd(8) == 0)
 			owed = (struct s2_flush){ ipa_init(win_base), 1, 3 };
 		keep = owed;

@@ -225,8 +225,8 @@ static void test_descriptor_bits(void **state)
 	struct s2_pgtable pgt;
 	(void)state;
 	setup(&pgt, 39);
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4096, S2_PROT_R | S2_PROT_W, NULL),
-			 0);
+	assert_int_equal(
+		s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4096, S2_PROT_R | S2_PROT_W, NULL), 0);
 	/* page (0b11), MemAttr 0b1111, S2AP 0b11, SH 0b11, AF, XN 0b10 */
 	assert_int_equal(raw_leaf(&pgt, RAM), PA0 | 0x3 | 0x3c | 0xc0 | 0x300 | 0x400 | BIT(54));
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + SZ_2M), pa_init(PA0 + SZ_2M), SZ_2M,
@@ -237,11 +237,13 @@ static void test_descriptor_bits(void **state)
 	assert_int_equal(s2_map(&pgt, ipa_init(0x09000000), pa_init(0x09000000), 4096,
 				S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE, NULL), 0);
 	/* Device-nGnRE (0b0001), no shareability bits, XN */
-	assert_int_equal(raw_leaf(&pgt, 0x09000000), 0x09000000 | 0x3 | 0x4 | 0xc0 | 0x400 | BIT(54));
+	assert_int_equal(raw_leaf(&pgt, 0x09000000),
+			 0x09000000 | 0x3 | 0x4 | 0xc0 | 0x400 | BIT(54));
 	assert_int_equal(prot_of(&pgt, 0x09000000), S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE);
 	/* protect keeps the memory type, changes only permissions */
 	assert_int_equal(s2_protect(&pgt, ipa_init(0x09000000), 4096, S2_PROT_R, NULL), 0);
-	assert_int_equal(raw_leaf(&pgt, 0x09000000), 0x09000000 | 0x3 | 0x4 | 0x40 | 0x400 | BIT(54));
+	assert_int_equal(raw_leaf(&pgt, 0x09000000),
+			 0x09000000 | 0x3 | 0x4 | 0x40 | 0x400 | BIT(54));
 	teardown(&pgt);
 }
 
@@ -250,7 +252,8 @@ static void test_block_or_page(void **state)
 	struct s2_pgtable pgt;
 	(void)state;
 	setup(&pgt, 39);
-	/* 1 GiB-aligned IPA and PA, 1 GiB + 2 MiB + 4 KiB: a level-1 block, a level-2 block, a page */
+	/* 1 GiB-aligned IPA and PA, 1 GiB + 2 MiB + 4 KiB: a level-1 block, a level-2 block, a
+	 * page */
 	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
 				S2_PROT_RWX, NULL), 0);
 	assert_int_equal(level_of(&pgt, SZ_1G), 1);
@@ -265,13 +268,15 @@ static void test_block_or_page(void **state)
 	assert_int_equal(level_of(&pgt, 4 * SZ_1G), 2);
 	assert_int_equal(level_of(&pgt, 5 * SZ_1G - 4096), 2);
 	/* PA 4 KiB off: pages only */
-	assert_int_equal(s2_map(&pgt, ipa_init(6 * SZ_1G), pa_init(PA0 + 4096), 2 * SZ_2M, S2_PROT_R,
-				NULL), 0);
+	assert_int_equal(
+		s2_map(&pgt, ipa_init(6 * SZ_1G), pa_init(PA0 + 4096), 2 * SZ_2M, S2_PROT_R, NULL),
+		0);
 	assert_int_equal(level_of(&pgt, 6 * SZ_1G), 3);
 	assert_int_equal(level_of(&pgt, 6 * SZ_1G + SZ_2M), 3);
 	/* A range from 4 KiB below a 2 MiB boundary to 4 KiB above the next: page, block, page */
-	assert_int_equal(s2_map(&pgt, ipa_init(7 * SZ_1G + SZ_2M - 4096), pa_init(PA0 + SZ_2M - 4096),
-				SZ_2M + 8192, S2_PROT_R, NULL), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(7 * SZ_1G + SZ_2M - 4096),
+				pa_init(PA0 + SZ_2M - 4096), SZ_2M + 8192, S2_PROT_R, NULL),
+			 0);
 	assert_int_equal(level_of(&pgt, 7 * SZ_1G + SZ_2M - 4096), 3);
 	assert_int_equal(level_of(&pgt, 7 * SZ_1G + SZ_2M), 2);
 	assert_int_equal(level_of(&pgt, 7 * SZ_1G + 2 * SZ_2M), 3);
@@ -336,7 +341,8 @@ static void test_protect_owes(void **state)
 	assert_int_equal(bbm_calls, 0);
 	assert_int_equal(fake_arch_log_len, log);
 	/* Whole blocks downgraded in place: owed exactly, at level 2, no split. */
-	assert_int_equal(s2_protect(&pgt, ipa_init(RAM + 2 * SZ_2M), 3 * SZ_2M, S2_PROT_R, &owed), 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(RAM + 2 * SZ_2M), 3 * SZ_2M, S2_PROT_R, &owed),
+			 0);
 	assert_int_equal(ipa_addr(owed.start), RAM + 2 * SZ_2M);
 	assert_int_equal(owed.pages, 3 * 512);
 	assert_int_equal(owed.level, 2);
@@ -386,7 +392,8 @@ static void test_map_over_live(void **state)
 	long a;
 	(void)state;
 	setup(&pgt, 39);
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M, S2_PROT_RWX, &owed), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M, S2_PROT_RWX, &owed),
+			 0);
 	/* The same mapping again: nothing allocated, broken or issued. */
 	a = allocs;
 	log = fake_arch_log_len;
@@ -658,7 +665,8 @@ static void test_walker(void **state)
 	(void)state;
 	setup(&pgt, 39);
 	/* [RAM, +2M) block, [RAM+2M, +4K) page, RAM+2M+4K.. invalid */
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_2M + 4096, S2_PROT_R, NULL), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_2M + 4096, S2_PROT_R, NULL),
+			 0);
 	/* leaves overlapping a range starting inside the block: the whole block is visited */
 	assert_int_equal(s2_walk(&pgt, ipa_init(RAM + 4096), SZ_2M + 8192, &w), 0);
 	assert_int_equal(t.n, 2);
@@ -733,7 +741,8 @@ static void test_dbm_collect(void **state)
 	u64 n;
 	(void)state;
 	setup(&pgt, 39);
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_RWX, &owed), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_RWX, &owed),
+			 0);
 	/* dirty logging's start: pages, read-only + DBM */
 	assert_int_equal(s2_split(&pgt, ipa_init(RAM), 4 * SZ_2M, &owed), 0);
 	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 8 * SZ_2M, (unsigned)rodbm, &owed), 0);
@@ -758,15 +767,16 @@ static void test_dbm_collect(void **state)
 	 * stays dirty (pages outside must not be lost); over all of it: cleaned. */
 	hw_write(&pgt, RAM + 5 * SZ_2M + 100 * 4096);
 	memset(bits, 0, sizeof(bits));
-	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 5 * SZ_2M + 64 * 4096), 64 * 4096,
-					      bits, RAM), 0);
+	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 5 * SZ_2M + 64 * 4096),
+					      64 * 4096, bits, RAM),
+			 0);
 	assert_int_equal(bits[(5 * 512 + 64) / 64], ~0ULL);
 	assert_int_equal(bits[(5 * 512 + 128) / 64], 0);
 	assert_int_equal(bits[(5 * 512) / 64], 0);
 	assert_int_equal(prot_of(&pgt, RAM + 5 * SZ_2M), rodbm | S2_PROT_W);
 	memset(bits, 0, sizeof(bits));
-	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 4 * SZ_2M), 4 * SZ_2M, bits, RAM),
-			 0);
+	assert_int_equal(
+		s2_collect_dbm_dirty(&pgt, ipa_init(RAM + 4 * SZ_2M), 4 * SZ_2M, bits, RAM), 0);
 	for (u64 p = 4 * 512; p < 8 * 512; p++)
 		assert_int_equal((bits[p / 64] >> (p % 64)) & 1, p / 512 == 5);
 	assert_int_equal(prot_of(&pgt, RAM + 5 * SZ_2M), rodbm);
