@@ -1,0 +1,138 @@
+/* Dirty logging (hyp/mm/dirty.c) over real stage-2 tables: start splits and write-protects with every
+ * downgrade flushed (the sanitizer stays clean), write faults set bits and relax, collection takes
+ * exactly the faulted pages and re-protects them with one covering flush, DBM collection finds the
+ * descriptors the hardware made writable. The tables themselves are tested in test_s2*.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_arch.h"
+#include "lib/bitmap.h"
+#include "mm/dirty.h"
+#include "mm/s2.h"
+
+#define IPA_BASE 0x40000000ULL
+#define PA_BASE 0x80000000ULL
+
+static long live_pages;
+static void *zalloc(void *ctx)
+{
+	(void)ctx;
+	void *p = aligned_alloc(4096, 4096);
+	if (p) {
+		memset(p, 0, 4096);
+		live_pages++;
+	}
+	return p;
+}
+static void pfree(void *ctx, void *p)
+{
+	(void)ctx;
+	live_pages--;
+	free(p);
+}
+static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
+static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
+static const struct s2_mm_ops ops = { zalloc, pfree, v2p, p2v };
+
+static int bbm_calls;
+static u64 bbm_pages;
+static void bbm(void *ctx, ipa_t start, u64 pages, int level)
+{
+	(void)ctx;
+	(void)start;
+	(void)level;
+	bbm_calls++;
+	bbm_pages += pages;
+}
+
+
+static void setup_table(struct s2_pgtable *pgt)
+{
+	fake_arch_reset();
+	bbm_calls = 0;
+	bbm_pages = 0;
+	assert_int_equal(s2_init(pgt, 39, 7, &ops, NULL, bbm, NULL), 0);
+}
+
+/* Dirty logging over the same tables: write faults set bits and relax; collect takes exactly the
+ * faulted pages, re-protects them and owes one flush per run; DBM collection finds descriptors the
+ * "hardware" made writable. */
+static void test_dirty_log_wp_and_dbm(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	struct dirty_log dl;
+	struct tlbi_caps caps = { .range = true, .ttl = true };
+	static u64 bits[BITMAP_WORDS(4096)], out[BITMAP_WORDS(4096)];
+	pa_t pa;
+	unsigned prot;
+	int level;
+	(void)state;
+	setup_table(&pgt);
+	tlbi_state_reset();
+	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
+	assert_false(tlbi_san_pending(7)); /* every downgrade flushed */
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 0x5000), &pa, &prot, &level), 0);
+	assert_int_equal(prot, S2_PROT_R | S2_PROT_X);
+	assert_int_equal(level, 3);
+	/* Faults on pages 5, 6, 7 and 100 (7 twice: another vCPU). */
+	for (u64 p = 5; p <= 7; p++)
+		assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + p * 4096 + 8), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 7 * 4096), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 100 * 4096), 0);
+	assert_int_equal(dl.spurious, 1);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 4096 * 4096), FERRY_ENOENT);
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 6 * 4096), &pa, &prot, &level), 0);
+	assert_true(prot & S2_PROT_W);
+	memset(out, 0, sizeof(out));
+	u64 flushes_before = dl.flushes;
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 4);
+	assert_int_equal(dl.flushes - flushes_before, 1); /* one covering flush for runs 5-7 and 100 */
+	assert_false(tlbi_san_pending(7));
+	assert_true(bitmap_test(out, 5) && bitmap_test(out, 6) && bitmap_test(out, 7) &&
+		    bitmap_test(out, 100));
+	assert_int_equal(bitmap_weight(out, 4096), 4);
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 6 * 4096), &pa, &prot, &level), 0);
+	assert_false(prot & S2_PROT_W);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 0);
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+
+	/* DBM: start sets DBM read-only; emulate the hardware making pages 9 and 4095 writable. */
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_DBM, IPA_BASE, 4096, bits), 0);
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 9 * 4096), &pa, &prot, &level), 0);
+	assert_int_equal(prot, S2_PROT_R | S2_PROT_X | S2_PROT_DBM);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 9 * 4096), FERRY_ENOENT);
+	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + 9 * 4096), 4096,
+				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed), 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + 4095 * 4096), 4096,
+				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed), 0);
+	memset(out, 0, sizeof(out));
+	fake_arch_reset();
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 2);
+	assert_true(bitmap_test(out, 9) && bitmap_test(out, 4095));
+	assert_false(tlbi_san_pending(7));
+	assert_true(fake_arch_log_len > 0); /* the cleaned pages were flushed */
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 9 * 4096), &pa, &prot, &level), 0);
+	assert_int_equal(prot, S2_PROT_R | S2_PROT_X | S2_PROT_DBM);
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+	s2_destroy(&pgt);
+	assert_int_equal(live_pages, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dirty_log_wp_and_dbm),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
