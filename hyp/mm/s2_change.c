@@ -217,7 +217,7 @@ static u64 build(struct change *ch, u64 v, u64 a, int level)
 		return d;
 	t = pool_take(ch);
 	if (!t) {
-		ch->starved = true; /* cannot happen: the count is an upper bound */
+		ch->starved = true; /* cannot happen: every break reserved what its make takes */
 		return 0;
 	}
 	for (u64 i = 0; i < 512; i++)
