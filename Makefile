@@ -13,8 +13,10 @@ include tools/build.mk
 include tests/unit/build.mk
 include bench/build.mk
 include tests/fuzz/build.mk
+# Optional parts that add themselves to `all` through EXTRA_ALL (the Linux guest recipe).
+-include guest/linux/build.mk
 
-all: hyp guests configs tools
+all: hyp guests configs tools $(EXTRA_ALL)
 
 deps:
 	@./mk/deps.sh
