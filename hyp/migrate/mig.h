@@ -564,6 +564,87 @@ void mig_dst_cancel(struct mig_dst *m);
 const struct mig_stats *mig_dst_stats(const struct mig_dst *m);
 int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* VM state blobs (docs/migration-protocol.md, "State blobs"). The protocol moves opaque blobs; these
+ * are ferry's, in this order: one MIG_BLOB_VM, one MIG_BLOB_VCPU per vCPU (index order), then one
+ * per emulated device (MIG_BLOB_UART). Each starts with a u32 magic (its tag) and a u16 version;
+ * all fields little-endian. A decoder refuses any other magic, version, length or a value no
+ * register can hold, so a malformed blob aborts the migration instead of resuming a broken guest. */
+
+#define MIG_BLOB_VM 0x4d56u    /* "VM" */
+#define MIG_BLOB_VCPU 0x5043u  /* "CP" */
+#define MIG_BLOB_UART 0x5455u  /* "UT" */
+#define MIG_VMSTATE_VERSION 1u
+
+/* Registers of one vCPU, in blob order. PC and PSTATE are the guest's ELR_EL2/SPSR_EL2 at the
+ * pause; CNTP_CVAL travels relative to the physical count at the pause (the two machines' counters
+ * differ); CNTV_CVAL is in guest virtual time, which MIG_BLOB_VM carries. */
+enum mig_vcpu_reg {
+	MIG_R_X0 = 0, /* ... X30 */
+	MIG_R_PC = 31,
+	MIG_R_PSTATE,
+	MIG_R_SP_EL0,
+	MIG_R_SP_EL1,
+	MIG_R_ELR_EL1,
+	MIG_R_SPSR_EL1,
+	MIG_R_SCTLR_EL1,
+	MIG_R_CPACR_EL1,
+	MIG_R_TTBR0_EL1,
+	MIG_R_TTBR1_EL1,
+	MIG_R_TCR_EL1,
+	MIG_R_ESR_EL1,
+	MIG_R_AFSR0_EL1,
+	MIG_R_AFSR1_EL1,
+	MIG_R_FAR_EL1,
+	MIG_R_MAIR_EL1,
+	MIG_R_AMAIR_EL1,
+	MIG_R_VBAR_EL1,
+	MIG_R_CONTEXTIDR_EL1,
+	MIG_R_TPIDR_EL1,
+	MIG_R_TPIDR_EL0,
+	MIG_R_TPIDRRO_EL0,
+	MIG_R_CNTKCTL_EL1,
+	MIG_R_PAR_EL1,
+	MIG_R_CSSELR_EL1,
+	MIG_R_MDSCR_EL1,
+	MIG_R_CNTV_CTL,
+	MIG_R_CNTV_CVAL,
+	MIG_R_CNTP_CTL,
+	MIG_R_CNTP_CVAL_REL,
+	MIG_R_FPCR,
+	MIG_R_FPSR,
+	MIG_R_V0,	/* V0..V31, two u64 each (low half first): 64 entries */
+	MIG_R_ENTRY = MIG_R_V0 + 64, /* a CPU_ON still pending: where and with what x0 */
+	MIG_R_CONTEXT,
+	MIG_R_NR,
+};
+
+enum mig_vcpu_power { MIG_VCPU_OFF = 0, MIG_VCPU_ON_PENDING = 1, MIG_VCPU_ON = 2 };
+
+struct mig_vcpu_state {
+	u32 index;
+	u32 power; /* enum mig_vcpu_power */
+	u64 r[MIG_R_NR];
+};
+
+struct mig_vm_state {
+	u32 nvcpus;
+	u64 cntfrq;    /* counter frequency: a guest's time would run at another speed otherwise */
+	u64 vcount;    /* the guest's virtual count (CNTVCT) at the pause */
+	u64 ram_base, ram_size;
+};
+
+#define MIG_VCPU_BLOB_LEN (16u + 8u * MIG_R_NR)
+#define MIG_VM_BLOB_LEN 48u
+
+const char *mig_vcpu_reg_name(u32 reg);
+/* Encoders return the blob length, or FERRY_EINVAL when it does not fit in cap. Decoders return 0,
+ * or FERRY_EINVAL with the reason in why (for the console). */
+int mig_vcpu_encode(u8 *buf, size_t cap, const struct mig_vcpu_state *s);
+int mig_vcpu_decode(const u8 *buf, size_t len, struct mig_vcpu_state *s, const char **why);
+int mig_vm_encode(u8 *buf, size_t cap, const struct mig_vm_state *s);
+int mig_vm_decode(const u8 *buf, size_t len, struct mig_vm_state *s, const char **why);
+
 /* Integer helpers (no floating point in hyp/): a * b / c with a 128-bit intermediate, saturating.
  */
 u64 mig_muldiv(u64 a, u64 b, u64 c);

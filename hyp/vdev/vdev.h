@@ -86,5 +86,9 @@ u32 vpl011_read(struct vpl011 *u, u64 offset);
 void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, void *ctx);
 /* Emits what is buffered (e.g. when the VM stops mid-line). */
 void vpl011_flush(struct vpl011 *u, vpl011_line_fn out, void *ctx);
+/* Migration: the state as a blob (returns its length, or FERRY_EINVAL when cap is too small) and
+ * back (FERRY_EINVAL for a malformed blob; u is then unchanged only if the header was wrong). */
+int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap);
+int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len);
 
 #endif

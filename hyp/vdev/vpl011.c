@@ -79,3 +79,48 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 	default: return; /* ICR and the rest: nothing to do without interrupts */
 	}
 }
+
+/* Migration blob (mig.h, MIG_BLOB_UART): magic "UT", version 1, then the registers and the partial
+ * line, little-endian. */
+#define UART_BLOB_MAGIC 0x5455u
+#define UART_BLOB_HDR 32u
+
+static void put32le(u8 *p, u32 v) { for (int i = 0; i < 4; i++) p[i] = (u8)(v >> (8 * i)); }
+static u32 get32le(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
+
+int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap)
+{
+	const u32 regs[6] = { u->cr, u->lcr, u->ibrd, u->fbrd, u->imsc, u->ifls };
+
+	if (cap < UART_BLOB_HDR + u->len)
+		return FERRY_EINVAL;
+	put32le(buf, UART_BLOB_MAGIC);
+	put32le(buf + 4, 1u | u->len << 16); /* version 1, line length */
+	for (int i = 0; i < 6; i++)
+		put32le(buf + 8 + 4 * i, regs[i]);
+	memcpy(buf + UART_BLOB_HDR, u->line, u->len);
+	return (int)(UART_BLOB_HDR + u->len);
+}
+
+int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len)
+{
+	u32 v, n;
+
+	if (len < UART_BLOB_HDR || get32le(buf) != UART_BLOB_MAGIC)
+		return FERRY_EINVAL;
+	v = get32le(buf + 4);
+	n = v >> 16;
+	if ((v & 0xffff) != 1 || n >= VPL011_LINE_MAX || len != UART_BLOB_HDR + n)
+		return FERRY_EINVAL;
+	vpl011_reset(u);
+	/* Through the write path's masks: a blob cannot give a register a value a write could not. */
+	u->cr = get32le(buf + 8) & 0xffff;
+	u->lcr = get32le(buf + 12) & 0xff;
+	u->ibrd = get32le(buf + 16) & 0xffff;
+	u->fbrd = get32le(buf + 20) & 0x3f;
+	u->imsc = get32le(buf + 24) & 0x7ff;
+	u->ifls = get32le(buf + 28) & 0x3f;
+	memcpy(u->line, buf + UART_BLOB_HDR, n);
+	u->len = n;
+	return 0;
+}
