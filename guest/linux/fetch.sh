@@ -15,17 +15,18 @@ cache="$out/cache"
 mkdir -p "$cache"
 rm -f "$out/unavailable"
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+log() { echo "linux-guest: $*"; }
+
 # Nothing can have changed since the last run if the apt lists (what "newest" is resolved from)
 # and this script are older than its stamp: skip apt-cache, which takes seconds.
 if [ -f "$out/fetched" ] && [ -f "$out/Image" ] && [ -f "$out/busybox" ] &&
 	[ ! /var/lib/apt/lists -nt "$out/fetched" ] && [ ! "$0" -nt "$out/fetched" ]; then
-	echo "linux-guest: kernel $(cat "$out/kernel-version"), $(cat "$out/busybox-version")"
+	read -r kname kversion abi <"$out/kernel-version"
+	log "kernel $kname $kversion (uname -r $abi), $(cat "$out/busybox-version") (up to date)"
 	exit 0
 fi
-
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-log() { echo "linux-guest: $*"; }
 
 unavailable() {
 	log "UNAVAILABLE: $*" >&2
@@ -170,4 +171,4 @@ then
 fi
 
 touch "$out/fetched"
-log "kernel $stamp, $bname $bversion"
+log "kernel $kname $kversion (uname -r $abi), $bname $bversion"
