@@ -21,7 +21,7 @@ linux-fetch:
 $(LINUX_OUT)/busybox $(LINUX_OUT)/Image: linux-fetch
 
 # The aarch64 glibc for a static program is Debian's cross libc (libc6-dev-arm64-cross).
-$(LINUX_OUT)/linstress: guest/linux/linstress.c | deps-stamp
+$(LINUX_OUT)/linstress: guest/linux/linstress.c
 	@mkdir -p $(@D)
 	@[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends libc6-dev-arm64-cross
