@@ -39,5 +39,36 @@ def qemu_args(image=None, config=None, cpu="max", smp=3, mem="1G", icount=False,
     return args
 
 
+# The largest Ethernet frame each link carries, given to ferry as the NIC's MTU (virtio-net's
+# host_mtu; frame = MTU + 14). QEMU's stream netdev frames packets with a length prefix and takes
+# up to 64 KiB; dgram sends each frame as one UDP datagram, at most 65507 bytes.
+LINK_MTU = {"stream": 65522, "socket": 65522, "dgram": 65493, "ethernet": 1500}
+
+
+def net_args(link, role, port, mac, legacy=False, mtu=None):
+    """-netdev/-device for ferry's migration NIC. link: stream (TCP), socket (TCP, QEMU's older
+    netdev), dgram (UDP, lossy when pushed). role: "server"/"client" (stream/socket) or "a"/"b"
+    (dgram: a binds port, b binds port+1, each sends to the other)."""
+    host = "127.0.0.1"
+    if link == "stream":
+        nd = ("stream,id=mig,server=%s,addr.type=inet,addr.host=%s,addr.port=%d"
+              % ("on" if role == "server" else "off", host, port))
+    elif link == "socket":
+        nd = ("socket,id=mig,listen=%s:%d" % (host, port) if role == "server"
+              else "socket,id=mig,connect=%s:%d" % (host, port))
+    elif link == "dgram":
+        mine, theirs = (port, port + 1) if role in ("a", "server") else (port + 1, port)
+        nd = ("dgram,id=mig,local.type=inet,local.host=%s,local.port=%d,"
+              "remote.type=inet,remote.host=%s,remote.port=%d" % (host, mine, host, theirs))
+    else:
+        raise ValueError("link must be stream, socket or dgram")
+    mtu = mtu or LINK_MTU[link]
+    dev = "virtio-net-device,netdev=mig,mac=%s" % mac
+    if mtu and mtu != 1500:
+        dev += ",host_mtu=%d" % mtu
+    return ["-global", "virtio-mmio.force-legacy=%s" % ("true" if legacy else "false"),
+            "-netdev", nd, "-device", dev]
+
+
 def command_line(**kw):
     return " ".join(shlex.quote(a) for a in qemu_args(**kw))

@@ -49,11 +49,21 @@ void con_write_line(const char *prefix, const char *text, size_t len)
 	spin_unlock(&con_lock);
 }
 
+void fpsimd_save(u64 *buf);
+void fpsimd_load(const u64 *buf);
+
 static void con_vprintf(const char *fmt, va_list ap)
 {
 	char buf[400];
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	u64 fp[66];
+	int n;
 	size_t len;
+
+	/* picolibc's vsnprintf uses SIMD registers, and on a vCPU's CPU those hold the guest's values
+	 * (ferry never switches them): keep them. */
+	fpsimd_save(fp);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	fpsimd_load(fp);
 
 	if (n < 0)
 		return;

@@ -6,6 +6,7 @@
 #include "arch/aarch64/asm.h"
 #include "config/config.h"
 #include "mm/dirty.h"
+#include "migrate/mig.h"
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/vdev.h"
@@ -33,6 +34,7 @@ struct machine {
 	u64 gicd_pa, gicr_pa, gicr_stride;
 	u32 nvirtio;
 	u64 virtio_pa[32];
+	u32 virtio_intid[32];
 	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
 	/* CPU features (ID registers), printed in the boot banner. */
 	u64 isar0, mmfr0, mmfr1, mmfr2;
@@ -61,7 +63,10 @@ struct guest_regs {
 	u64 elr, spsr;
 };
 
-enum vm_state { VM_CREATED = 0, VM_RUNNING, VM_OFF, VM_STOPPED, VM_FAULTED };
+/* INCOMING: built without an image, waiting for a live migration to fill it (config `incoming`);
+ * MIGRATED: it moved to a peer ferry and ended here. */
+enum vm_state { VM_CREATED = 0, VM_RUNNING, VM_OFF, VM_STOPPED, VM_FAULTED, VM_INCOMING,
+		VM_MIGRATED };
 
 /* Exit counters by class, for `vms` and `stats`. */
 enum exit_class { EXITC_MMIO, EXITC_HVC, EXITC_SMC, EXITC_WFX, EXITC_SYSREG, EXITC_IRQ,
@@ -76,8 +81,14 @@ struct vcpu {
 	volatile u32 request; /* REQ_* bits other CPUs set, then kick this CPU */
 	u64 exits[EXITC_NR];
 	u64 exit_insns[EXITC_NR]; /* EL2 instructions per class, round trip (PMU, with -icount) */
+	/* Migration (core/migrate.c): REQ_PAUSE parks the vCPU on its CPU, which saves its EL1 context
+	 * into `state` and sets `parked`; `restore` makes it load `state` before it next runs. */
+	volatile u32 parked;
+	volatile bool restore;
+	struct mig_vcpu_state state;
 };
 #define REQ_STOP BIT(0)
+#define REQ_PAUSE BIT(1)
 
 struct vm {
 	const struct vm_config *cfg;
@@ -94,6 +105,7 @@ struct vm {
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */
 	u64 started_at;       /* CNTPCT when it last started */
+	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
 	/* Dirty logging (core/dirtylog.c). mm_lock serializes every change to this VM's stage 2:
 	 * write faults on its vCPUs against collection and start/stop on the management CPU. */
@@ -105,6 +117,12 @@ struct vm {
 	bool dirty_synced;   /* a collection since logging started: rounds can be checked */
 	/* EL2 instructions (PMU, with -icount) spent in start, stop and all collections */
 	u64 dirty_insns_start, dirty_insns_stop, dirty_insns_collect, dirty_pages_collected;
+	/* While a migration tracks this VM, every collection (also the guest's checking hypercall)
+	 * ORs what it took in here, under mm_lock, for the migration to pick up. */
+	u64 *mig_acc;
+	u64 *mig_taken;   /* what the migration took, until the next other collection sees it */
+	u64 *mig_scratch;
+	u64 *mig_acc_mem; /* memory for the three, allocated once */
 };
 extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;
@@ -130,6 +148,15 @@ bool dirtylog_write_fault(struct vm *vm, u64 ipa);
 s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits);
 enum dirty_mode dirtylog_default_mode(const struct vm *vm);
 void dirtylog_print_stats(const struct vm *vm);
+
+/* ---- live migration (core/migrate.c) ---- */
+void migrate_boot(void);     /* NIC probe; listens for VMs configured `incoming` */
+bool migrate_poll(void);     /* management loop; true while it has work (do not sleep) */
+void migrate_shell(const char *cmd, char *args);
+bool migrate_busy(const struct vm *vm);
+void vcpu_ctx_save(const struct vcpu *v, struct mig_vcpu_state *s); /* on the vCPU's own CPU */
+void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s);
+int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added);
 
 /* ---- pieces of the world switch (arch/aarch64) ---- */
 u64 guest_enter(struct guest_regs *regs);

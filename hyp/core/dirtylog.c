@@ -84,8 +84,44 @@ s64 dirtylog_collect(struct vm *vm)
 	vm->dirty_insns_collect += pmu_el2_read() - t0;
 	if (n > 0)
 		vm->dirty_pages_collected += (u64)n;
+	/* A migration tracking this VM must see these pages too, and this collection must see what
+	 * the migration's took since the last one. */
+	if (n >= 0 && vm->mig_acc)
+		for (u64 w = 0; w < BITMAP_WORDS(vm_pages(vm)); w++) {
+			vm->mig_acc[w] |= vm->collect_bitmap[w];
+			vm->collect_bitmap[w] |= vm->mig_taken[w];
+			vm->mig_taken[w] = 0;
+		}
 	spin_unlock(&vm->mm_lock);
 	return n;
+}
+
+/* The migration's collection: everything written since its previous one, including what other
+ * collections (the guest's checking hypercall, the shell) took meanwhile, ORed into bitmap. */
+int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added)
+{
+	u64 words = BITMAP_WORDS(vm_pages(vm)), n = 0;
+	s64 taken;
+
+	spin_lock(&vm->mm_lock);
+	u64 t0 = pmu_el2_read();
+	bitmap_zero(vm->mig_scratch, vm_pages(vm));
+	taken = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), vm->mig_scratch);
+	vm->dirty_insns_collect += pmu_el2_read() - t0;
+	if (taken > 0)
+		vm->dirty_pages_collected += (u64)taken;
+	for (u64 w = 0; taken >= 0 && w < words; w++) {
+		u64 all = vm->mig_acc[w] | vm->mig_scratch[w];
+
+		/* The other collections (the guest's checking hypercall) still have to see these. */
+		vm->mig_taken[w] |= vm->mig_scratch[w];
+		n += popcount64(all & ~bitmap[w]);
+		bitmap[w] |= all;
+		vm->mig_acc[w] = 0;
+	}
+	spin_unlock(&vm->mm_lock);
+	*added = n;
+	return taken < 0 ? (int)taken : 0;
 }
 
 bool dirtylog_write_fault(struct vm *vm, u64 ipa)
@@ -131,8 +167,8 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 
 		if (w == words - 1 && nbits % 64)
 			g &= (1ULL << (nbits % 64)) - 1;
-		missed += (u64)__builtin_popcountll(g & ~h);
-		extra += (u64)__builtin_popcountll(h & ~g);
+		missed += popcount64(g & ~h);
+		extra += popcount64(h & ~g);
 	}
 	written = bitmap_weight(guest_map, nbits);
 	vm->dirty_checked_rounds++;

@@ -31,6 +31,18 @@ static int node_reg(const void *fdt, int node, int index, u64 *addr, u64 *size)
 	return 0;
 }
 
+/* The node's first interrupt as a GIC INTID. GIC binding: <type number flags>, type 0 = SPI
+ * (INTID 32 + n), 1 = PPI (16 + n). 0 when it has none. */
+static u32 node_intid(const void *fdt, int node)
+{
+	int len;
+	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+
+	if (!irq || len < 12)
+		return 0;
+	return fdt32_to_cpu(irq[1]) + (fdt32_to_cpu(irq[0]) ? 16 : 32);
+}
+
 static int first_compatible(const void *fdt, const char *compat)
 {
 	return fdt_node_offset_by_compatible(fdt, -1, compat);
@@ -74,13 +86,7 @@ int hostdt_parse(const void *fdt, struct machine *m)
 	node = first_compatible(fdt, "arm,pl011");
 	if (node < 0 || node_reg(fdt, node, 0, &m->uart_pa, &size))
 		return FERRY_ENOENT;
-	{
-		/* GIC binding: <type number flags>, type 0 = SPI (INTID 32 + n), 1 = PPI (16 + n). */
-		const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
-
-		if (irq && len >= 12)
-			m->uart_intid = fdt32_to_cpu(irq[1]) + (fdt32_to_cpu(irq[0]) ? 16 : 32);
-	}
+	m->uart_intid = node_intid(fdt, node);
 
 	node = first_compatible(fdt, "arm,gic-v3");
 	if (node < 0 || node_reg(fdt, node, 0, &m->gicd_pa, &size) ||
@@ -93,8 +99,10 @@ int hostdt_parse(const void *fdt, struct machine *m)
 		u64 a;
 
 		if (c && !strcmp(c, "virtio,mmio") && m->nvirtio < ARRAY_SIZE(m->virtio_pa) &&
-		    !node_reg(fdt, node, 0, &a, &size))
+		    !node_reg(fdt, node, 0, &a, &size)) {
+			m->virtio_intid[m->nvirtio] = node_intid(fdt, node);
 			m->virtio_pa[m->nvirtio++] = a;
+		}
 	}
 
 	node = first_compatible(fdt, "arm,psci-1.0");

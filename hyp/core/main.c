@@ -137,6 +137,10 @@ static void management_loop(void)
 	for (;;) {
 		shell_poll();
 		ferry_service_vms();
+		/* A migration in flight polls the NIC flat out; otherwise sleep until the tick, a
+		 * key or a frame. */
+		if (migrate_poll())
+			continue;
 		wfi();
 		/* Re-arm first: the timer's interrupt is level-triggered and stays asserted until then. */
 		arm_tick();
@@ -208,6 +212,15 @@ void hyp_main_primary(u64 dtb_pa)
 	for (u32 i = 0; i < nvms; i++) {
 		const struct vm_config *c = vms[i].cfg;
 
+		if (c->incoming) {
+			con_printf("ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA "
+				   "0x%llx), incoming: waits for a live migration", c->name,
+				   vms[i].vmid, c->ncpus, c->ncpus == 1 ? "" : "s",
+				   (unsigned long long)(c->ram_size >> 20),
+				   (unsigned long long)c->ram_base,
+				   (unsigned long long)pa_addr(vms[i].ram_pa));
+			continue;
+		}
 		con_printf("ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA 0x%llx), "
 			   "image '%s' entry 0x%llx", c->name, vms[i].vmid, c->ncpus,
 			   c->ncpus == 1 ? "" : "s", (unsigned long long)(c->ram_size >> 20),
@@ -215,6 +228,7 @@ void hyp_main_primary(u64 dtb_pa)
 			   c->image[0] ? c->image : "(loaded)", (unsigned long long)vms[i].entry_ipa);
 		vm_start(&vms[i]);
 	}
+	migrate_boot();
 	con_printf("ferry: shell on this console; type 'help'");
 	management_loop();
 }

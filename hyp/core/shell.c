@@ -124,6 +124,8 @@ static int restart_vm(struct vm *vm)
 {
 	int err;
 
+	if (migrate_busy(vm))
+		return FERRY_EBUSY;
 	for (u64 spin = 0; !vm_quiescent(vm); spin++)
 		if (spin > (1ULL << 28))
 			return FERRY_EBUSY;
@@ -158,6 +160,11 @@ static void cmd_help(void)
 	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
 	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
 	con_printf("                CPU has FEAT_HAFDBS)");
+	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [corrupt=N]");
+	con_printf("                live-migrate a running VM to the peer ferry on the network");
+	con_printf("                (docs/migration.md); 'migrate cancel' gives up, the VM runs on");
+	con_printf("  migration     the NIC and the migration in progress (either end)");
+	con_printf("  netblast <MiB> send MiB of largest frames: the peer prints the raw link rate");
 }
 
 static void cmd_dirtylog(struct vm *vm, char *line)
@@ -202,11 +209,17 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 
 static void shell_exec(char *line)
 {
-	char *cmd = next_word(&line), *arg = next_word(&line);
+	char *cmd = next_word(&line), *arg;
 	struct vm *vm = NULL;
 
 	if (!cmd)
 		return;
+	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "migration") || !strcmp(cmd, "netblast")) {
+		while (line && *line == ' ')
+			line++;
+		return migrate_shell(cmd, line);
+	}
+	arg = next_word(&line);
 	if (!strcmp(cmd, "help"))
 		return cmd_help();
 	if (!strcmp(cmd, "vms"))
@@ -255,7 +268,7 @@ void shell_poll(void)
 
 void ferry_service_vms(void)
 {
-	u32 done = 0, faulted = 0;
+	u32 done = 0, faulted = 0, migrated = 0;
 
 	for (u32 i = 0; i < nvms; i++) {
 		struct vm *vm = &vms[i];
@@ -266,17 +279,19 @@ void ferry_service_vms(void)
 			if (restart_vm(vm))
 				con_printf("ferry: vm '%s' could not be restarted", vm->cfg->name);
 		}
-		if (vm->state == VM_OFF || vm->state == VM_FAULTED)
+		if (vm->state == VM_OFF || vm->state == VM_FAULTED || vm->state == VM_MIGRATED)
 			done++;
 		if (vm->state == VM_FAULTED)
 			faulted++;
+		if (vm->state == VM_MIGRATED)
+			migrated++;
 	}
 	if (!nvms || done < nvms)
 		return;
 	for (u32 i = 0; i < nvms; i++)
 		while (!vm_quiescent(&vms[i]))
 			;
-	con_printf("ferry: all VMs have ended: %u powered off, %u faulted; exit %u", done - faulted,
-		   faulted, faulted ? 1u : 0u);
+	con_printf("ferry: all VMs have ended: %u powered off, %u migrated, %u faulted; exit %u",
+		   done - faulted - migrated, migrated, faulted, faulted ? 1u : 0u);
 	arch_semihost_exit(faulted ? 1 : 0);
 }

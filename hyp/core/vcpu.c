@@ -245,18 +245,12 @@ static void dispatch_exit(struct vcpu *v, u64 reason)
 	}
 }
 
-/* Load the VM's stage 2 and this vCPU's reset state. EL1 registers stay in the hardware afterwards:
- * the vCPU owns this CPU, so exits never switch them. */
-static void vcpu_reset(struct vcpu *v)
+/* The EL2 controls of this vCPU's VM: its stage 2, virtual IDs, timer access and offset, traps. EL1
+ * registers stay in the hardware: the vCPU owns this CPU, so exits never switch them. */
+static void vcpu_load_controls(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	struct vpsci_cpu *pc = &vm->psci.cpu[v->idx];
 
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.x[0] = pc->context;
-	v->regs.elr = pc->entry;
-	v->regs.spsr = SPSR_EL1H | SPSR_DAIF;
-	sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
 	/* VTCR_EL2.HD (and HA): hardware dirty state for descriptors with DBM set (FEAT_HAFDBS).
 	 * Without DBM in a descriptor HD changes nothing, so it is on whenever the CPU has it. */
 	sysreg_write(vtcr_el2, s2_vtcr(&vm->s2, machine.pa_range_field) |
@@ -265,9 +259,38 @@ static void vcpu_reset(struct vcpu *v)
 	sysreg_write(vmpidr_el2, vpsci_mpidr(v->idx));
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
 	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
-	sysreg_write(cntvoff_el2, vm->started_at); /* guest virtual time starts at zero */
+	sysreg_write(cntvoff_el2, vm->cntvoff);
 	sysreg_write(hcr_el2, HCR_GUEST);
 	isb();
+}
+
+/* This vCPU's reset state (a cold start or a PSCI CPU_ON). */
+static void vcpu_reset(struct vcpu *v)
+{
+	struct vpsci_cpu *pc = &v->vm->psci.cpu[v->idx];
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.x[0] = pc->context;
+	v->regs.elr = pc->entry;
+	v->regs.spsr = SPSR_EL1H | SPSR_DAIF;
+	sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
+	vcpu_load_controls(v);
+}
+
+/* REQ_PAUSE (migration): save the EL1 context while it is still in this CPU's registers, say so,
+ * and wait at EL2 until the pause ends (the VM runs on, here or, after `restore`, on a peer). */
+static void vcpu_park(struct vcpu *v)
+{
+	bool was_on = v->vm->psci.cpu[v->idx].state == VPSCI_ON;
+
+	if (was_on)
+		vcpu_ctx_save(v, &v->state);
+	__atomic_store_n(&v->parked, 1, __ATOMIC_RELEASE);
+	while ((__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_PAUSE | REQ_STOP)) == REQ_PAUSE) {
+		wfi();
+		gic_drain();
+	}
+	__atomic_store_n(&v->parked, 0, __ATOMIC_RELEASE);
 }
 
 #if FERRY_TLBI_SANITIZER
@@ -284,8 +307,13 @@ static bool sanitizer_still_pending(struct vm *vm)
 
 static bool vcpu_should_run(const struct vcpu *v)
 {
-	return v && v->vm->state == VM_RUNNING && !(v->request & REQ_STOP) &&
+	return v && v->vm->state == VM_RUNNING && !(v->request & (REQ_STOP | REQ_PAUSE)) &&
 	       v->vm->psci.cpu[v->idx].state != VPSCI_OFF;
+}
+
+static bool vcpu_paused_here(const struct vcpu *v)
+{
+	return (v->request & (REQ_STOP | REQ_PAUSE)) == REQ_PAUSE;
 }
 
 void vcpu_run_loop(struct pcpu *p)
@@ -298,6 +326,10 @@ void vcpu_run_loop(struct pcpu *p)
 		/* WFI, not WFE: under TCG a WFE only yields, and a spinning idle CPU steals the host
 		 * cores the guests run on. Pending interrupts wake WFI although PSTATE.I is masked. */
 		while (!vcpu_should_run(v = __atomic_load_n(&p->vcpu, __ATOMIC_ACQUIRE))) {
+			if (v && vcpu_paused_here(v)) {
+				vcpu_park(v);
+				continue;
+			}
 			wfi();
 			gic_drain();
 		}
@@ -311,6 +343,11 @@ void vcpu_run_loop(struct pcpu *p)
 			vcpu_reset(v);
 		} else {
 			spin_unlock(&vm->lock);
+			/* Back from a pause or a stop: its EL1 context is still here, unless a migration
+			 * brought one from the peer. */
+			if (__atomic_exchange_n(&v->restore, false, __ATOMIC_ACQ_REL))
+				vcpu_ctx_load(v, &v->state);
+			vcpu_load_controls(v);
 		}
 		int cls = -1;
 		u64 t_prev = 0;

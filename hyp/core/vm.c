@@ -55,6 +55,8 @@ const char *vm_state_name(u32 state)
 	case VM_OFF: return "off";
 	case VM_STOPPED: return "stopped";
 	case VM_FAULTED: return "faulted";
+	case VM_INCOMING: return "incoming";
+	case VM_MIGRATED: return "migrated";
 	default: return "?";
 	}
 }
@@ -177,17 +179,22 @@ int vm_build(struct vm *vm)
 	/* A rebuilt VM reuses its VMID: nothing of its previous life may survive in any TLB. */
 	tlbi_flush_s2_vmid(vm->vmid);
 
-	err = load_image(vm, why, sizeof(why));
-	if (err) {
-		con_printf("config: vm '%s': property 'image': %s", c->name, why);
-		return err;
-	}
-	vm->dtb_ipa = c->ram_base + c->ram_size - GUEST_DTB_RESERVE;
-	dtb = (void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, c->ram_size - GUEST_DTB_RESERVE));
-	err = guest_fdt_write(vm, dtb, GUEST_DTB_SIZE);
-	if (err) {
-		con_printf("ferry: vm '%s': guest device tree: libfdt error %d", c->name, err);
-		return FERRY_EINVAL;
+	/* An incoming VM's memory, image and device tree included, all come from the source. */
+	if (!c->incoming) {
+		err = load_image(vm, why, sizeof(why));
+		if (err) {
+			con_printf("config: vm '%s': property 'image': %s", c->name, why);
+			return err;
+		}
+		vm->dtb_ipa = c->ram_base + c->ram_size - GUEST_DTB_RESERVE;
+		dtb = (void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa,
+							c->ram_size - GUEST_DTB_RESERVE));
+		err = guest_fdt_write(vm, dtb, GUEST_DTB_SIZE);
+		if (err) {
+			con_printf("ferry: vm '%s': guest device tree: libfdt error %d", c->name,
+				   err);
+			return FERRY_EINVAL;
+		}
 	}
 
 	memset(&vm->psci, 0, sizeof(vm->psci));
@@ -198,20 +205,22 @@ int vm_build(struct vm *vm)
 	 * wait for PSCI CPU_ON. */
 	vm->psci.cpu[0].entry = vm->entry_ipa;
 	vm->psci.cpu[0].context = vm->dtb_ipa;
-	vm->psci.cpu[0].state = VPSCI_ON_PENDING;
+	vm->psci.cpu[0].state = c->incoming ? VPSCI_OFF : VPSCI_ON_PENDING;
 	vpl011_reset(&vm->uart);
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		vm->vcpu[i].request = 0;
+		vm->vcpu[i].restore = false;
 		memset(vm->vcpu[i].exits, 0, sizeof(vm->vcpu[i].exits));
 	}
 	vm->reason[0] = 0;
-	vm->state = VM_CREATED;
+	vm->state = c->incoming ? VM_INCOMING : VM_CREATED;
 	return 0;
 }
 
 void vm_start(struct vm *vm)
 {
 	vm->started_at = sysreg_read(cntpct_el0);
+	vm->cntvoff = vm->started_at; /* guest virtual time starts at zero */
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	vcpu_kick(&vm->vcpu[0]);
 }

@@ -33,7 +33,7 @@ u64 bitmap_weight_range(const u64 *map, u64 first, u64 count)
 	if (!count)
 		return 0;
 	for (u64 w = first / 64; w <= (first + count - 1) / 64; w++)
-		n += (u64)__builtin_popcountll(map[w] & word_mask(w, first, count));
+		n += popcount64(map[w] & word_mask(w, first, count));
 	return n;
 }
 
@@ -69,7 +69,7 @@ u64 bitmap_take_range(u64 *src, u64 *dst, u64 first, u64 count)
 		u64 old = __atomic_fetch_and(&src[w], ~mask, __ATOMIC_ACQ_REL) & mask;
 
 		dst[w] |= old;
-		n += (u64)__builtin_popcountll(old);
+		n += popcount64(old);
 	}
 	return n;
 }

@@ -20,6 +20,16 @@ static inline bool bitmap_set_atomic(u64 *map, u64 bit)
 	return (__atomic_fetch_or(&map[bit / 64], mask, __ATOMIC_RELAXED) & mask) != 0;
 }
 
+/* Set bits in a word. Not __builtin_popcountll: under -mgeneral-regs-only that calls libgcc, which
+ * counts with SIMD registers, and on a vCPU's CPU those belong to the guest. */
+static inline u64 popcount64(u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
 static inline void bitmap_set(u64 *map, u64 bit) { map[bit / 64] |= 1ULL << (bit % 64); }
 static inline void bitmap_clear(u64 *map, u64 bit) { map[bit / 64] &= ~(1ULL << (bit % 64)); }
 

@@ -12,6 +12,9 @@
  * (slice-by-8), so the first caller must not race another first caller (migration runs on one
  * management CPU). */
 u32 crc32c(u32 crc, const void *data, size_t len);
+/* Use the CPU's CRC32C instructions (EL2 with FEAT_CRC32; never on the host build). Returns whether
+ * they are now in use: they must reproduce the check value of the table code first. */
+bool crc32c_use_hw(bool on);
 
 /* The XXH64 algorithm (Yann Collet's published specification), written for ferry: fast on 64-bit
  * integer units and good at catching any difference between two copies of memory. It is not a

@@ -204,8 +204,11 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 	}
 	m->last_round = it.round;
 	m->stats.round = it.round;
-	if (f->hdr.flags & MIG_F_FINAL)
+	if (f->hdr.flags & MIG_F_FINAL) {
 		m->stats.final_round = it.round;
+		if (!m->stats.t_paused) /* the source paused about one link delay ago */
+			m->stats.t_paused = dst_now(m);
+	}
 	r = &m->stats.r[it.round];
 	r->frames++;
 	r->bytes += MAX(MIG_FRAME_OVERHEAD + f->hdr.payload_len, MIG_ETH_MIN_FRAME);

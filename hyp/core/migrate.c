@@ -1,0 +1,896 @@
+/* Live migration at EL2: the glue between the pure protocol machines (hyp/migrate), the NIC
+ * (hyp/virtio), dirty logging, the vCPUs and the shell. Everything here runs on the management
+ * CPU; the only thing a vCPU's CPU does for a migration is park itself (saving its EL1 context) when
+ * asked, and load a context it was given before it next runs (core/vcpu.c).
+ *
+ *   source:       migrate <vm> → HELLO … rounds of pages (dirty logging) … pause → last pages →
+ *                 state blobs → hash → COMMIT → the VM has MIGRATED here; any failure → resume.
+ *   destination:  a VM configured `incoming` waits; pages, blobs, hash; commit → install the state
+ *                 and run. A failed attempt leaves it waiting for the next one.
+ *
+ * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast`, the raw
+ * link measurement the benchmark compares migration's goodput with. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/core.h"
+#include "lib/bitmap.h"
+#include "virtio/virtio.h"
+
+#define BLAST_ETHERTYPE 0x88B6u
+#define PAUSE_TIMEOUT_NS (2ULL * 1000000000ULL)
+#define PROGRESS_EVERY_NS (500ULL * 1000000ULL)
+#define NS_PER_S 1000000000ULL
+
+enum role { ROLE_NONE = 0, ROLE_SRC, ROLE_DST };
+
+static struct {
+	enum role role;
+	struct vm *vm;
+	struct mig_src src;
+	struct mig_dst dst;
+	u8 *ws;
+	size_t ws_len;
+	u32 sessions;
+	u64 last_progress;
+	/* source options and state */
+	bool started_logging;
+	u32 corrupt_every; /* test hook: flip one bit in every Nth frame sent */
+	u64 frames_out, corrupted;
+	u64 vcount_at_pause;
+	/* destination: state staged until commit */
+	struct mig_vm_state vmstate;
+	struct vpl011 uart;
+	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART */
+	u64 t_first_blob;
+	u8 scratch[VNET_FRAME_MAX];
+	/* netblast receiver */
+	u64 blast_frames, blast_bytes, blast_t0, blast_t_last;
+	u32 blast_total;
+} mig;
+
+bool migrate_busy(const struct vm *vm) { return mig.role != ROLE_NONE && mig.vm == vm; }
+
+static u64 now_ns(void *ctx)
+{
+	(void)ctx;
+	return mig_muldiv(sysreg_read(cntpct_el0), NS_PER_S, sysreg_read(cntfrq_el0));
+}
+
+static u8 *guest_ptr(const struct vm *vm, u64 ipa)
+{
+	return (u8 *)(uintptr_t)(pa_addr(vm->ram_pa) + (ipa - vm->cfg->ram_base));
+}
+
+static bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
+{
+	const struct vm_config *c = vm->cfg;
+
+	return ipa >= c->ram_base && bytes <= c->ram_size && ipa - c->ram_base <= c->ram_size - bytes;
+}
+
+/* ---- the NIC side ---- */
+
+static int send_frame(void *ctx, const void *frame, size_t len)
+{
+	(void)ctx;
+	mig.frames_out++;
+	if (mig.corrupt_every && len > MIG_ETH_HDR_LEN && mig.frames_out % mig.corrupt_every == 0) {
+		/* A bit flipped on the wire: the receiver's checksums must catch it and the frame
+		 * must come again. */
+		memcpy(mig.scratch, frame, len);
+		mig.scratch[MIG_ETH_HDR_LEN + (mig.frames_out * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+			(u8)(1u << (mig.frames_out % 8));
+		mig.corrupted++;
+		frame = mig.scratch;
+	}
+	return vnet_send(frame, len);
+}
+
+/* The guest-visible CPU features both ends compare (mig_compat.cpu_features): ferry does not trap
+ * the ID registers yet, so a guest sees the CPU's own, and the destination must have every one of
+ * them. A digest of ID_AA64ISAR0/ISAR1/PFR0/MMFR0-2 fields, one bit per feature level. */
+static u64 guest_cpu_features(void)
+{
+	u64 f = 0, isar0 = sysreg_read(id_aa64isar0_el1), isar1 = sysreg_read(id_aa64isar1_el1);
+	u64 pfr0 = sysreg_read(id_aa64pfr0_el1);
+
+	/* ISAR0: AES, SHA1, SHA2, CRC32, Atomic, RDM, SHA3, SM3, SM4, DP, FHM, TS, TLB, RNDR. */
+	static const u8 isar0_lo[] = { 4, 8, 12, 16, 20, 28, 32, 36, 40, 44, 48, 52, 56, 60 };
+
+	for (u32 i = 0; i < ARRAY_SIZE(isar0_lo); i++)
+		if (FIELD_GET(isar0, isar0_lo[i] + 3, isar0_lo[i]))
+			f |= BIT(i);
+	/* ISAR1: DPB, APA, API, JSCVT, FCMA, LRCPC, GPA, GPI, FRINTTS, SB, SPECRES, BF16, DGH, I8MM */
+	for (u32 i = 0; i < 14; i++)
+		if (FIELD_GET(isar1, 4 * i + 3, 4 * i))
+			f |= BIT(16 + i);
+	/* PFR0: FP and AdvSIMD present (value 0xf means absent), SVE. */
+	if (FIELD_GET(pfr0, 19, 16) != 0xf)
+		f |= BIT(32);
+	if (FIELD_GET(pfr0, 23, 20) != 0xf)
+		f |= BIT(33);
+	if (FIELD_GET(pfr0, 35, 32))
+		f |= BIT(34);
+	return f;
+}
+
+static void compat_of(const struct vm *vm, struct mig_compat *c)
+{
+	c->ram_base = vm->cfg->ram_base;
+	c->ram_size = vm->cfg->ram_size;
+	c->vcpus = vm->nvcpus;
+	c->page_size = MIG_PAGE_SIZE;
+	c->cpu_features = guest_cpu_features();
+}
+
+static void link_config(struct mig_link_config *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->frame_max = MAX(MIN(vnet_info()->frame_max, MIG_FRAME_MAX), MIG_FRAME_MIN);
+}
+
+static void *workspace(size_t need)
+{
+	/* The pool's contiguous allocations are never returned: keep the largest one. */
+	if (mig.ws_len < need) {
+		mig.ws = pool_zalloc_contig(ALIGN_UP(need, PAGE_SIZE) / PAGE_SIZE);
+		mig.ws_len = mig.ws ? need : 0;
+	}
+	return mig.ws;
+}
+
+/* ---- source callbacks ---- */
+
+static int src_read_page(void *ctx, ipa_t ipa, void *dst)
+{
+	struct vm *vm = ctx;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), MIG_PAGE_SIZE))
+		return FERRY_ERANGE;
+	memcpy(dst, guest_ptr(vm, ipa_addr(ipa)), MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
+{
+	struct vm *vm = ctx;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), npages * MIG_PAGE_SIZE))
+		return FERRY_ERANGE;
+	hash64_update(st, guest_ptr(vm, ipa_addr(ipa)), npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static enum dirty_mode forced_mode = DIRTY_OFF; /* `migrate <vm> mode=wp|dbm` */
+
+static int src_track_start(void *ctx)
+{
+	struct vm *vm = ctx;
+	u64 words = BITMAP_WORDS(vm->cfg->ram_size >> PAGE_SHIFT);
+	int err;
+
+	u64 bytes = ALIGN_UP(words * 8, PAGE_SIZE);
+
+	if (!vm->mig_acc_mem) {
+		vm->mig_acc_mem = pool_zalloc_contig(3 * bytes / PAGE_SIZE);
+		if (!vm->mig_acc_mem)
+			return FERRY_ENOMEM;
+	}
+	memset(vm->mig_acc_mem, 0, 3 * bytes);
+	vm->mig_taken = vm->mig_acc_mem + bytes / 8;
+	vm->mig_scratch = vm->mig_acc_mem + 2 * bytes / 8;
+	/* Logging someone started by hand stays theirs; otherwise the migration owns it. */
+	mig.started_logging = vm->dirty.mode == DIRTY_OFF;
+	if (mig.started_logging) {
+		err = dirtylog_start(vm, forced_mode ? forced_mode : dirtylog_default_mode(vm));
+		if (err)
+			return err;
+	}
+	spin_lock(&vm->mm_lock);
+	vm->mig_acc = vm->mig_acc_mem;
+	spin_unlock(&vm->mm_lock);
+	con_printf("migrate: vm '%s': dirty logging (%s) on", vm->cfg->name,
+		   dirty_mode_name(vm->dirty.mode));
+	return 0;
+}
+
+static s64 src_collect(void *ctx, u64 *bitmap, u64 npages)
+{
+	struct vm *vm = ctx;
+	u64 added;
+	int err;
+
+	if (npages != vm->cfg->ram_size >> PAGE_SHIFT)
+		return FERRY_EINVAL;
+	err = dirtylog_take_for_migration(vm, bitmap, &added);
+	return err ? err : (s64)added;
+}
+
+static void src_track_stop(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	spin_lock(&vm->mm_lock);
+	vm->mig_acc = NULL;
+	spin_unlock(&vm->mm_lock);
+	if (mig.started_logging) {
+		if (vm->dirty.mode != DIRTY_OFF)
+			dirtylog_print_stats(vm);
+		dirtylog_stop(vm);
+	}
+	mig.started_logging = false;
+}
+
+static void release_vcpus(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		__atomic_and_fetch(&vm->vcpu[i].request, ~(u32)REQ_PAUSE, __ATOMIC_RELEASE);
+		vcpu_kick(&vm->vcpu[i]);
+	}
+}
+
+static int src_pause(void *ctx)
+{
+	struct vm *vm = ctx;
+	u64 deadline = now_ns(NULL) + PAUSE_TIMEOUT_NS;
+
+	if (vm->state != VM_RUNNING)
+		return FERRY_EINVAL;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		__atomic_or_fetch(&vm->vcpu[i].request, REQ_PAUSE, __ATOMIC_RELEASE);
+		vcpu_kick(&vm->vcpu[i]);
+	}
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		while (!__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE))
+			if (now_ns(NULL) > deadline || vm->state != VM_RUNNING) {
+				release_vcpus(vm);
+				return FERRY_ETIMEDOUT;
+			}
+	/* The guest's clock stops here; the destination starts it again from this count. */
+	mig.vcount_at_pause = sysreg_read(cntpct_el0) - vm->cntvoff;
+	return 0;
+}
+
+static void src_resume(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	/* The guest lost the paused time from its clock as it would on a stalled machine: no jump
+	 * back, no catch-up. */
+	release_vcpus(vm);
+}
+
+static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
+{
+	switch (vm->psci.cpu[i].state) {
+	case VPSCI_ON: return MIG_VCPU_ON;
+	case VPSCI_ON_PENDING: return MIG_VCPU_ON_PENDING;
+	default: return MIG_VCPU_OFF;
+	}
+}
+
+static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
+{
+	struct vm *vm = ctx;
+
+	if (index == 0) {
+		struct mig_vm_state s = {
+			.nvcpus = vm->nvcpus,
+			.cntfrq = sysreg_read(cntfrq_el0),
+			.vcount = mig.vcount_at_pause,
+			.ram_base = vm->cfg->ram_base,
+			.ram_size = vm->cfg->ram_size,
+		};
+		*tag = MIG_BLOB_VM;
+		return mig_vm_encode(buf, cap, &s);
+	}
+	if (index <= vm->nvcpus) {
+		struct vcpu *v = &vm->vcpu[index - 1];
+		struct mig_vcpu_state *s = &v->state;
+
+		s->index = index - 1;
+		s->power = power_of(vm, index - 1);
+		s->r[MIG_R_ENTRY] = vm->psci.cpu[index - 1].entry;
+		s->r[MIG_R_CONTEXT] = vm->psci.cpu[index - 1].context;
+		*tag = MIG_BLOB_VCPU;
+		return mig_vcpu_encode(buf, cap, s);
+	}
+	if (index == vm->nvcpus + 1) {
+		*tag = MIG_BLOB_UART;
+		return vpl011_save(&vm->uart, buf, cap);
+	}
+	return FERRY_ENOENT;
+}
+
+static void progress_line(const struct mig_stats *st, bool src)
+{
+	char line[256];
+
+	(void)st;
+	if (src)
+		mig_src_describe(&mig.src, line, sizeof(line));
+	else
+		mig_dst_describe(&mig.dst, line, sizeof(line));
+	con_printf("%s: vm '%s': %s", src ? "migrate" : "incoming", mig.vm->cfg->name, line);
+	mig.last_progress = now_ns(NULL);
+}
+
+static void src_progress(void *ctx, const struct mig_stats *st)
+{
+	(void)ctx;
+	progress_line(st, true);
+}
+
+static const struct mig_src_ops src_ops = {
+	.send_frame = send_frame,
+	.now_ns = now_ns,
+	.read_page = src_read_page,
+	.track_start = src_track_start,
+	.collect_dirty = src_collect,
+	.track_stop = src_track_stop,
+	.pause = src_pause,
+	.resume = src_resume,
+	.get_state = src_get_state,
+	.hash_pages = hash_pages,
+	.progress = src_progress,
+};
+
+/* ---- destination callbacks ---- */
+
+static int dst_write_page(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
+{
+	struct vm *vm = ctx;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), MIG_PAGE_SIZE) || offset > MIG_PAGE_SIZE ||
+	    len > MIG_PAGE_SIZE - offset)
+		return FERRY_ERANGE;
+	memcpy(guest_ptr(vm, ipa_addr(ipa)) + offset, src, len);
+	return 0;
+}
+
+static int dst_zero_pages(void *ctx, ipa_t ipa, u64 npages)
+{
+	struct vm *vm = ctx;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), npages * MIG_PAGE_SIZE))
+		return FERRY_ERANGE;
+	memset(guest_ptr(vm, ipa_addr(ipa)), 0, npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
+{
+	struct vm *vm = ctx;
+	const char *why = "unexpected blob";
+	int err = FERRY_EINVAL;
+
+	if (!mig.t_first_blob)
+		mig.t_first_blob = now_ns(NULL);
+	if (index == 0 && tag == MIG_BLOB_VM) {
+		err = mig_vm_decode(buf, len, &mig.vmstate, &why);
+		if (!err && (mig.vmstate.nvcpus != vm->nvcpus ||
+			     mig.vmstate.ram_base != vm->cfg->ram_base ||
+			     mig.vmstate.ram_size != vm->cfg->ram_size)) {
+			why = "VM shape differs from the handshake";
+			err = FERRY_EINVAL;
+		}
+		/* Guest time would run at another speed: refuse rather than rescale it. */
+		if (!err && mig.vmstate.cntfrq != sysreg_read(cntfrq_el0)) {
+			why = "counter frequency differs";
+			err = FERRY_EINVAL;
+		}
+	} else if (index >= 1 && index <= vm->nvcpus && tag == MIG_BLOB_VCPU) {
+		struct mig_vcpu_state s;
+
+		err = mig_vcpu_decode(buf, len, &s, &why);
+		if (!err && s.index != index - 1) {
+			why = "vCPU blob out of order";
+			err = FERRY_EINVAL;
+		}
+		if (!err)
+			vm->vcpu[index - 1].state = s;
+	} else if (index == vm->nvcpus + 1 && tag == MIG_BLOB_UART) {
+		err = vpl011_load(&mig.uart, buf, len);
+		why = "malformed PL011 state";
+	}
+	if (err) {
+		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index, why);
+		return err;
+	}
+	mig.blobs_ok |= 1u << index;
+	return 0;
+}
+
+static void dst_progress(void *ctx, const struct mig_stats *st)
+{
+	(void)ctx;
+	progress_line(st, false);
+}
+
+static const struct mig_dst_ops dst_ops = {
+	.send_frame = send_frame,
+	.now_ns = now_ns,
+	.write_page = dst_write_page,
+	.zero_pages = dst_zero_pages,
+	.read_page = src_read_page,
+	.hash_pages = hash_pages,
+	.put_state = dst_put_state,
+	.progress = dst_progress,
+};
+
+static int dst_listen(struct vm *vm)
+{
+	struct mig_dst_config cfg;
+	void *ws;
+
+	memset(&cfg, 0, sizeof(cfg));
+	compat_of(vm, &cfg.compat);
+	memcpy(cfg.local_mac, vnet_info()->mac, 6);
+	link_config(&cfg.link);
+	ws = workspace(mig_dst_workspace_size(&cfg));
+	if (!ws)
+		return FERRY_ENOMEM;
+	memset(&mig.vmstate, 0, sizeof(mig.vmstate));
+	mig.blobs_ok = 0;
+	mig.t_first_blob = 0;
+	mig.vm = vm;
+	mig.role = ROLE_DST;
+	int err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
+
+	if (!err)
+		err = mig_dst_listen(&mig.dst);
+	if (err)
+		mig.role = ROLE_NONE;
+	return err;
+}
+
+/* Commit: the memory is the source's (hashes equal); give the vCPUs their state and run. */
+static void dst_install(struct vm *vm)
+{
+	const struct mig_stats *st = mig_dst_stats(&mig.dst);
+	u32 want = (1u << (vm->nvcpus + 2)) - 1;
+	u64 now = now_ns(NULL), paused_at, gap_ticks;
+
+	if (mig.blobs_ok != want) {
+		con_printf("incoming: vm '%s': state incomplete (blobs 0x%x of 0x%x): not started",
+			   vm->cfg->name, mig.blobs_ok, want);
+		vm_request_stop(vm, VM_FAULTED, "incoming migration without complete state");
+		vm->state = VM_FAULTED;
+		return;
+	}
+	/* The guest's clock goes on from the source's count plus the time it was paused, as seen
+	 * here: from the first final-round frame (or the first state blob) to now. */
+	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
+	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
+	vm->cntvoff = sysreg_read(cntpct_el0) - (mig.vmstate.vcount + gap_ticks);
+	vm->started_at = sysreg_read(cntpct_el0);
+	vm->uart = mig.uart;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+		struct vpsci_cpu *pc = &vm->psci.cpu[i];
+
+		pc->entry = v->state.r[MIG_R_ENTRY];
+		pc->context = v->state.r[MIG_R_CONTEXT];
+		v->request = 0;
+		switch (v->state.power) {
+		case MIG_VCPU_ON:
+			v->restore = true;
+			pc->state = VPSCI_ON;
+			break;
+		case MIG_VCPU_ON_PENDING:
+			pc->state = VPSCI_ON_PENDING;
+			break;
+		default:
+			pc->state = VPSCI_OFF;
+			break;
+		}
+	}
+	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
+		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+}
+
+/* ---- summaries: one JSON line each end, for tools/ferry-migrate ---- */
+
+static void print_json(const char *who, const struct mig_stats *s, bool ok, const char *why)
+{
+	const struct vnet_stats *ns = vnet_stats();
+
+	con_printf("%s-json: {\"vm\":\"%s\",\"ok\":%s,\"why\":\"%s\",\"rounds\":%u,"
+		   "\"final_round\":%u,\"pages\":%llu,\"zero_pages\":%llu,\"data_bytes\":%llu,"
+		   "\"state_blobs\":%llu,\"state_bytes\":%llu,\"frames_sent\":%llu,"
+		   "\"bytes_sent\":%llu,\"frames_received\":%llu,\"bytes_received\":%llu,"
+		   "\"retransmissions\":%llu,\"fast_retransmissions\":%llu,\"corrupt\":%llu,"
+		   "\"duplicates\":%llu,\"reordered\":%llu,\"corrupted_by_hook\":%llu,",
+		   who, mig.vm->cfg->name, ok ? "true" : "false", why, s->rounds, s->final_round,
+		   (unsigned long long)s->pages_sent, (unsigned long long)s->zero_pages,
+		   (unsigned long long)s->data_bytes, (unsigned long long)s->state_blobs,
+		   (unsigned long long)s->state_bytes, (unsigned long long)s->frames_sent,
+		   (unsigned long long)s->bytes_sent, (unsigned long long)s->frames_received,
+		   (unsigned long long)s->bytes_received, (unsigned long long)s->retransmissions,
+		   (unsigned long long)s->fast_retransmissions, (unsigned long long)s->corrupt,
+		   (unsigned long long)s->duplicates, (unsigned long long)s->reordered,
+		   (unsigned long long)mig.corrupted);
+	con_printf("%s-json+ \"downtime_ns\":%llu,\"total_ns\":%llu,\"hash_ns\":%llu,"
+		   "\"local_hash\":\"%016llx\",\"peer_hash\":\"%016llx\",\"throughput\":%llu,"
+		   "\"frame_max\":%u,\"nic_tx_busy\":%llu,\"nic_rx_bad\":%llu,\"rtt_ns\":%llu,",
+		   who, (unsigned long long)s->downtime_ns,
+		   (unsigned long long)((s->t_end ? s->t_end : s->t_commit) - s->t_start),
+		   (unsigned long long)s->hash_ns, (unsigned long long)s->local_hash,
+		   (unsigned long long)s->peer_hash, (unsigned long long)s->throughput,
+		   mig.role == ROLE_SRC ? mig.src.link.frame_max : mig.dst.link.frame_max,
+		   (unsigned long long)ns->tx_busy, (unsigned long long)ns->rx_bad,
+		   (unsigned long long)s->rtt_ns);
+	/* One line per round: the console line is 400 characters. */
+	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++)
+		con_printf("%s-json+ \"r%u\":[%llu,%llu,%llu,%llu],", who, r,
+			   (unsigned long long)s->r[r].pages, (unsigned long long)s->r[r].zero_pages,
+			   (unsigned long long)s->r[r].bytes,
+			   (unsigned long long)(s->r[r].end_ns - s->r[r].start_ns));
+	con_printf("%s-json+ \"nrounds\":%u}", who, s->rounds);
+}
+
+/* ---- shell ---- */
+
+/* Decimal only (picolibc's strtoull sets errno, which lives in TLS ferry does not have). */
+static bool parse_u64(const char *s, u64 *out)
+{
+	u64 v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (~0ULL - 9) / 10)
+			return false;
+		v = v * 10 + (u64)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void cmd_migrate(char *args)
+{
+	char *name = strsep(&args, " "), *opt;
+	struct mig_src_config cfg;
+	struct vm *vm;
+	void *ws;
+	u64 v;
+	int err;
+
+	if (!name || !*name) {
+		con_printf("usage: migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [corrupt=N]");
+		return;
+	}
+	if (!strcmp(name, "cancel")) {
+		if (mig.role == ROLE_SRC)
+			mig_src_cancel(&mig.src);
+		else
+			con_printf("migrate: nothing to cancel");
+		return;
+	}
+	vm = vm_by_name(name);
+	if (!vm) {
+		con_printf("migrate: no VM named '%s'", name);
+		return;
+	}
+	if (!vnet_present()) {
+		con_printf("migrate: no network device (QEMU: -device virtio-net-device,netdev=...)");
+		return;
+	}
+	if (mig.role != ROLE_NONE) {
+		con_printf("migrate: busy: %s vm '%s'", mig.role == ROLE_SRC ? "migrating" :
+			   "waiting for an incoming", mig.vm->cfg->name);
+		return;
+	}
+	if (vm->state != VM_RUNNING) {
+		con_printf("migrate: vm '%s' is %s, not running", name, vm_state_name(vm->state));
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	compat_of(vm, &cfg.compat);
+	forced_mode = DIRTY_OFF;
+	mig.corrupt_every = 0;
+	while ((opt = strsep(&args, " ")) != NULL) {
+		char *val = strchr(opt, '=');
+
+		if (!*opt)
+			continue;
+		if (val)
+			*val++ = 0;
+		if (val && !strcmp(opt, "downtime") && parse_u64(val, &v) && v)
+			cfg.downtime_ns = v * 1000000ULL;
+		else if (val && !strcmp(opt, "rounds") && parse_u64(val, &v) && v &&
+			 v <= MIG_ROUNDS_MAX - 2)
+			cfg.max_rounds = (u32)v;
+		else if (val && !strcmp(opt, "mode") && !strcmp(val, "wp"))
+			forced_mode = DIRTY_WP;
+		else if (val && !strcmp(opt, "mode") && !strcmp(val, "dbm") && machine.hafdbs)
+			forced_mode = DIRTY_DBM;
+		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v && v < (1u << 30))
+			mig.corrupt_every = (u32)v;
+		else {
+			con_printf("migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
+				   "mode=wp|dbm%s, corrupt=N)", opt, val ? "=" : "", val ? val : "",
+				   MIG_ROUNDS_MAX - 2, machine.hafdbs ? "" : " (no dbm on this CPU)");
+			return;
+		}
+	}
+	cfg.session = (u32)(sysreg_read(cntpct_el0) * 2654435761u) ^ ++mig.sessions;
+	if (!cfg.session)
+		cfg.session = 1;
+	memcpy(cfg.local_mac, vnet_info()->mac, 6);
+	memset(cfg.peer_mac, 0xff, 6);
+	link_config(&cfg.link);
+	ws = workspace(mig_src_workspace_size(&cfg));
+	if (!ws) {
+		con_printf("migrate: out of memory for the migration workspace");
+		return;
+	}
+	mig.vm = vm;
+	mig.frames_out = mig.corrupted = 0;
+	err = mig_src_init(&mig.src, &cfg, &src_ops, vm, ws, mig.ws_len);
+	if (!err) {
+		mig.role = ROLE_SRC;
+		con_printf("migrate: vm '%s': %llu MiB, %u vCPU%s, frames of %u bytes, downtime "
+			   "budget %llu ms", name, (unsigned long long)(vm->cfg->ram_size >> 20),
+			   vm->nvcpus, vm->nvcpus == 1 ? "" : "s", cfg.link.frame_max,
+			   (unsigned long long)(cfg.downtime_ns ? cfg.downtime_ns / 1000000 : 50));
+		err = mig_src_start(&mig.src);
+	}
+	if (err) {
+		mig.role = ROLE_NONE;
+		con_printf("migrate: vm '%s': could not start: %s", name, ferry_strerror(err));
+	}
+}
+
+static void cmd_migration(void)
+{
+	const struct vnet_info *ni = vnet_info();
+	char line[256];
+
+	if (!vnet_present())
+		con_printf("migration: no network device");
+	else
+		con_printf("migration: NIC virtio-mmio v%u at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+			   "frames up to %u bytes, link %s; sent %llu frames, received %llu",
+			   ni->version, (unsigned long long)ni->base, ni->mac[0], ni->mac[1],
+			   ni->mac[2], ni->mac[3], ni->mac[4], ni->mac[5], ni->frame_max,
+			   ni->link_up ? "up" : "down", (unsigned long long)vnet_stats()->tx_frames,
+			   (unsigned long long)vnet_stats()->rx_frames);
+	if (mig.role == ROLE_SRC)
+		mig_src_describe(&mig.src, line, sizeof(line));
+	else if (mig.role == ROLE_DST)
+		mig_dst_describe(&mig.dst, line, sizeof(line));
+	else
+		snprintf(line, sizeof(line), "idle");
+	con_printf("migration: %s%s%s", mig.role != ROLE_NONE ? mig.vm->cfg->name : "",
+		   mig.role != ROLE_NONE ? ": " : "", line);
+}
+
+/* netblast <MiB>: frames of the largest size, as fast as the NIC takes them, to every peer. The
+ * receiving ferry times them: the raw link rate migration's goodput is compared with. */
+static void cmd_netblast(char *args)
+{
+	u64 mib, total, t0, sent = 0;
+	u32 len = vnet_present() ? vnet_info()->frame_max : 0;
+
+	if (!args || !parse_u64(args, &mib) || !mib || mib > 65536) {
+		con_printf("usage: netblast <MiB>   (1..65536)");
+		return;
+	}
+	if (!len) {
+		con_printf("netblast: no network device");
+		return;
+	}
+	total = (mib << 20) / len + 1;
+	memset(mig.scratch, 0, len);
+	memset(mig.scratch, 0xff, 6);
+	memcpy(mig.scratch + 6, vnet_info()->mac, 6);
+	mig.scratch[12] = BLAST_ETHERTYPE >> 8;
+	mig.scratch[13] = BLAST_ETHERTYPE & 0xff;
+	t0 = now_ns(NULL);
+	while (sent < total) {
+		memcpy(mig.scratch + 14, &sent, 4);
+		memcpy(mig.scratch + 18, &total, 4);
+		if (vnet_send(mig.scratch, len) == 0)
+			sent++;
+		else
+			vnet_poll();
+	}
+	u64 dt = now_ns(NULL) - t0;
+
+	con_printf("netblast: sent %llu frames of %u bytes (%llu MiB) in %llu ms",
+		   (unsigned long long)sent, len, (unsigned long long)(sent * len >> 20),
+		   (unsigned long long)(dt / 1000000));
+}
+
+static void blast_rx(const u8 *f, size_t len)
+{
+	u32 seq, total;
+	u64 now = now_ns(NULL);
+
+	memcpy(&seq, f + 14, 4);
+	memcpy(&total, f + 18, 4);
+	if (seq == 0 || !mig.blast_frames) {
+		mig.blast_frames = mig.blast_bytes = 0;
+		mig.blast_t0 = now;
+		mig.blast_total = total;
+	}
+	mig.blast_frames++;
+	mig.blast_bytes += len;
+	mig.blast_t_last = now;
+}
+
+static void blast_report(void)
+{
+	u64 now = now_ns(NULL), dt;
+
+	if (!mig.blast_frames)
+		return;
+	/* Done when the last frame came, or when nothing came for 500 ms (frames were lost). */
+	if (mig.blast_frames < mig.blast_total && now - mig.blast_t_last < 500000000ULL)
+		return;
+	dt = mig.blast_t_last - mig.blast_t0;
+	con_printf("netblast: received %llu of %u frames, %llu bytes in %llu us: %llu MB/s",
+		   (unsigned long long)mig.blast_frames, mig.blast_total,
+		   (unsigned long long)mig.blast_bytes, (unsigned long long)(dt / 1000),
+		   (unsigned long long)(dt ? mig.blast_bytes * 1000 / dt : 0));
+	mig.blast_frames = 0;
+}
+
+void migrate_shell(const char *cmd, char *args)
+{
+	if (!strcmp(cmd, "migrate"))
+		cmd_migrate(args);
+	else if (!strcmp(cmd, "migration"))
+		cmd_migration();
+	else if (!strcmp(cmd, "netblast"))
+		cmd_netblast(args);
+}
+
+/* ---- boot and the management loop ---- */
+
+static struct vm *incoming_vm(void)
+{
+	for (u32 i = 0; i < nvms; i++)
+		if (vms[i].state == VM_INCOMING)
+			return &vms[i];
+	return NULL;
+}
+
+void migrate_boot(void)
+{
+	const struct vnet_info *ni;
+	struct vm *vm;
+	int err = vnet_init(machine.virtio_pa, machine.virtio_intid, machine.nvirtio);
+
+	if (err == FERRY_ENOENT) {
+		if (incoming_vm())
+			con_printf("ferry: no network device: incoming VMs wait in vain "
+				   "(QEMU: -device virtio-net-device,netdev=...)");
+		return;
+	}
+	if (err) {
+		con_printf("ferry: network device unusable: %s", ferry_strerror(err));
+		return;
+	}
+	ni = vnet_info();
+	crc32c_use_hw(FIELD_GET(sysreg_read(id_aa64isar0_el1), 19, 16) >= 1);
+	con_printf("ferry: network: virtio-net (%s) at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+		   "frames up to %u bytes%s, %u/%u buffers, CRC32C in %s",
+		   ni->version == 1 ? "legacy" : "modern",
+		   (unsigned long long)ni->base, ni->mac[0], ni->mac[1], ni->mac[2], ni->mac[3],
+		   ni->mac[4], ni->mac[5], ni->frame_max, ni->mtu ? "" : " (no MTU from the device)",
+		   ni->rxq, ni->txq, crc32c(0, "123456789", 9) == 0xE3069283u && FIELD_GET(
+			   sysreg_read(id_aa64isar0_el1), 19, 16) ? "hardware" : "software");
+	if (ni->intid)
+		gic_enable_irq(0, ni->intid);
+	vm = incoming_vm();
+	if (vm) {
+		err = dst_listen(vm);
+		if (err)
+			con_printf("incoming: vm '%s': cannot listen: %s", vm->cfg->name,
+				   ferry_strerror(err));
+		else
+			con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
+	}
+}
+
+static u32 receive_frames(void)
+{
+	const u8 *f;
+	size_t len;
+	u32 n = 0;
+
+	while ((f = vnet_recv(&len)) != NULL) {
+		u16 type = (u16)(f[12] << 8 | f[13]);
+
+		n++;
+		if (type == BLAST_ETHERTYPE && len >= 22)
+			blast_rx(f, len);
+		else if (type == MIG_ETHERTYPE && mig.role == ROLE_SRC)
+			mig_src_input(&mig.src, f, len);
+		else if (type == MIG_ETHERTYPE && mig.role == ROLE_DST)
+			mig_dst_input(&mig.dst, f, len);
+		vnet_recv_done();
+	}
+	return n;
+}
+
+static void src_finished(enum mig_status st)
+{
+	struct vm *vm = mig.vm;
+
+	print_json("migrate", mig_src_stats(&mig.src), st == MIG_DONE,
+		   st == MIG_DONE ? "" : mig_fail_name((u32)mig.src.fail));
+	mig.role = ROLE_NONE;
+	if (st == MIG_DONE) {
+		/* The VM lives on the peer now: end it here for good, its vCPUs released from the
+		 * pause straight into the stop. */
+		vm_request_stop(vm, VM_MIGRATED, "migrated to the peer");
+		release_vcpus(vm);
+	}
+}
+
+static void dst_finished(enum mig_status st)
+{
+	struct vm *vm = mig.vm;
+	bool ok = st == MIG_DONE;
+
+	print_json("incoming", mig_dst_stats(&mig.dst), ok,
+		   ok ? "" : mig_fail_name((u32)mig.dst.fail));
+	mig.role = ROLE_NONE;
+	if (ok) {
+		dst_install(vm);
+		return;
+	}
+	/* The attempt is discarded; the VM waits for the next one. */
+	if (mig.dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED) {
+		vm_request_stop(vm, VM_FAULTED, "incoming migration: commit unconfirmed");
+		vm->state = VM_FAULTED;
+		return;
+	}
+	if (!dst_listen(vm))
+		con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
+}
+
+bool migrate_poll(void)
+{
+	enum mig_status st;
+	u32 got;
+	u64 before;
+
+	if (!vnet_present())
+		return false;
+	vnet_poll();
+	got = receive_frames();
+	blast_report();
+	if (mig.role == ROLE_SRC) {
+		before = mig.src.stats.frames_sent;
+		st = mig_src_poll(&mig.src);
+		if (st != MIG_RUNNING) {
+			src_finished(st);
+			return true;
+		}
+		if (now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
+			progress_line(&mig.src.stats, true);
+		return got || mig.src.stats.frames_sent != before || mig.src.paused;
+	}
+	if (mig.role == ROLE_DST) {
+		before = mig.dst.stats.frames_sent;
+		st = mig_dst_poll(&mig.dst);
+		if (st != MIG_RUNNING) {
+			dst_finished(st);
+			return true;
+		}
+		if (mig.dst.phase != MIG_DST_LISTEN &&
+		    now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
+			progress_line(&mig.dst.stats, false);
+		return got || mig.dst.stats.frames_sent != before || mig.dst.phase == MIG_DST_HASH;
+	}
+	return got != 0;
+}
