@@ -47,6 +47,7 @@ static u64 reports; /* mismatch lines printed this round */
 static struct cpu_stats {
 	u64 written, mismatches; /* whole run; mismatches of the pages it owns */
 	u64 round_written;
+	u64 round_gap; /* longest time between two of its writes this round, in counter ticks */
 } __attribute__((aligned(64))) stats[GUEST_MAX_CPUS];
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -154,13 +155,18 @@ static bool chosen(u64 round, u64 i)
 static void write_share(u64 cpu, u64 round)
 {
 	struct cpu_stats *st = &stats[cpu];
-	u64 n = 0, t0 = cnt_ticks(), freq = cnt_freq();
+	u64 n = 0, t0 = cnt_ticks(), freq = cnt_freq(), last = t0, gap = 0, now;
 
 	for (u64 i = cpu; i < cfg.pages; i += cfg.smp) {
 		if (round && !chosen(round, i))
 			continue;
 		write_page(i);
 		n++;
+		/* A live migration's pause shows here as one long gap, in the guest's own time. */
+		now = cnt_ticks();
+		if (now - last > gap)
+			gap = now - last;
+		last = now;
 		/* Every write, the fill's too, keeps to `rate` pages per second on this vCPU: the
 		 * system tests time their shell commands against a paced fill. */
 		if (cfg.rate)
@@ -168,6 +174,7 @@ static void write_share(u64 cpu, u64 round)
 				cpu_relax();
 	}
 	st->round_written = n;
+	st->round_gap = gap;
 	st->written += n;
 }
 
@@ -248,6 +255,16 @@ static void write_all(u64 round)
 	write_share(0, round);
 	while (__atomic_load_n(&phase.done, __ATOMIC_ACQUIRE) < cfg.smp - 1)
 		cpu_relax();
+}
+
+static u64 round_gap_max(void)
+{
+	u64 gap = 0;
+
+	for (u64 c = 0; c < cfg.smp; c++)
+		if (stats[c].round_gap > gap)
+			gap = stats[c].round_gap;
+	return gap;
 }
 
 static u64 round_written_all(void)
@@ -446,10 +463,12 @@ static void run_rounds(void)
 			sh->errors += bad;
 		}
 		rounds_done = cfg.rounds ? r : 0;
-		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu, writes took %llu us",
-		    (unsigned long long)rounds_done, (unsigned long long)cfg.rounds,
-		    (unsigned long long)wrote, (unsigned long long)verified, (unsigned long long)bad,
-		    (unsigned long long)(write_ticks * 1000000 / freq));
+		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu, writes took %llu us, "
+		    "longest gap %llu us", (unsigned long long)rounds_done,
+		    (unsigned long long)cfg.rounds, (unsigned long long)wrote,
+		    (unsigned long long)verified, (unsigned long long)bad,
+		    (unsigned long long)(write_ticks * 1000000 / freq),
+		    (unsigned long long)(cfg.rounds ? round_gap_max() * 1000000 / freq : 0));
 	}
 }
 
