@@ -1,0 +1,196 @@
+/* The guest's GICv3 (ARM IHI 0069): one distributor per VM, one redistributor per vCPU, SGIs between
+ * the VM's own vCPUs, and the list-register bookkeeping that feeds the hardware's virtual CPU
+ * interface (ICH_*_EL2). docs/vgic.md gives the rules and the spec sections behind them.
+ *
+ * Pure code: no hardware access, no allocation, no floating point. The EL2 glue owns the hardware:
+ *  - before entering a vCPU it calls vgic_flush_lrs() and writes ICH_LR<n>_EL2 and ICH_HCR_EL2 with
+ *    what it returns; after every exit it reads the list registers back and calls vgic_sync_lrs();
+ *  - it forwards the guest's trapped accesses: MMIO in the GICD/GICR windows to vgic_mmio_read/
+ *    write(), ICC_SGI1R_EL1/ICC_ASGI1R_EL1/ICC_SGI0R_EL1 writes to vgic_send_sgi();
+ *  - devices raise their lines with vgic_set_level()/vgic_pulse();
+ *  - ops->kick(ctx, vcpu) tells it a vCPU's interrupts changed: that vCPU must exit (or leave WFI)
+ *    and flush again. It may name the vCPU whose exit is being handled (then there is nothing to do:
+ *    the flush before re-entry sees the change). It must not call back into the vGIC.
+ *
+ * Concurrency: the model is one VM's shared state. The caller serializes every call on one VM (one
+ * lock per VM), including flush and sync, which read the SPIs other vCPUs can change. */
+#ifndef FERRY_VGIC_H
+#define FERRY_VGIC_H
+
+#include "config/config.h"
+#include "types.h"
+
+/* ---- limits and the guest's view (QEMU virt's layout) ---- */
+#define VGIC_MAX_VCPUS CONFIG_MAX_VCPUS
+#define VGIC_NR_SGIS 16u
+#define VGIC_NR_PRIVATE 32u /* SGIs 0..15 and PPIs 16..31, banked per redistributor */
+#define VGIC_MAX_SPIS 256u  /* SPIs 32..287: QEMU virt's 256 */
+#define VGIC_MAX_LRS 16u    /* ICH_VTR_EL2.ListRegs is 4 bits */
+#define VGIC_PRIO_BITS 5u   /* implemented priority bits, as the virtual CPU interface on QEMU/KVM */
+#define VGIC_PRIO_MASK ((u8)(0xffu << (8 - VGIC_PRIO_BITS)))
+
+#define VGIC_GICD_BASE_VIRT 0x08000000ULL
+#define VGIC_GICD_SIZE 0x10000ULL
+#define VGIC_GICR_BASE_VIRT 0x080A0000ULL
+#define VGIC_GICR_STRIDE 0x20000ULL /* RD_base, then SGI_base 64 KiB later */
+#define VGIC_GICR_SGI_OFFSET 0x10000ULL
+
+/* PPIs of the Arm generic timers and the GIC maintenance interrupt, as the virt DTB gives them. */
+#define VGIC_PPI_MAINTENANCE 25u
+#define VGIC_PPI_HYP_TIMER 26u
+#define VGIC_PPI_VTIMER 27u
+#define VGIC_PPI_PTIMER 30u
+
+/* ---- ICH_*_EL2 encodings the glue writes (Arm ARM, "ICH_LR<n>_EL2", "ICH_HCR_EL2") ---- */
+#define ICH_LR_VINTID_MASK 0xffffffffULL
+#define ICH_LR_PINTID_SHIFT 32
+#define ICH_LR_PINTID_MASK (0x1fffULL << ICH_LR_PINTID_SHIFT)
+#define ICH_LR_EOI BIT(41) /* HW == 0: maintenance interrupt when the guest deactivates it */
+#define ICH_LR_PRIORITY_SHIFT 48
+#define ICH_LR_GROUP1 BIT(60)
+#define ICH_LR_HW BIT(61)
+#define ICH_LR_PENDING BIT(62)
+#define ICH_LR_ACTIVE BIT(63)
+
+#define ICH_HCR_EN BIT(0)
+#define ICH_HCR_UIE BIT(1)  /* maintenance when at most one LR holds a valid interrupt */
+#define ICH_HCR_NPIE BIT(3) /* maintenance when no LR is pending */
+
+/* ICH_VMCR_EL2 fields the model reads (vgic_vcpu_has_pending). */
+#define ICH_VMCR_VENG0 BIT(0)
+#define ICH_VMCR_VENG1 BIT(1)
+#define ICH_VMCR_VPMR_SHIFT 24
+
+/* ---- state (embedded in the VM; fields are private to hyp/vgic) ---- */
+#define VGIC_NO_VCPU 0xffu
+
+struct vgic_irq {
+	u32 flags;      /* VGIC_F_* (vgic_internal.h) */
+	u8 priority;
+	u8 owner;       /* vCPU whose list registers hold it (VGIC_F_IN_LR) */
+	u8 lr;          /* which of them */
+	u8 active_vcpu; /* SPIs: the vCPU that has it active (it must deactivate it there) */
+	u16 pintid;     /* VGIC_F_HW: the physical INTID the LR names */
+	u8 target;      /* SPIs: the vCPU IROUTER names, or VGIC_NO_VCPU */
+	u8 reserved;
+};
+
+struct vgic_cpu {
+	struct vgic_irq priv[VGIC_NR_PRIVATE];
+	u32 aff;          /* Aff3.Aff2.Aff1.Aff0, as GICR_TYPER[63:32] */
+	bool asleep;      /* GICR_WAKER.ProcessorSleep (ChildrenAsleep follows it at once) */
+	bool in_guest;    /* flushed, not yet synced: lr_val[] are in the hardware */
+	u32 lr_used;      /* LRs written by the last flush */
+	u64 lr_val[VGIC_MAX_LRS];
+	/* statistics */
+	u64 flushes, lr_overflows, maintenance_requests;
+};
+
+struct vgic_ops {
+	void (*kick)(void *ctx, u32 vcpu);
+};
+
+struct vgic {
+	u32 nr_vcpus, nr_spis, nr_lrs;
+	u64 gicd_base, gicr_base;
+	u32 ctlr; /* GICD_CTLR.EnableGrp0/EnableGrp1 */
+	bool a3v, rss;
+	struct vgic_irq spi[VGIC_MAX_SPIS];
+	u64 irouter[VGIC_MAX_SPIS];
+	struct vgic_cpu cpu[VGIC_MAX_VCPUS];
+	const struct vgic_ops *ops;
+	void *ctx;
+};
+
+struct vgic_config {
+	u32 nr_vcpus;     /* 1..VGIC_MAX_VCPUS */
+	u32 nr_spis;      /* a multiple of 32, 0..VGIC_MAX_SPIS */
+	u32 nr_lrs;       /* ICH_VTR_EL2.ListRegs + 1: 1..VGIC_MAX_LRS */
+	const u64 *mpidr; /* each vCPU's MPIDR_EL1 (its affinity fields), or NULL for Aff0 = index */
+	u64 gicd_base;    /* guest physical windows: VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT */
+	u64 gicr_base;    /* redistributors: nr_vcpus frames of VGIC_GICR_STRIDE */
+};
+
+/* ---- set-up ---- */
+/* FERRY_EINVAL for a configuration out of range or two vCPUs with one affinity. ops may be NULL. */
+int vgic_init(struct vgic *g, const struct vgic_config *cfg, const struct vgic_ops *ops, void *ctx);
+/* Back to the state out of reset (for a VM reset); keeps the configuration and the HW mappings.
+ * FERRY_EBUSY while a vCPU is between flush and sync. */
+int vgic_reset(struct vgic *g);
+/* Delivers vINTID intid (a PPI of vcpu, or an SPI) through list registers with HW = 1 naming pintid:
+ * the guest's deactivation deactivates the physical interrupt too (used for the virtual timer).
+ * pintid 0 removes the mapping. */
+int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid);
+
+/* ---- the guest's accesses ---- */
+/* Returns 0, FERRY_ENOENT when ipa is outside the GICD and GICR windows (not the vGIC's), or
+ * FERRY_EINVAL for an access size or alignment the register does not allow: that access has been
+ * treated as RAZ/WI (*value = 0), which the glue may also log. size is 1, 2, 4 or 8. */
+int vgic_mmio_read(struct vgic *g, u64 ipa, u32 size, u64 *value);
+int vgic_mmio_write(struct vgic *g, u64 ipa, u32 size, u64 value);
+
+enum vgic_sgi_reg {
+	VGIC_SGI1R, /* ICC_SGI1R_EL1: an SGI of either group (GICD_CTLR.DS == 1) */
+	VGIC_SGI0R, /* ICC_SGI0R_EL1 or ICC_ASGI1R_EL1: Group 0 targets only */
+};
+/* A trapped write of value to an SGI generation register by vCPU src. Returns how many vCPUs the SGI
+ * was made pending on, or FERRY_EINVAL. */
+int vgic_send_sgi(struct vgic *g, u32 src, u64 value, enum vgic_sgi_reg reg);
+
+/* ---- devices ---- */
+/* The level of an interrupt line: a PPI of vcpu (16..31), or an SPI (vcpu ignored). A level-
+ * sensitive interrupt is pending while its line is high; an edge-triggered one latches each rising
+ * edge. Returns 0 or FERRY_EINVAL. */
+int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level);
+/* An edge: the line rises and falls again. */
+int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid);
+
+/* ---- list registers ---- */
+/* Before entering vcpu: fills lr_out[0..nr_lrs-1] (the first *n valid, the rest 0), and *hcr
+ * (En, plus UIE or NPIE when interrupts wait beyond the LRs). The glue writes every LR it wrote
+ * before, at least, so no stale entry survives. FERRY_EBUSY if the last flush was not synced. */
+int vgic_flush_lrs(struct vgic *g, u32 vcpu, u64 lr_out[VGIC_MAX_LRS], u32 *n, u64 *hcr);
+/* After every exit of vcpu: lr_in[0..n-1] are ICH_LR<0..n-1>_EL2 as read back, n at least the *n of
+ * the flush. Folds what the guest did (acknowledged, deactivated) into the model. FERRY_EINVAL if
+ * there was no flush; FERRY_EIO if an LR no longer names what the flush put there (that entry is
+ * taken as unchanged). */
+int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n);
+
+/* ---- queries ---- */
+#define VGIC_ST_PENDING BIT(0) /* as GICR_ISPENDR0/GICD_ISPENDR read */
+#define VGIC_ST_ACTIVE BIT(1)
+#define VGIC_ST_ENABLED BIT(2)
+#define VGIC_ST_GROUP1 BIT(3)
+#define VGIC_ST_EDGE BIT(4)
+#define VGIC_ST_LINE BIT(5)  /* the input line is high */
+#define VGIC_ST_IN_LR BIT(6) /* in a list register of a vCPU in the guest */
+#define VGIC_ST_HW BIT(7)
+/* VGIC_ST_* of intid as vcpu sees it; 0 for an INTID that is not implemented. A HW-mapped interrupt
+ * whose state is 0 apart from ENABLED/GROUP1/EDGE/HW is idle: if its physical interrupt is still
+ * active (it fired and no HW list register took it back), the glue deactivates it. */
+u32 vgic_irq_status(const struct vgic *g, u32 vcpu, u32 intid);
+/* Whether vcpu has an interrupt the virtual CPU interface would signal under vmcr (ICH_VMCR_EL2):
+ * pending, enabled, not active, priority above the mask, group enabled. For WFI: call it after
+ * vgic_sync_lrs(). It ignores the running priority, so it may wake early (WFI may always). */
+bool vgic_vcpu_has_pending(const struct vgic *g, u32 vcpu, u64 vmcr);
+
+/* ---- migration (docs/vgic.md gives the blob byte by byte) ---- */
+/* The hardware's part of a vCPU's virtual CPU interface, which the glue reads and writes. */
+struct vgic_cpu_hw {
+	u64 vmcr;    /* ICH_VMCR_EL2 */
+	u32 ap0r[4]; /* ICH_AP0R<n>_EL2 (unimplemented ones 0) */
+	u32 ap1r[4]; /* ICH_AP1R<n>_EL2 */
+};
+#define VGIC_SAVE_MAGIC 0x43494746u /* "FGIC" as little-endian bytes */
+#define VGIC_SAVE_VERSION 1u
+size_t vgic_save_size(const struct vgic *g);
+/* Serializes the whole state; every vCPU must be synced (FERRY_EBUSY otherwise): what the LRs held
+ * is then in the model. hw[] has nr_vcpus entries. FERRY_ERANGE when len is too small. */
+int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size_t len,
+	      size_t *out_len);
+/* The inverse, into a vGIC initialized with the same nr_vcpus, nr_spis and affinities. Checks the
+ * whole blob first (FERRY_EINVAL: length, magic, version, checksum, geometry, every reserved bit and
+ * impossible state); on any error g and hw are unchanged. HW mappings and ops are kept. */
+int vgic_restore(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t len);
+
+#endif
