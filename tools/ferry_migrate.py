@@ -1,0 +1,313 @@
+"""Two ferries joined by a network link, and a live migration between them.
+
+Used by tools/ferry-migrate (make demo), the migration system tests and bench/migrate, so all of
+them drive a migration the same way:
+
+    src, dst = start_pair(src_config, dst_config, link="stream")
+    result = migrate(src, dst, "mover")        # a dict: the summary (and the raw JSON of both ends)
+
+Each ferry is a QEMU process (QEMU virt, virtualization=on) whose console is read by a thread, so
+neither side's output ever waits for the other. The link is QEMU's: -netdev stream (TCP, in order,
+no loss), socket (the same over the older netdev) or dgram (UDP: frames are dropped when the
+receiver lags, which exercises retransmission).
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ferry_qemu  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PROGRESS = re.compile(r"migrate: vm '[^']+': migrating: round (\d+)( \(paused\))?, (\d+) pages "
+                      r"left, dirty (\d+) pages/s, (\d+) MiB/s, (\d+) retransmissions")
+GUEST_ROUND = re.compile(r"\[(\S+)\] memstress: round (\d+)/(\d+) wrote (\d+) pages, verified \d+ "
+                         r"pages, errors (\d+), writes took (\d+) us, longest gap (\d+) us")
+VERDICT = re.compile(r"\[(\S+)\] memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\d+)")
+
+
+class Ferry:
+    """One ferry under QEMU; its console is collected by a thread into `lines`."""
+
+    def __init__(self, name, args, log=None):
+        self.name = name
+        self.args = args
+        self.lines = []
+        self.cond = threading.Condition()
+        self.log = open(log, "w") if log else None
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=TOP)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+            if self.log:
+                self.log.write(line + "\n")
+                self.log.flush()
+        with self.cond:
+            self.cond.notify_all()
+
+    def send(self, command):
+        self.proc.stdin.write((command + "\r").encode())
+        self.proc.stdin.flush()
+
+    def wait_for(self, pattern, timeout=60, start=0):
+        """First line at index >= start matching the regex: (index, match). TimeoutError."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return i, m
+                    i += 1
+                left = deadline - time.time()
+                if left <= 0 or (self.proc.poll() is not None and i >= len(self.lines)):
+                    raise TimeoutError("%s: no line matching %r (%s)" % (
+                        self.name, pattern, "exited %s" % self.proc.returncode
+                        if self.proc.poll() is not None else "timeout"))
+                self.cond.wait(min(left, 0.2))
+
+    def text(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def wait_exit(self, timeout=60):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(2)
+        if self.log:
+            self.log.close()
+            self.log = None
+
+
+def free_port(udp=False):
+    """A port nothing listens on now (for dgram: two consecutive ones)."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if not udp:
+            return port
+        t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            t.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+    raise RuntimeError("no free port")
+
+
+def start_pair(src_config, dst_config, link="stream", legacy=False, variant="ferry", cpu="max",
+               mem="1G", smp=3, log_dir=None, dst_link=None):
+    """Starts the destination, then the source, each with a virtio-net on the shared link; returns
+    (src, dst) once both shells are up."""
+    build = ferry_qemu.build_dir()
+    image = os.path.join(build, variant + ".bin")
+    link = "dgram" if link == "lossy" else link
+    port = free_port(udp=(link == "dgram"))
+    logs = [os.path.join(log_dir, n + ".log") if log_dir else None for n in ("src", "dst")]
+    dst_args = ferry_qemu.qemu_args(image=image, config=dst_config, cpu=cpu, mem=mem, smp=smp,
+                                    serial="stdio",
+                                    extra=ferry_qemu.net_args(dst_link or link, "server", port,
+                                                              "52:54:00:fe:00:02", legacy))
+    dst = Ferry("destination", dst_args, logs[1])
+    try:
+        dst.wait_for(r"ferry: shell on this console", timeout=60)
+        src_args = ferry_qemu.qemu_args(image=image, config=src_config, cpu=cpu, mem=mem, smp=smp,
+                                        serial="stdio",
+                                        extra=ferry_qemu.net_args(link, "client", port,
+                                                                  "52:54:00:fe:00:01", legacy))
+        src = Ferry("source", src_args, logs[0])
+        src.wait_for(r"ferry: shell on this console", timeout=60)
+    except Exception:
+        dst.kill()
+        raise
+    return src, dst
+
+
+def collect_json(side, who, start, timeout):
+    """The JSON summary a ferry prints in pieces (`<who>-json: {` ... `<who>-json+ ...}`)."""
+    i, _ = side.wait_for(r"^%s-json: \{" % who, timeout=timeout, start=start)
+    j, _ = side.wait_for(r"^%s-json\+ .*\}$" % who, timeout=30, start=i)
+    with side.cond:
+        # Other CPUs' lines (the guest's) may come in between: keep only ours.
+        parts = [re.sub(r"^%s-json(: |\+ )" % who, "", line) for line in side.lines[i:j + 1]
+                 if line.startswith(who + "-json")]
+    data = json.loads("".join(parts))
+    data["round_stats"] = [data.pop("r%d" % r) for r in range(data["nrounds"]) if "r%d" % r in data]
+    return data, j
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, stream=sys.stderr, enabled=True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self.total = None
+
+    def update(self, m):
+        if not self.enabled:
+            return
+        rnd, paused, left, dirty, mibs, retx = m.groups()
+        left = int(left)
+        if self.total is None or int(rnd) == 0 and left > self.total:
+            self.total = max(left, 1)
+        done = 1 - min(left, self.total) / self.total if int(rnd) == 0 else 1.0
+        bar = "#" * int(done * 30) + "." * (30 - int(done * 30))
+        text = ("[%s] round %s%s: %d pages left, %s MiB/s, dirty %s pages/s, %s retransmissions"
+                % (bar, rnd, " (paused)" if paused else "", left, mibs, dirty, retx))
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self):
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
+            wait_guest=True):
+    """Triggers `migrate <vm> <options>` on src once `trigger` (a regex) appears on its console,
+    follows it to the end and returns the summary dict. On failure the dict has ok=False and why.
+    wait_guest: after a commit, wait for the guest's next rounds (and verdict, if it gives one)
+    on the destination."""
+    if trigger:
+        src.wait_for(trigger, timeout=timeout)
+    start_src = len(src.lines)
+    start_dst = len(dst.lines)
+    t0 = time.time()
+    src.send(("migrate %s %s" % (vm, options)).strip())
+    # Follow the progress lines until the source's summary.
+    pos = start_src
+    while True:
+        i, m = src.wait_for(r"migrating: round|^migrate-json: \{|migrate: (usage|no |busy|bad "
+                            r"option|vm '[^']+' is|out of memory)|could not start", timeout=timeout,
+                            start=pos)
+        pos = i + 1
+        line = src.lines[i]
+        if line.startswith("migrate-json"):
+            break
+        if "migrating: round" in line:
+            pm = PROGRESS.search(line)
+            if pm and progress:
+                progress.update(pm)
+            continue
+        raise RuntimeError("source refused the command: " + line)
+    if progress:
+        progress.done()
+    wall = time.time() - t0
+    src_json, _ = collect_json(src, "migrate", start_src, timeout)
+    result = {"vm": vm, "ok": src_json["ok"], "why": src_json["why"], "wall_s": wall,
+              "source": src_json}
+    reason = [ln for ln in src.lines[start_src:] if re.search(
+        r"migrate: vm '[^']+': (migration failed|destination (refused|aborted))", ln)]
+    if reason:
+        result["reason"] = reason[-1].split(": ", 2)[-1]
+    try:
+        dst_json, _ = collect_json(dst, "incoming", start_dst, 30 if src_json["ok"] else 10)
+        result["destination"] = dst_json
+    except TimeoutError:
+        result["destination"] = None
+    if src_json["ok"] and wait_guest:
+        dst.wait_for(r"incoming: vm '%s': committed; resuming" % re.escape(vm), timeout=30,
+                     start=start_dst)
+        # The first guest round that ends on the destination spans the pause.
+        i, gm = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=start_dst)
+        result["guest_gap_us"] = int(gm.group(7))
+        result["guest_round_after"] = int(gm.group(2))
+    summarize(result)
+    return result
+
+
+def summarize(result):
+    s = result["source"]
+    rounds = s.get("round_stats", [])
+    nonzero = s["pages"] - s["zero_pages"]
+    result.update({
+        "rounds": s["rounds"],
+        "pages": s["pages"],
+        "zero_pages": s["zero_pages"],
+        "bytes_sent": s["bytes_sent"],
+        "wire_per_data": (s["bytes_sent"] / (nonzero * 4096.0)) if nonzero else None,
+        "total_ms": s["total_ns"] / 1e6,
+        "downtime_ms": s["downtime_ns"] / 1e6,
+        "hash_ms": s["hash_ns"] / 1e6,
+        "goodput_MBps": (nonzero * 4096.0 / (s["total_ns"] / 1e9) / 1e6) if s["total_ns"] else 0,
+        "retransmissions": s["retransmissions"],
+        "rounds_detail": [{"round": r, "pages": p, "zero": z, "bytes": b, "ms": ns / 1e6}
+                          for r, (p, z, b, ns) in enumerate(rounds)],
+    })
+    d = result.get("destination")
+    if d:
+        result["corrupt_rejected"] = d["corrupt"]
+        result["duplicates"] = d["duplicates"]
+    return result
+
+
+def format_summary(r):
+    out = []
+    if not r["ok"]:
+        out.append("migration FAILED: %s" % r.get("reason", r["why"]))
+    out.append("%-8s %10s %10s %12s %9s" % ("round", "pages", "zero", "wire bytes", "ms"))
+    for d in r["rounds_detail"]:
+        out.append("%-8d %10d %10d %12d %9.1f" % (d["round"], d["pages"], d["zero"], d["bytes"],
+                                                  d["ms"]))
+    out.append("pages %d (%d zero, sent as headers only), %.1f MiB on the wire "
+               "(%.3f x the non-zero pages)" % (r["pages"], r["zero_pages"],
+                                              r["bytes_sent"] / 2 ** 20, r["wire_per_data"] or 0))
+    out.append("total %.0f ms, downtime %.0f ms (of which memory hash %.0f ms per side), "
+               "goodput %.0f MB/s, %d retransmissions" % (
+                   r["total_ms"], r["downtime_ms"], r["hash_ms"], r["goodput_MBps"],
+                   r["retransmissions"]))
+    if "corrupt_rejected" in r:
+        out.append("destination: %d corrupt frames rejected, %d duplicates dropped" % (
+            r["corrupt_rejected"], r["duplicates"]))
+    if "guest_gap_us" in r:
+        out.append("downtime as the guest saw it: %.0f ms (longest gap between two of its "
+                   "writes, round %d)" % (r["guest_gap_us"] / 1e3, r["guest_round_after"]))
+    if r["ok"]:
+        d = r.get("destination") or {}
+        out.append("verification: memory hash %s on both sides%s" % (
+            r["source"]["local_hash"],
+            "" if d.get("local_hash") == r["source"]["local_hash"] else " (destination differs!)"))
+    return "\n".join(out)
+
+
+def guest_verdict(side, start=0, timeout=120):
+    """(verdict, errors, rounds) of the memstress guest's final line on this side."""
+    _, m = side.wait_for(VERDICT.pattern, timeout=timeout, start=start)
+    return m.group(2), int(m.group(5)), int(m.group(3))
+
+
+def dump_json(result, path):
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
