@@ -53,6 +53,7 @@ struct vgic_snap vgic_snap(const struct vgic *g, const struct vgic_irq *irq)
 
 	s.flags = irq->flags;
 	s.priority = irq->priority;
+	s.target = irq->target;
 	s.home = vgic_irq_home(irq);
 	s.candidate = s.home < g->nr_vcpus &&
 		      ((irq->flags & (VGIC_F_ACTIVE | VGIC_F_IN_LR)) ||
@@ -67,8 +68,9 @@ void vgic_changed(struct vgic *g, const struct vgic_irq *irq, const struct vgic_
 	/* Nothing a list register holds or could hold changed: no vCPU needs to look again. */
 	if (!before->candidate && !after.candidate)
 		return;
+	/* A reroute of an SPI an LR holds changes neither: its owner must still let it go. */
 	if (before->flags == after.flags && before->priority == after.priority &&
-	    before->home == after.home)
+	    before->target == after.target && before->home == after.home)
 		return;
 	vgic_kick(g, before->home);
 	if (after.home != before->home)
@@ -211,9 +213,21 @@ int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 
 int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid)
 {
-	int err = vgic_set_level(g, vcpu, intid, true);
+	struct vgic_irq *irq;
+	struct vgic_snap before;
 
-	return err ? err : vgic_set_level(g, vcpu, intid, false);
+	if (vgic_is_sgi(intid))
+		return FERRY_EINVAL;
+	irq = vgic_get_irq(g, vcpu, intid);
+	if (!irq)
+		return FERRY_EINVAL;
+	/* Rise and fall in one step (one kick): an edge-triggered interrupt latches it unless its
+	 * line is held high already; a level-sensitive one was pending for no time at all. */
+	before = vgic_snap(g, irq);
+	if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
+		irq->flags |= VGIC_F_LATCH;
+	vgic_changed(g, irq, &before);
+	return FERRY_OK;
 }
 
 /* ICC_SGI1R_EL1 (Arm ARM "ICC_SGI1R_EL1"): TargetList [15:0], Aff1 [23:16], INTID [27:24],

@@ -142,7 +142,8 @@ int vgic_send_sgi(struct vgic *g, u32 src, u64 value, enum vgic_sgi_reg reg);
  * sensitive interrupt is pending while its line is high; an edge-triggered one latches each rising
  * edge. Returns 0 or FERRY_EINVAL. */
 int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level);
-/* An edge: the line rises and falls again. */
+/* An edge: the line rises and falls again. Only an edge-triggered interrupt keeps it (pending); on
+ * a level-sensitive one it is gone before anything can see it, as on hardware. */
 int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid);
 
 /* ---- list registers ---- */

@@ -82,7 +82,7 @@ u32 vgic_irq_home(const struct vgic_irq *irq);
  * when a mutation made a difference to an interrupt that was or is a list-register candidate. */
 struct vgic_snap {
 	u32 flags;
-	u8 priority;
+	u8 priority, target;
 	u32 home;
 	bool candidate;
 };
