@@ -240,10 +240,17 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     if src_json["ok"] and wait_guest:
         dst.wait_for(r"incoming: vm '%s': committed; resuming" % re.escape(vm), timeout=30,
                      start=start_dst)
-        # The first guest round that ends on the destination spans the pause.
+        # The pause fell in the round in progress (its writes) or between it and the next one
+        # (the gap before the next round's first write): the larger of the first two rounds that
+        # end on the destination.
         i, gm = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=start_dst)
-        result["guest_gap_us"] = int(gm.group(7))
-        result["guest_round_after"] = int(gm.group(2))
+        gaps = [(int(gm.group(7)), int(gm.group(2)))]
+        try:
+            _, gm2 = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=i + 1)
+            gaps.append((int(gm2.group(7)), int(gm2.group(2))))
+        except TimeoutError:
+            pass  # the guest ended after one more round
+        result["guest_gap_us"], result["guest_round_after"] = max(gaps)
     summarize(result)
     return result
 

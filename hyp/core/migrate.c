@@ -874,6 +874,14 @@ bool migrate_poll(void)
 	got = receive_frames();
 	blast_report();
 	if (mig.role == ROLE_SRC) {
+		/* The guest ended on its own (powered off, faulted, stopped) before the pause: there
+		 * is nothing left to move. */
+		if (mig.vm->state != VM_RUNNING && !mig.src.paused &&
+		    mig.src.phase != MIG_SRC_LINGER && mig.src.phase != MIG_SRC_DONE) {
+			con_printf("migrate: vm '%s' is %s: migration cancelled", mig.vm->cfg->name,
+				   vm_state_name(mig.vm->state));
+			mig_src_cancel(&mig.src);
+		}
 		before = mig.src.stats.frames_sent;
 		st = mig_src_poll(&mig.src);
 		if (st != MIG_RUNNING) {

@@ -288,6 +288,10 @@ void ferry_service_vms(void)
 	}
 	if (!nvms || done < nvms)
 		return;
+	/* A migration still answering its peer (or telling it why it stops) finishes first. */
+	for (u32 i = 0; i < nvms; i++)
+		if (migrate_busy(&vms[i]))
+			return;
 	for (u32 i = 0; i < nvms; i++)
 		while (!vm_quiescent(&vms[i]))
 			;
