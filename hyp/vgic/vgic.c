@@ -1,11 +1,14 @@
-/* The vGIC's interrupt state: set-up and reset, routing, device lines, SGIs, and the kicks that make
- * a vCPU re-flush its list registers when something it may hold changes. */
+/* The vGIC's interrupt state: set-up and reset, routing, device lines, SGIs, and the kicks that
+ * make a vCPU re-flush its list registers when something it may hold changes. */
 #include <string.h>
 
 #include "vgic/vgic_internal.h"
 
 /* MPIDR_EL1 affinity (Aff3 in [39:32], Aff2..Aff0 in [23:0]) packed as GICR_TYPER[63:32] has it. */
-static u32 mpidr_to_aff(u64 mpidr) { return (u32)(((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff)); }
+static u32 mpidr_to_aff(u64 mpidr)
+{
+	return (u32)(((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff));
+}
 
 void vgic_kick(struct vgic *g, u32 vcpu)
 {
@@ -65,6 +68,7 @@ void vgic_changed(struct vgic *g, const struct vgic_irq *irq, const struct vgic_
 {
 	struct vgic_snap after = vgic_snap(g, irq);
 
+	vgic_update_live(g, irq);
 	/* Nothing a list register holds or could hold changed: no vCPU needs to look again. */
 	if (!before->candidate && !after.candidate)
 		return;
@@ -85,6 +89,7 @@ void vgic_reset_state(struct vgic *g)
 	 * UNKNOWN: ferry picks Group 1 (what every guest that runs non-secure wants, and what KVM
 	 * gives), SGIs edge (fixed), PPIs and SPIs level, routes to affinity 0. */
 	g->ctlr = 0;
+	memset(g->spi_live, 0, sizeof(g->spi_live)); /* nothing pending, active or in an LR */
 	for (u32 i = 0; i < VGIC_MAX_SPIS; i++) {
 		struct vgic_irq *irq = &g->spi[i];
 
@@ -110,6 +115,7 @@ void vgic_reset_state(struct vgic *g)
 			irq->active_vcpu = VGIC_NO_VCPU;
 			irq->target = (u8)c;
 		}
+		cpu->live = 0;
 		cpu->asleep = true;
 		cpu->in_guest = false;
 		cpu->lr_used = 0;
@@ -141,6 +147,11 @@ int vgic_init(struct vgic *g, const struct vgic_config *cfg, const struct vgic_o
 	g->gicr_base = cfg->gicr_base;
 	g->ops = ops;
 	g->ctx = ctx;
+	for (u32 i = 0; i < VGIC_MAX_SPIS; i++)
+		g->spi[i].intid = (u16)(VGIC_NR_PRIVATE + i);
+	for (u32 c = 0; c < VGIC_MAX_VCPUS; c++)
+		for (u32 i = 0; i < VGIC_NR_PRIVATE; i++)
+			g->cpu[c].priv[i].intid = (u16)i;
 	for (u32 i = 0; i < g->nr_vcpus; i++) {
 		u32 aff = cfg->mpidr ? mpidr_to_aff(cfg->mpidr[i]) : i;
 
@@ -259,10 +270,10 @@ int vgic_send_sgi(struct vgic *g, u32 src, u64 value, enum vgic_sgi_reg reg)
 
 		if (!sgi_targets(g, src, t, value))
 			continue;
-		/* With one Security state, ICC_SGI1R_EL1 makes the SGI pending whatever its group at
-		 * the target, ICC_SGI0R_EL1 (and ICC_ASGI1R_EL1, which has no other Security state to
-		 * name) only if it is Group 0 there (IHI 0069 "Forwarding an SGI to a target PE"; KVM
-		 * reads the table the same way). */
+		/* With one Security state, ICC_SGI1R_EL1 makes the SGI pending whatever its group
+		 * at the target, ICC_SGI0R_EL1 (and ICC_ASGI1R_EL1, which has no other Security
+		 * state to name) only if it is Group 0 there (IHI 0069 "Forwarding an SGI to a
+		 * target PE"; KVM reads the table the same way). */
 		if (reg == VGIC_SGI0R && (irq->flags & VGIC_F_GROUP1))
 			continue;
 		before = vgic_snap(g, irq);
@@ -305,11 +316,15 @@ bool vgic_vcpu_has_pending(const struct vgic *g, u32 vcpu, u64 vmcr)
 {
 	if (vcpu >= g->nr_vcpus)
 		return false;
-	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++)
-		if (signalled(g, vcpu, &g->cpu[vcpu].priv[i], vmcr))
+	for (u32 live = g->cpu[vcpu].live; live; live &= live - 1)
+		if (signalled(g, vcpu, &g->cpu[vcpu].priv[__builtin_ctz(live)], vmcr))
 			return true;
-	for (u32 i = 0; i < g->nr_spis; i++)
-		if (vgic_irq_home(&g->spi[i]) == vcpu && signalled(g, vcpu, &g->spi[i], vmcr))
-			return true;
+	for (u32 w = 0; w < g->nr_spis / 32; w++)
+		for (u32 live = g->spi_live[w]; live; live &= live - 1) {
+			const struct vgic_irq *irq = &g->spi[32 * w + __builtin_ctz(live)];
+
+			if (vgic_irq_home(irq) == vcpu && signalled(g, vcpu, irq, vmcr))
+				return true;
+		}
 	return false;
 }

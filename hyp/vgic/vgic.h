@@ -1,6 +1,6 @@
-/* The guest's GICv3 (ARM IHI 0069): one distributor per VM, one redistributor per vCPU, SGIs between
- * the VM's own vCPUs, and the list-register bookkeeping that feeds the hardware's virtual CPU
- * interface (ICH_*_EL2). docs/vgic.md gives the rules and the spec sections behind them.
+/* The guest's GICv3 (ARM IHI 0069): one distributor per VM, one redistributor per vCPU, SGIs
+ * between the VM's own vCPUs, and the list-register bookkeeping that feeds the hardware's virtual
+ * CPU interface (ICH_*_EL2). docs/vgic.md gives the rules and the spec sections behind them.
  *
  * Pure code: no hardware access, no allocation, no floating point. The EL2 glue owns the hardware:
  *  - before entering a vCPU it calls vgic_flush_lrs() and writes ICH_LR<n>_EL2 and ICH_HCR_EL2 with
@@ -8,9 +8,9 @@
  *  - it forwards the guest's trapped accesses: MMIO in the GICD/GICR windows to vgic_mmio_read/
  *    write(), ICC_SGI1R_EL1/ICC_ASGI1R_EL1/ICC_SGI0R_EL1 writes to vgic_send_sgi();
  *  - devices raise their lines with vgic_set_level()/vgic_pulse();
- *  - ops->kick(ctx, vcpu) tells it a vCPU's interrupts changed: that vCPU must exit (or leave WFI)
- *    and flush again. It may name the vCPU whose exit is being handled (then there is nothing to do:
- *    the flush before re-entry sees the change). It must not call back into the vGIC.
+ *  - ops->kick(ctx, vcpu) tells it a vCPU's interrupts changed: that vCPU must exit (or leave
+ *    WFI) and flush again. It may name the vCPU whose exit is being handled (then there is nothing
+ *    to do: the flush before re-entry sees the change). It must not call back into the vGIC.
  *
  * Concurrency: the model is one VM's shared state. The caller serializes every call on one VM (one
  * lock per VM), including flush and sync, which read the SPIs other vCPUs can change. */
@@ -26,7 +26,7 @@
 #define VGIC_NR_PRIVATE 32u /* SGIs 0..15 and PPIs 16..31, banked per redistributor */
 #define VGIC_MAX_SPIS 256u  /* SPIs 32..287: QEMU virt's 256 */
 #define VGIC_MAX_LRS 16u    /* ICH_VTR_EL2.ListRegs is 4 bits */
-#define VGIC_PRIO_BITS 5u   /* implemented priority bits, as the virtual CPU interface on QEMU/KVM */
+#define VGIC_PRIO_BITS 5u   /* implemented priority bits, as QEMU's and KVM's virtual interfaces */
 #define VGIC_PRIO_MASK ((u8)(0xffu << (8 - VGIC_PRIO_BITS)))
 
 #define VGIC_GICD_BASE_VIRT 0x08000000ULL
@@ -66,17 +66,18 @@
 
 struct vgic_irq {
 	u32 flags;      /* VGIC_F_* (vgic_internal.h) */
+	u16 intid;
+	u16 pintid;     /* VGIC_F_HW: the physical INTID the LR names */
 	u8 priority;
 	u8 owner;       /* vCPU whose list registers hold it (VGIC_F_IN_LR) */
 	u8 lr;          /* which of them */
-	u8 active_vcpu; /* SPIs: the vCPU that has it active (it must deactivate it there) */
-	u16 pintid;     /* VGIC_F_HW: the physical INTID the LR names */
-	u8 target;      /* SPIs: the vCPU IROUTER names, or VGIC_NO_VCPU */
-	u8 reserved;
+	u8 active_vcpu; /* the vCPU that has it active (it must deactivate it there) */
+	u8 target;      /* SPIs: the vCPU IROUTER names, or VGIC_NO_VCPU; SGIs/PPIs: their own */
 };
 
 struct vgic_cpu {
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
+	u32 live;         /* bit per SGI/PPI that is pending, active or in an LR */
 	u32 aff;          /* Aff3.Aff2.Aff1.Aff0, as GICR_TYPER[63:32] */
 	bool asleep;      /* GICR_WAKER.ProcessorSleep (ChildrenAsleep follows it at once) */
 	bool in_guest;    /* flushed, not yet synced: lr_val[] are in the hardware */
@@ -96,6 +97,7 @@ struct vgic {
 	u32 ctlr; /* GICD_CTLR.EnableGrp0/EnableGrp1 */
 	bool a3v, rss;
 	struct vgic_irq spi[VGIC_MAX_SPIS];
+	u32 spi_live[VGIC_MAX_SPIS / 32]; /* as vgic_cpu.live: what flush must look at */
 	u64 irouter[VGIC_MAX_SPIS];
 	struct vgic_cpu cpu[VGIC_MAX_VCPUS];
 	const struct vgic_ops *ops;
@@ -106,7 +108,7 @@ struct vgic_config {
 	u32 nr_vcpus;     /* 1..VGIC_MAX_VCPUS */
 	u32 nr_spis;      /* a multiple of 32, 0..VGIC_MAX_SPIS */
 	u32 nr_lrs;       /* ICH_VTR_EL2.ListRegs + 1: 1..VGIC_MAX_LRS */
-	const u64 *mpidr; /* each vCPU's MPIDR_EL1 (its affinity fields), or NULL for Aff0 = index */
+	const u64 *mpidr; /* each vCPU's MPIDR_EL1 (its affinity fields); NULL: Aff0 = index */
 	u64 gicd_base;    /* guest physical windows: VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT */
 	u64 gicr_base;    /* redistributors: nr_vcpus frames of VGIC_GICR_STRIDE */
 };
@@ -117,9 +119,9 @@ int vgic_init(struct vgic *g, const struct vgic_config *cfg, const struct vgic_o
 /* Back to the state out of reset (for a VM reset); keeps the configuration and the HW mappings.
  * FERRY_EBUSY while a vCPU is between flush and sync. */
 int vgic_reset(struct vgic *g);
-/* Delivers vINTID intid (a PPI of vcpu, or an SPI) through list registers with HW = 1 naming pintid:
- * the guest's deactivation deactivates the physical interrupt too (used for the virtual timer).
- * pintid 0 removes the mapping. */
+/* Delivers vINTID intid (a PPI of vcpu, or an SPI) through list registers with HW = 1 naming
+ * pintid: the guest's deactivation deactivates the physical interrupt too (used for the virtual
+ * timer). pintid 0 removes the mapping. FERRY_EBUSY while an LR holds it. */
 int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid);
 
 /* ---- the guest's accesses ---- */
@@ -133,8 +135,8 @@ enum vgic_sgi_reg {
 	VGIC_SGI1R, /* ICC_SGI1R_EL1: an SGI of either group (GICD_CTLR.DS == 1) */
 	VGIC_SGI0R, /* ICC_SGI0R_EL1 or ICC_ASGI1R_EL1: Group 0 targets only */
 };
-/* A trapped write of value to an SGI generation register by vCPU src. Returns how many vCPUs the SGI
- * was made pending on, or FERRY_EINVAL. */
+/* A trapped write of value to an SGI generation register by vCPU src. Returns how many vCPUs the
+ * SGI was made pending on, or FERRY_EINVAL. */
 int vgic_send_sgi(struct vgic *g, u32 src, u64 value, enum vgic_sgi_reg reg);
 
 /* ---- devices ---- */
@@ -189,9 +191,10 @@ size_t vgic_save_size(const struct vgic *g);
  * is then in the model. hw[] has nr_vcpus entries. FERRY_ERANGE when len is too small. */
 int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size_t len,
 	      size_t *out_len);
-/* The inverse, into a vGIC initialized with the same nr_vcpus, nr_spis and affinities. Checks the
- * whole blob first (FERRY_EINVAL: length, magic, version, checksum, geometry, every reserved bit and
- * impossible state); on any error g and hw are unchanged. HW mappings and ops are kept. */
+/* The inverse, into a vGIC initialized with the same nr_vcpus, nr_spis and affinities. Checks
+ * the whole blob first (FERRY_EINVAL: length, magic, version, checksum, geometry, every reserved
+ * bit and impossible state); on any error g and hw are unchanged. HW mappings and ops are kept.
+ * FERRY_EBUSY while a vCPU is between flush and sync. */
 int vgic_restore(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t len);
 
 #endif

@@ -63,9 +63,9 @@ static inline bool vgic_irq_pending_visible(const struct vgic_irq *irq)
 	return vgic_irq_pending(irq) || (irq->flags & lr) == (VGIC_F_IN_LR | VGIC_F_LR_PENDING);
 }
 
-/* Can the redistributor of vcpu forward irq's pending state to the CPU interface: enabled, its group
- * enabled in GICD_CTLR, the redistributor awake (IHI 0069 "GICR_WAKER": while ProcessorSleep is 1,
- * interrupts are held pending and not communicated to the CPU interface). */
+/* Can the redistributor of vcpu forward irq's pending state to the CPU interface: enabled, its
+ * group enabled in GICD_CTLR, the redistributor awake (IHI 0069 "GICR_WAKER": while ProcessorSleep
+ * is 1, interrupts are held pending and not communicated to the CPU interface). */
 static inline bool vgic_irq_forwardable(const struct vgic *g, u32 vcpu, const struct vgic_irq *irq)
 {
 	u32 grp = (irq->flags & VGIC_F_GROUP1) ? GICD_CTLR_ENABLE_G1 : GICD_CTLR_ENABLE_G0;
@@ -77,6 +77,19 @@ static inline bool vgic_irq_forwardable(const struct vgic *g, u32 vcpu, const st
  * active (it must be deactivated there), else its target (an SPI's route; an SGI's or PPI's own
  * vCPU, which .target holds for them). */
 u32 vgic_irq_home(const struct vgic_irq *irq);
+
+/* Keeps the live bitmaps (vgic_cpu.live, vgic.spi_live) true for irq after any change of its flags:
+ * flush and the WFI check visit only live interrupts, so every change must come through here (or
+ * through vgic_changed(), which calls it). */
+static inline void vgic_update_live(struct vgic *g, const struct vgic_irq *irq)
+{
+	bool live = vgic_irq_pending(irq) || (irq->flags & (VGIC_F_ACTIVE | VGIC_F_IN_LR));
+	u32 bit = 1u << (irq->intid % 32);
+	u32 *word = vgic_is_private(irq->intid) ? &g->cpu[irq->target].live
+						: &g->spi_live[(irq->intid - VGIC_NR_PRIVATE) / 32];
+
+	*word = live ? *word | bit : *word & ~bit;
+}
 
 /* Snapshot of what decides whether a vCPU must re-flush; vgic_changed() kicks the vCPUs concerned
  * when a mutation made a difference to an interrupt that was or is a list-register candidate. */

@@ -54,7 +54,8 @@ static bool consider(struct vgic *g, u32 vcpu, u32 intid, struct vgic_irq *irq,
 	return true;
 }
 
-static u64 make_lr(struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu, u32 index)
+static u64 make_lr(struct vgic *g, struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu,
+		   u32 index)
 {
 	u32 f = irq->flags;
 	bool active = f & VGIC_F_ACTIVE;
@@ -71,7 +72,7 @@ static u64 make_lr(struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu, u32 ind
 		lr |= ICH_LR_HW | (u64)irq->pintid << ICH_LR_PINTID_SHIFT;
 	else if (!edge && ((lr & ICH_LR_PENDING) || vgic_irq_pending(irq)))
 		/* Level: ask for a maintenance interrupt at deactivation, so the line is sampled
-		 * again then (still high: pending again) and not only at the next unrelated exit. */
+		 * again then (still high: pending again), not at the next unrelated exit. */
 		lr |= ICH_LR_EOI;
 
 	irq->flags &= ~(VGIC_F_LR_PENDING | VGIC_F_PEND_DIRTY | VGIC_F_ACT_DIRTY);
@@ -85,6 +86,7 @@ static u64 make_lr(struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu, u32 ind
 	}
 	irq->owner = (u8)vcpu;
 	irq->lr = (u8)index;
+	vgic_update_live(g, irq);
 	return lr;
 }
 
@@ -99,20 +101,29 @@ int vgic_flush_lrs(struct vgic *g, u32 vcpu, u64 lr_out[VGIC_MAX_LRS], u32 *n, u
 	cpu = &g->cpu[vcpu];
 	if (cpu->in_guest)
 		return FERRY_EBUSY;
-	for (u32 i = 0; i < VGIC_NR_PRIVATE; i++)
+	/* Only what is pending, active or in an LR can be a candidate: the live bitmaps. */
+	for (u32 live = cpu->live; live; live &= live - 1) {
+		u32 i = (u32)__builtin_ctz(live);
+
 		if (consider(g, vcpu, i, &cpu->priv[i], &c)) {
 			total++;
 			keep_best(best, &nbest, g->nr_lrs, &c);
 		}
-	for (u32 i = 0; i < g->nr_spis; i++)
-		if (consider(g, vcpu, VGIC_NR_PRIVATE + i, &g->spi[i], &c)) {
-			total++;
-			keep_best(best, &nbest, g->nr_lrs, &c);
+	}
+	for (u32 w = 0; w < g->nr_spis / 32; w++)
+		for (u32 live = g->spi_live[w]; live; live &= live - 1) {
+			u32 i = 32 * w + (u32)__builtin_ctz(live);
+
+			if (consider(g, vcpu, VGIC_NR_PRIVATE + i, &g->spi[i], &c)) {
+				total++;
+				keep_best(best, &nbest, g->nr_lrs, &c);
+			}
 		}
 
 	*hcr = ICH_HCR_EN;
 	for (u32 i = 0; i < g->nr_lrs; i++)
-		lr_out[i] = i < nbest ? make_lr(best[i].irq, best[i].intid, best[i].pend, vcpu, i) : 0;
+		lr_out[i] = i < nbest ?
+			make_lr(g, best[i].irq, best[i].intid, best[i].pend, vcpu, i) : 0;
 	if (total > nbest) {
 		/* More than fits: ask to come back when LRs free up. Underflow (at most one valid
 		 * LR left) fires once the guest has retired all but one; with a single LR that is
@@ -161,13 +172,14 @@ static void fold(struct vgic *g, u32 vcpu, struct vgic_irq *irq, u64 placed, u64
 		if (f & VGIC_F_EDGE)
 			irq->flags |= lr_pend ? VGIC_F_LATCH : 0;
 		else if (!lr_pend)
-			/* Acknowledging a level-sensitive interrupt ends a pending state software set
-			 * with ISPENDR; the line, if still high, keeps it pending (IHI 0069
+			/* Acknowledging a level-sensitive interrupt ends a pending state software
+			 * set with ISPENDR; the line, if still high, keeps it pending (IHI 0069
 			 * "Level-sensitive interrupts"). */
 			irq->flags &= ~VGIC_F_LATCH;
 	}
 	irq->flags &= ~(VGIC_F_IN_LR | VGIC_F_LR_PENDING | VGIC_F_PEND_DIRTY | VGIC_F_ACT_DIRTY);
 	irq->owner = VGIC_NO_VCPU;
+	vgic_update_live(g, irq);
 
 	/* An SPI released here that belongs elsewhere now (rerouted while this vCPU held it) was
 	 * skipped by its new vCPU's flush: tell that vCPU. */

@@ -1,7 +1,7 @@
 /* The GICD and GICR register frames (IHI 0069, "The GIC Distributor register map", "The GIC
  * Redistributor register map"), as a GIC with one Security state (GICD_CTLR.DS == 1), affinity
- * routing always on (ARE RAO/WI), no LPIs, no extended SPI/PPI ranges. Everything else reads as zero
- * and ignores writes.
+ * routing always on (ARE RAO/WI), no LPIs, no extended SPI/PPI ranges. Everything else reads as
+ * zero and ignores writes.
  *
  * Access sizes (IHI 0069 "GIC memory-mapped register access"): every register takes aligned 32-bit
  * accesses; the priority registers (and ITARGETSR, CPENDSGIR, SPENDSGIR) also bytes; 64-bit
@@ -134,9 +134,9 @@ static void bitreg_write_one(struct vgic_irq *irq, enum bitreg r, bool bit)
 	case BR_CENABLE: irq->flags &= ~VGIC_F_ENABLED; break;
 	case BR_SPEND:
 	case BR_CPEND:
-		/* ICPENDR clears the latch only: a level line that is still high keeps the interrupt
-		 * pending (IHI 0069 "GICD_ICPENDR<n>"). An interrupt in a running vCPU's LR keeps its
-		 * LR copy until the next sync, where this write wins (PEND_DIRTY). */
+		/* ICPENDR clears the latch only: a level line that is still high keeps the
+		 * interrupt pending (IHI 0069 "GICD_ICPENDR<n>"). An interrupt in a running vCPU's
+		 * LR keeps its LR copy until the next sync, where this write wins (PEND_DIRTY). */
 		if (r == BR_SPEND)
 			irq->flags |= VGIC_F_LATCH;
 		else
@@ -363,7 +363,7 @@ static u64 rd_read(struct vgic *g, u32 vcpu, u64 off, u32 size)
 	switch (off) {
 	case GICR_IIDR: return VGIC_IIDR;
 	case GICR_WAKER:
-		/* ChildrenAsleep follows ProcessorSleep at once: there is no interface to quiesce. */
+		/* ChildrenAsleep follows ProcessorSleep at once: no interface to quiesce. */
 		return cpu->asleep ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP : 0;
 	case GIC_PIDR2: return VGIC_PIDR2;
 	default: return 0; /* CTLR (no LPIs: EnableLPIs RES0, RWP 0), STATUSR, PROPBASER, ... */

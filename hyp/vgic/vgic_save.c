@@ -160,8 +160,10 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 
 		/* An active SPI names the vCPU that must deactivate it (or none, if it was made
 		 * active while routed nowhere); an inactive one names none. */
-		if ((p[0] & ~VGIC_PRIO_MASK) || (st & ~W_ALL) || p[3] || (irouter & ~irouter_mask) ||
-		    ((st & W_ACTIVE) ? (av != VGIC_NO_VCPU && av >= g->nr_vcpus) : av != VGIC_NO_VCPU))
+		if ((p[0] & ~VGIC_PRIO_MASK) || (st & ~W_ALL) || p[3] ||
+		    (irouter & ~irouter_mask) ||
+		    ((st & W_ACTIVE) ? (av != VGIC_NO_VCPU && av >= g->nr_vcpus)
+				     : av != VGIC_NO_VCPU))
 			return FERRY_EINVAL;
 		if (!apply)
 			continue;
@@ -171,6 +173,7 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 		irq->owner = VGIC_NO_VCPU;
 		g->irouter[i] = irouter;
 		irq->target = vgic_route_target(g, irouter);
+		vgic_update_live(g, irq);
 	}
 	for (u32 c = 0; c < g->nr_vcpus; c++, p += CPU_REC_LEN) {
 		struct vgic_cpu *cpu = &g->cpu[c];
@@ -181,7 +184,8 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 		for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
 			const u8 *r = p + 48 + i * PRIV_REC_LEN;
 			/* SGIs are edge-triggered and have no line; PPIs are level-sensitive. */
-			u8 fixed = vgic_is_sgi(i) ? W_EDGE : 0, forbidden = vgic_is_sgi(i) ? W_LINE : 0;
+			u8 fixed = vgic_is_sgi(i) ? W_EDGE : 0;
+			u8 forbidden = vgic_is_sgi(i) ? W_LINE : 0;
 
 			if ((r[0] & ~VGIC_PRIO_MASK) || (r[1] & ~W_ALL) || get16(r + 2) ||
 			    (r[1] & W_EDGE) != fixed || (r[1] & forbidden))
@@ -204,6 +208,7 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 			irq->flags = from_wire(r[1]) | (irq->flags & VGIC_F_HW);
 			irq->active_vcpu = (irq->flags & VGIC_F_ACTIVE) ? (u8)c : VGIC_NO_VCPU;
 			irq->owner = VGIC_NO_VCPU;
+			vgic_update_live(g, irq);
 		}
 	}
 	return FERRY_OK;

@@ -114,14 +114,35 @@ static void check_lrs(u32 v)
 	}
 }
 
+/* The live bitmaps flush relies on hold exactly the interrupts pending, active or in an LR. */
+static void check_live(const struct vgic *g)
+{
+	const u32 mask = VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR;
+
+	for (u32 v = 0; v < g->nr_vcpus; v++)
+		for (u32 i = 0; i < 32; i++)
+			assert_int_equal(!!(g->cpu[v].live & 1u << i),
+					 !!(vgic_irq_status(g, v, i) & mask));
+	for (u32 i = 0; i < g->nr_spis; i++)
+		assert_int_equal(!!(g->spi_live[i / 32] & 1u << i % 32),
+				 !!(vgic_irq_status(g, 0, 32 + i) & mask));
+}
+
 static void enter(u32 v)
 {
+	check_live(&G);
 	assert_int_equal(vgic_flush_lrs(&G, v, lrs[v], &nused[v], &hcrs[v]), 0);
 	assert_true(hcrs[v] & ICH_HCR_EN);
 	check_lrs(v);
+	check_live(&G);
 }
 
-static void leave(u32 v) { assert_int_equal(vgic_sync_lrs(&G, v, lrs[v], G.nr_lrs), 0); }
+static void leave(u32 v)
+{
+	check_live(&G);
+	assert_int_equal(vgic_sync_lrs(&G, v, lrs[v], G.nr_lrs), 0);
+	check_live(&G);
+}
 static void exit_enter(u32 v) { leave(v); enter(v); }
 
 /* The virtual CPU interface: acknowledges the highest-priority pending LR (lowest value; the
@@ -229,7 +250,8 @@ static void test_lr_encoding(void **state)
 	enable(0, 33, 0x20);
 	assert_int_equal(vgic_set_level(&G, 0, 33, true), 0);
 	enter(0);
-	assert_int_equal(lrs[0][0], 33 | 0x20ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING | ICH_LR_EOI);
+	assert_int_equal(lrs[0][0],
+			 33 | 0x20ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING | ICH_LR_EOI);
 	leave(0);
 }
 
@@ -279,7 +301,8 @@ static void run_order_trial(u32 nr_lrs, u32 count, u32 distinct_prios)
 		j->level = intid >= 16 && rnd() % 2;
 		enable(0, intid, j->prio);
 		if (intid < 16)
-			assert_int_equal(vgic_send_sgi(&G, 1, 1ULL | (u64)intid << 24, VGIC_SGI1R), 1);
+			assert_int_equal(
+				vgic_send_sgi(&G, 1, 1ULL | (u64)intid << 24, VGIC_SGI1R), 1);
 		else if (j->level)
 			assert_int_equal(vgic_set_level(&G, 0, intid, true), 0);
 		else {
@@ -555,8 +578,8 @@ static void test_timer_ppi(void **state)
 	exit_enter(1);
 	assert_int_equal(lr_state(lrs[1][0]), S_P);
 	leave(1);
-	/* The guest disables the timer interrupt at the redistributor: it still shows pending there,
-	 * and no LR carries it. */
+	/* The guest disables the timer interrupt at the redistributor: it still shows pending
+	 * there, and no LR carries it. */
 	wr32(SGIB(1, 0x180), 1u << t);
 	assert_int_equal(rd32(SGIB(1, 0x200)), 1u << t);
 	enter(1);
@@ -569,7 +592,8 @@ static void test_timer_ppi(void **state)
 	wr32(SGIB(1, 0x100), 1u << t);
 	assert_int_equal(vgic_map_hw(&G, 1, t, 0), 0);
 	enter(1);
-	assert_int_equal(lrs[1][0], t | 0xa0ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING | ICH_LR_EOI);
+	assert_int_equal(lrs[1][0],
+			 t | 0xa0ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING | ICH_LR_EOI);
 	assert_int_equal(vgic_map_hw(&G, 1, t, 27), FERRY_EBUSY); /* not while an LR holds it */
 	leave(1);
 }
@@ -581,7 +605,8 @@ static bool ref_target(const u64 *mpidr, u32 src, u32 t, u64 value)
 
 	if (value >> 40 & 1)
 		return t != src;
-	return (m >> 32 & 0xff) == (value >> 48 & 0xff) && (m >> 16 & 0xff) == (value >> 32 & 0xff) &&
+	return (m >> 32 & 0xff) == (value >> 48 & 0xff) &&
+	       (m >> 16 & 0xff) == (value >> 32 & 0xff) &&
 	       (m >> 8 & 0xff) == (value >> 16 & 0xff) && (m & 0xff) / 16 == (value >> 44 & 0xf) &&
 	       (value >> ((m & 0xff) % 16) & 1);
 }
@@ -625,7 +650,8 @@ static void test_sgi_routing(void **state)
 					  VGIC_SGI1R);
 				check_sgi(mpidr, 8, src, upper[u] | rs << 44 | 0xffff | 9ULL << 24,
 					  VGIC_SGI0R);
-				check_sgi(mpidr, 8, src, upper[u] | rs << 44 | 9ULL << 24, VGIC_SGI1R);
+				check_sgi(mpidr, 8, src, upper[u] | rs << 44 | 9ULL << 24,
+					  VGIC_SGI1R);
 				for (u32 k = 0; k < 64; k++)
 					check_sgi(mpidr, 8, src,
 						  upper[u] | rs << 44 | (rnd() & 0xffff) |
@@ -811,7 +837,8 @@ static void test_single_lr(void **state)
 	assert_true(maintenance(0));
 	exit_enter(0);
 	assert_int_equal(hcrs[0], ICH_HCR_EN);
-	assert_int_equal(lrs[0][0], 40 | 0x10ULL << 48 | ICH_LR_GROUP1 | ICH_LR_ACTIVE | ICH_LR_EOI);
+	assert_int_equal(lrs[0][0],
+			 40 | 0x10ULL << 48 | ICH_LR_GROUP1 | ICH_LR_ACTIVE | ICH_LR_EOI);
 	assert_false(maintenance(0));
 	cpuif_deactivate(0, 40);
 	assert_true(maintenance(0));

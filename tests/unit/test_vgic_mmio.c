@@ -106,7 +106,7 @@ static void test_id_and_type_registers(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(spis); i++) {
 		setup(2, spis[i]);
-		/* ITLinesNumber, IDbits 9 (10 bits), No1N; no LPIs, MBIS, SecurityExtn, A3V, RSS. */
+		/* ITLinesNumber, IDbits 9 (10 bits), No1N; no LPIS, MBIS, SecurityExtn, A3V, RSS */
 		assert_int_equal(rd32(GICD(0x4)), ((spis[i] + 32) / 32 - 1) | 9u << 19 | 1u << 25);
 	}
 	setup_map(2, 64, aff3);
@@ -292,7 +292,10 @@ static bool dist_implemented(u64 off, u32 nr_spis)
 	return off >= 0x6100 && off < 0x6100 + 8ULL * nr_spis;
 }
 
-static bool rd_implemented(u64 off) { return off == 0x4 || off == 0x8 || off == 0xc || off == 0x14 || off == 0xffe8; }
+static bool rd_implemented(u64 off)
+{
+	return off == 0x4 || off == 0x8 || off == 0xc || off == 0x14 || off == 0xffe8;
+}
 
 static bool sgi_implemented(u64 off)
 {

@@ -101,7 +101,7 @@ static void make_busy(struct vgic *g, u32 nr_vcpus, u32 nr_spis)
 		assert_int_equal(vgic_send_sgi(g, s % nr_vcpus, 1ULL << 40 | (u64)(s + 2) << 24,
 					       VGIC_SGI1R),
 				 (int)nr_vcpus - 1);
-	/* Each vCPU ran: the guest acknowledged its first LR, and edges moved into LRs come back. */
+	/* Each vCPU ran: the guest acknowledged its first LR; edges moved into LRs come back. */
 	for (u32 v = 0; v < nr_vcpus; v++) {
 		assert_int_equal(vgic_flush_lrs(g, v, lr, &n, &hcr), 0);
 		if (n && (lr[0] >> 62) == 1)
@@ -110,9 +110,12 @@ static void make_busy(struct vgic *g, u32 nr_vcpus, u32 nr_spis)
 	}
 }
 
-/* Everything the guest can observe, compared register by register. */
+/* Everything the guest can observe, compared register by register; and the live bitmaps. */
 static void assert_same_guest_view(struct vgic *x, struct vgic *y, u32 nr_vcpus)
 {
+	assert_memory_equal(x->spi_live, y->spi_live, sizeof(x->spi_live));
+	for (u32 v = 0; v < nr_vcpus; v++)
+		assert_int_equal(x->cpu[v].live, y->cpu[v].live);
 	for (u64 off = 0; off < VGIC_GICD_SIZE; off += 4)
 		assert_int_equal(rd(x, GICD(off), 4), rd(y, GICD(off), 4));
 	for (u32 v = 0; v < nr_vcpus; v++)
