@@ -169,8 +169,8 @@ int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n);
 #define VGIC_ST_IN_LR BIT(6) /* in a list register of a vCPU in the guest */
 #define VGIC_ST_HW BIT(7)
 /* VGIC_ST_* of intid as vcpu sees it; 0 for an INTID that is not implemented. A HW-mapped interrupt
- * whose state is 0 apart from ENABLED/GROUP1/EDGE/HW is idle: if its physical interrupt is still
- * active (it fired and no HW list register took it back), the glue deactivates it. */
+ * with none of PENDING, ACTIVE, IN_LR is idle: if its physical interrupt is still active (it fired
+ * and no HW list register took it back), the glue deactivates it. */
 u32 vgic_irq_status(const struct vgic *g, u32 vcpu, u32 intid);
 /* Whether vcpu has an interrupt the virtual CPU interface would signal under vmcr (ICH_VMCR_EL2):
  * pending, enabled, not active, priority above the mask, group enabled. For WFI: call it after
