@@ -4,7 +4,8 @@
  * Every entry rebuilds the LRs from the model and every exit folds them back (as KVM does), so the
  * model is the only truth between an exit and the next entry, and nothing stale (a level line
  * lowered, a pending state cleared by another vCPU, a priority changed) outlives one exit. The
- * architecture's rules that shape this (Arm ARM "ICH_LR<n>_EL2", IHI 0069 "Virtualization"):
+ * architecture's rules that shape this (Arm ARM "ICH_LR<n>_EL2", IHI 0069
+ * "Virtual interrupt handling and prioritization"):
  *  - an active interrupt must stay in an LR until the guest deactivates it: a deactivation of an
  *    INTID no LR holds only bumps ICH_HCR_EL2.EOIcount, which does not say which one. Active
  *    interrupts therefore take LRs first, whatever their priority;
