@@ -521,14 +521,17 @@ static void print_json(const char *who, const struct mig_stats *s, bool ok, cons
 		   (unsigned long long)mig.corrupted);
 	con_printf("%s-json+ \"downtime_ns\":%llu,\"total_ns\":%llu,\"hash_ns\":%llu,"
 		   "\"local_hash\":\"%016llx\",\"peer_hash\":\"%016llx\",\"throughput\":%llu,"
-		   "\"frame_max\":%u,\"nic_tx_busy\":%llu,\"nic_rx_bad\":%llu,\"rtt_ns\":%llu,",
+		   "\"frame_max\":%u,\"nic_tx_busy\":%llu,\"nic_rx_bad\":%llu,\"rtt_ns\":%llu,"
+		   "\"t_paused_ns\":%llu,\"t_commit_ns\":%llu,",
 		   who, (unsigned long long)s->downtime_ns,
 		   (unsigned long long)((s->t_commit ? s->t_commit : s->t_end) - s->t_start),
 		   (unsigned long long)s->hash_ns, (unsigned long long)s->local_hash,
 		   (unsigned long long)s->peer_hash, (unsigned long long)s->throughput,
 		   mig.role == ROLE_SRC ? mig.src.link.frame_max : mig.dst.link.frame_max,
 		   (unsigned long long)ns->tx_busy, (unsigned long long)ns->rx_bad,
-		   (unsigned long long)s->rtt_ns);
+		   (unsigned long long)s->rtt_ns,
+		   (unsigned long long)(s->t_paused ? s->t_paused - s->t_start : 0),
+		   (unsigned long long)(s->t_commit ? s->t_commit - s->t_start : 0));
 	/* One line per round: the console line is 400 characters. */
 	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++)
 		con_printf("%s-json+ \"r%u\":[%llu,%llu,%llu,%llu],", who, r,
@@ -890,10 +893,9 @@ bool migrate_poll(void)
 		}
 		if (now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
 			progress_line(&mig.src.stats, true);
-		/* The source polls flat out: under TCG a WFI gives the host core to the busy guest
-		 * vCPUs, and waking again takes a host scheduler quantum, every round trip. */
-		(void)before;
-		return true;
+		/* Sleep (until an ack's interrupt or the tick) only when this poll moved nothing:
+		 * the receiving ferry needs the host's cores more than an idle sender does. */
+		return got || mig.src.stats.frames_sent != before;
 	}
 	if (mig.role == ROLE_DST) {
 		before = mig.dst.stats.frames_sent;

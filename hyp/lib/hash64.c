@@ -40,6 +40,19 @@ static inline u64 h64_merge(u64 h, u64 acc)
 	return h * H64_P1 + H64_P4;
 }
 
+/* Guest pages and frame payloads are 8-byte aligned: whole-word loads there (little-endian hosts
+ * only). EL2 code is built with -mstrict-align, which otherwise turns every le64() into eight byte
+ * loads: the hash of all guest RAM, paid inside a migration's downtime, ran 3x slower. */
+static void h64_stripes_aligned(u64 acc[4], const u64 *w, size_t stripes)
+{
+	for (; stripes; stripes--, w += 4) {
+		acc[0] = h64_round(acc[0], w[0]);
+		acc[1] = h64_round(acc[1], w[1]);
+		acc[2] = h64_round(acc[2], w[2]);
+		acc[3] = h64_round(acc[3], w[3]);
+	}
+}
+
 static void h64_stripe(u64 acc[4], const u8 *p)
 {
 	acc[0] = h64_round(acc[0], le64(p));
@@ -76,6 +89,15 @@ void hash64_update(struct hash64_state *st, const void *data, size_t len)
 		h64_stripe(st->acc, st->buf);
 		st->buflen = 0;
 	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (len >= 32 && !((uintptr_t)p & 7)) {
+		size_t n = len / 32;
+
+		h64_stripes_aligned(st->acc, (const u64 *)(const void *)p, n);
+		p += n * 32;
+		len -= n * 32;
+	}
+#endif
 	while (len >= 32) {
 		h64_stripe(st->acc, p);
 		p += 32;

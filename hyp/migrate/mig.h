@@ -550,6 +550,7 @@ struct mig_dst {
 	struct mig_hash_msg expect;
 	struct hash64_state hash;
 	u64 hash_cursor;
+	bool hash_early; /* hashing began at the first state blob (memory is final from there) */
 	s64 reply_seq; /* COMMIT or REFUSE */
 	u64 reply_ns;
 };

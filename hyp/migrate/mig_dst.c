@@ -194,6 +194,9 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 
 	if (m->phase != MIG_DST_RECEIVE || mig_pages_iter_init(&it, f->payload, f->hdr.payload_len))
 		return MIG_FAIL_PROTOCOL;
+	/* Pages come before the state: the memory image is final once a blob has begun. */
+	if (m->hash_early)
+		return MIG_FAIL_PROTOCOL;
 	/* Rounds only move forward: an older round's page applied after a newer one would
 	 * silently bring back stale data. */
 	if (it.round < m->last_round || it.round >= MIG_ROUNDS_MAX)
@@ -251,6 +254,14 @@ static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 	if (!m->blob_open) {
 		if (c.offset != 0 || c.index != m->blobs)
 			return MIG_FAIL_STATE;
+		/* The source sends every page of the final image before the first state blob, and
+		 * the link delivers in order: memory is final now, so hash it while the state and
+		 * the source's own hash are still coming (both hashes then take the time of one). */
+		if (!m->hash_early) {
+			hash64_init(&m->hash, MIG_MEM_HASH_SEED);
+			m->hash_cursor = 0;
+			m->hash_early = true;
+		}
 		m->blob_open = true;
 		m->blob_index = c.index;
 		m->blob_tag = c.tag;
@@ -287,8 +298,10 @@ static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 		return MIG_FAIL_PROTOCOL;
 	m->stats.peer_hash = m->expect.hash;
 	m->stats.final_round = m->expect.final_round;
-	hash64_init(&m->hash, MIG_MEM_HASH_SEED);
-	m->hash_cursor = 0;
+	if (!m->hash_early) { /* a source that sent no state blob */
+		hash64_init(&m->hash, MIG_MEM_HASH_SEED);
+		m->hash_cursor = 0;
+	}
 	m->phase = MIG_DST_HASH;
 	dst_progress(m);
 	return 0;
@@ -323,11 +336,11 @@ static int dst_deliver(void *owner, const struct mig_frame *f)
 	}
 }
 
-static void dst_hash_step(struct mig_dst *m)
+/* Hashes the next pages_per_poll pages; true once all of memory is in m->stats.local_hash. */
+static bool dst_hash_some(struct mig_dst *m)
 {
 	u64 t0 = dst_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
 	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + m->hash_cursor * MIG_PAGE_SIZE);
-	u8 p[MIG_COMMIT_LEN];
 	int rc = 0;
 
 	if (m->hash_cursor < m->npages) {
@@ -343,14 +356,23 @@ static void dst_hash_step(struct mig_dst *m)
 		}
 		if (rc) {
 			dst_fail(m, MIG_FAIL_MEMORY, rc, 0);
-			return;
+			return false;
 		}
 		m->hash_cursor += n;
 		m->stats.hash_ns += dst_now(m) - t0;
 		if (m->hash_cursor < m->npages)
-			return;
+			return false;
 		m->stats.local_hash = hash64_final(&m->hash);
 	}
+	return true;
+}
+
+static void dst_hash_step(struct mig_dst *m)
+{
+	u8 p[MIG_COMMIT_LEN];
+
+	if (!dst_hash_some(m))
+		return;
 	if (m->stats.local_hash != m->expect.hash) {
 		dst_fail(m, MIG_FAIL_HASH_MISMATCH, 0, m->stats.local_hash);
 		return;
@@ -381,6 +403,8 @@ enum mig_status mig_dst_poll(struct mig_dst *m)
 	rc = mig_link_service(&m->link);
 	if (m->phase == MIG_DST_HASH)
 		dst_hash_step(m);
+	else if (m->phase == MIG_DST_RECEIVE && m->hash_early)
+		dst_hash_some(m);
 	if (m->phase == MIG_DST_COMMIT && !rc && mig_link_acked(&m->link, (u32)m->reply_seq)) {
 		/* Tell the source it may stop lingering; best effort, it also times out. */
 		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
