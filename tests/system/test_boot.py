@@ -19,7 +19,7 @@ def test_banner_and_two_vms_verify(machine):
     for _ in range(2):
         out += m.expect(r"\[(alpha|beta)\] memstress: (PASS|FAIL)[^\r\n]*").group(0)
     assert "alpha] memstress: PASS" in out and "beta] memstress: PASS" in out
-    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 faulted; exit 0")
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 
 
@@ -41,7 +41,7 @@ def test_other_cpu_models(machine, cpu):
     assert feats.group(1) == "no"
     assert feats.group(2) == ("yes" if cpu == "neoverse-n1" else "no")
     assert feats.group(3) == ("16" if cpu == "neoverse-n1" else "8")
-    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 faulted; exit 0", timeout=120)
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0", timeout=120)
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 
 

@@ -35,5 +35,5 @@ def test_shell_commands(machine):
     m.expect(r"start: vm 'beta' started")
     for _ in range(2):
         m.expect(r"\[(alpha|beta)\] memstress: PASS", timeout=180)
-    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 faulted; exit 0")
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
     assert m.wait_exit(timeout=30) == ferry_qemu.EXIT_CLEAN

@@ -25,7 +25,7 @@ def test_historical_planner_is_caught(machine, variant, operand):
     m.expect(r"tlbi: [^\r\n]*VMID 1")
     m.expect_exact(operand)
     m.expect(r"ferry: vm 'seed' vcpu 0 stopped: TLBI sanitizer: stage-2 entries left stale")
-    m.expect(r"ferry: all VMs have ended: 0 powered off, 1 faulted; exit 1")
+    m.expect(r"ferry: all VMs have ended: 0 powered off, 0 migrated, 1 faulted; exit 1")
     assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
 
 
@@ -39,6 +39,6 @@ def test_ferry_planner_is_silent(machine):
     m.expect(r"dirtylog: vm 'seed': started \(wp\), 2097152 pages write-protected")
     m.expect(r"dirty log \(wp\): round \d+: written \d+ collected \d+ missed 0")
     m.expect(r"\[seed\] memstress: PASS", timeout=120)
-    m.expect(r"ferry: all VMs have ended: 1 powered off, 0 faulted; exit 0")
+    m.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 0 faulted; exit 0")
     assert "TLBI sanitizer" not in m.output()
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
