@@ -48,11 +48,7 @@ unit: deps
 	@$(MAKE) --no-print-directory unit-build
 	@tests/unit/run $(BUILD)/tests/unit
 
-sysdemo: deps
-	@$(MAKE) --no-print-directory all
-	@FERRY_BUILD=$(BUILD) /usr/bin/python3 tools/ferry-migrate
-
-test: deps
+systest: deps
 	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 -m pytest -q tests/system
 
