@@ -157,6 +157,13 @@ static int src_read_page(void *ctx, ipa_t ipa, void *dst)
 	return 0;
 }
 
+static const void *src_page_ptr(void *ctx, ipa_t ipa)
+{
+	struct vm *vm = ctx;
+
+	return ipa_ok(vm, ipa_addr(ipa), MIG_PAGE_SIZE) ? guest_ptr(vm, ipa_addr(ipa)) : NULL;
+}
+
 static int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
 {
 	struct vm *vm = ctx;
@@ -331,6 +338,7 @@ static const struct mig_src_ops src_ops = {
 	.send_frame = send_frame,
 	.now_ns = now_ns,
 	.read_page = src_read_page,
+	.page_ptr = src_page_ptr,
 	.track_start = src_track_start,
 	.collect_dirty = src_collect,
 	.track_stop = src_track_stop,

@@ -383,6 +383,11 @@ struct mig_src_ops {
 	u64 (*now_ns)(void *ctx); /* monotonic */
 	/* Copy MIG_PAGE_SIZE bytes of guest RAM at ipa into dst. 0 or <0. */
 	int (*read_page)(void *ctx, ipa_t ipa, void *dst);
+	/* Optional: the page itself, when guest RAM is directly addressable (NULL: use read_page).
+	 * Saves a copy per page; the guest may write the page meanwhile, which dirty tracking has
+	 * logged by then, so it goes again in a later round (or the final one, with the VM paused).
+	 */
+	const void *(*page_ptr)(void *ctx, ipa_t ipa);
 	/* Optional: start dirty tracking (called once, after WELCOME, before round 0 reads a page).
 	 */
 	int (*track_start)(void *ctx);
@@ -449,6 +454,7 @@ struct mig_src {
 	u64 npages;
 	u64 *dirty;   /* npages bits, workspace */
 	u8 *page_buf; /* a split page's copy */
+	const u8 *page_src; /* the page being sent: page_buf, or the guest's own (page_ptr) */
 	u8 *hash_buf; /* hash_pages fallback */
 	u8 *blob;     /* MIG_STATE_BLOB_MAX */
 	/* the frame being filled */

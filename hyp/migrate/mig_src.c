@@ -255,14 +255,15 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 
 /* ---- page rounds ----------------------------------------------------------------------------- */
 
+/* Stops at the first non-zero word: a data page usually has one near its start. */
 static bool page_is_zero(const u8 *page)
 {
 	const u64 *w = (const u64 *)(const void *)page;
-	u64 acc = 0;
 
-	for (u32 i = 0; i < MIG_PAGE_SIZE / 8; i++)
-		acc |= w[i];
-	return acc == 0;
+	for (u32 i = 0; i < MIG_PAGE_SIZE / 8; i += 4)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+			return false;
+	return true;
 }
 
 static void put_rec(u8 *r, u64 ipa, u8 kind, u16 offset, u32 length)
@@ -337,7 +338,7 @@ static void add_data(struct mig_src *m)
 	u32 n = MIN(left, frame_room(m) - MIG_PAGE_REC_LEN);
 
 	put_rec(m->fp + m->flen, ipa, MIG_REC_DATA, (u16)m->split_off, n);
-	memcpy(m->fp + m->flen + MIG_PAGE_REC_LEN, m->page_buf + m->split_off, n);
+	memcpy(m->fp + m->flen + MIG_PAGE_REC_LEN, m->page_src + m->split_off, n);
 	m->flen += MIG_PAGE_REC_LEN + n;
 	m->fnrec++;
 	m->last_zero_rec = ~0u;
@@ -475,9 +476,15 @@ static void src_pump_pages(struct mig_src *m)
 			continue;
 		}
 		budget--;
-		rc = m->ops->read_page(m->ctx,
-				       ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE),
-				       m->page_buf);
+		ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
+
+		if (m->ops->page_ptr) {
+			m->page_src = m->ops->page_ptr(m->ctx, ipa);
+			rc = m->page_src ? 0 : FERRY_ERANGE;
+		} else {
+			rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
+			m->page_src = m->page_buf;
+		}
 		if (rc) {
 			src_fail(m, MIG_FAIL_MEMORY, rc);
 			return;
@@ -489,7 +496,7 @@ static void src_pump_pages(struct mig_src *m)
 		m->stats.pages_sent++;
 		if (m->stats.pages_left)
 			m->stats.pages_left--;
-		if (page_is_zero(m->page_buf)) {
+		if (page_is_zero(m->page_src)) {
 			r->zero_pages++;
 			m->stats.zero_pages++;
 			add_zero(m, page);

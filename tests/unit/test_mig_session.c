@@ -85,6 +85,15 @@ static int s_read(void *ctx, ipa_t ipa, void *dst)
 	return 0;
 }
 
+/* The source reading the guest's memory in place (page_ptr): the guest may write the page while it
+ * is being sent, as on the real thing. */
+static const void *s_page_ptr(void *ctx, ipa_t ipa)
+{
+	struct harness *h = ctx;
+
+	return h->smem + page_index(ipa) * MIG_PAGE_SIZE;
+}
+
 static int s_track_start(void *ctx)
 {
 	struct harness *h = ctx;
@@ -238,6 +247,21 @@ static const struct mig_src_ops src_ops = {
 	.progress = h_progress,
 };
 
+static const struct mig_src_ops src_ops_direct = {
+	.send_frame = s_send,
+	.now_ns = h_now,
+	.read_page = s_read,
+	.page_ptr = s_page_ptr,
+	.track_start = s_track_start,
+	.collect_dirty = s_collect,
+	.track_stop = s_track_stop,
+	.pause = s_pause,
+	.resume = s_resume,
+	.get_state = s_get_state,
+	.progress = h_progress,
+};
+static bool use_page_ptr; /* harness_new picks src_ops_direct */
+
 static const struct mig_dst_ops dst_ops = {
 	.send_frame = d_send,
 	.now_ns = h_now,
@@ -345,7 +369,8 @@ static struct harness *harness_new(u64 seed, u32 frame_max, u64 dst_ram_size)
 
 	h->sws = aligned_alloc(64, ALIGN_UP(mig_src_workspace_size(&h->scfg), 64));
 	h->dws = aligned_alloc(64, ALIGN_UP(mig_dst_workspace_size(&h->dcfg), 64));
-	rc = mig_src_init(&h->src, &h->scfg, &src_ops, h, h->sws, mig_src_workspace_size(&h->scfg));
+	rc = mig_src_init(&h->src, &h->scfg, use_page_ptr ? &src_ops_direct : &src_ops, h, h->sws,
+			  mig_src_workspace_size(&h->scfg));
 	assert_int_equal(rc, 0);
 	rc = mig_dst_init(&h->dst, &h->dcfg, &dst_ops, h, h->dws, mig_dst_workspace_size(&h->dcfg));
 	assert_int_equal(rc, 0);
@@ -529,6 +554,23 @@ static void test_clean_link_1514_frames_split_pages(void **state)
 	/* A 4 KiB page cannot travel in one 1514-byte frame: every data page was split. */
 	assert_true(h->src.stats.r[0].frames > (NPAGES - h->src.stats.r[0].zero_pages) * 2);
 	harness_free(h);
+}
+
+/* The same two migrations with the source reading guest memory in place. */
+static void test_page_ptr_64k_and_split_pages(void **state)
+{
+	(void)state;
+	use_page_ptr = true;
+	for (int k = 0; k < 2; k++) {
+		struct harness *h = harness_new(31 + (u64)k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX,
+						RAM_SIZE);
+
+		h->rate = k ? 5 : 50;
+		run(h, 10000 * MS);
+		check_success(h);
+		harness_free(h);
+	}
+	use_page_ptr = false;
 }
 
 static void test_minimal_destination_ops(void **state)
@@ -841,6 +883,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_link_64k_frames),
 		cmocka_unit_test(test_clean_link_1514_frames_split_pages),
+		cmocka_unit_test(test_page_ptr_64k_and_split_pages),
 		cmocka_unit_test(test_minimal_destination_ops),
 		cmocka_unit_test(test_round_limit_when_guest_outruns_link),
 		cmocka_unit_test(test_lossy_reordering_duplicating_link),
