@@ -238,8 +238,9 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     except TimeoutError:
         result["destination"] = None
     if src_json["ok"] and wait_guest:
-        dst.wait_for(r"incoming: vm '%s': committed; resuming" % re.escape(vm), timeout=30,
-                     start=start_dst)
+        _, cm = dst.wait_for(r"incoming: vm '%s': committed; resuming \(paused here (\d+) ms\)"
+                             % re.escape(vm), timeout=30, start=start_dst)
+        result["dst_paused_ms"] = int(cm.group(1))
         # The pause fell in the round in progress (its writes) or between it and the next one
         # (the gap before the next round's first write): the larger of the first two rounds that
         # end on the destination.

@@ -261,6 +261,9 @@ static int src_pause(void *ctx)
 			}
 	/* The guest's clock stops here; the destination starts it again from this count. */
 	mig.vcount_at_pause = sysreg_read(cntpct_el0) - vm->cntvoff;
+	con_printf("migrate: vm '%s': paused (%llu us to park %u vCPU%s)", vm->cfg->name,
+		   (unsigned long long)((now_ns(NULL) - (deadline - PAUSE_TIMEOUT_NS)) / 1000),
+		   vm->nvcpus, vm->nvcpus == 1 ? "" : "s");
 	return 0;
 }
 
