@@ -6,6 +6,7 @@ exit status becomes QEMU's), a VM configuration either built in or loaded at the
 """
 import os
 import shlex
+import subprocess
 
 QEMU = "qemu-system-aarch64"
 # platform/qemu-virt/platform.h: PLAT_CONFIG_SLOT
@@ -68,6 +69,40 @@ def net_args(link, role, port, mac, legacy=False, mtu=None):
         dev += ",host_mtu=%d" % mtu
     return ["-global", "virtio-mmio.force-legacy=%s" % ("true" if legacy else "false"),
             "-netdev", nd, "-device", dev]
+
+
+def linux_loader_args(config, out, image, initrd, bootargs=None):
+    """For a config that names a kernel and an initrd by image-pa/initrd-pa (such as
+    tests/system/configs/linux.dtb): copies it to `out` with image-size and initrd-size set to the
+    files' sizes (and bootargs, if given) in every VM that has them, and returns the QEMU loader
+    options that put both files where the config says. Use with qemu_args(config=out, extra=...)."""
+    def get(path, prop):
+        return subprocess.run(["fdtget", "-t", "x", config, path, prop], check=True,
+                              capture_output=True, text=True).stdout.split()
+
+    with open(config, "rb") as f:
+        blob = f.read()
+    with open(out, "wb") as f:
+        f.write(blob)
+    vms = subprocess.run(["fdtget", "-l", config, "/vms"], check=True, capture_output=True,
+                         text=True).stdout.split()
+    extra = []
+    for vm in vms:
+        path = "/vms/" + vm
+        props = subprocess.run(["fdtget", "-p", config, path], check=True, capture_output=True,
+                               text=True).stdout.split()
+        for prop, size_prop, fname in (("image-pa", "image-size", image),
+                                       ("initrd-pa", "initrd-size", initrd)):
+            if prop not in props:
+                continue
+            hi, lo = (int(x, 16) for x in get(path, prop))
+            size = os.path.getsize(fname)
+            subprocess.run(["fdtput", "-t", "x", out, path, size_prop,
+                            "%x" % (size >> 32), "%x" % (size & 0xffffffff)], check=True)
+            extra += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (fname, hi << 32 | lo)]
+        if bootargs is not None:
+            subprocess.run(["fdtput", "-t", "s", out, path, "bootargs", bootargs], check=True)
+    return extra
 
 
 def command_line(**kw):

@@ -101,6 +101,7 @@ struct vm {
 	struct vcpu vcpu[CONFIG_MAX_VCPUS];
 	u32 nvcpus;
 	u64 dtb_ipa, entry_ipa;
+	u64 initrd_ipa;       /* where the config's initrd was copied (0: none); size in cfg */
 	char reason[256]; /* why it stopped, for `vms` */
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */

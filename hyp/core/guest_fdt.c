@@ -1,13 +1,21 @@
 /* Each guest's device tree, written with libfdt's sequential-write API into the top of its RAM:
- * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the PL011 with the apb_pclk
- * fixed clock Linux insists on, chosen. Nodes only for what the VM really has. */
+ * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the GICv3 (no ITS: the vGIC
+ * has no LPIs), the arch timer, the PL011 with the apb_pclk fixed clock Linux insists on, chosen
+ * (bootargs, initrd). Nodes only for what the VM really has. */
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1
+#define PHANDLE_GIC 2
+
+/* Interrupt specifiers of the arm,gic-v3 binding: <type number flags>, type 0 SPI, 1 PPI. */
+#define FDT_IRQ_SPI 0
+#define FDT_IRQ_PPI 1
+#define FDT_IRQ_LEVEL_HIGH 4
 
 #define TRY(x)                   \
 	do {                     \
@@ -15,6 +23,15 @@
 		if (__e < 0)     \
 			return __e; \
 	} while (0)
+
+static int prop_irqs(void *fdt, const char *name, const u32 *spec, u32 n)
+{
+	fdt32_t v[12];
+
+	for (u32 i = 0; i < n && i < ARRAY_SIZE(v); i++)
+		v[i] = cpu_to_fdt32(spec[i]);
+	return fdt_property(fdt, name, v, (int)(sizeof(fdt32_t) * n));
+}
 
 static int prop_u64_pair(void *fdt, const char *name, u64 a, u64 b)
 {
@@ -48,11 +65,16 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	TRY(prop_str(buf, "compatible", "ferry,vm"));
 	snprintf(name, sizeof(name), "ferry VM %s", c->name);
 	TRY(prop_str(buf, "model", name));
+	TRY(fdt_property_u32(buf, "interrupt-parent", PHANDLE_GIC));
 
 	TRY(fdt_begin_node(buf, "chosen"));
 	TRY(prop_str(buf, "bootargs", c->bootargs));
 	if (c->devices & CONFIG_DEV_UART)
 		TRY(prop_str(buf, "stdout-path", "/pl011@9000000"));
+	if (vm->initrd_ipa) {
+		TRY(fdt_property_u64(buf, "linux,initrd-start", vm->initrd_ipa));
+		TRY(fdt_property_u64(buf, "linux,initrd-end", vm->initrd_ipa + c->initrd_size));
+	}
 	TRY(fdt_end_node(buf));
 
 	snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)c->ram_base);
@@ -81,6 +103,51 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	TRY(prop_str(buf, "method", "hvc"));
 	TRY(fdt_end_node(buf));
 
+	/* The vGICv3 at QEMU virt's addresses, one redistributor frame per vCPU. The maintenance
+	 * interrupt is named as the binding wants; a guest at EL1 never sees it. */
+	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)VGIC_GICD_BASE_VIRT);
+	TRY(fdt_begin_node(buf, name));
+	TRY(prop_str(buf, "compatible", "arm,gic-v3"));
+	TRY(fdt_property_u32(buf, "#interrupt-cells", 3));
+	TRY(fdt_property(buf, "interrupt-controller", NULL, 0));
+	TRY(fdt_property_u32(buf, "#redistributor-regions", 1));
+	{
+		fdt32_t reg[8];
+		const u64 r[4] = { VGIC_GICD_BASE_VIRT, VGIC_GICD_SIZE, VGIC_GICR_BASE_VIRT,
+				   VGIC_GICR_STRIDE * vm->nvcpus };
+
+		for (int i = 0; i < 4; i++) {
+			reg[2 * i] = cpu_to_fdt32((u32)(r[i] >> 32));
+			reg[2 * i + 1] = cpu_to_fdt32((u32)r[i]);
+		}
+		TRY(fdt_property(buf, "reg", reg, sizeof(reg)));
+	}
+	{
+		const u32 maint[3] = { FDT_IRQ_PPI, VGIC_PPI_MAINTENANCE - 16, FDT_IRQ_LEVEL_HIGH };
+
+		TRY(prop_irqs(buf, "interrupts", maint, 3));
+	}
+	TRY(fdt_property_u32(buf, "phandle", PHANDLE_GIC));
+	TRY(fdt_end_node(buf));
+
+	/* The arch timer: secure physical, non-secure physical, virtual, hypervisor PPIs, in the
+	 * binding's order (QEMU virt's numbers). A guest at EL1 uses the virtual one. */
+	TRY(fdt_begin_node(buf, "timer"));
+	TRY(prop_str(buf, "compatible", "arm,armv8-timer"));
+	{
+		const u32 ppis[4] = { 29, VGIC_PPI_PTIMER, VGIC_PPI_VTIMER, VGIC_PPI_HYP_TIMER };
+		u32 spec[12];
+
+		for (int i = 0; i < 4; i++) {
+			spec[3 * i] = FDT_IRQ_PPI;
+			spec[3 * i + 1] = ppis[i] - 16;
+			spec[3 * i + 2] = FDT_IRQ_LEVEL_HIGH;
+		}
+		TRY(prop_irqs(buf, "interrupts", spec, 12));
+	}
+	TRY(fdt_property(buf, "always-on", NULL, 0));
+	TRY(fdt_end_node(buf));
+
 	if (c->devices & CONFIG_DEV_UART) {
 		TRY(fdt_begin_node(buf, "apb-pclk"));
 		TRY(prop_str(buf, "compatible", "fixed-clock"));
@@ -99,6 +166,11 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 			TRY(fdt_property(buf, "clocks", clk, sizeof(clk)));
 		}
 		TRY(fdt_property(buf, "clock-names", clock_names, sizeof(clock_names)));
+		{
+			const u32 irq[3] = { FDT_IRQ_SPI, VPL011_INTID - 32, FDT_IRQ_LEVEL_HIGH };
+
+			TRY(prop_irqs(buf, "interrupts", irq, 3));
+		}
 		TRY(fdt_end_node(buf));
 	}
 

@@ -154,6 +154,21 @@ static int load_image(struct vm *vm, char *why, size_t whylen)
 	}
 	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, offset)), src, size);
 	vm->entry_ipa = c->has_entry ? c->entry : c->ram_base + offset;
+	vm->initrd_ipa = 0;
+	if (!c->initrd_size)
+		return 0;
+	/* The initrd goes high, just below the DTB, as QEMU places it: far from the image's BSS and
+	 * from where the kernel puts its early allocations. */
+	u64 initrd_off = (c->ram_size - GUEST_DTB_RESERVE - c->initrd_size) & ~(u64)(SZ_2M - 1);
+
+	if (c->initrd_size > c->ram_size - GUEST_DTB_RESERVE || initrd_off < offset + need) {
+		snprintf(why, whylen, "initrd of %llu KiB does not fit above the image",
+			 (unsigned long long)(c->initrd_size >> 10));
+		return FERRY_ERANGE;
+	}
+	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, initrd_off)),
+	       (const void *)(uintptr_t)c->initrd_pa, c->initrd_size);
+	vm->initrd_ipa = c->ram_base + initrd_off;
 	return 0;
 }
 

@@ -71,6 +71,7 @@ const char *vpsci_fid_name(u64 fid);
 /* ---- PL011 (ARM DDI 0183), transmit side; output leaves in whole lines ---- */
 #define VPL011_BASE 0x09000000ULL
 #define VPL011_SIZE 0x1000ULL
+#define VPL011_INTID 33u /* SPI 1, as on QEMU virt */
 #define VPL011_LINE_MAX 200
 
 typedef void (*vpl011_line_fn)(void *ctx, const char *line, size_t len);
