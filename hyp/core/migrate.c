@@ -43,6 +43,8 @@ static struct {
 	struct mig_vm_state vmstate;
 	struct vpl011 uart;
 	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART */
+	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
+	u64 written_pages;
 	u64 t_first_blob;
 	u8 scratch[VNET_FRAME_MAX];
 	/* netblast receiver */
@@ -354,6 +356,11 @@ static const struct mig_src_ops src_ops = {
 
 /* ---- destination callbacks ---- */
 
+/* An incoming VM's RAM is zero from power-on (QEMU's RAM, never written by ferry: no image, no
+ * device tree). `written` marks the pages any attempt has written since, so a zero record for a
+ * page still untouched costs nothing; most of an idle guest's memory is such pages. */
+static u64 page_of(const struct vm *vm, u64 ipa) { return (ipa - vm->cfg->ram_base) >> PAGE_SHIFT; }
+
 static int dst_write_page(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
 {
 	struct vm *vm = ctx;
@@ -362,16 +369,23 @@ static int dst_write_page(void *ctx, ipa_t ipa, u32 offset, const void *src, u32
 	    len > MIG_PAGE_SIZE - offset)
 		return FERRY_ERANGE;
 	memcpy(guest_ptr(vm, ipa_addr(ipa)) + offset, src, len);
+	bitmap_set(mig.written, page_of(vm, ipa_addr(ipa)));
 	return 0;
 }
 
 static int dst_zero_pages(void *ctx, ipa_t ipa, u64 npages)
 {
 	struct vm *vm = ctx;
+	u64 first;
 
 	if (!ipa_ok(vm, ipa_addr(ipa), npages * MIG_PAGE_SIZE))
 		return FERRY_ERANGE;
-	memset(guest_ptr(vm, ipa_addr(ipa)), 0, npages * MIG_PAGE_SIZE);
+	first = page_of(vm, ipa_addr(ipa));
+	for (u64 i = bitmap_next_set(mig.written, first + npages, first); i < first + npages;
+	     i = bitmap_next_set(mig.written, first + npages, i + 1)) {
+		memset(guest_ptr(vm, vm->cfg->ram_base + (i << PAGE_SHIFT)), 0, PAGE_SIZE);
+		bitmap_clear(mig.written, i);
+	}
 	return 0;
 }
 
@@ -447,6 +461,13 @@ static int dst_listen(struct vm *vm)
 	ws = workspace(mig_dst_workspace_size(&cfg));
 	if (!ws)
 		return FERRY_ENOMEM;
+	if (!mig.written) { /* kept across attempts: it describes the RAM, not an attempt */
+		mig.written_pages = vm->cfg->ram_size >> PAGE_SHIFT;
+		mig.written = pool_zalloc_contig(
+			ALIGN_UP(BITMAP_WORDS(mig.written_pages) * 8, PAGE_SIZE) / PAGE_SIZE);
+		if (!mig.written)
+			return FERRY_ENOMEM;
+	}
 	memset(&mig.vmstate, 0, sizeof(mig.vmstate));
 	mig.blobs_ok = 0;
 	mig.t_first_blob = 0;

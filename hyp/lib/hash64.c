@@ -13,13 +13,23 @@
 
 static inline u64 rotl64(u64 x, unsigned r) { return (x << r) | (x >> (64 - r)); }
 
+/* EL2 runs with the MMU on, Normal memory and SCTLR_EL2.A clear, where an unaligned load is fine,
+ * but it is built with -mstrict-align, which would split this into eight byte loads: say it in
+ * assembly. (Migration frame payloads start 54 bytes into the frame: never aligned.) */
 static inline u64 le64(const u8 *p)
 {
+#if defined(__aarch64__) && !defined(FERRY_HOST) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	u64 v;
+
+	__asm__("ldr %0, %1" : "=r"(v) : "m"(*(const u8(*)[8])p));
+	return v;
+#else
 	u64 v = 0;
 
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
+#endif
 }
 
 static inline u32 le32(const u8 *p)

@@ -46,8 +46,7 @@ enum {
 	H_ACK = 16,
 	H_SACK = 20,
 	H_LEN = 24,
-	H_PAYLOAD_CRC = 28,
-	H_RESERVED = 32,
+	H_PAYLOAD_SUM = 28, /* 8 bytes */
 	H_HDR_CRC = 36,
 };
 
@@ -71,8 +70,7 @@ int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], cons
 	put32(hp + H_SESSION, h->session);
 	put32(hp + H_SEQ, h->seq);
 	put32(hp + H_LEN, h->payload_len);
-	put32(hp + H_PAYLOAD_CRC, crc32c(0, frame + MIG_FRAME_OVERHEAD, h->payload_len));
-	put32(hp + H_RESERVED, 0);
+	put64(hp + H_PAYLOAD_SUM, hash64(frame + MIG_FRAME_OVERHEAD, h->payload_len, 0));
 	mig_frame_update_ack(frame, h->ack, h->sack);
 	if (len < MIG_ETH_MIN_FRAME) {
 		if (cap < MIG_ETH_MIN_FRAME)
@@ -184,10 +182,9 @@ enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *o
 	if (h->payload_len > len - MIG_FRAME_OVERHEAD ||
 	    h->payload_len > MIG_FRAME_MAX - MIG_FRAME_OVERHEAD)
 		return MIG_REJ_LENGTH;
-	if (get32(hp + H_PAYLOAD_CRC) != crc32c(0, out->payload, h->payload_len))
+	if (get64(hp + H_PAYLOAD_SUM) != hash64(out->payload, h->payload_len, 0))
 		return MIG_REJ_PAYLOAD_CRC;
-	if (h->type == 0 || h->type > MIG_T_MAX || get32(hp + H_RESERVED) != 0 ||
-	    (h->seq != 0) != type_is_sequenced(h->type))
+	if (h->type == 0 || h->type > MIG_T_MAX || (h->seq != 0) != type_is_sequenced(h->type))
 		return MIG_REJ_TYPE;
 	return payload_check(out);
 }

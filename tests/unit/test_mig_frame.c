@@ -374,7 +374,7 @@ static void test_header_rejections(void **state)
 	frame[MIG_ETH_HDR_LEN + 26] = 1; /* 64 KiB: beyond any frame */
 	mig_frame_update_ack(frame, 77, 5);
 	assert_int_equal(mig_frame_parse(frame, sizeof(frame), &f), MIG_REJ_LENGTH);
-	/* Types: unknown, zero, sequenced without a seq, unsequenced with one, reserved word. */
+	/* Types: unknown, zero, sequenced without a seq, unsequenced with one. */
 	len = seal(10, 3, p, 8);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
 	len = seal(0, 3, p, 8);
@@ -383,10 +383,13 @@ static void test_header_rejections(void **state)
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
 	len = seal(MIG_T_ACK, 5, p, 0);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
-	len = seal(MIG_T_COMMIT, 3, p, 8);
-	frame[MIG_ETH_HDR_LEN + 33] = 1;
-	mig_frame_update_ack(frame, 77, 5);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
+	/* Every byte of the 64-bit payload checksum counts (the header CRC made valid again). */
+	for (int b = 28; b < 36; b++) {
+		len = seal(MIG_T_COMMIT, 3, p, 8);
+		frame[MIG_ETH_HDR_LEN + b] ^= 0x10;
+		mig_frame_update_ack(frame, 77, 5);
+		assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD_CRC);
+	}
 }
 
 static void test_truncation_and_every_bit_flip(void **state)
