@@ -49,6 +49,13 @@ void con_write_line(const char *prefix, const char *text, size_t len)
 	spin_unlock(&con_lock);
 }
 
+void con_put_raw(char c)
+{
+	spin_lock(&con_lock);
+	pl011_putc(c);
+	spin_unlock(&con_lock);
+}
+
 void fpsimd_save(u64 *buf);
 void fpsimd_load(const u64 *buf);
 

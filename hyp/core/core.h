@@ -10,12 +10,14 @@
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/vdev.h"
+#include "vgic/vgic.h"
 
 /* ---- console (core/console.c) ---- */
 /* Whole lines only, under a lock, so output from several CPUs never interleaves mid-line. */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void con_write_line(const char *prefix, const char *text, size_t len);
 int con_getc(void); /* -1 when nothing is waiting */
+void con_put_raw(char c); /* one character of an attached VM's console, as it comes */
 
 /* ---- locks ---- */
 typedef struct {
@@ -86,6 +88,7 @@ struct vcpu {
 	volatile u32 parked;
 	volatile bool restore;
 	struct mig_vcpu_state state;
+	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
 };
 #define REQ_STOP BIT(0)
 #define REQ_PAUSE BIT(1)
@@ -104,7 +107,8 @@ struct vm {
 	u64 initrd_ipa;       /* where the config's initrd was copied (0: none); size in cfg */
 	char reason[256]; /* why it stopped, for `vms` */
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
-	struct vpl011 uart;   /* changed only by the VM's vCPUs, under lock */
+	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
+	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
 	u64 started_at;       /* CNTPCT when it last started */
 	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
@@ -137,6 +141,24 @@ struct vm *vm_by_name(const char *name);
 const char *vm_state_name(u32 state);
 void vcpu_run_loop(struct pcpu *p) __attribute__((noreturn));
 void vcpu_kick(struct vcpu *v);
+/* A byte for the VM's PL011 receive FIFO; false when it is full (the byte was not taken). */
+bool vcpu_console_input(struct vm *vm, char c);
+
+/* ---- virtual interrupts: the vGIC's EL2 glue and the guest timers (core/virq.c) ---- */
+int virq_vm_init(struct vm *vm);
+void virq_vcpu_reset(struct vcpu *v);
+void virq_flush(struct vcpu *v); /* before each entry */
+void virq_sync(struct vcpu *v);  /* after each exit */
+void virq_take_irqs(void);       /* physical IRQs at this CPU: kicks, maintenance, timers */
+void virq_wfi(struct vcpu *v);
+void virq_sgi(struct vcpu *v, u32 op2, u64 value);
+bool virq_mmio_window(const struct vm *vm, u64 ipa);
+void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
+void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
+
+/* ---- the console attached to a VM (core/shell.c): input goes to its PL011, output is raw ---- */
+extern struct vm *volatile console_vm;
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-]: back to the shell */
 
 /* ---- dirty logging glue (core/dirtylog.c) ---- */
 /* ferry's own hypercalls, in SMCCC's vendor-specific hypervisor service range (owner 6). */
@@ -176,7 +198,17 @@ u32 gic_ack(void);
 void gic_eoi(u32 intid);
 void gic_enable_irq(u32 cpu, u32 intid);
 void gic_drain(void); /* acknowledge and end everything pending */
+/* EOImode = 1: gic_eoi() drops the priority and deactivates. A guest timer's PPI is only held:
+ * priority dropped, left active (masked) until the guest deactivates it through a list register
+ * with HW = 1, or gic_deactivate() when no list register took it. gic_complete() picks. */
+void gic_hold(u32 intid);
+bool gic_held(u32 intid); /* held on this CPU and not yet given to gic_deactivate() */
+void gic_deactivate(u32 intid);
+void gic_complete(u32 intid);
 #define SGI_KICK 1
+#define GIC_PPI_MAINTENANCE 25
+#define GIC_PPI_VTIMER 27
+#define GIC_PPI_PTIMER 30
 
 /* ---- page pool for hypervisor allocations (core/alloc.c) ---- */
 void pool_init(u64 start, u64 end);

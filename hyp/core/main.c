@@ -131,7 +131,7 @@ static void management_loop(void)
 	gic_enable_irq(0, EL2_TICK_INTID);
 	if (machine.uart_intid) {
 		gic_enable_irq(0, machine.uart_intid);
-		*(volatile u32 *)(uintptr_t)(machine.uart_pa + 0x38) = BIT(4) | BIT(6); /* RXIM, RTIM */
+		pl011_rx_irq(true);
 	}
 	arm_tick();
 	for (;;) {

@@ -10,7 +10,11 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
+#include "drivers/pl011.h"
 #include "mm/tlbi.h"
+
+/* The VM the console is attached to (`console <vm>`), or NULL: the shell has it. */
+struct vm *volatile console_vm;
 
 static const char *const exit_class_names[EXITC_NR] = {
 	[EXITC_MMIO] = "mmio", [EXITC_HVC] = "hvc", [EXITC_SMC] = "smc", [EXITC_WFX] = "wfx",
@@ -156,6 +160,8 @@ static void cmd_help(void)
 	con_printf("  stop <vm>     stop a VM (its CPUs idle; 'start' builds it afresh)");
 	con_printf("  start <vm>    start a stopped, powered-off or faulted VM from its image");
 	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
+	con_printf("  console <vm>  attach the console to a VM: what you type goes to its PL011,");
+	con_printf("                its output comes unprefixed; Ctrl-] comes back to the shell");
 	con_printf("  dirtylog <vm> start [wp|dbm] | stop | collect | stats");
 	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
 	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
@@ -207,6 +213,17 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 	}
 }
 
+static void cmd_console(struct vm *vm)
+{
+	if (!(vm->cfg->devices & CONFIG_DEV_UART) || vm->state != VM_RUNNING) {
+		con_printf("console: vm '%s' %s", vm->cfg->name,
+			   vm->state != VM_RUNNING ? "is not running" : "has no uart");
+		return;
+	}
+	con_printf("console: attached to vm '%s'; Ctrl-] returns to the shell", vm->cfg->name);
+	console_vm = vm;
+}
+
 static void shell_exec(char *line)
 {
 	char *cmd = next_word(&line), *arg;
@@ -227,7 +244,7 @@ static void shell_exec(char *line)
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi") ||
-	    !strcmp(cmd, "dirtylog")) {
+	    !strcmp(cmd, "dirtylog") || !strcmp(cmd, "console")) {
 		if (!arg || !(vm = vm_by_name(arg))) {
 			con_printf("%s: no such VM '%s' (see 'vms')", cmd, arg ? arg : "");
 			return;
@@ -239,6 +256,8 @@ static void shell_exec(char *line)
 			cmd_start(vm);
 		} else if (!strcmp(cmd, "dirtylog")) {
 			cmd_dirtylog(vm, line);
+		} else if (!strcmp(cmd, "console")) {
+			cmd_console(vm);
 		} else {
 			tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
 		}
@@ -251,9 +270,38 @@ void shell_poll(void)
 {
 	static char line[96];
 	static u32 len;
+	static int held = -1; /* a byte the attached VM's full FIFO could not take yet */
+	static bool rx_off;
 	int c;
 
-	while ((c = con_getc()) >= 0) {
+	if (rx_off) {
+		rx_off = false;
+		pl011_rx_irq(true);
+	}
+	while ((c = held >= 0 ? held : con_getc()) >= 0) {
+		struct vm *vm = console_vm;
+
+		held = -1;
+
+		if (vm && (c == CONSOLE_ESCAPE || vm->state != VM_RUNNING)) {
+			console_vm = NULL;
+			con_printf("%s", "");
+			con_printf("console: back to the shell (vm '%s' %s)", vm->cfg->name,
+				   vm_state_name(vm->state));
+			if (c == CONSOLE_ESCAPE)
+				continue;
+		} else if (vm) {
+			/* Input the guest has not read yet waits (in QEMU's UART beyond this byte) until
+			 * the next tick, instead of being lost: pexpect and pastes type faster than a
+			 * guest drains a 32-byte FIFO. */
+			if (!vcpu_console_input(vm, (char)c)) {
+				held = c;
+				rx_off = true;
+				pl011_rx_irq(false);
+				return;
+			}
+			continue;
+		}
 		if (c == '\r' || c == '\n') {
 			line[len] = 0;
 			len = 0;

@@ -20,8 +20,11 @@ void vcpu_kick(struct vcpu *v)
 	gic_send_sgi(v->pcpu, SGI_KICK);
 }
 
+/* IMO/FMO: physical interrupts come to EL2, the guest's ICC_* accesses go to the virtual CPU
+ * interface, and its SGI register writes trap (Arm ARM, ICC_SGI1R_EL1's access rules). TID3: the
+ * guest reads ID registers sanitized to what ferry virtualizes. */
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		   HCR_TWI | HCR_TSC | HCR_RW)
+		   HCR_TWI | HCR_TSC | HCR_TID3 | HCR_RW)
 #define SCTLR_EL1_RESET 0x30d00800ULL /* RES1 bits, MMU and caches off, as at a cold reset */
 
 static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
@@ -97,11 +100,44 @@ static bool handle_smc(struct vcpu *v, u64 esr) { return handle_psci(v, esr, tru
 
 static bool handle_wfx(struct vcpu *v, u64 esr)
 {
-	(void)esr;
-	/* Nothing is ever injected yet (no vGIC), so a WFI would wait forever on hardware: returning at
-	 * once is an allowed spurious wake-up, and lets the guest poll. */
 	v->exits[EXITC_WFX]++;
+	/* WFE (ISS bit 0) only traps with HCR_EL2.TWE, which ferry leaves clear. */
+	if (!(esr & 1))
+		virq_wfi(v);
 	return true;
+}
+
+static void uart_update_line(struct vm *vm)
+{
+	virq_set_line_locked(vm, VPL011_INTID, vpl011_irq_line(&vm->uart));
+}
+
+/* Under vm->lock. A console attached to this VM takes its output raw, character by character, so
+ * prompts and echoes show before their line ends. */
+static void uart_access(struct vcpu *v, u64 off, bool write, u64 *val)
+{
+	struct vm *vm = v->vm;
+
+	if (write && off == 0 && console_vm == vm) {
+		vpl011_flush(&vm->uart, uart_line_out, vm);
+		con_put_raw((char)*val);
+	} else if (write) {
+		vpl011_write(&vm->uart, off, (u32)*val, uart_line_out, vm);
+	} else {
+		*val = vpl011_read(&vm->uart, off);
+	}
+	uart_update_line(vm);
+}
+
+bool vcpu_console_input(struct vm *vm, char c)
+{
+	bool taken;
+
+	spin_lock(&vm->lock);
+	taken = vpl011_rx_push(&vm->uart, (u8)c);
+	uart_update_line(vm);
+	spin_unlock(&vm->lock);
+	return taken;
 }
 
 static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
@@ -109,6 +145,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
+	bool gic = virq_mmio_window(vm, ipa);
 
 	esr_decode_dabt(esr, &d);
 	if (!d.isv) {
@@ -120,13 +157,22 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 		val = d.srt == 31 ? 0 : v->regs.x[d.srt];
 		if (d.size < 8)
 			val &= (1ULL << (8 * d.size)) - 1;
-		spin_lock(&vm->lock);
-		vpl011_write(&vm->uart, ipa - VPL011_BASE, (u32)val, uart_line_out, vm);
-		spin_unlock(&vm->lock);
+		if (gic) {
+			virq_mmio(v, ipa, d.size, true, &val);
+		} else {
+			spin_lock(&vm->lock);
+			uart_access(v, ipa - VPL011_BASE, true, &val);
+			spin_unlock(&vm->lock);
+		}
 	} else {
-		spin_lock(&vm->lock);
-		val = vpl011_read(&vm->uart, ipa - VPL011_BASE);
-		spin_unlock(&vm->lock);
+		val = 0;
+		if (gic) {
+			virq_mmio(v, ipa, d.size, false, &val);
+		} else {
+			spin_lock(&vm->lock);
+			uart_access(v, ipa - VPL011_BASE, false, &val);
+			spin_unlock(&vm->lock);
+		}
 		if (d.size < 8)
 			val &= (1ULL << (8 * d.size)) - 1;
 		if (d.sign_extend && d.size < 8 && (val >> (8 * d.size - 1)) & 1)
@@ -161,8 +207,9 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size;
 	char what[96];
 
-	if (ESR_EC(esr) == EC_DABT_LOW && (c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
-	    ipa < VPL011_BASE + VPL011_SIZE)
+	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
+					     ipa < VPL011_BASE + VPL011_SIZE) ||
+					    virq_mmio_window(v->vm, ipa)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		struct dabt_info d;
@@ -189,6 +236,81 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	return false;
 }
 
+/* ---- system-register traps (EC 0x18): ISS Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
+ * Rt [9:5], CRm [4:1], Direction [0] (1: read) ---- */
+#define ID_FIELD(hi, lo) (((1ULL << ((hi) - (lo) + 1)) - 1) << (lo))
+
+/* The ID registers (op0 3, op1 0, CRn 0, CRm 1..7) as the guest may see them: what ferry does not
+ * virtualize is hidden. SVE and SME (their state is not kept per vCPU, and CPTR_EL2 traps them),
+ * MTE (HCR_EL2.ATA is clear), AMU and MPAM (not virtualized), the PMU, SPE and trace (the PMU's
+ * registers trap, RAZ/WI: ferry keeps one counter for itself). Encodings the Arm ARM reserves in
+ * this space read as zero, as they do on hardware. */
+static u64 id_reg_read(u32 crm, u32 op2)
+{
+#define IDREG(m, o) \
+	case (m) * 8 + (o): return sysreg_read(S3_0_C0_C##m##_##o)
+	switch (crm * 8 + op2) {
+	IDREG(1, 0); IDREG(1, 1); IDREG(1, 2); IDREG(1, 3);
+	IDREG(1, 4); IDREG(1, 5); IDREG(1, 6); IDREG(1, 7);
+	IDREG(2, 0); IDREG(2, 1); IDREG(2, 2); IDREG(2, 3);
+	IDREG(2, 4); IDREG(2, 5); IDREG(2, 6); IDREG(2, 7);
+	IDREG(3, 0); IDREG(3, 1); IDREG(3, 2); IDREG(3, 4); IDREG(3, 5); IDREG(3, 6);
+	case 4 * 8 + 0: /* ID_AA64PFR0_EL1: SVE [35:32], MPAM [43:40], AMU [47:44] */
+		return sysreg_read(S3_0_C0_C4_0) &
+		       ~(ID_FIELD(35, 32) | ID_FIELD(43, 40) | ID_FIELD(47, 44));
+	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
+		return sysreg_read(S3_0_C0_C4_1) &
+		       ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
+	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMUVer, PMSVer, TraceFilt, TraceBuffer, BRBE */
+		return sysreg_read(S3_0_C0_C5_0) &
+		       ~(ID_FIELD(7, 4) | ID_FIELD(11, 8) | ID_FIELD(35, 32) | ID_FIELD(43, 40) |
+			 ID_FIELD(47, 44) | ID_FIELD(55, 52));
+	IDREG(5, 1); IDREG(5, 4); IDREG(5, 5);
+	IDREG(6, 0); IDREG(6, 1); IDREG(6, 2);
+	IDREG(7, 0); IDREG(7, 1); IDREG(7, 2);
+	default:
+		return 0; /* ID_AA64ZFR0/SMFR0 (hidden with SVE/SME) and the reserved encodings */
+	}
+#undef IDREG
+}
+
+/* PMU registers (MDCR_EL2.TPM): PMCR_EL0 and the rest in CRn 9, the event counters and types in
+ * CRn 14 (op1 3, CRm 8..15). */
+static bool is_pmu_reg(u32 op0, u32 op1, u32 crn, u32 crm)
+{
+	return op0 == 3 && ((crn == 9 && crm >= 12 && crm <= 14) ||
+			    (crn == 14 && op1 == 3 && crm >= 8));
+}
+
+static bool handle_sysreg(struct vcpu *v, u64 esr)
+{
+	u32 op0 = (u32)FIELD_GET(esr, 21, 20), op2 = (u32)FIELD_GET(esr, 19, 17);
+	u32 op1 = (u32)FIELD_GET(esr, 16, 14), crn = (u32)FIELD_GET(esr, 13, 10);
+	u32 rt = (u32)FIELD_GET(esr, 9, 5), crm = (u32)FIELD_GET(esr, 4, 1);
+	bool read = esr & 1;
+	u64 val = rt == 31 ? 0 : v->regs.x[rt];
+	char what[96];
+
+	v->exits[EXITC_SYSREG]++;
+	if (!read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5) {
+		virq_sgi(v, op2, val);
+		return true;
+	}
+	if (read && op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
+		val = id_reg_read(crm, op2);
+	} else if (is_pmu_reg(op0, op1, crn, crm)) {
+		val = 0;
+	} else {
+		snprintf(what, sizeof(what), "%s of system register S%u_%u_C%u_C%u_%u (x%u)",
+			 read ? "read" : "write", op0, op1, crn, crm, op2, rt);
+		vm_stop_fault(v, what, esr);
+		return false;
+	}
+	if (read && rt != 31)
+		v->regs.x[rt] = val;
+	return true;
+}
+
 static bool handle_unknown(struct vcpu *v, u64 esr)
 {
 	v->exits[EXITC_OTHER]++;
@@ -198,6 +320,7 @@ static bool handle_unknown(struct vcpu *v, u64 esr)
 
 static const exit_handler_fn exit_handlers[64] = {
 	[EC_WFX] = handle_wfx,
+	[EC_SYSREG] = handle_sysreg,
 	[EC_HVC64] = handle_hvc,
 	[EC_SMC64] = handle_smc,
 	[EC_IABT_LOW] = handle_abort,
@@ -221,7 +344,6 @@ static void dispatch_exit(struct vcpu *v, u64 reason)
 {
 	u64 esr;
 	exit_handler_fn fn;
-	u32 irq;
 
 	switch (reason) {
 	case EXIT_SYNC:
@@ -234,15 +356,25 @@ static void dispatch_exit(struct vcpu *v, u64 reason)
 		return;
 	case EXIT_IRQ:
 		v->exits[EXITC_IRQ]++;
-		irq = gic_ack();
-		if (irq < 1020)
-			gic_eoi(irq);
-		return; /* a kick: the loop looks at the requests */
+		virq_take_irqs();
+		return; /* a kick, a timer or maintenance: the loop and the next flush do the rest */
 	default:
 		v->exits[EXITC_OTHER]++;
 		vm_stop_fault(v, reason == EXIT_SERROR ? "SError" : "FIQ", sysreg_read(esr_el2));
 		return;
 	}
+}
+
+/* Pointer authentication is the guest's own (its keys stay in this CPU's registers, which only it
+ * uses): without HCR_EL2.API and APK its PAC instructions and key accesses would trap. The bits are
+ * RES0 where the CPU has no FEAT_PAuth. */
+static u64 hcr_pauth(void)
+{
+	u64 isar1 = sysreg_read(id_aa64isar1_el1), isar2 = sysreg_read(S3_0_C0_C6_2);
+
+	if (FIELD_GET(isar1, 11, 4) || FIELD_GET(isar1, 31, 24) || FIELD_GET(isar2, 15, 8))
+		return HCR_API | HCR_APK;
+	return 0;
 }
 
 /* The EL2 controls of this vCPU's VM: its stage 2, virtual IDs, timer access and offset, traps. EL1
@@ -260,7 +392,8 @@ static void vcpu_load_controls(struct vcpu *v)
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
 	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
 	sysreg_write(cntvoff_el2, vm->cntvoff);
-	sysreg_write(hcr_el2, HCR_GUEST);
+	sysreg_write(hcr_el2, HCR_GUEST | hcr_pauth());
+	sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) | MDCR_TPM);
 	isb();
 }
 
@@ -274,6 +407,7 @@ static void vcpu_reset(struct vcpu *v)
 	v->regs.elr = pc->entry;
 	v->regs.spsr = SPSR_EL1H | SPSR_DAIF;
 	sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
+	virq_vcpu_reset(v);
 	vcpu_load_controls(v);
 }
 
@@ -372,11 +506,13 @@ void vcpu_run_loop(struct pcpu *p)
 				break;
 			}
 #endif
+			virq_flush(v);
 			sysreg_write(elr_el2, v->regs.elr);
 			sysreg_write(spsr_el2, v->regs.spsr);
 			u64 reason = guest_enter(&v->regs);
 			v->regs.elr = sysreg_read(elr_el2);
 			v->regs.spsr = sysreg_read(spsr_el2);
+			virq_sync(v);
 			cls = handle_exit(v, reason);
 		}
 		/* Leave the guest: stage 2 off until the vCPU runs again. */

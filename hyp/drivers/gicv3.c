@@ -1,6 +1,10 @@
-/* The physical GICv3, as far as ferry needs it today: one SGI (SGI_KICK) that pulls a CPU out of its
- * guest (HCR_EL2.IMO=1 routes physical IRQs to EL2) when another CPU asks it to stop or pause. QEMU
- * virt with virtualization=on and secure=off has a GIC with a single security state (GICD_CTLR.DS=1). */
+/* The physical GICv3, as far as ferry needs it: one SGI (SGI_KICK) that pulls a CPU out of its guest
+ * (HCR_EL2.IMO=1 routes physical IRQs to EL2) when another CPU asks it to stop, pause or look at its
+ * virtual interrupts; the vGIC's maintenance PPI; and the guest timers' PPIs, which EL2 acknowledges
+ * but leaves active for the guest to deactivate through a list register with HW = 1 (docs/vgic.md).
+ * That split needs ICC_CTLR_EL1.EOImode = 1 at EL2: ICC_EOIR1_EL1 only drops the priority, and
+ * ICC_DIR_EL1 deactivates. QEMU virt with virtualization=on and secure=off has a GIC with a single
+ * security state (GICD_CTLR.DS=1). */
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 
@@ -18,6 +22,13 @@
 #define GICR_IGROUPR0 0x80
 #define GICR_ISENABLER0 0x100
 #define GICR_IPRIORITYR 0x400
+#define ICC_CTLR_EOIMODE BIT(1)
+
+/* The guest timers' PPIs this CPU acknowledged and left active (bit per INTID), until
+ * gic_deactivate(). */
+static u32 held[MAX_CPUS];
+
+static bool is_guest_timer_ppi(u32 intid) { return intid == GIC_PPI_VTIMER || intid == GIC_PPI_PTIMER; }
 
 static volatile u32 *reg32(u64 base, u64 off) { return (volatile u32 *)(uintptr_t)(base + off); }
 
@@ -64,6 +75,7 @@ void gic_init_cpu(u32 cpu)
 	sysreg_write(icc_sre_el2, 0xf); /* SRE, DFB, DIB, and let EL1 use the system-register interface */
 	isb();
 	sysreg_write(icc_pmr_el1, 0xff);
+	sysreg_write(icc_ctlr_el1, sysreg_read(icc_ctlr_el1) | ICC_CTLR_EOIMODE);
 	sysreg_write(icc_igrpen1_el1, 1);
 	isb();
 }
@@ -81,7 +93,33 @@ void gic_send_sgi(u32 cpu, u32 intid)
 
 u32 gic_ack(void) { return (u32)sysreg_read(icc_iar1_el1) & 0xffffff; }
 
-void gic_eoi(u32 intid) { sysreg_write(icc_eoir1_el1, intid); }
+void gic_eoi(u32 intid)
+{
+	sysreg_write(icc_eoir1_el1, intid);
+	sysreg_write(icc_dir_el1, intid);
+}
+
+void gic_hold(u32 intid)
+{
+	sysreg_write(icc_eoir1_el1, intid);
+	held[this_pcpu()->idx] |= BIT(intid);
+}
+
+bool gic_held(u32 intid) { return held[this_pcpu()->idx] & BIT(intid); }
+
+void gic_deactivate(u32 intid)
+{
+	held[this_pcpu()->idx] &= ~(u32)BIT(intid);
+	sysreg_write(icc_dir_el1, intid);
+}
+
+void gic_complete(u32 intid)
+{
+	if (is_guest_timer_ppi(intid))
+		gic_hold(intid);
+	else
+		gic_eoi(intid);
+}
 
 #define GICD_IGROUPR 0x80
 #define GICD_ISENABLER 0x100
@@ -111,11 +149,12 @@ void gic_enable_irq(u32 cpu, u32 intid)
 
 /* Acknowledges and ends what is pending, a bounded number of times: a level-triggered source that is
  * still asserted (a UART with bytes waiting) would otherwise be acknowledged forever. Its owner
- * services it after the next WFI, which such a source ends at once. */
+ * services it after the next WFI, which such a source ends at once. A guest timer's PPI is only
+ * held (gic_complete): it stays masked until its vCPU runs and takes it. */
 void gic_drain(void)
 {
 	u32 irq;
 
 	for (int i = 0; i < 8 && (irq = gic_ack()) < 1020; i++)
-		gic_eoi(irq);
+		gic_complete(irq);
 }

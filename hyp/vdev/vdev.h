@@ -68,7 +68,7 @@ bool vpsci_call(struct vpsci_vm *vm, u32 caller, u64 fid, u64 a1, u64 a2, u64 a3
 		struct vpsci_result *res);
 const char *vpsci_fid_name(u64 fid);
 
-/* ---- PL011 (ARM DDI 0183), transmit side; output leaves in whole lines ---- */
+/* ---- PL011 (ARM DDI 0183): output leaves in whole lines; input through a receive FIFO ---- */
 #define VPL011_BASE 0x09000000ULL
 #define VPL011_SIZE 0x1000ULL
 #define VPL011_INTID 33u /* SPI 1, as on QEMU virt */
@@ -76,15 +76,23 @@ const char *vpsci_fid_name(u64 fid);
 
 typedef void (*vpl011_line_fn)(void *ctx, const char *line, size_t len);
 
+#define VPL011_RX_FIFO 32 /* a PL011's receive FIFO depth */
+
 struct vpl011 {
 	char line[VPL011_LINE_MAX];
 	u32 len;
 	u32 cr, lcr, ibrd, fbrd, imsc, ifls;
+	u8 rx[VPL011_RX_FIFO]; /* received, not yet read: rx_head is the oldest */
+	u32 rx_head, rx_count;
 };
 
 void vpl011_reset(struct vpl011 *u);
 u32 vpl011_read(struct vpl011 *u, u64 offset);
 void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, void *ctx);
+/* A received byte; false when the FIFO is full and the byte was not taken (the caller keeps it). */
+bool vpl011_rx_push(struct vpl011 *u, u8 c);
+/* The interrupt output (UARTINTR): a masked interrupt status bit is set. */
+bool vpl011_irq_line(const struct vpl011 *u);
 /* Emits what is buffered (e.g. when the VM stops mid-line). */
 void vpl011_flush(struct vpl011 *u, vpl011_line_fn out, void *ctx);
 /* Migration: the state as a blob (returns its length, or FERRY_EINVAL when cap is too small) and

@@ -1,6 +1,10 @@
-/* The guest's PL011: transmit only for now. Reads of FR say "transmit FIFO empty, receive FIFO
- * empty", so a polling driver never waits; the ID registers read as a real PL011's so drivers that
- * probe them (Linux's amba bus) accept it. */
+/* The guest's PL011. Transmission is instant: FR always says "transmit FIFO empty", so a polling
+ * driver never waits, and the transmit interrupt is always raised (the FIFO is below any trigger
+ * level), which a driver enables only when it has more to send. Received bytes wait in a 32-byte
+ * FIFO; the receive and receive-timeout interrupts are raised while it holds anything (a real PL011
+ * raises the timeout one for a FIFO below its trigger level after 32 bit periods: the driver reads
+ * until RXFE either way). The ID registers read as a real PL011's so drivers that probe them
+ * (Linux's amba bus) accept it. */
 #include <string.h>
 
 #include "vdev/vdev.h"
@@ -17,7 +21,11 @@
 #define UARTMIS 0x040
 #define UARTICR 0x044
 #define FR_RXFE BIT(4)
+#define FR_RXFF BIT(6)
 #define FR_TXFE BIT(7)
+#define INT_RX BIT(4)
+#define INT_TX BIT(5)
+#define INT_RT BIT(6)
 
 void vpl011_reset(struct vpl011 *u)
 {
@@ -33,6 +41,34 @@ void vpl011_flush(struct vpl011 *u, vpl011_line_fn out, void *ctx)
 	u->len = 0;
 }
 
+static u32 raw_status(const struct vpl011 *u)
+{
+	return INT_TX | (u->rx_count ? INT_RX | INT_RT : 0);
+}
+
+bool vpl011_irq_line(const struct vpl011 *u) { return (raw_status(u) & u->imsc) != 0; }
+
+bool vpl011_rx_push(struct vpl011 *u, u8 c)
+{
+	if (u->rx_count == VPL011_RX_FIFO)
+		return false;
+	u->rx[(u->rx_head + u->rx_count) % VPL011_RX_FIFO] = c;
+	u->rx_count++;
+	return true;
+}
+
+static u32 rx_pop(struct vpl011 *u)
+{
+	u32 c;
+
+	if (!u->rx_count)
+		return 0;
+	c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % VPL011_RX_FIFO;
+	u->rx_count--;
+	return c;
+}
+
 u32 vpl011_read(struct vpl011 *u, u64 offset)
 {
 	/* PeriphID0..3 and PCellID0..3 at 0xfe0..0xffc: a PL011 r1p5. */
@@ -41,14 +77,19 @@ u32 vpl011_read(struct vpl011 *u, u64 offset)
 	if (offset >= 0xfe0 && offset <= 0xffc)
 		return ids[(offset - 0xfe0) / 4];
 	switch (offset) {
-	case UARTFR: return FR_TXFE | FR_RXFE;
+	case UARTDR: return rx_pop(u);
+	case UARTFR:
+		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) |
+		       (u->rx_count == VPL011_RX_FIFO ? FR_RXFF : 0);
 	case UARTIBRD: return u->ibrd;
 	case UARTFBRD: return u->fbrd;
 	case UARTLCR_H: return u->lcr;
 	case UARTCR: return u->cr;
 	case UARTIFLS: return u->ifls;
 	case UARTIMSC: return u->imsc;
-	default: return 0; /* DR (nothing received), RIS, MIS and the rest */
+	case UARTRIS: return raw_status(u);
+	case UARTMIS: return raw_status(u) & u->imsc;
+	default: return 0;
 	}
 }
 
@@ -76,7 +117,7 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 	case UARTCR: u->cr = value & 0xffff; return;
 	case UARTIFLS: u->ifls = value & 0x3f; return;
 	case UARTIMSC: u->imsc = value & 0x7ff; return;
-	default: return; /* ICR and the rest: nothing to do without interrupts */
+	default: return; /* ICR: every raised interrupt is a level the FIFOs' state gives */
 	}
 }
 

@@ -26,6 +26,11 @@
 #define HCR_TID3 BIT(18)
 #define HCR_TACR BIT(21)
 #define HCR_RW BIT(31)
+#define HCR_APK BIT(40)
+#define HCR_API BIT(41)
+
+/* MDCR_EL2: TPM traps EL0/EL1 PMU register accesses. */
+#define MDCR_TPM BIT(6)
 
 /* ESR_ELx exception classes ferry dispatches on. */
 #define EC_UNKNOWN 0x00

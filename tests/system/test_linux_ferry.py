@@ -1,0 +1,106 @@
+"""The Linux guest recipe as a ferry VM (docs/linux-guest.md, "Running under ferry"): Debian's kernel
+and our initramfs, loaded by QEMU's loader (tests/system/configs/linux.dts), on 2 vCPUs with the
+vGICv3, the virtual timer and the PL011's receive side. The console is attached to the VM with the
+shell's `console linux`, then: the ready line, 2 CPUs online, timer interrupts and IPIs counting on
+both CPUs, `sleep 2` taking 2 s, a typed command answering, Ctrl-] back to the shell, and a clean
+power-off ending the run with status 0."""
+import os
+import re
+import sys
+import time
+
+import pexpect
+import pytest
+
+import test_linux_direct as direct
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+import ferry_qemu  # noqa: E402
+
+BUILD = direct.BUILD
+CONFIG = os.path.join(BUILD, "tests", "system", "configs", "linux.dtb")
+IMAGE = os.path.join(BUILD, "ferry-san.bin")
+BOOTARGS = "console=ttyAMA0 linstress=" + direct.LINSTRESS
+
+
+class LinuxOnFerry(direct.Linux):
+    """direct.Linux's console helpers, on ferry's console attached to the VM."""
+
+    def __init__(self, cpu, workdir):
+        direct.require_guest()
+        self.transcript = []
+        self.commands = 0
+        config = os.path.join(workdir, "linux-%s.dtb" % cpu)
+        extra = ferry_qemu.linux_loader_args(CONFIG, config, direct.IMAGE, direct.INITRD,
+                                             bootargs=BOOTARGS)
+        args = ferry_qemu.qemu_args(image=IMAGE, config=config, cpu=direct.CPUS[cpu], smp=3,
+                                    mem="1G", extra=extra)
+        self.started = time.monotonic()
+        self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
+                                   timeout=30, cwd=TOP)
+        self.child.logfile_read = self
+        self.expect(r"ferry: shell on this console")
+        self.child.send("console linux\r")
+        self.expect(r"console: attached to vm 'linux'")
+        self.expect(r"ferry-linux: ready\r*\n", timeout=120)
+        self.boot_seconds = time.monotonic() - self.started
+        self.expect(r"/ # ")
+        self.wait_console(direct.VERDICT, timeout=60)
+
+    def close(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)
+        self.child.close(force=True)
+
+
+@pytest.fixture(scope="module", params=sorted(direct.CPUS), ids=lambda c: "cpu=" + c)
+def linux(request, tmp_path_factory):
+    guest = LinuxOnFerry(request.param, str(tmp_path_factory.mktemp("linux")))
+    yield guest
+    guest.close()
+
+
+def test_ready_and_two_cpus(linux):
+    out = linux.output()
+    assert "ferry-linux: cpus 2 online 0-1" in out
+    assert linux.run("cat /sys/devices/system/cpu/online") == ("0-1", 0)
+    assert linux.run("nproc") == ("2", 0)
+    sys.stderr.write("linux under ferry: ready after %.1f s\n" % linux.boot_seconds)
+    assert linux.boot_seconds < 120
+
+
+def test_timer_and_ipis_count_on_both_cpus(linux):
+    direct.test_timer_and_ipis_count_on_both_cpus(linux)
+
+
+def test_sleep_2_takes_2_seconds(linux):
+    direct.test_sleep_2_takes_2_seconds(linux)
+
+
+def test_typed_command_answers(linux):
+    direct.test_typed_command_answers(linux)
+
+
+def test_linstress_from_command_line(linux):
+    verdict = linux.wait_console(direct.VERDICT, timeout=30)
+    assert verdict and verdict.groups()[:4] == ("PASS", "3", "2048", "0"), linux.output()[-4000:]
+
+
+def test_detach_and_power_off(linux):
+    """Ctrl-] gives the console back to the shell while the VM runs on; the shell's `vms` shows
+    it running; attached again, `poweroff -f` ends the VM and with it the run, status 0."""
+    linux.child.send("\x1d")
+    linux.expect(r"console: back to the shell \(vm 'linux' running\)")
+    linux.child.send("vms\r")
+    linux.expect(r"vm linux +running +vmid 1 cpus 1,2 ram 512 MiB")
+    linux.child.send("console linux\r")
+    linux.expect(r"console: attached to vm 'linux'")
+    linux.child.send("\r")
+    linux.expect(r"/ # ")
+    linux.child.send("poweroff -f\r")
+    linux.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 0 faulted; exit 0",
+                 timeout=60)
+    linux.child.expect(pexpect.EOF, timeout=30)
+    linux.child.close()
+    assert linux.child.exitstatus == 0
