@@ -121,10 +121,11 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 	}
 }
 
-/* Migration blob (mig.h, MIG_BLOB_UART): magic "UT", version 1, then the registers and the partial
- * line, little-endian. */
+/* Migration blob (mig.h, MIG_BLOB_UART): magic "UT", version 1 with the line's length in the top
+ * half, the six registers, the number of received bytes not yet read, then the partly written line
+ * and those bytes (oldest first). All little-endian. */
 #define UART_BLOB_MAGIC 0x5455u
-#define UART_BLOB_HDR 32u
+#define UART_BLOB_HDR 36u
 
 static void put32le(u8 *p, u32 v) { for (int i = 0; i < 4; i++) p[i] = (u8)(v >> (8 * i)); }
 static u32 get32le(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
@@ -132,26 +133,33 @@ static u32 get32le(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] 
 int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap)
 {
 	const u32 regs[6] = { u->cr, u->lcr, u->ibrd, u->fbrd, u->imsc, u->ifls };
+	u8 *rx;
 
-	if (cap < UART_BLOB_HDR + u->len)
+	if (cap < UART_BLOB_HDR + u->len + u->rx_count)
 		return FERRY_EINVAL;
 	put32le(buf, UART_BLOB_MAGIC);
 	put32le(buf + 4, 1u | u->len << 16); /* version 1, line length */
 	for (int i = 0; i < 6; i++)
 		put32le(buf + 8 + 4 * i, regs[i]);
+	put32le(buf + 32, u->rx_count);
 	memcpy(buf + UART_BLOB_HDR, u->line, u->len);
-	return (int)(UART_BLOB_HDR + u->len);
+	rx = buf + UART_BLOB_HDR + u->len;
+	for (u32 i = 0; i < u->rx_count; i++)
+		rx[i] = u->rx[(u->rx_head + i) % VPL011_RX_FIFO];
+	return (int)(UART_BLOB_HDR + u->len + u->rx_count);
 }
 
 int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len)
 {
-	u32 v, n;
+	u32 v, n, nrx;
 
 	if (len < UART_BLOB_HDR || get32le(buf) != UART_BLOB_MAGIC)
 		return FERRY_EINVAL;
 	v = get32le(buf + 4);
 	n = v >> 16;
-	if ((v & 0xffff) != 1 || n >= VPL011_LINE_MAX || len != UART_BLOB_HDR + n)
+	nrx = get32le(buf + 32);
+	if ((v & 0xffff) != 1 || n >= VPL011_LINE_MAX || nrx > VPL011_RX_FIFO ||
+	    len != UART_BLOB_HDR + n + nrx)
 		return FERRY_EINVAL;
 	vpl011_reset(u);
 	/* Through the write path's masks: a blob cannot give a register a value a write could not. */
@@ -163,5 +171,8 @@ int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len)
 	u->ifls = get32le(buf + 28) & 0x3f;
 	memcpy(u->line, buf + UART_BLOB_HDR, n);
 	u->len = n;
+	memcpy(u->rx, buf + UART_BLOB_HDR + n, nrx);
+	u->rx_head = 0;
+	u->rx_count = nrx;
 	return 0;
 }

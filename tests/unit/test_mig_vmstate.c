@@ -132,14 +132,31 @@ static void test_uart_blob(void **state)
 	vpl011_write(&a, 0x38, 0x50, line, NULL);
 	for (const char *p = "half a line"; *p; p++)
 		vpl011_write(&a, 0, (u32)*p, line, NULL);
+	/* Typed input the guest has not read yet, wrapped around the FIFO's end. */
+	for (int i = 0; i < VPL011_RX_FIFO - 3; i++)
+		vpl011_rx_push(&a, 'x');
+	for (int i = 0; i < VPL011_RX_FIFO - 5; i++)
+		vpl011_read(&a, 0);
+	vpl011_rx_push(&a, 'l');
+	vpl011_rx_push(&a, 's');
+	vpl011_rx_push(&a, '\r');
 	int n = vpl011_save(&a, buf, sizeof(buf));
 
-	assert_int_equal(n, 32 + 11);
+	assert_int_equal(n, 36 + 11 + 5);
 	assert_int_equal(vpl011_load(&b, buf, (size_t)n), 0);
-	assert_memory_equal(&a, &b, sizeof(a));
+	assert_memory_equal(b.line, a.line, a.len);
+	assert_int_equal(b.len, a.len);
+	/* The guest reads the same bytes, in the same order, from either. */
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(vpl011_read(&b, 0x018), vpl011_read(&a, 0x018)); /* FR */
+		assert_int_equal(vpl011_read(&b, 0) & 0xff, vpl011_read(&a, 0) & 0xff);
+	}
 	for (int len = 0; len < n; len++)
 		assert_int_equal(vpl011_load(&b, buf, (size_t)len), FERRY_EINVAL);
 	assert_int_equal(vpl011_save(&a, buf, 40), FERRY_EINVAL);
+	buf[32] = VPL011_RX_FIFO + 1; /* more input than the FIFO holds */
+	assert_int_equal(vpl011_load(&b, buf, (size_t)n), FERRY_EINVAL);
+	buf[32] = 5;
 	buf[6] = 0xff; /* a line longer than the UART holds */
 	assert_int_equal(vpl011_load(&b, buf, (size_t)n), FERRY_EINVAL);
 }
