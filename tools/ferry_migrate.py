@@ -210,7 +210,7 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     pos = start_src
     while True:
         i, m = src.wait_for(r"migrating: round|^migrate-json: \{|migrate: (usage|no |busy|bad "
-                            r"option|vm '[^']+' is|out of memory)|could not start", timeout=timeout,
+                            r"option|vm '[^']+' (is|has enabled)|out of memory)|could not start", timeout=timeout,
                             start=pos)
         pos = i + 1
         line = src.lines[i]
