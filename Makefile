@@ -3,7 +3,7 @@ BUILD ?= build
 PLATFORM ?= qemu-virt
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run demo test unit systest help clean
+.PHONY: all deps run linux demo test unit systest help clean
 
 include mk/flags.mk
 include guest/build.mk
@@ -25,6 +25,7 @@ help:
 	@echo "make deps    install every Debian package ferry needs (idempotent)"
 	@echo "make         build the hypervisor images, guests, VM configs and host tools"
 	@echo "make run     boot ferry on QEMU virt with the default configuration (two VMs)"
+	@echo "make linux   boot the Linux guest as a ferry VM, the console attached to it (Ctrl-] = shell)"
 	@echo "make demo    live-migrate a running VM between two ferries (tools/ferry-migrate)"
 	@echo "make test    host unit tests + QEMU system tests, ends with 'N passed, N failed'"
 	@echo "make unit    host unit tests only"
@@ -35,6 +36,10 @@ help:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@FERRY_BUILD=$(BUILD) tools/ferry-run
+
+linux: deps
+	@$(MAKE) --no-print-directory all
+	@FERRY_BUILD=$(BUILD) tools/ferry-run --linux
 
 demo: deps
 	@$(MAKE) --no-print-directory all

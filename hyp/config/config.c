@@ -158,7 +158,7 @@ static int prop_choice(struct config_parser *p, int node, const char *prop,
 static const char *const vm_properties[] = {
 	"ram-base", "ram-size", "ram-pa", "cpus", "image", "image-pa",
 	"image-size", "load-offset", "entry", "initrd-pa", "initrd-size", "bootargs",
-	"devices", "dirty-log", "on-abort", "incoming", NULL,
+	"devices", "dirty-log", "on-abort", "incoming", "console", NULL,
 };
 
 static const char *const dirty_mode_names[] = { "auto", "wp", "dbm", NULL };
@@ -523,6 +523,14 @@ static int parse_vm(struct config_parser *p, int node, u32 index, u64 window_pa,
 		return err;
 	if ((err = parse_devices(p, node, vm)))
 		return err;
+	if ((err = parse_flag(p, node, "console", &vm->console)))
+		return err;
+	if (vm->console && !(vm->devices & CONFIG_DEV_UART))
+		return config_fail(p, "console", "the VM has no 'uart' device to attach it to");
+	for (u32 i = 0; vm->console && i < index; i++)
+		if (p->out->vm[i].console)
+			return config_fail(p, "console", "vm '%s' has the console already",
+					   p->out->vm[i].name);
 	err = prop_choice(p, node, "dirty-log", dirty_mode_names, &choice);
 	if (err && err != FERRY_ENOENT)
 		return err;

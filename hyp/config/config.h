@@ -58,6 +58,7 @@ struct vm_config {
 	enum config_dirty_mode dirty_mode;
 	enum config_abort_policy on_abort;
 	bool incoming;         /* boots waiting for an incoming migration (migration issue) */
+	bool console;          /* the console is attached to it at boot (`console <vm>` in the shell) */
 };
 
 struct ferry_config {

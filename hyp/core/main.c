@@ -230,6 +230,12 @@ void hyp_main_primary(u64 dtb_pa)
 	}
 	migrate_boot();
 	con_printf("ferry: shell on this console; type 'help'");
+	for (u32 i = 0; i < nvms; i++)
+		if (vms[i].cfg->console && vms[i].state == VM_RUNNING) {
+			con_printf("console: attached to vm '%s' (config 'console'); Ctrl-] returns to "
+				   "the shell", vms[i].cfg->name);
+			console_vm = &vms[i];
+		}
 	management_loop();
 }
 

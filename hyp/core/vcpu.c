@@ -199,6 +199,42 @@ static bool vm_ipa_mapped(struct vm *vm, u64 ipa)
 	return err == 0;
 }
 
+/* `on-abort = "inject"`: the access is given back to the guest as a synchronous external abort, as
+ * KVM does (its inject_abt64()), taken to EL1 as the architecture takes an exception (Arm ARM
+ * "Exception entry"): ELR/SPSR_EL1 keep where the guest was, PSTATE becomes EL1h with DAIF masked
+ * (and PAN set unless SCTLR_EL1.SPAN), the PC the vector for the source: current EL with SP_EL0
+ * (+0x000) or SP_ELx (+0x200), lower EL AArch64 (+0x400) or AArch32 (+0x600). */
+#define SPSR_M_MASK 0xfULL
+#define SPSR_M_EL1T 0x4ULL
+#define SPSR_M_EL1H 0x5ULL
+#define SPSR_NRW BIT(4)
+#define SPSR_PAN BIT(22)
+#define SCTLR_SPAN BIT(23)
+#define ESR_IL_BIT BIT(25)
+#define FSC_SEA 0x10
+
+static void inject_sea(struct vcpu *v, u64 esr)
+{
+	u64 spsr = v->regs.spsr, m = spsr & SPSR_M_MASK;
+	bool from_el1 = !(spsr & SPSR_NRW) && (m == SPSR_M_EL1T || m == SPSR_M_EL1H);
+	bool dabt = ESR_EC(esr) == EC_DABT_LOW;
+	u64 ec = (dabt ? EC_DABT_LOW : EC_IABT_LOW) + (from_el1 ? 1 : 0);
+	u64 offset = from_el1 ? (m == SPSR_M_EL1H ? 0x200 : 0) : (spsr & SPSR_NRW) ? 0x600 : 0x400;
+	u64 pstate = SPSR_M_EL1H | SPSR_DAIF;
+
+	if (FIELD_GET(sysreg_read(id_aa64mmfr1_el1), 23, 20) &&
+	    !(sysreg_read(sctlr_el1) & SCTLR_SPAN))
+		pstate |= SPSR_PAN;
+	else
+		pstate |= spsr & SPSR_PAN;
+	sysreg_write(esr_el1, ec << 26 | (esr & ESR_IL_BIT) | FSC_SEA);
+	sysreg_write(far_el1, sysreg_read(far_el2));
+	sysreg_write(elr_el1, v->regs.elr);
+	sysreg_write(spsr_el1, spsr);
+	v->regs.elr = sysreg_read(vbar_el1) + offset;
+	v->regs.spsr = pstate;
+}
+
 static bool handle_abort(struct vcpu *v, u64 esr)
 {
 	const struct vm_config *c = v->vm->cfg;
@@ -232,6 +268,12 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
 		 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
 		 (unsigned long long)ipa);
+	if (c->on_abort == CONFIG_ABORT_INJECT) {
+		con_printf("ferry: vm '%s' vcpu %u: %s (ELR 0x%llx): synchronous external abort "
+			   "injected", c->name, v->idx, what, (unsigned long long)v->regs.elr);
+		inject_sea(v, esr);
+		return false;
+	}
 	vm_stop_fault(v, what, esr);
 	return false;
 }

@@ -82,6 +82,18 @@ def test_typed_command_answers(linux):
     direct.test_typed_command_answers(linux)
 
 
+def test_stray_access_is_a_bus_error(linux):
+    """on-abort = "inject": a load from an IPA with neither RAM nor a device (through /dev/mem)
+    becomes a synchronous external abort in the guest, which Linux turns into SIGBUS for the
+    process; the VM runs on."""
+    out, status = linux.run("devmem 0x20000000 32 2>&1")
+    assert status == 135 and "Bus error" in out, out
+    assert re.search(r"ferry: vm 'linux' vcpu \d: data abort at IPA 0x20000000 outside its memory "
+                     r"and devices \(ELR 0x[0-9a-f]+\): synchronous external abort injected",
+                     linux.output())
+    assert linux.run("echo $((6*7))") == ("42", 0)
+
+
 def test_linstress_from_command_line(linux):
     verdict = linux.wait_console(direct.VERDICT, timeout=30)
     assert verdict and verdict.groups()[:4] == ("PASS", "3", "2048", "0"), linux.output()[-4000:]
@@ -104,3 +116,75 @@ def test_detach_and_power_off(linux):
     linux.child.expect(pexpect.EOF, timeout=30)
     linux.child.close()
     assert linux.child.exitstatus == 0
+
+
+def test_panic_resets_linux_alone_beside_memstress(tmp_path):
+    """Linux beside a memstress VM: a panic forced in Linux (panic=-1: it reboots) resets that VM
+    alone, with the reason printed, and it boots again; memstress runs on and verifies; the run
+    ends with status 0 once both have powered off."""
+    direct.require_guest()
+    config = str(tmp_path / "linux-memstress.dtb")
+    extra = ferry_qemu.linux_loader_args(
+        os.path.join(BUILD, "tests", "system", "configs", "linux-memstress.dtb"), config,
+        direct.IMAGE, direct.INITRD)
+    args = ferry_qemu.qemu_args(image=IMAGE, config=config, cpu=direct.CPUS["max"], smp=4,
+                                mem="1G", extra=extra)
+    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
+                          timeout=120, cwd=TOP)
+    transcript = []
+
+    class Tee:
+        write = transcript.append
+
+        def flush(self):
+            pass
+
+    child.logfile_read = Tee()
+    try:
+        child.expect(r"ferry: shell on this console")
+        child.send("console linux\r")
+        child.expect(r"console: attached to vm 'linux'")
+        child.expect(r"ferry-linux: ready")
+        child.expect(r"/ # ")
+        child.send("echo c > /proc/sysrq-trigger\r")
+        child.expect(r"Kernel panic - not syncing: sysrq triggered crash")
+        child.expect(r"ferry: vm 'linux' resets")
+        child.expect(r"ferry-linux: ready")
+        child.expect(r"/ # ")
+        child.send("echo $((6*7))\r")
+        child.expect(r"\n42\r*\n")
+        child.send("poweroff -f\r")
+        child.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
+        child.expect(pexpect.EOF, timeout=30)
+        child.close()
+        assert child.exitstatus == 0
+        out = "".join(transcript)
+        assert re.search(r"\[mem\] memstress: PASS rounds=30 pages=\d+ errors=0", out), out[-3000:]
+        assert "[mem] memstress: round 30/30" in out
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def test_ferry_run_linux_starts_attached():
+    """`make linux` (tools/ferry-run --linux): the config's `console` flag attaches the console to
+    the VM at boot, so a newcomer lands in Linux's shell."""
+    direct.require_guest()
+    child = pexpect.spawn(os.path.join(TOP, "tools", "ferry-run"),
+                          ["--linux", "--variant", "ferry-san"], encoding="utf-8",
+                          codec_errors="replace", timeout=120, cwd=TOP,
+                          env=dict(os.environ, FERRY_BUILD=BUILD))
+    try:
+        child.expect(r"console: attached to vm 'linux' \(config 'console'\)")
+        child.expect(r"ferry-linux: ready")
+        child.expect(r"/ # ")
+        child.send("echo $((6*7))\r")
+        child.expect(r"\n42\r*\n")
+        child.send("poweroff -f\r")
+        child.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 0 faulted; exit 0")
+        child.expect(pexpect.EOF, timeout=30)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)

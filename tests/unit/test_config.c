@@ -313,15 +313,20 @@ static void check_config_file(const char *path, const char *base)
 		nbad++;
 	} else {
 		/* Good ones parse on the big machine (seed-8g needs 8 GiB), and all but those
-		 * asking for more RAM also on the system tests' machine. */
+		 * asking for more RAM or CPUs (linux-memstress: -smp 4) also on the system tests'
+		 * usual machine. */
 		ret = config_parse(fdt, &big_limits, &out, err, sizeof(err));
 		if (ret)
 			fprintf(stderr, "%s: %s\n", path, err);
 		assert_int_equal(ret, 0);
 		u64 total = 0;
-		for (u32 i = 0; i < out.nvms; i++)
+		u32 top_cpu = 0;
+		for (u32 i = 0; i < out.nvms; i++) {
 			total += out.vm[i].ram_size;
-		if (total <= qemu_limits.guest_ram_bytes) {
+			for (u32 k = 0; k < out.vm[i].ncpus; k++)
+				top_cpu = MAX(top_cpu, out.vm[i].cpus[k]);
+		}
+		if (total <= qemu_limits.guest_ram_bytes && top_cpu < qemu_limits.ncpus) {
 			ret = config_parse(fdt, &qemu_limits, &out, err, sizeof(err));
 			if (ret)
 				fprintf(stderr, "%s: %s\n", path, err);
@@ -893,6 +898,19 @@ static void test_incoming(void **state)
 		  "'incoming;')", "incoming = \"yes\";");
 }
 
+static void test_console(void **state)
+{
+	(void)state;
+	assert_false(ALPHA_OK(NULL)->console);
+	assert_true(ALPHA_OK("console;", "devices = \"uart\";")->console);
+	ALPHA_ERR("config: vm 'alpha': property 'console': the VM has no 'uart' device to attach it "
+		  "to", "console;", "-devices");
+	ALPHA_ERR("config: vm 'alpha': property 'console': a flag takes no value (write "
+		  "'console;')", "console = <1>;");
+	expect_error(CONFIG(vm_node("alpha", OV("console;")), vm_node_cpu("beta", 2, OV("console;"))),
+		     "config: vm 'beta': property 'console': vm 'alpha' has the console already");
+}
+
 static void test_load_offset_and_entry(void **state)
 {
 	const struct vm_config *v;
@@ -1161,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_image_builtin),
 		cmocka_unit_test(test_image_loaded),
 		cmocka_unit_test(test_incoming),
+		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_load_offset_and_entry),
 		cmocka_unit_test(test_initrd),
 		cmocka_unit_test(test_bootargs),
