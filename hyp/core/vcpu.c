@@ -187,7 +187,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 
 static void dispatch_exit(struct vcpu *v, u64 reason);
 
-static bool vm_ipa_mapped(struct vm *vm, u64 ipa)
+/* Whether the VM's stage 2 now maps ipa with every permission in `need`. */
+static bool vm_ipa_allows(struct vm *vm, u64 ipa, unsigned need)
 {
 	pa_t pa;
 	unsigned prot;
@@ -196,7 +197,7 @@ static bool vm_ipa_mapped(struct vm *vm, u64 ipa)
 	spin_lock(&vm->mm_lock);
 	err = s2_lookup(&vm->s2, ipa_init(ipa), &pa, &prot, &level);
 	spin_unlock(&vm->mm_lock);
-	return err == 0;
+	return err == 0 && (prot & need) == need;
 }
 
 /* `on-abort = "inject"`: the access is given back to the guest as a synchronous external abort, as
@@ -259,7 +260,16 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		}
 		/* RAM is always mapped, except for the moment break-before-make leaves an entry
 		 * invalid while the management CPU splits a block: retry once it is made again. */
-		if (esr_fsc_is_translation(fsc) && vm_ipa_mapped(v->vm, ipa)) {
+		if (esr_fsc_is_translation(fsc) && vm_ipa_allows(v->vm, ipa, S2_PROT_R)) {
+			v->exits[EXITC_ABORT]++;
+			return false;
+		}
+		/* A permission fault taken while dirty logging still had the page read-only, handled
+		 * after the management CPU stopped logging and made it writable again (seen with
+		 * Linux's linstress and `dirtylog stop`): the access is allowed now, retry it. */
+		if (esr_fsc_is_permission(fsc) &&
+		    vm_ipa_allows(v->vm, ipa, ESR_EC(esr) == EC_IABT_LOW ? S2_PROT_X :
+					      d.write || d.s1ptw ? S2_PROT_W : S2_PROT_R)) {
 			v->exits[EXITC_ABORT]++;
 			return false;
 		}
