@@ -122,9 +122,10 @@ def free_port(udp=False):
 
 
 def start_pair(src_config, dst_config, link="stream", legacy=False, variant="ferry", cpu="max",
-               mem="1G", smp=3, log_dir=None, dst_link=None):
+               mem="1G", smp=3, log_dir=None, dst_link=None, src_extra=()):
     """Starts the destination, then the source, each with a virtio-net on the shared link; returns
-    (src, dst) once both shells are up."""
+    (src, dst) once both shells are up. src_extra: more QEMU options for the source (the loader
+    devices of a Linux guest, ferry_qemu.linux_loader_args)."""
     build = ferry_qemu.build_dir()
     image = os.path.join(build, variant + ".bin")
     link = "dgram" if link == "lossy" else link
@@ -139,8 +140,9 @@ def start_pair(src_config, dst_config, link="stream", legacy=False, variant="fer
         dst.wait_for(r"ferry: shell on this console", timeout=60)
         src_args = ferry_qemu.qemu_args(image=image, config=src_config, cpu=cpu, mem=mem, smp=smp,
                                         serial="stdio",
-                                        extra=ferry_qemu.net_args(link, "client", port,
-                                                                  "52:54:00:fe:00:01", legacy))
+                                        extra=list(src_extra) +
+                                        ferry_qemu.net_args(link, "client", port,
+                                                            "52:54:00:fe:00:01", legacy))
         src = Ferry("source", src_args, logs[0])
         src.wait_for(r"ferry: shell on this console", timeout=60)
     except Exception:
@@ -210,7 +212,7 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     pos = start_src
     while True:
         i, m = src.wait_for(r"migrating: round|^migrate-json: \{|migrate: (usage|no |busy|bad "
-                            r"option|vm '[^']+' (is|has enabled)|out of memory)|could not start", timeout=timeout,
+                            r"option|vm '[^']+' is|out of memory)|could not start", timeout=timeout,
                             start=pos)
         pos = i + 1
         line = src.lines[i]

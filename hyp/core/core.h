@@ -88,6 +88,7 @@ struct vcpu {
 	volatile u32 parked;
 	volatile bool restore;
 	struct mig_vcpu_state state;
+	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
 	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
 };
 #define REQ_STOP BIT(0)
@@ -177,7 +178,7 @@ void migrate_boot(void);     /* NIC probe; listens for VMs configured `incoming`
 bool migrate_poll(void);     /* management loop; true while it has work (do not sleep) */
 void migrate_shell(const char *cmd, char *args);
 bool migrate_busy(const struct vm *vm);
-void vcpu_ctx_save(const struct vcpu *v, struct mig_vcpu_state *s); /* on the vCPU's own CPU */
+void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s); /* on the vCPU's own CPU */
 void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s);
 int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added);
 

@@ -42,7 +42,7 @@ static struct {
 	/* destination: state staged until commit */
 	struct mig_vm_state vmstate;
 	struct vpl011 uart;
-	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART */
+	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC */
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
@@ -317,6 +317,19 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 		*tag = MIG_BLOB_UART;
 		return vpl011_save(&vm->uart, buf, cap);
 	}
+	if (index == vm->nvcpus + 2) {
+		struct vgic_cpu_hw hw[CONFIG_MAX_VCPUS];
+		size_t len;
+		int err;
+
+		for (u32 i = 0; i < vm->nvcpus; i++)
+			hw[i] = vm->vcpu[i].gic_hw;
+		*tag = MIG_BLOB_VGIC;
+		spin_lock(&vm->lock);
+		err = vgic_save(&vm->vgic, hw, buf, cap, &len);
+		spin_unlock(&vm->lock);
+		return err ? err : (int)len;
+	}
 	return FERRY_ENOENT;
 }
 
@@ -423,6 +436,16 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	} else if (index == vm->nvcpus + 1 && tag == MIG_BLOB_UART) {
 		err = vpl011_load(&mig.uart, buf, len);
 		why = "malformed PL011 state";
+	} else if (index == vm->nvcpus + 2 && tag == MIG_BLOB_VGIC) {
+		struct vgic_cpu_hw hw[CONFIG_MAX_VCPUS];
+
+		/* The VM is not running here: its vGIC is ours to overwrite (all-or-nothing). */
+		spin_lock(&vm->lock);
+		err = vgic_restore(&vm->vgic, hw, buf, len);
+		spin_unlock(&vm->lock);
+		for (u32 i = 0; !err && i < vm->nvcpus; i++)
+			vm->vcpu[i].gic_hw = hw[i];
+		why = "malformed vGIC state";
 	}
 	if (err) {
 		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index, why);
@@ -486,7 +509,7 @@ static int dst_listen(struct vm *vm)
 static void dst_install(struct vm *vm)
 {
 	const struct mig_stats *st = mig_dst_stats(&mig.dst);
-	u32 want = (1u << (vm->nvcpus + 2)) - 1;
+	u32 want = (1u << (vm->nvcpus + 3)) - 1; /* VM, vCPUs, PL011, vGIC */
 	u64 now = now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {
@@ -629,13 +652,7 @@ static void cmd_migrate(char *args)
 		con_printf("migrate: vm '%s' is %s, not running", name, vm_state_name(vm->state));
 		return;
 	}
-	/* A guest with interrupts on (Linux) needs its vGIC state moved too, which is not done yet:
-	 * refuse rather than resume it on the peer with its interrupts lost. */
-	if (__atomic_load_n(&vm->vgic.ctlr, __ATOMIC_RELAXED) & 3) {
-		con_printf("migrate: vm '%s' has enabled its interrupt controller; the vGIC's state "
-			   "does not migrate yet (docs/migration.md): not migrating", name);
-		return;
-	}
+
 	memset(&cfg, 0, sizeof(cfg));
 	compat_of(vm, &cfg.compat);
 	forced_mode = DIRTY_OFF;

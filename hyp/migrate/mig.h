@@ -574,13 +574,14 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 /* ---------------------------------------------------------------------------------------------- */
 /* VM state blobs (docs/migration-protocol.md, "State blobs"). The protocol moves opaque blobs; these
  * are ferry's, in this order: one MIG_BLOB_VM, one MIG_BLOB_VCPU per vCPU (index order), then one
- * per emulated device (MIG_BLOB_UART). Each starts with a u32 magic (its tag) and a u16 version;
+ * per emulated device (MIG_BLOB_UART, then MIG_BLOB_VGIC). Each starts with a u32 magic (its tag) and a u16 version;
  * all fields little-endian. A decoder refuses any other magic, version, length or a value no
  * register can hold, so a malformed blob aborts the migration instead of resuming a broken guest. */
 
 #define MIG_BLOB_VM 0x4d56u    /* "VM" */
 #define MIG_BLOB_VCPU 0x5043u  /* "CP" */
 #define MIG_BLOB_UART 0x5455u  /* "UT" */
+#define MIG_BLOB_VGIC 0x4947u  /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
 #define MIG_VMSTATE_VERSION 1u
 
 /* Registers of one vCPU, in blob order. PC and PSTATE are the guest's ELR_EL2/SPSR_EL2 at the
@@ -620,6 +621,18 @@ enum mig_vcpu_reg {
 	MIG_R_CNTP_CVAL_REL,
 	MIG_R_FPCR,
 	MIG_R_FPSR,
+	/* Pointer authentication keys (FEAT_PAuth; 0 without it): Linux signs return addresses
+	 * with them, so a guest resumed with other keys fails its first authenticated return. */
+	MIG_R_APIAKEYLO,
+	MIG_R_APIAKEYHI,
+	MIG_R_APIBKEYLO,
+	MIG_R_APIBKEYHI,
+	MIG_R_APDAKEYLO,
+	MIG_R_APDAKEYHI,
+	MIG_R_APDBKEYLO,
+	MIG_R_APDBKEYHI,
+	MIG_R_APGAKEYLO,
+	MIG_R_APGAKEYHI,
 	MIG_R_V0,	/* V0..V31, two u64 each (low half first): 64 entries */
 	MIG_R_ENTRY = MIG_R_V0 + 64, /* a CPU_ON still pending: where and with what x0 */
 	MIG_R_CONTEXT,

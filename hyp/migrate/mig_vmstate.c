@@ -16,6 +16,8 @@ static const char *const reg_names[MIG_R_V0 - MIG_R_PC] = {
 	"MAIR_EL1", "AMAIR_EL1", "VBAR_EL1", "CONTEXTIDR_EL1", "TPIDR_EL1", "TPIDR_EL0",
 	"TPIDRRO_EL0", "CNTKCTL_EL1", "PAR_EL1", "CSSELR_EL1", "MDSCR_EL1", "CNTV_CTL_EL0",
 	"CNTV_CVAL_EL0", "CNTP_CTL_EL0", "CNTP_CVAL_EL0 (relative)", "FPCR", "FPSR",
+	"APIAKeyLo_EL1", "APIAKeyHi_EL1", "APIBKeyLo_EL1", "APIBKeyHi_EL1", "APDAKeyLo_EL1",
+	"APDAKeyHi_EL1", "APDBKeyLo_EL1", "APDBKeyHi_EL1", "APGAKeyLo_EL1", "APGAKeyHi_EL1",
 };
 
 const char *mig_vcpu_reg_name(u32 reg)

@@ -12,7 +12,99 @@ void fpsimd_load(const u64 *buf);
 
 #define FP_WORDS 66 /* V0..V31 as 64 words, FPCR, FPSR */
 
-void vcpu_ctx_save(const struct vcpu *v, struct mig_vcpu_state *s)
+/* ICH_AP0R<n>/AP1R<n>: one register per 32 preemption levels the CPU interface implements
+ * (ICH_VTR_EL2.PREbits + 1 bits: 5 → 1 register, 6 → 2, 7 → 4). */
+static u32 nr_apr(void)
+{
+	u32 prebits = (u32)FIELD_GET(sysreg_read(ich_vtr_el2), 28, 26) + 1;
+
+	return prebits >= 7 ? 4 : prebits == 6 ? 2 : 1;
+}
+
+static void gic_hw_save(struct vgic_cpu_hw *hw)
+{
+	u32 n = nr_apr();
+
+	memset(hw, 0, sizeof(*hw));
+	hw->vmcr = sysreg_read(ich_vmcr_el2);
+	hw->ap0r[0] = (u32)sysreg_read(ich_ap0r0_el2);
+	hw->ap1r[0] = (u32)sysreg_read(ich_ap1r0_el2);
+	if (n >= 2) {
+		hw->ap0r[1] = (u32)sysreg_read(ich_ap0r1_el2);
+		hw->ap1r[1] = (u32)sysreg_read(ich_ap1r1_el2);
+	}
+	if (n >= 4) {
+		hw->ap0r[2] = (u32)sysreg_read(ich_ap0r2_el2);
+		hw->ap1r[2] = (u32)sysreg_read(ich_ap1r2_el2);
+		hw->ap0r[3] = (u32)sysreg_read(ich_ap0r3_el2);
+		hw->ap1r[3] = (u32)sysreg_read(ich_ap1r3_el2);
+	}
+}
+
+static void gic_hw_load(const struct vgic_cpu_hw *hw)
+{
+	u32 n = nr_apr();
+
+	sysreg_write(icc_sre_el1, 7); /* as virq_vcpu_reset: system registers only */
+	sysreg_write(ich_vmcr_el2, hw->vmcr);
+	sysreg_write(ich_ap0r0_el2, hw->ap0r[0]);
+	sysreg_write(ich_ap1r0_el2, hw->ap1r[0]);
+	if (n >= 2) {
+		sysreg_write(ich_ap0r1_el2, hw->ap0r[1]);
+		sysreg_write(ich_ap1r1_el2, hw->ap1r[1]);
+	}
+	if (n >= 4) {
+		sysreg_write(ich_ap0r2_el2, hw->ap0r[2]);
+		sysreg_write(ich_ap1r2_el2, hw->ap1r[2]);
+		sysreg_write(ich_ap0r3_el2, hw->ap0r[3]);
+		sysreg_write(ich_ap1r3_el2, hw->ap1r[3]);
+	}
+}
+
+/* FEAT_PAuth: any address or generic authentication algorithm (ID_AA64ISAR1_EL1 APA, API, GPA,
+ * GPI; ID_AA64ISAR2_EL1 APA3, GPA3). Without it the key registers do not exist (UNDEFINED). */
+static bool has_pauth(void)
+{
+	u64 isar1 = sysreg_read(id_aa64isar1_el1), isar2 = sysreg_read(s3_0_c0_c6_2);
+
+	return FIELD_GET(isar1, 7, 4) || FIELD_GET(isar1, 11, 8) || FIELD_GET(isar1, 27, 24) ||
+	       FIELD_GET(isar1, 31, 28) || FIELD_GET(isar2, 11, 8) || FIELD_GET(isar2, 15, 12);
+}
+
+/* The key registers by encoding (S3_0_C2_C1..C3_n): no -march=+pauth needed to name them. */
+static void pauth_save(u64 *r)
+{
+	if (!has_pauth())
+		return;
+	r[MIG_R_APIAKEYLO] = sysreg_read(s3_0_c2_c1_0);
+	r[MIG_R_APIAKEYHI] = sysreg_read(s3_0_c2_c1_1);
+	r[MIG_R_APIBKEYLO] = sysreg_read(s3_0_c2_c1_2);
+	r[MIG_R_APIBKEYHI] = sysreg_read(s3_0_c2_c1_3);
+	r[MIG_R_APDAKEYLO] = sysreg_read(s3_0_c2_c2_0);
+	r[MIG_R_APDAKEYHI] = sysreg_read(s3_0_c2_c2_1);
+	r[MIG_R_APDBKEYLO] = sysreg_read(s3_0_c2_c2_2);
+	r[MIG_R_APDBKEYHI] = sysreg_read(s3_0_c2_c2_3);
+	r[MIG_R_APGAKEYLO] = sysreg_read(s3_0_c2_c3_0);
+	r[MIG_R_APGAKEYHI] = sysreg_read(s3_0_c2_c3_1);
+}
+
+static void pauth_load(const u64 *r)
+{
+	if (!has_pauth())
+		return;
+	sysreg_write(s3_0_c2_c1_0, r[MIG_R_APIAKEYLO]);
+	sysreg_write(s3_0_c2_c1_1, r[MIG_R_APIAKEYHI]);
+	sysreg_write(s3_0_c2_c1_2, r[MIG_R_APIBKEYLO]);
+	sysreg_write(s3_0_c2_c1_3, r[MIG_R_APIBKEYHI]);
+	sysreg_write(s3_0_c2_c2_0, r[MIG_R_APDAKEYLO]);
+	sysreg_write(s3_0_c2_c2_1, r[MIG_R_APDAKEYHI]);
+	sysreg_write(s3_0_c2_c2_2, r[MIG_R_APDBKEYLO]);
+	sysreg_write(s3_0_c2_c2_3, r[MIG_R_APDBKEYHI]);
+	sysreg_write(s3_0_c2_c3_0, r[MIG_R_APGAKEYLO]);
+	sysreg_write(s3_0_c2_c3_1, r[MIG_R_APGAKEYHI]);
+}
+
+void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 {
 	u64 fp[FP_WORDS], *r = s->r;
 
@@ -53,6 +145,9 @@ void vcpu_ctx_save(const struct vcpu *v, struct mig_vcpu_state *s)
 	memcpy(&r[MIG_R_V0], fp, 64 * sizeof(u64));
 	r[MIG_R_FPCR] = fp[64];
 	r[MIG_R_FPSR] = fp[65];
+	pauth_save(r);
+	/* The list registers are already back in the vGIC model (synced after the last exit). */
+	gic_hw_save(&v->gic_hw);
 }
 
 void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
@@ -97,5 +192,7 @@ void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 	fp[64] = r[MIG_R_FPCR];
 	fp[65] = r[MIG_R_FPSR];
 	fpsimd_load(fp);
+	pauth_load(r);
+	gic_hw_load(&v->gic_hw);
 	isb();
 }

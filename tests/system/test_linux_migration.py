@@ -1,0 +1,109 @@
+"""A Linux guest migrates while it runs (issue 7): Debian's kernel on 2 vCPUs with linstress
+rewriting 64 MiB at 5000 pages/s and verifying every page against its ledger, moved mid-run to a
+peer ferry. On the destination linstress goes on with zero errors, the console answers, the
+guest's uptime goes on with no jump beyond the downtime, and both CPUs keep taking timer
+interrupts. Over the stream link in both dirty-logging modes, over the lossy dgram link, and on
+cortex-a72 (no pointer authentication, no hardware dirty state)."""
+import os
+import re
+import sys
+
+import pytest
+
+import test_linux_direct as direct
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+import ferry_migrate as fm  # noqa: E402
+import ferry_qemu  # noqa: E402
+
+CFG = os.path.join(direct.BUILD, "tests", "system", "configs")
+BOOTARGS = "console=ttyAMA0 linstress=--mib=64,--rate=5000,--rounds=0,--interval-ms=500"
+ROUND = re.compile(r"linstress: round (\d+) wrote \d+ pages, verified \d+ pages, errors (\d+), "
+                   r"uptime (\d+\.\d+) s, max gap (\d+\.\d) ms")
+
+
+def run(side, command, n, timeout=30):
+    """Types a command into the attached guest console; returns its output lines."""
+    start = len(side.lines)
+    side.send('echo "@@%d""B"; %s; echo "@@%d""E $?"' % (n, command, n))
+    i, _ = side.wait_for(r"^@@%dB$" % n, timeout=timeout, start=start)
+    j, m = side.wait_for(r"^@@%dE (\d+)$" % n, timeout=timeout, start=i)
+    assert m.group(1) == "0", side.lines[i:j + 1]
+    return [ln for ln in side.lines[i + 1:j] if not re.match(r"\[ *\d+\.\d+\]|linstress:", ln)]
+
+
+def timer_counts(side, n):
+    """arch_timer interrupts per CPU, from /proc/interrupts."""
+    for line in run(side, "cat /proc/interrupts", n):
+        f = line.split()
+        if f and f[-1] == "arch_timer":
+            return [int(x) for x in f[1:3]]
+    raise AssertionError("no arch_timer row")
+
+
+@pytest.fixture
+def linux_pair(request, tmp_path):
+    direct.require_guest()
+    started = []
+
+    def start(cpu, link):
+        config = str(tmp_path / "linux-src.dtb")
+        extra = ferry_qemu.linux_loader_args(os.path.join(CFG, "linux.dtb"), config,
+                                             direct.IMAGE, direct.INITRD, bootargs=BOOTARGS)
+        src, dst = fm.start_pair(config, os.path.join(CFG, "linux-incoming.dtb"), link=link,
+                                 variant="ferry-san", cpu=direct.CPUS[cpu], src_extra=extra)
+        started.extend([src, dst])
+        return src, dst
+
+    yield start
+    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
+    for side in started:
+        side.kill()
+        if failed:
+            sys.stderr.write("---- %s console ----\n%s\n" % (side.name, side.text()))
+
+
+@pytest.mark.parametrize("cpu,link,options", [
+    ("max", "stream", "mode=dbm"),
+    ("max", "stream", "mode=wp"),
+    ("max", "dgram", "rounds=4"),
+    ("cortex-a72", "stream", ""),
+], ids=["stream-dbm", "stream-wp", "lossy", "cortex-a72"])
+def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
+    src, dst = linux_pair(cpu, link)
+    i, _ = src.wait_for(r"ferry-linux: ready", timeout=120)
+    i, m = src.wait_for(ROUND.pattern, timeout=60, start=i)
+    src.wait_for(r"linstress: round %d " % (int(m.group(1)) + 2), timeout=60, start=i)
+    r = fm.migrate(src, dst, "linux", options, timeout=180, wait_guest=False)
+    assert r["ok"], r
+    assert r["source"]["local_hash"] == r["destination"]["local_hash"]
+    assert r["source"]["state_blobs"] == 5  # VM, 2 vCPUs, PL011, vGIC
+    if "mode=" in options:
+        assert "dirty logging (%s) on" % options.split("=")[1] in src.text()
+    before = [ROUND.search(ln) for ln in src.lines if ROUND.search(ln)]
+    assert before and all(b.group(2) == "0" for b in before)
+    last_uptime = float(before[-1].group(3))
+
+    # On the destination: linstress goes on, clean, and its clock with it.
+    c, _ = dst.wait_for(r"incoming: vm 'linux': committed; resuming", timeout=30)
+    j, first = dst.wait_for(ROUND.pattern, timeout=60, start=c)
+    assert first.group(2) == "0"
+    jump = float(first.group(3)) - last_uptime
+    assert 0 < jump <= 0.5 + r["downtime_ms"] / 1000 + 0.3, (last_uptime, first.group(0))
+    assert float(first.group(4)) <= r["downtime_ms"] + 300
+    # The console answers, and both CPUs keep taking timer interrupts.
+    dst.send("console linux")
+    dst.wait_for(r"console: attached to vm 'linux'", timeout=10, start=c)
+    assert run(dst, "echo $((6*7))", 1) == ["42"]
+    t0 = timer_counts(dst, 2)
+    run(dst, "sleep 1", 3)
+    t1 = timer_counts(dst, 4)
+    assert t1[0] > t0[0] and t1[1] > t0[1], (t0, t1)
+    assert run(dst, "cat /sys/devices/system/cpu/online", 5) == ["0-1"]
+    # Several more rounds, every one clean.
+    k, last = dst.wait_for(r"linstress: round %d " % (int(first.group(1)) + 4), timeout=60,
+                           start=j)
+    after = [ROUND.search(ln) for ln in dst.lines[c:] if ROUND.search(ln)]
+    assert len(after) >= 5 and all(a.group(2) == "0" for a in after)
+    assert src.wait_exit(30) == 0
