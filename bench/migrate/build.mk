@@ -1,1 +1,2 @@
 BENCH_RUN += bench/migrate/run
+BENCH_RUN += bench/migrate/linux
