@@ -87,6 +87,28 @@ def machine(request):
             sys.stderr.write("---- console ----\n" + m.output() + "\n")
 
 
+@pytest.fixture
+def ferry_pair(request):
+    """Factory: ferry_pair(src_config, dst_config, **start_pair options) starts two ferries joined
+    by a link (tools/ferry_migrate.py) and returns (src, dst); both are killed after the test, and
+    their consoles printed if it failed."""
+    sys.path.insert(0, os.path.join(TOP, "tools"))
+    import ferry_migrate
+    started = []
+
+    def start(src_config, dst_config, **kw):
+        src, dst = ferry_migrate.start_pair(src_config, dst_config, **kw)
+        started.extend([src, dst])
+        return src, dst
+
+    yield start
+    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
+    for side in started:
+        side.kill()
+        if failed:
+            sys.stderr.write("---- %s console ----\n%s\n" % (side.name, side.text()))
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -43,25 +43,17 @@ def timer_counts(side, n):
 
 
 @pytest.fixture
-def linux_pair(request, tmp_path):
+def linux_pair(ferry_pair, tmp_path):
     direct.require_guest()
-    started = []
 
     def start(cpu, link):
         config = str(tmp_path / "linux-src.dtb")
         extra = ferry_qemu.linux_loader_args(os.path.join(CFG, "linux.dtb"), config,
                                              direct.IMAGE, direct.INITRD, bootargs=BOOTARGS)
-        src, dst = fm.start_pair(config, os.path.join(CFG, "linux-incoming.dtb"), link=link,
-                                 variant="ferry-san", cpu=direct.CPUS[cpu], src_extra=extra)
-        started.extend([src, dst])
-        return src, dst
+        return ferry_pair(config, os.path.join(CFG, "linux-incoming.dtb"), link=link,
+                          variant="ferry-san", cpu=direct.CPUS[cpu], src_extra=extra)
 
-    yield start
-    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
-    for side in started:
-        side.kill()
-        if failed:
-            sys.stderr.write("---- %s console ----\n%s\n" % (side.name, side.text()))
+    return start
 
 
 @pytest.mark.parametrize("cpu,link,options", [

@@ -24,21 +24,12 @@ TRIGGER = r"memstress: round 2/"
 
 
 @pytest.fixture
-def pair(request):
-    started = []
-
+def pair(ferry_pair):
     def start(dst=DST, **kw):
         kw.setdefault("variant", "ferry-san")
-        src, d = fm.start_pair(SRC, dst, **kw)
-        started.extend([src, d])
-        return src, d
+        return ferry_pair(SRC, dst, **kw)
 
-    yield start
-    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
-    for side in started:
-        side.kill()
-        if failed:
-            sys.stderr.write("---- %s console ----\n%s\n" % (side.name, side.text()))
+    return start
 
 
 def check_committed(src, dst, r):
