@@ -3,8 +3,8 @@
 The guest is memstress on two vCPUs, writing all the time at a paced rate and checking every page
 against its own ledger: after the migration it must finish its rounds on the destination with zero
 mismatches. Failures must leave the source VM running and verifying clean: a destination that
-dies, one that refuses (different RAM size), and a memory hash that differs (the no-flush build
-loses dirty pages on purpose). Corrupted frames must be rejected and sent again.
+dies, one that refuses (different RAM size), and a memory hash that differs (a test hook leaves a
+written page out of the final round). Corrupted frames must be rejected and sent again.
 """
 import os
 import re
@@ -134,22 +134,24 @@ def test_destination_with_other_ram_size_refuses(pair):
 
 
 def test_hash_mismatch_keeps_source_running(pair):
-    # ferry-noflush skips the TLB flush after re-protecting collected pages, so writes through
-    # stale TLB entries are never logged: the destination's memory ends up different, the hashes
-    # say so, and nothing is committed.
-    # Ten live rounds (a 1 ms budget is never met): ten collections without their flush, while
-    # the guest writes, so some writes go through stale TLB entries and are never logged.
-    src, dst = pair(link="stream", variant="ferry-noflush")
-    r = fm.migrate(src, dst, "mover", "mode=dbm downtime=1 rounds=10", trigger=TRIGGER,
-                   wait_guest=False)
+    # `lose=1` leaves one page the guest wrote out of the final round, as a dirty-tracking bug
+    # would (the no-flush build does it by accident, but only when the guest happens to write
+    # through a stale TLB entry in time): nothing sends it afterwards, so the destination's memory
+    # differs, the hashes say so, and nothing is committed.
+    src, dst = pair(link="stream")
+    r = fm.migrate(src, dst, "mover", "lose=1", trigger=TRIGGER, wait_guest=False)
     assert not r["ok"]
+    assert re.search(r"migrate: test hook: page at IPA 0x[0-9a-f]+ left out of the final round",
+                     src.text())
     assert r["reason"].startswith("destination aborted: memory hash differs (source ")
     assert r["reason"].endswith("; the VM keeps running here")
     dst.wait_for(r"incoming: vm 'mover': incoming migration failed: memory hash differs",
                  timeout=10)
-    verdict, errors, _ = fm.guest_verdict(src, timeout=120)
-    assert verdict in ("PASS", "FAIL")  # the no-flush build may fail its own checks; it ran on
-    assert "1 migrated" not in src.text()
+    # The source resumes the VM, whose memory was never touched: it finishes clean here.
+    verdict, errors, rounds = fm.guest_verdict(src, timeout=120)
+    assert (verdict, errors, rounds) == ("PASS", 0, 40)
+    assert src.wait_exit(30) == 0
+    assert "1 powered off, 0 migrated" in src.text()
 
 
 def test_migrate_without_network_device(machine):
