@@ -67,7 +67,8 @@ def test_migrate_stream(pair, mode):
     # final-round frame to the resume; the source's downtime also counts the frames still on the
     # way when it paused): its longest gap covers that, and is no jump beyond the downtime.
     assert r["guest_gap_us"] >= 0.9 * r["dst_paused_ms"] * 1000
-    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + 100000
+    # (plus the guest's own gaps on either side of the pause, tens of ms on a busy host)
+    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + 250000
 
 
 def test_migrate_lossy_link(pair):
