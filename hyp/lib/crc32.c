@@ -27,11 +27,6 @@ static void crc32c_init_tables(void)
 	crc32c_ready = true;
 }
 
-static inline u32 load_le32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
 #if defined(__aarch64__) && !defined(FERRY_HOST)
 /* FEAT_CRC32's CRC32C instructions work on general registers, so EL2 code may use them; under TCG
  * one instruction per 8 bytes instead of eight table look-ups makes migration frames several times
@@ -84,7 +79,7 @@ u32 crc32c(u32 crc, const void *data, size_t len)
 	if (!crc32c_ready)
 		crc32c_init_tables();
 	while (len >= 8) {
-		u32 lo = load_le32(p) ^ c, hi = load_le32(p + 4);
+		u32 lo = get_le32(p) ^ c, hi = get_le32(p + 4);
 
 		c = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
 		    crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^

@@ -14,8 +14,9 @@
 static inline u64 rotl64(u64 x, unsigned r) { return (x << r) | (x >> (64 - r)); }
 
 /* EL2 runs with the MMU on, Normal memory and SCTLR_EL2.A clear, where an unaligned load is fine,
- * but it is built with -mstrict-align, which would split this into eight byte loads: say it in
- * assembly. (Migration frame payloads start 54 bytes into the frame: never aligned.) */
+ * but it is built with -mstrict-align, which would split this into eight byte loads (the hash of
+ * all guest RAM, paid inside a migration's downtime, ran 3x slower): say it in assembly.
+ * (Migration frame payloads start 54 bytes into the frame: never aligned.) */
 static inline u64 le64(const u8 *p)
 {
 #if defined(__aarch64__) && !defined(FERRY_HOST) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -24,17 +25,8 @@ static inline u64 le64(const u8 *p)
 	__asm__("ldr %0, %1" : "=r"(v) : "m"(*(const u8(*)[8])p));
 	return v;
 #else
-	u64 v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return get_le64(p);
 #endif
-}
-
-static inline u32 le32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
 }
 
 static inline u64 h64_round(u64 acc, u64 lane)
@@ -48,19 +40,6 @@ static inline u64 h64_merge(u64 h, u64 acc)
 {
 	h ^= h64_round(0, acc);
 	return h * H64_P1 + H64_P4;
-}
-
-/* Guest pages and frame payloads are 8-byte aligned: whole-word loads there (little-endian hosts
- * only). EL2 code is built with -mstrict-align, which otherwise turns every le64() into eight byte
- * loads: the hash of all guest RAM, paid inside a migration's downtime, ran 3x slower. */
-static void h64_stripes_aligned(u64 acc[4], const u64 *w, size_t stripes)
-{
-	for (; stripes; stripes--, w += 4) {
-		acc[0] = h64_round(acc[0], w[0]);
-		acc[1] = h64_round(acc[1], w[1]);
-		acc[2] = h64_round(acc[2], w[2]);
-		acc[3] = h64_round(acc[3], w[3]);
-	}
 }
 
 static void h64_stripe(u64 acc[4], const u8 *p)
@@ -99,15 +78,6 @@ void hash64_update(struct hash64_state *st, const void *data, size_t len)
 		h64_stripe(st->acc, st->buf);
 		st->buflen = 0;
 	}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (len >= 32 && !((uintptr_t)p & 7)) {
-		size_t n = len / 32;
-
-		h64_stripes_aligned(st->acc, (const u64 *)(const void *)p, n);
-		p += n * 32;
-		len -= n * 32;
-	}
-#endif
 	while (len >= 32) {
 		h64_stripe(st->acc, p);
 		p += 32;
@@ -136,7 +106,7 @@ u64 hash64_final(const struct hash64_state *st)
 	for (; p + 8 <= end; p += 8)
 		h = rotl64(h ^ h64_round(0, le64(p)), 27) * H64_P1 + H64_P4;
 	if (p + 4 <= end) {
-		h = rotl64(h ^ (u64)le32(p) * H64_P1, 23) * H64_P2 + H64_P3;
+		h = rotl64(h ^ (u64)get_le32(p) * H64_P1, 23) * H64_P2 + H64_P3;
 		p += 4;
 	}
 	for (; p < end; p++)

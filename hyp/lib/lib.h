@@ -6,6 +6,35 @@
 
 #include "types.h"
 
+/* Little-endian fields in byte buffers (wire formats, migration blobs), byte by byte: buffers come
+ * at any alignment and EL2 code is built with -mstrict-align. */
+static inline void put_le16(u8 *p, u16 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+}
+
+static inline void put_le32(u8 *p, u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline void put_le64(u8 *p, u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline u16 get_le16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
+
+static inline u32 get_le32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+static inline u64 get_le64(const u8 *p) { return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32; }
+
 /* CRC32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final xor ~0): the same
  * function as iSCSI/ext4/SCTP, so `crc32c(0, "123456789", 9) == 0xE3069283`. Chains:
  * crc32c(crc32c(0, a), b) equals crc32c(0, a followed by b). The first call fills a 8 KiB table

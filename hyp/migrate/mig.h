@@ -239,9 +239,7 @@ enum mig_refuse mig_compat_check(const struct mig_compat *src, const struct mig_
 int mig_refusal_format(char *buf, size_t len, u32 reason, u32 detail, const struct mig_compat *src,
 		       const struct mig_compat *dst);
 
-/* The COMMIT payload is one little-endian u64; these are the codec's own accessors. */
-u64 mig_get64(const u8 *p);
-void mig_put64(u8 *p, u64 v);
+/* The COMMIT payload is one little-endian u64: get_le64/put_le64 (lib/lib.h). */
 
 const char *mig_type_name(u32 type);
 const char *mig_reject_name(enum mig_reject r);

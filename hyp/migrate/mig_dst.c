@@ -377,7 +377,7 @@ static void dst_hash_step(struct mig_dst *m)
 		dst_fail(m, MIG_FAIL_HASH_MISMATCH, 0, m->stats.local_hash);
 		return;
 	}
-	mig_put64(p, m->stats.local_hash);
+	put_le64(p, m->stats.local_hash);
 	if (dst_reply(m, MIG_T_COMMIT, p, sizeof(p)))
 		return; /* window full: try again on the next poll */
 	m->stats.t_commit = m->reply_ns;

@@ -229,7 +229,7 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 			return MIG_FAIL_PROTOCOL;
 		/* The point of no return: from here the VM belongs to the destination. Acknowledge
 		 * at once: the destination resumes the guest when this ack arrives. */
-		m->stats.peer_hash = mig_get64(f->payload);
+		m->stats.peer_hash = get_le64(f->payload);
 		m->stats.t_commit = src_now(m);
 		m->stats.downtime_ns = m->stats.t_commit - m->stats.t_paused;
 		m->phase = MIG_SRC_LINGER;
@@ -268,7 +268,7 @@ static bool page_is_zero(const u8 *page)
 
 static void put_rec(u8 *r, u64 ipa, u8 kind, u16 offset, u32 length)
 {
-	mig_put64(r, ipa);
+	put_le64(r, ipa);
 	r[8] = kind;
 	r[9] = 0;
 	r[10] = (u8)offset;
@@ -317,7 +317,7 @@ static void add_zero(struct mig_src *m, u64 page)
 		u8 *r = m->fp + m->last_zero_rec;
 		u32 count = (u32)r[12] | (u32)r[13] << 8 | (u32)r[14] << 16 | (u32)r[15] << 24;
 
-		if (mig_get64(r) + (u64)count * MIG_PAGE_SIZE == ipa && count < 0xffffffffu) {
+		if (get_le64(r) + (u64)count * MIG_PAGE_SIZE == ipa && count < 0xffffffffu) {
 			count++;
 			for (int i = 0; i < 4; i++)
 				r[12 + i] = (u8)(count >> (8 * i));

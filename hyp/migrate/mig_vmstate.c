@@ -5,11 +5,6 @@
 
 #include "migrate/mig.h"
 
-static void put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
-static void put32(u8 *p, u32 v) { for (int i = 0; i < 4; i++) p[i] = (u8)(v >> (8 * i)); }
-static u16 get16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
-static u32 get32(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
-
 static const char *const reg_names[MIG_R_V0 - MIG_R_PC] = {
 	"PC", "PSTATE", "SP_EL0", "SP_EL1", "ELR_EL1", "SPSR_EL1", "SCTLR_EL1", "CPACR_EL1",
 	"TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "ESR_EL1", "AFSR0_EL1", "AFSR1_EL1", "FAR_EL1",
@@ -43,9 +38,9 @@ const char *mig_vcpu_reg_name(u32 reg)
 
 static void put_hdr(u8 *p, u32 magic, u16 count)
 {
-	put32(p, magic);
-	put16(p + 4, MIG_VMSTATE_VERSION);
-	put16(p + 6, count);
+	put_le32(p, magic);
+	put_le16(p + 4, MIG_VMSTATE_VERSION);
+	put_le16(p + 6, count);
 }
 
 static int check_hdr(const u8 *p, size_t len, size_t want, u32 magic, u16 count, const char **why)
@@ -54,15 +49,15 @@ static int check_hdr(const u8 *p, size_t len, size_t want, u32 magic, u16 count,
 		*why = "blob shorter than its header";
 		return FERRY_EINVAL;
 	}
-	if (get32(p) != magic) {
+	if (get_le32(p) != magic) {
 		*why = "blob of another kind";
 		return FERRY_EINVAL;
 	}
-	if (get16(p + 4) != MIG_VMSTATE_VERSION) {
+	if (get_le16(p + 4) != MIG_VMSTATE_VERSION) {
 		*why = "blob version not understood";
 		return FERRY_EINVAL;
 	}
-	if (get16(p + 6) != count || len != want) {
+	if (get_le16(p + 6) != count || len != want) {
 		*why = "blob length or register count wrong";
 		return FERRY_EINVAL;
 	}
@@ -74,10 +69,10 @@ int mig_vcpu_encode(u8 *buf, size_t cap, const struct mig_vcpu_state *s)
 	if (cap < MIG_VCPU_BLOB_LEN)
 		return FERRY_EINVAL;
 	put_hdr(buf, MIG_BLOB_VCPU, MIG_R_NR);
-	put32(buf + 8, s->index);
-	put32(buf + 12, s->power);
+	put_le32(buf + 8, s->index);
+	put_le32(buf + 12, s->power);
 	for (u32 i = 0; i < MIG_R_NR; i++)
-		mig_put64(buf + 16 + 8 * i, s->r[i]);
+		put_le64(buf + 16 + 8 * i, s->r[i]);
 	return (int)MIG_VCPU_BLOB_LEN;
 }
 
@@ -96,10 +91,10 @@ int mig_vcpu_decode(const u8 *buf, size_t len, struct mig_vcpu_state *s, const c
 
 	if (err)
 		return err;
-	s->index = get32(buf + 8);
-	s->power = get32(buf + 12);
+	s->index = get_le32(buf + 8);
+	s->power = get_le32(buf + 12);
 	for (u32 i = 0; i < MIG_R_NR; i++)
-		s->r[i] = mig_get64(buf + 16 + 8 * i);
+		s->r[i] = get_le64(buf + 16 + 8 * i);
 	if (s->power > MIG_VCPU_ON) {
 		*why = "vCPU power state unknown";
 		return FERRY_EINVAL;
@@ -121,11 +116,11 @@ int mig_vm_encode(u8 *buf, size_t cap, const struct mig_vm_state *s)
 		return FERRY_EINVAL;
 	memset(buf, 0, MIG_VM_BLOB_LEN);
 	put_hdr(buf, MIG_BLOB_VM, 5);
-	put32(buf + 8, s->nvcpus);
-	mig_put64(buf + 16, s->cntfrq);
-	mig_put64(buf + 24, s->vcount);
-	mig_put64(buf + 32, s->ram_base);
-	mig_put64(buf + 40, s->ram_size);
+	put_le32(buf + 8, s->nvcpus);
+	put_le64(buf + 16, s->cntfrq);
+	put_le64(buf + 24, s->vcount);
+	put_le64(buf + 32, s->ram_base);
+	put_le64(buf + 40, s->ram_size);
 	return (int)MIG_VM_BLOB_LEN;
 }
 
@@ -135,15 +130,15 @@ int mig_vm_decode(const u8 *buf, size_t len, struct mig_vm_state *s, const char 
 
 	if (err)
 		return err;
-	if (get32(buf + 12)) {
+	if (get_le32(buf + 12)) {
 		*why = "reserved field not zero";
 		return FERRY_EINVAL;
 	}
-	s->nvcpus = get32(buf + 8);
-	s->cntfrq = mig_get64(buf + 16);
-	s->vcount = mig_get64(buf + 24);
-	s->ram_base = mig_get64(buf + 32);
-	s->ram_size = mig_get64(buf + 40);
+	s->nvcpus = get_le32(buf + 8);
+	s->cntfrq = get_le64(buf + 16);
+	s->vcount = get_le64(buf + 24);
+	s->ram_base = get_le64(buf + 32);
+	s->ram_size = get_le64(buf + 40);
 	if (!s->cntfrq) {
 		*why = "counter frequency zero";
 		return FERRY_EINVAL;

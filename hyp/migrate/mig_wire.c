@@ -8,33 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static inline void put32(u8 *p, u32 v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static inline void put64(u8 *p, u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static inline u16 get16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
-
-static inline u32 get32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-static inline u64 get64(const u8 *p) { return (u64)get32(p) | (u64)get32(p + 4) << 32; }
-
 /* Offsets inside the migration header (which starts at MIG_ETH_HDR_LEN). */
 enum {
 	H_MAGIC = 0,
@@ -63,14 +36,14 @@ int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], cons
 	memcpy(frame + 6, src, 6);
 	frame[12] = (u8)(MIG_ETHERTYPE >> 8);
 	frame[13] = (u8)MIG_ETHERTYPE;
-	put32(hp + H_MAGIC, MIG_MAGIC);
+	put_le32(hp + H_MAGIC, MIG_MAGIC);
 	hp[H_VERSION] = h->version;
 	hp[H_TYPE] = h->type;
-	put16(hp + H_FLAGS, h->flags);
-	put32(hp + H_SESSION, h->session);
-	put32(hp + H_SEQ, h->seq);
-	put32(hp + H_LEN, h->payload_len);
-	put64(hp + H_PAYLOAD_SUM, hash64(frame + MIG_FRAME_OVERHEAD, h->payload_len, 0));
+	put_le16(hp + H_FLAGS, h->flags);
+	put_le32(hp + H_SESSION, h->session);
+	put_le32(hp + H_SEQ, h->seq);
+	put_le32(hp + H_LEN, h->payload_len);
+	put_le64(hp + H_PAYLOAD_SUM, hash64(frame + MIG_FRAME_OVERHEAD, h->payload_len, 0));
 	mig_frame_update_ack(frame, h->ack, h->sack);
 	if (len < MIG_ETH_MIN_FRAME) {
 		if (cap < MIG_ETH_MIN_FRAME)
@@ -85,9 +58,9 @@ void mig_frame_update_ack(u8 *frame, u32 ack, u32 sack)
 {
 	u8 *hp = frame + MIG_ETH_HDR_LEN;
 
-	put32(hp + H_ACK, ack);
-	put32(hp + H_SACK, sack);
-	put32(hp + H_HDR_CRC, crc32c(0, hp, H_HDR_CRC));
+	put_le32(hp + H_ACK, ack);
+	put_le32(hp + H_SACK, sack);
+	put_le32(hp + H_HDR_CRC, crc32c(0, hp, H_HDR_CRC));
 }
 
 static enum mig_reject payload_check(const struct mig_frame *f)
@@ -160,29 +133,29 @@ enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *o
 		return MIG_REJ_ETHERTYPE;
 	if (len < MIG_FRAME_OVERHEAD)
 		return MIG_REJ_SHORT;
-	if (get32(hp + H_MAGIC) != MIG_MAGIC)
+	if (get_le32(hp + H_MAGIC) != MIG_MAGIC)
 		return MIG_REJ_MAGIC;
 	/* Version before the header checksum: magic and version are the only fields every version
 	 * keeps in place, so a newer peer is told apart from a corrupted frame. */
 	if (hp[H_VERSION] != MIG_VERSION)
 		return MIG_REJ_VERSION;
-	if (get32(hp + H_HDR_CRC) != crc32c(0, hp, H_HDR_CRC))
+	if (get_le32(hp + H_HDR_CRC) != crc32c(0, hp, H_HDR_CRC))
 		return MIG_REJ_HDR_CRC;
 	memcpy(out->dst, frame, 6);
 	memcpy(out->src, frame + 6, 6);
 	h->version = hp[H_VERSION];
 	h->type = hp[H_TYPE];
-	h->flags = get16(hp + H_FLAGS);
-	h->session = get32(hp + H_SESSION);
-	h->seq = get32(hp + H_SEQ);
-	h->ack = get32(hp + H_ACK);
-	h->sack = get32(hp + H_SACK);
-	h->payload_len = get32(hp + H_LEN);
+	h->flags = get_le16(hp + H_FLAGS);
+	h->session = get_le32(hp + H_SESSION);
+	h->seq = get_le32(hp + H_SEQ);
+	h->ack = get_le32(hp + H_ACK);
+	h->sack = get_le32(hp + H_SACK);
+	h->payload_len = get_le32(hp + H_LEN);
 	out->payload = frame + MIG_FRAME_OVERHEAD;
 	if (h->payload_len > len - MIG_FRAME_OVERHEAD ||
 	    h->payload_len > MIG_FRAME_MAX - MIG_FRAME_OVERHEAD)
 		return MIG_REJ_LENGTH;
-	if (get64(hp + H_PAYLOAD_SUM) != hash64(out->payload, h->payload_len, 0))
+	if (get_le64(hp + H_PAYLOAD_SUM) != hash64(out->payload, h->payload_len, 0))
 		return MIG_REJ_PAYLOAD_CRC;
 	if (h->type == 0 || h->type > MIG_T_MAX || (h->seq != 0) != type_is_sequenced(h->type))
 		return MIG_REJ_TYPE;
@@ -193,39 +166,39 @@ enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *o
 
 static void compat_put(u8 *p, const struct mig_compat *c)
 {
-	put64(p, c->ram_base);
-	put64(p + 8, c->ram_size);
-	put64(p + 16, c->cpu_features);
-	put32(p + 24, c->vcpus);
-	put32(p + 28, c->page_size);
+	put_le64(p, c->ram_base);
+	put_le64(p + 8, c->ram_size);
+	put_le64(p + 16, c->cpu_features);
+	put_le32(p + 24, c->vcpus);
+	put_le32(p + 28, c->page_size);
 }
 
 static void compat_get(const u8 *p, struct mig_compat *c)
 {
-	c->ram_base = get64(p);
-	c->ram_size = get64(p + 8);
-	c->cpu_features = get64(p + 16);
-	c->vcpus = get32(p + 24);
-	c->page_size = get32(p + 28);
+	c->ram_base = get_le64(p);
+	c->ram_size = get_le64(p + 8);
+	c->cpu_features = get_le64(p + 16);
+	c->vcpus = get_le32(p + 24);
+	c->page_size = get_le32(p + 28);
 }
 
 u32 mig_hello_encode(u8 *p, const struct mig_hello *h)
 {
-	put32(p, h->caps);
-	put32(p + 4, h->frame_max);
-	put32(p + 8, h->rx_window);
-	put32(p + 12, 0);
+	put_le32(p, h->caps);
+	put_le32(p + 4, h->frame_max);
+	put_le32(p + 8, h->rx_window);
+	put_le32(p + 12, 0);
 	compat_put(p + 16, &h->compat);
 	return MIG_HELLO_LEN;
 }
 
 int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h)
 {
-	if (len != MIG_HELLO_LEN || get32(p + 12) != 0)
+	if (len != MIG_HELLO_LEN || get_le32(p + 12) != 0)
 		return FERRY_EINVAL;
-	h->caps = get32(p);
-	h->frame_max = get32(p + 4);
-	h->rx_window = get32(p + 8);
+	h->caps = get_le32(p);
+	h->frame_max = get_le32(p + 4);
+	h->rx_window = get_le32(p + 8);
 	compat_get(p + 16, &h->compat);
 	if (h->rx_window == 0)
 		return FERRY_EINVAL;
@@ -234,8 +207,8 @@ int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h)
 
 u32 mig_refusal_encode(u8 *p, const struct mig_refusal *r)
 {
-	put32(p, r->reason);
-	put32(p + 4, r->detail);
+	put_le32(p, r->reason);
+	put_le32(p + 4, r->detail);
 	compat_put(p + 8, &r->compat);
 	return MIG_REFUSE_LEN;
 }
@@ -244,8 +217,8 @@ int mig_refusal_decode(const u8 *p, u32 len, struct mig_refusal *r)
 {
 	if (len != MIG_REFUSE_LEN)
 		return FERRY_EINVAL;
-	r->reason = get32(p);
-	r->detail = get32(p + 4);
+	r->reason = get_le32(p);
+	r->detail = get_le32(p + 4);
 	compat_get(p + 8, &r->compat);
 	return 0;
 }
@@ -257,9 +230,9 @@ int mig_pages_iter_init(struct mig_pages_iter *it, const u8 *payload, u32 len)
 	it->p = payload;
 	it->len = len;
 	it->pos = MIG_PAGES_HDR_LEN;
-	it->round = get32(payload);
-	it->nrec = get16(payload + 4);
-	it->flags = get16(payload + 6);
+	it->round = get_le32(payload);
+	it->nrec = get_le16(payload + 4);
+	it->flags = get_le16(payload + 6);
 	it->seen = 0;
 	return it->flags == 0 ? 0 : FERRY_EINVAL;
 }
@@ -273,10 +246,10 @@ int mig_pages_iter_next(struct mig_pages_iter *it, struct mig_page_rec *rec)
 	if (it->len - it->pos < MIG_PAGE_REC_LEN || it->seen == it->nrec)
 		return FERRY_EINVAL;
 	r = it->p + it->pos;
-	rec->ipa = get64(r);
+	rec->ipa = get_le64(r);
 	rec->kind = r[8];
-	rec->offset = get16(r + 10);
-	rec->length = get32(r + 12);
+	rec->offset = get_le16(r + 10);
+	rec->length = get_le32(r + 12);
 	rec->data = NULL;
 	if (r[9] != 0 || !IS_ALIGNED(rec->ipa, (u64)MIG_PAGE_SIZE))
 		return FERRY_EINVAL;
@@ -304,10 +277,10 @@ int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c)
 {
 	if (len < MIG_STATE_HDR_LEN)
 		return FERRY_EINVAL;
-	c->index = get32(p);
-	c->tag = get32(p + 4);
-	c->total_len = get32(p + 8);
-	c->offset = get32(p + 12);
+	c->index = get_le32(p);
+	c->tag = get_le32(p + 4);
+	c->total_len = get_le32(p + 8);
+	c->offset = get_le32(p + 12);
 	c->len = len - MIG_STATE_HDR_LEN;
 	c->data = p + MIG_STATE_HDR_LEN;
 	if (c->index >= MIG_STATE_BLOBS_MAX || c->total_len > MIG_STATE_BLOB_MAX ||
@@ -322,10 +295,10 @@ int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c)
 
 u32 mig_hash_encode(u8 *p, const struct mig_hash_msg *h)
 {
-	put64(p, h->hash);
-	put64(p + 8, h->pages);
-	put32(p + 16, h->blobs);
-	put32(p + 20, h->final_round);
+	put_le64(p, h->hash);
+	put_le64(p + 8, h->pages);
+	put_le32(p + 16, h->blobs);
+	put_le32(p + 20, h->final_round);
 	return MIG_HASH_LEN;
 }
 
@@ -333,32 +306,29 @@ int mig_hash_decode(const u8 *p, u32 len, struct mig_hash_msg *h)
 {
 	if (len != MIG_HASH_LEN)
 		return FERRY_EINVAL;
-	h->hash = get64(p);
-	h->pages = get64(p + 8);
-	h->blobs = get32(p + 16);
-	h->final_round = get32(p + 20);
+	h->hash = get_le64(p);
+	h->pages = get_le64(p + 8);
+	h->blobs = get_le32(p + 16);
+	h->final_round = get_le32(p + 20);
 	return 0;
 }
 
 u32 mig_abort_encode(u8 *p, const struct mig_abort_msg *a)
 {
-	put32(p, a->reason);
-	put32(p + 4, 0);
-	put64(p + 8, a->detail);
+	put_le32(p, a->reason);
+	put_le32(p + 4, 0);
+	put_le64(p + 8, a->detail);
 	return MIG_ABORT_LEN;
 }
 
 int mig_abort_decode(const u8 *p, u32 len, struct mig_abort_msg *a)
 {
-	if (len != MIG_ABORT_LEN || get32(p + 4) != 0)
+	if (len != MIG_ABORT_LEN || get_le32(p + 4) != 0)
 		return FERRY_EINVAL;
-	a->reason = get32(p);
-	a->detail = get64(p + 8);
+	a->reason = get_le32(p);
+	a->detail = get_le64(p + 8);
 	return 0;
 }
-
-u64 mig_get64(const u8 *p) { return get64(p); }
-void mig_put64(u8 *p, u64 v) { put64(p, v); }
 
 /* ---- compatibility --------------------------------------------------------------------------- */
 

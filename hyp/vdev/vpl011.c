@@ -7,6 +7,7 @@
  * (Linux's amba bus) accept it. */
 #include <string.h>
 
+#include "lib/lib.h"
 #include "vdev/vdev.h"
 
 #define UARTDR 0x000
@@ -127,9 +128,6 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 #define UART_BLOB_MAGIC 0x5455u
 #define UART_BLOB_HDR 36u
 
-static void put32le(u8 *p, u32 v) { for (int i = 0; i < 4; i++) p[i] = (u8)(v >> (8 * i)); }
-static u32 get32le(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
-
 int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap)
 {
 	const u32 regs[6] = { u->cr, u->lcr, u->ibrd, u->fbrd, u->imsc, u->ifls };
@@ -137,11 +135,11 @@ int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap)
 
 	if (cap < UART_BLOB_HDR + u->len + u->rx_count)
 		return FERRY_EINVAL;
-	put32le(buf, UART_BLOB_MAGIC);
-	put32le(buf + 4, 1u | u->len << 16); /* version 1, line length */
+	put_le32(buf, UART_BLOB_MAGIC);
+	put_le32(buf + 4, 1u | u->len << 16); /* version 1, line length */
 	for (int i = 0; i < 6; i++)
-		put32le(buf + 8 + 4 * i, regs[i]);
-	put32le(buf + 32, u->rx_count);
+		put_le32(buf + 8 + 4 * i, regs[i]);
+	put_le32(buf + 32, u->rx_count);
 	memcpy(buf + UART_BLOB_HDR, u->line, u->len);
 	rx = buf + UART_BLOB_HDR + u->len;
 	for (u32 i = 0; i < u->rx_count; i++)
@@ -153,22 +151,22 @@ int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len)
 {
 	u32 v, n, nrx;
 
-	if (len < UART_BLOB_HDR || get32le(buf) != UART_BLOB_MAGIC)
+	if (len < UART_BLOB_HDR || get_le32(buf) != UART_BLOB_MAGIC)
 		return FERRY_EINVAL;
-	v = get32le(buf + 4);
+	v = get_le32(buf + 4);
 	n = v >> 16;
-	nrx = get32le(buf + 32);
+	nrx = get_le32(buf + 32);
 	if ((v & 0xffff) != 1 || n >= VPL011_LINE_MAX || nrx > VPL011_RX_FIFO ||
 	    len != UART_BLOB_HDR + n + nrx)
 		return FERRY_EINVAL;
 	vpl011_reset(u);
 	/* Through the write path's masks: a blob cannot give a register a value a write could not. */
-	u->cr = get32le(buf + 8) & 0xffff;
-	u->lcr = get32le(buf + 12) & 0xff;
-	u->ibrd = get32le(buf + 16) & 0xffff;
-	u->fbrd = get32le(buf + 20) & 0x3f;
-	u->imsc = get32le(buf + 24) & 0x7ff;
-	u->ifls = get32le(buf + 28) & 0x3f;
+	u->cr = get_le32(buf + 8) & 0xffff;
+	u->lcr = get_le32(buf + 12) & 0xff;
+	u->ibrd = get_le32(buf + 16) & 0xffff;
+	u->fbrd = get_le32(buf + 20) & 0x3f;
+	u->imsc = get_le32(buf + 24) & 0x7ff;
+	u->ifls = get_le32(buf + 28) & 0x3f;
 	memcpy(u->line, buf + UART_BLOB_HDR, n);
 	u->len = n;
 	memcpy(u->rx, buf + UART_BLOB_HDR + n, nrx);

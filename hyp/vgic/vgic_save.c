@@ -56,13 +56,6 @@ static u32 from_wire(u8 w)
 	return flags;
 }
 
-static void put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
-static void put32(u8 *p, u32 v) { put16(p, (u16)v); put16(p + 2, (u16)(v >> 16)); }
-static void put64(u8 *p, u64 v) { put32(p, (u32)v); put32(p + 4, (u32)(v >> 32)); }
-static u16 get16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
-static u32 get32(const u8 *p) { return get16(p) | (u32)get16(p + 2) << 16; }
-static u64 get64(const u8 *p) { return get32(p) | (u64)get32(p + 4) << 32; }
-
 static size_t blob_size(u32 nr_vcpus, u32 nr_spis)
 {
 	return HDR_LEN + (size_t)nr_spis * SPI_REC_LEN + (size_t)nr_vcpus * CPU_REC_LEN;
@@ -83,7 +76,7 @@ static void put_priv(u8 *p, const struct vgic_irq *irq)
 {
 	p[0] = irq->priority;
 	p[1] = to_wire(irq->flags);
-	put16(p + 2, 0);
+	put_le16(p + 2, 0);
 }
 
 int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size_t len,
@@ -98,13 +91,13 @@ int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size
 	if (len < size)
 		return FERRY_ERANGE;
 	memset(buf, 0, size);
-	put32(buf, VGIC_SAVE_MAGIC);
-	put16(buf + 4, VGIC_SAVE_VERSION);
-	put16(buf + 6, HDR_LEN);
-	put32(buf + 8, (u32)size);
-	put16(buf + 16, (u16)g->nr_vcpus);
-	put16(buf + 18, (u16)g->nr_spis);
-	put32(buf + 20, g->ctlr);
+	put_le32(buf, VGIC_SAVE_MAGIC);
+	put_le16(buf + 4, VGIC_SAVE_VERSION);
+	put_le16(buf + 6, HDR_LEN);
+	put_le32(buf + 8, (u32)size);
+	put_le16(buf + 16, (u16)g->nr_vcpus);
+	put_le16(buf + 18, (u16)g->nr_spis);
+	put_le32(buf + 20, g->ctlr);
 	p = buf + HDR_LEN;
 	for (u32 i = 0; i < g->nr_spis; i++, p += SPI_REC_LEN) {
 		const struct vgic_irq *irq = &g->spi[i];
@@ -113,22 +106,22 @@ int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size
 		p[1] = to_wire(irq->flags);
 		p[2] = (irq->flags & VGIC_F_ACTIVE) ? irq->active_vcpu : VGIC_NO_VCPU;
 		p[3] = 0;
-		put64(p + 4, g->irouter[i]);
+		put_le64(p + 4, g->irouter[i]);
 	}
 	for (u32 c = 0; c < g->nr_vcpus; c++, p += CPU_REC_LEN) {
 		const struct vgic_cpu *cpu = &g->cpu[c];
 
-		put32(p, cpu->aff);
-		put32(p + 4, cpu->asleep ? W_WAKER_ASLEEP : 0);
-		put64(p + 8, hw[c].vmcr);
+		put_le32(p, cpu->aff);
+		put_le32(p + 4, cpu->asleep ? W_WAKER_ASLEEP : 0);
+		put_le64(p + 8, hw[c].vmcr);
 		for (u32 k = 0; k < 4; k++) {
-			put32(p + 16 + 4 * k, hw[c].ap0r[k]);
-			put32(p + 32 + 4 * k, hw[c].ap1r[k]);
+			put_le32(p + 16 + 4 * k, hw[c].ap0r[k]);
+			put_le32(p + 32 + 4 * k, hw[c].ap1r[k]);
 		}
 		for (u32 i = 0; i < VGIC_NR_PRIVATE; i++)
 			put_priv(p + 48 + i * PRIV_REC_LEN, &cpu->priv[i]);
 	}
-	put32(buf + OFF_CRC, blob_crc(buf, size));
+	put_le32(buf + OFF_CRC, blob_crc(buf, size));
 	*out_len = size;
 	return FERRY_OK;
 }
@@ -140,14 +133,14 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 	const u8 *p;
 	u32 ctlr;
 
-	if (len < HDR_LEN || get32(buf) != VGIC_SAVE_MAGIC || get16(buf + 4) != VGIC_SAVE_VERSION ||
-	    get16(buf + 6) != HDR_LEN || get32(buf + 8) != len ||
-	    get16(buf + 16) != g->nr_vcpus || get16(buf + 18) != g->nr_spis ||
-	    len != vgic_save_size(g) || get32(buf + OFF_CRC) != blob_crc(buf, len))
+	if (len < HDR_LEN || get_le32(buf) != VGIC_SAVE_MAGIC || get_le16(buf + 4) != VGIC_SAVE_VERSION ||
+	    get_le16(buf + 6) != HDR_LEN || get_le32(buf + 8) != len ||
+	    get_le16(buf + 16) != g->nr_vcpus || get_le16(buf + 18) != g->nr_spis ||
+	    len != vgic_save_size(g) || get_le32(buf + OFF_CRC) != blob_crc(buf, len))
 		return FERRY_EINVAL;
-	ctlr = get32(buf + 20);
-	if ((ctlr & ~(GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1)) || get32(buf + 24) ||
-	    get32(buf + 28))
+	ctlr = get_le32(buf + 20);
+	if ((ctlr & ~(GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1)) || get_le32(buf + 24) ||
+	    get_le32(buf + 28))
 		return FERRY_EINVAL;
 	if (apply)
 		g->ctlr = ctlr;
@@ -155,7 +148,7 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 	p = buf + HDR_LEN;
 	for (u32 i = 0; i < g->nr_spis; i++, p += SPI_REC_LEN) {
 		struct vgic_irq *irq = &g->spi[i];
-		u64 irouter = get64(p + 4);
+		u64 irouter = get_le64(p + 4);
 		u8 st = p[1], av = p[2];
 
 		/* An active SPI names the vCPU that must deactivate it (or none, if it was made
@@ -177,9 +170,9 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 	}
 	for (u32 c = 0; c < g->nr_vcpus; c++, p += CPU_REC_LEN) {
 		struct vgic_cpu *cpu = &g->cpu[c];
-		u32 waker = get32(p + 4);
+		u32 waker = get_le32(p + 4);
 
-		if (get32(p) != cpu->aff || (waker != 0 && waker != W_WAKER_ASLEEP))
+		if (get_le32(p) != cpu->aff || (waker != 0 && waker != W_WAKER_ASLEEP))
 			return FERRY_EINVAL;
 		for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
 			const u8 *r = p + 48 + i * PRIV_REC_LEN;
@@ -187,7 +180,7 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 			u8 fixed = vgic_is_sgi(i) ? W_EDGE : 0;
 			u8 forbidden = vgic_is_sgi(i) ? W_LINE : 0;
 
-			if ((r[0] & ~VGIC_PRIO_MASK) || (r[1] & ~W_ALL) || get16(r + 2) ||
+			if ((r[0] & ~VGIC_PRIO_MASK) || (r[1] & ~W_ALL) || get_le16(r + 2) ||
 			    (r[1] & W_EDGE) != fixed || (r[1] & forbidden))
 				return FERRY_EINVAL;
 		}
@@ -195,10 +188,10 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 			continue;
 		cpu->asleep = waker != 0;
 		cpu->lr_used = 0;
-		hw[c].vmcr = get64(p + 8);
+		hw[c].vmcr = get_le64(p + 8);
 		for (u32 k = 0; k < 4; k++) {
-			hw[c].ap0r[k] = get32(p + 16 + 4 * k);
-			hw[c].ap1r[k] = get32(p + 32 + 4 * k);
+			hw[c].ap0r[k] = get_le32(p + 16 + 4 * k);
+			hw[c].ap1r[k] = get_le32(p + 32 + 4 * k);
 		}
 		for (u32 i = 0; i < VGIC_NR_PRIVATE; i++) {
 			const u8 *r = p + 48 + i * PRIV_REC_LEN;

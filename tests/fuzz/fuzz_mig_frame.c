@@ -247,14 +247,14 @@ int main(int argc, char **argv)
 	out[0] = 1;
 	memset(p, 0, sizeof(p));
 	p[4] = 3;
-	mig_put64(p + 8, FZ_RAM_BASE);
+	put_le64(p + 8, FZ_RAM_BASE);
 	p[16] = MIG_REC_ZERO;
 	p[20] = 4;
-	mig_put64(p + 24, FZ_RAM_BASE + 0x8000);
+	put_le64(p + 24, FZ_RAM_BASE + 0x8000);
 	p[32] = MIG_REC_DATA;
 	p[37] = 0x10;
 	memset(p + 40, 0x77, 4096);
-	mig_put64(p + 4136, FZ_RAM_BASE + 0x9000);
+	put_le64(p + 4136, FZ_RAM_BASE + 0x9000);
 	p[4144] = MIG_REC_DATA;
 	p[4148] = 100;
 	n = fz_frame(f, sizeof(f), MIG_T_PAGES, 0, 2, p, 4136 + 16 + 100);

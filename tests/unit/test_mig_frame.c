@@ -154,11 +154,11 @@ static void test_messages_round_trip(void **state)
 	assert_int_equal(a2.reason, a.reason);
 	assert_true(a2.detail == a.detail);
 
-	mig_put64(p, 0x0102030405060708ULL);
+	put_le64(p, 0x0102030405060708ULL);
 	assert_int_equal(p[0], 8);
 	len = seal(MIG_T_COMMIT, 4, p, 8);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
-	assert_true(mig_get64(f.payload) == 0x0102030405060708ULL);
+	assert_true(get_le64(f.payload) == 0x0102030405060708ULL);
 
 	/* STATE: index 2, tag 0x99, a 100-byte blob, chunk [40, 70). */
 	memset(p, 0, 16);
@@ -185,19 +185,19 @@ static u32 build_pages(u8 *p)
 	p[0] = 7;
 	p[4] = 3;
 	memset(p + n, 0, 16);
-	mig_put64(p + n, 0x40000000);
+	put_le64(p + n, 0x40000000);
 	p[n + 8] = MIG_REC_ZERO;
 	p[n + 12] = 3;
 	n += 16;
 	memset(p + n, 0, 16);
-	mig_put64(p + n, 0x40005000);
+	put_le64(p + n, 0x40005000);
 	p[n + 8] = MIG_REC_DATA;
 	p[n + 13] = 0x10; /* length 4096 */
 	n += 16;
 	memset(p + n, 0xa5, 4096);
 	n += 4096;
 	memset(p + n, 0, 16);
-	mig_put64(p + n, 0x40009000);
+	put_le64(p + n, 0x40009000);
 	p[n + 8] = MIG_REC_DATA;
 	p[n + 11] = 0x0e; /* offset 0xe00 */
 	p[n + 12] = 0x20; /* length 0x120 */
