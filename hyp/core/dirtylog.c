@@ -73,17 +73,27 @@ int dirtylog_stop(struct vm *vm)
 	return err;
 }
 
+/* Under mm_lock: takes the whole VM's dirty pages into out (zeroed first), counting the EL2
+ * instructions and the pages for `dirtylog stats`. */
+static s64 collect_locked(struct vm *vm, u64 *out)
+{
+	u64 t0 = pmu_el2_read();
+	s64 n;
+
+	bitmap_zero(out, vm_pages(vm));
+	n = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), out);
+	vm->dirty_insns_collect += pmu_el2_read() - t0;
+	if (n > 0)
+		vm->dirty_pages_collected += (u64)n;
+	return n;
+}
+
 s64 dirtylog_collect(struct vm *vm)
 {
 	s64 n;
 
-	bitmap_zero(vm->collect_bitmap, vm_pages(vm));
 	spin_lock(&vm->mm_lock);
-	u64 t0 = pmu_el2_read();
-	n = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), vm->collect_bitmap);
-	vm->dirty_insns_collect += pmu_el2_read() - t0;
-	if (n > 0)
-		vm->dirty_pages_collected += (u64)n;
+	n = collect_locked(vm, vm->collect_bitmap);
 	/* A migration tracking this VM must see these pages too, and this collection must see what
 	 * the migration's took since the last one. */
 	if (n >= 0 && vm->mig_acc)
@@ -104,12 +114,7 @@ int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added)
 	s64 taken;
 
 	spin_lock(&vm->mm_lock);
-	u64 t0 = pmu_el2_read();
-	bitmap_zero(vm->mig_scratch, vm_pages(vm));
-	taken = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), vm->mig_scratch);
-	vm->dirty_insns_collect += pmu_el2_read() - t0;
-	if (taken > 0)
-		vm->dirty_pages_collected += (u64)taken;
+	taken = collect_locked(vm, vm->mig_scratch);
 	for (u64 w = 0; taken >= 0 && w < words; w++) {
 		u64 all = vm->mig_acc[w] | vm->mig_scratch[w];
 
