@@ -56,13 +56,10 @@ void con_put_raw(char c)
 	spin_unlock(&con_lock);
 }
 
-void fpsimd_save(u64 *buf);
-void fpsimd_load(const u64 *buf);
-
 static void con_vprintf(const char *fmt, va_list ap)
 {
 	char buf[400];
-	u64 fp[66];
+	u64 fp[FPSIMD_WORDS];
 	int n;
 	size_t len;
 

@@ -184,6 +184,11 @@ int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added);
 
 /* ---- pieces of the world switch (arch/aarch64) ---- */
 u64 guest_enter(struct guest_regs *regs);
+/* This CPU's FP/SIMD registers (its vCPU's: ferry's C never uses them) to and from 66 words:
+ * V0..V31 (low half first), FPCR, FPSR (arch/aarch64/fpsimd.S). */
+#define FPSIMD_WORDS 66
+void fpsimd_save(u64 *buf);
+void fpsimd_load(const u64 *buf);
 void arch_mmu_init_primary(u64 ram_base, u64 ram_size);
 void arch_mmu_enable(void);
 u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);

@@ -862,14 +862,14 @@ void migrate_boot(void)
 		return;
 	}
 	ni = vnet_info();
-	crc32c_use_hw(FIELD_GET(sysreg_read(id_aa64isar0_el1), 19, 16) >= 1);
+	bool crc_hw = crc32c_use_hw(FIELD_GET(sysreg_read(id_aa64isar0_el1), 19, 16) >= 1);
+
 	con_printf("ferry: network: virtio-net (%s) at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
 		   "frames up to %u bytes%s, %u/%u buffers, CRC32C in %s",
 		   ni->version == 1 ? "legacy" : "modern",
 		   (unsigned long long)ni->base, ni->mac[0], ni->mac[1], ni->mac[2], ni->mac[3],
 		   ni->mac[4], ni->mac[5], ni->frame_max, ni->mtu ? "" : " (no MTU from the device)",
-		   ni->rxq, ni->txq, crc32c(0, "123456789", 9) == 0xE3069283u && FIELD_GET(
-			   sysreg_read(id_aa64isar0_el1), 19, 16) ? "hardware" : "software");
+		   ni->rxq, ni->txq, crc_hw ? "hardware" : "software");
 	if (ni->intid)
 		gic_enable_irq(0, ni->intid);
 	vm = incoming_vm();

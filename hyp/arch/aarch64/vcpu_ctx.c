@@ -7,11 +7,6 @@
 #include "core/core.h"
 #include "migrate/mig.h"
 
-void fpsimd_save(u64 *buf);
-void fpsimd_load(const u64 *buf);
-
-#define FP_WORDS 66 /* V0..V31 as 64 words, FPCR, FPSR */
-
 /* ICH_AP0R<n>/AP1R<n>: one register per 32 preemption levels the CPU interface implements
  * (ICH_VTR_EL2.PREbits + 1 bits: 5 → 1 register, 6 → 2, 7 → 4). */
 static u32 nr_apr(void)
@@ -106,7 +101,7 @@ static void pauth_load(const u64 *r)
 
 void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 {
-	u64 fp[FP_WORDS], *r = s->r;
+	u64 fp[FPSIMD_WORDS], *r = s->r;
 
 	for (int i = 0; i < 31; i++)
 		r[MIG_R_X0 + i] = v->regs.x[i];
@@ -152,7 +147,7 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 
 void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 {
-	u64 fp[FP_WORDS];
+	u64 fp[FPSIMD_WORDS];
 	const u64 *r = s->r;
 
 	for (int i = 0; i < 31; i++)
