@@ -349,11 +349,10 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 	return FERRY_ENOENT;
 }
 
-static void progress_line(const struct mig_stats *st, bool src)
+static void progress_line(bool src)
 {
 	char line[256];
 
-	(void)st;
 	if (src)
 		mig_src_describe(&mig.src, line, sizeof(line));
 	else
@@ -365,7 +364,8 @@ static void progress_line(const struct mig_stats *st, bool src)
 static void src_progress(void *ctx, const struct mig_stats *st)
 {
 	(void)ctx;
-	progress_line(st, true);
+	(void)st;
+	progress_line(true);
 }
 
 static const struct mig_src_ops src_ops = {
@@ -474,7 +474,8 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 static void dst_progress(void *ctx, const struct mig_stats *st)
 {
 	(void)ctx;
-	progress_line(st, false);
+	(void)st;
+	progress_line(false);
 }
 
 static const struct mig_dst_ops dst_ops = {
@@ -521,6 +522,16 @@ static int dst_listen(struct vm *vm)
 	return err;
 }
 
+/* An incoming VM that cannot be run ends faulted, with the reason `vms` shows (vm_request_stop
+ * acts only on running VMs: its vCPUs never ran). */
+static void incoming_failed(struct vm *vm, const char *why)
+{
+	spin_lock(&vm->lock);
+	snprintf(vm->reason, sizeof(vm->reason), "%s", why);
+	__atomic_store_n(&vm->state, VM_FAULTED, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
+}
+
 /* Commit: the memory is the source's (hashes equal); give the vCPUs their state and run. */
 static void dst_install(struct vm *vm)
 {
@@ -531,8 +542,7 @@ static void dst_install(struct vm *vm)
 	if (mig.blobs_ok != want) {
 		con_printf("incoming: vm '%s': state incomplete (blobs 0x%x of 0x%x): not started",
 			   vm->cfg->name, mig.blobs_ok, want);
-		vm_request_stop(vm, VM_FAULTED, "incoming migration without complete state");
-		vm->state = VM_FAULTED;
+		incoming_failed(vm, "incoming migration without complete state");
 		return;
 	}
 	/* The guest's clock goes on from the source's count plus the time it was paused, as seen
@@ -933,8 +943,7 @@ static void dst_finished(enum mig_status st)
 	}
 	/* The attempt is discarded; the VM waits for the next one. */
 	if (mig.dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED) {
-		vm_request_stop(vm, VM_FAULTED, "incoming migration: commit unconfirmed");
-		vm->state = VM_FAULTED;
+		incoming_failed(vm, "incoming migration: commit unconfirmed");
 		return;
 	}
 	if (!dst_listen(vm))
@@ -968,7 +977,7 @@ bool migrate_poll(void)
 			return true;
 		}
 		if (now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
-			progress_line(&mig.src.stats, true);
+			progress_line(true);
 		/* Sleep (until an ack's interrupt or the tick) only when this poll moved nothing:
 		 * the receiving ferry needs the host's cores more than an idle sender does. */
 		return got || mig.src.stats.frames_sent != before;
@@ -982,7 +991,7 @@ bool migrate_poll(void)
 		}
 		if (mig.dst.phase != MIG_DST_LISTEN &&
 		    now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
-			progress_line(&mig.dst.stats, false);
+			progress_line(false);
 		return got || mig.dst.stats.frames_sent != before || mig.dst.phase == MIG_DST_HASH;
 	}
 	return got != 0;
