@@ -1,8 +1,17 @@
-"""Start ferry under QEMU: the one place that knows the command line.
+"""Start QEMU: the one place that knows its command lines.
 
-Used by tools/ferry-run (make run), the system tests and the benchmarks, so all of them boot ferry
-the same way: QEMU virt with virtualization=on (ferry enters at EL2), GICv3, semihosting on (ferry's
-exit status becomes QEMU's), a VM configuration either built in or loaded at the config slot.
+Used by tools/ferry-run (make run), tools/ferry-migrate, the system tests and the benchmarks, so all
+of them boot the same way. qemu_args() is ferry's machine: QEMU virt with virtualization=on (ferry
+enters at EL2), GICv3, semihosting on (ferry's exit status becomes QEMU's), a VM configuration either
+built in or loaded at the config slot. direct_args() runs a guest directly under QEMU at EL1, the
+reference a ferry VM is compared with.
+
+Every command line starts with -nodefaults: QEMU's virt board otherwise adds a virtio-net-pci NIC
+to any command line that names no network, and that NIC needs an option ROM (efi-virtio.rom) from
+the ipxe-qemu package, which `make deps` does not install. With -nodefaults QEMU adds nothing; the
+serial port and the monitor are named explicitly. missing_defaults() tells whether a command line
+leaves QEMU free to add a default device; tests/qemu-guard refuses such command lines during the
+system tests.
 """
 import os
 import shlex
@@ -23,21 +32,63 @@ def build_dir():
     return os.environ.get("FERRY_BUILD", "build")
 
 
+# Options that keep QEMU from adding anything the command line does not name, and from reading
+# a user's or the system's configuration files.
+NO_DEFAULTS = ["-nodefaults", "-no-user-config"]
+
+
+def base_args(machine, cpu, smp, mem, serial="mon:stdio", monitor="none", icount=False):
+    """The start every command line shares: the board, CPUs, RAM, the serial port and monitor
+    named (there are no defaults), no display, no reboot (a guest's reset ends QEMU)."""
+    args = [QEMU] + NO_DEFAULTS + ["-M", machine, "-cpu", cpu, "-smp", str(smp), "-m", mem,
+                                   "-nographic", "-no-reboot", "-serial", serial,
+                                   "-monitor", monitor]
+    if icount:
+        # Deterministic instruction counts: the PMU's INST_RETIRED exists only with a fixed shift.
+        args += ["-icount", "shift=0,sleep=off"]
+    return args
+
+
 def qemu_args(image=None, config=None, cpu="max", smp=3, mem="1G", icount=False,
               serial="mon:stdio", extra=()):
     """The QEMU command line for one ferry machine."""
     image = image or os.path.join(build_dir(), "ferry.bin")
-    args = [QEMU, "-M", "virt,virtualization=on,gic-version=3", "-cpu", cpu,
-            "-smp", str(smp), "-m", mem, "-nographic", "-no-reboot",
-            "-semihosting-config", "enable=on,target=native",
-            "-serial", serial, "-monitor", "none", "-kernel", image]
-    if icount:
-        # Deterministic instruction counts: the PMU's INST_RETIRED exists only with a fixed shift.
-        args += ["-icount", "shift=0,sleep=off"]
+    args = base_args("virt,virtualization=on,gic-version=3", cpu, smp, mem, serial=serial,
+                     icount=icount)
+    args += ["-semihosting-config", "enable=on,target=native", "-kernel", image]
     if config:
         args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (config, CONFIG_SLOT)]
     args += list(extra)
     return args
+
+
+def direct_args(image, machine="virt,gic-version=3", cpu="max", smp=1, mem="128M", initrd=None,
+                append=None, serial="mon:stdio", icount=False, extra=()):
+    """A guest directly under QEMU, entered at EL1 (or at EL2 with machine=virt,virtualization=on),
+    with QEMU's own DTB in x0: the reference run for memstress, the Linux guest and QEMU's own
+    migration."""
+    args = base_args(machine, cpu, smp, mem, serial=serial, icount=icount) + ["-kernel", image]
+    if initrd:
+        args += ["-initrd", initrd]
+    if append is not None:
+        args += ["-append", append]
+    return args + list(extra)
+
+
+# Invocations that ask QEMU a question and start no machine.
+_QUERIES = {"--version", "-version", "--help", "-help", "-h"}
+
+
+def missing_defaults(args):
+    """Why the QEMU command line `args` (program name first) would let QEMU add a default device,
+    or None if it would not. Only -nodefaults keeps every default out: -nic none alone still lets
+    QEMU add its default serial, parallel and monitor devices."""
+    rest = list(args[1:])
+    if not rest or _QUERIES.intersection(rest) or "help" in rest or "?" in rest:
+        return None
+    if "-nodefaults" not in rest and "--nodefaults" not in rest:
+        return "no -nodefaults: QEMU adds a default NIC (needs ipxe-qemu's ROM), serial and monitor"
+    return None
 
 
 # The largest Ethernet frame each link carries, given to ferry as the NIC's MTU (virtio-net's

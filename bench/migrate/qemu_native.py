@@ -34,7 +34,10 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGE = os.path.join(TOP, os.environ.get("FERRY_BUILD", "build"), "guest", "memstress.bin")
-QEMU = "qemu-system-aarch64"
+sys.path.insert(0, os.path.join(TOP, "tools"))
+import ferry_qemu  # noqa: E402
+
+QEMU = ferry_qemu.QEMU
 
 FILLED = re.compile(r"memstress: filled (\d+) pages")
 ROUND = re.compile(r"memstress: round (\d+)/(\d+) wrote (\d+) pages, verified (\d+) pages, "
@@ -143,13 +146,9 @@ def qemu_command(image, mem, bootargs, serial, qmp, cpu="max", icount=False, ext
     """The guest's machine (identical on both sides) plus this side's serial file and QMP socket.
     `mem` is QEMU's -m value. `-nographic` as in docs/memstress.md; `-monitor none` keeps the HMP
     monitor off stdin."""
-    args = [QEMU, "-M", "virt", "-cpu", cpu, "-m", mem, "-smp", "1", "-nographic",
-            "-kernel", image, "-append", bootargs]
-    if icount:
-        args += ["-icount", "shift=0,sleep=off"]
-    args += ["-serial", "file:" + serial, "-monitor", "none",
-             "-qmp", "unix:%s,server=on,wait=off" % qmp]
-    return args + list(extra)
+    return ferry_qemu.direct_args(image, machine="virt", cpu=cpu, smp=1, mem=mem, append=bootargs,
+                                  serial="file:" + serial, icount=icount,
+                                  extra=["-qmp", "unix:%s,server=on,wait=off" % qmp] + list(extra))
 
 
 def _spawn(args, log):

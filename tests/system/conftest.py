@@ -1,6 +1,8 @@
 """System-test fixtures: boot ferry (or a guest directly) under QEMU, driven through pexpect.
 
 Every QEMU run has a timeout; on failure the whole console transcript is printed by pytest.
+Every QEMU started by a test goes through tests/qemu-guard first (put first on PATH here), which
+refuses a command line that would let QEMU add a default device.
 """
 import os
 import re
@@ -14,6 +16,9 @@ sys.path.insert(0, os.path.join(TOP, "tools"))
 import ferry_qemu  # noqa: E402
 
 BUILD = os.path.join(TOP, os.environ.get("FERRY_BUILD", "build"))
+QEMU_GUARD = os.path.join(TOP, "tests", "qemu-guard")
+if os.environ.get("PATH", "").split(os.pathsep)[0] != QEMU_GUARD:
+    os.environ["PATH"] = QEMU_GUARD + os.pathsep + os.environ.get("PATH", "")
 
 
 def build_path(*parts):

@@ -13,6 +13,8 @@ import time
 import pexpect
 import pytest
 
+import ferry_qemu  # tools/, on sys.path through conftest.py
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, os.environ.get("FERRY_BUILD", "build"))
 LINUX = os.path.join(BUILD, "guest", "linux")
@@ -44,10 +46,10 @@ class Linux:
 
     def __init__(self, cpu):
         self.transcript = []
-        args = ["-M", "virt,gic-version=3", "-cpu", CPUS[cpu], "-smp", "2", "-m", "512M",
-                "-nographic", "-no-reboot", "-kernel", IMAGE, "-initrd", INITRD, "-append", APPEND]
+        args = ferry_qemu.direct_args(IMAGE, cpu=CPUS[cpu], smp=2, mem="512M", initrd=INITRD,
+                                      append=APPEND)
         self.started = time.monotonic()
-        self.child = pexpect.spawn("qemu-system-aarch64", args, encoding="utf-8",
+        self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8",
                                    codec_errors="replace", timeout=30, cwd=TOP)
         self.child.logfile_read = self
         self.commands = 0

@@ -11,6 +11,8 @@ import struct
 import pexpect
 import pytest
 
+import ferry_qemu  # tools/, on sys.path through conftest.py
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, os.environ.get("FERRY_BUILD", "build"))
 IMAGE = os.path.join(BUILD, "guest", "memstress.bin")
@@ -22,9 +24,9 @@ VERDICT = re.compile(r"memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\
 def run(append, smp=1, mem="128M", machine="virt", timeout=60):
     """Boots memstress.bin with `append` as its bootargs; returns (output, exit status)."""
     assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
-    args = ["-M", machine, "-cpu", "max", "-m", mem, "-smp", str(smp), "-nographic",
-            "-no-reboot", "-kernel", IMAGE, "-append", append]
-    child = pexpect.spawn("qemu-system-aarch64", args, encoding="utf-8", codec_errors="replace",
+    args = ferry_qemu.direct_args(IMAGE, machine=machine, cpu="max", smp=smp, mem=mem,
+                                  append=append)
+    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
                           timeout=timeout, cwd=TOP)
     try:
         child.expect(pexpect.EOF)
