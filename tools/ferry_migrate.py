@@ -321,3 +321,86 @@ def guest_verdict(side, start=0, timeout=120):
 def dump_json(result, path):
     with open(path, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
+
+
+# ---- a Linux guest given by its files (ferry-migrate --kernel/--initrd/--append) ----
+
+RAM_BASE = 0x40000000          # platform/qemu-virt/platform.h: PLAT_RAM_BASE
+HYP_RESERVED = 64 << 20        # PLAT_HYP_RESERVED: ferry's image, pool and config slot
+LINSTRESS_ROUND = re.compile(r"linstress: round (\d+) wrote \d+ pages, verified \d+ pages, "
+                             r"errors (\d+), uptime (\d+\.\d+) s, max gap (\d+\.\d) ms")
+
+
+def _align(x, a):
+    return (x + a - 1) // a * a
+
+
+def linux_configs(workdir, kernel, initrd=None, append="console=ttyAMA0", ram_mib=512, vcpus=2,
+                  vm="linux"):
+    """Both ends' configurations for a Linux guest given by its files: the source runs `kernel`
+    (an arm64 Image) with `initrd` and `append` in a VM of `ram_mib` MiB on `vcpus` vCPUs; the
+    destination has the same VM, incoming. QEMU's loader puts the files in the machine's RAM above
+    the VM's (ferry copies them in at VM start). Returns a dict: src and dst (.dtb paths), extra
+    (the source's loader options), mem and smp (the machines' -m and -smp)."""
+    if ram_mib < 64 or ram_mib % 2:
+        raise ValueError("--ram: at least 64 MiB, a multiple of 2 MiB")
+    if not 1 <= vcpus <= 7:
+        raise ValueError("--vcpus: 1 to 7 (CPU 0 is ferry's own)")
+    vm_pa = RAM_BASE + HYP_RESERVED
+    image_pa = _align(vm_pa + (ram_mib << 20), 2 << 20)
+    image_size = os.path.getsize(kernel)
+    end = image_pa + image_size
+    files = [("image", image_pa, image_size, kernel)]
+    if initrd:
+        initrd_pa = _align(end, 2 << 20)
+        files.append(("initrd", initrd_pa, os.path.getsize(initrd), initrd))
+        end = initrd_pa + os.path.getsize(initrd)
+    mem_mib = max(1024, _align(end - RAM_BASE, 128 << 20) >> 20)
+    cpus = " ".join(str(c) for c in range(1, vcpus + 1))
+
+    def cells(x):
+        return "<0x%x 0x%x>" % (x >> 32, x & 0xffffffff)
+
+    common = ["ram-base = %s;" % cells(RAM_BASE), "ram-size = %s;" % cells(ram_mib << 20),
+              "cpus = <%s>;" % cpus, 'devices = "uart";', 'on-abort = "inject";']
+    src = common + ["%s-pa = %s;\n\t\t\t%s-size = %s;" % (k, cells(pa), k, cells(size))
+                    for k, pa, size, _ in files] + ['bootargs = "%s";' % append.replace('"', '\\"')]
+    dst = common + ["incoming;"]
+    out = {"extra": [], "mem": "%dM" % mem_mib, "smp": vcpus + 1}
+    for side, props in (("src", src), ("dst", dst)):
+        dts = os.path.join(workdir, "linux-%s.dts" % side)
+        with open(dts, "w") as f:
+            f.write("/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n\tvms {\n\t\t%s {\n"
+                    "\t\t\t%s\n\t\t};\n\t};\n};\n" % (vm, "\n\t\t\t".join(props)))
+        out[side] = dts[:-4] + ".dtb"
+        subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out[side], dts], check=True)
+    for _, pa, _, path in files:
+        out["extra"] += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (path, pa)]
+    return out
+
+
+def linux_after_commit(dst, vm, start=0, rounds=3, timeout=120):
+    """The Linux guest on the destination after the commit: linstress's next `rounds` rounds must
+    be clean (rounds=0: linstress is not running), and the console, attached to the VM, must
+    answer a computed echo. Returns (ok, what was seen)."""
+    c, _ = dst.wait_for(r"incoming: vm '%s': committed; resuming" % re.escape(vm), timeout=30,
+                        start=start)
+    seen = []
+    ok = True
+    pos = c
+    for _ in range(rounds):
+        i, m = dst.wait_for(LINSTRESS_ROUND.pattern, timeout=timeout, start=pos)
+        pos = i + 1
+        seen.append("linstress round %s: %s errors" % (m.group(1), m.group(2)))
+        ok = ok and m.group(2) == "0"
+    dst.send("console " + vm)
+    dst.wait_for(r"console: attached to vm '%s'" % re.escape(vm), timeout=10, start=c)
+    dst.send("echo ferry-alive-$((6*7))")
+    try:
+        dst.wait_for(r"(^|\] )ferry-alive-42$", timeout=30, start=c)
+        seen.append("the console answers")
+    except TimeoutError:
+        ok = False
+        seen.append("the console does not answer")
+    dst.send("\x1d")        # Ctrl-]: the console back to ferry's shell
+    return ok, "; ".join(seen)

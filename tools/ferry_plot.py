@@ -1,0 +1,123 @@
+"""Pictures of what ferry's tools and benchmarks measure, drawn with Debian's python3-matplotlib
+into SVG (or PNG: the file's extension decides). Nothing here measures: each function draws
+figures that a tool or benchmark has already printed as text, so the picture never shows a number
+the text does not.
+
+- migration(result, path): one migration (tools/ferry-migrate --plot): pages sent per round
+  against time, the dirty rate the source met in each round, the pause marked.
+- grouped_bars(...): a table of figures side by side (bench/migrate: ferry next to QEMU's own
+  migration; bench/dirty: costs per mode).
+- lines(...): a figure against a swept variable (bench/tlbi: operations per flush against the
+  flushed size, one line per planner).
+"""
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+# Text stays text in an SVG (searchable, and a test can read it) instead of glyph outlines.
+matplotlib.rcParams["svg.fonttype"] = "none"
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    # No date in the file: the same figures give the same picture.
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+    return path
+
+
+def migration_rounds(source):
+    """Per round, from the source's JSON (round_stats: [pages, zero pages, wire bytes, ns]):
+    (start ms, duration ms, pages sent, dirty rate in pages/s). Rounds follow each other, so a
+    round starts where the previous ended. The pages round r sends were written during round r-1:
+    their count over round r-1's duration is the dirty rate the source met then."""
+    out, t = [], 0.0
+    stats = source.get("round_stats", [])
+    final = source.get("final_round") if source.get("t_paused_ns") else None
+    for r, (pages, _zero, _bytes, ns) in enumerate(stats):
+        ms = ns / 1e6
+        if r == final:
+            t = source["t_paused_ns"] / 1e6   # the last round starts once the VM is paused
+        rate = None
+        if r + 1 < len(stats) and ns > 0:
+            rate = stats[r + 1][0] / (ns / 1e9)
+        out.append((t, ms, pages, rate))
+        t += ms
+    return out
+
+
+def migration(result, path, title=None):
+    """One migration, from ferry-migrate's result (the source's JSON, and the destination's if it
+    answered): bars of pages sent per round placed at the round's time, the dirty rate per round
+    on a second axis, and the pause (source paused to commit) shaded."""
+    src = result["source"]
+    rounds = migration_rounds(src)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    if rounds:
+        ax.bar([r[0] for r in rounds], [r[2] for r in rounds],
+               width=[max(r[1], 0.5) for r in rounds], align="edge", color="#4c72b0",
+               edgecolor="black", linewidth=0.4, label="pages sent in the round")
+        for i, r in enumerate(rounds):
+            ax.annotate(str(i), (r[0] + r[1] / 2, r[2]), ha="center", va="bottom", fontsize=7)
+    ax.set_xlabel("time since the migration started (ms)")
+    ax.set_ylabel("pages sent (log scale)")
+    ax.set_yscale("log")
+    rated = [(r[0] + r[1] / 2, r[3]) for r in rounds if r[3] is not None]
+    ax2 = ax.twinx()
+    if rated:
+        ax2.plot([x for x, _ in rated], [y for _, y in rated], "o-", color="#dd8452",
+                 label="dirty rate (pages/s)")
+    ax2.set_ylabel("dirty rate (pages/s)")
+    ax2.set_ylim(bottom=0)
+    paused = src.get("t_paused_ns", 0) / 1e6
+    commit = src.get("t_commit_ns", 0) / 1e6
+    if paused and commit >= paused:
+        ax.axvspan(paused, max(commit, paused + 0.5), color="#c44e52", alpha=0.3,
+                   label="paused: %.1f ms downtime" % (src.get("downtime_ns", 0) / 1e6))
+    handles = ax.get_legend_handles_labels()
+    handles2 = ax2.get_legend_handles_labels()
+    ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="upper right", fontsize=8)
+    verdict = "committed" if result.get("ok") else "failed: %s" % result.get("why", "")
+    ax.set_title(title or "migration of '%s': %d rounds, total %.0f ms, %s" % (
+        result.get("vm", "?"), src.get("rounds", len(rounds)), src.get("total_ns", 0) / 1e6,
+        verdict), fontsize=10)
+    return _save(fig, path)
+
+
+def grouped_bars(path, categories, series, ylabel, title, log=False):
+    """categories: the x labels; series: [(name, [value or None per category])]. A missing value
+    (None) leaves a gap, never a zero bar."""
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(categories) + 2), 4.5))
+    n = max(len(series), 1)
+    width = 0.8 / n
+    for i, (name, values) in enumerate(series):
+        xs = [j + (i - (n - 1) / 2) * width for j, v in enumerate(values) if v is not None]
+        ys = [v for v in values if v is not None]
+        bars = ax.bar(xs, ys, width=width, label=name, edgecolor="black", linewidth=0.4)
+        for b, v in zip(bars, ys):
+            ax.annotate("%g" % float("%.3g" % v), (b.get_x() + b.get_width() / 2, v),
+                        ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(categories)))
+    ax.set_xticklabels(categories, fontsize=8)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False):
+    """series: [(name, [y per x])], drawn as steps (the figures are counts per size)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, ys in series:
+        ax.step(xs, ys, where="post", label=name)
+    if logx:
+        ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
