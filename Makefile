@@ -64,17 +64,7 @@ unit: deps
 	@$(MAKE) --no-print-directory unit-build
 	@tests/unit/run $(BUILD)/tests/unit
 
-sys# The recipe's Linux guest (guest/linux) moves while linstress rewrites 64 MiB at 5000 pages/s and
-# verifies every page; on the destination its next rounds must be clean and its shell must answer.
-LINUX_GUEST := $(BUILD)/guest/linux
-demo-linux: deps
-	@$(MAKE) --no-print-directory all
-	@FERRY_BUILD=$(BUILD) /usr/bin/python3 tools/ferry-migrate --kernel $(LINUX_GUEST)/Image \
-		--initrd $(LINUX_GUEST)/initramfs.cpio.gz --cpu max,pauth-impdef=on \
-		--append "console=ttyAMA0 linstress=--mib=64,--rate=5000,--rounds=0,--interval-ms=500" \
-		$(DEMO_ARGS)
-
-test: deps
+systest: deps
 	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 -m pytest -q tests/system
 

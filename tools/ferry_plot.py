@@ -5,10 +5,9 @@ the text does not.
 
 - migration(result, path): one migration (tools/ferry-migrate --plot): pages sent per round
   against time, the dirty rate the source met in each round, the pause marked.
-- grouped_bars(...): a table of figures side by side (bench/migrate: ferry next to QEMU's own
-  migration; bench/dirty: costs per mode).
-- lines(...): a figure against a swept variable (bench/tlbi: operations per flush against the
-  flushed size, one line per planner).
+- grouped_bars(...): a table of figures side by side, in one or more panels (bench/migrate:
+  ferry next to QEMU's own migration; bench/dirty: costs per mode).
+- lines(...): a figure against a swept variable.
 """
 import matplotlib
 
@@ -84,26 +83,31 @@ def migration(result, path, title=None):
     return _save(fig, path)
 
 
-def grouped_bars(path, categories, series, ylabel, title, log=False):
-    """categories: the x labels; series: [(name, [value or None per category])]. A missing value
-    (None) leaves a gap, never a zero bar."""
-    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(categories) + 2), 4.5))
-    n = max(len(series), 1)
-    width = 0.8 / n
-    for i, (name, values) in enumerate(series):
-        xs = [j + (i - (n - 1) / 2) * width for j, v in enumerate(values) if v is not None]
-        ys = [v for v in values if v is not None]
-        bars = ax.bar(xs, ys, width=width, label=name, edgecolor="black", linewidth=0.4)
-        for b, v in zip(bars, ys):
-            ax.annotate("%g" % float("%.3g" % v), (b.get_x() + b.get_width() / 2, v),
-                        ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(range(len(categories)))
-    ax.set_xticklabels(categories, fontsize=8)
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+def grouped_bars(path, categories, panels, title):
+    """Side-by-side bars, one panel per figure: panels = [(ylabel, series, log)], series =
+    [(name, [value or None per category])]. A missing value (None) leaves a gap, never a zero
+    bar; each bar carries its value."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(6, 1.2 * len(categories) + 2) *
+                                                      len(panels), 4.5), squeeze=False)
+    for ax, (ylabel, series, log) in zip(axes[0], panels):
+        n = max(len(series), 1)
+        width = 0.8 / n
+        for i, (name, values) in enumerate(series):
+            pts = [(j + (i - (n - 1) / 2) * width, v) for j, v in enumerate(values)
+                   if v is not None and v == v]       # v == v: not NaN
+            bars = ax.bar([x for x, _ in pts], [v for _, v in pts], width=width, label=name,
+                          color="C%d" % i,
+                          edgecolor="black", linewidth=0.4)
+            for b, (_, v) in zip(bars, pts):
+                ax.annotate("%g" % float("%.3g" % v), (b.get_x() + b.get_width() / 2, v),
+                            ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(categories)))
+        ax.set_xticklabels(categories, fontsize=8)
+        ax.set_ylabel(ylabel)
+        if log:
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 
 

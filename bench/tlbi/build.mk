@@ -7,4 +7,4 @@ $(BUILD)/bench/tlbi/bench_tlbi: $(BENCH_TLBI_SRC) hyp/mm/tlbi.h hyp/include/type
 	$(HOSTCC) $(HOST_CFLAGS) -Ihyp/include -Ihyp $(BENCH_TLBI_SRC) -o $@
 
 BENCH_BINS += $(BUILD)/bench/tlbi/bench_tlbi
-BENCH_RUN += $(BUILD)/bench/tlbi/bench_tlbi
+BENCH_RUN += bench/tlbi/run
