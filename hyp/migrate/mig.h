@@ -32,7 +32,7 @@
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
 #define MIG_ETH_MIN_FRAME 60u /* Ethernet minimum without FCS: short frames are zero-padded */
 #define MIG_FRAME_MIN 1514u   /* the smallest frame_max: a standard Ethernet MTU */
-#define MIG_FRAME_MAX 65536u  /* 64 KiB: QEMU's TCP netdevs carry it (DESIGN.md) */
+#define MIG_FRAME_MAX 65536u  /* 64 KiB: QEMU's TCP netdevs carry it (docs/qemu-facts.md) */
 #define MIG_PAGE_SIZE 4096u   /* protocol version 1 moves 4 KiB pages only */
 #define MIG_PAGE_REC_LEN 16u  /* one page record header */
 #define MIG_PAGES_HDR_LEN 8u  /* PAGES payload header */

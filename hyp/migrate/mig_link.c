@@ -1,5 +1,5 @@
 /* Reliable, ordered delivery of migration frames over a link that may drop, duplicate, reorder or
- * corrupt them (QEMU's dgram netdev lost about half the frames at full speed: DESIGN.md).
+ * corrupt them (QEMU's dgram netdev lost about half the frames at full speed: docs/qemu-facts.md).
  *
  * Sender: a window of up to MIG_WINDOW_MAX sealed frames kept for retransmission. A frame leaves
  * the window when the peer's cumulative ack passes it. Loss is detected two ways:
@@ -46,7 +46,7 @@ static inline u8 *rx_buf(struct mig_link *l, u32 seq)
 
 static u64 link_now(struct mig_link *l) { return l->now(l->ctx); }
 
-/* 4 MiB in flight: enough to keep QEMU's TCP netdev busy (1.2-2.3 GB/s, DESIGN.md) across a
+/* 4 MiB in flight: enough to keep QEMU's TCP netdev busy (1.2-2.3 GB/s, docs/qemu-facts.md) across a
  * retransmission timeout of a few ms, without turning the window into a long queue. */
 u32 mig_default_window(u32 frame_max)
 {

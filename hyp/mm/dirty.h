@@ -8,7 +8,7 @@
  *    descriptors.
  * In both modes collection takes the dirty pages and write-protects exactly those again, followed by
  * one planned flush per run of pages before the pages are reported: a stale writable TLB entry would
- * let the next write through without a trace (measured on QEMU 7.2, DESIGN.md).
+ * let the next write through without a trace (measured on QEMU 7.2, docs/qemu-facts.md).
  *
  * Pure code; the caller serializes calls for one VM (its stage-2 lock). */
 #ifndef FERRY_DIRTY_H

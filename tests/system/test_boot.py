@@ -9,7 +9,7 @@ def test_banner_and_two_vms_verify(machine):
     m.expect(r"ferry: EL2 hypervisor, 3 CPUs, RAM 1024 MiB at 0x40000000")
     feats = m.expect(r"ferry: features: TLBIRANGE=(\w+) TTL=(\w+) HAFDBS=(\w+) VMID=(\d+)-bit "
                      r"PA=(\d+)-bit LRs=(\d+)")
-    # DESIGN.md, measured on QEMU 7.2 -cpu max.
+    # docs/qemu-facts.md, measured on QEMU 7.2 -cpu max.
     assert feats.group(1) == "yes" and feats.group(3) == "yes"
     assert feats.group(4) == "16" and feats.group(5) == "52" and feats.group(6) == "4"
     m.expect(r"PSCI via SMC")
@@ -35,7 +35,7 @@ def test_vms_run_on_their_own_cpus(machine):
 
 @pytest.mark.parametrize("cpu", ["cortex-a72", "neoverse-n1"])
 def test_other_cpu_models(machine, cpu):
-    """The fallback rows of DESIGN.md's table: no range TLBI (and no DBM, 8-bit VMIDs on A72)."""
+    """The fallback rows of docs/qemu-facts.md's table: no range TLBI (and no DBM, 8-bit VMIDs on A72)."""
     m = machine(cpu=cpu)
     feats = m.expect(r"TLBIRANGE=(\w+) TTL=\w+ HAFDBS=(\w+) VMID=(\d+)-bit")
     assert feats.group(1) == "no"

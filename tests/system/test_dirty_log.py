@@ -1,6 +1,6 @@
 """Stage-2 dirty logging misses nothing: memstress reports exactly which pages it wrote each round
 (two vCPUs writing), ferry collects and compares (hypercall FERRY_HC_DIRTY_ROUND), in both modes and
-on the CPU models of DESIGN.md's table. With the flush after collection skipped, misses appear."""
+on the CPU models of docs/qemu-facts.md's table. With the flush after collection skipped, misses appear."""
 import re
 
 import pytest
@@ -52,7 +52,7 @@ def test_dbm_refused_without_hafdbs(machine):
 
 def test_skipping_the_flush_misses_writes(machine):
     """The test above can fail: without the TLBI after re-protecting, vCPUs keep writable TLB
-    entries and their writes leave no trace (DESIGN.md: measured on QEMU 7.2)."""
+    entries and their writes leave no trace (docs/qemu-facts.md: measured on QEMU 7.2)."""
     verdict, stats, rounds = run_logged(machine, "ferry-noflush", "max", "wp",
                                         config="tests/system/configs/dirty-long.dtb")
     assert int(stats.group(8)) > 0, "no misses without the flush: the test could not fail"

@@ -21,7 +21,7 @@ LINUX = os.path.join(BUILD, "guest", "linux")
 IMAGE = os.path.join(LINUX, "Image")
 INITRD = os.path.join(LINUX, "initramfs.cpio.gz")
 # -cpu max emulates QARMA pointer authentication, which dominates the kernel's boot under TCG;
-# pauth-impdef=on halves it (DESIGN.md).
+# pauth-impdef=on halves it (docs/qemu-facts.md).
 CPUS = {"max": "max,pauth-impdef=on", "cortex-a72": "cortex-a72"}
 LINSTRESS = "--mib=8,--rate=2000,--rounds=3,--interval-ms=500"
 APPEND = "console=ttyAMA0 linstress=" + LINSTRESS

@@ -1,4 +1,4 @@
-"""A Linux guest migrates while it runs (issue 7): Debian's kernel on 2 vCPUs with linstress
+"""A Linux guest migrates while it runs: Debian's kernel on 2 vCPUs with linstress
 rewriting 64 MiB at 5000 pages/s and verifying every page against its ledger, moved mid-run to a
 peer ferry. On the destination linstress goes on with zero errors, the console answers, the
 guest's uptime goes on with no jump beyond the downtime, and both CPUs keep taking timer

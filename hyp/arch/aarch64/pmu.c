@@ -1,7 +1,7 @@
 /* An EL2-only instruction counter for benchmarks: the PMU's last event counter, reserved for EL2 by
  * MDCR_EL2.HPMN and enabled by MDCR_EL2.HPME, counts INST_RETIRED (event 0x08) at EL2 only. The guest
  * keeps the other counters and PMCR_EL0. Under QEMU the event exists only with `-icount shift=N`
- * (DESIGN.md); then the counts are identical from run to run. */
+ * (docs/qemu-facts.md); then the counts are identical from run to run. */
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 

@@ -5,7 +5,7 @@
  * the guest and ERETs; the lower-EL vectors store the guest's x0-x30 back and return to the caller.
  * Nothing else is switched: each vCPU owns its physical CPU, so the guest's EL1 system registers
  * simply stay in the hardware (and writing TCR_EL1/VTTBR_EL2 needlessly would also flush QEMU's TLB
- * and hide stale-TLB bugs, see DESIGN.md). */
+ * and hide stale-TLB bugs, see docs/qemu-facts.md). */
 #include "arch/aarch64/asm.h"
 
 	.section .text.vectors, "ax"
