@@ -25,6 +25,11 @@ typedef struct {
 } spinlock_t;
 void spin_lock(spinlock_t *l);
 void spin_unlock(spinlock_t *l);
+/* One attempt, no waiting: the vector's fast path takes the slow path rather than spin. */
+static inline bool spin_trylock(spinlock_t *l)
+{
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
 
 /* ---- the machine, as the host DTB describes it (core/hostdt.c) ---- */
 struct machine {
@@ -55,6 +60,10 @@ struct pcpu {
 	u32 idx;
 	volatile u32 state;
 	struct vcpu *vcpu;       /* the vCPU this CPU owns (static partitioning), or NULL */
+	u32 pmu_idx;             /* EL2 instruction counter + 1, 0 when absent */
+	u64 fast_dirty_insns;    /* PCPU_FAST: EL2 instructions of the faults below (PMU, -icount) */
+	u64 fast_dirty;          /* PCPU_FAST + 8: write faults the vectors' fast path handled here */
+	void *pmu_read;          /* PCPU_PMU_READ: vectors.S stub giving x0 = EL2 instructions */
 };
 extern struct pcpu pcpus[MAX_CPUS];
 struct pcpu *this_pcpu(void);
@@ -169,6 +178,10 @@ int dirtylog_stop(struct vm *vm);
 s64 dirtylog_collect(struct vm *vm);
 /* A write permission fault at ipa: true when dirty logging handled it. */
 bool dirtylog_write_fault(struct vm *vm, u64 ipa);
+/* Called from the lower-EL synchronous vector (vectors.S) for a level-3 write permission fault,
+ * with only the caller-saved registers spilled: true when it logged the page and made it writable
+ * (the vector ERETs straight back), false to take the generic exit. */
+bool dirtylog_fast_write_fault(void);
 s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits);
 enum dirty_mode dirtylog_default_mode(const struct vm *vm);
 void dirtylog_print_stats(const struct vm *vm);
@@ -193,6 +206,8 @@ void arch_mmu_init_primary(u64 ram_base, u64 ram_size);
 void arch_mmu_enable(void);
 u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);
 void arch_semihost_exit(u32 code) __attribute__((noreturn));
+/* vectors.S: the stub that reads counter n (0..7) into x0, or returns 0 (n > 7). */
+void *el2_insns_stub(u64 n);
 bool pmu_el2_init(void);  /* EL2-only INST_RETIRED counter; false when absent (no -icount) */
 u64 pmu_el2_read(void);
 

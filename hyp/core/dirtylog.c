@@ -139,6 +139,43 @@ bool dirtylog_write_fault(struct vm *vm, u64 ipa)
 	return err == 0;
 }
 
+bool dirtylog_fast_write_fault(void)
+{
+	struct pcpu *p = (struct pcpu *)(uintptr_t)sysreg_read(tpidr_el2); /* this_pcpu(), inline */
+	struct vcpu *v = p->vcpu;
+
+	struct vm *vm = v->vm;
+	/* HPFAR_EL2.FIPA is IPA[47:12] for a stage-2 fault (the vector checked it is one). */
+	u64 ipa = FIELD_GET(sysreg_read(hpfar_el2), 43, 4) << PAGE_SHIFT;
+	int err;
+
+	/* A held lock (a collection, start or stop on the management CPU) sends the fault to the
+	 * generic path, which waits for it. */
+	if (!spin_trylock(&vm->mm_lock))
+		return false;
+#if FERRY_TLBI_SANITIZER
+	/* The generic path refuses to re-enter a guest with a downgrade unflushed: so does this. */
+	if (tlbi_san_pending(vm->vmid)) {
+		spin_unlock(&vm->mm_lock);
+		return false;
+	}
+#endif
+	err = dirty_log_fast_fault(&vm->dirty, &vm->s2, ipa);
+	/* spin_unlock(), inline: release, then wake WFE waiters (console.c says why they wait so). */
+	__atomic_store_n(&vm->mm_lock.locked, 0, __ATOMIC_RELEASE);
+	dsb(ishst);
+	sev();
+	if (err)
+		return false;
+	/* A relaxation: no other CPU needs telling (docs/stage2.md). This CPU may still cache the
+	 * read-only entry, and would fault on it again: drop its own copy, by IPA and by the
+	 * faulting VA. Not VMALLE1: it would also drop every other entry of this vCPU, and under
+	 * QEMU it would hide a missing flush elsewhere (a whole-TLB flush on every fault). */
+	tlbi_local_relax(ipa, sysreg_read(far_el2));
+	v->exits[EXITC_DIRTY]++; /* p->fast_dirty is counted by the vector, with the instructions */
+	return true;
+}
+
 /* FERRY_HC_DIRTY_ROUND: the guest has finished writing round `round` and hands ferry the bitmap of
  * the pages it wrote (one bit per page of its RAM, at map_ipa). Ferry collects; every page the guest
  * wrote must be among the pages collected. The first call after logging starts only synchronizes

@@ -1,6 +1,7 @@
 /* The run loop each physical CPU that owns a vCPU executes, and the trap dispatch.
  * Exits are dispatched through a table indexed by ESR_EL2.EC; anything without a handler stops that
  * VM alone, with the syndrome decoded, while every other VM runs on. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,12 @@
 #include "mm/tlbi.h"
 
 struct pcpu pcpus[MAX_CPUS];
+
+/* vectors.S reads these fields by offset. */
+_Static_assert(offsetof(struct pcpu, regs) == PCPU_REGS, "PCPU_REGS");
+_Static_assert(offsetof(struct pcpu, fast_dirty_insns) == PCPU_FAST, "PCPU_FAST");
+_Static_assert(offsetof(struct pcpu, fast_dirty) == PCPU_FAST + 8, "PCPU_FAST + 8");
+_Static_assert(offsetof(struct pcpu, pmu_read) == PCPU_PMU_READ, "PCPU_PMU_READ");
 
 struct pcpu *this_pcpu(void) { return (struct pcpu *)(uintptr_t)sysreg_read(tpidr_el2); }
 

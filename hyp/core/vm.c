@@ -26,6 +26,7 @@ static const struct s2_mm_ops s2_pool_ops = {
 	.free_page = s2_free,
 	.virt_to_phys = s2_v2p,
 	.phys_to_virt = s2_p2v,
+	.identity = true,
 };
 
 static struct tlbi_caps tlbi_caps_of_machine(void)

@@ -14,6 +14,7 @@
 #ifndef FERRY_DIRTY_H
 #define FERRY_DIRTY_H
 
+#include "lib/bitmap.h"
 #include "mm/s2.h"
 #include "mm/tlbi.h"
 #include "types.h"
@@ -50,6 +51,42 @@ int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tl
  * page is now logged and writable: return to the guest), FERRY_ENOENT when it is not (a real guest
  * error). */
 int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa);
+
+/* The write fault's fast path (called from the exception vector, under the stage-2 lock): if ipa is
+ * a page of a WP-mode log, mapped by a level-3 descriptor that is valid, readable, not writable and
+ * not DBM (i.e. one dirty logging protected), sets its bit and its write permission with atomic
+ * updates and returns 0. Anything else returns FERRY_ENOENT and changes nothing: the generic path
+ * (dirty_log_handle_fault, then the abort handler) decides. A relaxation: owes no TLB maintenance
+ * to other CPUs (docs/stage2.md). Inline: the exception vector calls it, and every call and stack
+ * frame is on that path. */
+static inline int dirty_log_fast_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa)
+{
+	const u64 want = S2_DESC_VALID | S2_DESC_TABLE | S2_DESC_S2AP_R;
+	const u64 mask = want | S2_DESC_S2AP_W | S2_DESC_DBM;
+	u64 off = ipa - dl->base, page = off >> PAGE_SHIFT;
+	int level;
+
+	/* One unsigned compare covers an IPA below base too (it wraps above npages). */
+	if (dl->mode != DIRTY_WP || page >= dl->npages)
+		return FERRY_ENOENT;
+	u64 d;
+	u64 *ptep = s2_leaf_ptr(s2, ipa, &level, &d);
+
+	if (!ptep || level != 3 || (d & mask) != want)
+		return FERRY_ENOENT;
+	/* Bit first, then the permission, as the generic path does: under the stage-2 lock no
+	 * collection can run in between, and the guest's write retries only after both. The
+	 * descriptor changes with a compare-and-swap so a concurrent change (none is expected
+	 * under the lock) sends the fault to the generic path instead of being overwritten. */
+	if (bitmap_set_atomic(dl->bitmap, page))
+		dl->spurious++;
+	if (!__atomic_compare_exchange_n(ptep, &d, d | S2_DESC_S2AP_W, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		return FERRY_ENOENT;
+	dl->faults++;
+	return 0;
+}
+
 
 /* Atomically takes the dirty state of pages [first, first + count) (page indices relative to base),
  * re-arms tracking for exactly the pages taken, flushes, and ORs them into out (a bitmap indexed like

@@ -16,6 +16,9 @@ struct s2_mm_ops {
 	void (*free_page)(void *ctx, void *page);
 	u64 (*virt_to_phys)(void *va);   /* at EL2 identity; on the host the pointer value */
 	void *(*phys_to_virt)(u64 pa);
+	/* phys_to_virt(pa) == pa (ferry's EL2 map): s2_leaf_ptr, on the write fault's fast path,
+	 * works only then (it follows table addresses without a call). */
+	bool identity;
 };
 
 /* A concatenated root (Arm ARM D8, "Concatenated translation tables": up to 16 tables side by side
@@ -111,6 +114,8 @@ int s2_split(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
 /* pa of ipa (with the offset inside the leaf), its prot and the leaf's level; FERRY_ENOENT if
  * unmapped. */
 int s2_lookup(const struct s2_pgtable *pgt, ipa_t ipa, pa_t *pa, unsigned *prot, int *level);
+/* s2_leaf_ptr(), the leaf descriptor that maps an IPA, is defined with the descriptor helpers below:
+ * inline, because the dirty-log write fault's fast path calls it from the exception vector. */
 
 /* ---- the generic walker ----
  * s2_walk() visits, in IPA order, every entry that overlaps [ipa, ipa+size), descending table
@@ -190,6 +195,63 @@ static inline bool s2_visit_inside(const struct s2_visit_ctx *ctx)
 {
 	return ctx->ipa >= ctx->start && ctx->ipa + s2_level_size(ctx->level) <= ctx->end;
 }
+/* The leaf entry that maps ipa: its address, level and the descriptor read from it, or NULL when no
+ * valid table leads to it. A level-3 entry is returned whatever it holds, even invalid: the caller
+ * checks the valid and type bits along with the permission bits it wants. For callers that change
+ * only permission bits of that leaf with an atomic update under the stage-2 lock: the dirty-log
+ * write fault's fast path, called from the exception vector. So it is inline, unrolled from the
+ * start level (every shift a constant), and calls nothing: it needs tables mapped at their
+ * physical address (mm->identity), and returns NULL otherwise (callers then take their generic
+ * path). */
+static inline u64 *s2_leaf_ptr(const struct s2_pgtable *pgt, u64 ipa, int *level, u64 *desc)
+{
+	u64 *t = pgt->root, *p;
+	u64 mask = 512ULL * pgt->root_pages - 1, d;
+
+	if (!t || !pgt->mm->identity || ipa >> pgt->ia_bits)
+		return NULL;
+	switch (pgt->start_level) {
+	case 0:
+		d = __atomic_load_n(&t[(ipa >> 39) & mask], __ATOMIC_RELAXED);
+		if ((d & 3) != 3)
+			return NULL;
+		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
+		mask = 511;
+		/* fallthrough */
+	case 1:
+		p = &t[(ipa >> 30) & mask];
+		d = __atomic_load_n(p, __ATOMIC_RELAXED);
+		if (!(d & S2_DESC_VALID))
+			return NULL;
+		if (!(d & S2_DESC_TABLE)) {
+			*level = 1;
+			*desc = d;
+			return p;
+		}
+		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
+		mask = 511;
+		/* fallthrough */
+	case 2:
+		p = &t[(ipa >> 21) & mask];
+		d = __atomic_load_n(p, __ATOMIC_RELAXED);
+		if (!(d & S2_DESC_VALID))
+			return NULL;
+		if (!(d & S2_DESC_TABLE)) {
+			*level = 2;
+			*desc = d;
+			return p;
+		}
+		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
+		mask = 511;
+		/* fallthrough */
+	default:
+		p = &t[(ipa >> 12) & mask];
+		*level = 3;
+		*desc = __atomic_load_n(p, __ATOMIC_RELAXED);
+		return p;
+	}
+}
+
 /* prot of a valid leaf, and the permission bits (S2_DESC_PERMS) for a prot. */
 unsigned s2_desc_prot(u64 desc);
 u64 s2_prot_perm_bits(unsigned prot);

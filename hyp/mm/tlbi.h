@@ -22,7 +22,7 @@
 #endif
 #endif
 #ifndef FERRY_TLBI_ALGO
-#define FERRY_TLBI_ALGO TLBI_ALGO_FERRY
+#define FERRY_TLBI_ALGO TLBI_ALGO_FERRY_OVER
 #endif
 
 /* The TLBI instructions ferry issues (values are below 1000 so tests/unit/fake_arch can tell them
@@ -34,14 +34,17 @@ enum tlbi_kind {
 	TLBI_VMALLE1IS,     /* every stage-1 and combined stage-1+2 entry of the VMID */
 };
 
-/* Which planner turns a range into ops. LINUX_6_6 and LINUX_6_8 reproduce the KVM/arm64 bugs of the
- * review thread (docs/tlb-maintenance.md walks through both); LINUX_FIXED is the upstream fix, kept
- * for the benchmark. */
+/* Which planner turns a range into ops. FERRY is the exact cover (ops tile the range); FERRY_OVER
+ * (the default) may also invalidate IPAs of the same VMID outside the range, or a page twice, when
+ * the cost model below says that is cheaper: any range up to 8 GiB then takes at most 2 ops.
+ * LINUX_6_6 and LINUX_6_8 reproduce the KVM/arm64 bugs of the review thread (docs/tlb-maintenance.md
+ * walks through both); LINUX_FIXED is the upstream fix, kept for the benchmark. */
 enum tlbi_algo {
 	TLBI_ALGO_FERRY = 0,
 	TLBI_ALGO_LINUX_6_6,
 	TLBI_ALGO_LINUX_6_8,
 	TLBI_ALGO_LINUX_FIXED,
+	TLBI_ALGO_FERRY_OVER,
 	TLBI_ALGO_NR,
 };
 const char *tlbi_algo_name(enum tlbi_algo algo);
@@ -117,8 +120,23 @@ struct tlbi_op {
 struct tlbi_plan {
 	struct tlbi_op op[TLBI_PLAN_MAX_OPS];
 	size_t n;
-	int level; /* the level hint the plan trusted (-1: none) */
+	int level;       /* the level hint the plan trusted (-1: none) */
+	u64 over_pages;  /* pages outside the range the ops invalidate too (FERRY_OVER only) */
+	u64 cost;        /* the cost model's price of the plan (ferry planners; 0 for the others) */
 };
+
+/* The cost model FERRY_OVER minimizes: ops * op + over_pages * refill. `op` prices one broadcast
+ * range/IPA op (every PE takes the DVM message, the DSB waits for the slowest), `refill` one stage-2
+ * TLB refill of a page that was invalidated without having changed (paid only if it is used again
+ * soon). Defaults (docs/tlb-maintenance.md): one op is worth 64 refills. Pages invalidated twice by
+ * overlapping ops cost nothing extra: they changed and are refilled once either way. */
+struct tlbi_cost {
+	u32 op;
+	u32 refill;
+};
+#define TLBI_COST_OP_DEFAULT 64u
+#define TLBI_COST_REFILL_DEFAULT 1u
+extern const struct tlbi_cost tlbi_cost_default;
 
 /* Plans the invalidation of stage-2 entries for IPAs [start, start + pages * 4K). level: -1 unknown,
  * else 1..3, the level of every leaf entry changed; it is trusted only when start and pages are
@@ -127,9 +145,13 @@ struct tlbi_plan {
  * reach), FERRY_ERANGE (a historical planner needed more than TLBI_PLAN_MAX_OPS ops). */
 int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start, u64 pages,
 		       int level, struct tlbi_plan *out);
-/* Exact-cover check used by tests, the tool and the bench: ops form a sorted contiguous tiling of
- * the range (or the plan is one VMALLS12E1IS), each op widened to the plan's level. Returns the number of pages of [start, start + pages)
- * the plan leaves stale (0 = correct) and sets *outside if some op reaches beyond the range. */
+/* The same with an explicit cost model (FERRY_OVER's choice; tools/tlbi --op-cost/--refill-cost). */
+int tlbi_plan_s2_range_cost(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start,
+			    u64 pages, int level, const struct tlbi_cost *cost, struct tlbi_plan *out);
+/* Cover check used by tests, the tool and the bench: ops in ascending order of start (they may
+ * overlap), or the plan is one VMALLS12E1IS, each op widened to the plan's level. Returns the number
+ * of pages of [start, start + pages) the plan leaves stale (0 = correct) and sets *outside if some
+ * op reaches beyond the range. */
 u64 tlbi_plan_stale_pages(const struct tlbi_plan *plan, ipa_t start, u64 pages, bool *outside);
 
 /* Plans and emits: DSB ISHST; the planned ops; DSB ISH; VMALLE1IS; DSB ISH; ISB. Records every op

@@ -30,6 +30,7 @@ const char *tlbi_algo_name(enum tlbi_algo algo)
 	case TLBI_ALGO_LINUX_6_6: return "linux-6.6";
 	case TLBI_ALGO_LINUX_6_8: return "linux-6.8";
 	case TLBI_ALGO_LINUX_FIXED: return "linux-fixed";
+	case TLBI_ALGO_FERRY_OVER: return "ferry-over";
 	default: return "?";
 	}
 }

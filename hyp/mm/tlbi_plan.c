@@ -8,6 +8,15 @@
  * the changed leaves is known, up to MAX_DVM_OPS, else one VMALLS12E1IS (the per-block fallback Ryan
  * Roberts suggested in the review; upstream KVM flushes the whole VMID for any size).
  *
+ * ferry-over (the default): the same chunks, but the last, partial chunk of R pages is priced three
+ * ways by the cost model (ops * op + pages invalidated outside the range * refill) and the cheapest
+ * is taken: the exact greedy cover above; two overlapping ops of the largest size S <= R, one at
+ * each end (S >= R/2 always, so they meet, and nothing outside the range goes); one op of the
+ * smallest size >= R, reaching past the range. Over-invalidation is correct here because every op
+ * names the same VMID as the change (arch_tlbi makes it current) and only drops stage-2 entries,
+ * which the walker refetches from the tables; it is never used for ops that carry a different
+ * VMID or for stage-1 VA ops, which this planner does not issue.
+ *
  * The two historical planners are reimplemented from the description of the kernels, bugs included,
  * so tests and tools can show what they issued. They never run in a correct build. */
 #include "mm/tlbi.h"
@@ -35,6 +44,7 @@ static void plan_whole_vmid(struct tlbi_plan *out)
 {
 	out->n = 0;
 	out->level = -1;
+	out->over_pages = 0; /* the whole VM: not counted, the planner cannot know its size */
 	plan_push(out, TLBI_VMALLS12E1IS, 0);
 }
 
@@ -85,8 +95,106 @@ static int plan_range_greedy(u64 page, u64 pages, u32 range_ttl, u32 ipa_ttl, st
 	return err;
 }
 
-static int plan_ferry(const struct tlbi_caps *caps, u64 page, u64 pages, int level,
-		      struct tlbi_plan *out)
+const struct tlbi_cost tlbi_cost_default = { TLBI_COST_OP_DEFAULT, TLBI_COST_REFILL_DEFAULT };
+
+/* A range op's unit at SCALE s: 2^(5s + 1) pages; one op covers 1..32 units. */
+static u64 scale_unit(u32 scale)
+{
+	return 1ULL << (5 * scale + 1);
+}
+
+/* The largest single range-op size <= r (2 <= r <= CHUNK_PAGES): the top scale whose unit fits,
+ * as many units as fit, at most 32. It is >= r / 2: at that scale r / unit >= 1, and the floor of a
+ * number >= 1 is at least half of it (or the op is 32 units and r < 2 * 32 units, else the next
+ * scale would fit). */
+static void largest_fit(u64 r, u32 *scale, u32 *num)
+{
+	u32 s = 3;
+
+	while (scale_unit(s) > r)
+		s--;
+	*scale = s;
+	*num = (u32)(MIN(r / scale_unit(s), 32ULL) - 1);
+}
+
+/* The smallest single range-op size >= r (2 <= r <= CHUNK_PAGES): the lowest scale whose 32 units
+ * reach r, rounded up to its unit (a higher scale's smallest op, 32 of the lower units, is never
+ * smaller). */
+static void smallest_cover(u64 r, u32 *scale, u32 *num)
+{
+	u32 s = 0;
+
+	while (32 * scale_unit(s) < r)
+		s++;
+	*scale = s;
+	*num = (u32)((r + scale_unit(s) - 1) / scale_unit(s) - 1);
+}
+
+/* TTL 1/2 with a base not aligned to that level's block is UNPREDICTABLE (Arm ARM, TLBI RIPAS2E1IS):
+ * an over-covering op whose base is off the block grid goes without the hint (any level). */
+static u32 ttl_at(u64 base, u32 range_ttl)
+{
+	if (range_ttl && range_ttl < 3 && !IS_ALIGNED(base, level_block_pages((int)range_ttl)))
+		return 0;
+	return range_ttl;
+}
+
+static u64 greedy_ops(u64 chunk)
+{
+	u64 ops = chunk & 1;
+
+	for (u32 scale = 0; scale <= 3; scale++)
+		ops += ((chunk >> (5 * scale + 1)) & (scale == 3 ? 63 : 31)) != 0;
+	return ops;
+}
+
+/* The last, partial chunk of ferry-over: [page, page + r), 1 <= r <= CHUNK_PAGES. */
+static int plan_over_tail(u64 page, u64 r, u32 range_ttl, u32 ipa_ttl, const struct tlbi_cost *cost,
+			  struct tlbi_plan *out)
+{
+	enum { EXACT, PAIR, SINGLE } pick = EXACT;
+	u64 best_ops = greedy_ops(r);
+	u64 best = best_ops * cost->op;
+	u32 ps = 0, pn = 0, ss = 0, sn = 0;
+	u64 over = 0;
+
+	/* Cheapest wins; on a tie, fewer ops (so even a model that prices ops at 0 keeps the
+	 * two-op bound), then the earlier candidate (exact before overlapping before past-the-end). */
+	if (r >= 2) {
+		largest_fit(r, &ps, &pn);
+		if (2 * cost->op < best || (2 * cost->op == best && best_ops > 2)) {
+			pick = PAIR;
+			best = 2 * cost->op;
+			best_ops = 2;
+		}
+		smallest_cover(r, &ss, &sn);
+		over = ((u64)(sn + 1) << (5 * ss + 1)) - r;
+		if (cost->op + over * cost->refill < best ||
+		    (cost->op + over * cost->refill == best && best_ops > 1)) {
+			pick = SINGLE;
+			best = cost->op + over * cost->refill;
+		}
+	}
+	out->cost += best;
+	if (pick == EXACT)
+		return plan_range_greedy(page, r, range_ttl, ipa_ttl, out);
+	if (pick == PAIR) {
+		u64 second = page + r - ((u64)(pn + 1) << (5 * ps + 1));
+		int err = push_range(out, page, ps, pn, ttl_at(page, range_ttl));
+
+		return err ? err : push_range(out, second, ps, pn, ttl_at(second, range_ttl));
+	}
+	/* Past the end, unless that leaves BaseADDR's reach; then ending at the range's end (the
+	 * range itself is within reach, so one of the two fits). */
+	u64 size = (u64)(sn + 1) << (5 * ss + 1);
+	u64 base = page + size <= BIT(RANGE_PAGE_BITS) ? page : page + r - size;
+
+	out->over_pages += over;
+	return push_range(out, base, ss, sn, ttl_at(base, range_ttl));
+}
+
+static int plan_ferry(enum tlbi_algo algo, const struct tlbi_caps *caps, u64 page, u64 pages,
+		      int level, const struct tlbi_cost *cost, struct tlbi_plan *out)
 {
 	u32 range_ttl = 0, ipa_ttl = 0;
 	u64 step = 1;
@@ -100,7 +208,18 @@ static int plan_ferry(const struct tlbi_caps *caps, u64 page, u64 pages, int lev
 		}
 	}
 	if (caps->range) {
-		err = plan_range_greedy(page, pages, range_ttl, ipa_ttl, out);
+		if (algo == TLBI_ALGO_FERRY_OVER) {
+			u64 tail = pages % CHUNK_PAGES ? pages % CHUNK_PAGES : MIN(pages, CHUNK_PAGES);
+
+			err = plan_range_greedy(page, pages - tail, range_ttl, ipa_ttl, out);
+			out->cost = out->n * cost->op;
+			if (!err)
+				err = plan_over_tail(page + pages - tail, tail, range_ttl, ipa_ttl, cost,
+						     out);
+		} else {
+			err = plan_range_greedy(page, pages, range_ttl, ipa_ttl, out);
+			out->cost = out->n * cost->op;
+		}
 		if (err == FERRY_ERANGE)
 			plan_whole_vmid(out); /* beyond ~5 TiB: one op is both correct and cheaper */
 		return err == FERRY_ERANGE ? 0 : err;
@@ -109,6 +228,7 @@ static int plan_ferry(const struct tlbi_caps *caps, u64 page, u64 pages, int lev
 		plan_whole_vmid(out);
 		return 0;
 	}
+	out->cost = pages / step * cost->op;
 	/* One op per block: IPAS2E1IS removes every entry that would translate that IPA, and each
 	 * changed leaf is one block of `step` pages (the level was checked against the alignment). */
 	for (u64 p = 0; p < pages; p += step) {
@@ -203,11 +323,19 @@ static int plan_linux(enum tlbi_algo algo, const struct tlbi_caps *caps, u64 pag
 int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start, u64 pages,
 		       int level, struct tlbi_plan *out)
 {
+	return tlbi_plan_s2_range_cost(algo, caps, start, pages, level, &tlbi_cost_default, out);
+}
+
+int tlbi_plan_s2_range_cost(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start,
+			    u64 pages, int level, const struct tlbi_cost *cost, struct tlbi_plan *out)
+{
 	u64 addr = ipa_addr(start);
 	u64 page = addr >> PAGE_SHIFT;
 
 	out->n = 0;
 	out->level = -1;
+	out->over_pages = 0;
+	out->cost = 0;
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || level == 0 || level < -1 || level > 3 ||
 	    (unsigned)algo >= TLBI_ALGO_NR)
 		return FERRY_EINVAL;
@@ -222,14 +350,16 @@ int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t 
 
 	int err;
 
-	if (algo == TLBI_ALGO_FERRY) {
+	if (algo == TLBI_ALGO_FERRY || algo == TLBI_ALGO_FERRY_OVER) {
 		out->level = level;
-		err = plan_ferry(caps, page, pages, level, out);
+		err = plan_ferry(algo, caps, page, pages, level, cost, out);
 	} else {
 		err = plan_linux(algo, caps, page, pages, out);
 	}
-	if (err)
+	if (err) {
 		out->n = 0;
+		out->over_pages = 0;
+	}
 	return err;
 }
 

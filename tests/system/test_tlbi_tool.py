@@ -60,6 +60,32 @@ def test_plan_without_range_ops():
     assert "IPAS2E1IS 0x600000040200" in r.stdout
 
 
+def test_plan_side_by_side_over_coverage():
+    # 12 KiB: exact is 2 ops; ferry-over one 4-page op that reaches one page past the range.
+    r = run("plan", "--ipa", "0x40000000", "--size", "12K")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "exact vs over-covering (cost = ops * 64 + pages outside the range * 1):" in out
+    row = [l for l in out.splitlines() if l.startswith("  #1 ")][0]
+    left, right = row.split("|")
+    assert "RIPAS2E1IS 0x40000000-0x40001fff (2)" in left
+    assert "RIPAS2E1IS 0x40000000-0x40003fff (4)" in right
+    assert "over-coverage: 1 page (4 KiB): IPA 0x40003000-0x40003fff" in out
+    assert "cost: 128" in out and "cost: 65" in out
+    # ferry-over's own plan: one op, nothing stale, and it says it reaches outside.
+    r = run("plan", "--ipa", "0x40000000", "--size", "12K", "--algo", "ferry-over")
+    assert "ops: 1 invalidation op + VMALLE1IS" in r.stdout and "stale: none" in r.stdout
+    assert "outside: some op reaches beyond the range" in r.stdout
+    # Refills priced high: ferry-over falls back to two ops and nothing outside.
+    r = run("plan", "--ipa", "0x40000000", "--size", "12K", "--algo", "ferry-over",
+            "--refill-cost", "1000")
+    assert "ops: 2 invalidation ops" in r.stdout and "outside:" not in r.stdout
+    # 1 GiB + 12 KiB: two overlapping 1 GiB ops, no page outside.
+    r = run("plan", "--ipa", "0x40000000", "--size", "1048588K", "--algo", "ferry-over")
+    assert "IPA 0x40003000-0x80002fff (262144 pages)" in r.stdout
+    assert "ops: 2 invalidation ops" in r.stdout and "outside:" not in r.stdout
+
+
 def test_help():
     r = run("--help")
     assert r.returncode == 0
@@ -76,6 +102,8 @@ def test_help():
     ("plan", "--ipa", "0x40000000", "--size", "8X"),
     ("plan", "--ipa", "0x40000000", "--size", "8G", "--algo", "linux-7"),
     ("plan", "--ipa", "0x40000000", "--size", "8G", "--level", "4"),
+    ("plan", "--ipa", "0x40000000", "--size", "8G", "--op-cost", "-1"),
+    ("plan", "--ipa", "0x40000000", "--size", "8G", "--refill-cost", "99999999"),
     ("plan", "--ipa", "0x2000000000000", "--size", "8G"),
     ("frobnicate",),
     (),

@@ -37,7 +37,9 @@ static void pfree(void *ctx, void *p)
 }
 static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
 static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
-static const struct s2_mm_ops ops = { zalloc, pfree, v2p, p2v };
+static const struct s2_mm_ops ops = { zalloc, pfree, v2p, p2v, false };
+/* The same tables read the way EL2 reads them (host pointers are their own "physical" address). */
+static const struct s2_mm_ops ops_identity = { zalloc, pfree, v2p, p2v, true };
 
 static int bbm_calls;
 static u64 bbm_pages;
@@ -51,13 +53,15 @@ static void bbm(void *ctx, ipa_t start, u64 pages, int level)
 }
 
 
-static void setup_table(struct s2_pgtable *pgt)
+static void setup_table_ops(struct s2_pgtable *pgt, const struct s2_mm_ops *mm)
 {
 	fake_arch_reset();
 	bbm_calls = 0;
 	bbm_pages = 0;
-	assert_int_equal(s2_init(pgt, 39, 7, &ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init(pgt, 39, 7, mm, NULL, bbm, NULL), 0);
 }
+
+static void setup_table(struct s2_pgtable *pgt) { setup_table_ops(pgt, &ops); }
 
 /* Dirty logging over the same tables: write faults set bits and relax; collect takes exactly the
  * faulted pages, re-protects them and owes one flush per run; DBM collection finds descriptors the
@@ -129,10 +133,105 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	assert_int_equal(live_pages, 0);
 }
 
+/* The fast path takes exactly the faults the generic path would log (a WP page made read-only by
+ * dirty logging), with the same effect (bit set, page writable), and refuses everything else
+ * unchanged: writable pages, DBM pages, blocks, IPAs outside the log or the tables. */
+static void fast_fault(const struct s2_mm_ops *mm)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	struct dirty_log dl = { 0 };
+	struct tlbi_caps caps = { .range = true, .ttl = true };
+	static u64 bits[BITMAP_WORDS(4096)], out[BITMAP_WORDS(4096)];
+	pa_t pa;
+	unsigned prot;
+	int level;
+	setup_table_ops(&pgt, mm);
+	tlbi_state_reset();
+	/* 16 MiB logged, and a 2 MiB block right after it that logging does not cover. */
+	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 18 << 20,
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+	memset(bits, 0, sizeof(bits));
+	dl.mode = DIRTY_OFF;
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE), FERRY_ENOENT);
+	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
+	for (u64 p = 0; p < 4096; p += 97) {
+		assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + p * 4096 + 0x10), 0);
+		assert_true(bitmap_test(bits, p));
+		assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + p * 4096), &pa, &prot, &level),
+				 0);
+		assert_int_equal(prot, S2_PROT_R | S2_PROT_W | S2_PROT_X);
+		assert_true(pa_addr(pa) == PA_BASE + p * 4096);
+		/* Now writable: not the fast path's (the generic path counts it spurious). */
+		assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + p * 4096), FERRY_ENOENT);
+	}
+	assert_int_equal(bitmap_weight(bits, 4096), (4096 + 96) / 97);
+	assert_int_equal(dl.faults, (4096 + 96) / 97);
+	/* Neighbours untouched. */
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 4096), &pa, &prot, &level), 0);
+	assert_int_equal(prot, S2_PROT_R | S2_PROT_X);
+	assert_false(bitmap_test(bits, 1));
+	/* Outside the log (below, above: the unlogged block), and beyond the IPA space. */
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE - 4096), FERRY_ENOENT);
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + (16 << 20)), FERRY_ENOENT);
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, 1ULL << 45), FERRY_ENOENT);
+	/* A read-only page logging did not protect the way it expects: a block in range. */
+	struct dirty_log wide = dl;
+
+	wide.npages = 4096 + 512;
+	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + (16 << 20)), 2 << 20,
+				    S2_PROT_R | S2_PROT_X, &owed), 0);
+	assert_int_equal(dirty_log_fast_fault(&wide, &pgt, IPA_BASE + (16 << 20)), FERRY_ENOENT);
+	tlbi_flush_s2_vmid(7);
+	/* Collection re-protects; the fast path then logs the page again. */
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), (4096 + 96) / 97);
+	assert_false(tlbi_san_pending(7));
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 97 * 4096), 0);
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 194 * 4096), FERRY_ENOENT);
+	/* DBM pages belong to the hardware: never the fast path's. */
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_DBM, IPA_BASE, 4096, bits), 0);
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 5 * 4096), FERRY_ENOENT);
+	dl.mode = DIRTY_WP; /* even if the mode said otherwise, a DBM descriptor is refused */
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 5 * 4096), FERRY_ENOENT);
+	assert_int_equal(bitmap_weight(bits, 4096), 0);
+	dl.mode = DIRTY_DBM;
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+	s2_destroy(&pgt);
+	assert_int_equal(live_pages, 0);
+}
+
+static void test_fast_fault(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	struct dirty_log dl = { 0 };
+	struct tlbi_caps caps = { .range = true };
+	static u64 bits[BITMAP_WORDS(4096)];
+	(void)state;
+
+	fast_fault(&ops_identity);
+	/* Tables not mapped at their physical address: the fast path declines every fault (the
+	 * generic path handles them), and changes nothing. */
+	setup_table(&pgt);
+	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
+	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 0x5000), FERRY_ENOENT);
+	assert_int_equal(bitmap_weight(bits, 4096), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 0x5000), 0);
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+	s2_destroy(&pgt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dirty_log_wp_and_dbm),
+		cmocka_unit_test(test_fast_fault),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

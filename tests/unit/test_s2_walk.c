@@ -76,6 +76,10 @@ static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
 static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
 				     .virt_to_phys = v2p, .phys_to_virt = p2v };
 static const struct s2_root_ops root_ops = { zalloc_pages, free_pages };
+/* Host pointers are their own "physical" address, as at EL2: what s2_leaf_ptr needs. */
+static const struct s2_mm_ops mm_identity = { .zalloc_page = zalloc, .free_page = pfree,
+					      .virt_to_phys = v2p, .phys_to_virt = p2v,
+					      .identity = true };
 
 static int bbm_calls;
 static struct s2_flush bbm_last;
@@ -283,6 +287,66 @@ static void test_block_or_page(void **state)
 	assert_int_equal(level_of(&pgt, 7 * SZ_1G + 2 * SZ_2M + 4096), -1);
 	assert_int_equal(bbm_calls, 0); /* nothing live was replaced */
 	teardown(&pgt);
+}
+
+/* s2_leaf_ptr (the write fault's fast path walk, unrolled per start level) agrees with s2_lookup
+ * on every IPA size: same leaf level, a descriptor with the same output address, NULL where
+ * nothing is mapped, beyond the IPA size, and without an identity map; level-3 entries come back
+ * even when invalid (the caller checks the type bits). */
+static void test_leaf_ptr(void **state)
+{
+	static const unsigned sizes[] = { 32, 34, 36, 39, 40, 44, 48 };
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct s2_pgtable pgt;
+		unsigned bits = sizes[i];
+		u64 top = 1ULL << bits, x = 0x243f6a8885a308d3ULL;
+
+		nlive = allocs = frees = 0;
+		fail_at = -1;
+		fake_arch_reset();
+		assert_int_equal(s2_init_concat(&pgt, bits, 9, &mm_identity, &root_ops, NULL, bbm,
+						NULL), 0);
+		/* A 1 GiB block, 2 MiB blocks and pages, near the bottom and the top of the space. */
+		assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
+					S2_PROT_RWX, NULL), 0);
+		assert_int_equal(s2_map(&pgt, ipa_init(top - SZ_2M - 8192), pa_init(PA0 + 4096),
+					SZ_2M + 8192, S2_PROT_R, NULL), 0);
+		for (int k = 0; k < 20000; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			u64 ipa = k & 1 ? (x % (SZ_1G + SZ_2M + 8192)) + SZ_1G :
+				  top - (x % (SZ_2M + 16384)) - 1;
+			pa_t pa;
+			unsigned prot;
+			int level = -1, lvl = -1;
+			u64 d = 0;
+			u64 *p = s2_leaf_ptr(&pgt, ipa & ~0xfffULL, &lvl, &d);
+
+			if (s2_lookup(&pgt, ipa_init(ipa), &pa, &prot, &level)) {
+				assert_true(!p || (lvl == 3 && !(d & S2_DESC_VALID)));
+				continue;
+			}
+			assert_non_null(p);
+			assert_int_equal(lvl, level);
+			assert_true(d == *p);
+			assert_true((d & S2_DESC_ADDR) ==
+				    (pa_addr(pa) & ~(s2_level_size(level) - 1)));
+		}
+		int lvl;
+		u64 d;
+
+		assert_null(s2_leaf_ptr(&pgt, top, &lvl, &d));
+		assert_null(s2_leaf_ptr(&pgt, ~0ULL << 12, &lvl, &d));
+		struct s2_mm_ops other = mm;
+		struct s2_pgtable copy = pgt;
+
+		copy.mm = &other;
+		assert_null(s2_leaf_ptr(&copy, SZ_1G, &lvl, &d));
+		teardown(&pgt);
+	}
 }
 
 /* ---- what changes owe ---- */
@@ -847,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_descriptor_bits),
 		cmocka_unit_test(test_block_or_page),
+		cmocka_unit_test(test_leaf_ptr),
 		cmocka_unit_test(test_partial_unmap_of_1g_block),
 		cmocka_unit_test(test_protect_owes),
 		cmocka_unit_test(test_map_over_live),

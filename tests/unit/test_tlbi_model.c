@@ -302,6 +302,96 @@ static void test_write_protect_blocks(void **state)
 	tlbi_flush_s2_vmid(VMID);
 }
 
+/* ---- ferry-over through the model ---- */
+
+/* Wide neighbours on both sides (an over-covering op reaches at most 65535 pages past the range),
+ * a write-protect flushed by ferry-over, then: nothing of the range is stale, the sanitizer is
+ * clear, and the neighbour pages lost are exactly the over-coverage the plan claims. */
+#define OVER_MARGIN (1ULL << 17)
+
+static void over_write_protect(const struct tlbi_caps *caps, u64 addr, u64 pages, int level,
+			       int fill_level)
+{
+	static struct tlbi_plan p;
+	u64 first = addr >> PAGE_SHIFT;
+	struct tlb_model_range r[4];
+	size_t n;
+
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, caps, ipa_init(addr), pages, level,
+					    &p), 0);
+	tlb_model_free(&model);
+	tlb_model_init(&model);
+	fake_arch_reset();
+	tlbi_state_reset();
+	fake_arch_observer = tlb_model_observer;
+	fake_arch_observer_ctx = &model;
+	tlb_model_fill_s2(&model, VMID, first - OVER_MARGIN, OVER_MARGIN, 3);
+	tlb_model_fill_s2(&model, VMID, first, pages, fill_level);
+	tlb_model_fill_s2(&model, VMID, first + pages, OVER_MARGIN, 3);
+	tlb_model_fill_combined(&model, VMID, first, pages);
+	/* Another VMID caching the same IPAs must not lose a thing. */
+	tlb_model_fill_s2(&model, 2, first - OVER_MARGIN, pages + 2 * OVER_MARGIN, 3);
+	tlb_model_write_tables(&model);
+	tlbi_san_downgrade(VMID, ipa_init(addr), pages);
+	assert_int_equal(tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY_OVER, caps, VMID, ipa_init(addr),
+						  pages, level), 0);
+	fake_arch_observer = NULL;
+	assert_true(model.ordering_violations == 0);
+	assert_true(model.unpredictable_ops == 0);
+	assert_true(tlb_model_stale_combined(&model, VMID, first, pages) == 0);
+	assert_true(tlb_model_stale_s2(&model, VMID, first, pages, r, 4, &n) == 0);
+	assert_false(tlbi_san_pending(VMID));
+	u64 kept = stale_s2(VMID, first - OVER_MARGIN, OVER_MARGIN) +
+		   stale_s2(VMID, first + pages, OVER_MARGIN);
+
+	assert_true(2 * OVER_MARGIN - kept == p.over_pages);
+	assert_true(stale_s2(2, first - OVER_MARGIN, pages + 2 * OVER_MARGIN) ==
+		    pages + 2 * OVER_MARGIN);
+	assert_true(p.n <= 2 + (pages > SEED_PAGES ? (pages - 1) / SEED_PAGES : 0));
+}
+
+/* Every page count 1..2100 at eight alignments, all through the entry-level model. */
+static void test_over_model_exhaustive_small(void **state)
+{
+	static const u64 addrs[] = {
+		SEED_IPA, SEED_IPA + 0x1000, SEED_IPA + 0x3000, SEED_IPA + 0x3f000, SEED_IPA + 0x1ff000,
+		0x80000000ULL - 0x1000, 0x123456789000ULL, 0x40000000ULL + 0x7e000,
+	};
+	(void)state;
+
+	for (size_t a = 0; a < ARRAY_SIZE(addrs); a++)
+		for (u64 pages = 1; pages <= 2100; pages++)
+			over_write_protect(&caps_range, addrs[a], pages, -1, 3);
+}
+
+/* Beyond: the selected sizes at three alignments and random sizes up to five 8 GiB chunks at random
+ * page addresses; block mappings with known levels (TTL hints kept only on block-aligned bases). */
+static void test_over_model_randomized(void **state)
+{
+	static const u64 addrs[] = { SEED_IPA, SEED_IPA + 0x3000, 0x80000000ULL - 0x1000 };
+	u64 x = 0x2545f4914f6cdd1dULL;
+	(void)state;
+
+	for (size_t a = 0; a < ARRAY_SIZE(addrs); a++)
+		for (size_t i = 0; i < ARRAY_SIZE(selected); i++)
+			over_write_protect(&caps_range, addrs[a], selected[i], -1, 3);
+	for (int i = 0; i < 3000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		u64 pages = 1 + (x >> 20) % (i % 3 ? 3 * SEED_PAGES : 70000);
+		u64 first = OVER_MARGIN + (x & (BIT(30) - 1));
+
+		over_write_protect(&caps_range, first << PAGE_SHIFT, pages, -1, 3);
+	}
+	for (u64 blocks = 1; blocks <= 1100; blocks += 7) {
+		over_write_protect(&caps_range_ttl, SEED_IPA, blocks * 512, 2, 2);
+		over_write_protect(&caps_range_ttl, SEED_IPA + 0x3000, blocks * 512, -1, 3);
+	}
+	for (u64 blocks = 1; blocks <= 20; blocks++)
+		over_write_protect(&caps_range_ttl, SEED_IPA, blocks * 262144, 1, 1);
+}
+
 /* ---- the historical bugs ---- */
 
 static void test_seed_linux_6_6(void **state)
@@ -485,7 +575,8 @@ static void test_ring_dump(void **state)
 	tlbi_ring_dump(VMID, capture, NULL);
 	assert_true(captured("VMID 1: no TLBI issued"));
 	nlines = 0;
-	tlbi_flush_s2_range(&caps_range, VMID, ipa_init(SEED_IPA), SEED_PAGES + 3, -1);
+	tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY, &caps_range, VMID, ipa_init(SEED_IPA),
+				 SEED_PAGES + 3, -1);
 	tlbi_ring_dump(VMID, capture, NULL);
 	assert_int_equal(nlines, 5);
 	assert_string_equal(lines[0], "VMID 1: last 4 of 4 TLBI ops, oldest first");
@@ -517,6 +608,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_protect_selected_sizes, setup_each,
 						teardown_each),
 		cmocka_unit_test_setup_teardown(test_write_protect_blocks, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_over_model_exhaustive_small, setup_each,
+						teardown_each),
+		cmocka_unit_test_setup_teardown(test_over_model_randomized, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_linux_6_6, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_linux_6_8, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_ferry, setup_each, teardown_each),

@@ -16,7 +16,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tlbi decode OPERAND [--kind ripas2e1is|ipas2e1is]\n"
 		"       tlbi plan --ipa ADDR --size SIZE [--no-range] [--ttl] [--level 1|2|3]\n"
-		"                 [--algo ferry|linux-6.6|linux-6.8|linux-fixed]\n"
+		"                 [--algo ferry|ferry-over|linux-6.6|linux-6.8|linux-fixed]\n"
+		"                 [--op-cost N] [--refill-cost N]\n"
 		"\n"
 		"decode  prints every field of a RIPAS2E1IS (default) or IPAS2E1IS operand and the IPA\n"
 		"        range it invalidates (4K granule, no LPA2).\n"
@@ -25,8 +26,13 @@ static void usage(FILE *f)
 		"        SIZE takes K, M, G, T suffixes (powers of 1024) and must be a multiple of 4K.\n"
 		"        --no-range  CPU without FEAT_TLBIRANGE   --ttl  CPU with FEAT_TTL\n"
 		"        --level N   the changed leaf entries are level-N blocks (3 = 4K pages)\n"
-		"        --algo      ferry (default), linux-6.6 and linux-6.8 (the historical bugs),\n"
-		"                    linux-fixed (upstream after the fix)\n");
+		"        --algo      ferry (default: the exact cover), ferry-over (may invalidate more\n"
+		"                    than the range when the cost model says it is cheaper; what the\n"
+		"                    hypervisor issues), linux-6.6 and linux-6.8 (the historical bugs),\n"
+		"                    linux-fixed (upstream after the fix)\n"
+		"        For ferry and ferry-over the exact and over-covering plans are then shown side\n"
+		"        by side with the pages each invalidates outside the range and its cost:\n"
+		"        ops * op-cost + pages outside * refill-cost (defaults 64 and 1).\n");
 }
 
 static void die(const char *fmt, ...)
@@ -224,6 +230,85 @@ static void print_stale(const struct tlbi_plan *plan, u64 first, u64 pages)
 		printf("outside: some op reaches beyond the range (over-invalidation)\n");
 }
 
+/* A short form of an op for the side-by-side table: kind and the IPAs it covers. */
+static void op_short(const struct tlbi_op *op, char *buf, size_t len)
+{
+	struct tlbi_cover c;
+
+	tlbi_op_cover(op->kind, op->operand, &c);
+	if (!c.pages)
+		snprintf(buf, len, "%s", tlbi_kind_name(op->kind));
+	else
+		snprintf(buf, len, "%-10s 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 ")",
+			 tlbi_kind_name(op->kind), c.start_page << PAGE_SHIFT,
+			 ((c.start_page + c.pages) << PAGE_SHIFT) - 1, c.pages);
+}
+
+static void over_short(const struct tlbi_plan *p, u64 first, u64 pages, char *buf, size_t len)
+{
+	char hb[32];
+	u64 lo = ~0ULL, hi = 0;
+
+	if (!p->over_pages) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	/* ferry-over puts at most one op past the range: name the pages it adds. */
+	for (size_t i = 0; i < p->n; i++) {
+		struct tlbi_cover c;
+
+		tlbi_op_cover(p->op[i].kind, p->op[i].operand, &c);
+		tlbi_cover_widen(&c, p->level);
+		if (c.start_page < first)
+			lo = MIN(lo, c.start_page), hi = MAX(hi, first);
+		if (c.start_page + c.pages > first + pages)
+			lo = MIN(lo, first + pages), hi = MAX(hi, c.start_page + c.pages);
+	}
+	snprintf(buf, len, "%" PRIu64 " page%s (%s): IPA 0x%" PRIx64 "-0x%" PRIx64, p->over_pages,
+		 p->over_pages == 1 ? "" : "s", human(p->over_pages << PAGE_SHIFT, hb, sizeof(hb)),
+		 lo << PAGE_SHIFT, (hi << PAGE_SHIFT) - 1);
+}
+
+#define SIDE_ROWS 8u
+
+/* The exact cover next to ferry-over's, with what each costs and invalidates outside the range. */
+static void print_side_by_side(const struct tlbi_caps *caps, u64 ipa, u64 pages, int level,
+			       const struct tlbi_cost *cost)
+{
+	static struct tlbi_plan exact, over;
+	char a[96], b[96];
+
+	if (tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY, caps, ipa_init(ipa), pages, level, cost, &exact) ||
+	    tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY_OVER, caps, ipa_init(ipa), pages, level, cost,
+				    &over))
+		die("internal: ferry planners disagree on the request");
+	printf("exact vs over-covering (cost = ops * %u + pages outside the range * %u):\n",
+	       cost->op, cost->refill);
+	printf("  %-46s | %s\n", "ferry (exact cover)", "ferry-over (what ferry issues)");
+	size_t rows = MAX(exact.n, over.n);
+
+	for (size_t i = 0; i < rows && i < SIDE_ROWS; i++) {
+		a[0] = b[0] = '\0';
+		if (i < exact.n)
+			op_short(&exact.op[i], a, sizeof(a));
+		if (i < over.n)
+			op_short(&over.op[i], b, sizeof(b));
+		if (i < over.n)
+			printf("  #%-2zu %-42s | #%-2zu %s\n", i + 1, a, i + 1, b);
+		else
+			printf("  #%-2zu %-42s |\n", i + 1, a);
+	}
+	if (rows > SIDE_ROWS)
+		printf("  ... %zu more row(s)\n", rows - SIDE_ROWS);
+	snprintf(a, sizeof(a), "%zu", exact.n);
+	snprintf(b, sizeof(b), "%zu", over.n);
+	printf("  ops: %-41s | ops: %s\n", a, b);
+	over_short(&exact, ipa >> PAGE_SHIFT, pages, a, sizeof(a));
+	over_short(&over, ipa >> PAGE_SHIFT, pages, b, sizeof(b));
+	printf("  over-coverage: %-31s | over-coverage: %s\n", a, b);
+	printf("  cost: %-40" PRIu64 " | cost: %" PRIu64 "\n", exact.cost, over.cost);
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	static struct tlbi_plan plan;
@@ -232,12 +317,14 @@ static int cmd_plan(int argc, char **argv)
 	u64 ipa = 0, size = 0;
 	bool have_ipa = false, have_size = false;
 	int level = -1;
+	struct tlbi_cost cost = tlbi_cost_default;
 	char hb[32], line[TLBI_DESCRIBE_MAX];
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		bool needs_value = !strcmp(a, "--ipa") || !strcmp(a, "--size") ||
-				   !strcmp(a, "--level") || !strcmp(a, "--algo");
+				   !strcmp(a, "--level") || !strcmp(a, "--algo") ||
+				   !strcmp(a, "--op-cost") || !strcmp(a, "--refill-cost");
 
 		if (needs_value && i + 1 >= argc)
 			die("%s needs a value", a);
@@ -261,8 +348,18 @@ static int cmd_plan(int argc, char **argv)
 				if (!strcmp(v, tlbi_algo_name((enum tlbi_algo)k)))
 					found = k;
 			if (found < 0)
-				die("unknown --algo '%s' (ferry, linux-6.6, linux-6.8, linux-fixed)", v);
+				die("unknown --algo '%s' (ferry, ferry-over, linux-6.6, linux-6.8, "
+				    "linux-fixed)", v);
 			algo = (enum tlbi_algo)found;
+		} else if (!strcmp(a, "--op-cost") || !strcmp(a, "--refill-cost")) {
+			u64 v = parse_u64(a + 2, argv[++i]);
+
+			if (v > 1000000)
+				die("%s %" PRIu64 " is above 1000000", a, v);
+			if (a[2] == 'o')
+				cost.op = (u32)v;
+			else
+				cost.refill = (u32)v;
 		} else if (!strcmp(a, "--no-range")) {
 			caps.range = false;
 		} else if (!strcmp(a, "--ttl")) {
@@ -277,18 +374,19 @@ static int cmd_plan(int argc, char **argv)
 		die("IPA 0x%" PRIx64 " is not 4K-aligned", ipa);
 
 	u64 pages = size >> PAGE_SHIFT;
-	int err = tlbi_plan_s2_range(algo, &caps, ipa_init(ipa), pages, level, &plan);
+	int err = tlbi_plan_s2_range_cost(algo, &caps, ipa_init(ipa), pages, level, &cost, &plan);
 
 	if (err)
 		die("cannot plan IPA 0x%" PRIx64 " + %s: %s", ipa, human(size, hb, sizeof(hb)),
 		    ferry_strerror(err));
 	char lvl[64];
+	bool ferry = algo == TLBI_ALGO_FERRY || algo == TLBI_ALGO_FERRY_OVER;
 
 	if (level < 0)
 		snprintf(lvl, sizeof(lvl), "unknown");
-	else if (algo == TLBI_ALGO_FERRY && plan.level < 0)
+	else if (ferry && plan.level < 0)
 		snprintf(lvl, sizeof(lvl), "%d (hint dropped: range not aligned to it)", level);
-	else if (algo != TLBI_ALGO_FERRY)
+	else if (!ferry)
 		snprintf(lvl, sizeof(lvl), "%d (ignored by this planner)", level);
 	else
 		snprintf(lvl, sizeof(lvl), "%d", level);
@@ -307,6 +405,8 @@ static int cmd_plan(int argc, char **argv)
 	printf("%4zu  DSB ISH\n%4zu  ISB\n", plan.n + 4, plan.n + 5);
 	printf("ops: %zu invalidation op%s + VMALLE1IS\n", plan.n, plan.n == 1 ? "" : "s");
 	print_stale(&plan, ipa >> PAGE_SHIFT, pages);
+	if (ferry)
+		print_side_by_side(&caps, ipa, pages, level, &cost);
 	return 0;
 }
 

@@ -11,7 +11,18 @@
 #define EXIT_FIQ 3
 #define EXIT_SERROR 4
 
-/* struct pcpu's first field is the pointer to the running vCPU's register file (struct guest_regs). */
+/* struct pcpu's first field is the pointer to the running vCPU's register file (struct guest_regs).
+ * The others the vectors use (checked against struct pcpu in core/vcpu.c): the dirty-log fast
+ * path's instruction total and count, and the stub that reads the EL2 instruction counter. */
 #define PCPU_REGS 0
+#define PCPU_FAST 32
+#define PCPU_PMU_READ 48
+
+/* The write-fault fast path's instructions the PMU counter cannot see (vectors.S), since it counts
+ * from its first reading to its second: before the first, the vector's branch, the ESR test (7), the
+ * spill (9) and the stub call (3); from the second on, that read, the stub's return, one reload,
+ * the accounting (7), the last two reloads and ERET. Added to what the counter measured, so the
+ * figure is vector to ERET, the counting itself included. */
+#define FAST_UNCOUNTED_INSNS 33
 
 #endif

@@ -21,6 +21,7 @@ bool pmu_el2_init(void)
 	u32 cpu = this_pcpu()->idx;
 	u64 n, pmuver = FIELD_GET(sysreg_read(id_aa64dfr0_el1), 11, 8);
 
+	this_pcpu()->pmu_read = el2_insns_stub(8); /* reads 0 until a counter is set up below */
 	if (pmuver == 0 || pmuver == 0xf)
 		return false;
 	n = FIELD_GET(sysreg_read(pmcr_el0), 15, 11);
@@ -35,6 +36,8 @@ bool pmu_el2_init(void)
 	sysreg_write(pmcntenset_el0, BIT(n - 1));
 	isb();
 	pmu_ok[cpu] = true;
+	this_pcpu()->pmu_idx = (u32)n; /* counter n - 1, plus one */
+	this_pcpu()->pmu_read = el2_insns_stub(n - 1); /* what the vectors call to read it */
 	return true;
 }
 

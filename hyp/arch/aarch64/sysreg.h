@@ -48,4 +48,14 @@
 #define SPSR_EL1H 0x5ULL
 #define SPSR_DAIF (0xfULL << 6)
 
+/* After a permission relaxation, drop this CPU's own stale copies, non-shareable: the stage-2 entry
+ * of the current VMID's page at ipa, then (so it cannot be rebuilt from that one) the combined
+ * entries for the guest VA va, any ASID. TLBI IPAS2E1, DSB NSH, TLBI VAAE1, DSB NSH; the next ERET
+ * synchronizes. Inline: the dirty-log write fault's fast path runs it from the exception vector. */
+static inline void tlbi_local_relax(u64 ipa, u64 va)
+{
+	__asm__ volatile("tlbi ipas2e1, %0\n\tdsb nsh\n\ttlbi vaae1, %1\n\tdsb nsh"
+			 : : "r"(ipa >> 12), "r"(va >> 12) : "memory");
+}
+
 #endif
