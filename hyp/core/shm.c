@@ -16,6 +16,8 @@ struct shm_region {
 	pa_t pa;
 	spinlock_t lock;
 	struct vdoorbell db;
+	u64 ring_writes; /* accepted RING and RING_MASK writes, for `stats` and bench/doorbell */
+	u64 refused;     /* rejected doorbell accesses, all members */
 };
 
 static struct shm_region regions[CONFIG_MAX_REGIONS];
@@ -129,6 +131,7 @@ void shm_doorbell_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value
 {
 	u32 index = (u32)((ipa - CONFIG_DOORBELL_BASE) / CONFIG_DOORBELL_SIZE), member, changed;
 	struct shm_region *r = &regions[index];
+	u64 off;
 
 	if (!member_of(r, v->vm, &member)) { /* shm_doorbell_window() said it is */
 		*value = 0;
@@ -136,8 +139,11 @@ void shm_doorbell_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value
 	}
 	spin_lock(&r->lock);
 	/* A rejected access was counted in the member's ERRORS; the guest goes on. */
-	vdoorbell_access(&r->db, member, (ipa - CONFIG_DOORBELL_BASE) % CONFIG_DOORBELL_SIZE, size,
-			 write, value, &changed);
+	off = (ipa - CONFIG_DOORBELL_BASE) % CONFIG_DOORBELL_SIZE;
+	if (vdoorbell_access(&r->db, member, off, size, write, value, &changed))
+		r->refused++;
+	else if (write && (off == VDOORBELL_RING || off == VDOORBELL_RING_MASK))
+		r->ring_writes++;
 	for (u32 m = 0; m < r->cfg->nmaps; m++)
 		if (changed & (1u << m))
 			set_line(r, index, m);
@@ -195,4 +201,12 @@ bool shm_view(const struct vm *vm, u32 index, struct shm_vm_view *out)
 	out->doorbell_ipa = CONFIG_DOORBELL_BASE + index * CONFIG_DOORBELL_SIZE;
 	out->intid = CONFIG_DOORBELL_INTID + index;
 	return true;
+}
+
+void shm_print_stats(void)
+{
+	for (u32 i = 0; i < nregions; i++)
+		con_printf("stats: region '%s': doorbell rings %llu, refused accesses %llu",
+			   regions[i].cfg->name, (unsigned long long)regions[i].ring_writes,
+			   (unsigned long long)regions[i].refused);
 }
