@@ -203,9 +203,9 @@ static bool vm_name_char_ok(char c)
 	       c == '-' || c == '_';
 }
 
-/* The VM's name is its node's name under /vms. It cannot be a `name` property: dtc rejects a `name`
- * that differs from the node's name and deletes one that matches (its name_properties check). */
-static int parse_name(struct config_parser *p, int node, struct vm_config *vm, u32 index)
+/* A node's name as a VM or region name: the characters above, shorter than CONFIG_NAME_MAX. `kind`
+ * is "VM" or "region". */
+static int node_name(struct config_parser *p, int node, const char *kind, char *out)
 {
 	int len;
 	const char *name = fdt_get_name(p->fdt, node, &len);
@@ -215,13 +215,24 @@ static int parse_name(struct config_parser *p, int node, struct vm_config *vm, u
 	for (int i = 0; i < len; i++)
 		if (!vm_name_char_ok(name[i]))
 			return config_fail(p, NULL,
-					   "VM name '%.31s' has a character other than a-z A-Z 0-9 - _ "
-					   "(the node's name is the VM's name)", name);
-	if ((size_t)len >= sizeof(vm->name))
-		return config_fail(p, NULL, "VM name '%.31s' is %d characters, at most %u", name, len,
-				   (unsigned)(sizeof(vm->name) - 1));
-	memcpy(vm->name, name, (size_t)len);
-	vm->name[len] = 0;
+					   "%s name '%.31s' has a character other than a-z A-Z 0-9 - _ "
+					   "(the node's name is the %s's name)", kind, name, kind);
+	if (len >= CONFIG_NAME_MAX)
+		return config_fail(p, NULL, "%s name '%.31s' is %d characters, at most %u", kind,
+				   name, len, (unsigned)(CONFIG_NAME_MAX - 1));
+	memcpy(out, name, (size_t)len);
+	out[len] = 0;
+	return 0;
+}
+
+/* The VM's name is its node's name under /vms. It cannot be a `name` property: dtc rejects a `name`
+ * that differs from the node's name and deletes one that matches (its name_properties check). */
+static int parse_name(struct config_parser *p, int node, struct vm_config *vm, u32 index)
+{
+	int err = node_name(p, node, "VM", vm->name);
+
+	if (err)
+		return err;
 	/* dtc refuses two nodes of one name; a DTB made by other means might still have them. */
 	for (u32 i = 0; i < index; i++)
 		if (!strcmp(p->out->vm[i].name, vm->name))
@@ -542,6 +553,149 @@ static int parse_vm(struct config_parser *p, int node, u32 index, u64 window_pa,
 	return 0;
 }
 
+/* ---- shared-memory regions: /shared-memory/<region>/<vm> ---- */
+
+static const char *const access_names[] = { "rw", "ro", NULL };
+
+static u64 range_last(u64 base, u64 size)
+{
+	return base + size - 1; /* callers checked base + size for overflow */
+}
+
+/* One VM's mapping of region r: the subnode `node` named after the VM. */
+static int parse_region_map(struct config_parser *p, int node, u32 r, struct region_map *m)
+{
+	static const char *const map_properties[] = { "ipa", "access", NULL };
+	const struct ferry_config *cfg = p->out;
+	const struct region_config *rc = &cfg->region[r];
+	const struct vm_config *vm;
+	char name[CONFIG_NAME_MAX];
+	u32 choice = 0;
+	int err;
+
+	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
+	if ((err = node_name(p, node, "VM", name)))
+		return err;
+	for (m->vm = 0; m->vm < cfg->nvms && strcmp(cfg->vm[m->vm].name, name); m->vm++)
+		;
+	if (m->vm == cfg->nvms)
+		return config_fail(p, NULL, "no VM named '%s' (a region's subnodes are named after "
+				   "the VMs that map it)", name);
+	for (u32 k = 0; k < rc->nmaps; k++)
+		if (rc->map[k].vm == m->vm)
+			return config_fail(p, NULL, "vm '%s' maps it twice", name);
+	vm = &cfg->vm[m->vm];
+	snprintf(p->who, sizeof(p->who), "region '%s', vm '%s'", rc->name, vm->name);
+	if (vm->incoming)
+		return config_fail(p, NULL, "an incoming VM cannot map a shared region (migration "
+				   "refuses VMs that do)");
+	if ((err = check_unknown_properties(p, node, map_properties)))
+		return err;
+	if ((err = prop_u64(p, node, "ipa", true, &m->ipa)))
+		return err;
+	if (!IS_ALIGNED(m->ipa, CONFIG_REGION_ALIGN))
+		return config_fail(p, "ipa", "0x%llx is not 4 KiB aligned",
+				   (unsigned long long)m->ipa);
+	if (m->ipa < CONFIG_RAM_BASE_MIN)
+		return config_fail(p, "ipa",
+				   "0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
+				   "virtio, doorbells)", (unsigned long long)m->ipa);
+	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
+		return config_fail(p, "ipa", "0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
+				   (unsigned long long)m->ipa, (unsigned long long)rc->size);
+	if (ranges_overlap(m->ipa, rc->size, vm->ram_base, vm->ram_size))
+		return config_fail(p, "ipa", "0x%llx-0x%llx overlaps the VM's RAM at 0x%llx-0x%llx",
+				   (unsigned long long)m->ipa,
+				   (unsigned long long)range_last(m->ipa, rc->size),
+				   (unsigned long long)vm->ram_base,
+				   (unsigned long long)range_last(vm->ram_base, vm->ram_size));
+	for (u32 i = 0; i < r; i++)
+		for (u32 k = 0; k < cfg->region[i].nmaps; k++) {
+			const struct region_config *o = &cfg->region[i];
+
+			if (o->map[k].vm == m->vm &&
+			    ranges_overlap(m->ipa, rc->size, o->map[k].ipa, o->size))
+				return config_fail(p, "ipa", "0x%llx-0x%llx overlaps region '%s' at "
+						   "0x%llx-0x%llx", (unsigned long long)m->ipa,
+						   (unsigned long long)range_last(m->ipa, rc->size),
+						   o->name, (unsigned long long)o->map[k].ipa,
+						   (unsigned long long)range_last(o->map[k].ipa,
+										   o->size));
+		}
+	err = prop_choice(p, node, "access", access_names, &choice);
+	if (err && err != FERRY_ENOENT)
+		return err;
+	m->access = err ? CONFIG_ACCESS_RW : (enum config_access)choice;
+	return 0;
+}
+
+static int parse_region(struct config_parser *p, int node, u32 r)
+{
+	static const char *const region_properties[] = { "size", NULL };
+	struct region_config *rc = &p->out->region[r];
+	int sub, err;
+
+	if ((err = node_name(p, node, "region", rc->name)))
+		return err;
+	for (u32 i = 0; i < r; i++)
+		if (!strcmp(p->out->region[i].name, rc->name))
+			return config_fail(p, NULL, "two regions are named '%s'", rc->name);
+	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
+	if ((err = check_unknown_properties(p, node, region_properties)))
+		return err;
+	if ((err = prop_u64(p, node, "size", true, &rc->size)))
+		return err;
+	if (!rc->size)
+		return config_fail(p, "size", "zero");
+	if (!IS_ALIGNED(rc->size, CONFIG_REGION_ALIGN))
+		return config_fail(p, "size", "0x%llx is not a multiple of 4 KiB",
+				   (unsigned long long)rc->size);
+	if (rc->size > CONFIG_REGION_MAX)
+		return config_fail(p, "size", "%llu MiB, at most %llu MiB",
+				   (unsigned long long)ALIGN_UP(rc->size, 1ULL << 20) >> 20,
+				   mib(CONFIG_REGION_MAX));
+	fdt_for_each_subnode(sub, p->fdt, node) {
+		if (rc->nmaps == CONFIG_MAX_VMS)
+			return config_fail(p, NULL, "more than %u VMs map it", (unsigned)CONFIG_MAX_VMS);
+		if ((err = parse_region_map(p, sub, r, &rc->map[rc->nmaps])))
+			return err;
+		rc->nmaps++;
+	}
+	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
+	if (rc->nmaps < 2)
+		return config_fail(p, NULL, "mapped by %u VM%s, a region is shared by at least 2 (one "
+				   "subnode per VM, named after it)", (unsigned)rc->nmaps,
+				   rc->nmaps == 1 ? "" : "s");
+	return 0;
+}
+
+static int parse_regions(struct config_parser *p, int node)
+{
+	static const char *const no_properties[] = { NULL };
+	int sub, err;
+	u32 n = 0;
+
+	snprintf(p->who, sizeof(p->who), "node /shared-memory");
+	if ((err = check_unknown_properties(p, node, no_properties)))
+		return err;
+	fdt_for_each_subnode(sub, p->fdt, node)
+		n++;
+	if (n > CONFIG_MAX_REGIONS)
+		return config_fail(p, NULL, "%u regions, at most %u", (unsigned)n,
+				   (unsigned)CONFIG_MAX_REGIONS);
+	n = 0;
+	fdt_for_each_subnode(sub, p->fdt, node) {
+		const char *name = fdt_get_name(p->fdt, sub, NULL);
+
+		snprintf(p->who, sizeof(p->who), "node /shared-memory/%.24s", name ? name : "?");
+		if ((err = parse_region(p, sub, n)))
+			return err;
+		p->out->nregions = ++n;
+	}
+	p->who[0] = 0;
+	return 0;
+}
+
 /* Places every VM's RAM exactly as guest_ram_alloc() (hyp/core/alloc.c) will: fixed `ram-pa` ones
  * first, in config order, then the others one after another above the highest fixed end. So a config
  * that passes here cannot fail later for want of room, and loaded images and initrds can be checked
@@ -571,6 +725,19 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 		placed[i] = next;
 		next += vm->ram_size;
 	}
+	/* Regions after every VM, in config order, each in whole 2 MiB (carved as VM RAM is). */
+	for (u32 r = 0; r < cfg->nregions; r++) {
+		struct region_config *rc = &cfg->region[r];
+		u64 need = ALIGN_UP(rc->size, CONFIG_RAM_ALIGN);
+
+		snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
+		if (need > window_end - next)
+			return config_fail(p, "size",
+					   "no room for %llu MiB above the VMs' RAM, where %llu MiB are "
+					   "free", mib(need), mib(window_end - next));
+		rc->pa = next;
+		next += need;
+	}
 	for (u32 i = 0; i < cfg->nvms; i++) {
 		const struct vm_config *vm = &cfg->vm[i];
 		const struct {
@@ -596,6 +763,18 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 						   (unsigned long long)(pa + size - 1),
 						   (unsigned long long)window_pa,
 						   (unsigned long long)(window_end - 1));
+			for (u32 r = 0; r < cfg->nregions; r++)
+				if (ranges_overlap(pa, size, cfg->region[r].pa,
+						   ALIGN_UP(cfg->region[r].size, CONFIG_RAM_ALIGN)))
+					return config_fail(
+						p, loaded[k].prop,
+						"0x%llx-0x%llx overlaps region '%s' at 0x%llx-0x%llx",
+						(unsigned long long)pa,
+						(unsigned long long)(pa + size - 1), cfg->region[r].name,
+						(unsigned long long)cfg->region[r].pa,
+						(unsigned long long)range_last(
+							cfg->region[r].pa,
+							ALIGN_UP(cfg->region[r].size, CONFIG_RAM_ALIGN)));
 			for (u32 j = 0; j < cfg->nvms; j++)
 				if (ranges_overlap(pa, size, placed[j], cfg->vm[j].ram_size))
 					return config_fail(
@@ -631,9 +810,9 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 	fdt_for_each_subnode(node, fdt, 0) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 
-		if (!name || strcmp(name, "vms"))
-			return config_fail(p, NULL, "node /%.40s: unknown (the root holds only /vms)",
-					   name ? name : "?");
+		if (!name || (strcmp(name, "vms") && strcmp(name, "shared-memory")))
+			return config_fail(p, NULL, "node /%.40s: unknown (the root holds only /vms and "
+					   "/shared-memory)", name ? name : "?");
 	}
 	vms = fdt_subnode_offset(fdt, 0, "vms");
 	if (vms < 0)
@@ -663,6 +842,9 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 		p->who[0] = 0;
 		p->out->nvms = ++n;
 	}
+	node = fdt_subnode_offset(fdt, 0, "shared-memory");
+	if (node >= 0 && (err = parse_regions(p, node)))
+		return err;
 	return check_placement(p, window_pa, window_pa + window_bytes);
 }
 

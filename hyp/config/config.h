@@ -14,7 +14,17 @@
 #define CONFIG_NAME_MAX 16     /* including the NUL */
 #define CONFIG_IMAGE_NAME_MAX 32
 #define CONFIG_BOOTARGS_MAX 256
-#define CONFIG_ERR_MAX 160
+#define CONFIG_ERR_MAX 192 /* the longest message (test_longest_messages) is 160 */
+
+/* Shared-memory regions (node /shared-memory, docs/shared-memory.md): each is mapped into 2 or more
+ * VMs, each VM with its own IPA and permission, and has one doorbell page per VM at a fixed IPA in
+ * the guest's device area that raises a fixed SPI. */
+#define CONFIG_MAX_REGIONS 4
+#define CONFIG_REGION_ALIGN 0x1000ULL        /* size and IPA: whole 4 KiB pages */
+#define CONFIG_REGION_MAX (64ULL << 20)      /* 64 MiB: a channel, not a second RAM */
+#define CONFIG_DOORBELL_BASE 0x0b000000ULL   /* region r's doorbell at BASE + r * SIZE in every VM */
+#define CONFIG_DOORBELL_SIZE 0x1000ULL
+#define CONFIG_DOORBELL_INTID 80u            /* region r's doorbell raises SPI INTID 80 + r */
 
 /* Devices a VM may be given (property `devices`, a string list). */
 enum config_device {
@@ -61,9 +71,32 @@ struct vm_config {
 	bool console;          /* the console is attached to it at boot (`console <vm>` in the shell) */
 };
 
+enum config_access {
+	CONFIG_ACCESS_RW = 0, /* "rw" (the default) */
+	CONFIG_ACCESS_RO,     /* "ro": a write is a stray access (the VM's `on-abort`) */
+};
+
+/* One VM's view of a region: a subnode of the region named after the VM. Its position in map[] is
+ * the VM's member index (what a peer writes to the doorbell to ring it). */
+struct region_map {
+	u32 vm;               /* index in ferry_config.vm[] */
+	u64 ipa;              /* guest-physical base in that VM */
+	enum config_access access;
+};
+
+struct region_config {
+	char name[CONFIG_NAME_MAX]; /* the node's name under /shared-memory */
+	u64 size;             /* bytes, whole 4 KiB pages, at most CONFIG_REGION_MAX */
+	u64 pa;               /* host-physical placement the parser computed (as vm_create_all makes it) */
+	u32 nmaps;
+	struct region_map map[CONFIG_MAX_VMS];
+};
+
 struct ferry_config {
 	struct vm_config vm[CONFIG_MAX_VMS];
 	u32 nvms;
+	struct region_config region[CONFIG_MAX_REGIONS];
+	u32 nregions;
 };
 
 /* What the machine offers, so the parser can reject impossible configs. */

@@ -166,6 +166,25 @@ bool virq_mmio_window(const struct vm *vm, u64 ipa);
 void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
 void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
 
+/* ---- shared-memory regions and their doorbells (core/shm.c, docs/shared-memory.md) ---- */
+int shm_create_all(const struct ferry_config *cfg); /* after vm_create_all: carves and zeroes */
+int shm_map_vm(struct vm *vm, struct s2_flush *owed); /* the VM's regions into its stage 2 */
+void shm_vm_reset(struct vm *vm);     /* the VM (re)starts: nothing pending at its doorbells */
+bool shm_doorbell_window(const struct vm *vm, u64 ipa);
+void shm_doorbell_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
+const char *shm_region_of(const struct vm *vm); /* the first region it maps, or NULL */
+bool shm_refuses_migration(const struct vm *vm); /* true (and says so) when it maps one */
+void shm_print_stats(void); /* `stats`: rings and refused accesses per region */
+const char *shm_region_at(const struct vm *vm, u64 ipa, bool *read_only);
+/* What a VM sees of region `index` (false when it does not map it), for its device tree. */
+struct shm_vm_view {
+	const char *name;
+	u64 ipa, size, doorbell_ipa;
+	u32 member, members, intid;
+	bool read_only;
+};
+bool shm_view(const struct vm *vm, u32 index, struct shm_vm_view *out);
+
 /* ---- the console attached to a VM (core/shell.c): input goes to its PL011, output is raw ---- */
 extern struct vm *volatile console_vm;
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: back to the shell */

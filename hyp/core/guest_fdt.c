@@ -1,7 +1,8 @@
 /* Each guest's device tree, written with libfdt's sequential-write API into the top of its RAM:
  * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the GICv3 (no ITS: the vGIC
  * has no LPIs), the arch timer, the PL011 with the apb_pclk fixed clock Linux insists on, chosen
- * (bootargs, initrd). Nodes only for what the VM really has. */
+ * (bootargs, initrd), the shared-memory regions and doorbells. Nodes only for what the VM really
+ * has. */
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #define PHANDLE_APB_PCLK 1
 #define PHANDLE_GIC 2
+#define PHANDLE_DOORBELL0 16 /* + the region's index */
 
 /* Interrupt specifiers of the arm,gic-v3 binding: <type number flags>, type 0 SPI, 1 PPI. */
 #define FDT_IRQ_SPI 0
@@ -45,6 +47,42 @@ static int prop_u64_pair(void *fdt, const char *name, u64 a, u64 b)
 static int prop_str(void *fdt, const char *name, const char *s)
 {
 	return fdt_property(fdt, name, s, (int)strlen(s) + 1);
+}
+
+/* A shared region the VM maps, and its doorbell (docs/shared-memory.md). The region's node says
+ * where and how big it is, whether the VM may write it, and which doorbell is its own; the doorbell's
+ * says the VM's member index, how many members there are, and its interrupt. */
+static int shm_nodes(void *fdt, const struct vm *vm, u32 index)
+{
+	struct shm_vm_view r;
+	char name[48];
+
+	if (!shm_view(vm, index, &r))
+		return 0;
+	snprintf(name, sizeof(name), "shared-memory@%llx", (unsigned long long)r.ipa);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(prop_str(fdt, "compatible", "ferry,shared-memory"));
+	TRY(prop_u64_pair(fdt, "reg", r.ipa, r.size));
+	TRY(prop_str(fdt, "label", r.name));
+	if (r.read_only)
+		TRY(fdt_property(fdt, "read-only", NULL, 0));
+	TRY(fdt_property_u32(fdt, "ferry,doorbell", PHANDLE_DOORBELL0 + index));
+	TRY(fdt_end_node(fdt));
+
+	snprintf(name, sizeof(name), "doorbell@%llx", (unsigned long long)r.doorbell_ipa);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(prop_str(fdt, "compatible", "ferry,doorbell"));
+	TRY(prop_u64_pair(fdt, "reg", r.doorbell_ipa, CONFIG_DOORBELL_SIZE));
+	TRY(prop_str(fdt, "label", r.name));
+	TRY(fdt_property_u32(fdt, "ferry,member", r.member));
+	TRY(fdt_property_u32(fdt, "ferry,members", r.members));
+	{
+		const u32 irq[3] = { FDT_IRQ_SPI, r.intid - 32, FDT_IRQ_LEVEL_HIGH };
+
+		TRY(prop_irqs(fdt, "interrupts", irq, 3));
+	}
+	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_DOORBELL0 + index));
+	return fdt_end_node(fdt);
 }
 
 /* Returns 0 or a libfdt error (negative). */
@@ -173,6 +211,9 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 		}
 		TRY(fdt_end_node(buf));
 	}
+
+	for (u32 i = 0; i < CONFIG_MAX_REGIONS; i++)
+		TRY(shm_nodes(buf, vm, i));
 
 	TRY(fdt_end_node(buf));
 	TRY(fdt_finish(buf));

@@ -6,6 +6,12 @@ image_memstress_start:
 	.incbin IMAGE_MEMSTRESS
 image_memstress_end:
 
+	.balign 4096
+	.globl image_pingpong_start, image_pingpong_end
+image_pingpong_start:
+	.incbin IMAGE_PINGPONG
+image_pingpong_end:
+
 	.balign 8
 	.globl builtin_config_start, builtin_config_end
 builtin_config_start:

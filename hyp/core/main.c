@@ -15,6 +15,7 @@ static struct ferry_config config;
 
 extern u8 __image_end[];
 extern const u8 image_memstress_start[], image_memstress_end[];
+extern const u8 image_pingpong_start[], image_pingpong_end[];
 void secondary_entry(void);
 void hyp_main_primary(u64 dtb_pa);
 void hyp_main_secondary(u64 idx);
@@ -23,6 +24,7 @@ void hyp_main_secondary(u64 idx);
 
 static const struct builtin_image builtin_images[] = {
 	{ "memstress", image_memstress_start, image_memstress_end },
+	{ "pingpong", image_pingpong_start, image_pingpong_end },
 };
 
 const struct builtin_image *builtin_image_find(const char *name)
@@ -200,7 +202,7 @@ void hyp_main_primary(u64 dtb_pa)
 	gic_init_dist();
 	gic_init_cpu(0);
 	start_secondaries();
-	if (vm_create_all(&config))
+	if (vm_create_all(&config) || shm_create_all(&config))
 		boot_error("ferry: VMs could not be created");
 	for (u32 i = 0; i < nvms; i++) {
 		for (u32 j = 0; j < vms[i].nvcpus; j++)

@@ -138,6 +138,7 @@ static void cmd_stats(void)
 		   (unsigned long long)(pool_free_pages() * 4));
 	con_printf("stats: exits %s", exits);
 	stats_el2_insns();
+	shm_print_stats();
 }
 
 static int restart_vm(struct vm *vm)

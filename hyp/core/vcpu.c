@@ -152,7 +152,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
-	bool gic = virq_mmio_window(vm, ipa);
+	bool gic = virq_mmio_window(vm, ipa), doorbell = !gic && shm_doorbell_window(vm, ipa);
 
 	esr_decode_dabt(esr, &d);
 	if (!d.isv) {
@@ -166,6 +166,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			val &= (1ULL << (8 * d.size)) - 1;
 		if (gic) {
 			virq_mmio(v, ipa, d.size, true, &val);
+		} else if (doorbell) {
+			shm_doorbell_mmio(v, ipa, d.size, true, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, true, &val);
@@ -175,6 +177,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 		val = 0;
 		if (gic) {
 			virq_mmio(v, ipa, d.size, false, &val);
+		} else if (doorbell) {
+			shm_doorbell_mmio(v, ipa, d.size, false, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, false, &val);
@@ -248,12 +252,13 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	const struct vm_config *c = v->vm->cfg;
 	u64 ipa = esr_fault_ipa(sysreg_read(hpfar_el2), sysreg_read(far_el2));
 	u32 fsc = (u32)FIELD_GET(esr, 5, 0);
-	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size;
-	char what[96];
+	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size, read_only = false;
+	const char *region;
+	char what[112];
 
 	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
 					     ipa < VPL011_BASE + VPL011_SIZE) ||
-					    virq_mmio_window(v->vm, ipa)))
+					    virq_mmio_window(v->vm, ipa) || shm_doorbell_window(v->vm, ipa)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		struct dabt_info d;
@@ -282,9 +287,16 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		}
 	}
 	v->exits[EXITC_ABORT]++;
-	snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
-		 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
-		 (unsigned long long)ipa);
+	region = shm_region_at(v->vm, ipa, &read_only);
+	if (region)
+		/* Mapped read-only or never executable: a stray access like any other. */
+		snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",
+			 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
+			 (unsigned long long)ipa, region, read_only ? "read-only" : "not executable");
+	else
+		snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
+			 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
+			 (unsigned long long)ipa);
 	if (c->on_abort == CONFIG_ABORT_INJECT) {
 		con_printf("ferry: vm '%s' vcpu %u: %s (ELR 0x%llx): synchronous external abort "
 			   "injected", c->name, v->idx, what, (unsigned long long)v->regs.elr);

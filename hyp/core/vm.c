@@ -188,6 +188,8 @@ int vm_build(struct vm *vm)
 	if (!err)
 		err = s2_map(&vm->s2, ipa_init(c->ram_base), vm->ram_pa, c->ram_size,
 			     S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed);
+	if (!err)
+		err = shm_map_vm(vm, &owed);
 	if (err) {
 		con_printf("ferry: vm '%s': stage 2: %s", c->name, ferry_strerror(err));
 		return err;
@@ -235,6 +237,7 @@ int vm_build(struct vm *vm)
 	}
 	vm->reason[0] = 0;
 	vm->state = c->incoming ? VM_INCOMING : VM_CREATED;
+	shm_vm_reset(vm);
 	return 0;
 }
 

@@ -100,4 +100,40 @@ void vpl011_flush(struct vpl011 *u, vpl011_line_fn out, void *ctx);
 int vpl011_save(const struct vpl011 *u, u8 *buf, size_t cap);
 int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len);
 
+/* ---- the doorbells of a shared-memory region (docs/shared-memory.md) ----
+ * One region's doorbells: every VM mapping the region (a *member*, numbered by its position in the
+ * config) has a 4 KiB register page; a write there rings other members, whose interrupt line stays
+ * high until they acknowledge. All registers are 32 bits wide and 4-byte aligned. */
+#define VDOORBELL_ID 0x00      /* RO: VDOORBELL_MAGIC */
+#define VDOORBELL_SELF 0x04    /* RO: this member's index */
+#define VDOORBELL_MEMBERS 0x08 /* RO: how many members the region has */
+#define VDOORBELL_RING 0x0c    /* WO: a member's index: ring that member */
+#define VDOORBELL_RING_MASK 0x10 /* WO: a nonzero mask of members: ring each of them */
+#define VDOORBELL_STATUS 0x14  /* RO: bit j set = member j rang, not yet acknowledged */
+#define VDOORBELL_ACK 0x18     /* WO: clears the STATUS bits written as 1 */
+#define VDOORBELL_ERRORS 0x1c  /* RO: this member's rejected accesses (saturating) */
+#define VDOORBELL_RINGS 0x20   /* RO: rings this member received (STATUS bits set, wrapping) */
+#define VDOORBELL_MAGIC 0x31424446u /* "FDB1" as little-endian bytes */
+
+struct vdoorbell {
+	u32 members;
+	u32 status[CONFIG_MAX_VMS];
+	u32 errors[CONFIG_MAX_VMS];
+	u32 rings[CONFIG_MAX_VMS];
+};
+
+void vdoorbell_init(struct vdoorbell *d, u32 members);
+/* Member `self`'s access at offset off (< 4 KiB) of its page. Returns 0, or FERRY_EINVAL for
+ * anything the table above does not allow (a size or alignment other than 4 bytes, an unknown
+ * offset, a read of a write-only register or the reverse, a member index or mask naming no member,
+ * an empty mask): such an access changes nothing but the ERRORS count, and a read returns 0.
+ * *changed gets the mask of members whose line may have changed (the glue updates their
+ * interrupt). */
+int vdoorbell_access(struct vdoorbell *d, u32 self, u64 off, u32 size, bool write, u64 *value,
+		     u32 *changed);
+/* Member m's interrupt line: high while its STATUS is not zero. */
+bool vdoorbell_line(const struct vdoorbell *d, u32 m);
+/* Member m restarts: nothing is pending for it any more. */
+void vdoorbell_reset_member(struct vdoorbell *d, u32 m);
+
 #endif
