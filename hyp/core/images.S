@@ -6,6 +6,12 @@ image_memstress_start:
 	.incbin IMAGE_MEMSTRESS
 image_memstress_end:
 
+	.balign 4096
+	.globl image_conformance_start, image_conformance_end
+image_conformance_start:
+	.incbin IMAGE_CONFORMANCE
+image_conformance_end:
+
 	.balign 8
 	.globl builtin_config_start, builtin_config_end
 builtin_config_start:
