@@ -194,6 +194,35 @@ static void check_gic_disabled(const struct timer *t)
 	       !quiet, pend, got);
 }
 
+/* The PPI's pending state follows the timer's output: set while it is asserted (IRQs masked, so
+ * it is not taken), clear as soon as the timer is disabled or masked, set again when re-enabled. */
+static void check_pending_follows(const struct timer *t)
+{
+	char name[48];
+	u64 end;
+	bool fired, p_on, p_off, p_again, p_imask;
+
+	snprintf(name, sizeof(name), "%s.pending_follows_output", t->name);
+	t_setup(t);
+	irq_mask();
+	t_arm(t, true, 1, false);
+	end = cnt_ticks() + ms_to_ticks(500);
+	while (!(t_ctl_read(t) & CTL_ISTATUS) && cnt_ticks() < end)
+		;
+	fired = (t_ctl_read(t) & CTL_ISTATUS) != 0;
+	p_on = gic_pending(0, t->intid);
+	t_ctl(t, 0);
+	p_off = gic_pending(0, t->intid);
+	t_ctl(t, CTL_ENABLE);
+	p_again = gic_pending(0, t->intid);
+	t_ctl(t, CTL_ENABLE | CTL_IMASK);
+	p_imask = gic_pending(0, t->intid);
+	t_done(t);
+	report(name, pass_if(fired && p_on && !p_off && p_again && !p_imask),
+	       "pending: asserted %d, disabled %d, re-enabled %d, IMASK %d", p_on, p_off, p_again,
+	       p_imask);
+}
+
 /* Ten back-to-back periods: each interrupt must be deactivated before the next can be taken. */
 static void check_rearm(const struct timer *t)
 {
@@ -249,6 +278,7 @@ void check_timers(void)
 		check_imask(t);
 		check_pstate_masked(t);
 		check_gic_disabled(t);
+		check_pending_follows(t);
 		check_rearm(t);
 	}
 }

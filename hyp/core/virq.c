@@ -173,6 +173,10 @@ void virq_sync(struct vcpu *v)
 	isb();
 	spin_lock(&vm->lock);
 	vgic_sync_lrs(&vm->vgic, v->idx, lr, n);
+	/* The guest may have disabled, masked or re-armed a timer without an exit (CNTV_CTL and
+	 * CNTP_CTL do not trap): the exit's handler, a GICR_ISPENDR0 read among them, must see the
+	 * lines as they are now, as the hardware's PPI pending state follows the timer at once. */
+	timers_update(v);
 	spin_unlock(&vm->lock);
 }
 
