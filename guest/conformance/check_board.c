@@ -82,7 +82,7 @@ static void check_pl031(void)
 		t1 = cnt_ticks();
 		u64 ms = (t1 - t0) * 1000 / cnt_freq();
 
-		report("pl031.ticks", pass_if(b == a + 1 && t1 < end && ms > 800 && ms < 1200),
+		report("pl031.ticks", pass_if(b == a + 1 && t1 < end && ms > 600 && ms < 1400),
 		       "RTCDR %llu -> %llu, one second = %llu ms of the counter",
 		       (unsigned long long)a, (unsigned long long)b, (unsigned long long)ms);
 	}

@@ -57,7 +57,7 @@ static void check_sgi_self(void)
 	sgi_prep(0, 1, 0x80);
 	irq_unmask();
 	send_sgi(sgi1r_value(1, 1u << 0, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	delay_ms(5);
 	irq_mask();
 	report("sgi.self", pass_if(got && *n == 1), "taken %u times", *n);
@@ -79,7 +79,7 @@ static void check_sgi_list(void)
 	sgi_prep(1, 2, 0x80);
 	irq_unmask();
 	send_sgi(sgi1r_value(2, 1u << 1, false));
-	got1 = wait_flag(&irqlog[1].count[2], 500);
+	got1 = wait_flag(&irqlog[1].count[2], WAIT_MS);
 	delay_ms(SETTLE_MS);
 	report("sgi.target_list", pass_if(got1 && irqlog[1].count[2] == 1 && irqlog[0].count[2] == 0),
 	       "vcpu1 %u, vcpu0 %u", irqlog[1].count[2], irqlog[0].count[2]);
@@ -87,15 +87,15 @@ static void check_sgi_list(void)
 	sgi_prep(0, 3, 0x80);
 	sgi_prep(1, 3, 0x80);
 	send_sgi(sgi1r_value(3, 3u, false));
-	got1 = wait_flag(&irqlog[1].count[3], 500);
-	got0 = wait_flag(&irqlog[0].count[3], 500);
+	got1 = wait_flag(&irqlog[1].count[3], WAIT_MS);
+	got0 = wait_flag(&irqlog[0].count[3], WAIT_MS);
 	report("sgi.target_list_both", pass_if(got0 && got1), "vcpu0 %u, vcpu1 %u",
 	       irqlog[0].count[3], irqlog[1].count[3]);
 
 	sgi_prep(0, 4, 0x80);
 	sgi_prep(1, 4, 0x80);
 	send_sgi(sgi1r_value(4, 0, true));
-	got1 = wait_flag(&irqlog[1].count[4], 500);
+	got1 = wait_flag(&irqlog[1].count[4], WAIT_MS);
 	delay_ms(SETTLE_MS);
 	irq_mask();
 	report("sgi.irm_all_others", pass_if(got1 && irqlog[0].count[4] == 0),
@@ -123,7 +123,7 @@ static void check_sgi_disabled(void)
 	bool none = *n == 0;
 
 	send_sgi(sgi1r_value(5, 1, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	report("sgi.disabled_pending", pass_if(pend && cleared && none && got && *n == 1),
 	       "pending %d, cleared %d, dropped %d, then taken %d", pend, cleared, none, got);
@@ -139,7 +139,7 @@ static void check_active(void)
 	sgi_prep(0, 6, 0x80);
 	irq_unmask();
 	send_sgi(sgi1r_value(6, 1, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	after = gic_active(0, 6);
 	report("gic.active_in_handler", pass_if(got && (irqlog[0].active_in >> 6 & 1) && !after),
@@ -164,7 +164,7 @@ static void check_active_blocks(void)
 	held = *n == 0;
 	pend = gic_pending(0, 7);
 	mmio_write32(gicr_sgi(0) + GICR_ICACTIVER0, 1u << 7);
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	report("gic.active_blocks", pass_if(set && held && pend && got && *n == 1),
 	       "set active %d, held %d, pending %d, taken once deactivated %d", set, held, pend, got);
@@ -185,7 +185,7 @@ static void check_eoimode1(void)
 	irqlog[0].defer_dir = 1;
 	irq_unmask();
 	send_sgi(sgi1r_value(8, 1, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	rpr = SYSREG_READ(ICC_RPR) & 0xff;
 	active_after_eoi = gic_active(0, 8);
 	send_sgi(sgi1r_value(8, 1, false));
@@ -194,7 +194,7 @@ static void check_eoimode1(void)
 	SYSREG_WRITE(ICC_DIR, 8);
 	isb();
 	{
-		u64 end = cnt_ticks() + ms_to_ticks(500);
+		u64 end = cnt_ticks() + ms_to_ticks(WAIT_MS);
 
 		while (*n < 2 && cnt_ticks() < end)
 			;
@@ -235,7 +235,7 @@ static void check_pmr(void)
 	held_equal = *n9 == 0;
 	SYSREG_WRITE(ICC_PMR, 0xff);
 	isb();
-	got = wait_flag(n9, 500);
+	got = wait_flag(n9, WAIT_MS);
 	irq_mask();
 	report("gic.priority_mask", pass_if(held_lower && held_equal && got),
 	       "0xa0 under PMR 0x80 held %d, 0x80 held %d, taken at PMR 0xff %d", held_lower,
@@ -252,7 +252,7 @@ static void check_rpr(void)
 	sgi_prep(0, 10, 0x40);
 	irq_unmask();
 	send_sgi(sgi1r_value(10, 1, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	idle = SYSREG_READ(ICC_RPR) & 0xff;
 	report("gic.running_priority", pass_if(got && (irqlog[0].rpr_in & 0xff) == 0x40 && idle == 0xff),
@@ -286,7 +286,7 @@ static void check_preempt(const char *name, u64 bpr, u8 low, u8 high, bool expec
 	irqlog[0].hook = preempt_hook;
 	irq_unmask();
 	send_sgi(sgi1r_value(11, 1, false));
-	got = wait_flag(&irqlog[0].count[12], 500);
+	got = wait_flag(&irqlog[0].count[12], WAIT_MS);
 	irq_mask();
 	nested = irqlog[0].nested;
 	first = irqlog[0].order[0];
@@ -311,7 +311,7 @@ static void check_order(void)
 		send_sgi(sgi1r_value(1 + i, 1, false));
 	delay_ms(5);
 	irq_unmask();
-	wait_flag(&irqlog[0].count[1], 500);
+	wait_flag(&irqlog[0].count[1], WAIT_MS);
 	irq_mask();
 	report("gic.priority_order", pass_if(irqlog[0].norder == 3 && irqlog[0].order[0] == 2 &&
 					     irqlog[0].order[1] == 3 && irqlog[0].order[2] == 1),
@@ -336,7 +336,7 @@ static void check_group_enables(void)
 	held = *n == 0 && gic_pending(0, 13);
 	SYSREG_WRITE(ICC_IGRPEN1, 1);
 	isb();
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	report("gic.group1_cpu_enable", pass_if(held && got), "held while ICC_IGRPEN1_EL1 = 0 %d, "
 	       "taken once set %d", held, got);
@@ -351,7 +351,7 @@ static void check_group_enables(void)
 	delay_ms(SETTLE_MS);
 	held = *n == 0;
 	mmio_write32(GICD_BASE + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP1 | GICD_CTLR_GRP0);
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	report("gic.group1_dist_enable", pass_if(held && got), "held while GICD_CTLR.EnableGrp1 = 0 "
 	       "%d, taken once set %d", held, got);
@@ -370,7 +370,7 @@ static void check_asleep(void)
 	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) | 2u);
 	irq_unmask();
 	send_sgi(sgi1r_value(1, 1u << 0, false));
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~2u);
 	while (mmio_read32(rd + GICR_WAKER) & 4u)

@@ -40,7 +40,7 @@ static void check_cpu_off_on(void)
 		gic_set_prio(1, 2, 0x80);
 		gic_enable(1, 2, true);
 		send_sgi(sgi1r_value(2, 1u << 1, false));
-		sgi = wait_flag(&irqlog[1].count[2], 500);
+		sgi = wait_flag(&irqlog[1].count[2], WAIT_MS);
 	}
 	report("psci.cpu_off_on", pass_if(off == 1 && on == 0 && up && info_on == 0 && sgi),
 	       "AFFINITY_INFO after CPU_OFF %lld, CPU_ON %lld, up %d, AFFINITY_INFO %lld, SGI %d",

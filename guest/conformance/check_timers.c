@@ -137,7 +137,7 @@ static void check_imask(const struct timer *t)
 	istatus = (t_ctl_read(t) & CTL_ISTATUS) != 0;
 	pend = gic_pending(0, t->intid);
 	t_ctl(t, CTL_ENABLE);
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	t_done(t);
 	report(name, pass_if(quiet && istatus && !pend && got),
 	       "masked: taken %d ISTATUS %d pending %d; unmasked: taken %d", !quiet, istatus, pend,
@@ -164,7 +164,7 @@ static void check_pstate_masked(const struct timer *t)
 	bool none_yet = *n == 0;
 
 	irq_unmask();
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	t_done(t);
 	report(name, pass_if(none_yet && (isr & (1 << 7)) && hppir == t->intid && got),
 	       "ISR_EL1 0x%llx HPPIR1 %llu, taken after unmask %d", (unsigned long long)isr,
@@ -188,7 +188,7 @@ static void check_gic_disabled(const struct timer *t)
 	quiet = *n == 0;
 	pend = gic_pending(0, t->intid);
 	gic_enable(0, t->intid, true);
-	got = wait_flag(n, 500);
+	got = wait_flag(n, WAIT_MS);
 	t_done(t);
 	report(name, pass_if(quiet && pend && got), "disabled: taken %d pending %d; enabled: taken %d",
 	       !quiet, pend, got);
@@ -206,7 +206,7 @@ static void check_pending_follows(const struct timer *t)
 	t_setup(t);
 	irq_mask();
 	t_arm(t, true, 1, false);
-	end = cnt_ticks() + ms_to_ticks(500);
+	end = cnt_ticks() + ms_to_ticks(WAIT_MS);
 	while (!(t_ctl_read(t) & CTL_ISTATUS) && cnt_ticks() < end)
 		;
 	fired = (t_ctl_read(t) & CTL_ISTATUS) != 0;
@@ -234,7 +234,7 @@ static void check_rearm(const struct timer *t)
 	t_setup(t);
 	irq_unmask();
 	for (i = 0; i < 10; i++) {
-		u64 end = cnt_ticks() + ms_to_ticks(500);
+		u64 end = cnt_ticks() + ms_to_ticks(WAIT_MS);
 
 		t_arm(t, true, 1, false);
 		while (*n < i + 1 && cnt_ticks() < end)

@@ -100,6 +100,9 @@ void report(const char *name, enum verdict v, const char *fmt, ...)
 static inline enum verdict pass_if(bool ok) { return ok ? V_PASS : V_FAIL; }
 
 /* ---- time ---- */
+/* How long an interrupt that must come is waited for: generous, because under TCG on a loaded
+ * host a vCPU may not run for a while; only a failing check waits that long. */
+#define WAIT_MS 2000
 u64 ms_to_ticks(u64 ms);
 /* Spins with IRQs as they are until *flag != 0 or `ms` pass; returns whether the flag was seen. */
 bool wait_flag(volatile u32 *flag, u64 ms);

@@ -9,6 +9,7 @@
 #include "migrate/mig.h"
 #include "mm/s2.h"
 #include "types.h"
+#include "vdev/board.h"
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"
 
@@ -37,6 +38,7 @@ struct machine {
 	u32 nvirtio;
 	u64 virtio_pa[32];
 	u32 virtio_intid[32];
+	u64 rtc_pa; /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
 	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
 	/* CPU features (ID registers), printed in the boot banner. */
 	u64 isar0, mmfr0, mmfr1, mmfr2;
@@ -110,6 +112,7 @@ struct vm {
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
 	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
+	struct vpl031 rtc;    /* its PL031, changed under lock (core/board.c) */
 	u64 started_at;       /* CNTPCT when it last started */
 	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
@@ -156,6 +159,16 @@ void virq_sgi(struct vcpu *v, u32 op2, u64 value);
 bool virq_mmio_window(const struct vm *vm, u64 ipa);
 void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
 void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
+
+/* ---- board devices: each VM's PL031 and the empty virtio-mmio window (core/board.c) ---- */
+void board_init(void);      /* at boot: the host's wall clock */
+u64 board_wall_now(void);   /* the host's wall clock, in seconds */
+void board_vm_reset(struct vm *vm);
+bool board_mmio_window(u64 ipa);
+void board_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *val);
+void board_poll_locked(struct vm *vm);
+int board_rtc_save(struct vm *vm, void *buf, size_t cap);   /* migration: length or <0 */
+int board_rtc_load(struct vm *vm, const void *buf, size_t len);
 
 /* ---- the console attached to a VM (core/shell.c): input goes to its PL011, output is raw ---- */
 extern struct vm *volatile console_vm;

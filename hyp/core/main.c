@@ -173,6 +173,7 @@ void hyp_main_primary(u64 dtb_pa)
 	dsb(ish);
 	isb();
 	pl011_init(machine.uart_pa);
+	board_init();
 	read_features(&machine);
 	pcpus[0].state = PCPU_IDLE;
 	banner(&machine);

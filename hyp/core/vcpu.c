@@ -145,7 +145,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
-	bool gic = virq_mmio_window(vm, ipa);
+	bool gic = virq_mmio_window(vm, ipa), board = !gic && board_mmio_window(ipa);
 
 	esr_decode_dabt(esr, &d);
 	if (!d.isv) {
@@ -159,6 +159,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			val &= (1ULL << (8 * d.size)) - 1;
 		if (gic) {
 			virq_mmio(v, ipa, d.size, true, &val);
+		} else if (board) {
+			board_mmio(v, ipa, d.size, true, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, true, &val);
@@ -168,6 +170,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 		val = 0;
 		if (gic) {
 			virq_mmio(v, ipa, d.size, false, &val);
+		} else if (board) {
+			board_mmio(v, ipa, d.size, false, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, false, &val);
@@ -246,7 +250,7 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 
 	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
 					     ipa < VPL011_BASE + VPL011_SIZE) ||
-					    virq_mmio_window(v->vm, ipa)))
+					    virq_mmio_window(v->vm, ipa) || board_mmio_window(ipa)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		struct dabt_info d;

@@ -149,6 +149,7 @@ void virq_flush(struct vcpu *v)
 
 	spin_lock(&vm->lock);
 	timers_update(v);
+	board_poll_locked(vm);
 	vgic_flush_lrs(&vm->vgic, v->idx, lr, &n, &hcr);
 	spin_unlock(&vm->lock);
 	upto = MAX(n, v->lrs_in_hw);
