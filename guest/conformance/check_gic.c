@@ -378,6 +378,42 @@ static void check_asleep(void)
 	report("gic.redist_asleep_delivers", pass_if(got), "SGI taken with ProcessorSleep = 1: %d", got);
 }
 
+/* Group 0: an SGI in Group 0 (GICR_IGROUPR0 bit clear) is an FIQ, sent by ICC_SGI0R_EL1, enabled
+ * by ICC_IGRPEN0_EL1 and GICD_CTLR.EnableGrp0, acknowledged by ICC_IAR0_EL1; ICC_IAR1_EL1 does not
+ * see it. */
+static void check_group0(void)
+{
+	volatile u32 *n = &irqlog[0].fiq_count[12];
+	u64 sgi = gicr_sgi(0), iar1;
+	bool held, got, not_irq;
+
+	irq_log_clear(0);
+	gic_clear(0, 12);
+	gic_set_prio(0, 12, 0x80);
+	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) & ~(1u << 12));
+	gic_enable(0, 12, true);
+	SYSREG_WRITE(ICC_IGRPEN0, 0);
+	isb();
+	__asm__ volatile("msr daifclr, #1; isb" ::: "memory");
+	SYSREG_WRITE(ICC_SGI0R, sgi1r_value(12, 1, false));
+	isb();
+	delay_ms(SETTLE_MS);
+	held = *n == 0 && gic_pending(0, 12);
+	iar1 = SYSREG_READ(ICC_HPPIR1) & 0xffffff;
+	not_irq = iar1 == INTID_SPURIOUS && irqlog[0].count[12] == 0;
+	SYSREG_WRITE(ICC_IGRPEN0, 1);
+	isb();
+	got = wait_flag(n, WAIT_MS);
+	__asm__ volatile("msr daifset, #1" ::: "memory");
+	SYSREG_WRITE(ICC_IGRPEN0, 0);
+	isb();
+	gic_clear(0, 12);
+	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) | (1u << 12));
+	report("gic.group0_fiq", pass_if(held && not_irq && got && *n == 1),
+	       "held while ICC_IGRPEN0_EL1 = 0 %d, HPPIR1 %llu, taken as FIQ %u", held,
+	       (unsigned long long)iar1, *n);
+}
+
 void check_gic(void)
 {
 	check_ids();
@@ -399,4 +435,5 @@ void check_sgis(void)
 	check_preempt("gic.no_preempt_same_group", 7, 0x60, 0x20, false);
 	check_order();
 	check_group_enables();
+	check_group0();
 }

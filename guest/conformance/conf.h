@@ -57,6 +57,10 @@
 #define ICC_RPR "S3_0_C12_C11_3"
 #define ICC_SGI1R "S3_0_C12_C11_5"
 #define ICC_PMR "S3_0_C4_C6_0"
+#define ICC_IAR0 "S3_0_C12_C8_0"
+#define ICC_EOIR0 "S3_0_C12_C8_1"
+#define ICC_IGRPEN0 "S3_0_C12_C12_6"
+#define ICC_SGI0R "S3_0_C12_C11_7"
 
 #define SYSREG_READ(name) ({ u64 __v; __asm__ volatile("mrs %0, " name : "=r"(__v)); __v; })
 #define SYSREG_WRITE(name, v) __asm__ volatile("msr " name ", %0" : : "r"((u64)(v)) : "memory")
@@ -119,6 +123,7 @@ struct irq_log {
 	volatile u32 last, order[8], norder;
 	volatile u64 rpr_in, active_in; /* ICC_RPR and GICR_ISACTIVER0 inside the last handler */
 	volatile u32 nested;           /* interrupts taken while another handler ran */
+	volatile u32 fiq_count[16];    /* Group 0 SGIs taken as FIQs */
 	volatile u32 depth;
 	volatile u32 defer_dir;        /* EOImode 1 test: leave the deactivation to the test */
 	volatile u32 deferred;         /* the INTID left active */

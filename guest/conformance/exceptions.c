@@ -32,6 +32,8 @@ void irq_log_clear(u32 cpu)
 	l->rpr_in = 0;
 	l->active_in = 0;
 	l->nested = 0;
+	for (u32 i = 0; i < 16; i++)
+		l->fiq_count[i] = 0;
 	l->defer_dir = 0;
 	l->deferred = 0;
 	l->hook = NULL;
@@ -75,6 +77,20 @@ static void take_irq(u32 cpu)
 	l->depth--;
 }
 
+/* Group 0 is signalled as FIQ (one Security state, DS = 1): acknowledged and ended through the
+ * Group 0 registers. */
+static void take_fiq(u32 cpu)
+{
+	u32 intid = (u32)(SYSREG_READ(ICC_IAR0) & 0xffffff);
+
+	if (intid >= 1020)
+		return;
+	if (intid < 16)
+		irqlog[cpu].fiq_count[intid]++;
+	SYSREG_WRITE(ICC_EOIR0, intid);
+	isb();
+}
+
 void conf_exception(u64 vector, struct frame *f)
 {
 	u32 cpu = (u32)cpu_index() % GUEST_MAX_CPUS;
@@ -83,6 +99,9 @@ void conf_exception(u64 vector, struct frame *f)
 	switch (vector) {
 	case 5: /* IRQ, current EL with SP_ELx */
 		take_irq(cpu);
+		return;
+	case 6: /* FIQ */
+		take_fiq(cpu);
 		return;
 	case 4: /* synchronous, current EL */
 		esr = SYSREG_READ("esr_el1");
