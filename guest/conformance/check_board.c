@@ -116,8 +116,46 @@ static void check_pl031(void)
 	}
 }
 
+/* The match interrupt through the GIC: SPI 34 routed to vCPU 0 (GICD_IROUTER), Group 1, enabled;
+ * taken while the vCPU spins with IRQs unmasked. */
+static void check_pl031_irq(void)
+{
+	u64 e, t, mpidr = mpidr_of[0], route, t0;
+	volatile u32 *n = &irqlog[0].spi_count;
+	u32 last;
+	bool got;
+
+	if (rtc(0xfe0, &e) != 0x31 || e) {
+		report("pl031.match_irq", V_SKIP, "no PL031");
+		return;
+	}
+	route = (mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 32;
+	mmio_write32(GICD_BASE + 0x6000 + 8 * INTID_PL031, (u32)route);
+	mmio_write32(GICD_BASE + 0x6000 + 8 * INTID_PL031 + 4, (u32)(route >> 32));
+	mmio_write32(GICD_BASE + 0x80 + 4, mmio_read32(GICD_BASE + 0x80 + 4) | 1u << (INTID_PL031 - 32));
+	mmio_write8(GICD_BASE + 0x400 + INTID_PL031, 0x80);
+	mmio_write32(GICD_BASE + 0x100 + 4, 1u << (INTID_PL031 - 32));
+	irq_log_clear(0);
+	mmio_write32(PL031_BASE + RTCICR, 1);
+	mmio_write32(PL031_BASE + RTCIMSC, 1);
+	irq_unmask();
+	t = rtc(RTCDR, &e);
+	t0 = cnt_ticks();
+	mmio_write32(PL031_BASE + RTCMR, (u32)(t + 2));
+	got = wait_flag(n, 4000);
+	last = irqlog[0].last;
+	irq_mask();
+	mmio_write32(PL031_BASE + RTCIMSC, 0);
+	mmio_write32(PL031_BASE + RTCICR, 1);
+	mmio_write32(GICD_BASE + 0x180 + 4, 1u << (INTID_PL031 - 32));
+	report("pl031.match_irq", pass_if(got && last == INTID_PL031 && *n == 1),
+	       "INTID %u taken %u times, %llu ms after the match was set 2 s ahead", last, *n,
+	       (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
+}
+
 void check_board(void)
 {
 	check_virtio();
 	check_pl031();
+	check_pl031_irq();
 }

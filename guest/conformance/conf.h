@@ -44,6 +44,7 @@
 #define INTID_PTIMER 30
 #define INTID_VTIMER 27
 #define INTID_SPURIOUS 1023
+#define INTID_PL031 34 /* SPI 2 */
 
 /* ---- system registers by encoding (assemblers differ in which GIC names they know) ---- */
 #define ICC_IAR1 "S3_0_C12_C12_0"

@@ -67,6 +67,8 @@ static void take_irq(u32 cpu)
 		SYSREG_WRITE("cntv_ctl_el0", 0);
 	else if (intid == INTID_PTIMER)
 		SYSREG_WRITE("cntp_ctl_el0", 0);
+	else if (intid == INTID_PL031)
+		mmio_write32(PL031_BASE + 0x01c, 1); /* RTCICR: the match interrupt is a level too */
 	isb();
 	if (l->hook)
 		l->hook(intid);

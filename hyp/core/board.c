@@ -65,6 +65,18 @@ void board_poll_locked(struct vm *vm)
 		rtc_line(vm, board_wall_now());
 }
 
+/* The management CPU, at each of its ticks (10 ms): a match that came due in a running VM raises
+ * the RTC's interrupt, and the vGIC kicks the vCPU it is routed to, even if that vCPU spins or
+ * waits in WFI without an exit. */
+void board_service(struct vm *vm)
+{
+	if (vm->state != VM_RUNNING || !vm->rtc.armed || !vm->rtc.imsc)
+		return;
+	spin_lock(&vm->lock);
+	board_poll_locked(vm);
+	spin_unlock(&vm->lock);
+}
+
 int board_rtc_save(struct vm *vm, void *buf, size_t cap)
 {
 	int n;

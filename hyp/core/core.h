@@ -167,6 +167,7 @@ void board_vm_reset(struct vm *vm);
 bool board_mmio_window(u64 ipa);
 void board_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *val);
 void board_poll_locked(struct vm *vm);
+void board_service(struct vm *vm); /* the management CPU's tick */
 int board_rtc_save(struct vm *vm, void *buf, size_t cap);   /* migration: length or <0 */
 int board_rtc_load(struct vm *vm, const void *buf, size_t len);
 

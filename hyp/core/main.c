@@ -139,6 +139,8 @@ static void management_loop(void)
 	for (;;) {
 		shell_poll();
 		ferry_service_vms();
+		for (u32 i = 0; i < nvms; i++)
+			board_service(&vms[i]);
 		/* A migration in flight polls the NIC flat out; otherwise sleep until the tick, a
 		 * key or a frame. */
 		if (migrate_poll())
