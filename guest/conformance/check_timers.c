@@ -92,9 +92,17 @@ static void check_busy(const struct timer *t, bool tval)
 	t0 = cnt_ticks();
 	t_arm(t, tval, 2, false);
 	got = wait_flag(n, 1000);
+	/* Inside the handler the PPI is active at the redistributor (GICR_ISACTIVER0), and after
+	 * the end of interrupt (the handler has returned: it ran on this CPU) it is neither active
+	 * nor, with the timer disabled by the handler, pending. */
+	bool act_in = (irqlog[0].active_in >> t->intid) & 1;
+	bool idle = !gic_active(0, t->intid) && !gic_pending(0, t->intid);
+
 	t_done(t);
-	report(name, pass_if(got && *n == 1), "taken %u times, after %llu us", *n,
-	       (unsigned long long)((cnt_ticks() - t0) * 1000000 / cnt_freq()));
+
+	report(name, pass_if(got && *n == 1 && act_in && idle),
+	       "taken %u times, after %llu us; active in handler %d, idle after %d", *n,
+	       (unsigned long long)((cnt_ticks() - t0) * 1000000 / cnt_freq()), act_in, idle);
 }
 
 /* WFI until the interrupt; the other timer is a watchdog (at 1 s) so that a lost interrupt gives a
