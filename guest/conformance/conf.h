@@ -45,6 +45,7 @@
 #define INTID_VTIMER 27
 #define INTID_SPURIOUS 1023
 #define INTID_PL031 34 /* SPI 2 */
+#define INTID_PMU 23   /* PPI 7 */
 
 /* ---- system registers by encoding (assemblers differ in which GIC names they know) ---- */
 #define ICC_IAR1 "S3_0_C12_C12_0"
@@ -125,6 +126,7 @@ struct irq_log {
 	volatile u64 rpr_in, active_in; /* ICC_RPR and GICR_ISACTIVER0 inside the last handler */
 	volatile u32 nested;           /* interrupts taken while another handler ran */
 	volatile u32 fiq_count[16];    /* Group 0 SGIs taken as FIQs */
+	volatile u64 pmovs_in;         /* PMOVSSET_EL0 inside the PMU's handler */
 	volatile u32 depth;
 	volatile u32 defer_dir;        /* EOImode 1 test: leave the deactivation to the test */
 	volatile u32 deferred;         /* the INTID left active */
@@ -169,5 +171,6 @@ void check_sgis(void);
 void check_psci(void);
 void check_board(void);
 void check_debug(void);
+void check_pmu(void);
 
 #endif

@@ -45,6 +45,7 @@ struct machine {
 	u32 vmid_bits, pa_bits, ich_lrs;
 	u32 pa_range_field; /* ID_AA64MMFR0_EL1.PARange, for VTCR_EL2.PS */
 	bool tlbi_range, hafdbs, ttl;
+	bool pmu; /* a PMUv3 (ID_AA64DFR0_EL1.PMUVer 1..14): guests get its counters below HPMN */
 };
 extern struct machine machine;
 int hostdt_parse(const void *fdt, struct machine *m);
@@ -229,6 +230,7 @@ void gic_complete(u32 intid);
 #define GIC_PPI_MAINTENANCE 25
 #define GIC_PPI_VTIMER 27
 #define GIC_PPI_PTIMER 30
+#define GIC_PPI_PMU 23 /* the PMU's overflow interrupt, as on QEMU virt */
 
 /* ---- page pool for hypervisor allocations (core/alloc.c) ---- */
 void pool_init(u64 start, u64 end);

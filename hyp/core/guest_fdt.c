@@ -151,6 +151,16 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	TRY(fdt_property(buf, "always-on", NULL, 0));
 	TRY(fdt_end_node(buf));
 
+	/* The PMU (PMUv3), its overflow interrupt a level-sensitive PPI 23, as on QEMU virt. */
+	if (machine.pmu) {
+		const u32 irq[3] = { FDT_IRQ_PPI, GIC_PPI_PMU - 16, FDT_IRQ_LEVEL_HIGH };
+
+		TRY(fdt_begin_node(buf, "pmu"));
+		TRY(prop_str(buf, "compatible", "arm,armv8-pmuv3"));
+		TRY(prop_irqs(buf, "interrupts", irq, 3));
+		TRY(fdt_end_node(buf));
+	}
+
 	/* The APB clock every PrimeCell names (the PL031 always, the PL011 when present). */
 	TRY(fdt_begin_node(buf, "apb-pclk"));
 	TRY(prop_str(buf, "compatible", "fixed-clock"));

@@ -49,6 +49,11 @@ static void read_features(struct machine *m)
 	m->tlbi_range = FIELD_GET(m->isar0, 59, 56) >= 2;
 	m->hafdbs = FIELD_GET(m->mmfr1, 3, 0) >= 2;
 	m->ttl = FIELD_GET(m->mmfr2, 51, 48) >= 1;
+	{
+		u64 pmuver = FIELD_GET(sysreg_read(id_aa64dfr0_el1), 11, 8);
+
+		m->pmu = pmuver != 0 && pmuver != 0xf;
+	}
 	m->vmid_bits = FIELD_GET(m->mmfr1, 7, 4) == 2 ? 16 : 8;
 	m->pa_range_field = (u32)FIELD_GET(m->mmfr0, 3, 0);
 	m->pa_bits = m->pa_range_field < ARRAY_SIZE(pa_bits) ? pa_bits[m->pa_range_field] : 0;
