@@ -9,6 +9,7 @@
 #include "migrate/mig.h"
 #include "mm/s2.h"
 #include "types.h"
+#include "vdev/board.h"
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"
 
@@ -42,12 +43,14 @@ struct machine {
 	u32 nvirtio;
 	u64 virtio_pa[32];
 	u32 virtio_intid[32];
+	u64 rtc_pa; /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
 	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
 	/* CPU features (ID registers), printed in the boot banner. */
 	u64 isar0, mmfr0, mmfr1, mmfr2;
 	u32 vmid_bits, pa_bits, ich_lrs;
 	u32 pa_range_field; /* ID_AA64MMFR0_EL1.PARange, for VTCR_EL2.PS */
 	bool tlbi_range, hafdbs, ttl;
+	bool pmu; /* a PMUv3 (ID_AA64DFR0_EL1.PMUVer 1..14): guests get its counters below HPMN */
 };
 extern struct machine machine;
 int hostdt_parse(const void *fdt, struct machine *m);
@@ -119,6 +122,7 @@ struct vm {
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
 	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
+	struct vpl031 rtc;    /* its PL031, changed under lock (core/board.c) */
 	u64 started_at;       /* CNTPCT when it last started */
 	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
@@ -184,6 +188,16 @@ struct shm_vm_view {
 	bool read_only;
 };
 bool shm_view(const struct vm *vm, u32 index, struct shm_vm_view *out);
+/* ---- board devices: each VM's PL031 and the empty virtio-mmio window (core/board.c) ---- */
+void board_init(void);      /* at boot: the host's wall clock */
+u64 board_wall_now(void);   /* the host's wall clock, in seconds */
+void board_vm_reset(struct vm *vm);
+bool board_mmio_window(u64 ipa);
+void board_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *val);
+void board_poll_locked(struct vm *vm);
+void board_service(struct vm *vm); /* the management CPU's tick */
+int board_rtc_save(struct vm *vm, void *buf, size_t cap);   /* migration: length or <0 */
+int board_rtc_load(struct vm *vm, const void *buf, size_t len);
 
 /* ---- the console attached to a VM (core/shell.c): input goes to its PL011, output is raw ---- */
 extern struct vm *volatile console_vm;
@@ -249,6 +263,7 @@ void gic_complete(u32 intid);
 #define GIC_PPI_MAINTENANCE 25
 #define GIC_PPI_VTIMER 27
 #define GIC_PPI_PTIMER 30
+#define GIC_PPI_PMU 23 /* the PMU's overflow interrupt, as on QEMU virt */
 
 /* ---- page pool for hypervisor allocations (core/alloc.c) ---- */
 void pool_init(u64 start, u64 end);

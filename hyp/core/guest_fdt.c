@@ -1,8 +1,8 @@
 /* Each guest's device tree, written with libfdt's sequential-write API into the top of its RAM:
  * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the GICv3 (no ITS: the vGIC
- * has no LPIs), the arch timer, the PL011 with the apb_pclk fixed clock Linux insists on, chosen
- * (bootargs, initrd), the shared-memory regions and doorbells. Nodes only for what the VM really
- * has. */
+ * has no LPIs), the arch timer, the PL031 and the 32 (empty) virtio-mmio slots of QEMU virt, the
+ * PL011 with the apb_pclk fixed clock Linux insists on, chosen (bootargs, initrd), the shared-memory
+ * regions and doorbells. Nodes only for what the VM really has. */
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 /* Interrupt specifiers of the arm,gic-v3 binding: <type number flags>, type 0 SPI, 1 PPI. */
 #define FDT_IRQ_SPI 0
 #define FDT_IRQ_PPI 1
+#define FDT_IRQ_EDGE_RISING 1
 #define FDT_IRQ_LEVEL_HIGH 4
 
 #define TRY(x)                   \
@@ -94,6 +95,7 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
 	static const char uart_compat[] = "arm,pl011\0arm,primecell";
 	static const char clock_names[] = "uartclk\0apb_pclk";
+	static const char rtc_compat[] = "arm,pl031\0arm,primecell";
 
 	TRY(fdt_create(buf, (int)size));
 	TRY(fdt_finish_reservemap(buf));
@@ -186,14 +188,53 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	TRY(fdt_property(buf, "always-on", NULL, 0));
 	TRY(fdt_end_node(buf));
 
-	if (c->devices & CONFIG_DEV_UART) {
-		TRY(fdt_begin_node(buf, "apb-pclk"));
-		TRY(prop_str(buf, "compatible", "fixed-clock"));
-		TRY(fdt_property_u32(buf, "#clock-cells", 0));
-		TRY(fdt_property_u32(buf, "clock-frequency", 24000000));
-		TRY(prop_str(buf, "clock-output-names", "clk24mhz"));
-		TRY(fdt_property_u32(buf, "phandle", PHANDLE_APB_PCLK));
+	/* The PMU (PMUv3), its overflow interrupt a level-sensitive PPI 23, as on QEMU virt. */
+	if (machine.pmu) {
+		const u32 irq[3] = { FDT_IRQ_PPI, GIC_PPI_PMU - 16, FDT_IRQ_LEVEL_HIGH };
+
+		TRY(fdt_begin_node(buf, "pmu"));
+		TRY(prop_str(buf, "compatible", "arm,armv8-pmuv3"));
+		TRY(prop_irqs(buf, "interrupts", irq, 3));
 		TRY(fdt_end_node(buf));
+	}
+
+	/* The APB clock every PrimeCell names (the PL031 always, the PL011 when present). */
+	TRY(fdt_begin_node(buf, "apb-pclk"));
+	TRY(prop_str(buf, "compatible", "fixed-clock"));
+	TRY(fdt_property_u32(buf, "#clock-cells", 0));
+	TRY(fdt_property_u32(buf, "clock-frequency", 24000000));
+	TRY(prop_str(buf, "clock-output-names", "clk24mhz"));
+	TRY(fdt_property_u32(buf, "phandle", PHANDLE_APB_PCLK));
+	TRY(fdt_end_node(buf));
+
+	/* The PL031 (core/board.c), as on QEMU virt. */
+	TRY(fdt_begin_node(buf, "pl031@9010000"));
+	TRY(fdt_property(buf, "compatible", rtc_compat, sizeof(rtc_compat)));
+	TRY(prop_u64_pair(buf, "reg", VPL031_BASE, VPL031_SIZE));
+	TRY(fdt_property_u32(buf, "clocks", PHANDLE_APB_PCLK));
+	TRY(prop_str(buf, "clock-names", "apb_pclk"));
+	{
+		const u32 irq[3] = { FDT_IRQ_SPI, VPL031_INTID - 32, FDT_IRQ_LEVEL_HIGH };
+
+		TRY(prop_irqs(buf, "interrupts", irq, 3));
+	}
+	TRY(fdt_end_node(buf));
+
+	/* QEMU virt's 32 virtio-mmio slots, each empty (device ID 0: drivers skip it). */
+	for (u32 i = 0; i < VVIRTIO_SLOTS; i++) {
+		u64 base = VVIRTIO_BASE + i * VVIRTIO_STRIDE;
+		const u32 irq[3] = { FDT_IRQ_SPI, VVIRTIO_FIRST_INTID - 32 + i, FDT_IRQ_EDGE_RISING };
+
+		snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
+		TRY(fdt_begin_node(buf, name));
+		TRY(prop_str(buf, "compatible", "virtio,mmio"));
+		TRY(prop_u64_pair(buf, "reg", base, VVIRTIO_STRIDE));
+		TRY(prop_irqs(buf, "interrupts", irq, 3));
+		TRY(fdt_property(buf, "dma-coherent", NULL, 0));
+		TRY(fdt_end_node(buf));
+	}
+
+	if (c->devices & CONFIG_DEV_UART) {
 
 		TRY(fdt_begin_node(buf, "pl011@9000000"));
 		TRY(fdt_property(buf, "compatible", uart_compat, sizeof(uart_compat)));

@@ -88,6 +88,11 @@ int hostdt_parse(const void *fdt, struct machine *m)
 		return FERRY_ENOENT;
 	m->uart_intid = node_intid(fdt, node);
 
+	/* The host's RTC, if any: where guests' PL031s take the wall-clock time from. */
+	node = first_compatible(fdt, "arm,pl031");
+	if (node < 0 || node_reg(fdt, node, 0, &m->rtc_pa, &size))
+		m->rtc_pa = 0;
+
 	node = first_compatible(fdt, "arm,gic-v3");
 	if (node < 0 || node_reg(fdt, node, 0, &m->gicd_pa, &size) ||
 	    node_reg(fdt, node, 1, &m->gicr_pa, &size))

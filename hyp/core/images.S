@@ -11,6 +11,10 @@ image_memstress_end:
 image_pingpong_start:
 	.incbin IMAGE_PINGPONG
 image_pingpong_end:
+	.globl image_conformance_start, image_conformance_end
+image_conformance_start:
+	.incbin IMAGE_CONFORMANCE
+image_conformance_end:
 
 	.balign 8
 	.globl builtin_config_start, builtin_config_end

@@ -16,6 +16,7 @@ static struct ferry_config config;
 extern u8 __image_end[];
 extern const u8 image_memstress_start[], image_memstress_end[];
 extern const u8 image_pingpong_start[], image_pingpong_end[];
+extern const u8 image_conformance_start[], image_conformance_end[];
 void secondary_entry(void);
 void hyp_main_primary(u64 dtb_pa);
 void hyp_main_secondary(u64 idx);
@@ -25,6 +26,7 @@ void hyp_main_secondary(u64 idx);
 static const struct builtin_image builtin_images[] = {
 	{ "memstress", image_memstress_start, image_memstress_end },
 	{ "pingpong", image_pingpong_start, image_pingpong_end },
+	{ "conformance", image_conformance_start, image_conformance_end },
 };
 
 const struct builtin_image *builtin_image_find(const char *name)
@@ -49,6 +51,11 @@ static void read_features(struct machine *m)
 	m->tlbi_range = FIELD_GET(m->isar0, 59, 56) >= 2;
 	m->hafdbs = FIELD_GET(m->mmfr1, 3, 0) >= 2;
 	m->ttl = FIELD_GET(m->mmfr2, 51, 48) >= 1;
+	{
+		u64 pmuver = FIELD_GET(sysreg_read(id_aa64dfr0_el1), 11, 8);
+
+		m->pmu = pmuver != 0 && pmuver != 0xf;
+	}
 	m->vmid_bits = FIELD_GET(m->mmfr1, 7, 4) == 2 ? 16 : 8;
 	m->pa_range_field = (u32)FIELD_GET(m->mmfr0, 3, 0);
 	m->pa_bits = m->pa_range_field < ARRAY_SIZE(pa_bits) ? pa_bits[m->pa_range_field] : 0;
@@ -139,6 +146,8 @@ static void management_loop(void)
 	for (;;) {
 		shell_poll();
 		ferry_service_vms();
+		for (u32 i = 0; i < nvms; i++)
+			board_service(&vms[i]);
 		/* A migration in flight polls the NIC flat out; otherwise sleep until the tick, a
 		 * key or a frame. */
 		if (migrate_poll())
@@ -173,6 +182,7 @@ void hyp_main_primary(u64 dtb_pa)
 	dsb(ish);
 	isb();
 	pl011_init(machine.uart_pa);
+	board_init();
 	read_features(&machine);
 	pcpus[0].state = PCPU_IDLE;
 	banner(&machine);

@@ -153,6 +153,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct dabt_info d;
 	u64 val;
 	bool gic = virq_mmio_window(vm, ipa), doorbell = !gic && shm_doorbell_window(vm, ipa);
+	bool board = !gic && !doorbell && board_mmio_window(ipa);
 
 	esr_decode_dabt(esr, &d);
 	if (!d.isv) {
@@ -168,6 +169,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			virq_mmio(v, ipa, d.size, true, &val);
 		} else if (doorbell) {
 			shm_doorbell_mmio(v, ipa, d.size, true, &val);
+		} else if (board) {
+			board_mmio(v, ipa, d.size, true, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, true, &val);
@@ -179,6 +182,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			virq_mmio(v, ipa, d.size, false, &val);
 		} else if (doorbell) {
 			shm_doorbell_mmio(v, ipa, d.size, false, &val);
+		} else if (board) {
+			board_mmio(v, ipa, d.size, false, &val);
 		} else {
 			spin_lock(&vm->lock);
 			uart_access(v, ipa - VPL011_BASE, false, &val);
@@ -258,7 +263,8 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 
 	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
 					     ipa < VPL011_BASE + VPL011_SIZE) ||
-					    virq_mmio_window(v->vm, ipa) || shm_doorbell_window(v->vm, ipa)))
+					    virq_mmio_window(v->vm, ipa) || shm_doorbell_window(v->vm, ipa) ||
+					    board_mmio_window(ipa)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		struct dabt_info d;
@@ -313,9 +319,9 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 
 /* The ID registers (op0 3, op1 0, CRn 0, CRm 1..7) as the guest may see them: what ferry does not
  * virtualize is hidden. SVE and SME (their state is not kept per vCPU, and CPTR_EL2 traps them),
- * MTE (HCR_EL2.ATA is clear), AMU and MPAM (not virtualized), the PMU, SPE and trace (the PMU's
- * registers trap, RAZ/WI: ferry keeps one counter for itself). Encodings the Arm ARM reserves in
- * this space read as zero, as they do on hardware. */
+ * MTE (HCR_EL2.ATA is clear), AMU and MPAM (not virtualized), SPE and trace. The PMU is the
+ * guest's where the CPU has one (its counters below MDCR_EL2.HPMN); elsewhere its registers trap,
+ * RAZ/WI. Encodings the Arm ARM reserves in this space read as zero, as they do on hardware. */
 static u64 id_reg_read(u32 crm, u32 op2)
 {
 #define IDREG(m, o) \
@@ -332,10 +338,11 @@ static u64 id_reg_read(u32 crm, u32 op2)
 	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
 		return sysreg_read(S3_0_C0_C4_1) &
 		       ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
-	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMUVer, PMSVer, TraceFilt, TraceBuffer, BRBE */
+	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMUVer (kept with a PMU: its counters below
+			 * MDCR_EL2.HPMN are the guest's), PMSVer, TraceFilt, TraceBuffer, BRBE */
 		return sysreg_read(S3_0_C0_C5_0) &
-		       ~(ID_FIELD(7, 4) | ID_FIELD(11, 8) | ID_FIELD(35, 32) | ID_FIELD(43, 40) |
-			 ID_FIELD(47, 44) | ID_FIELD(55, 52));
+		       ~(ID_FIELD(7, 4) | (machine.pmu ? 0 : ID_FIELD(11, 8)) | ID_FIELD(35, 32) |
+			 ID_FIELD(43, 40) | ID_FIELD(47, 44) | ID_FIELD(55, 52));
 	IDREG(5, 1); IDREG(5, 4); IDREG(5, 5);
 	IDREG(6, 0); IDREG(6, 1); IDREG(6, 2);
 	IDREG(7, 0); IDREG(7, 1); IDREG(7, 2);
@@ -464,7 +471,13 @@ static void vcpu_load_controls(struct vcpu *v)
 	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
 	sysreg_write(cntvoff_el2, vm->cntvoff);
 	sysreg_write(hcr_el2, HCR_GUEST | hcr_pauth());
-	sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) | MDCR_TPM);
+	/* With a PMU the guest uses it directly: each vCPU owns its CPU, and MDCR_EL2.HPMN keeps the
+	 * last counter for ferry's own EL2 count when that is on (pmu.c). Without one, its registers
+	 * trap and read as zero. */
+	if (machine.pmu)
+		sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) & ~MDCR_TPM);
+	else
+		sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) | MDCR_TPM);
 	isb();
 }
 
@@ -562,7 +575,10 @@ void vcpu_run_loop(struct pcpu *p)
 			 * in between, vectors included. */
 			u64 now = pmu_el2_read();
 
-			if (cls >= 0)
+			/* A guest PMCR_EL0.P write resets ferry's counter too on QEMU (which resets
+			 * every counter, HPMN or not): skip that one round trip rather than add a
+			 * wrapped difference. */
+			if (cls >= 0 && now >= t_prev)
 				v->exit_insns[cls] += now - t_prev;
 			t_prev = now;
 #if FERRY_TLBI_SANITIZER

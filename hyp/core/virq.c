@@ -50,12 +50,16 @@ int virq_vm_init(struct vm *vm)
 		err = vgic_map_hw(&vm->vgic, i, VGIC_PPI_VTIMER, GIC_PPI_VTIMER);
 		if (!err)
 			err = vgic_map_hw(&vm->vgic, i, VGIC_PPI_PTIMER, GIC_PPI_PTIMER);
+		if (!err && machine.pmu)
+			err = vgic_map_hw(&vm->vgic, i, GIC_PPI_PMU, GIC_PPI_PMU);
 		/* Every list register may hold something from the CPU's previous guest. */
 		vm->vcpu[i].lrs_in_hw = cfg.nr_lrs;
 		/* The physical PPIs reach EL2 on the vCPU's own CPU (HCR_EL2.IMO). */
 		gic_enable_irq(vm->vcpu[i].pcpu, GIC_PPI_VTIMER);
 		gic_enable_irq(vm->vcpu[i].pcpu, GIC_PPI_PTIMER);
 		gic_enable_irq(vm->vcpu[i].pcpu, GIC_PPI_MAINTENANCE);
+		if (machine.pmu)
+			gic_enable_irq(vm->vcpu[i].pcpu, GIC_PPI_PMU);
 	}
 	return err;
 }
@@ -83,12 +87,20 @@ static bool timer_line(u64 ctl)
  * disabled the timer or its interrupt after it fired) deactivated, or it could never fire again. */
 static void timers_update(struct vcpu *v)
 {
-	static const u32 ppi[2] = { GIC_PPI_VTIMER, GIC_PPI_PTIMER };
+	static const u32 ppi[3] = { GIC_PPI_VTIMER, GIC_PPI_PTIMER, GIC_PPI_PMU };
 	const u64 ctl[2] = { sysreg_read(cntv_ctl_el0), sysreg_read(cntp_ctl_el0) };
 	struct vgic *g = &v->vm->vgic;
+	int n = machine.pmu ? 3 : 2;
 
-	for (int i = 0; i < 2; i++) {
-		vgic_set_level(g, v->idx, ppi[i], timer_line(ctl[i]));
+	for (int i = 0; i < n; i++) {
+		/* The PMU's overflow request: enabled (PMCR_EL0.E) and an overflow whose interrupt
+		 * the guest enabled (Arm ARM "PMINTENSET_EL1"). ferry's own EL2 counter never sets
+		 * its PMINTENSET bit. */
+		bool line = i < 2 ? timer_line(ctl[i]) :
+			    (sysreg_read(pmcr_el0) & 1) &&
+			    (sysreg_read(pmovsset_el0) & sysreg_read(pmintenset_el1));
+
+		vgic_set_level(g, v->idx, ppi[i], line);
 		if (gic_held(ppi[i]) && !(vgic_irq_status(g, v->idx, ppi[i]) &
 					  (VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR)))
 			gic_deactivate(ppi[i]);
@@ -149,6 +161,7 @@ void virq_flush(struct vcpu *v)
 
 	spin_lock(&vm->lock);
 	timers_update(v);
+	board_poll_locked(vm);
 	vgic_flush_lrs(&vm->vgic, v->idx, lr, &n, &hcr);
 	spin_unlock(&vm->lock);
 	upto = MAX(n, v->lrs_in_hw);
@@ -173,6 +186,10 @@ void virq_sync(struct vcpu *v)
 	isb();
 	spin_lock(&vm->lock);
 	vgic_sync_lrs(&vm->vgic, v->idx, lr, n);
+	/* The guest may have disabled, masked or re-armed a timer without an exit (CNTV_CTL and
+	 * CNTP_CTL do not trap): the exit's handler, a GICR_ISPENDR0 read among them, must see the
+	 * lines as they are now, as the hardware's PPI pending state follows the timer at once. */
+	timers_update(v);
 	spin_unlock(&vm->lock);
 }
 

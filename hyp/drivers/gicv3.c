@@ -28,7 +28,11 @@
  * gic_deactivate(). */
 static u32 held[MAX_CPUS];
 
-static bool is_guest_timer_ppi(u32 intid) { return intid == GIC_PPI_VTIMER || intid == GIC_PPI_PTIMER; }
+/* The guest's own PPIs (its timers, its PMU's overflow): held active for a list register with HW = 1. */
+static bool is_guest_timer_ppi(u32 intid)
+{
+	return intid == GIC_PPI_VTIMER || intid == GIC_PPI_PTIMER || intid == GIC_PPI_PMU;
+}
 
 static volatile u32 *reg32(u64 base, u64 off) { return (volatile u32 *)(uintptr_t)(base + off); }
 

@@ -4,9 +4,11 @@ peer ferry. On the destination linstress goes on with zero errors, the console a
 guest's uptime goes on with no jump beyond the downtime, and both CPUs keep taking timer
 interrupts. Over the stream link in both dirty-logging modes, over the lossy dgram link, and on
 cortex-a72 (no pointer authentication, no hardware dirty state)."""
+import calendar
 import os
 import re
 import sys
+import time
 
 import pytest
 
@@ -21,6 +23,17 @@ CFG = os.path.join(direct.BUILD, "tests", "system", "configs")
 BOOTARGS = "console=ttyAMA0 linstress=--mib=64,--rate=5000,--rounds=0,--interval-ms=500"
 ROUND = re.compile(r"linstress: round (\d+) wrote \d+ pages, verified \d+ pages, errors (\d+), "
                    r"uptime (\d+\.\d+) s, max gap (\d+\.\d) ms")
+RTC_SET = 1000000000
+
+
+def rtc_seconds(lines):
+    """busybox hwclock -r -u's line ("Sun Sep  9 01:46:45 2001  0.000000 seconds") as UNIX time."""
+    for line in lines:
+        m = re.search(r"\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\d{4})", line)
+        if m:
+            t = time.strptime(" ".join(m.groups()), "%b %d %H %M %S %Y")
+            return calendar.timegm(t)
+    raise AssertionError("no time in %r" % lines)
 
 
 def run(side, command, n, timeout=30):
@@ -67,10 +80,19 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     i, _ = src.wait_for(r"ferry-linux: ready", timeout=120)
     i, m = src.wait_for(ROUND.pattern, timeout=60, start=i)
     src.wait_for(r"linstress: round %d " % (int(m.group(1)) + 2), timeout=60, start=i)
+    # The guest sets its PL031 to a time of its own (2001-09-09 01:46:40 UTC): on the destination
+    # it must go on from there, not start again from that machine's clock.
+    src.send("console linux")
+    a, _ = src.wait_for(r"console: attached to vm 'linux'", timeout=10, start=i)
+    run(src, "date -u -s @%d >/dev/null && hwclock -w -u" % RTC_SET, 90)
+    t_set = time.time()
+    src.proc.stdin.write(b"\x1d")
+    src.proc.stdin.flush()
+    src.wait_for(r"console: back to the shell", timeout=10, start=a)
     r = fm.migrate(src, dst, "linux", options, timeout=180, wait_guest=False)
     assert r["ok"], r
     assert r["source"]["local_hash"] == r["destination"]["local_hash"]
-    assert r["source"]["state_blobs"] == 5  # VM, 2 vCPUs, PL011, vGIC
+    assert r["source"]["state_blobs"] == 6  # VM, 2 vCPUs, PL011, vGIC, PL031
     if "mode=" in options:
         assert "dirty logging (%s) on" % options.split("=")[1] in src.text()
     before = [ROUND.search(ln) for ln in src.lines if ROUND.search(ln)]
@@ -93,6 +115,8 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     t1 = timer_counts(dst, 4)
     assert t1[0] > t0[0] and t1[1] > t0[1], (t0, t1)
     assert run(dst, "cat /sys/devices/system/cpu/online", 5) == ["0-1"]
+    rtc = rtc_seconds(run(dst, "hwclock -r -u", 6))
+    assert 0 <= rtc - RTC_SET <= time.time() - t_set + 2, (rtc - RTC_SET, time.time() - t_set)
     # Several more rounds, every one clean.
     k, last = dst.wait_for(r"linstress: round %d " % (int(first.group(1)) + 4), timeout=60,
                            start=j)

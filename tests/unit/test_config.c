@@ -22,9 +22,10 @@
 /* ---- the machines: the system tests' QEMU (-smp 3 -m 1G) and a big one ---- */
 
 /* The images ferry carries (hyp/core/main.c). */
-static bool memstress_only(const char *name)
+static bool builtin_images_only(const char *name)
 {
-	return !strcmp(name, "memstress") || !strcmp(name, "pingpong");
+	return !strcmp(name, "memstress") || !strcmp(name, "pingpong") ||
+	       !strcmp(name, "conformance");
 }
 
 /* tools/ferry_qemu.py boots -smp 3 -m 1G: ferry keeps the first 64 MiB of RAM at 0x40000000. */
@@ -33,7 +34,7 @@ static const struct config_limits qemu_limits = {
 	.reserved_cpu_mask = 1u << 0,
 	.guest_ram_pa = 0x44000000,
 	.guest_ram_bytes = 960 * MiB,
-	.image_exists = memstress_only,
+	.image_exists = builtin_images_only,
 };
 
 static const struct config_limits big_limits = {
@@ -41,7 +42,7 @@ static const struct config_limits big_limits = {
 	.reserved_cpu_mask = 1u << 0,
 	.guest_ram_pa = 0x44000000,
 	.guest_ram_bytes = 16 * GiB,
-	.image_exists = memstress_only,
+	.image_exists = builtin_images_only,
 };
 
 /* ---- dtc ---- */

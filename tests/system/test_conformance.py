@@ -1,0 +1,63 @@
+"""The conformance guest (guest/conformance, docs/guest-view.md): the same image directly under QEMU
+at EL1 (-M virt,gic-version=3, no virtualization: QEMU's own GIC, timers, PSCI and board devices)
+and as a ferry VM, on -cpu max and cortex-a72. Every check must give the same verdict both ways;
+QEMU's run, the reference, must also pass every check (a check that fails there is a wrong check)."""
+import os
+import re
+
+import pexpect
+import pytest
+
+from conftest import build_path
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IMAGE = build_path("guest", "conformance.bin")
+CONFIG = "tests/system/configs/conformance.dtb"
+VERDICT = re.compile(r"conformance: ([a-z0-9_.]+): (PASS|FAIL|SKIP)\b")
+SUMMARY = re.compile(r"conformance: summary: pass=(\d+) fail=(\d+) skip=(\d+)(?! FATAL)")
+CPUS = ["max", "cortex-a72"]
+
+
+def verdicts(text):
+    found = VERDICT.findall(text.replace("\r", ""))
+    names = [n for n, _ in found]
+    assert len(names) == len(set(names)), "a check reported twice: %s" % names
+    return dict(found)
+
+
+def run_direct(cpu):
+    assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
+    args = ["-M", "virt,gic-version=3", "-cpu", cpu, "-smp", "2", "-m", "128M", "-nographic",
+            "-no-reboot", "-kernel", IMAGE]
+    child = pexpect.spawn("qemu-system-aarch64", args, encoding="utf-8", codec_errors="replace",
+                          timeout=120, cwd=TOP)
+    try:
+        child.expect(pexpect.EOF)
+        out = child.before
+    finally:
+        child.close(force=True)
+    return out, child.exitstatus
+
+
+@pytest.fixture(scope="module")
+def direct():
+    return {cpu: run_direct(cpu) for cpu in CPUS}
+
+
+@pytest.mark.parametrize("cpu", CPUS)
+def test_same_verdicts_direct_and_under_ferry(machine, direct, cpu):
+    out, status = direct[cpu]
+    ref = verdicts(out)
+    assert status == 0, out                      # PSCI SYSTEM_OFF ends QEMU
+    summary = SUMMARY.search(out)
+    assert summary, out
+    assert len(ref) >= 50 and int(summary.group(1)) == len(ref), out
+    failing = {n: v for n, v in ref.items() if v != "PASS"}
+    assert not failing, "the reference run fails checks: %s\n%s" % (failing, out)
+
+    m = machine(config=CONFIG, cpu=cpu, timeout=180)
+    m.expect(r"conformance: summary: pass=\d+ fail=\d+ skip=\d+")
+    assert m.wait_exit() == 0                   # the VM powered off; ferry ended clean
+    got = verdicts(m.output())
+    diff = {n: (ref.get(n), got.get(n)) for n in set(ref) | set(got) if ref.get(n) != got.get(n)}
+    assert not diff, "checks that differ (direct, ferry): %s" % diff
