@@ -7,6 +7,7 @@
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "lib/esr.h"
+#include "lib/range.h"
 #include "mm/tlbi.h"
 
 struct pcpu pcpus[MAX_CPUS];
@@ -145,9 +146,10 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
-	bool gic = virq_mmio_window(vm, ipa);
+	bool gic;
 
 	esr_decode_dabt(esr, &d);
+	gic = virq_mmio_window(vm, ipa, d.isv ? d.size : 1);
 	if (!d.isv) {
 		vm_stop_fault(v, "MMIO access the hardware did not describe (ISV=0)", esr);
 		return false;
@@ -241,17 +243,20 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	const struct vm_config *c = v->vm->cfg;
 	u64 ipa = esr_fault_ipa(sysreg_read(hpfar_el2), sysreg_read(far_el2));
 	u32 fsc = (u32)FIELD_GET(esr, 5, 0);
-	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size;
+	bool in_ram = range_within(ipa, 1, c->ram_base, c->ram_size);
 	char what[96];
 
-	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
-					     ipa < VPL011_BASE + VPL011_SIZE) ||
-					    virq_mmio_window(v->vm, ipa)))
+	struct dabt_info d;
+	u64 len;
+
+	esr_decode_dabt(esr, &d);
+	/* The whole access must lie in one emulated window, not only its first byte. */
+	len = d.isv ? d.size : 1;
+	if (ESR_EC(esr) == EC_DABT_LOW &&
+	    (((c->devices & CONFIG_DEV_UART) && range_within(ipa, len, VPL011_BASE, VPL011_SIZE)) ||
+	     virq_mmio_window(v->vm, ipa, len)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
-		struct dabt_info d;
-
-		esr_decode_dabt(esr, &d);
 		/* The first write to a page dirty logging protected: log it, retry the write. */
 		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
 		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa)) {
