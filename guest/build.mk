@@ -1,5 +1,7 @@
 # Guest programs. Each adds its flat binary to GUEST_BINS (the hypervisor carries them by name).
+# guest/lib first: the programs' rules name its objects.
 GUEST_BINS :=
--include $(sort $(wildcard guest/*/build.mk))
+include guest/lib/build.mk
+-include $(filter-out guest/lib/build.mk,$(sort $(wildcard guest/*/build.mk)))
 .PHONY: guests
 guests: $(GUEST_BINS)

@@ -1,6 +1,6 @@
 # guest/lib: the support library of the bare-metal test guests (head, MMU, console, PSCI, DTB,
 # bootargs, exceptions). Each guest links $(GUEST_LIB_OBJ) with guest/lib/guest.lds.
-# (Included by guest/build.mk before guest/memstress/build.mk: the wildcard is sorted.)
+# (Included by guest/build.mk before every program's build.mk.)
 GUEST_LIB_SRC := $(sort $(wildcard guest/lib/*.c guest/lib/*.S))
 GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(BUILD)/guest/lib/%.o,$(GUEST_LIB_SRC))
 GUEST_LIB_LDS := guest/lib/guest.lds

@@ -137,9 +137,10 @@ static void management_loop(void)
 	for (;;) {
 		shell_poll();
 		ferry_service_vms();
-		/* A migration in flight polls the NIC flat out; otherwise sleep until the tick, a
-		 * key or a frame. */
-		if (migrate_poll())
+		/* A migration in flight polls the NIC flat out, and guests' output still waiting goes
+		 * out before any sleep; otherwise sleep until the tick, a key, a frame or a VM's
+		 * first line. */
+		if (con_drain() | migrate_poll())
 			continue;
 		wfi();
 		/* Re-arm first: the timer's interrupt is level-triggered and stays asserted until then. */

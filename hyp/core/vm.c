@@ -220,6 +220,7 @@ int vm_build(struct vm *vm)
 		vm->vcpu[i].request = 0;
 		vm->vcpu[i].restore = false;
 		memset(vm->vcpu[i].exits, 0, sizeof(vm->vcpu[i].exits));
+		vm->vcpu[i].reports = 0;
 	}
 	vm->reason[0] = 0;
 	vm->state = c->incoming ? VM_INCOMING : VM_CREATED;
@@ -241,7 +242,7 @@ void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason)
 		spin_unlock(&vm->lock);
 		return;
 	}
-	snprintf(vm->reason, sizeof(vm->reason), "%s", reason);
+	con_snprintf(vm->reason, sizeof(vm->reason), "%s", reason); /* also on vCPUs' CPUs */
 	__atomic_store_n(&vm->state, why, __ATOMIC_RELEASE);
 	spin_unlock(&vm->lock);
 	for (u32 i = 0; i < vm->nvcpus; i++) {

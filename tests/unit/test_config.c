@@ -21,7 +21,8 @@
 
 /* ---- the machines: the system tests' QEMU (-smp 3 -m 1G) and a big one ---- */
 
-static bool memstress_only(const char *name)
+/* The images ferry carries (hyp/core/main.c). */
+static bool builtin_image(const char *name)
 {
 	return !strcmp(name, "memstress");
 }
@@ -32,7 +33,7 @@ static const struct config_limits qemu_limits = {
 	.reserved_cpu_mask = 1u << 0,
 	.guest_ram_pa = 0x44000000,
 	.guest_ram_bytes = 960 * MiB,
-	.image_exists = memstress_only,
+	.image_exists = builtin_image,
 };
 
 static const struct config_limits big_limits = {
@@ -40,7 +41,7 @@ static const struct config_limits big_limits = {
 	.reserved_cpu_mask = 1u << 0,
 	.guest_ram_pa = 0x44000000,
 	.guest_ram_bytes = 16 * GiB,
-	.image_exists = memstress_only,
+	.image_exists = builtin_image,
 };
 
 /* ---- dtc ---- */
