@@ -6,6 +6,12 @@ image_memstress_start:
 	.incbin IMAGE_MEMSTRESS
 image_memstress_end:
 
+	.balign 4096
+	.globl image_hostile_start, image_hostile_end
+image_hostile_start:
+	.incbin IMAGE_HOSTILE
+image_hostile_end:
+
 	.balign 8
 	.globl builtin_config_start, builtin_config_end
 builtin_config_start:

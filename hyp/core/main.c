@@ -15,6 +15,7 @@ static struct ferry_config config;
 
 extern u8 __image_end[];
 extern const u8 image_memstress_start[], image_memstress_end[];
+extern const u8 image_hostile_start[], image_hostile_end[];
 void secondary_entry(void);
 void hyp_main_primary(u64 dtb_pa);
 void hyp_main_secondary(u64 idx);
@@ -23,6 +24,7 @@ void hyp_main_secondary(u64 idx);
 
 static const struct builtin_image builtin_images[] = {
 	{ "memstress", image_memstress_start, image_memstress_end },
+	{ "hostile", image_hostile_start, image_hostile_end }, /* guest/hostile: docs/isolation.md */
 };
 
 const struct builtin_image *builtin_image_find(const char *name)

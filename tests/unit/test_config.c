@@ -24,7 +24,7 @@
 /* The images ferry carries (hyp/core/main.c). */
 static bool builtin_image(const char *name)
 {
-	return !strcmp(name, "memstress");
+	return !strcmp(name, "memstress") || !strcmp(name, "hostile");
 }
 
 /* tools/ferry_qemu.py boots -smp 3 -m 1G: ferry keeps the first 64 MiB of RAM at 0x40000000. */
