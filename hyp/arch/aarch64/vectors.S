@@ -30,13 +30,10 @@ el2_vectors:
 	ventry	guest_irq
 	ventry	guest_fiq
 	ventry	guest_serror
-	/* Lower EL, AArch32: EL1 is always AArch64 (HCR_EL2.RW), but a guest may run its EL0 in
-	 * AArch32 (the CPU allows it whatever the ID registers say), and an interrupt or stage-2
-	 * fault taken there comes here. The same exit: x0-x30 hold R0-R14 and the rest. */
-	ventry	guest_sync
-	ventry	guest_irq
-	ventry	guest_fiq
-	ventry	guest_serror
+	ventry	hyp_bad_aarch32	/* lower EL, AArch32: ferry sets HCR_EL2.RW, never happens */
+	ventry	hyp_bad_aarch32
+	ventry	hyp_bad_aarch32
+	ventry	hyp_bad_aarch32
 
 .macro guest_exit reason
 	stp	x0, x1, [sp, #-16]!
@@ -119,3 +116,4 @@ hyp_sync:	hyp_fault 1
 hyp_irq:	hyp_fault 2
 hyp_fiq:	hyp_fault 3
 hyp_serror:	hyp_fault 4
+hyp_bad_aarch32: hyp_fault 5
