@@ -16,6 +16,12 @@ static const char *const vector_names[16] = {
 	"SError from EL0 (AArch32)",
 };
 
+struct guest_catch guest_catch;
+_Static_assert(__builtin_offsetof(struct guest_catch, vector) == GUEST_CATCH_VECTOR &&
+	       __builtin_offsetof(struct guest_catch, resume) == GUEST_CATCH_RESUME &&
+	       __builtin_offsetof(struct guest_catch, count) == GUEST_CATCH_COUNT,
+	       "head.S knows these offsets");
+
 /* Set while a vCPU reports: a fault inside the report (a bad console address) must not recurse. */
 static u32 reporting[GUEST_MAX_CPUS];
 

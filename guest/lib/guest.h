@@ -8,6 +8,14 @@
 /* Shared with head.S. */
 #define GUEST_MAX_CPUS 8
 #define GUEST_STACK_SIZE 16384
+/* Offsets in struct guest_catch, for head.S. */
+#define GUEST_CATCH_ARMED 0
+#define GUEST_CATCH_ESR 8
+#define GUEST_CATCH_FAR 16
+#define GUEST_CATCH_COUNT 24
+#define GUEST_CATCH_RESUME 32
+#define GUEST_CATCH_ELR 40
+#define GUEST_CATCH_VECTOR 48
 
 #ifndef __ASSEMBLER__
 #include <stdarg.h>
@@ -37,6 +45,14 @@ extern char __image_start[], __image_end[];
 /* Called by every vector (none is expected): prints what happened on which vCPU, then
  * guest_fatal(). `vector` = offset in the table / 0x80 (0..15). */
 void guest_exception(u64 vector, u64 esr, u64 far, u64 elr, u64 spsr) __attribute__((noreturn));
+
+/* Exceptions a program provokes on purpose (head.S): while `armed`, a synchronous exception taken
+ * at EL1 is recorded here and skipped (an instruction abort returns to x30), and one taken from EL0
+ * is recorded and returns at EL1 to `resume`. One vCPU at a time may arm it. */
+struct guest_catch {
+	volatile u64 armed, esr, far, count, resume, elr, vector;
+};
+extern struct guest_catch guest_catch;
 
 /* ---- console (PL011, polled) ---- */
 /* base 0: no console, output is dropped. Before this call the QEMU virt address is used. */

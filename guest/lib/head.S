@@ -132,17 +132,81 @@ enter_c_stack:
 	.ltorg
 
 	.text
-/* Every vector is unexpected. The handler never returns, so it restarts at the top of this vCPU's
- * stack: the exception may be a stack overflow. */
+/* Every vector is unexpected, unless a program armed guest_catch (a test that provokes exceptions
+ * on purpose, guest/hostile): then a synchronous exception at EL1 is recorded and execution goes on
+ * after the faulting instruction (or, for an instruction abort, at x30: the return address of the
+ * BLR that jumped there), and one from EL0 (vectors 8 and 12) is recorded and returns at EL1 to
+ * guest_catch.resume. The interrupted x0 and x1 are kept in TPIDRRO_EL0 and SP_EL0, so no memory is
+ * touched before the stack is known to be good. An unexpected exception never returns: it
+ * restarts at the top of this vCPU's stack (it may be a stack overflow). */
 	.balign	0x800
 guest_vectors:
 	.irp	vector, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	.balign	0x80
+	msr	tpidrro_el0, x0
 	mov	x0, #\vector
 	b	vector_common
 	.endr
 
 vector_common:
+	msr	sp_el0, x1
+	adrp	x1, guest_catch
+	add	x1, x1, :lo12:guest_catch
+	ldr	x1, [x1, #GUEST_CATCH_ARMED]
+	cbz	x1, unexpected
+	cmp	x0, #4
+	b.eq	catch_el1
+	cmp	x0, #8
+	b.eq	catch_el0
+	cmp	x0, #12
+	b.eq	catch_el0
+	b	unexpected
+
+/* Records vector x0, ESR, FAR and ELR in guest_catch and counts; x1 = &guest_catch. */
+catch_record:
+	adrp	x1, guest_catch
+	add	x1, x1, :lo12:guest_catch
+	str	x0, [x1, #GUEST_CATCH_VECTOR]
+	mrs	x0, esr_el1
+	str	x0, [x1, #GUEST_CATCH_ESR]
+	mrs	x0, far_el1
+	str	x0, [x1, #GUEST_CATCH_FAR]
+	mrs	x0, elr_el1
+	str	x0, [x1, #GUEST_CATCH_ELR]
+	ldr	x0, [x1, #GUEST_CATCH_COUNT]
+	add	x0, x0, #1
+	str	x0, [x1, #GUEST_CATCH_COUNT]
+	ret
+
+catch_el1:
+	mov	x1, x30
+	msr	tpidr_el0, x1		/* x30 too: catch_record is called */
+	bl	catch_record
+	mrs	x30, tpidr_el0
+	mrs	x0, esr_el1
+	lsr	x0, x0, #26
+	cmp	x0, #0x21		/* instruction abort, current EL: back to the BLR's caller */
+	b.eq	1f
+	mrs	x0, elr_el1
+	add	x0, x0, #4
+	msr	elr_el1, x0
+	b	2f
+1:	msr	elr_el1, x30
+2:	mrs	x1, sp_el0
+	mrs	x0, tpidrro_el0
+	eret
+
+catch_el0:
+	bl	catch_record
+	ldr	x0, [x1, #GUEST_CATCH_RESUME]
+	msr	elr_el1, x0
+	mov	x0, #0x3c5		/* EL1h, DAIF masked */
+	msr	spsr_el1, x0
+	mov	x0, #0
+	mov	x1, #0
+	eret
+
+unexpected:
 	mrs	x1, esr_el1
 	mrs	x2, far_el1
 	mrs	x3, elr_el1

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "lib/range.h"
 
 #define CONFIG_COMPATIBLE "ferry,config-v1"
 
@@ -284,11 +285,6 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 	return 0;
 }
 
-static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
 static int parse_ram_pa(struct config_parser *p, int node, struct vm_config *vm, u32 index,
 			u64 window_pa, u64 window_bytes)
 {
@@ -314,7 +310,7 @@ static int parse_ram_pa(struct config_parser *p, int node, struct vm_config *vm,
 	for (u32 i = 0; i < index; i++) {
 		const struct vm_config *o = &p->out->vm[i];
 
-		if (o->ram_pa && ranges_overlap(vm->ram_pa, vm->ram_size, o->ram_pa, o->ram_size))
+		if (o->ram_pa && range_overlaps(vm->ram_pa, vm->ram_size, o->ram_pa, o->ram_size))
 			return config_fail(p, "ram-pa",
 					   "0x%llx-0x%llx overlaps the RAM of vm '%s' at 0x%llx-0x%llx",
 					   (unsigned long long)vm->ram_pa,
@@ -391,7 +387,7 @@ static int parse_loaded_range(struct config_parser *p, int node, const char *pa_
 	}
 	if (!*size)
 		return config_fail(p, size_prop, "zero");
-	if (*pa + *size < *pa)
+	if (!range_valid(*pa, *size))
 		return config_fail(p, pa_prop, "0x%llx + 0x%llx overflows", (unsigned long long)*pa,
 				   (unsigned long long)*size);
 	return 0;
@@ -603,7 +599,7 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
 		return config_fail(p, "ipa", "0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
 				   (unsigned long long)m->ipa, (unsigned long long)rc->size);
-	if (ranges_overlap(m->ipa, rc->size, vm->ram_base, vm->ram_size))
+	if (range_overlaps(m->ipa, rc->size, vm->ram_base, vm->ram_size))
 		return config_fail(p, "ipa", "0x%llx-0x%llx overlaps the VM's RAM at 0x%llx-0x%llx",
 				   (unsigned long long)m->ipa,
 				   (unsigned long long)range_last(m->ipa, rc->size),
@@ -614,7 +610,7 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 			const struct region_config *o = &cfg->region[i];
 
 			if (o->map[k].vm == m->vm &&
-			    ranges_overlap(m->ipa, rc->size, o->map[k].ipa, o->size))
+			    range_overlaps(m->ipa, rc->size, o->map[k].ipa, o->size))
 				return config_fail(p, "ipa", "0x%llx-0x%llx overlaps region '%s' at "
 						   "0x%llx-0x%llx", (unsigned long long)m->ipa,
 						   (unsigned long long)range_last(m->ipa, rc->size),
@@ -756,7 +752,7 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 				continue;
 			/* ferry copies from there each time the VM (re)starts: it must stay intact,
 			 * so it lies in the guest window but in no VM's RAM. */
-			if (pa < window_pa || pa + size > window_end)
+			if (!range_within(pa, size, window_pa, window_end - window_pa))
 				return config_fail(p, loaded[k].prop,
 						   "0x%llx-0x%llx is outside the guest RAM window "
 						   "0x%llx-0x%llx", (unsigned long long)pa,
@@ -764,7 +760,7 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 						   (unsigned long long)window_pa,
 						   (unsigned long long)(window_end - 1));
 			for (u32 r = 0; r < cfg->nregions; r++)
-				if (ranges_overlap(pa, size, cfg->region[r].pa,
+				if (range_overlaps(pa, size, cfg->region[r].pa,
 						   ALIGN_UP(cfg->region[r].size, CONFIG_RAM_ALIGN)))
 					return config_fail(
 						p, loaded[k].prop,
@@ -776,7 +772,7 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 							cfg->region[r].pa,
 							ALIGN_UP(cfg->region[r].size, CONFIG_RAM_ALIGN)));
 			for (u32 j = 0; j < cfg->nvms; j++)
-				if (ranges_overlap(pa, size, placed[j], cfg->vm[j].ram_size))
+				if (range_overlaps(pa, size, placed[j], cfg->vm[j].ram_size))
 					return config_fail(
 						p, loaded[k].prop,
 						"0x%llx-0x%llx overlaps the RAM of vm '%s' at "

@@ -1,4 +1,6 @@
-/* The real console: one lock, whole lines. Guests' output is prefixed with their VM's name. */
+/* The real console: one lock, whole lines. Guests' output is prefixed with their VM's name; it goes
+ * through a buffer per VM (lib/conbuf.h) that the VM's vCPUs fill without waiting and the
+ * management CPU drains, with control bytes escaped. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +8,7 @@
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "drivers/pl011.h"
+#include "lib/conbuf.h"
 
 static spinlock_t con_lock;
 
@@ -56,12 +59,102 @@ void con_put_raw(char c)
 	spin_unlock(&con_lock);
 }
 
-static void con_vprintf(const char *fmt, va_list ap)
+/* ---- guests' output ---- */
+static struct con_vm {
+	spinlock_t lock;
+	bool ready;
+	struct conbuf b;
+} con_vms[CONFIG_MAX_VMS];
+
+static void guest_put(struct vm *vm, enum conbuf_kind kind, const char *s, size_t len)
+{
+	struct con_vm *c = &con_vms[vm->id];
+	bool was_empty;
+
+	spin_lock(&c->lock);
+	if (!c->ready) {
+		conbuf_init(&c->b);
+		c->ready = true;
+	}
+	was_empty = c->b.head == c->b.tail;
+	conbuf_put(&c->b, kind, s, len, sysreg_read(cntpct_el0), sysreg_read(cntfrq_el0));
+	spin_unlock(&c->lock);
+	/* Wake the management CPU from its WFI; it owns the UART. */
+	if (was_empty && this_pcpu()->idx != 0)
+		gic_send_sgi(0, SGI_KICK);
+}
+
+void con_guest_line(struct vm *vm, const char *text, size_t len)
+{
+	guest_put(vm, CONBUF_LINE, text, len);
+}
+
+void con_guest_raw(struct vm *vm, char c) { guest_put(vm, CONBUF_RAW, &c, 1); }
+
+/* Up to `budget` records of one VM, then its dropped-byte count. True if records remain. */
+static bool drain_vm(struct vm *vm, u32 budget)
+{
+	static char rec[CONBUF_RECORD_MAX], esc[2 * CONBUF_RECORD_MAX];
+	struct con_vm *c = &con_vms[vm->id];
+	enum conbuf_kind kind;
+	bool more;
+	u64 dropped;
+	int n;
+
+	for (u32 k = 0; k < budget; k++) {
+		spin_lock(&c->lock);
+		n = c->ready ? conbuf_get(&c->b, &kind, rec, sizeof(rec)) : -1;
+		spin_unlock(&c->lock);
+		if (n < 0)
+			break;
+		if (kind == CONBUF_HOST) {
+			con_write_line(NULL, rec, (size_t)n);
+		} else if (kind == CONBUF_RAW) {
+			spin_lock(&con_lock);
+			for (int i = 0; i < n; i++)
+				pl011_putc(rec[i]);
+			spin_unlock(&con_lock);
+		} else {
+			con_write_line(vm->cfg->name, esc, con_escape(rec, (size_t)n, esc, sizeof(esc)));
+		}
+	}
+	spin_lock(&c->lock);
+	more = c->ready && c->b.head != c->b.tail;
+	dropped = c->b.dropped;
+	c->b.dropped = 0;
+	spin_unlock(&c->lock);
+	if (dropped)
+		con_printf("ferry: vm '%s': %llu bytes of console output dropped (rate limit %u bytes/s)",
+			   vm->cfg->name, (unsigned long long)dropped, CONBUF_RATE);
+	return more;
+}
+
+bool con_drain(void)
+{
+	bool more = false;
+
+	/* A few records per VM per turn: one VM printing flat out cannot hold up the others. */
+	for (u32 i = 0; i < nvms; i++)
+		more |= drain_vm(&vms[i], 16);
+	return more;
+}
+
+void con_drain_all(void)
+{
+	while (con_drain())
+		;
+}
+
+/* direct: straight to the UART (the management CPU, boot, a panic). Otherwise, on a CPU that runs
+ * a vCPU, the line joins that VM's buffer: the vCPU never waits on the UART, and ferry's lines about
+ * the VM stay in order with the guest's own. */
+static void con_vprintf(const char *fmt, va_list ap, bool direct)
 {
 	char buf[400];
 	u64 fp[FPSIMD_WORDS];
 	int n;
 	size_t len;
+	struct pcpu *p = this_pcpu();
 
 	/* picolibc's vsnprintf uses SIMD registers, and on a vCPU's CPU those hold the guest's values
 	 * (ferry never switches them): keep them. */
@@ -74,7 +167,24 @@ static void con_vprintf(const char *fmt, va_list ap)
 	len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
 	if (len && buf[len - 1] == '\n')
 		len--;
-	con_write_line(NULL, buf, len);
+	if (!direct && p && p->idx != 0 && p->vcpu)
+		guest_put(p->vcpu->vm, CONBUF_HOST, buf, len);
+	else
+		con_write_line(NULL, buf, len);
+}
+
+int con_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	u64 fp[FPSIMD_WORDS];
+	int n;
+
+	fpsimd_save(fp);
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	fpsimd_load(fp);
+	return n;
 }
 
 void con_printf(const char *fmt, ...)
@@ -82,7 +192,17 @@ void con_printf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	con_vprintf(fmt, ap);
+	con_vprintf(fmt, ap, false);
+	va_end(ap);
+}
+
+static void con_printf_direct(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void con_printf_direct(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	con_vprintf(fmt, ap, true);
 	va_end(ap);
 }
 
@@ -94,9 +214,9 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	con_printf("ferry: PANIC on CPU %u", (unsigned)(sysreg_read(mpidr_el1) & 0xff));
+	con_printf_direct("ferry: PANIC on CPU %u", (unsigned)(sysreg_read(mpidr_el1) & 0xff));
 	va_start(ap, fmt);
-	con_vprintf(fmt, ap);
+	con_vprintf(fmt, ap, true);
 	va_end(ap);
 	arch_semihost_exit(3);
 }

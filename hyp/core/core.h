@@ -10,6 +10,7 @@
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/board.h"
+#include "vdev/traps.h"
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"
 
@@ -19,6 +20,16 @@ void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void con_write_line(const char *prefix, const char *text, size_t len);
 int con_getc(void); /* -1 when nothing is waiting */
 void con_put_raw(char c); /* one character of an attached VM's console, as it comes */
+struct vm;
+/* A guest's line (without newline), or a byte for its attached console: into the VM's buffer, never
+ * waiting on the UART; the management CPU writes them out (con_drain, true while more remain). */
+void con_guest_line(struct vm *vm, const char *text, size_t len);
+void con_guest_raw(struct vm *vm, char c);
+bool con_drain(void);
+void con_drain_all(void);
+/* snprintf that keeps this CPU's FP/SIMD registers (a guest's, on a vCPU's CPU): picolibc's
+ * formatting uses them. Every formatting on a vCPU's CPU goes through this or con_printf. */
+int con_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- locks ---- */
 typedef struct {
@@ -102,6 +113,11 @@ struct vcpu {
 	struct mig_vcpu_state state;
 	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
 	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
+	u32 reports;   /* injected exceptions reported on the console (the rest are only counted) */
+	u64 setway_ops, setway_flushes; /* trapped DC ISW/CSW/CISW, and the RAM flushes they caused */
+	/* The EL2 controls as read back after the vCPU's CPU wrote them (`traps` in the shell). */
+	struct trap_config ctl;
+	volatile bool ctl_loaded;
 };
 #define REQ_STOP BIT(0)
 #define REQ_PAUSE BIT(1)
@@ -166,7 +182,7 @@ void virq_sync(struct vcpu *v);  /* after each exit */
 void virq_take_irqs(void);       /* physical IRQs at this CPU: kicks, maintenance, timers */
 void virq_wfi(struct vcpu *v);
 void virq_sgi(struct vcpu *v, u32 op2, u64 value);
-bool virq_mmio_window(const struct vm *vm, u64 ipa);
+bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size); /* all of [ipa, ipa + size) */
 void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
 void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
 

@@ -7,6 +7,7 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
+#include "lib/range.h"
 #include "lib/bitmap.h"
 
 enum dirty_mode dirtylog_default_mode(const struct vm *vm)
@@ -190,8 +191,10 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 
 	if (vm->dirty.mode == DIRTY_OFF)
 		return PSCI_RET_NOT_SUPPORTED;
-	if (nbits > vm_pages(vm) || map_ipa < c->ram_base ||
-	    map_ipa + words * 8 > c->ram_base + c->ram_size || (map_ipa & 7))
+	/* words * 8 cannot overflow once nbits is bounded; map_ipa + words * 8 could (a map "ending"
+	 * past 2^64 wrapped below the RAM's end and had EL2 read below the VM's RAM). */
+	if (nbits > vm_pages(vm) || (map_ipa & 7) ||
+	    !range_within(map_ipa, words * 8, c->ram_base, c->ram_size))
 		return PSCI_RET_INVALID_PARAMETERS;
 	guest_map = (const u64 *)(uintptr_t)(pa_addr(vm->ram_pa) + (map_ipa - c->ram_base));
 	taken = dirtylog_collect(vm);

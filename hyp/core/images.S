@@ -15,6 +15,10 @@ image_pingpong_end:
 image_conformance_start:
 	.incbin IMAGE_CONFORMANCE
 image_conformance_end:
+	.globl image_hostile_start, image_hostile_end
+image_hostile_start:
+	.incbin IMAGE_HOSTILE
+image_hostile_end:
 
 	.balign 8
 	.globl builtin_config_start, builtin_config_end

@@ -17,6 +17,7 @@ extern u8 __image_end[];
 extern const u8 image_memstress_start[], image_memstress_end[];
 extern const u8 image_pingpong_start[], image_pingpong_end[];
 extern const u8 image_conformance_start[], image_conformance_end[];
+extern const u8 image_hostile_start[], image_hostile_end[];
 void secondary_entry(void);
 void hyp_main_primary(u64 dtb_pa);
 void hyp_main_secondary(u64 idx);
@@ -27,6 +28,7 @@ static const struct builtin_image builtin_images[] = {
 	{ "memstress", image_memstress_start, image_memstress_end },
 	{ "pingpong", image_pingpong_start, image_pingpong_end },
 	{ "conformance", image_conformance_start, image_conformance_end },
+	{ "hostile", image_hostile_start, image_hostile_end }, /* guest/hostile: docs/isolation.md */
 };
 
 const struct builtin_image *builtin_image_find(const char *name)
@@ -148,9 +150,10 @@ static void management_loop(void)
 		ferry_service_vms();
 		for (u32 i = 0; i < nvms; i++)
 			board_service(&vms[i]);
-		/* A migration in flight polls the NIC flat out; otherwise sleep until the tick, a
-		 * key or a frame. */
-		if (migrate_poll())
+		/* A migration in flight polls the NIC flat out, and guests' output still waiting goes
+		 * out before any sleep; otherwise sleep until the tick, a key, a frame or a VM's
+		 * first line. */
+		if (con_drain() | migrate_poll())
 			continue;
 		wfi();
 		/* Re-arm first: the timer's interrupt is level-triggered and stays asserted until then. */

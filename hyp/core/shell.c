@@ -168,6 +168,43 @@ static void cmd_start(struct vm *vm)
 		con_printf("start: vm '%s' started", vm->cfg->name);
 }
 
+/* The EL2 controls each vCPU of the VM runs under, as its CPU read them back after writing them
+ * (docs/isolation.md explains every bit; the system test checks them). */
+static void cmd_traps(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = &vm->vcpu[i];
+		const struct trap_config *t = &v->ctl;
+
+		if (!__atomic_load_n(&v->ctl_loaded, __ATOMIC_ACQUIRE)) {
+			con_printf("traps: vm '%s' vcpu %u: not run yet", vm->cfg->name, i);
+			continue;
+		}
+		con_printf("traps: vm '%s' vcpu %u: HCR_EL2 0x%llx MDCR_EL2 0x%llx CPTR_EL2 0x%llx "
+			   "CNTHCTL_EL2 0x%llx", vm->cfg->name, i, (unsigned long long)t->hcr,
+			   (unsigned long long)t->mdcr, (unsigned long long)t->cptr,
+			   (unsigned long long)t->cnthctl);
+		if (t->has_hcrx)
+			con_printf("traps: vm '%s' vcpu %u: HCRX_EL2 0x%llx", vm->cfg->name, i,
+				   (unsigned long long)t->hcrx);
+		else
+			con_printf("traps: vm '%s' vcpu %u: HCRX_EL2 absent (no FEAT_HCX)",
+				   vm->cfg->name, i);
+		if (t->has_fgt)
+			con_printf("traps: vm '%s' vcpu %u: HFGRTR_EL2 0x%llx HFGWTR_EL2 0x%llx "
+				   "HFGITR_EL2 0x%llx HDFGRTR_EL2 0x%llx HDFGWTR_EL2 0x%llx",
+				   vm->cfg->name, i, (unsigned long long)t->hfgrtr,
+				   (unsigned long long)t->hfgwtr, (unsigned long long)t->hfgitr,
+				   (unsigned long long)t->hdfgrtr, (unsigned long long)t->hdfgwtr);
+		else
+			con_printf("traps: vm '%s' vcpu %u: fine-grained traps absent (no FEAT_FGT)",
+				   vm->cfg->name, i);
+		con_printf("traps: vm '%s' vcpu %u: set/way operations %llu, RAM flushes for them %llu",
+			   vm->cfg->name, i, (unsigned long long)v->setway_ops,
+			   (unsigned long long)v->setway_flushes);
+	}
+}
+
 static void cmd_help(void)
 {
 	con_printf("commands:");
@@ -177,6 +214,7 @@ static void cmd_help(void)
 	con_printf("  stop <vm>     stop a VM (its CPUs idle; 'start' builds it afresh)");
 	con_printf("  start <vm>    start a stopped, powered-off or faulted VM from its image");
 	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
+	con_printf("  traps <vm>    the EL2 trap controls its vCPUs run under (docs/isolation.md)");
 	con_printf("  console <vm>  attach the console to a VM: what you type goes to its PL011,");
 	con_printf("                its output comes unprefixed; Ctrl-] comes back to the shell");
 	con_printf("  dirtylog <vm> start [wp|dbm] | stop | collect | stats");
@@ -261,7 +299,7 @@ static void shell_exec(char *line)
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi") ||
-	    !strcmp(cmd, "dirtylog") || !strcmp(cmd, "console")) {
+	    !strcmp(cmd, "dirtylog") || !strcmp(cmd, "console") || !strcmp(cmd, "traps")) {
 		if (!arg || !(vm = vm_by_name(arg))) {
 			con_printf("%s: no such VM '%s' (see 'vms')", cmd, arg ? arg : "");
 			return;
@@ -275,6 +313,8 @@ static void shell_exec(char *line)
 			cmd_dirtylog(vm, line);
 		} else if (!strcmp(cmd, "console")) {
 			cmd_console(vm);
+		} else if (!strcmp(cmd, "traps")) {
+			cmd_traps(vm);
 		} else {
 			tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
 		}
@@ -340,6 +380,7 @@ void ferry_service_vms(void)
 
 		if (vm->reset_pending && vm_quiescent(vm)) {
 			vm->reset_pending = false;
+			con_drain_all(); /* its last lines before the reset's */
 			con_printf("ferry: vm '%s' resets", vm->cfg->name);
 			if (restart_vm(vm))
 				con_printf("ferry: vm '%s' could not be restarted", vm->cfg->name);
@@ -360,6 +401,7 @@ void ferry_service_vms(void)
 	for (u32 i = 0; i < nvms; i++)
 		while (!vm_quiescent(&vms[i]))
 			;
+	con_drain_all(); /* their last words first */
 	con_printf("ferry: all VMs have ended: %u powered off, %u migrated, %u faulted; exit %u",
 		   done - faulted - migrated, migrated, faulted, faulted ? 1u : 0u);
 	arch_semihost_exit(faulted ? 1 : 0);

@@ -8,6 +8,8 @@
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "lib/esr.h"
+#include "lib/range.h"
+#include "vdev/traps.h"
 #include "mm/tlbi.h"
 
 struct pcpu pcpus[MAX_CPUS];
@@ -27,11 +29,9 @@ void vcpu_kick(struct vcpu *v)
 	gic_send_sgi(v->pcpu, SGI_KICK);
 }
 
-/* IMO/FMO: physical interrupts come to EL2, the guest's ICC_* accesses go to the virtual CPU
- * interface, and its SGI register writes trap (Arm ARM, ICC_SGI1R_EL1's access rules). TID3: the
- * guest reads ID registers sanitized to what ferry virtualizes. */
-#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		   HCR_TWI | HCR_TSC | HCR_TID3 | HCR_RW)
+/* The EL2 controls every vCPU runs under (vdev/traps.c, docs/isolation.md), computed once per CPU
+ * from its ID registers. */
+static struct trap_config trap_cfg[MAX_CPUS];
 #define SCTLR_EL1_RESET 0x30d00800ULL /* RES1 bits, MMU and caches off, as at a cold reset */
 
 static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
@@ -39,7 +39,7 @@ static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
 	char msg[256];
 	struct vm *vm = v->vm;
 
-	snprintf(msg, sizeof(msg), "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)",
+	con_snprintf(msg, sizeof(msg), "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)",
 		 what, (unsigned long long)esr, ESR_EC(esr), esr_class_name(ESR_EC(esr)),
 		 (unsigned long long)sysreg_read(far_el2), (unsigned long long)sysreg_read(hpfar_el2),
 		 (unsigned long long)v->regs.elr);
@@ -51,7 +51,7 @@ static void uart_line_out(void *ctx, const char *line, size_t len)
 {
 	struct vm *vm = ctx;
 
-	con_write_line(vm->cfg->name, line, len);
+	con_guest_line(vm, line, len);
 }
 
 /* ---- exit handlers: return true to step over the trapping instruction ---- */
@@ -127,7 +127,7 @@ static void uart_access(struct vcpu *v, u64 off, bool write, u64 *val)
 
 	if (write && off == 0 && console_vm == vm) {
 		vpl011_flush(&vm->uart, uart_line_out, vm);
-		con_put_raw((char)*val);
+		con_guest_raw(vm, (char)*val);
 	} else if (write) {
 		vpl011_write(&vm->uart, off, (u32)*val, uart_line_out, vm);
 	} else {
@@ -147,16 +147,44 @@ bool vcpu_console_input(struct vm *vm, char c)
 	return taken;
 }
 
+static void inject_sea(struct vcpu *v, u64 esr);
+static bool report_allowed(struct vcpu *v);
+
+/* A shared region's doorbell page and the board devices' windows, for the whole access. */
+static bool doorbell_window(const struct vm *vm, u64 ipa, u64 len)
+{
+	return shm_doorbell_window(vm, ipa) && shm_doorbell_window(vm, ipa + len - 1);
+}
+
+static bool board_window(u64 ipa, u64 len)
+{
+	return board_mmio_window(ipa) && board_mmio_window(ipa + len - 1);
+}
+
 static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 {
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
-	bool gic = virq_mmio_window(vm, ipa), doorbell = !gic && shm_doorbell_window(vm, ipa);
-	bool board = !gic && !doorbell && board_mmio_window(ipa);
+	bool gic, doorbell, board;
 
 	esr_decode_dabt(esr, &d);
+	gic = virq_mmio_window(vm, ipa, d.isv ? d.size : 1);
+	doorbell = !gic && doorbell_window(vm, ipa, d.isv ? d.size : 1);
+	board = !gic && !doorbell && board_window(ipa, d.isv ? d.size : 1);
 	if (!d.isv) {
+		/* Pairs, writeback, atomics, DC ZVA...: nothing to emulate from. With `on-abort =
+		 * "inject"` the guest gets an external abort, as KVM gives one for such accesses. */
+		v->exits[EXITC_MMIO]++;
+		if (vm->cfg->on_abort == CONFIG_ABORT_INJECT) {
+			if (report_allowed(v))
+				con_printf("ferry: vm '%s' vcpu %u: MMIO access at IPA 0x%llx the "
+					   "hardware did not describe (ISV=0, ELR 0x%llx): synchronous "
+					   "external abort injected", vm->cfg->name, v->idx,
+					   (unsigned long long)ipa, (unsigned long long)v->regs.elr);
+			inject_sea(v, esr);
+			return false;
+		}
 		vm_stop_fault(v, "MMIO access the hardware did not describe (ISV=0)", esr);
 		return false;
 	}
@@ -230,12 +258,11 @@ static bool vm_ipa_allows(struct vm *vm, u64 ipa, unsigned need)
 #define ESR_IL_BIT BIT(25)
 #define FSC_SEA 0x10
 
-static void inject_sea(struct vcpu *v, u64 esr)
+/* Takes an exception with syndrome esr1 (and, for aborts, fault address far) to the guest's EL1. */
+static void inject_el1(struct vcpu *v, u64 esr1, bool set_far, u64 far)
 {
 	u64 spsr = v->regs.spsr, m = spsr & SPSR_M_MASK;
 	bool from_el1 = !(spsr & SPSR_NRW) && (m == SPSR_M_EL1T || m == SPSR_M_EL1H);
-	bool dabt = ESR_EC(esr) == EC_DABT_LOW;
-	u64 ec = (dabt ? EC_DABT_LOW : EC_IABT_LOW) + (from_el1 ? 1 : 0);
 	u64 offset = from_el1 ? (m == SPSR_M_EL1H ? 0x200 : 0) : (spsr & SPSR_NRW) ? 0x600 : 0x400;
 	u64 pstate = SPSR_M_EL1H | SPSR_DAIF;
 
@@ -244,12 +271,48 @@ static void inject_sea(struct vcpu *v, u64 esr)
 		pstate |= SPSR_PAN;
 	else
 		pstate |= spsr & SPSR_PAN;
-	sysreg_write(esr_el1, ec << 26 | (esr & ESR_IL_BIT) | FSC_SEA);
-	sysreg_write(far_el1, sysreg_read(far_el2));
+	sysreg_write(esr_el1, esr1);
+	if (set_far)
+		sysreg_write(far_el1, far);
 	sysreg_write(elr_el1, v->regs.elr);
 	sysreg_write(spsr_el1, spsr);
 	v->regs.elr = sysreg_read(vbar_el1) + offset;
 	v->regs.spsr = pstate;
+}
+
+static bool el1_source(const struct vcpu *v)
+{
+	u64 m = v->regs.spsr & SPSR_M_MASK;
+
+	return !(v->regs.spsr & SPSR_NRW) && (m == SPSR_M_EL1T || m == SPSR_M_EL1H);
+}
+
+static void inject_sea(struct vcpu *v, u64 esr)
+{
+	bool dabt = ESR_EC(esr) == EC_DABT_LOW;
+	u64 ec = (dabt ? EC_DABT_LOW : EC_IABT_LOW) + (el1_source(v) ? 1 : 0);
+
+	inject_el1(v, ec << 26 | (esr & ESR_IL_BIT) | FSC_SEA, true, sysreg_read(far_el2));
+}
+
+/* An undefined instruction (EC 0, IL as trapped): what a CPU without the feature does. */
+static void inject_undef(struct vcpu *v, u64 esr)
+{
+	inject_el1(v, esr & ESR_IL_BIT, false, 0);
+}
+
+/* A guest can provoke these at will: the first few per vCPU are reported, the rest only counted
+ * (exits by class in `vms`), so that a storm cannot flood ferry's console. */
+#define GUEST_REPORTS_MAX 8
+
+static bool report_allowed(struct vcpu *v)
+{
+	if (v->reports >= GUEST_REPORTS_MAX)
+		return false;
+	if (++v->reports == GUEST_REPORTS_MAX)
+		con_printf("ferry: vm '%s' vcpu %u: further injected exceptions are not reported",
+			   v->vm->cfg->name, v->idx);
+	return true;
 }
 
 static bool handle_abort(struct vcpu *v, u64 esr)
@@ -257,19 +320,22 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	const struct vm_config *c = v->vm->cfg;
 	u64 ipa = esr_fault_ipa(sysreg_read(hpfar_el2), sysreg_read(far_el2));
 	u32 fsc = (u32)FIELD_GET(esr, 5, 0);
-	bool in_ram = ipa >= c->ram_base && ipa - c->ram_base < c->ram_size, read_only = false;
+	bool in_ram = range_within(ipa, 1, c->ram_base, c->ram_size), read_only = false;
 	const char *region;
 	char what[112];
 
-	if (ESR_EC(esr) == EC_DABT_LOW && (((c->devices & CONFIG_DEV_UART) && ipa >= VPL011_BASE &&
-					     ipa < VPL011_BASE + VPL011_SIZE) ||
-					    virq_mmio_window(v->vm, ipa) || shm_doorbell_window(v->vm, ipa) ||
-					    board_mmio_window(ipa)))
+	struct dabt_info d;
+	u64 len;
+
+	esr_decode_dabt(esr, &d);
+	/* The whole access must lie in one emulated window, not only its first byte. */
+	len = d.isv ? d.size : 1;
+	if (ESR_EC(esr) == EC_DABT_LOW &&
+	    (((c->devices & CONFIG_DEV_UART) && range_within(ipa, len, VPL011_BASE, VPL011_SIZE)) ||
+	     virq_mmio_window(v->vm, ipa, len) || doorbell_window(v->vm, ipa, len) ||
+	     board_window(ipa, len)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
-		struct dabt_info d;
-
-		esr_decode_dabt(esr, &d);
 		/* The first write to a page dirty logging protected: log it, retry the write. */
 		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
 		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa)) {
@@ -293,19 +359,22 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		}
 	}
 	v->exits[EXITC_ABORT]++;
+	/* On a vCPU's CPU, formatting must keep the guest's SIMD registers (con_snprintf does). */
 	region = shm_region_at(v->vm, ipa, &read_only);
 	if (region)
 		/* Mapped read-only or never executable: a stray access like any other. */
-		snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",
-			 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
-			 (unsigned long long)ipa, region, read_only ? "read-only" : "not executable");
+		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",
+			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
+			     (unsigned long long)ipa, region, read_only ? "read-only" : "not executable");
 	else
-		snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
-			 ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
-			 (unsigned long long)ipa);
+		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
+			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
+			     (unsigned long long)ipa);
 	if (c->on_abort == CONFIG_ABORT_INJECT) {
-		con_printf("ferry: vm '%s' vcpu %u: %s (ELR 0x%llx): synchronous external abort "
-			   "injected", c->name, v->idx, what, (unsigned long long)v->regs.elr);
+		if (report_allowed(v))
+			con_printf("ferry: vm '%s' vcpu %u: %s (ELR 0x%llx): synchronous external "
+				   "abort injected", c->name, v->idx, what,
+				   (unsigned long long)v->regs.elr);
 		inject_sea(v, esr);
 		return false;
 	}
@@ -315,14 +384,10 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 
 /* ---- system-register traps (EC 0x18): ISS Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
  * Rt [9:5], CRm [4:1], Direction [0] (1: read) ---- */
-#define ID_FIELD(hi, lo) (((1ULL << ((hi) - (lo) + 1)) - 1) << (lo))
 
-/* The ID registers (op0 3, op1 0, CRn 0, CRm 1..7) as the guest may see them: what ferry does not
- * virtualize is hidden. SVE and SME (their state is not kept per vCPU, and CPTR_EL2 traps them),
- * MTE (HCR_EL2.ATA is clear), AMU and MPAM (not virtualized), SPE and trace. The PMU is the
- * guest's where the CPU has one (its counters below MDCR_EL2.HPMN); elsewhere its registers trap,
- * RAZ/WI. Encodings the Arm ARM reserves in this space read as zero, as they do on hardware. */
-static u64 id_reg_read(u32 crm, u32 op2)
+/* The CPU's own value of ID register (op0 3, op1 0, CRn 0, crm, op2); trap_id_reg_value() decides
+ * what the guest sees. */
+static u64 id_reg_raw(u32 crm, u32 op2)
 {
 #define IDREG(m, o) \
 	case (m) * 8 + (o): return sysreg_read(S3_0_C0_C##m##_##o)
@@ -332,32 +397,35 @@ static u64 id_reg_read(u32 crm, u32 op2)
 	IDREG(2, 0); IDREG(2, 1); IDREG(2, 2); IDREG(2, 3);
 	IDREG(2, 4); IDREG(2, 5); IDREG(2, 6); IDREG(2, 7);
 	IDREG(3, 0); IDREG(3, 1); IDREG(3, 2); IDREG(3, 4); IDREG(3, 5); IDREG(3, 6);
-	case 4 * 8 + 0: /* ID_AA64PFR0_EL1: SVE [35:32], MPAM [43:40], AMU [47:44] */
-		return sysreg_read(S3_0_C0_C4_0) &
-		       ~(ID_FIELD(35, 32) | ID_FIELD(43, 40) | ID_FIELD(47, 44));
-	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
-		return sysreg_read(S3_0_C0_C4_1) &
-		       ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
-	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMUVer (kept with a PMU: its counters below
-			 * MDCR_EL2.HPMN are the guest's), PMSVer, TraceFilt, TraceBuffer, BRBE */
-		return sysreg_read(S3_0_C0_C5_0) &
-		       ~(ID_FIELD(7, 4) | (machine.pmu ? 0 : ID_FIELD(11, 8)) | ID_FIELD(35, 32) |
-			 ID_FIELD(43, 40) | ID_FIELD(47, 44) | ID_FIELD(55, 52));
-	IDREG(5, 1); IDREG(5, 4); IDREG(5, 5);
+	IDREG(4, 0); IDREG(4, 1);
+	IDREG(5, 0); IDREG(5, 1); IDREG(5, 4); IDREG(5, 5);
 	IDREG(6, 0); IDREG(6, 1); IDREG(6, 2);
 	IDREG(7, 0); IDREG(7, 1); IDREG(7, 2);
 	default:
-		return 0; /* ID_AA64ZFR0/SMFR0 (hidden with SVE/SME) and the reserved encodings */
+		return 0;
 	}
 #undef IDREG
 }
 
-/* PMU registers (MDCR_EL2.TPM): PMCR_EL0 and the rest in CRn 9, the event counters and types in
- * CRn 14 (op1 3, CRm 8..15). */
-static bool is_pmu_reg(u32 op0, u32 op1, u32 crn, u32 crm)
+/* DC ISW/CSW/CISW (HCR_EL2.TSW). Set/way operations act on this CPU's caches, not on the guest's
+ * memory: a guest may not clean or invalidate lines of memory it does not own, nor slow other CPUs
+ * with them. What it can mean to the guest is "my RAM reaches the point of coherency", which
+ * matters only while its caches are off (SCTLR_EL1.C = 0, when boot code uses set/way): then the
+ * VM's RAM is cleaned and invalidated by address, once per cache level walked (at set 0, way 0).
+ * With caches on, set/way maintenance is a no-op, as KVM makes it between cache toggles. */
+static void setway_op(struct vcpu *v, u64 val)
 {
-	return op0 == 3 && ((crn == 9 && crm >= 12 && crm <= 14) ||
-			    (crn == 14 && op1 == 3 && crm >= 8));
+	const struct vm_config *c = v->vm->cfg;
+	u64 line = 4ULL << FIELD_GET(sysreg_read(ctr_el0), 19, 16);
+	u64 start = pa_addr(v->vm->ram_pa);
+
+	v->setway_ops++;
+	if ((sysreg_read(sctlr_el1) & BIT(2)) || (val >> 4) != 0)
+		return;
+	v->setway_flushes++;
+	for (u64 a = start; a < start + c->ram_size; a += line)
+		__asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
+	dsb(sy);
 }
 
 static bool handle_sysreg(struct vcpu *v, u64 esr)
@@ -367,26 +435,46 @@ static bool handle_sysreg(struct vcpu *v, u64 esr)
 	u32 rt = (u32)FIELD_GET(esr, 9, 5), crm = (u32)FIELD_GET(esr, 4, 1);
 	bool read = esr & 1;
 	u64 val = rt == 31 ? 0 : v->regs.x[rt];
-	char what[96];
 
 	v->exits[EXITC_SYSREG]++;
-	if (!read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5) {
+	switch (trap_sysreg_classify(op0, op1, crn, crm, op2, read)) {
+	case TRAP_SR_SGI:
 		virq_sgi(v, op2, val);
 		return true;
-	}
-	if (read && op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
-		val = id_reg_read(crm, op2);
-	} else if (is_pmu_reg(op0, op1, crn, crm)) {
+	case TRAP_SR_ID:
+		val = trap_id_reg_value(crm, op2, id_reg_raw(crm, op2));
+		break;
+	case TRAP_SR_RAZWI:
 		val = 0;
-	} else {
-		snprintf(what, sizeof(what), "%s of system register S%u_%u_C%u_C%u_%u (x%u)",
-			 read ? "read" : "write", op0, op1, crn, crm, op2, rt);
-		vm_stop_fault(v, what, esr);
+		break;
+	case TRAP_SR_SETWAY:
+		setway_op(v, val);
+		return true;
+	case TRAP_SR_UNDEF:
+	default:
+		if (report_allowed(v))
+			con_printf("ferry: vm '%s' vcpu %u: %s of system register S%u_%u_C%u_C%u_%u "
+				   "(ELR 0x%llx): undefined instruction injected", v->vm->cfg->name,
+				   v->idx, read ? "read" : "write", op0, op1, crn, crm, op2,
+				   (unsigned long long)v->regs.elr);
+		inject_undef(v, esr);
 		return false;
 	}
 	if (read && rt != 31)
 		v->regs.x[rt] = val;
 	return true;
+}
+
+/* SVE and SME instructions (CPTR_EL2.TZ, TSM): the features are hidden, so they are undefined. */
+static bool handle_hidden_feature(struct vcpu *v, u64 esr)
+{
+	v->exits[EXITC_OTHER]++;
+	if (report_allowed(v))
+		con_printf("ferry: vm '%s' vcpu %u: %s instruction (ELR 0x%llx): undefined instruction "
+			   "injected", v->vm->cfg->name, v->idx, ESR_EC(esr) == EC_SVE ? "SVE" : "SME",
+			   (unsigned long long)v->regs.elr);
+	inject_undef(v, esr);
+	return false;
 }
 
 static bool handle_unknown(struct vcpu *v, u64 esr)
@@ -403,6 +491,8 @@ static const exit_handler_fn exit_handlers[64] = {
 	[EC_SMC64] = handle_smc,
 	[EC_IABT_LOW] = handle_abort,
 	[EC_DABT_LOW] = handle_abort,
+	[EC_SVE] = handle_hidden_feature,
+	[EC_SME] = handle_hidden_feature,
 };
 
 /* Returns the exit class it counted, for the per-class EL2 instruction counts. */
@@ -443,23 +533,29 @@ static void dispatch_exit(struct vcpu *v, u64 reason)
 	}
 }
 
-/* Pointer authentication is the guest's own (its keys stay in this CPU's registers, which only it
- * uses): without HCR_EL2.API and APK its PAC instructions and key accesses would trap. The bits are
- * RES0 where the CPU has no FEAT_PAuth. */
-static u64 hcr_pauth(void)
+/* The trap baseline of this CPU, from its ID registers (vdev/traps.c); MDCR_EL2's counter bits as
+ * the EL2 instruction counter left them. */
+static const struct trap_config *trap_config_here(void)
 {
-	u64 isar1 = sysreg_read(id_aa64isar1_el1), isar2 = sysreg_read(S3_0_C0_C6_2);
+	u32 cpu = this_pcpu()->idx;
+	struct trap_idregs id = {
+		.pfr0 = sysreg_read(id_aa64pfr0_el1), .dfr0 = sysreg_read(id_aa64dfr0_el1),
+		.isar1 = sysreg_read(id_aa64isar1_el1), .isar2 = sysreg_read(S3_0_C0_C6_2),
+		.mmfr0 = sysreg_read(id_aa64mmfr0_el1), .mmfr1 = sysreg_read(id_aa64mmfr1_el1),
+	};
 
-	if (FIELD_GET(isar1, 11, 4) || FIELD_GET(isar1, 31, 24) || FIELD_GET(isar2, 15, 8))
-		return HCR_API | HCR_APK;
-	return 0;
+	if (!trap_cfg[cpu].hcr)
+		trap_config_compute(&id, sysreg_read(mdcr_el2), &trap_cfg[cpu]);
+	return &trap_cfg[cpu];
 }
 
 /* The EL2 controls of this vCPU's VM: its stage 2, virtual IDs, timer access and offset, traps. EL1
- * registers stay in the hardware: the vCPU owns this CPU, so exits never switch them. */
+ * registers stay in the hardware: the vCPU owns this CPU, so exits never switch them. What the
+ * registers hold afterwards is read back for `traps` (the hardware drops bits it does not have). */
 static void vcpu_load_controls(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	const struct trap_config *t = trap_config_here();
 
 	/* VTCR_EL2.HD (and HA): hardware dirty state for descriptors with DBM set (FEAT_HAFDBS).
 	 * Without DBM in a descriptor HD changes nothing, so it is on whenever the CPU has it. */
@@ -468,17 +564,36 @@ static void vcpu_load_controls(struct vcpu *v)
 	sysreg_write(vttbr_el2, s2_vttbr(&vm->s2));
 	sysreg_write(vmpidr_el2, vpsci_mpidr(v->idx));
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
-	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
+	sysreg_write(cnthctl_el2, t->cnthctl);
 	sysreg_write(cntvoff_el2, vm->cntvoff);
-	sysreg_write(hcr_el2, HCR_GUEST | hcr_pauth());
-	/* With a PMU the guest uses it directly: each vCPU owns its CPU, and MDCR_EL2.HPMN keeps the
-	 * last counter for ferry's own EL2 count when that is on (pmu.c). Without one, its registers
-	 * trap and read as zero. */
-	if (machine.pmu)
-		sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) & ~MDCR_TPM);
-	else
-		sysreg_write(mdcr_el2, sysreg_read(mdcr_el2) | MDCR_TPM);
+	sysreg_write(hcr_el2, t->hcr);
+	sysreg_write(mdcr_el2, t->mdcr);
+	sysreg_write(cptr_el2, t->cptr);
+	if (t->has_hcrx)
+		sysreg_write(S3_4_C1_C2_2, t->hcrx); /* HCRX_EL2 */
+	if (t->has_fgt) {
+		sysreg_write(S3_4_C1_C1_4, t->hfgrtr);  /* HFGRTR_EL2 */
+		sysreg_write(S3_4_C1_C1_5, t->hfgwtr);  /* HFGWTR_EL2 */
+		sysreg_write(S3_4_C1_C1_6, t->hfgitr);  /* HFGITR_EL2 */
+		sysreg_write(S3_4_C3_C1_4, t->hdfgrtr); /* HDFGRTR_EL2 */
+		sysreg_write(S3_4_C3_C1_5, t->hdfgwtr); /* HDFGWTR_EL2 */
+	}
 	isb();
+	v->ctl.hcr = sysreg_read(hcr_el2);
+	v->ctl.mdcr = sysreg_read(mdcr_el2);
+	v->ctl.cptr = sysreg_read(cptr_el2);
+	v->ctl.cnthctl = sysreg_read(cnthctl_el2);
+	v->ctl.has_hcrx = t->has_hcrx;
+	v->ctl.has_fgt = t->has_fgt;
+	v->ctl.hcrx = t->has_hcrx ? sysreg_read(S3_4_C1_C2_2) : 0;
+	if (t->has_fgt) {
+		v->ctl.hfgrtr = sysreg_read(S3_4_C1_C1_4);
+		v->ctl.hfgwtr = sysreg_read(S3_4_C1_C1_5);
+		v->ctl.hfgitr = sysreg_read(S3_4_C1_C1_6);
+		v->ctl.hdfgrtr = sysreg_read(S3_4_C3_C1_4);
+		v->ctl.hdfgwtr = sysreg_read(S3_4_C3_C1_5);
+	}
+	__atomic_store_n(&v->ctl_loaded, true, __ATOMIC_RELEASE);
 }
 
 /* This vCPU's reset state (a cold start or a PSCI CPU_ON). */
@@ -570,7 +685,9 @@ void vcpu_run_loop(struct pcpu *p)
 		int cls = -1;
 		u64 t_prev = 0;
 
-		while (vcpu_should_run(v)) {
+		/* A sibling's CPU_ON may land between this vCPU's CPU_OFF and the next check:
+		 * ON_PENDING must go through the reset above, never resume after the CPU_OFF. */
+		while (vcpu_should_run(v) && vm->psci.cpu[v->idx].state == VPSCI_ON) {
 			/* EL2 instructions from one entry to the next: the whole round trip of the exit
 			 * in between, vectors included. */
 			u64 now = pmu_el2_read();

@@ -9,6 +9,7 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
+#include "lib/range.h"
 #include "vgic/vgic.h"
 
 /* CNTV_CTL_EL0/CNTP_CTL_EL0: the timer's output is ENABLE and ISTATUS and not IMASK. */
@@ -240,10 +241,10 @@ void virq_sgi(struct vcpu *v, u32 op2, u64 value)
 	spin_unlock(&vm->lock);
 }
 
-bool virq_mmio_window(const struct vm *vm, u64 ipa)
+bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size)
 {
-	return (ipa >= VGIC_GICD_BASE_VIRT && ipa < VGIC_GICD_BASE_VIRT + VGIC_GICD_SIZE) ||
-	       (ipa >= VGIC_GICR_BASE_VIRT && ipa < VGIC_GICR_BASE_VIRT + VGIC_GICR_STRIDE * vm->nvcpus);
+	return range_within(ipa, size, VGIC_GICD_BASE_VIRT, VGIC_GICD_SIZE) ||
+	       range_within(ipa, size, VGIC_GICR_BASE_VIRT, VGIC_GICR_STRIDE * vm->nvcpus);
 }
 
 /* A guest access in the GICD or GICR window; the size the register does not take reads as 0 and

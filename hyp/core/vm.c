@@ -5,6 +5,7 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
+#include "lib/kimage.h"
 #include "mm/tlbi.h"
 
 struct vm vms[CONFIG_MAX_VMS];
@@ -124,52 +125,40 @@ static const u8 *image_source(const struct vm_config *c, u64 *size)
 	return img->start;
 }
 
-/* Copies the image into guest RAM. An arm64 Image header (magic "ARM\x64" at 0x38) gives the load
- * offset and the memory the image needs beyond its file (BSS); anything else loads at load-offset. */
+/* Copies the image (and initrd) into guest RAM where kimage_layout() says: an arm64 Image header
+ * (magic "ARM\x64" at 0x38) gives the load offset and the memory the image needs beyond its file
+ * (BSS); anything else loads at load-offset. The header is checked like any other input. */
 static int load_image(struct vm *vm, char *why, size_t whylen)
 {
 	const struct vm_config *c = vm->cfg;
-	u64 size, offset = c->load_offset, need; /* the parser fills in 0x80000 when absent */
+	u64 size; /* the parser fills in load-offset 0x80000 when absent */
 	const u8 *src = image_source(c, &size);
-	u32 magic;
-	u64 text_offset, image_size;
+	struct kimage_layout l;
+	const char *what;
 
 	if (!src) {
 		snprintf(why, whylen, "image '%s' not found", c->image);
 		return FERRY_ENOENT;
 	}
-	need = size;
-	if (size >= 64) {
-		memcpy(&magic, src + 0x38, 4);
-		if (magic == 0x644d5241) {
-			memcpy(&text_offset, src + 8, 8);
-			memcpy(&image_size, src + 16, 8);
-			offset = text_offset;
-			need = MAX(size, image_size);
-		}
-	}
-	if (offset + need > c->ram_size - GUEST_DTB_RESERVE) {
-		snprintf(why, whylen, "image needs %llu KiB at offset 0x%llx: more than its RAM",
-			 (unsigned long long)(need >> 10), (unsigned long long)offset);
+	if (kimage_layout(src, size, c->load_offset, c->ram_size - GUEST_DTB_RESERVE,
+			  c->initrd_size, &l, &what)) {
+		if (!strcmp(what, "initrd"))
+			snprintf(why, whylen, "initrd of %llu KiB does not fit above the image",
+				 (unsigned long long)(c->initrd_size >> 10));
+		else
+			snprintf(why, whylen, "image header asks for 0x%llx bytes at offset 0x%llx: "
+				 "not inside its RAM", (unsigned long long)l.need,
+				 (unsigned long long)l.offset);
 		return FERRY_ERANGE;
 	}
-	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, offset)), src, size);
-	vm->entry_ipa = c->has_entry ? c->entry : c->ram_base + offset;
+	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, l.offset)), src, size);
+	vm->entry_ipa = c->has_entry ? c->entry : c->ram_base + l.offset;
 	vm->initrd_ipa = 0;
 	if (!c->initrd_size)
 		return 0;
-	/* The initrd goes high, just below the DTB, as QEMU places it: far from the image's BSS and
-	 * from where the kernel puts its early allocations. */
-	u64 initrd_off = (c->ram_size - GUEST_DTB_RESERVE - c->initrd_size) & ~(u64)(SZ_2M - 1);
-
-	if (c->initrd_size > c->ram_size - GUEST_DTB_RESERVE || initrd_off < offset + need) {
-		snprintf(why, whylen, "initrd of %llu KiB does not fit above the image",
-			 (unsigned long long)(c->initrd_size >> 10));
-		return FERRY_ERANGE;
-	}
-	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, initrd_off)),
+	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, l.initrd_off)),
 	       (const void *)(uintptr_t)c->initrd_pa, c->initrd_size);
-	vm->initrd_ipa = c->ram_base + initrd_off;
+	vm->initrd_ipa = c->ram_base + l.initrd_off;
 	return 0;
 }
 
@@ -235,6 +224,7 @@ int vm_build(struct vm *vm)
 		vm->vcpu[i].request = 0;
 		vm->vcpu[i].restore = false;
 		memset(vm->vcpu[i].exits, 0, sizeof(vm->vcpu[i].exits));
+		vm->vcpu[i].reports = 0;
 	}
 	vm->reason[0] = 0;
 	vm->state = c->incoming ? VM_INCOMING : VM_CREATED;
@@ -257,7 +247,7 @@ void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason)
 		spin_unlock(&vm->lock);
 		return;
 	}
-	snprintf(vm->reason, sizeof(vm->reason), "%s", reason);
+	con_snprintf(vm->reason, sizeof(vm->reason), "%s", reason); /* also on vCPUs' CPUs */
 	__atomic_store_n(&vm->state, why, __ATOMIC_RELEASE);
 	spin_unlock(&vm->lock);
 	for (u32 i = 0; i < vm->nvcpus; i++) {

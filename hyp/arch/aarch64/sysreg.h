@@ -12,28 +12,14 @@
 #define sev() __asm__ volatile("sev" : : : "memory")
 #define wfi() __asm__ volatile("wfi" : : : "memory")
 
-/* HCR_EL2 (Arm ARM D19.2.48). */
-#define HCR_VM BIT(0)
-#define HCR_SWIO BIT(1)
-#define HCR_FMO BIT(3)
-#define HCR_IMO BIT(4)
-#define HCR_AMO BIT(5)
-#define HCR_BSU_IS (1ULL << 10)
-#define HCR_FB BIT(9)
-#define HCR_TWI BIT(13)
-#define HCR_TWE BIT(14)
-#define HCR_TSC BIT(19) /* guest SMC traps; otherwise it would reach QEMU's firmware */
-#define HCR_TID3 BIT(18)
-#define HCR_TACR BIT(21)
-#define HCR_RW BIT(31)
-#define HCR_APK BIT(40)
-#define HCR_API BIT(41)
-
-/* MDCR_EL2: TPM traps EL0/EL1 PMU register accesses. */
-#define MDCR_TPM BIT(6)
+/* HCR_EL2, MDCR_EL2, CPTR_EL2 and CNTHCTL_EL2 fields: vdev/traps.h (the trap baseline). */
+#include "vdev/traps.h"
 
 /* ESR_ELx exception classes ferry dispatches on. */
 #define EC_UNKNOWN 0x00
+#define EC_FPSIMD 0x07
+#define EC_SVE 0x19
+#define EC_SME 0x1d
 #define EC_WFX 0x01
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
