@@ -163,7 +163,7 @@ static bool sea_at(u64 addr, bool write)
 
 static void atk_memory(void)
 {
-	u64 end = plat.ram_base + plat.ram_size;
+	u64 end = plat.ram_base + plat.ram_size, n;
 	bool ok = true;
 
 	report("read below RAM", sea_at(plat.ram_base - 8, false));
@@ -175,10 +175,23 @@ static void atk_memory(void)
 	report("other VMs' PA range as IPA", ok);
 	report("top of the IPA space", sea_at((1ULL << 39) - 8, false));
 	report("GIC ITS window", sea_at(0x08080000, false));
-	report("ferry's virtio-mmio NIC", sea_at(0x0a000000, false));
+	/* QEMU puts ferry's own NIC in the virtio-mmio window's last slot. A guest sees only the
+	 * empty slots ferry emulates there: magic and version, device ID 0 (not 1, a network card),
+	 * and its writes (here: the device status) go nowhere. */
+	u32 magic, dev_id, status;
+
+	catch_on();
+	magic = rd32(0x0a003e00);
+	dev_id = rd32(0x0a003e08);
+	wr32(0x0a003e70, 0xff);
+	status = rd32(0x0a003e70);
+	n = catch_off();
+	NOTE("slot 31: magic 0x%x device %u status 0x%x, %llu exception(s)", magic, dev_id, status,
+	     (unsigned long long)n);
+	report("ferry's virtio-mmio NIC", n == 0 && magic == 0x74726976 && dev_id == 0 &&
+					  status == 0);
 	report("GICR of an absent vCPU", sea_at(GICR + 2 * GICR_STRIDE, false));
 	/* 8 bytes at the PL011 window's last 4: the access does not lie in the window. */
-	u64 n;
 
 	catch_on();
 	access(uart + 0xffc, 8, false);
@@ -526,10 +539,25 @@ static void atk_sysregs(void)
 	NOTE("RDVL: %llu exception(s) ESR 0x%llx", (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr);
 	report("SVE instruction", undef(n));
+	/* The PMU, where the CPU has a PMUv3, is the guest's (ID_AA64DFR0_EL1.PMUVer says so):
+	 * its registers do not trap, and PMCR_EL0.N shows only the counters below MDCR_EL2.HPMN,
+	 * never more than the CPU has. Without one they read as zero and ignore writes. */
+	u64 dfr0, pmcr0;
+
+	n = MRS_CAUGHT("id_aa64dfr0_el1", dfr0);
+	n += MRS_CAUGHT("pmcr_el0", pmcr0);
 	w = MSR_CAUGHT("pmcr_el0", ~0ULL);
-	n = MRS_CAUGHT("pmcr_el0", v);
-	NOTE("PMCR_EL0 after writing all ones: 0x%llx", (unsigned long long)v);
-	report("PMU registers (TPM)", n == 0 && w == 0 && v == 0);
+	n += MRS_CAUGHT("pmcr_el0", v);
+	__asm__ volatile("msr pmcr_el0, xzr; isb");
+	NOTE("PMUVer %llu, PMCR_EL0 0x%llx, after writing all ones 0x%llx",
+	     (unsigned long long)((dfr0 >> 8) & 0xf), (unsigned long long)pmcr0,
+	     (unsigned long long)v);
+	if (((dfr0 >> 8) & 0xf) == 0)
+		report("PMU registers (TPM)", n == 0 && w == 0 && v == 0);
+	else
+		report("PMU registers (HPMN)", n == 0 && w == 0 &&
+					       ((v >> 11) & 0x1f) == ((pmcr0 >> 11) & 0x1f) &&
+					       ((pmcr0 >> 11) & 0x1f) <= 31);
 	u64 pfr0, mmfr1, zfr0;
 
 	n = MRS_CAUGHT("id_aa64pfr0_el1", pfr0) + MRS_CAUGHT("id_aa64mmfr1_el1", mmfr1) +

@@ -8,6 +8,7 @@ import re
 import pexpect
 import pytest
 
+import ferry_qemu  # tools/, on sys.path through conftest.py
 from conftest import build_path
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,9 +28,8 @@ def verdicts(text):
 
 def run_direct(cpu):
     assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
-    args = ["-M", "virt,gic-version=3", "-cpu", cpu, "-smp", "2", "-m", "128M", "-nographic",
-            "-no-reboot", "-kernel", IMAGE]
-    child = pexpect.spawn("qemu-system-aarch64", args, encoding="utf-8", codec_errors="replace",
+    args = ferry_qemu.direct_args(IMAGE, cpu=cpu, smp=2, mem="128M")
+    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
                           timeout=120, cwd=TOP)
     try:
         child.expect(pexpect.EOF)

@@ -70,7 +70,9 @@ def test_hostile_guest(machine):
         assert hcr >> bit & 1, "HCR_EL2.%s clear in 0x%x" % (name, hcr)
     for name, bit in HCR_CLEAR.items():
         assert not hcr >> bit & 1, "HCR_EL2.%s set in 0x%x" % (name, hcr)
-    assert mdcr & (1 << 6) and mdcr & (1 << 5), "MDCR_EL2.TPM and TPMCR"
+    # -cpu max has a PMUv3: it is the guest's (counters below HPMN), so the PMU does not trap.
+    assert not mdcr & (1 << 6) and not mdcr & (1 << 5), "MDCR_EL2.TPM and TPMCR clear"
+    assert 0 < mdcr & 0x1f <= 31, "MDCR_EL2.HPMN gives the guest its counters"
     assert not mdcr & (1 << 8) and not mdcr & (1 << 9), "TDE and TDA stay clear (docs)"
     assert cptr & (1 << 20), "CPTR_EL2.TTA"
     assert cptr & (1 << 8) and cptr & (1 << 12), "SVE and SME trap (TZ, TSM)"
