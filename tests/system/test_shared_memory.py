@@ -13,8 +13,9 @@ from conftest import TOP
 PINGPONG = os.path.join(TOP, "tests", "system", "configs", "pingpong.dts")
 
 
-def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None):
-    """pingpong.dts with the guests' bootargs (pong's may differ) and pong's access replaced."""
+def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None, pong_abort=None):
+    """pingpong.dts with the guests' bootargs (pong's may differ), pong's access and on-abort
+    replaced."""
     with open(PINGPONG) as f:
         dts = f.read()
     pong_bootargs = bootargs if pong_bootargs is None else pong_bootargs
@@ -26,6 +27,9 @@ def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None):
         dts = dts.replace("pong { ipa = <0x0 0x60000000>; };",
                           'pong { ipa = <0x0 0x60000000>; access = "%s"; };' % pong_access)
         assert pong_access in dts
+    if pong_abort:
+        head, tail = dts.split("cpus = <2>;")
+        dts = head + 'cpus = <2>;\n\t\t\ton-abort = "%s";' % pong_abort + tail
     src, out = tmp_path / "pp.dts", tmp_path / "pp.dtb"
     src.write_text(dts)
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
@@ -46,7 +50,7 @@ def verdicts(m, count):
     return got
 
 
-@pytest.mark.parametrize("bootargs", ["count=20000", "count=400 window=1",
+@pytest.mark.parametrize("bootargs", ["count=100000", "count=400 window=1",
                                       "count=3000 window=3 wait=poll"],
                          ids=["irq", "irq-strict", "poll"])
 def test_pingpong(machine, tmp_path, bootargs):
@@ -83,6 +87,19 @@ def test_read_only_member_that_writes_is_stopped(machine, tmp_path):
     assert "[ping] pingpong: PASS member=0 messages=0" in m.output()
     assert "[pong] pingpong: PASS" not in m.output()
     assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
+
+
+def test_read_only_member_gets_its_abort_injected(machine, tmp_path):
+    """The same write with on-abort "inject": pong's own exception handler sees a synchronous
+    external abort (guest/lib prints it, pingpong's verdict is FAIL); nothing else is affected."""
+    m = machine(config=pingpong_config(tmp_path, "count=0", "count=10", "ro", "inject"),
+                timeout=120)
+    m.expect(r"ferry: vm 'pong' vcpu 0: data abort at IPA 0x60000008 in shared region 'ring' "
+             r"\(read-only\) \(ELR 0x[0-9a-f]+\): synchronous external abort injected")
+    m.expect(r"\[pong\] pingpong: FAIL member=1 [^\r\n]*\(unexpected exception\)")
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
+    assert "[ping] pingpong: PASS member=0 messages=0" in m.output()
+    assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 
 
 def test_migrate_refuses_a_sharing_vm(machine, tmp_path):
