@@ -70,6 +70,25 @@ def test_pingpong(machine, tmp_path, bootargs):
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 
 
+@pytest.mark.parametrize("fault,counter", [("drop", 4), ("dup", 5)])  # lost, duplicates
+def test_receiver_catches_a_lost_or_duplicated_message(machine, tmp_path, fault, counter):
+    """pong skips (drop) or repeats (dup) sequence number 700 on purpose: ping's own check must
+    count exactly that one message and say FAIL; pong, which got all of ping's, says PASS."""
+    m = machine(config=pingpong_config(tmp_path, "count=2000", "count=2000 %s=700" % fault),
+                timeout=120)
+    got = {}
+    for _ in range(2):
+        v = m.expect(r"\[(ping|pong)\] pingpong: (PASS|FAIL) member=\d messages=2000 "
+                     r"received=(\d+) lost=(\d+) duplicates=(\d+) damaged=(\d+)")
+        got[v.group(1)] = v
+    assert got["pong"].group(2) == "PASS"
+    assert got["ping"].group(2) == "FAIL"
+    assert got["ping"].group(3) == "2000"
+    assert [int(got["ping"].group(i)) for i in (4, 5, 6)] == [1 if counter == i else 0
+                                                            for i in (4, 5, 6)]
+    assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
+
+
 def test_read_only_member_that_writes_is_stopped(machine, tmp_path):
     """pong maps the region read-only and still says hello in it: its write is a stray access,
     stopped (on-abort "stop"); ping (count=0: it only checks its doorbell) powers off cleanly."""
