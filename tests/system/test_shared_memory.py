@@ -13,9 +13,10 @@ from conftest import TOP
 PINGPONG = os.path.join(TOP, "tests", "system", "configs", "pingpong.dts")
 
 
-def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None, pong_abort=None):
+def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None, pong_abort=None,
+                    extra_vm=None):
     """pingpong.dts with the guests' bootargs (pong's may differ), pong's access and on-abort
-    replaced."""
+    replaced, and optionally one more VM (its node's source)."""
     with open(PINGPONG) as f:
         dts = f.read()
     pong_bootargs = bootargs if pong_bootargs is None else pong_bootargs
@@ -30,6 +31,9 @@ def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None, po
     if pong_abort:
         head, tail = dts.split("cpus = <2>;")
         dts = head + 'cpus = <2>;\n\t\t\ton-abort = "%s";' % pong_abort + tail
+    if extra_vm:
+        head, tail = dts.split("\tshared-memory {")
+        dts = head.rstrip().rstrip("};").rstrip() + "\n" + extra_vm + "\t};\n\tshared-memory {" + tail
     src, out = tmp_path / "pp.dts", tmp_path / "pp.dtb"
     src.write_text(dts)
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
@@ -119,6 +123,21 @@ def test_read_only_member_gets_its_abort_injected(machine, tmp_path):
     m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
     assert "[ping] pingpong: PASS member=0 messages=0" in m.output()
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
+
+
+def test_a_vm_outside_the_region_cannot_reach_it(machine, tmp_path):
+    """A third VM writes at the IPA where ping sees the region: in its own IPA space nothing is
+    there (no mapping, no doorbell), so it is stopped alone; ping and pong exchange on."""
+    outsider = ('\t\toutsider {\n\t\t\tram-base = <0x0 0x40000000>;\n\t\t\tram-size = '
+                '<0x0 0x01000000>;\n\t\t\tcpus = <3>;\n\t\t\timage = "memstress";\n\t\t\t'
+                'bootargs = "rounds=1 wild=0x50000000";\n\t\t\tdevices = "uart";\n\t\t};\n')
+    m = machine(config=pingpong_config(tmp_path, "count=20000", extra_vm=outsider), smp=4,
+                timeout=120)
+    m.expect(r"ferry: vm 'outsider' vcpu 0 stopped: data abort at IPA 0x50000000 outside its "
+             r"memory and devices")
+    verdicts(m, 20000)
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 1 faulted; exit 1")
+    assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
 
 
 def test_migrate_refuses_a_sharing_vm(machine, tmp_path):
