@@ -8,7 +8,8 @@
  * Bootargs: count=N (messages each way, default 100000), wait=irq|poll (default irq), window=N
  * (messages in flight each way, 1..256, default 256: window=1 is a strict ping-pong, one doorbell
  * each way per message). With count=0 the guest checks its doorbell and ends at once, without
- * touching the region. */
+ * touching the region. drop=N and dup=N make the sender misbehave on purpose (it skips sequence
+ * number N, or sends N twice), so that the tests see the receiver catch a loss or a duplicate. */
 #include <libfdt.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ static struct guest_platform plat;
 static u64 region, region_size, doorbell;
 static u32 self, members, intid;
 static bool read_only, poll_mode;
-static u64 count = 100000, window = RING_SLOTS;
+static u64 count = 100000, window = RING_SLOTS, drop_seq, dup_seq;
 static u64 lost, dups, damaged, rings, waits;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -271,7 +272,7 @@ static inline u64 check_word(u64 seq, u32 sender)
 
 static void unknown_key(const char *word, size_t len)
 {
-	fail("unknown bootarg '%.*s' (count, wait, window)", (int)len, word);
+	fail("unknown bootarg '%.*s' (count, wait, window, drop, dup)", (int)len, word);
 }
 
 static u64 exchange(struct layout *l)
@@ -294,9 +295,12 @@ static u64 exchange(struct layout *l)
 			     (unsigned long long)head);
 		while (sent < count && head - tail < window) {
 			struct msg *m = &tx->slot[head % RING_SLOTS];
+			/* The test hooks: numbers from N on shifted by one, up (drop) or down (dup). */
+			u64 seq = sent + 1 + (drop_seq && sent + 1 >= drop_seq) -
+				  (dup_seq && sent + 1 > dup_seq);
 
-			m->seq = sent + 1;
-			m->check = check_word(sent + 1, self);
+			m->seq = seq;
+			m->check = check_word(seq, self);
 			head++;
 			sent++;
 		}
@@ -338,7 +342,7 @@ static u64 exchange(struct layout *l)
 void guest_main(u64 dtb, u64 entry_el)
 {
 	enum bootarg_status st;
-	static const char *const known[] = { "count", "wait", "window", NULL };
+	static const char *const known[] = { "count", "wait", "window", "drop", "dup", NULL };
 	u64 t0, t1, received;
 	const char *w;
 	int err;
@@ -357,6 +361,9 @@ void guest_main(u64 dtb, u64 entry_el)
 	st = bootarg_u64(plat.bootargs, "window", &window);
 	if (st == BOOTARG_BAD || window < 1 || window > RING_SLOTS)
 		fail("window= wants 1..%u", RING_SLOTS);
+	if (bootarg_u64(plat.bootargs, "drop", &drop_seq) == BOOTARG_BAD ||
+	    bootarg_u64(plat.bootargs, "dup", &dup_seq) == BOOTARG_BAD)
+		fail("drop= and dup= want a sequence number");
 	w = strstr(plat.bootargs, "wait=");
 	poll_mode = w && !strncmp(w + 5, "poll", 4);
 	if (w && !poll_mode && strncmp(w + 5, "irq", 3))

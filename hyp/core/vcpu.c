@@ -365,7 +365,9 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		/* Mapped read-only or never executable: a stray access like any other. */
 		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",
 			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
-			     (unsigned long long)ipa, region, read_only ? "read-only" : "not executable");
+			     (unsigned long long)ipa, region,
+			     ESR_EC(esr) == EC_IABT_LOW ? "not executable" :
+			     read_only ? "read-only" : "access refused");
 	else
 		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
 			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",

@@ -227,7 +227,9 @@ int vm_build(struct vm *vm)
 		vm->vcpu[i].reports = 0;
 	}
 	vm->reason[0] = 0;
-	vm->state = c->incoming ? VM_INCOMING : VM_CREATED;
+	/* Release: a peer ringing this VM's doorbell (core/shm.c) touches its vGIC only once it reads
+	 * VM_CREATED, and must then see the vGIC virq_vm_init() just built. */
+	__atomic_store_n(&vm->state, c->incoming ? VM_INCOMING : VM_CREATED, __ATOMIC_RELEASE);
 	shm_vm_reset(vm);
 	return 0;
 }

@@ -13,8 +13,10 @@ from conftest import TOP
 PINGPONG = os.path.join(TOP, "tests", "system", "configs", "pingpong.dts")
 
 
-def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None):
-    """pingpong.dts with the guests' bootargs (pong's may differ) and pong's access replaced."""
+def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None, pong_abort=None,
+                    extra_vm=None):
+    """pingpong.dts with the guests' bootargs (pong's may differ), pong's access and on-abort
+    replaced, and optionally one more VM (its node's source)."""
     with open(PINGPONG) as f:
         dts = f.read()
     pong_bootargs = bootargs if pong_bootargs is None else pong_bootargs
@@ -26,6 +28,12 @@ def pingpong_config(tmp_path, bootargs, pong_bootargs=None, pong_access=None):
         dts = dts.replace("pong { ipa = <0x0 0x60000000>; };",
                           'pong { ipa = <0x0 0x60000000>; access = "%s"; };' % pong_access)
         assert pong_access in dts
+    if pong_abort:
+        head, tail = dts.split("cpus = <2>;")
+        dts = head + 'cpus = <2>;\n\t\t\ton-abort = "%s";' % pong_abort + tail
+    if extra_vm:
+        head, tail = dts.split("\tshared-memory {")
+        dts = head.rstrip().rstrip("};").rstrip() + "\n" + extra_vm + "\t};\n\tshared-memory {" + tail
     src, out = tmp_path / "pp.dts", tmp_path / "pp.dtb"
     src.write_text(dts)
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(out), str(src)], check=True)
@@ -46,7 +54,7 @@ def verdicts(m, count):
     return got
 
 
-@pytest.mark.parametrize("bootargs", ["count=20000", "count=400 window=1",
+@pytest.mark.parametrize("bootargs", ["count=100000", "count=400 window=1",
                                       "count=3000 window=3 wait=poll"],
                          ids=["irq", "irq-strict", "poll"])
 def test_pingpong(machine, tmp_path, bootargs):
@@ -66,6 +74,25 @@ def test_pingpong(machine, tmp_path, bootargs):
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 
 
+@pytest.mark.parametrize("fault,counter", [("drop", 4), ("dup", 5)])  # lost, duplicates
+def test_receiver_catches_a_lost_or_duplicated_message(machine, tmp_path, fault, counter):
+    """pong skips (drop) or repeats (dup) sequence number 700 on purpose: ping's own check must
+    count exactly that one message and say FAIL; pong, which got all of ping's, says PASS."""
+    m = machine(config=pingpong_config(tmp_path, "count=2000", "count=2000 %s=700" % fault),
+                timeout=120)
+    got = {}
+    for _ in range(2):
+        v = m.expect(r"\[(ping|pong)\] pingpong: (PASS|FAIL) member=\d messages=2000 "
+                     r"received=(\d+) lost=(\d+) duplicates=(\d+) damaged=(\d+)")
+        got[v.group(1)] = v
+    assert got["pong"].group(2) == "PASS"
+    assert got["ping"].group(2) == "FAIL"
+    assert got["ping"].group(3) == "2000"
+    assert [int(got["ping"].group(i)) for i in (4, 5, 6)] == [1 if counter == i else 0
+                                                            for i in (4, 5, 6)]
+    assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
+
+
 def test_read_only_member_that_writes_is_stopped(machine, tmp_path):
     """pong maps the region read-only and still says hello in it: its write is a stray access,
     stopped (on-abort "stop"); ping (count=0: it only checks its doorbell) powers off cleanly."""
@@ -82,6 +109,34 @@ def test_read_only_member_that_writes_is_stopped(machine, tmp_path):
     # ping's verdict may come before or after pong's fault.
     assert "[ping] pingpong: PASS member=0 messages=0" in m.output()
     assert "[pong] pingpong: PASS" not in m.output()
+    assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
+
+
+def test_read_only_member_gets_its_abort_injected(machine, tmp_path):
+    """The same write with on-abort "inject": pong's own exception handler sees a synchronous
+    external abort (guest/lib prints it, pingpong's verdict is FAIL); nothing else is affected."""
+    m = machine(config=pingpong_config(tmp_path, "count=0", "count=10", "ro", "inject"),
+                timeout=120)
+    m.expect(r"ferry: vm 'pong' vcpu 0: data abort at IPA 0x60000008 in shared region 'ring' "
+             r"\(read-only\) \(ELR 0x[0-9a-f]+\): synchronous external abort injected")
+    m.expect(r"\[pong\] pingpong: FAIL member=1 [^\r\n]*\(unexpected exception\)")
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 0 faulted; exit 0")
+    assert "[ping] pingpong: PASS member=0 messages=0" in m.output()
+    assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
+
+
+def test_a_vm_outside_the_region_cannot_reach_it(machine, tmp_path):
+    """A third VM writes at the IPA where ping sees the region: in its own IPA space nothing is
+    there (no mapping, no doorbell), so it is stopped alone; ping and pong exchange on."""
+    outsider = ('\t\toutsider {\n\t\t\tram-base = <0x0 0x40000000>;\n\t\t\tram-size = '
+                '<0x0 0x01000000>;\n\t\t\tcpus = <3>;\n\t\t\timage = "memstress";\n\t\t\t'
+                'bootargs = "rounds=1 wild=0x50000000";\n\t\t\tdevices = "uart";\n\t\t};\n')
+    m = machine(config=pingpong_config(tmp_path, "count=20000", extra_vm=outsider), smp=4,
+                timeout=120)
+    m.expect(r"ferry: vm 'outsider' vcpu 0 stopped: data abort at IPA 0x50000000 outside its "
+             r"memory and devices")
+    verdicts(m, 20000)
+    m.expect(r"ferry: all VMs have ended: 2 powered off, 0 migrated, 1 faulted; exit 1")
     assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
 
 
