@@ -91,19 +91,28 @@ static bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
 
 static int send_frame(void *ctx, const void *frame, size_t len)
 {
+	bool hit;
+	int rc;
+
 	(void)ctx;
-	mig.frames_out++;
-	if (FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
-	    mig.frames_out % mig.corrupt_every == 0) {
+	/* Every Nth frame that leaves, counted when the NIC takes it: a frame the NIC refused
+	 * (EBUSY) comes again later and is neither counted nor corrupted twice. */
+	hit = FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
+	      (mig.frames_out + 1) % mig.corrupt_every == 0;
+	if (hit) {
 		/* A bit flipped on the wire: the receiver's checksums must catch it and the frame
 		 * must come again. */
 		memcpy(mig.scratch, frame, len);
-		mig.scratch[MIG_ETH_HDR_LEN + (mig.frames_out * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
-			(u8)(1u << (mig.frames_out % 8));
-		mig.corrupted++;
+		mig.scratch[MIG_ETH_HDR_LEN + ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+			(u8)(1u << ((mig.frames_out + 1) % 8));
 		frame = mig.scratch;
 	}
-	return vnet_send(frame, len);
+	rc = vnet_send(frame, len);
+	if (rc == 0) {
+		mig.frames_out++;
+		mig.corrupted += hit;
+	}
+	return rc;
 }
 
 /* The guest-visible CPU features both ends compare (mig_compat.cpu_features): ferry does not trap

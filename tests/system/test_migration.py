@@ -85,8 +85,11 @@ def test_migrate_stream(pair, mode):
     # final-round frame to the resume; the source's downtime also counts the frames still on the
     # way when it paused): its longest gap covers that, and is no jump beyond the downtime.
     assert r["guest_gap_us"] >= 0.9 * r["dst_paused_ms"] * 1000
-    # (plus the guest's own gaps on either side of the pause, tens of ms on a busy host)
-    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + 250000
+    # Plus the guest's own gaps, which a busy host stretches to hundreds of ms now and then: the
+    # pause may add at most the downtime to the longest gap of any round it did not span.
+    own = [int(m.group(7)) for m in fm.GUEST_ROUND.finditer(src.text() + "\n" + dst.text())
+           if int(m.group(2)) not in (r["guest_round_after"], r["guest_round_after"] - 1)]
+    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + max(own) + 50000
 
 
 def test_migrate_lossy_link(pair):
