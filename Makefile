@@ -31,6 +31,7 @@ help:
 	@echo "make test    host unit tests + QEMU system tests, ends with 'N passed, N failed'"
 	@echo "make unit    host unit tests only"
 	@echo "make systest QEMU system tests only (pytest + pexpect)"
+	@echo "make stress  the migration system tests STRESS_N times (default 10), failures with logs"
 	@echo "make bench   run the benchmarks in bench/"
 	@echo "make fuzz    fuzz the migration frame parser (FUZZ_SECONDS=20)"
 
@@ -67,6 +68,10 @@ unit: deps
 systest: deps
 	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 -m pytest -q tests/system
+
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@tests/stress/run
 
 clean:
 	rm -rf $(BUILD)/hyp $(BUILD)/guest $(BUILD)/platform $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench

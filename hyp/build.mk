@@ -2,8 +2,9 @@
 # are also compiled for the host by tests/unit/build.mk.
 #
 # Variants share the sources and differ in defines:
-#   ferry              release (make run)
-#   ferry-san          TLBI sanitizer on (the system tests use it)
+#   ferry              release (make run, make demo); no migration test hooks
+#   ferry-san          TLBI sanitizer on, migration test hooks (corrupt=N, lose=1) on: the system
+#                      tests use it
 #   ferry-san-linux66  sanitizer on, flush planner replaced by Linux v6.6's (bug reproduction)
 #   ferry-san-linux68  sanitizer on, flush planner replaced by Linux v6.8's (the seed's bug)
 #   ferry-noflush      dirty-log collection skips its flush (proves the dirty-log test can fail)
@@ -15,10 +16,14 @@ HYP_LDS := platform/$(PLATFORM)/hyp.lds
 HYP_VARIANTS := ferry ferry-san ferry-san-linux66 ferry-san-linux68 ferry-noflush
 
 HYP_DEFS_ferry :=
-HYP_DEFS_ferry-san := -DFERRY_TLBI_SANITIZER=1
-HYP_DEFS_ferry-san-linux66 := -DFERRY_TLBI_SANITIZER=1 -DFERRY_TLBI_ALGO=TLBI_ALGO_LINUX_6_6
-HYP_DEFS_ferry-san-linux68 := -DFERRY_TLBI_SANITIZER=1 -DFERRY_TLBI_ALGO=TLBI_ALGO_LINUX_6_8
-HYP_DEFS_ferry-noflush := -DFERRY_DIRTY_SKIP_COLLECT_FLUSH=1
+# Every build but the release one is a test build: it has the migration test hooks.
+HYP_TEST_HOOKS := -DFERRY_MIG_TEST_HOOKS=1
+HYP_DEFS_ferry-san := -DFERRY_TLBI_SANITIZER=1 $(HYP_TEST_HOOKS)
+HYP_DEFS_ferry-san-linux66 := -DFERRY_TLBI_SANITIZER=1 -DFERRY_TLBI_ALGO=TLBI_ALGO_LINUX_6_6 \
+	$(HYP_TEST_HOOKS)
+HYP_DEFS_ferry-san-linux68 := -DFERRY_TLBI_SANITIZER=1 -DFERRY_TLBI_ALGO=TLBI_ALGO_LINUX_6_8 \
+	$(HYP_TEST_HOOKS)
+HYP_DEFS_ferry-noflush := -DFERRY_DIRTY_SKIP_COLLECT_FLUSH=1 $(HYP_TEST_HOOKS)
 
 # Images the hypervisor carries for its guests (hyp/core/images.S includes them by name) and the
 # default VM configuration of the platform (used when no config is loaded at the config slot).

@@ -164,6 +164,61 @@ def collect_json(side, who, start, timeout):
     return data, j
 
 
+def all_json(side):
+    """Every JSON object the ferry printed (`migrate-json`, `incoming-json`, ...), in order, as
+    (who, text): the text is the concatenation of its console pieces, ready for json.loads. An
+    object still open when the console ended comes last with its text so far."""
+    out, cur = [], None
+    with side.cond:
+        lines = list(side.lines)
+    for line in lines:
+        m = re.match(r"^([a-z]+)-json(: |\+ )(.*)$", line)
+        if not m:
+            continue
+        who, kind, rest = m.groups()
+        if kind == ": ":
+            if cur:
+                out.append(tuple(cur))
+            cur = [who, rest]
+        elif cur and cur[0] == who:
+            cur[1] += rest
+        else:
+            out.append((who, "+" + rest))  # a continuation with no start: never valid
+            continue
+        if cur and cur[1].endswith("}"):
+            out.append(tuple(cur))
+            cur = None
+    if cur:
+        out.append(tuple(cur))
+    return out
+
+
+def check_json(side, max_ns=600 * 10 ** 9):
+    """Asserts that every JSON object the ferry printed parses, and that no count or duration in
+    it is a negative number printed as unsigned (nothing here reaches 2^63; no duration reaches
+    max_ns). Returns the parsed objects."""
+    parsed = []
+    for who, text in all_json(side):
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise AssertionError("%s: %s-json is not valid JSON (%s): %s" % (side.name, who, e,
+                                                                            text))
+        for key, val in data.items():
+            vals = val if isinstance(val, list) else [val]
+            for v in vals:
+                if isinstance(v, bool) or not isinstance(v, int):
+                    continue
+                assert 0 <= v < 2 ** 63, "%s: %s-json %s = %d" % (side.name, who, key, v)
+            if key.endswith("_ns") and isinstance(val, int):
+                assert val < max_ns, "%s: %s-json %s = %d ns" % (side.name, who, key, val)
+            if re.match(r"^r\d+$", key):
+                assert len(val) == 4 and val[3] < max_ns, "%s: %s-json %s = %r" % (
+                    side.name, who, key, val)
+        parsed.append((who, data))
+    return parsed
+
+
 class Progress:
     """A one-line progress bar on a terminal; plain lines otherwise."""
 
@@ -273,11 +328,17 @@ def summarize(result):
         "hash_ms": s["hash_ns"] / 1e6,
         "goodput_MBps": (nonzero * 4096.0 / (s["total_ns"] / 1e9) / 1e6) if s["total_ns"] else 0,
         "retransmissions": s["retransmissions"],
+        "verify": s.get("verify", "full"),
+        "audit": s.get("audit", "off"),
+        # The downtime, phase by phase: the source's, then the destination's resume.
+        "phases_ms": {k: s.get(k + "_ns", 0) / 1e6 for k in
+                      ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt")},
         "rounds_detail": [{"round": r, "pages": p, "zero": z, "bytes": b, "ms": ns / 1e6}
                           for r, (p, z, b, ns) in enumerate(rounds)],
     })
     d = result.get("destination")
     if d:
+        result["phases_ms"]["resume"] = d.get("resume_ns", 0) / 1e6
         result["corrupt_rejected"] = d["corrupt"]
         result["duplicates"] = d["duplicates"]
     return result
@@ -294,10 +355,19 @@ def format_summary(r):
     out.append("pages %d (%d zero, sent as headers only), %.1f MiB on the wire "
                "(%.3f x the non-zero pages)" % (r["pages"], r["zero_pages"],
                                               r["bytes_sent"] / 2 ** 20, r["wire_per_data"] or 0))
-    out.append("total %.0f ms, downtime %.0f ms (of which memory hash %.0f ms per side), "
-               "goodput %.0f MB/s, %d retransmissions" % (
-                   r["total_ms"], r["downtime_ms"], r["hash_ms"], r["goodput_MBps"],
-                   r["retransmissions"]))
+    if r["verify"] == "full":
+        how = "memory hash %.0f ms per side" % r["hash_ms"]
+    else:
+        how = "page digests, checked in %.1f ms" % r["phases_ms"]["verify"]
+    out.append("total %.0f ms, downtime %.0f ms (%s), goodput %.0f MB/s, %d retransmissions" % (
+        r["total_ms"], r["downtime_ms"], how, r["goodput_MBps"], r["retransmissions"]))
+    ph = r["phases_ms"]
+    if r["downtime_ms"]:
+        out.append("downtime phases: park %.1f, last collection %.1f, last pages %.1f, state %.1f,"
+                   " verification %.1f, commit round trip %.1f ms; resume %.1f ms on the "
+                   "destination" % (ph["park"], ph["last_collect"], ph["last_pages"],
+                                    ph["state"], ph["verify"], ph["commit_rtt"],
+                                    ph.get("resume", 0)))
     if "corrupt_rejected" in r:
         out.append("destination: %d corrupt frames rejected, %d duplicates dropped" % (
             r["corrupt_rejected"], r["duplicates"]))
@@ -306,9 +376,15 @@ def format_summary(r):
                    "writes, round %d)" % (r["guest_gap_us"] / 1e3, r["guest_round_after"]))
     if r["ok"]:
         d = r.get("destination") or {}
-        out.append("verification: memory hash %s on both sides%s" % (
+        out.append("verification: %s %s on both sides%s" % (
+            "memory hash" if r["verify"] == "full" else "sum of page digests",
             r["source"]["local_hash"],
             "" if d.get("local_hash") == r["source"]["local_hash"] else " (destination differs!)"))
+        if r["audit"] != "off":
+            out.append("audit after commit (source, all RAM against what was sent): %s%s" % (
+                r["audit"], "" if r["audit"] != "differs" else
+                " (%d pages, first at IPA %s)" % (r["source"]["audit_bad_pages"],
+                                                  r["source"]["audit_first_bad"])))
     return "\n".join(out)
 
 

@@ -10,6 +10,7 @@
  *
  * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast`, the raw
  * link measurement the benchmark compares migration's goodput with. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,17 @@
 #include "core/core.h"
 #include "lib/bitmap.h"
 #include "virtio/virtio.h"
+
+/* The test hooks `corrupt=N` and `lose=1` exist only in test builds (every variant but the
+ * release ferry.bin, hyp/build.mk): a release hypervisor has no switch that damages a migration. */
+#ifndef FERRY_MIG_TEST_HOOKS
+#define FERRY_MIG_TEST_HOOKS 0
+#endif
+#if FERRY_MIG_TEST_HOOKS
+#define HOOK_USAGE " [corrupt=N] [lose=1]"
+#else
+#define HOOK_USAGE ""
+#endif
 
 #define BLAST_ETHERTYPE 0x88B6u
 #define PAUSE_TIMEOUT_NS (2ULL * 1000000000ULL)
@@ -47,6 +59,8 @@ static struct {
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
+	u64 resume_ns;	    /* destination: committed → every vCPU kicked */
+	bool audit_reported; /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
 	/* netblast receiver */
 	u64 blast_frames, blast_bytes, blast_t0, blast_t_last;
@@ -77,18 +91,28 @@ static bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
 
 static int send_frame(void *ctx, const void *frame, size_t len)
 {
+	bool hit;
+	int rc;
+
 	(void)ctx;
-	mig.frames_out++;
-	if (mig.corrupt_every && len > MIG_ETH_HDR_LEN && mig.frames_out % mig.corrupt_every == 0) {
+	/* Every Nth frame that leaves, counted when the NIC takes it: a frame the NIC refused
+	 * (EBUSY) comes again later and is neither counted nor corrupted twice. */
+	hit = FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
+	      (mig.frames_out + 1) % mig.corrupt_every == 0;
+	if (hit) {
 		/* A bit flipped on the wire: the receiver's checksums must catch it and the frame
 		 * must come again. */
 		memcpy(mig.scratch, frame, len);
-		mig.scratch[MIG_ETH_HDR_LEN + (mig.frames_out * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
-			(u8)(1u << (mig.frames_out % 8));
-		mig.corrupted++;
+		mig.scratch[MIG_ETH_HDR_LEN + ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+			(u8)(1u << ((mig.frames_out + 1) % 8));
 		frame = mig.scratch;
 	}
-	return vnet_send(frame, len);
+	rc = vnet_send(frame, len);
+	if (rc == 0) {
+		mig.frames_out++;
+		mig.corrupted += hit;
+	}
+	return rc;
 }
 
 /* The guest-visible CPU features both ends compare (mig_compat.cpu_features): ferry does not trap
@@ -223,7 +247,7 @@ static s64 src_collect(void *ctx, u64 *bitmap, u64 npages)
 		return err;
 	/* Test hook (`lose=1`): forget one page of the final round, as a dirty-tracking bug would;
 	 * nothing sends it afterwards, so only the memory hash can catch it. */
-	if (mig.lose_one && mig.src.paused) {
+	if (FERRY_MIG_TEST_HOOKS && mig.lose_one && mig.src.paused) {
 		u64 page = bitmap_next_set(bitmap, npages, 0);
 
 		if (page < npages) {
@@ -368,7 +392,21 @@ static void progress_line(bool src)
 static void src_progress(void *ctx, const struct mig_stats *st)
 {
 	(void)ctx;
-	(void)st;
+	if (st->audit >= MIG_AUDIT_CLEAN && !mig.audit_reported) {
+		mig.audit_reported = true;
+		if (st->audit == MIG_AUDIT_CLEAN)
+			con_printf("migrate: vm '%s': audit after commit: all %llu pages match what "
+				   "was sent (%llu ms)", mig.vm->cfg->name,
+				   (unsigned long long)st->pages_total,
+				   (unsigned long long)(st->audit_ns / 1000000));
+		else
+			con_printf("migrate: vm '%s': AUDIT after commit: %llu pages differ from what "
+				   "was sent, the first at IPA 0x%llx: a write dirty tracking missed; "
+				   "the destination runs with the older contents",
+				   mig.vm->cfg->name, (unsigned long long)st->audit_bad_pages,
+				   (unsigned long long)st->audit_first_bad);
+		return;
+	}
 	progress_line(true);
 }
 
@@ -579,54 +617,162 @@ static void dst_install(struct vm *vm)
 			break;
 		}
 	}
-	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
-		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpu[i]);
+	mig.resume_ns = now_ns(NULL) - now;
+	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
+		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
 }
 
-/* ---- summaries: one JSON line each end, for tools/ferry-migrate ---- */
+/* ---- summaries: one JSON object each end, for tools/ferry-migrate ---- */
+
+/* The object goes out in console lines of at most JSON_LINE characters (a console line holds
+ * 400 with its prefix, and vsnprintf would cut a longer one silently: that once dropped the comma
+ * between two fields). Fields are added whole; a field that would not fit starts the next line,
+ * its separating comma with it, so the concatenated lines are always the exact object. */
+#define JSON_LINE 300
+
+struct json_out {
+	const char *who;
+	char line[JSON_LINE + 1];
+	size_t len;
+	bool first_line, first_field;
+};
+
+static void json_flush(struct json_out *j, bool last)
+{
+	con_printf("%s-json%s%s%s", j->who, j->first_line ? ": " : "+ ", j->line, last ? "}" : "");
+	j->first_line = false;
+	j->len = 0;
+	j->line[0] = 0;
+}
+
+static void json_field(struct json_out *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void json_field(struct json_out *j, const char *fmt, ...)
+{
+	char piece[JSON_LINE];
+	va_list ap;
+	int n;
+
+	piece[0] = ',';
+	va_start(ap, fmt);
+	n = vsnprintf(piece + 1, sizeof(piece) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(piece) - 1)
+		return; /* cannot happen for the fields below; never emit half a field */
+	const char *p = j->first_field ? piece + 1 : piece;
+	size_t plen = strlen(p);
+
+	if (j->len + plen > JSON_LINE)
+		json_flush(j, false);
+	memcpy(j->line + j->len, p, plen + 1);
+	j->len += plen;
+	j->first_field = false;
+}
+
+static void json_begin(struct json_out *j, const char *who)
+{
+	j->who = who;
+	j->len = 0;
+	j->line[0] = '{';
+	j->line[1] = 0;
+	j->len = 1;
+	j->first_line = j->first_field = true;
+}
+
+/* A string value: the VM's name comes from the configuration, so quotes, backslashes and control
+ * characters are escaped rather than trusted. */
+static void json_str(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = 0;
+}
+
+/* Durations from two clock readings: never negative (a round a failure cut short has no end yet;
+ * it ends at the failure). */
+static u64 span(u64 from, u64 to) { return to > from ? to - from : 0; }
 
 static void print_json(const char *who, const struct mig_stats *s, bool ok, const char *why)
 {
 	const struct vnet_stats *ns = vnet_stats();
+	struct json_out j;
+	char name[6 * CONFIG_NAME_MAX + 8], why_s[128];
+	u64 end = s->t_commit ? s->t_commit : s->t_end;
 
-	con_printf("%s-json: {\"vm\":\"%s\",\"ok\":%s,\"why\":\"%s\",\"rounds\":%u,"
-		   "\"final_round\":%u,\"pages\":%llu,\"zero_pages\":%llu,\"data_bytes\":%llu,"
-		   "\"state_blobs\":%llu,\"state_bytes\":%llu,\"frames_sent\":%llu,"
-		   "\"bytes_sent\":%llu,\"frames_received\":%llu,\"bytes_received\":%llu,"
-		   "\"retransmissions\":%llu,\"fast_retransmissions\":%llu,\"corrupt\":%llu,"
-		   "\"duplicates\":%llu,\"reordered\":%llu,\"corrupted_by_hook\":%llu,",
-		   who, mig.vm->cfg->name, ok ? "true" : "false", why, s->rounds, s->final_round,
-		   (unsigned long long)s->pages_sent, (unsigned long long)s->zero_pages,
-		   (unsigned long long)s->data_bytes, (unsigned long long)s->state_blobs,
-		   (unsigned long long)s->state_bytes, (unsigned long long)s->frames_sent,
-		   (unsigned long long)s->bytes_sent, (unsigned long long)s->frames_received,
-		   (unsigned long long)s->bytes_received, (unsigned long long)s->retransmissions,
-		   (unsigned long long)s->fast_retransmissions, (unsigned long long)s->corrupt,
-		   (unsigned long long)s->duplicates, (unsigned long long)s->reordered,
-		   (unsigned long long)mig.corrupted);
-	con_printf("%s-json+ \"downtime_ns\":%llu,\"total_ns\":%llu,\"hash_ns\":%llu,"
-		   "\"local_hash\":\"%016llx\",\"peer_hash\":\"%016llx\",\"throughput\":%llu,"
-		   "\"frame_max\":%u,\"nic_tx_busy\":%llu,\"nic_rx_bad\":%llu,\"rtt_ns\":%llu,"
-		   "\"t_paused_ns\":%llu,\"t_commit_ns\":%llu,",
-		   who, (unsigned long long)s->downtime_ns,
-		   (unsigned long long)((s->t_commit ? s->t_commit : s->t_end) - s->t_start),
-		   (unsigned long long)s->hash_ns, (unsigned long long)s->local_hash,
-		   (unsigned long long)s->peer_hash, (unsigned long long)s->throughput,
-		   mig.role == ROLE_SRC ? mig.src.link.frame_max : mig.dst.link.frame_max,
-		   (unsigned long long)ns->tx_busy, (unsigned long long)ns->rx_bad,
-		   (unsigned long long)s->rtt_ns,
-		   (unsigned long long)(s->t_paused ? s->t_paused - s->t_start : 0),
-		   (unsigned long long)(s->t_commit ? s->t_commit - s->t_start : 0));
-	/* One line per round: the console line is 400 characters. */
-	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++)
-		con_printf("%s-json+ \"r%u\":[%llu,%llu,%llu,%llu],", who, r,
-			   (unsigned long long)s->r[r].pages, (unsigned long long)s->r[r].zero_pages,
-			   (unsigned long long)s->r[r].bytes,
-			   (unsigned long long)(s->r[r].end_ns - s->r[r].start_ns));
-	con_printf("%s-json+ \"nrounds\":%u}", who, s->rounds);
+	json_str(name, sizeof(name), mig.vm->cfg->name);
+	json_str(why_s, sizeof(why_s), why);
+	json_begin(&j, who);
+	json_field(&j, "\"vm\":\"%s\"", name);
+	json_field(&j, "\"ok\":%s", ok ? "true" : "false");
+	json_field(&j, "\"why\":\"%s\"", why_s);
+	json_field(&j, "\"rounds\":%u", s->rounds);
+	json_field(&j, "\"final_round\":%u", s->final_round);
+#define U64(key, v) json_field(&j, "\"" key "\":%llu", (unsigned long long)(v))
+	U64("pages", s->pages_sent);
+	U64("zero_pages", s->zero_pages);
+	U64("data_bytes", s->data_bytes);
+	U64("state_blobs", s->state_blobs);
+	U64("state_bytes", s->state_bytes);
+	U64("frames_sent", s->frames_sent);
+	U64("bytes_sent", s->bytes_sent);
+	U64("frames_received", s->frames_received);
+	U64("bytes_received", s->bytes_received);
+	U64("retransmissions", s->retransmissions);
+	U64("fast_retransmissions", s->fast_retransmissions);
+	U64("corrupt", s->corrupt);
+	U64("duplicates", s->duplicates);
+	U64("reordered", s->reordered);
+	U64("corrupted_by_hook", mig.corrupted);
+	U64("downtime_ns", s->downtime_ns);
+	U64("total_ns", span(s->t_start, end));
+	U64("hash_ns", s->hash_ns);
+	json_field(&j, "\"local_hash\":\"%016llx\"", (unsigned long long)s->local_hash);
+	json_field(&j, "\"peer_hash\":\"%016llx\"", (unsigned long long)s->peer_hash);
+	U64("throughput", s->throughput);
+	U64("frame_max", mig.role == ROLE_SRC ? mig.src.link.frame_max : mig.dst.link.frame_max);
+	U64("nic_tx_busy", ns->tx_busy);
+	U64("nic_rx_bad", ns->rx_bad);
+	U64("rtt_ns", s->rtt_ns);
+	U64("t_paused_ns", s->t_paused ? span(s->t_start, s->t_paused) : 0);
+	U64("t_commit_ns", s->t_commit ? span(s->t_start, s->t_commit) : 0);
+	/* The downtime phase by phase (docs/migration.md); resume_ns on the destination. */
+	json_field(&j, "\"verify\":\"%s\"", s->verify == MIG_VERIFY_FULL ? "full" : "digest");
+	U64("park_ns", s->park_ns);
+	U64("last_collect_ns", s->last_collect_ns);
+	U64("last_pages_ns", s->last_pages_ns);
+	U64("state_ns", s->state_ns);
+	U64("verify_ns", s->verify_ns);
+	U64("commit_rtt_ns", s->commit_rtt_ns);
+	U64("resume_ns", mig.role == ROLE_DST ? mig.resume_ns : 0);
+	json_field(&j, "\"audit\":\"%s\"", s->audit == MIG_AUDIT_CLEAN ? "clean" :
+		   s->audit == MIG_AUDIT_DIFFERS ? "differs" : s->audit ? "unfinished" : "off");
+	U64("audit_bad_pages", s->audit_bad_pages);
+	json_field(&j, "\"audit_first_bad\":\"0x%llx\"", (unsigned long long)s->audit_first_bad);
+	U64("audit_ns", s->audit_ns);
+#undef U64
+	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++) {
+		u64 r_end = s->r[r].end_ns ? s->r[r].end_ns : s->t_end;
+
+		json_field(&j, "\"r%u\":[%llu,%llu,%llu,%llu]", r, (unsigned long long)s->r[r].pages,
+			   (unsigned long long)s->r[r].zero_pages, (unsigned long long)s->r[r].bytes,
+			   (unsigned long long)span(s->r[r].start_ns, r_end));
+	}
+	json_field(&j, "\"nrounds\":%u", MIN(s->rounds, MIG_ROUNDS_MAX));
+	json_flush(&j, true);
 }
 
 /* ---- shell ---- */
@@ -657,8 +803,8 @@ static void cmd_migrate(char *args)
 	int err;
 
 	if (!name || !*name) {
-		con_printf("usage: migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [corrupt=N] "
-			   "[lose=1]");
+		con_printf("usage: migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] "
+			   "[verify=digest|full] [audit=0|1]" HOOK_USAGE);
 		return;
 	}
 	if (!strcmp(name, "cancel")) {
@@ -706,18 +852,27 @@ static void cmd_migrate(char *args)
 		else if (val && !strcmp(opt, "rounds") && parse_u64(val, &v) && v &&
 			 v <= MIG_ROUNDS_MAX - 2)
 			cfg.max_rounds = (u32)v;
+		else if (val && !strcmp(opt, "verify") && !strcmp(val, "full"))
+			cfg.verify = MIG_VERIFY_FULL;
+		else if (val && !strcmp(opt, "verify") && !strcmp(val, "digest"))
+			cfg.verify = MIG_VERIFY_DIGEST;
+		else if (val && !strcmp(opt, "audit") && (!strcmp(val, "0") || !strcmp(val, "1")))
+			cfg.no_audit = val[0] == '0';
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "wp"))
 			forced_mode = DIRTY_WP;
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "dbm") && machine.hafdbs)
 			forced_mode = DIRTY_DBM;
+#if FERRY_MIG_TEST_HOOKS
 		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v && v < (1u << 30))
 			mig.corrupt_every = (u32)v;
 		else if (val && !strcmp(opt, "lose") && !strcmp(val, "1"))
 			mig.lose_one = true;
+#endif
 		else {
 			con_printf("migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
-				   "mode=wp|dbm%s, corrupt=N, lose=1)", opt, val ? "=" : "", val ? val : "",
-				   MIG_ROUNDS_MAX - 2, machine.hafdbs ? "" : " (no dbm on this CPU)");
+				   "mode=wp|dbm%s, verify=digest|full, audit=0|1%s)", opt, val ? "=" : "", val ? val : "",
+				   MIG_ROUNDS_MAX - 2, machine.hafdbs ? "" : " (no dbm on this CPU)",
+				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1" : "");
 			return;
 		}
 	}
@@ -734,6 +889,7 @@ static void cmd_migrate(char *args)
 	}
 	mig.vm = vm;
 	mig.frames_out = mig.corrupted = 0;
+	mig.audit_reported = false;
 	err = mig_src_init(&mig.src, &cfg, &src_ops, vm, ws, mig.ws_len);
 	if (!err) {
 		mig.role = ROLE_SRC;
@@ -943,13 +1099,14 @@ static void dst_finished(enum mig_status st)
 	struct vm *vm = mig.vm;
 	bool ok = st == MIG_DONE;
 
+	mig.resume_ns = 0;
+	if (ok)
+		dst_install(vm); /* first: the guest should not wait for a summary */
 	print_json("incoming", mig_dst_stats(&mig.dst), ok,
 		   ok ? "" : mig_fail_name((u32)mig.dst.fail));
 	mig.role = ROLE_NONE;
-	if (ok) {
-		dst_install(vm);
+	if (ok)
 		return;
-	}
 	/* The attempt is discarded; the VM waits for the next one. */
 	if (mig.dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED) {
 		incoming_failed(vm, "incoming migration: commit unconfirmed");
@@ -988,8 +1145,10 @@ bool migrate_poll(void)
 		if (now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
 			progress_line(true);
 		/* Sleep (until an ack's interrupt or the tick) only when this poll moved nothing:
-		 * the receiving ferry needs the host's cores more than an idle sender does. */
-		return got || mig.src.stats.frames_sent != before;
+		 * the receiving ferry needs the host's cores more than an idle sender does. Never
+		 * while the VM is paused: every round trip is downtime, and a sleep would add up to
+		 * a tick to each. */
+		return got || mig.src.stats.frames_sent != before || mig.src.paused;
 	}
 	if (mig.role == ROLE_DST) {
 		before = mig.dst.stats.frames_sent;
@@ -1001,7 +1160,9 @@ bool migrate_poll(void)
 		if (mig.dst.phase != MIG_DST_LISTEN &&
 		    now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
 			progress_line(false);
-		return got || mig.dst.stats.frames_sent != before || mig.dst.phase == MIG_DST_HASH;
+		/* Likewise from the source's first final-round frame (or state blob) on. */
+		return got || mig.dst.stats.frames_sent != before || mig.dst.phase == MIG_DST_HASH ||
+		       mig.dst.stats.t_paused || mig.dst.hash_early || mig.dst.phase == MIG_DST_COMMIT;
 	}
 	return got != 0;
 }

@@ -221,7 +221,13 @@ static void cmd_help(void)
 	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
 	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
 	con_printf("                CPU has FEAT_HAFDBS)");
-	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [corrupt=N] [lose=1]");
+#if FERRY_MIG_TEST_HOOKS
+	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
+		   "[audit=0|1] [corrupt=N] [lose=1]");
+#else
+	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
+		   "[audit=0|1]");
+#endif
 	con_printf("                live-migrate a running VM to the peer ferry on the network");
 	con_printf("                (docs/migration.md); 'migrate cancel' gives up, the VM runs on");
 	con_printf("  migration     the NIC and the migration in progress (either end)");

@@ -67,7 +67,14 @@ enum mig_type {
 /* Capabilities: HELLO offers, WELCOME returns the intersection. */
 #define MIG_CAP_SACK 0x0001u	 /* the ack carries a 32-frame selective-ack bitmap */
 #define MIG_CAP_ZERO_RUN 0x0002u /* ZERO records may cover more than one page */
-#define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN)
+#define MIG_CAP_PAGE_DIGEST 0x0004u /* verify by per-page digests (HASH carries their sum) */
+#define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN | MIG_CAP_PAGE_DIGEST)
+
+/* How the two ends check the moved memory before COMMIT (docs/migration.md, "Verification"). */
+enum mig_verify {
+	MIG_VERIFY_DIGEST = 0, /* default: a digest per page as sent / as written, summed; O(dirty) */
+	MIG_VERIFY_FULL = 1,   /* XXH64 over all guest RAM on both ends while paused; O(RAM) */
+};
 
 enum mig_rec_kind {
 	MIG_REC_DATA = 1, /* bytes [offset, offset + length) of the page at ipa */
@@ -249,6 +256,14 @@ const char *mig_refuse_name(u32 reason);
 /* The whole-memory hash: XXH64 with seed 0 over ram_size bytes in IPA order. */
 #define MIG_MEM_HASH_SEED 0ULL
 
+/* The page digest: XXH64 (seed 0) of the page's 4096 bytes, bound to the page's IPA by a
+ * bijective mix, so the same contents at two addresses differ and the sum over pages (mod 2^64)
+ * does not cancel. The aggregate both ends compare is the sum over every page moved so far of
+ * the digest of its latest contents: order-independent, and updated in O(1) per page. */
+u64 mig_page_digest(u64 ipa, u64 content_hash);
+/* XXH64 of an all-zero page (constant; zero records need no memory read). */
+u64 mig_zero_page_hash(void);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Statistics, one struct per end. Counters only grow; the integrator may read them at any time. */
 
@@ -291,9 +306,24 @@ struct mig_stats {
 	/* times (now_ns clock) */
 	u64 t_start, t_paused, t_commit, t_end;
 	u64 downtime_ns; /* source: pause → COMMIT received */
-	u64 hash_ns;	 /* time spent computing the memory hash */
-	u64 local_hash, peer_hash;
+	u64 hash_ns;	 /* time spent computing the memory hash (full) or page digests */
+	u64 local_hash, peer_hash; /* full: memory hash; digest: sum of page digests */
+	u32 verify;		   /* enum mig_verify in use */
+	/* The pause, phase by phase (source; the destination fills verify_ns). What bounds each
+	 * is in docs/migration.md, "Downtime, phase by phase". */
+	u64 park_ns;	     /* pause callback: every vCPU parked */
+	u64 last_collect_ns; /* the final dirty collection */
+	u64 last_pages_ns;   /* the final round's pages into frames */
+	u64 state_ns;	     /* state blobs into frames */
+	u64 verify_ns;	     /* source: its hash / digest sum; destination: its check before COMMIT */
+	u64 commit_rtt_ns;   /* source: HASH queued → COMMIT received */
+	/* Post-commit audit (source, digest mode): all of RAM against the digests sent. */
+	u32 audit;	      /* 0 not run, 1 running, 2 clean, 3 pages differ */
+	u64 audit_bad_pages, audit_first_bad; /* count, and the IPA of the first */
+	u64 audit_ns;
 };
+
+enum { MIG_AUDIT_OFF = 0, MIG_AUDIT_RUNNING, MIG_AUDIT_CLEAN, MIG_AUDIT_DIFFERS };
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Reliable transport (shared by both machines; declared here because the machine structs embed it;
@@ -422,6 +452,8 @@ struct mig_src_config {
 	u32 max_rounds;	    /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
 	u32 pages_per_poll; /* pages examined per poll, at most (0: 4096) */
 	u64 linger_ns;	    /* after COMMIT: quiet time before DONE (0: 1 s) */
+	u32 verify;	    /* enum mig_verify (0: digest) */
+	bool no_audit;	    /* digest mode: skip the post-commit audit of all RAM */
 };
 
 enum mig_src_phase {
@@ -475,9 +507,17 @@ struct mig_src {
 	u64 hash_cursor;
 	bool hash_done;
 	u64 hash_seq; /* seq of the HASH frame */
+	/* page digests (digest mode): the latest sent contents of every page, and their sum */
+	u64 *digest;
+	u64 digest_sum;
+	struct hash64_state page_hash; /* the data page being put into frames */
+	u64 audit_cursor;
+	u64 t_hash_sent;
 	u64 last_collect_ns;
 	u64 t_first_send;
 	u64 t_quiet; /* linger: last frame from the peer */
+	bool peer_closed; /* linger: the destination said it has finished */
+	u64 t_phase;	  /* paused: when the current downtime phase began */
 };
 
 size_t mig_src_workspace_size(const struct mig_src_config *cfg);
@@ -555,6 +595,10 @@ struct mig_dst {
 	struct hash64_state hash;
 	u64 hash_cursor;
 	bool hash_early; /* hashing began at the first state blob (memory is final from there) */
+	bool digests;	 /* page-digest verification negotiated */
+	u64 *digest;	 /* per page, the digest of what was installed; their sum below */
+	u64 digest_sum;
+	u64 t_hash_rx;
 	s64 reply_seq; /* COMMIT or REFUSE */
 	u64 reply_ns;
 };

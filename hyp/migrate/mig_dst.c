@@ -60,8 +60,11 @@ size_t mig_dst_workspace_size(const struct mig_dst_config *cfg)
 {
 	struct mig_link_config c = cfg->link;
 
+	u64 npages = cfg->compat.page_size ? cfg->compat.ram_size / cfg->compat.page_size : 0;
+
 	dst_link_defaults(&c);
-	return MIG_STATE_BLOB_MAX + MIG_PAGE_SIZE + ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
+	return MIG_STATE_BLOB_MAX + MIG_PAGE_SIZE + ALIGN_UP(npages * 8, WS_ALIGN) +
+	       ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
 }
 
 int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const struct mig_dst_ops *ops,
@@ -93,6 +96,8 @@ int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const stru
 	ws += MIG_STATE_BLOB_MAX;
 	m->hash_buf = ws;
 	ws += MIG_PAGE_SIZE;
+	m->digest = (u64 *)(void *)ws;
+	ws += ALIGN_UP(m->npages * 8, WS_ALIGN);
 	m->link.send = ops->send_frame;
 	m->link.now = ops->now_ns;
 	m->link.ctx = ctx;
@@ -164,6 +169,11 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	w.compat = m->cfg.compat;
 	m->link.sack = (w.caps & MIG_CAP_SACK) != 0;
 	m->link.frame_max = w.frame_max;
+	m->digests = (w.caps & MIG_CAP_PAGE_DIGEST) != 0;
+	m->stats.verify = m->digests ? MIG_VERIFY_DIGEST : MIG_VERIFY_FULL;
+	m->digest_sum = 0;
+	if (m->digests)
+		memset(m->digest, 0, m->npages * 8);
 	m->phase = MIG_DST_RECEIVE;
 	if (dst_reply(m, MIG_T_WELCOME, p, mig_hello_encode(p, &w)))
 		return MIG_FAIL_SEND;
@@ -182,6 +192,34 @@ static int dst_zero(struct mig_dst *m, u64 ipa, u64 count)
 			return rc;
 	}
 	return 0;
+}
+
+static void set_digest(struct mig_dst *m, u64 ipa, u64 content_hash)
+{
+	u64 page = (ipa - m->cfg.compat.ram_base) / MIG_PAGE_SIZE;
+	u64 d = mig_page_digest(ipa, content_hash);
+
+	m->digest_sum += d - m->digest[page];
+	m->digest[page] = d;
+}
+
+/* The digest of a page as it now is in guest memory, read back after the write: a write that
+ * went wrong here (wrong place, short, torn) shows as a difference. */
+static int digest_written(struct mig_dst *m, u64 ipa)
+{
+	struct hash64_state st;
+	int rc;
+
+	hash64_init(&st, 0);
+	if (m->ops->hash_pages) {
+		rc = m->ops->hash_pages(m->ctx, ipa_init(ipa), 1, &st);
+	} else {
+		rc = m->ops->read_page(m->ctx, ipa_init(ipa), m->hash_buf);
+		hash64_update(&st, m->hash_buf, MIG_PAGE_SIZE);
+	}
+	if (!rc)
+		set_digest(m, ipa, hash64_final(&st));
+	return rc;
 }
 
 static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
@@ -222,6 +260,9 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
 				return MIG_FAIL_PROTOCOL;
 			rc = dst_zero(m, rec.ipa, rec.length);
+			/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. */
+			for (u64 i = 0; m->digests && !rc && i < rec.length; i++)
+				set_digest(m, rec.ipa + i * MIG_PAGE_SIZE, mig_zero_page_hash());
 			r->pages += rec.length;
 			r->zero_pages += rec.length;
 			m->stats.zero_pages += rec.length;
@@ -230,9 +271,12 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 			rc = m->ops->write_page(m->ctx, ipa_init(rec.ipa), rec.offset, rec.data,
 						rec.length);
 			m->stats.data_bytes += rec.length;
+			/* A page's last part completes it (parts come in order). */
 			if (rec.offset + rec.length == MIG_PAGE_SIZE) {
 				r->pages++;
 				m->stats.pages_sent++;
+				if (!rc && m->digests)
+					rc = digest_written(m, rec.ipa);
 			}
 		}
 		if (rc) {
@@ -259,7 +303,7 @@ static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 		 * the source's own hash are still coming (both hashes then take the time of one). */
 		if (!m->hash_early) {
 			hash64_init(&m->hash, MIG_MEM_HASH_SEED);
-			m->hash_cursor = 0;
+			m->hash_cursor = m->digests ? m->npages : 0; /* digests: nothing to read */
 			m->hash_early = true;
 		}
 		m->blob_open = true;
@@ -298,10 +342,13 @@ static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 		return MIG_FAIL_PROTOCOL;
 	m->stats.peer_hash = m->expect.hash;
 	m->stats.final_round = m->expect.final_round;
+	m->t_hash_rx = dst_now(m);
 	if (!m->hash_early) { /* a source that sent no state blob */
 		hash64_init(&m->hash, MIG_MEM_HASH_SEED);
-		m->hash_cursor = 0;
+		m->hash_cursor = m->digests ? m->npages : 0;
 	}
+	if (m->digests)
+		m->stats.local_hash = m->digest_sum;
 	m->phase = MIG_DST_HASH;
 	dst_progress(m);
 	return 0;
@@ -381,6 +428,7 @@ static void dst_hash_step(struct mig_dst *m)
 	if (dst_reply(m, MIG_T_COMMIT, p, sizeof(p)))
 		return; /* window full: try again on the next poll */
 	m->stats.t_commit = m->reply_ns;
+	m->stats.verify_ns = m->reply_ns - m->t_hash_rx;
 	m->phase = MIG_DST_COMMIT;
 	dst_progress(m);
 }

@@ -11,6 +11,9 @@
  *    estimate and never beyond dead_ns / 32: on a lossy link (not a congested one) unbounded
  *    backoff would spend the whole dead_ns on a handful of tries, and a 50%-loss link needs
  *    dozens for the unlucky frame. The window bounds what a retransmission storm can cost.
+ * With SACK at most 33 frames are in flight, all within what one ack describes, so no frame is
+ * resent blind; the oldest frame, once lost three times, goes twice back to back so that a
+ * periodic fault cannot hit it on every try (docs/migration-protocol.md, "Why 33").
  * Receiver: frames ahead of a gap are copied into a reorder buffer and delivered once the gap
  * fills, so the machines above see every sequenced frame exactly once, in order. Duplicates are
  * dropped and re-acknowledged (their ack was probably lost). Death: nothing heard from the peer for
@@ -28,6 +31,16 @@
 #define LINK_DEF_DEAD 3000000000ULL
 
 static inline bool seq_lt(u32 a, u32 b) { return (s64)(int32_t)(a - b) < 0; }
+
+/* Whether the peer's acknowledgement can say anything about frame seq: the cumulative ack covers
+ * the oldest frame, the 32-bit selective ack the 32 after it. A frame further on may well have
+ * arrived (the receiver buffers a whole window) but no ack can tell, so it is never judged lost:
+ * resending it would only make duplicates, and a fixed set of such resends, repeated every probe
+ * timeout, can line up with a periodic fault so that the oldest frame is hit every time. */
+static inline bool in_ack_reach(const struct mig_link *l, u32 seq)
+{
+	return seq - l->tx_una <= (l->sack ? 32u : 0u);
+}
 
 static inline struct mig_txslot *tx_slot(struct mig_link *l, u32 seq)
 {
@@ -181,9 +194,19 @@ bool mig_link_idle(const struct mig_link *l) { return l->tx_next == l->tx_una; }
 
 bool mig_link_acked(const struct mig_link *l, u32 seq) { return seq_lt(seq, l->tx_una); }
 
-u8 *mig_link_open(struct mig_link *l, u32 *cap)
+/* Frames in flight, at most: both windows, and with SACK no more than one ack can describe (the
+ * oldest plus the 32 the selective ack covers). A frame beyond that could have arrived without
+ * the sender ever learning it: it would be resent blind, as a duplicate, or left to wait. */
+static u32 tx_limit(const struct mig_link *l)
 {
 	u32 limit = MIN(l->cfg.tx_window, l->peer_window);
+
+	return l->sack ? MIN(limit, 33u) : limit;
+}
+
+u8 *mig_link_open(struct mig_link *l, u32 *cap)
+{
+	u32 limit = tx_limit(l);
 
 	if (l->fail || mig_link_inflight(l) >= limit)
 		return NULL;
@@ -208,7 +231,7 @@ s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
 	bool queued_before = false;
 	int flen;
 
-	if (mig_link_inflight(l) >= MIN(l->cfg.tx_window, l->peer_window))
+	if (mig_link_inflight(l) >= tx_limit(l))
 		return FERRY_EBUSY;
 	flen = mig_frame_seal(tx_buf(l, seq), l->frame_max, l->peer_mac, l->local_mac, &h);
 	if (flen < 0)
@@ -345,6 +368,8 @@ static void handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 		for (u32 q = l->tx_una; q != l->tx_next && !l->busy && !l->fail; q++) {
 			struct mig_txslot *s = tx_slot(l, q);
 
+			if (!in_ack_reach(l, q))
+				break;
 			if (s->state == MIG_TX_INFLIGHT &&
 			    s->sent_ns + allowance < newest_delivered) {
 				l->stats->fast_retransmissions++;
@@ -457,7 +482,7 @@ int mig_link_service(struct mig_link *l)
 		if (s->state == MIG_TX_QUEUED) {
 			send_slot(l, q, now);
 		} else if (s->state == MIG_TX_INFLIGHT && now - s->sent_ns >= timeout &&
-			   (q == l->tx_una || s->sends >= 2)) {
+			   (q == l->tx_una || (s->sends >= 2 && in_ack_reach(l, q)))) {
 			/* A first transmission times out only as the oldest frame: a receiver
 			 * that stalled (a descheduled QEMU) would otherwise get the whole window
 			 * again at once, queue behind it and stall longer (measured on -netdev
@@ -466,6 +491,11 @@ int mig_link_service(struct mig_link *l)
 			if (q == l->tx_una)
 				oldest_timed_out = true;
 			send_slot(l, q, now);
+			/* The oldest frame lost three times over: send it twice back to back. A
+			 * fault that hits one frame in N (N >= 2) cannot take both copies, however
+			 * our schedule lines up with it; the receiver drops the spare copy. */
+			if (q == l->tx_una && s->sends >= 4 && !l->busy && !l->fail)
+				send_slot(l, q, now);
 		}
 	}
 	if (oldest_timed_out) {

@@ -53,6 +53,10 @@ static void src_fail(struct mig_src *m, int reason, int err)
 	m->tracking = false;
 	m->phase = MIG_SRC_FAILED;
 	m->stats.t_end = src_now(m);
+	/* The round the failure cut short ends here: its duration is never negative. */
+	if (m->stats.rounds && m->stats.round < MIG_ROUNDS_MAX &&
+	    m->stats.r[m->stats.round].end_ns < m->stats.r[m->stats.round].start_ns)
+		m->stats.r[m->stats.round].end_ns = m->stats.t_end;
 	src_progress(m);
 }
 
@@ -76,7 +80,8 @@ size_t mig_src_workspace_size(const struct mig_src_config *cfg)
 	u64 npages = cfg->compat.page_size ? cfg->compat.ram_size / cfg->compat.page_size : 0;
 
 	src_link_defaults(&c);
-	return ws_bitmap_bytes(npages) + 2 * MIG_PAGE_SIZE + MIG_STATE_BLOB_MAX +
+	return ws_bitmap_bytes(npages) + ALIGN_UP(npages * 8, WS_ALIGN) + 2 * MIG_PAGE_SIZE +
+	       MIG_STATE_BLOB_MAX +
 	       ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
 }
 
@@ -101,6 +106,8 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 		m->cfg.pages_per_poll = SRC_DEF_PAGES_PER_POLL;
 	if (!m->cfg.linger_ns)
 		m->cfg.linger_ns = SRC_DEF_LINGER;
+	if (m->cfg.verify > MIG_VERIFY_FULL)
+		return FERRY_EINVAL;
 	if (!ops->send_frame || !ops->now_ns || !ops->read_page || !ops->collect_dirty ||
 	    !ops->pause || !ops->resume || !ops->get_state)
 		return FERRY_EINVAL;
@@ -121,6 +128,9 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 	m->blob = ws;
 	ws += MIG_STATE_BLOB_MAX;
 	bitmap_zero(m->dirty, m->npages);
+	m->digest = (u64 *)(void *)ws;
+	ws += ALIGN_UP(m->npages * 8, WS_ALIGN);
+	memset(m->digest, 0, m->npages * 8);
 	m->link.send = ops->send_frame;
 	m->link.now = ops->now_ns;
 	m->link.ctx = ctx;
@@ -140,7 +150,9 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 int mig_src_start(struct mig_src *m)
 {
 	struct mig_hello h = {
-		.caps = MIG_CAPS_V1,
+		/* Offering the page digest is the source's choice of verification. */
+		.caps = m->cfg.verify == MIG_VERIFY_FULL ? MIG_CAPS_V1 & ~MIG_CAP_PAGE_DIGEST
+							 : MIG_CAPS_V1,
 		.frame_max = m->cfg.link.frame_max,
 		.rx_window = m->cfg.link.rx_window,
 		.compat = m->cfg.compat,
@@ -206,6 +218,8 @@ static int src_on_welcome(struct mig_src *m, const struct mig_frame *f)
 	m->link.peer_window = MIN(w.rx_window, (u32)MIG_WINDOW_MAX);
 	m->link.sack = (w.caps & MIG_CAP_SACK) != 0;
 	m->caps = w.caps & MIG_CAPS_V1;
+	/* A destination that does not keep page digests gets the full-memory hash. */
+	m->stats.verify = (m->caps & MIG_CAP_PAGE_DIGEST) ? MIG_VERIFY_DIGEST : MIG_VERIFY_FULL;
 	return src_begin_rounds(m);
 }
 
@@ -232,7 +246,10 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 		m->stats.peer_hash = get_le64(f->payload);
 		m->stats.t_commit = src_now(m);
 		m->stats.downtime_ns = m->stats.t_commit - m->stats.t_paused;
+		m->stats.commit_rtt_ns = m->stats.t_commit - m->t_hash_sent;
 		m->phase = MIG_SRC_LINGER;
+		if (m->stats.verify == MIG_VERIFY_DIGEST && !m->cfg.no_audit)
+			m->stats.audit = MIG_AUDIT_RUNNING;
 		mig_link_flush_ack(&m->link);
 		src_progress(m);
 		return 0;
@@ -243,10 +260,9 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 		src_fail(m, MIG_FAIL_PEER_ABORT, 0);
 		return 0;
 	case MIG_T_ACK:
-		if (m->phase == MIG_SRC_LINGER) {
-			m->phase = MIG_SRC_DONE;
-			m->stats.t_end = src_now(m);
-		}
+		/* The destination is finished; the poll ends the linger (after the audit). */
+		if (m->phase == MIG_SRC_LINGER)
+			m->peer_closed = true;
 		return 0;
 	default:
 		return MIG_FAIL_PROTOCOL;
@@ -309,6 +325,15 @@ static bool frame_fits(const struct mig_src *m, u32 data)
 	return m->fnrec < 0xffff && frame_room(m) >= MIG_PAGE_REC_LEN + data;
 }
 
+/* Digest mode: page now goes with these contents; the sum follows in O(1). */
+static void set_digest(struct mig_src *m, u64 page, u64 content_hash)
+{
+	u64 d = mig_page_digest(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE, content_hash);
+
+	m->digest_sum += d - m->digest[page];
+	m->digest[page] = d;
+}
+
 static void add_zero(struct mig_src *m, u64 page)
 {
 	u64 ipa = m->cfg.compat.ram_base + page * MIG_PAGE_SIZE;
@@ -339,17 +364,23 @@ static void add_data(struct mig_src *m)
 
 	put_rec(m->fp + m->flen, ipa, MIG_REC_DATA, (u16)m->split_off, n);
 	memcpy(m->fp + m->flen + MIG_PAGE_REC_LEN, m->page_src + m->split_off, n);
+	/* The digest covers the bytes as they went into the frame (the guest may be writing the
+	 * page meanwhile): exactly what the destination will hold. */
+	if (m->stats.verify == MIG_VERIFY_DIGEST)
+		hash64_update(&m->page_hash, m->fp + m->flen + MIG_PAGE_REC_LEN, n);
 	m->flen += MIG_PAGE_REC_LEN + n;
 	m->fnrec++;
 	m->last_zero_rec = ~0u;
 	m->split_off += n;
 	m->stats.data_bytes += n;
 	m->split_pending = m->split_off < MIG_PAGE_SIZE;
+	if (!m->split_pending && m->stats.verify == MIG_VERIFY_DIGEST)
+		set_digest(m, m->split_page, hash64_final(&m->page_hash));
 }
 
 static void src_enter_final(struct mig_src *m, u64 estimate)
 {
-	u64 now = src_now(m);
+	u64 now = src_now(m), t;
 	s64 n;
 	int rc;
 
@@ -361,12 +392,16 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	}
 	m->paused = true;
 	m->stats.t_paused = now;
+	t = src_now(m);
+	m->stats.park_ns = t - now;
 	/* Pages written between the last collection and the pause. */
 	n = m->ops->collect_dirty(m->ctx, m->dirty, m->npages);
 	if (n < 0) {
 		src_fail(m, MIG_FAIL_TRACKING, (int)n);
 		return;
 	}
+	m->t_phase = src_now(m);
+	m->stats.last_collect_ns = m->t_phase - t;
 	m->stats.round++;
 	m->stats.rounds++;
 	m->stats.final_round = m->stats.round;
@@ -376,6 +411,8 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	m->phase = MIG_SRC_FINAL;
 	hash64_init(&m->hash, MIG_MEM_HASH_SEED);
 	m->hash_cursor = 0;
+	/* Digest mode: nothing to read while paused; the sum is complete with the last page. */
+	m->hash_done = m->stats.verify == MIG_VERIFY_DIGEST;
 	src_progress(m);
 }
 
@@ -401,6 +438,8 @@ static void src_round_end(struct mig_src *m)
 
 	m->stats.r[m->stats.round].end_ns = now;
 	if (m->phase == MIG_SRC_FINAL) {
+		m->stats.last_pages_ns = now - m->t_phase;
+		m->t_phase = now;
 		m->phase = MIG_SRC_STATE;
 		src_progress(m);
 		return;
@@ -500,11 +539,15 @@ static void src_pump_pages(struct mig_src *m)
 			r->zero_pages++;
 			m->stats.zero_pages++;
 			add_zero(m, page);
+			if (m->stats.verify == MIG_VERIFY_DIGEST)
+				set_digest(m, page, mig_zero_page_hash());
 			continue;
 		}
 		m->split_page = page;
 		m->split_off = 0;
 		m->split_pending = true;
+		if (m->stats.verify == MIG_VERIFY_DIGEST)
+			hash64_init(&m->page_hash, 0);
 		/* A page that does not fit whole goes in parts only when the part is worth a
 		 * record. */
 		if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
@@ -527,6 +570,10 @@ static void src_pump_state(struct mig_src *m)
 			rc = m->ops->get_state(m->ctx, m->blob_index, m->blob, MIG_STATE_BLOB_MAX,
 					       &m->blob_tag);
 			if (rc == FERRY_ENOENT) {
+				u64 now = src_now(m);
+
+				m->stats.state_ns = now - m->t_phase;
+				m->t_phase = now;
 				m->phase = MIG_SRC_HASH;
 				return;
 			}
@@ -595,25 +642,62 @@ static void src_hash_step(struct mig_src *m)
 
 static void src_send_hash(struct mig_src *m)
 {
-	struct mig_hash_msg h = {
-		.hash = m->stats.local_hash,
-		.pages = m->npages,
-		.blobs = m->blob_index,
-		.final_round = m->stats.final_round,
-	};
+	struct mig_hash_msg h;
 	u32 cap;
 	u8 *p = mig_link_open(&m->link, &cap);
 	s64 seq;
 
 	if (!p)
 		return;
+	if (m->stats.verify == MIG_VERIFY_DIGEST)
+		m->stats.local_hash = m->digest_sum;
+	h = (struct mig_hash_msg){
+		.hash = m->stats.local_hash,
+		.pages = m->npages,
+		.blobs = m->blob_index,
+		.final_round = m->stats.final_round,
+	};
 	seq = mig_link_queue(&m->link, MIG_T_HASH, 0, mig_hash_encode(p, &h));
 	if (seq < 0) {
 		src_fail(m, MIG_FAIL_PROTOCOL, (int)seq);
 		return;
 	}
+	m->t_hash_sent = src_now(m);
+	m->stats.verify_ns = m->t_hash_sent - m->t_phase;
 	m->phase = MIG_SRC_COMMIT;
 	src_progress(m);
+}
+
+/* After COMMIT, with the VM still stopped here: every page of RAM against the digest of what was
+ * sent for it. It cannot change the outcome (the destination already runs); it reports what the
+ * digest check cannot see, a write dirty tracking missed. */
+static void src_audit_step(struct mig_src *m)
+{
+	u64 t0 = src_now(m), end = MIN(m->audit_cursor + m->cfg.pages_per_poll, m->npages);
+	struct hash64_state st;
+	int rc = 0;
+
+	for (u64 p = m->audit_cursor; p < end && !rc; p++) {
+		ipa_t ipa = ipa_init(m->cfg.compat.ram_base + p * MIG_PAGE_SIZE);
+
+		hash64_init(&st, 0);
+		if (m->ops->hash_pages) {
+			rc = m->ops->hash_pages(m->ctx, ipa, 1, &st);
+		} else {
+			rc = m->ops->read_page(m->ctx, ipa, m->hash_buf);
+			hash64_update(&st, m->hash_buf, MIG_PAGE_SIZE);
+		}
+		if (!rc && mig_page_digest(ipa_addr(ipa), hash64_final(&st)) != m->digest[p]) {
+			if (!m->stats.audit_bad_pages++)
+				m->stats.audit_first_bad = ipa_addr(ipa);
+		}
+	}
+	m->audit_cursor = end;
+	m->stats.audit_ns += src_now(m) - t0;
+	if (rc || end == m->npages) {
+		m->stats.audit = rc || m->stats.audit_bad_pages ? MIG_AUDIT_DIFFERS : MIG_AUDIT_CLEAN;
+		src_progress(m);
+	}
 }
 
 enum mig_status mig_src_poll(struct mig_src *m)
@@ -630,7 +714,10 @@ enum mig_status mig_src_poll(struct mig_src *m)
 	if (m->phase == MIG_SRC_LINGER) {
 		/* Committed: stay only to re-acknowledge a COMMIT whose ack was lost, until the
 		 * destination says it is finished (ACK with CLOSE) or stays quiet for linger_ns. */
-		if (rc || src_now(m) - m->link.last_rx_ns >= m->cfg.linger_ns) {
+		if (m->stats.audit == MIG_AUDIT_RUNNING)
+			src_audit_step(m);
+		if ((rc || m->peer_closed || src_now(m) - m->link.last_rx_ns >= m->cfg.linger_ns) &&
+		    m->stats.audit != MIG_AUDIT_RUNNING) {
 			m->phase = MIG_SRC_DONE;
 			m->stats.t_end = src_now(m);
 		}

@@ -481,3 +481,33 @@ u64 mig_muldiv(u64 a, u64 b, u64 c)
 	r = (unsigned __int128)a * b / c;
 	return r > ~0ULL ? ~0ULL : (u64)r;
 }
+
+/* MurmurHash3's 64-bit finalizer: a bijection, so distinct inputs never collide here. */
+static u64 mix64(u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+u64 mig_page_digest(u64 ipa, u64 content_hash)
+{
+	return mix64(content_hash ^ mix64(ipa ^ 0x9e3779b97f4a7c15ULL));
+}
+
+u64 mig_zero_page_hash(void)
+{
+	static const u8 zero[MIG_PAGE_SIZE];
+	static u64 h;
+	static bool done;
+
+	/* Computed once: the management CPU is the only caller. */
+	if (!done) {
+		h = hash64(zero, sizeof(zero), 0);
+		done = true;
+	}
+	return h;
+}

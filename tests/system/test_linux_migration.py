@@ -92,6 +92,11 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     r = fm.migrate(src, dst, "linux", options, timeout=180, wait_guest=False)
     assert r["ok"], r
     assert r["source"]["local_hash"] == r["destination"]["local_hash"]
+    # Every JSON either end printed parses; by default the page digests were checked before the
+    # commit and the audit after it found all of RAM as sent.
+    fm.check_json(src)
+    fm.check_json(dst)
+    assert r["source"]["verify"] == "digest" and r["source"]["audit"] == "clean"
     assert r["source"]["state_blobs"] == 6  # VM, 2 vCPUs, PL011, vGIC, PL031
     if "mode=" in options:
         assert "dirty logging (%s) on" % options.split("=")[1] in src.text()

@@ -25,19 +25,37 @@ TRIGGER = r"memstress: round 2/"
 
 @pytest.fixture
 def pair(ferry_pair):
-    def start(dst=DST, **kw):
-        kw.setdefault("variant", "ferry-san")
-        return ferry_pair(SRC, dst, **kw)
+    """Starts a source and a destination; after the test, every JSON object either printed (on
+    success, refusal and every failure path the tests take) must parse, with no negative number
+    printed as an unsigned one."""
+    started = []
 
-    return start
+    def start(dst=DST, src=SRC, **kw):
+        kw.setdefault("variant", "ferry-san")
+        src, dst_ = ferry_pair(src, dst, **kw)
+        started.extend([src, dst_])
+        return src, dst_
+
+    yield start
+    for side in started:
+        fm.check_json(side)
 
 
 def check_committed(src, dst, r):
     assert r["ok"], r
     d = r["destination"]
     assert d and d["ok"]
-    # The memory hash: computed over all guest RAM on each side, equal.
+    # The verification value (the sum of the page digests by default, the full-memory hash with
+    # verify=full), equal on both sides; by default the source audited all its RAM after the
+    # commit against what it sent, and found nothing.
     assert r["source"]["local_hash"] == d["local_hash"] == d["peer_hash"]
+    if r["source"]["verify"] == "digest":
+        assert r["source"]["audit"] == "clean" and r["source"]["audit_bad_pages"] == 0
+    # The downtime's phases are measured and fit in it.
+    s = r["source"]
+    phases = sum(s[k] for k in ("park_ns", "last_collect_ns", "last_pages_ns", "state_ns",
+                                "verify_ns", "commit_rtt_ns"))
+    assert 0 < phases <= s["downtime_ns"] * 1.01 + 10 ** 6
     assert r["source"]["state_blobs"] == d["state_blobs"] == 6  # VM, 2 vCPUs, PL011, vGIC, PL031
     assert r["rounds"] >= 2 and r["zero_pages"] > 0
     assert r["pages"] >= 16384  # round 0 moves every page of the 64 MiB
@@ -67,14 +85,19 @@ def test_migrate_stream(pair, mode):
     # final-round frame to the resume; the source's downtime also counts the frames still on the
     # way when it paused): its longest gap covers that, and is no jump beyond the downtime.
     assert r["guest_gap_us"] >= 0.9 * r["dst_paused_ms"] * 1000
-    # (plus the guest's own gaps on either side of the pause, tens of ms on a busy host)
-    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + 250000
+    # Plus the guest's own gaps, which a busy host stretches to hundreds of ms now and then: the
+    # pause may add at most the downtime to the longest gap of any round it did not span.
+    own = [int(m.group(7)) for m in fm.GUEST_ROUND.finditer(src.text() + "\n" + dst.text())
+           if int(m.group(2)) not in (r["guest_round_after"], r["guest_round_after"] - 1)]
+    assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + max(own) + 50000
 
 
 def test_migrate_lossy_link(pair):
     # UDP between the QEMUs drops frames whenever the receiver lags; the link's goodput falls below
     # this guest's dirty rate, so the live rounds are capped (rounds=4) and the rest moves paused.
-    src, dst = pair(link="dgram")
+    # The guest writes more slowly than in the other tests (mig-src-paced.dts): on a loaded host
+    # the dgram link falls to a few MiB/s, and the faster guest finished before the migration.
+    src, dst = pair(link="dgram", src=os.path.join(CFG, "mig-src-paced.dtb"))
     r = fm.migrate(src, dst, "mover", "rounds=4", trigger=TRIGGER)
     check_committed(src, dst, r)
     assert r["rounds"] <= 6
@@ -140,7 +163,7 @@ def test_hash_mismatch_keeps_source_running(pair):
     # through a stale TLB entry in time): nothing sends it afterwards, so the destination's memory
     # differs, the hashes say so, and nothing is committed.
     src, dst = pair(link="stream")
-    r = fm.migrate(src, dst, "mover", "lose=1", trigger=TRIGGER, wait_guest=False)
+    r = fm.migrate(src, dst, "mover", "verify=full lose=1", trigger=TRIGGER, wait_guest=False)
     assert not r["ok"]
     assert re.search(r"migrate: test hook: page at IPA 0x[0-9a-f]+ left out of the final round",
                      src.text())
@@ -153,6 +176,70 @@ def test_hash_mismatch_keeps_source_running(pair):
     assert (verdict, errors, rounds) == ("PASS", 0, 40)
     assert src.wait_exit(30) == 0
     assert "1 powered off, 0 migrated" in src.text()
+
+
+def test_missed_page_found_by_the_audit(pair):
+    # The same bug under the default verification: each end's page digests cover what was sent,
+    # so they agree and the VM moves; the audit after the commit reads all of the source's RAM and
+    # names the page that was left out. (The guest on the destination then sees the old contents
+    # of that page: that is what the audit reports.)
+    src, dst = pair(link="stream")
+    r = fm.migrate(src, dst, "mover", "lose=1", trigger=TRIGGER, wait_guest=False)
+    assert r["ok"], r
+    _, m = src.wait_for(r"migrate: test hook: page at IPA (0x[0-9a-f]+) left out of the final round",
+                        timeout=10)
+    if r["source"]["audit"] == "clean":
+        # The page left out had been sent with its final contents already (the guest wrote it
+        # while an earlier round was reading it, so the write went and was logged too): the
+        # audit says nothing is missing, and the guest on the destination must agree.
+        src.wait_for(r"audit after commit: all 16384 pages match what was sent", timeout=10)
+        verdict, errors, rounds = fm.guest_verdict(dst, timeout=120)
+        assert (verdict, errors, rounds) == ("PASS", 0, 40)
+        return
+    src.wait_for(r"migrate: vm 'mover': AUDIT after commit: 1 pages differ from what was sent, "
+                 r"the first at IPA %s: a write dirty tracking missed" % m.group(1), timeout=10)
+    assert r["source"]["audit"] == "differs" and r["source"]["audit_bad_pages"] == 1
+    assert r["source"]["audit_first_bad"] == m.group(1)
+
+
+def test_full_verification(pair):
+    # verify=full: both ends hash all guest RAM while the VM is paused; no audit afterwards.
+    src, dst = pair(link="stream")
+    r = fm.migrate(src, dst, "mover", "verify=full", trigger=TRIGGER)
+    check_committed(src, dst, r)
+    assert r["source"]["verify"] == r["destination"]["verify"] == "full"
+    assert r["source"]["audit"] == "off"
+    assert r["source"]["hash_ns"] > 0 and r["destination"]["hash_ns"] > 0
+
+
+def test_cancel_keeps_source_running(pair):
+    # A cancel during the live rounds: both ends print their JSON (the failure path), the source's
+    # VM was never paused and finishes its run here, clean.
+    src, dst = pair(link="stream")
+    src.wait_for(TRIGGER, timeout=60)
+    start = len(src.lines)
+    src.send("migrate mover rounds=20 downtime=1")
+    src.wait_for(r"migrating: round [1-9]", timeout=60, start=start)
+    src.send("migrate cancel")
+    src.wait_for(r"migrate: vm 'mover': migration failed: cancelled", timeout=30, start=start)
+    s_json, _ = fm.collect_json(src, "migrate", start, 30)
+    d_json, _ = fm.collect_json(dst, "incoming", 0, 30)
+    assert not s_json["ok"] and s_json["why"] == "cancelled"
+    assert not d_json["ok"]
+    assert all(r[3] >= 0 for r in s_json["round_stats"])
+    verdict, errors, rounds = fm.guest_verdict(src, start=start, timeout=120)
+    assert (verdict, errors, rounds) == ("PASS", 0, 40)
+
+
+def test_release_build_has_no_test_hooks(ferry_pair):
+    # The hooks that damage a migration on purpose exist only in test builds.
+    src, dst = ferry_pair(SRC, DST, link="stream", variant="ferry")
+    src.send("migrate mover corrupt=5")
+    _, m = src.wait_for(r"migrate: bad option 'corrupt=5' \((.*)\)$", timeout=30)
+    assert "corrupt" not in m.group(1) and "lose" not in m.group(1)
+    src.send("migrate mover lose=1")
+    src.wait_for(r"migrate: bad option 'lose=1'", timeout=30)
+    assert fm.all_json(src) == []
 
 
 def test_migrate_without_network_device(machine):

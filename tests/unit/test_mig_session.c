@@ -35,6 +35,12 @@ struct harness {
 	bool miss_one;	 /* buggy tracker: forgets one dirty page... */
 	u64 missed_page; /* ...this one, which the guest then leaves alone */
 	u32 busy_ppm;	 /* send_frame says EBUSY this often */
+	/* ferry's `corrupt=N` hook, reproduced: the source flips one bit in every Nth frame it
+	 * sends (counting every frame, acks included), at a position derived from the count */
+	u32 corrupt_every;
+	u64 src_frames, src_corrupted;
+	u32 ack_drop_ppm; /* destination-to-source frames lost this often */
+	u64 dst_period_ns; /* the destination runs only this often (a descheduled machine) */
 	u32 nblobs;
 	u32 blob_len[4];
 	u32 dst_blobs;
@@ -66,8 +72,31 @@ static int h_send(struct harness *h, int dir, const void *f, size_t len)
 	return sim_send(&h->net, dir, f, len);
 }
 
-static int s_send(void *ctx, const void *f, size_t len) { return h_send(ctx, 0, f, len); }
-static int d_send(void *ctx, const void *f, size_t len) { return h_send(ctx, 1, f, len); }
+static int s_send(void *ctx, const void *f, size_t len)
+{
+	struct harness *h = ctx;
+	static u8 flipped[MIG_FRAME_MAX];
+
+	if (!h->corrupt_every)
+		return h_send(h, 0, f, len);
+	h->src_frames++;
+	if (h->src_frames % h->corrupt_every)
+		return h_send(h, 0, f, len);
+	memcpy(flipped, f, len);
+	flipped[MIG_ETH_HDR_LEN + (h->src_frames * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+		(u8)(1u << (h->src_frames % 8));
+	h->src_corrupted++;
+	return h_send(h, 0, flipped, len);
+}
+
+static int d_send(void *ctx, const void *f, size_t len)
+{
+	struct harness *h = ctx;
+
+	if (h->ack_drop_ppm && sim_rand(&h->net) % 1000000 < h->ack_drop_ppm)
+		return 0; /* taken by the device, lost on the wire */
+	return h_send(h, 1, f, len);
+}
 
 static u64 page_index(ipa_t ipa)
 {
@@ -401,9 +430,11 @@ static void run(struct harness *h, u64 limit_ns)
 			if (h->ss == MIG_FAILED)
 				h->t_fail_detected = h->net.now;
 		}
-		if (h->dst_alive && h->ds == MIG_RUNNING)
+		bool dst_runs = !h->dst_period_ns || h->net.now % h->dst_period_ns < TICK_NS;
+
+		if (h->dst_alive && h->ds == MIG_RUNNING && dst_runs)
 			h->ds = mig_dst_poll(&h->dst);
-		while ((len = sim_pop(&h->net, 0, buf, sizeof(buf))))
+		while (dst_runs && (len = sim_pop(&h->net, 0, buf, sizeof(buf))))
 			if (h->dst_alive)
 				mig_dst_input(&h->dst, buf, len);
 		while ((len = sim_pop(&h->net, 1, buf, sizeof(buf))))
@@ -480,6 +511,21 @@ static void check_success(struct harness *h)
 	}
 	const struct mig_stats *s = &h->src.stats, *d = &h->dst.stats;
 	u64 expect = hash64(h->smem, RAM_SIZE, MIG_MEM_HASH_SEED);
+
+	/* Digest mode: the sum, over every page, of its digest, computed here from the memory. */
+	assert_int_equal(s->verify, h->scfg.verify);
+	assert_int_equal(d->verify, h->scfg.verify);
+	if (s->verify == MIG_VERIFY_DIGEST) {
+		expect = 0;
+		for (u64 p = 0; p < NPAGES; p++)
+			expect += mig_page_digest(RAM_BASE + p * MIG_PAGE_SIZE,
+						  hash64(h->smem + p * MIG_PAGE_SIZE, MIG_PAGE_SIZE, 0));
+		/* The post-commit audit read all of RAM and found what was sent. */
+		assert_int_equal(s->audit, MIG_AUDIT_CLEAN);
+		assert_int_equal(s->audit_bad_pages, 0);
+	} else {
+		assert_int_equal(s->audit, MIG_AUDIT_OFF);
+	}
 
 	assert_int_equal(h->ss, MIG_DONE);
 	assert_int_equal(h->ds, MIG_DONE);
@@ -656,6 +702,48 @@ static void test_corrupted_frames_rejected_and_resent(void **state)
 	harness_free(h);
 }
 
+/* ferry's `corrupt=5` hook as the system test uses it: every 5th frame the source sends is
+ * corrupted, deterministically, with ferry's 50 ms RTO floor, a slow link, and a destination that
+ * runs only every 30 or 50 ms (a QEMU descheduled on a busy host), with and without lost acks.
+ * The first case stalled before the fix ("the peer acknowledges nothing", the system test's
+ * failure): with 64 frames in flight and a selective ack that reaches 32 past the oldest, frames
+ * the destination already held were resent on every probe timeout together with the oldest one;
+ * that fixed set of resends lined up with the corruption period, so the oldest frame was hit on
+ * every try while the rest piled up as duplicates. */
+static void test_every_fifth_frame_corrupted(void **state)
+{
+	static const struct {
+		u64 dst_period_ms, latency_us, ps_per_byte;
+		u32 ack_drop_ppm;
+	} cases[] = {
+		{ 30, 200, 80000, 0 },	   { 30, 5000, 80000, 0 }, { 50, 200, 80000, 0 },
+		{ 50, 5000, 80000, 100000 }, { 30, 200, 40000, 300000 }, { 0, 200, 8000, 100000 },
+	};
+	(void)state;
+	for (u32 k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct harness *h = harness_new(71 + k, MIG_FRAME_MAX, RAM_SIZE);
+		char name[96];
+
+		h->corrupt_every = 5;
+		h->ack_drop_ppm = cases[k].ack_drop_ppm;
+		h->dst_period_ns = cases[k].dst_period_ms * MS;
+		h->src.link.cfg.rto_min_ns = 50 * MS;
+		for (int d = 0; d < 2; d++) {
+			h->net.dir[d].latency_ns = cases[k].latency_us * 1000;
+			h->net.dir[d].ps_per_byte = cases[k].ps_per_byte;
+		}
+		h->rate = 50;
+		run(h, 60000 * MS);
+		snprintf(name, sizeof(name), "corrupt every 5th, dst every %llu ms, %u%% acks lost",
+			 (unsigned long long)cases[k].dst_period_ms, cases[k].ack_drop_ppm / 10000);
+		print_stats(name, h);
+		check_success(h);
+		assert_true(h->src_corrupted > 20);
+		assert_true(h->dst.stats.corrupt > 0);
+		harness_free(h);
+	}
+}
+
 static void test_tx_ring_backpressure(void **state)
 {
 	struct harness *h = harness_new(32, MIG_FRAME_MAX, RAM_SIZE);
@@ -799,6 +887,7 @@ static void test_missed_dirty_page_fails_the_hash(void **state)
 	struct harness *h = harness_new(61, MIG_FRAME_MAX, RAM_SIZE);
 	char line[256];
 	(void)state;
+	h->src.cfg.verify = MIG_VERIFY_FULL;
 	h->rate = 200;
 	h->miss_one = true;
 	run(h, 5000 * MS);
@@ -811,6 +900,78 @@ static void test_missed_dirty_page_fails_the_hash(void **state)
 	mig_src_describe(&h->src, line, sizeof(line));
 	printf("  [hash] %s\n", line);
 	assert_non_null(strstr(line, "memory hash differs"));
+	harness_free(h);
+}
+
+/* The same tracking bug in digest mode (the default): the digests agree (each end checks what
+ * was sent), so the migration commits; the audit after the commit reads the source's RAM, finds
+ * the page whose last write never went, and says which. */
+static void test_missed_dirty_page_found_by_the_audit(void **state)
+{
+	struct harness *h = harness_new(65, MIG_FRAME_MAX, RAM_SIZE);
+	char line[256];
+	(void)state;
+	h->rate = 200;
+	h->miss_one = true;
+	run(h, 5000 * MS);
+	assert_int_equal(h->ss, MIG_DONE);
+	assert_int_equal(h->ds, MIG_DONE);
+	assert_true(h->missed_page < NPAGES);
+	assert_true(h->src.stats.local_hash == h->dst.stats.local_hash);
+	assert_int_equal(h->src.stats.audit, MIG_AUDIT_DIFFERS);
+	assert_int_equal(h->src.stats.audit_bad_pages, 1);
+	assert_true(h->src.stats.audit_first_bad == RAM_BASE + h->missed_page * MIG_PAGE_SIZE);
+	/* ... and that page is indeed the only one that differs on the destination. */
+	for (u64 p = 0; p < NPAGES; p++)
+		assert_true((memcmp(h->smem + p * MIG_PAGE_SIZE, h->dmem + p * MIG_PAGE_SIZE,
+				    MIG_PAGE_SIZE) != 0) == (p == h->missed_page));
+	mig_src_describe(&h->src, line, sizeof(line));
+	printf("  [audit] %s\n", line);
+	harness_free(h);
+}
+
+/* verify=full on a clean link: the full-memory hash on both ends, no audit. */
+static void test_full_verification(void **state)
+{
+	for (u32 k = 0; k < 2; k++) {
+		struct harness *h = harness_new(66 + k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX, RAM_SIZE);
+		(void)state;
+		h->scfg.verify = MIG_VERIFY_FULL;
+		h->src.cfg.verify = MIG_VERIFY_FULL;
+		h->rate = 50;
+		run(h, 10000 * MS);
+		check_success(h); /* both hashes equal XXH64 of the whole memory */
+		harness_free(h);
+	}
+}
+
+/* A destination write that goes wrong is caught by the digests before COMMIT. */
+static int d_write_bad(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
+{
+	struct harness *h = ctx;
+	int rc = d_write(ctx, ipa, offset, src, len);
+
+	/* one byte of one page of the final round (a FINAL frame) lands wrong */
+	if (h->dst.stats.t_paused && !h->blob_bad && offset + len == MIG_PAGE_SIZE) {
+		h->dmem[page_index(ipa) * MIG_PAGE_SIZE + MIG_PAGE_SIZE - 1] ^= 0x5a;
+		h->blob_bad = true;
+	}
+	return rc;
+}
+
+static void test_destination_write_bug_caught_by_digests(void **state)
+{
+	static struct mig_dst_ops bad;
+	struct harness *h = harness_new(68, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	bad = dst_ops;
+	bad.write_page = d_write_bad;
+	mig_dst_init(&h->dst, &h->dcfg, &bad, h, h->dws, mig_dst_workspace_size(&h->dcfg));
+	h->rate = 200;
+	run(h, 5000 * MS);
+	assert_true(h->blob_bad); /* the bug struck */
+	check_vm_kept_running(h);
+	assert_int_equal(h->dst.fail, MIG_FAIL_HASH_MISMATCH);
 	harness_free(h);
 }
 
@@ -881,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(test_half_the_frames_lost),
 		cmocka_unit_test(test_half_lost_small_frames),
 		cmocka_unit_test(test_corrupted_frames_rejected_and_resent),
+		cmocka_unit_test(test_every_fifth_frame_corrupted),
 		cmocka_unit_test(test_tx_ring_backpressure),
 		cmocka_unit_test(test_destination_vanishes_live),
 		cmocka_unit_test(test_destination_vanishes_after_pause),
@@ -889,6 +1051,9 @@ int main(void)
 		cmocka_unit_test(test_refusal_ram_size),
 		cmocka_unit_test(test_refusal_vcpus_and_features),
 		cmocka_unit_test(test_missed_dirty_page_fails_the_hash),
+		cmocka_unit_test(test_missed_dirty_page_found_by_the_audit),
+		cmocka_unit_test(test_full_verification),
+		cmocka_unit_test(test_destination_write_bug_caught_by_digests),
 		cmocka_unit_test(test_source_cancel),
 		cmocka_unit_test(test_destination_rejects_state),
 		cmocka_unit_test(test_config_rejected),
