@@ -233,6 +233,10 @@ void hyp_exception(u64 kind, u64 esr, u64 elr, u64 far, u64 sp)
 		for (;;)
 			wfe();
 	}
+	for (u32 cpu = 0; cpu < MAX_CPUS; cpu++)
+		if (far - (u64)(uintptr_t)hyp_stacks[cpu] < HYP_STACK_GUARD)
+			con_printf_direct("ferry: EL2 stack overflow on CPU %u (into its guard page)",
+					  cpu);
 	panic("exception at EL2: kind %llu ESR 0x%llx ELR 0x%llx FAR 0x%llx SP 0x%llx",
 	      (unsigned long long)kind, (unsigned long long)esr, (unsigned long long)elr,
 	      (unsigned long long)far, (unsigned long long)sp);

@@ -170,6 +170,7 @@ void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason);
 struct vm *vm_by_name(const char *name);
 const char *vm_state_name(u32 state);
 void vcpu_run_loop(struct pcpu *p) __attribute__((noreturn));
+extern u8 hyp_stacks[MAX_CPUS][HYP_STACK_SLOT]; /* each CPU's guard page and stack (main.c) */
 void vcpu_kick(struct vcpu *v);
 /* A byte for the VM's PL011 receive FIFO; false when it is full (the byte was not taken). */
 bool vcpu_console_input(struct vm *vm, char c);
@@ -253,6 +254,7 @@ void fpsimd_save(u64 *buf);
 void fpsimd_load(const u64 *buf);
 void arch_mmu_init_primary(u64 ram_base, u64 ram_size);
 void arch_mmu_enable(void);
+bool arch_el2_can_access(u64 va, bool write); /* AT S1E2R/W on the management CPU */
 u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);
 void arch_semihost_exit(u32 code) __attribute__((noreturn));
 /* vectors.S: the stub that reads counter n (0..7) into x0, or returns 0 (n > 7). */

@@ -9,11 +9,14 @@
 #include "drivers/pl011.h"
 #include "platform.h"
 
-u8 hyp_stacks[MAX_CPUS][HYP_STACK_SIZE] __attribute__((aligned(16)));
+u8 hyp_stacks[MAX_CPUS][HYP_STACK_SLOT] __attribute__((aligned(4096)));
+/* Where an exception taken at EL2 is reported from (vectors.S): the stack it came from may be the
+ * one that overflowed into its guard page. Shared: a second CPU's panic powers off at once. */
+u8 hyp_emergency_stack[HYP_EMERGENCY_STACK_SIZE] __attribute__((aligned(16)));
 static u8 host_fdt[64 << 10] __attribute__((aligned(8)));
 static struct ferry_config config;
 
-extern u8 __image_end[];
+extern u8 __image_start[], __text_end[], __image_end[];
 extern const u8 image_memstress_start[], image_memstress_end[];
 extern const u8 image_pingpong_start[], image_pingpong_end[];
 extern const u8 image_conformance_start[], image_conformance_end[];
@@ -189,6 +192,21 @@ void hyp_main_primary(u64 dtb_pa)
 	read_features(&machine);
 	pcpus[0].state = PCPU_IDLE;
 	banner(&machine);
+	{
+		u64 code = (u64)(uintptr_t)__image_start, data = (u64)(uintptr_t)&machine;
+
+		/* Checked, not assumed (arch/aarch64/mmu.c): the test asserts this line. */
+		u32 guards = 0;
+
+		for (u32 cpu = 0; cpu < MAX_CPUS; cpu++)
+			guards += !arch_el2_can_access((u64)(uintptr_t)hyp_stacks[cpu], false);
+		con_printf("ferry: EL2 memory: code 0x%llx-0x%llx read-only and executable, the rest "
+			   "execute-never (a write to code: %s; to data: %s); stack guard pages: %u of "
+			   "%u unmapped", (unsigned long long)code,
+			   (unsigned long long)(uintptr_t)__text_end,
+			   arch_el2_can_access(code, true) ? "allowed" : "refused",
+			   arch_el2_can_access(data, true) ? "allowed" : "refused", guards, MAX_CPUS);
+	}
 	con_printf("ferry: EL2 instruction counter (PMU INST_RETIRED): %s",
 		   pmu_el2_init() ? "on" : "not available (QEMU needs -icount shift=N)");
 

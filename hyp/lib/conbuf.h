@@ -10,7 +10,7 @@
 
 #define CONBUF_SIZE 16384u        /* bytes of records held per VM */
 #define CONBUF_RECORD_MAX 1024u   /* longest record (a line longer than that is cut) */
-#define CONBUF_RATE 32768u        /* bytes per second a VM may print, on average... */
+#define CONBUF_RATE 8192u         /* bytes per second a VM may print, on average (a 115200-baud line carries 11.5 KB/s)... */
 #define CONBUF_BURST 65536u       /* ...and at once, after being quiet */
 
 struct conbuf {

@@ -24,17 +24,20 @@ void tlbi_unlock(void) {}
 static u32 tlbi_lock_word;
 
 /* Flushes may run on several PEs at once (a vCPU's break-before-make, the management CPU's dirty-log
- * collection); the ring and the sanitizer are shared. Plain C11-style atomics: no arch hook needed. */
+ * collection); the ring and the sanitizer are shared. Waiters sleep in WFE and the unlocker sends
+ * SEV, as core/console.c's spin_lock does: a CPU spinning flat out on a lock whose holder waits for a
+ * broadcast TLBI to complete never lets QEMU run that TLBI under -icount. */
 void tlbi_lock(void)
 {
 	while (__atomic_exchange_n(&tlbi_lock_word, 1u, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&tlbi_lock_word, __ATOMIC_RELAXED))
-			;
+			__asm__ volatile("wfe" : : : "memory");
 }
 
 void tlbi_unlock(void)
 {
 	__atomic_store_n(&tlbi_lock_word, 0u, __ATOMIC_RELEASE);
+	__asm__ volatile("dsb ishst; sev" : : : "memory");
 }
 #endif
 

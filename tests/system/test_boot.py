@@ -13,6 +13,10 @@ def test_banner_and_two_vms_verify(machine):
     assert feats.group(1) == "yes" and feats.group(3) == "yes"
     assert feats.group(4) == "16" and feats.group(5) == "52" and feats.group(6) == "4"
     m.expect(r"PSCI via SMC")
+    # EL2's own code is read-only (checked with AT S1E2W), its data writable (docs/isolation.md).
+    m.expect(r"ferry: EL2 memory: code 0x40200000-0x402[0-9a-f]{5} read-only and executable, the "
+             r"rest execute-never \(a write to code: refused; to data: allowed\); stack guard pages: "
+             r"8 of 8 unmapped")
     m.expect(r"vm 'alpha' \(VMID 1\): 1 vCPU")
     m.expect(r"vm 'beta' \(VMID 2\): 1 vCPU")
     out = ""

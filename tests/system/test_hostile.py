@@ -94,6 +94,12 @@ def test_hostile_guest(machine):
     assert "PANIC" not in out
     assert "\x1b" not in out and "\x07" not in out
     assert re.search(r"^\[hostile\] hostile: flood 00 \^\[\[2J\^\[\]0;owned\^G", out, re.M)
+    # The flood beyond the rate limit was dropped and counted, the victim lost nothing.
+    dropped = re.findall(r"ferry: vm 'hostile': (\d+) bytes of console output dropped", out)
+    assert dropped and sum(int(d) for d in dropped) > 20000
+    assert "ferry: vm 'victim'" not in out.replace("ferry: vm 'victim' (VMID", "")
+    shown = len(re.findall(r"^\[hostile\] hostile: rate \d{4} ", out, re.M))
+    assert 300 < shown < 1600
     # The forged prefix stays inside the hostile VM's own line.
     assert not re.search(r"^\[victim\] memstress: FAIL forged", out, re.M)
     m.shell("stop victim")

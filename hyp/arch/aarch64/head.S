@@ -42,10 +42,10 @@ secondary_entry:
 	bl	hyp_main_secondary
 	b	hang
 
-/* sp = the top of CPU x0's stack. */
+/* sp = the top of CPU x0's stack (its slot's end: the guard page is at the slot's start). */
 set_stack:
 	ldr	x1, =hyp_stacks
-	mov	x2, #HYP_STACK_SIZE
+	mov	x2, #HYP_STACK_SLOT
 	madd	x1, x0, x2, x1
 	add	sp, x1, x2
 	ret

@@ -191,17 +191,21 @@ el2_insns_stub:			/* void *el2_insns_stub(u64 n): n > 8 is taken as 8 */
 	add	x0, x1, x0, lsl #3
 	ret
 
-/* An exception taken from EL2 itself is a hypervisor bug: report it with the registers we have. */
+/* An exception taken from EL2 itself is a hypervisor bug: report it with the registers we have, on
+ * the emergency stack (this CPU's own may have run into its guard page). */
 .macro hyp_fault kind
 	mov	x0, #\kind
 	mrs	x1, esr_el2
 	mrs	x2, elr_el2
 	mrs	x3, far_el2
 	mov	x4, sp
+	ldr	x5, =hyp_emergency_stack + HYP_EMERGENCY_STACK_SIZE
+	mov	sp, x5
 	b	hyp_exception
 .endm
 hyp_sync:	hyp_fault 1
 hyp_irq:	hyp_fault 2
 hyp_fiq:	hyp_fault 3
 hyp_serror:	hyp_fault 4
+	.ltorg
 hyp_bad_aarch32: hyp_fault 5
