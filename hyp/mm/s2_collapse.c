@@ -85,7 +85,7 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 	const u64 start = ipa_addr(ipa), end = start + size, perms = s2_prot_perm_bits(prot);
 	const u64 step = 1ULL << 21;
 	u64 lo = end, hi = start, broken = 0;
-	bool hole;
+	bool hole, blocks_owed = false, pages_owed = false; /* which leaf levels lost a permission */
 
 	*blocks = 0;
 	if (prot & ~(S2_PROT_RWX | S2_PROT_DBM))
@@ -114,6 +114,7 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 				       (n & ~d & S2_DESC_XN))) {
 				lo = MIN(lo, a);
 				hi = MAX(hi, a + step);
+				blocks_owed = true;
 			}
 			continue;
 		}
@@ -124,6 +125,8 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 			broken++;
 		} else if (!protect_pages(t, perms)) {
 			continue;
+		} else {
+			pages_owed = true;
 		}
 		lo = MIN(lo, a);
 		hi = MAX(hi, a + step);
@@ -131,7 +134,10 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 	if (lo >= hi)
 		return 0;
 	if (!broken) {
-		s2_flush_add(owed, ipa_init(lo), (hi - lo) >> PAGE_SHIFT, 3);
+		/* The level hint must match every leaf that lost a permission: a TTL of 3 would
+		 * leave a downgraded 2 MiB block cached. */
+		s2_flush_add(owed, ipa_init(lo), (hi - lo) >> PAGE_SHIFT,
+			     blocks_owed && pages_owed ? -1 : blocks_owed ? 2 : 3);
 		return 0;
 	}
 	if (pgt->bbm)
