@@ -48,6 +48,7 @@ int dirtylog_start(struct vm *vm, enum dirty_mode mode)
 	err = dirty_log_start(&vm->dirty, &vm->s2, &caps, vm->vmid, mode, vm->cfg->ram_base,
 			      vm_pages(vm), vm->dirty_bitmap);
 	vm->dirty_insns_start = pmu_el2_read() - t0;
+	vm->dirty.clock = pmu_el2_read; /* times the DBM scans (`dirtylog stats`) */
 	vm->dirty_insns_stop = vm->dirty_insns_collect = vm->dirty_pages_collected = 0;
 	vm->dirty_synced = false;
 	vm->dirty_checked_rounds = vm->dirty_missed = vm->dirty_extra = 0;
@@ -243,4 +244,12 @@ void dirtylog_print_stats(const struct vm *vm)
 		   (unsigned long long)vm->dirty_pages_collected,
 		   (unsigned long long)(vm->dirty_pages_collected ?
 					vm->dirty_insns_collect / vm->dirty_pages_collected : 0));
+	if (dl->scan_pages) {
+		u64 h = dl->scan_insns * 100 / dl->scan_pages;
+
+		con_printf("dirtylog: vm '%s': DBM scans: %llu EL2 instructions for %llu pages scanned "
+			   "(%llu.%02llu per page)", vm->cfg->name, (unsigned long long)dl->scan_insns,
+			   (unsigned long long)dl->scan_pages, (unsigned long long)(h / 100),
+			   (unsigned long long)(h % 100));
+	}
 }

@@ -260,7 +260,11 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
 	} else if (!strcmp(what, "stop")) {
 		err = dirtylog_stop(vm);
-		con_printf("dirtylog: vm '%s': %s", name, err ? ferry_strerror(err) : "stopped");
+		if (err)
+			con_printf("dirtylog: vm '%s': %s", name, ferry_strerror(err));
+		else
+			con_printf("dirtylog: vm '%s': stopped, %llu 2 MiB blocks rebuilt", name,
+				   (unsigned long long)vm->dirty.blocks_rebuilt);
 	} else if (!strcmp(what, "collect")) {
 		n = dirtylog_collect(vm);
 		if (n < 0)

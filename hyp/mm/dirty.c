@@ -38,12 +38,17 @@ int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tl
 		return FERRY_EINVAL;
 	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
 				  .vmid = vmid, .caps = *caps };
-	/* Split first, so every later change is per page. The split's own break-before-make flush
-	 * happens inside s2_split (one for the whole range). */
-	err = s2_split(s2, ipa_init(base), size, &owed);
-	if (!err)
-		err = s2_protect(s2, ipa_init(base), size,
-				 mode == DIRTY_DBM ? PROT_RX | S2_PROT_DBM : PROT_RX, &owed);
+	/* Split and write-protect in one pass over the range (one bbm flush covering both when a
+	 * block was split); shapes that pass leaves alone (not 2 MiB aligned, 1 GiB blocks) go
+	 * through the engine: split first, so every later change is per page, then protect. */
+	unsigned prot = mode == DIRTY_DBM ? PROT_RX | S2_PROT_DBM : PROT_RX;
+
+	err = s2_split_protect(s2, ipa_init(base), size, prot, &owed);
+	if (err == FERRY_ENOTSUP) {
+		err = s2_split(s2, ipa_init(base), size, &owed);
+		if (!err)
+			err = s2_protect(s2, ipa_init(base), size, prot, &owed);
+	}
 	flush_owed(dl, &owed);
 	if (err)
 		dl->mode = DIRTY_OFF;
@@ -98,8 +103,13 @@ s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u6
 	if (dl->mode == DIRTY_DBM) {
 		/* The hardware recorded writes in the descriptors: move them into the bitmap, making
 		 * those descriptors read-only again in the same walk. */
+		u64 t0 = dl->clock ? dl->clock() : 0;
+
 		err = s2_collect_dbm_dirty(s2, ipa_init(dl->base + (first << PAGE_SHIFT)),
 					   count << PAGE_SHIFT, dl->bitmap, dl->base);
+		if (dl->clock)
+			dl->scan_insns += dl->clock() - t0;
+		dl->scan_pages += count;
 		if (err)
 			return err;
 	}
@@ -141,8 +151,13 @@ int dirty_log_stop(struct dirty_log *dl, struct s2_pgtable *s2)
 
 	if (dl->mode == DIRTY_OFF)
 		return 0;
-	/* Read-only → writable and DBM cleared: relaxations only, nothing to flush. */
-	err = s2_protect(s2, ipa_init(dl->base), dl->npages << PAGE_SHIFT, PROT_RWX, &owed);
+	/* Read-only → writable and DBM cleared: relaxations only, nothing owed. Where a 2 MiB run of
+	 * pages is uniform again it becomes a block (its own break-before-make flush), so the guest
+	 * does not stay on 4 KiB pages; other shapes go through s2_protect. */
+	err = s2_protect_collapse(s2, ipa_init(dl->base), dl->npages << PAGE_SHIFT, PROT_RWX, &owed,
+				  &dl->blocks_rebuilt);
+	if (err == FERRY_ENOTSUP)
+		err = s2_protect(s2, ipa_init(dl->base), dl->npages << PAGE_SHIFT, PROT_RWX, &owed);
 	flush_owed(dl, &owed);
 	dl->mode = DIRTY_OFF;
 	return err;

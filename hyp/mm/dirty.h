@@ -38,12 +38,19 @@ struct dirty_log {
 	u64 collections;
 	u64 pages_reported;
 	u64 flushes;        /* planned flushes issued (one per run of re-protected pages) */
+	/* DBM mode: the descriptor scan of each collection, timed by `clock` when the caller sets
+	 * one (EL2: its instruction counter) after dirty_log_start; scan_pages counts every page. */
+	u64 (*clock)(void);
+	u64 scan_insns;
+	u64 scan_pages;
+	u64 blocks_rebuilt; /* 2 MiB blocks the last stop made from uniform pages */
 };
 
 const char *dirty_mode_name(enum dirty_mode mode);
 
-/* Splits every block of [base, base + npages pages) into 4K pages (one planned flush for the whole
- * split) and write-protects all of it (one more planned flush). bitmap must be zeroed. */
+/* Splits every block of [base, base + npages pages) into 4K pages and write-protects all of it, in
+ * one pass when the range is 2 MiB aligned (s2_split_protect: one planned flush in all), else with
+ * s2_split then s2_protect (one planned flush each). bitmap must be zeroed. */
 int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tlbi_caps *caps,
 		    u16 vmid, enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap);
 
@@ -93,7 +100,8 @@ static inline int dirty_log_fast_fault(struct dirty_log *dl, struct s2_pgtable *
  * dl->bitmap). Returns the number of pages taken, or a negative error. */
 s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u64 count, u64 *out);
 
-/* Gives every page back its write permission and clears DBM. Pages stay 4K (see the doc). */
+/* Gives every page back its write permission and clears DBM; every 2 MiB whose pages map one
+ * aligned contiguous run with equal attributes becomes a block again (s2_protect_collapse). */
 int dirty_log_stop(struct dirty_log *dl, struct s2_pgtable *s2);
 
 #endif

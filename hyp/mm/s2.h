@@ -111,6 +111,20 @@ int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struc
  * tables allocated first, then every block broken, ONE bbm flush for all of them, then the tables
  * linked. The translation is unchanged, so nothing is owed afterwards. */
 int s2_split(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed);
+/* s2_split then s2_protect(prot) in one pass (s2_split_protect.c): for dirty logging's start. The
+ * result, the all-or-nothing rule and the flushes are theirs (one bbm flush covering the broken
+ * blocks and the pages downgraded in place when a block was split, else the downgrades owed).
+ * FERRY_ENOTSUP, with nothing changed, for shapes it leaves to them: a range not 2 MiB aligned, a
+ * 1 GiB block, tables not mapped at their physical address (mm->identity). */
+int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
+		     struct s2_flush *owed);
+/* s2_protect(prot) for dirty logging's stop, in one pass (s2_collapse.c), that also turns every
+ * table of 512 pages mapping one 2 MiB-aligned contiguous PA run with equal attributes back into a
+ * 2 MiB block (break-before-make: one bbm flush for all of them and the pages downgraded in place;
+ * the old tables freed after it); *blocks counts them. Nothing is allocated. FERRY_ENOTSUP, with
+ * nothing changed, for the shapes s2_split_protect leaves to the engine. */
+int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
+			struct s2_flush *owed, u64 *blocks);
 /* pa of ipa (with the offset inside the leaf), its prot and the leaf's level; FERRY_ENOENT if
  * unmapped. */
 int s2_lookup(const struct s2_pgtable *pgt, ipa_t ipa, pa_t *pa, unsigned *prot, int *level);

@@ -36,8 +36,10 @@ static void pfree(void *ctx, void *p)
 }
 static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
 static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
+/* Host pointers are their own "physical" address, as at EL2: dirty logging's one-pass start and
+ * stop (s2_split_protect, s2_protect_collapse) need that and are among the random operations. */
 static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
-				     .virt_to_phys = v2p, .phys_to_virt = p2v };
+				     .virt_to_phys = v2p, .phys_to_virt = p2v, .identity = true };
 
 static struct tlb_model model;
 static struct tlbi_caps caps;
@@ -122,7 +124,7 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 					  S2_PROT_RWX | S2_PROT_DBM, 0 };
 	struct s2_pgtable pgt;
 	struct tlb_model_range *stale = calloc(pages + 1, sizeof(*stale));
-	long checked = 0;
+	long checked = 0, one_pass = 0, rebuilt = 0;
 
 	srandom(seed);
 	caps = c;
@@ -155,7 +157,10 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 		assert_int_equal(s2_walk(&pgt, ipa_init(base), pages * 4096, &fill), 0);
 		fake_arch_observer = tlb_model_observer;
 		fake_arch_observer_ctx = &model;
-		switch (rnd(4)) {
+		u64 blocks;
+		int err;
+
+		switch (rnd(6)) {
 		case 0:
 			assert_int_equal(s2_map(&pgt, ipa, pa_init(PA0 + first * 4096 +
 								   rnd(3) * SZ_2M + rnd(2) * 4096),
@@ -165,7 +170,18 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 		case 2:
 			assert_int_equal(s2_protect(&pgt, ipa, n * 4096, prot, &owed), 0);
 			break;
-		default: assert_int_equal(s2_split(&pgt, ipa, n * 4096, &owed), 0); break;
+		case 3: assert_int_equal(s2_split(&pgt, ipa, n * 4096, &owed), 0); break;
+		case 4: /* dirty logging's start: 2 MiB-aligned ranges (others are refused) */
+			err = s2_split_protect(&pgt, ipa, n * 4096, prot, &owed);
+			assert_true(err == 0 || err == FERRY_ENOTSUP);
+			one_pass += !err;
+			break;
+		default: /* its stop: blocks rebuilt where uniform */
+			err = s2_protect_collapse(&pgt, ipa, n * 4096, prot, &owed, &blocks);
+			assert_true(err == 0 || err == FERRY_ENOTSUP);
+			one_pass += !err;
+			rebuilt += err ? 0 : blocks;
+			break;
 		}
 		if (owed.pages) {
 			owed_flushes++;
@@ -196,6 +212,7 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 		fake_arch_reset();
 	}
 	assert_true(checked > 1000); /* the checks really ran */
+	assert_true(one_pass > ops / 100 && rebuilt > 0); /* and the one-pass start/stop ran too */
 	assert_true(bbm_flushes > ops / 30 && owed_flushes > ops / 30);
 	s2_destroy(&pgt);
 	tlb_model_free(&model);
