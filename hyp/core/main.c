@@ -53,6 +53,7 @@ static void read_features(struct machine *m)
 		u64 pmuver = FIELD_GET(sysreg_read(id_aa64dfr0_el1), 11, 8);
 
 		m->pmu = pmuver != 0 && pmuver != 0xf;
+		m->sve = FIELD_GET(sysreg_read(id_aa64pfr0_el1), 35, 32) != 0;
 	}
 	m->vmid_bits = FIELD_GET(m->mmfr1, 7, 4) == 2 ? 16 : 8;
 	m->pa_range_field = (u32)FIELD_GET(m->mmfr0, 3, 0);

@@ -297,7 +297,7 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 #define ID_FIELD(hi, lo) (((1ULL << ((hi) - (lo) + 1)) - 1) << (lo))
 
 /* The ID registers (op0 3, op1 0, CRn 0, CRm 1..7) as the guest may see them: what ferry does not
- * virtualize is hidden. SVE and SME (their state is not kept per vCPU, and CPTR_EL2 traps them),
+ * virtualize is hidden. SME (CPTR_EL2 traps it; SVE is the guest's where the CPU has it),
  * MTE (HCR_EL2.ATA is clear), AMU and MPAM (not virtualized), SPE and trace. The PMU is the
  * guest's where the CPU has one (its counters below MDCR_EL2.HPMN); elsewhere its registers trap,
  * RAZ/WI. Encodings the Arm ARM reserves in this space read as zero, as they do on hardware. */
@@ -311,9 +311,12 @@ static u64 id_reg_read(u32 crm, u32 op2)
 	IDREG(2, 0); IDREG(2, 1); IDREG(2, 2); IDREG(2, 3);
 	IDREG(2, 4); IDREG(2, 5); IDREG(2, 6); IDREG(2, 7);
 	IDREG(3, 0); IDREG(3, 1); IDREG(3, 2); IDREG(3, 4); IDREG(3, 5); IDREG(3, 6);
-	case 4 * 8 + 0: /* ID_AA64PFR0_EL1: SVE [35:32], MPAM [43:40], AMU [47:44] */
+	case 4 * 8 + 0: /* ID_AA64PFR0_EL1: SVE [35:32] (the guest's where the CPU has it), MPAM
+			 * [43:40], AMU [47:44] */
 		return sysreg_read(S3_0_C0_C4_0) &
-		       ~(ID_FIELD(35, 32) | ID_FIELD(43, 40) | ID_FIELD(47, 44));
+		       ~((machine.sve ? 0 : ID_FIELD(35, 32)) | ID_FIELD(43, 40) | ID_FIELD(47, 44));
+	case 4 * 8 + 4: /* ID_AA64ZFR0_EL1: the SVE features, with SVE */
+		return machine.sve ? sysreg_read(S3_0_C0_C4_4) : 0;
 	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
 		return sysreg_read(S3_0_C0_C4_1) &
 		       ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
@@ -450,6 +453,7 @@ static void vcpu_load_controls(struct vcpu *v)
 	sysreg_write(cnthctl_el2, 3); /* EL1PCTEN | EL1PCEN: the guest may use the physical counter */
 	sysreg_write(cntvoff_el2, vm->cntvoff);
 	sysreg_write(hcr_el2, HCR_GUEST | hcr_pauth());
+	sve_load_controls();
 	/* With a PMU the guest uses it directly: each vCPU owns its CPU, and MDCR_EL2.HPMN keeps the
 	 * last counter for ferry's own EL2 count when that is on (pmu.c). Without one, its registers
 	 * trap and read as zero. */
