@@ -52,7 +52,9 @@ def test_same_verdicts_direct_and_under_ferry(machine, direct, cpu):
     summary = SUMMARY.search(out)
     assert summary, out
     assert len(ref) >= 50 and sum(int(x) for x in summary.groups()) == len(ref), out
-    failing = {n: v for n, v in ref.items() if v != "PASS"}
+    # Only what the CPU model lacks may be skipped: SVE on cortex-a72.
+    failing = {n: v for n, v in ref.items()
+               if v != "PASS" and not (v == "SKIP" and cpu != "max" and n.startswith("sve."))}
     assert not failing, "the reference run fails checks: %s\n%s" % (failing, out)
 
     m = machine(config=CONFIG, cpu=cpu, timeout=180)
