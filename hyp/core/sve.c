@@ -3,6 +3,8 @@
  * or otherwise. ferry only lets the guest reach them (CPTR_EL2.TZ = 0), gives it the CPU's largest
  * vector length (ZCR_EL2.LEN = 15, capped by the hardware), shows SVE in the ID registers, and
  * saves and restores the registers on the vCPU's own CPU for a migration (struct vcpu.sve). */
+#include <string.h>
+
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "migrate/mig_sve.h"
@@ -57,16 +59,27 @@ void sve_ctx_save(struct vcpu *v)
 
 void sve_ctx_load(struct vcpu *v)
 {
-	if (!machine.sve || !v->sve || v->sve->vl != host_vl)
+	if (!machine.sve || !v->sve)
 		return;
-	sve_load_controls();
+	sve_load_controls(); /* also learns host_vl, on a CPU no vCPU ran on yet */
+	if (v->sve->vl != host_vl)
+		return; /* nothing saved or loaded for this vCPU */
 	sysreg_write(S3_0_C1_C2_0, v->sve->zcr_el1);
 	sve_load(v->sve->regs);
 }
 
 int sve_blob_save(struct vcpu *v, void *buf, size_t cap)
 {
-	return v->sve ? mig_sve_encode(v->sve, v->idx, buf, cap) : FERRY_EINVAL;
+	if (!v->sve)
+		return FERRY_EINVAL;
+	/* A vCPU that was never on when the VM paused has nothing saved: it goes as zeroes (its
+	 * registers are UNKNOWN at its first CPU_ON anyway), at the length the others have. */
+	if (!v->sve->vl) {
+		memset(v->sve->regs, 0, sizeof(v->sve->regs));
+		v->sve->zcr_el1 = 0;
+		v->sve->vl = host_vl;
+	}
+	return mig_sve_encode(v->sve, v->idx, buf, cap);
 }
 
 int sve_blob_load(struct vcpu *v, const void *buf, size_t len, const char **why)
