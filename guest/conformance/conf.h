@@ -172,5 +172,6 @@ void check_psci(void);
 void check_board(void);
 void check_debug(void);
 void check_pmu(void);
+void check_sve(void);
 
 #endif

@@ -527,18 +527,27 @@ static void atk_sysregs(void)
 	NOTE("TRCPRGCTLR: %llu exception(s) ESR 0x%llx", (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr);
 	report("trace registers (TTA)", undef(n));
-	u64 cpacr;
+	u64 cpacr, sve_shown;
 
-	/* CPACR_EL1.ZEN on, so the SVE instruction gets past EL1's own trap to ferry's (CPTR_EL2.TZ). */
+	/* CPACR_EL1.ZEN on, so the SVE instruction gets past EL1's own trap to ferry's (CPTR_EL2.TZ).
+	 * Where ferry shows SVE (ID_AA64PFR0_EL1.SVE) the guest owns it and RDVL must just work;
+	 * where it does not, RDVL must be undefined, as on a CPU without SVE. */
+	__asm__ volatile("mrs %0, id_aa64pfr0_el1" : "=r"(sve_shown));
+	sve_shown = (sve_shown >> 32) & 0xf;
 	__asm__ volatile("mrs %0, cpacr_el1" : "=r"(cpacr));
 	__asm__ volatile("msr cpacr_el1, %0; isb" : : "r"(cpacr | (3ULL << 16)));
 	catch_on();
-	__asm__ volatile(".inst 0x04bf5020" : : : "x0", "memory"); /* RDVL X0, #1 */
+	register u64 vl __asm__("x0") = 0;
+	__asm__ volatile(".inst 0x04bf5020" : "+r"(vl) : : "memory"); /* RDVL X0, #1 */
 	n = catch_off();
 	__asm__ volatile("msr cpacr_el1, %0; isb" : : "r"(cpacr));
-	NOTE("RDVL: %llu exception(s) ESR 0x%llx", (unsigned long long)n,
-	     (unsigned long long)guest_catch.esr);
-	report("SVE instruction", undef(n));
+	NOTE("SVE shown %llu; RDVL: %llu exception(s) ESR 0x%llx, VL %llu bytes",
+	     (unsigned long long)sve_shown, (unsigned long long)n,
+	     (unsigned long long)guest_catch.esr, (unsigned long long)vl);
+	if (sve_shown)
+		report("SVE instruction (the guest's)", n == 0 && vl >= 16 && vl <= 256 && !(vl % 16));
+	else
+		report("SVE instruction", undef(n));
 	/* The PMU, where the CPU has a PMUv3, is the guest's (ID_AA64DFR0_EL1.PMUVer says so):
 	 * its registers do not trap, and PMCR_EL0.N shows only the counters below MDCR_EL2.HPMN,
 	 * never more than the CPU has. Without one they read as zero and ignore writes. */
@@ -564,8 +573,10 @@ static void atk_sysregs(void)
 	    MRS_CAUGHT("S3_0_C0_C4_4", zfr0);
 	NOTE("ID_AA64PFR0 0x%llx ID_AA64MMFR1 0x%llx ID_AA64ZFR0 0x%llx", (unsigned long long)pfr0,
 	     (unsigned long long)mmfr1, (unsigned long long)zfr0);
-	report("ID registers hide", n == 0 && (pfr0 & 0xff) == 0x11 && ((pfr0 >> 32) & 0xf) == 0 &&
-				   ((mmfr1 >> 16) & 0xf) == 0 && zfr0 == 0);
+	/* SVE's features (ZFR0) are shown exactly when SVE is. */
+	report("ID registers hide", n == 0 && (pfr0 & 0xff) == 0x11 &&
+				   ((mmfr1 >> 16) & 0xf) == 0 &&
+				   (((pfr0 >> 32) & 0xf) != 0 || zfr0 == 0));
 	/* Odd values in EL1 registers ferry never switches: they stay this VM's business. */
 	u64 kctl;
 

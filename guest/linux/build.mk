@@ -27,7 +27,12 @@ $(LINUX_OUT)/linstress: guest/linux/linstress.c
 		apt-get install -y -q --no-install-recommends libc6-dev-arm64-cross
 	$(TCC) $(LINUX_CFLAGS) $< -o $@
 
-$(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/busybox $(LINUX_OUT)/linstress guest/linux/init \
-		guest/linux/mkinitramfs.sh
-	@guest/linux/mkinitramfs.sh $(LINUX_OUT) guest/linux/init $(LINUX_OUT)/linstress
+# svecheck: SVE registers across context switches and migrations (no FP/SIMD in its own code).
+$(LINUX_OUT)/svecheck: guest/linux/svecheck.c $(LINUX_OUT)/linstress
+	$(TCC) $(LINUX_CFLAGS) -mgeneral-regs-only $< -o $@
+
+$(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/busybox $(LINUX_OUT)/linstress $(LINUX_OUT)/svecheck \
+		guest/linux/init guest/linux/mkinitramfs.sh
+	@guest/linux/mkinitramfs.sh $(LINUX_OUT) guest/linux/init $(LINUX_OUT)/linstress \
+		$(LINUX_OUT)/svecheck
 endif

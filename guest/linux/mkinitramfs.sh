@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init and linstress.
+# Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init, linstress and
+# (when given) svecheck.
 # The device nodes come from the kernel itself: its built-in initramfs (unpacked before ours) holds
 # /dev/console, and /init mounts devtmpfs. So no mknod and no root are needed here.
-# Usage: guest/linux/mkinitramfs.sh OUT INIT LINSTRESS   (OUT holds busybox, gets initramfs.cpio.gz)
+# Usage: guest/linux/mkinitramfs.sh OUT INIT LINSTRESS [SVECHECK]   (OUT holds busybox, gets
+# initramfs.cpio.gz)
 set -euo pipefail
 out=${1:?usage: mkinitramfs.sh OUT INIT LINSTRESS}
 init=${2:?}
 linstress=${3:?}
+svecheck=${4:-}
 
 if [ ! -f "$out/busybox" ]; then
 	echo "linux-guest: no busybox (see $out/unavailable): initramfs not made"
@@ -26,6 +29,7 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
 install -m 0755 "$out/busybox" "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 install -m 0755 "$linstress" "$root/bin/linstress"
+[ -z "$svecheck" ] || install -m 0755 "$svecheck" "$root/bin/svecheck"
 # Same inputs, same bytes: fixed times, owners and order.
 find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "mm/dirty.h"
 #include "migrate/mig.h"
+#include "migrate/mig_sve.h"
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/board.h"
@@ -61,6 +62,7 @@ struct machine {
 	u32 vmid_bits, pa_bits, ich_lrs;
 	u32 pa_range_field; /* ID_AA64MMFR0_EL1.PARange, for VTCR_EL2.PS */
 	bool tlbi_range, hafdbs, ttl;
+	bool sve; /* FEAT_SVE (ID_AA64PFR0_EL1.SVE): guests get it (core/sve.c) */
 	bool pmu; /* a PMUv3 (ID_AA64DFR0_EL1.PMUVer 1..14): guests get its counters below HPMN */
 };
 extern struct machine machine;
@@ -112,6 +114,7 @@ struct vcpu {
 	volatile bool restore;
 	struct mig_vcpu_state state;
 	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
+	struct mig_sve_state *sve; /* its SVE registers, saved with `state` (core/sve.c; NULL: no SVE) */
 	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
 	u32 reports;   /* injected exceptions reported on the console (the rest are only counted) */
 	u64 setway_ops, setway_flushes; /* trapped DC ISW/CSW/CISW, and the RAM flushes they caused */
@@ -215,6 +218,14 @@ void board_poll_locked(struct vm *vm);
 void board_service(struct vm *vm); /* the management CPU's tick */
 int board_rtc_save(struct vm *vm, void *buf, size_t cap);   /* migration: length or <0 */
 int board_rtc_load(struct vm *vm, const void *buf, size_t len);
+
+/* ---- SVE for guests (core/sve.c) ---- */
+void sve_load_controls(void);   /* on the vCPU's CPU before it runs */
+int sve_vm_init(struct vm *vm);
+void sve_ctx_save(struct vcpu *v);
+void sve_ctx_load(struct vcpu *v);
+int sve_blob_save(struct vcpu *v, void *buf, size_t cap);
+int sve_blob_load(struct vcpu *v, const void *buf, size_t len, const char **why);
 
 /* ---- the console attached to a VM (core/shell.c): input goes to its PL011, output is raw ---- */
 extern struct vm *volatile console_vm;

@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "drivers/pl011.h"
 #include "platform.h"
+#include "vdev/traps.h"
 
 u8 hyp_stacks[MAX_CPUS][HYP_STACK_SLOT] __attribute__((aligned(4096)));
 /* Where an exception taken at EL2 is reported from (vectors.S): the stack it came from may be the
@@ -56,11 +57,8 @@ static void read_features(struct machine *m)
 	m->tlbi_range = FIELD_GET(m->isar0, 59, 56) >= 2;
 	m->hafdbs = FIELD_GET(m->mmfr1, 3, 0) >= 2;
 	m->ttl = FIELD_GET(m->mmfr2, 51, 48) >= 1;
-	{
-		u64 pmuver = FIELD_GET(sysreg_read(id_aa64dfr0_el1), 11, 8);
-
-		m->pmu = pmuver != 0 && pmuver != 0xf;
-	}
+	m->pmu = trap_guest_pmu(sysreg_read(id_aa64dfr0_el1));
+	m->sve = trap_guest_sve(sysreg_read(id_aa64pfr0_el1));
 	m->vmid_bits = FIELD_GET(m->mmfr1, 7, 4) == 2 ? 16 : 8;
 	m->pa_range_field = (u32)FIELD_GET(m->mmfr0, 3, 0);
 	m->pa_bits = m->pa_range_field < ARRAY_SIZE(pa_bits) ? pa_bits[m->pa_range_field] : 0;

@@ -55,7 +55,7 @@ static struct {
 	/* destination: state staged until commit */
 	struct mig_vm_state vmstate;
 	struct vpl011 uart;
-	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031 */
+	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031, n+4..2n+3: SVE */
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
@@ -374,6 +374,10 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 		*tag = MIG_BLOB_RTC;
 		return board_rtc_save(vm, buf, cap);
 	}
+	if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4) {
+		*tag = MIG_BLOB_SVE;
+		return sve_blob_save(&vm->vcpu[index - vm->nvcpus - 4], buf, cap);
+	}
 	return FERRY_ENOENT;
 }
 
@@ -507,6 +511,9 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	} else if (index == vm->nvcpus + 3 && tag == MIG_BLOB_RTC) {
 		err = board_rtc_load(vm, buf, len);
 		why = "malformed PL031 state";
+	} else if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4 &&
+		   tag == MIG_BLOB_SVE) {
+		err = sve_blob_load(&vm->vcpu[index - vm->nvcpus - 4], buf, len, &why);
 	}
 	if (err) {
 		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index, why);
@@ -581,7 +588,8 @@ static void incoming_failed(struct vm *vm, const char *why)
 static void dst_install(struct vm *vm)
 {
 	const struct mig_stats *st = mig_dst_stats(&mig.dst);
-	u32 want = (1u << (vm->nvcpus + 4)) - 1; /* VM, vCPUs, PL011, vGIC, PL031 */
+	/* VM, vCPUs, PL011, vGIC, PL031, and with SVE one more per vCPU */
+	u32 want = (1u << (vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0))) - 1;
 	u64 now = now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {

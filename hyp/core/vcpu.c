@@ -399,7 +399,7 @@ static u64 id_reg_raw(u32 crm, u32 op2)
 	IDREG(2, 0); IDREG(2, 1); IDREG(2, 2); IDREG(2, 3);
 	IDREG(2, 4); IDREG(2, 5); IDREG(2, 6); IDREG(2, 7);
 	IDREG(3, 0); IDREG(3, 1); IDREG(3, 2); IDREG(3, 4); IDREG(3, 5); IDREG(3, 6);
-	IDREG(4, 0); IDREG(4, 1);
+	IDREG(4, 0); IDREG(4, 1); IDREG(4, 4);
 	IDREG(5, 0); IDREG(5, 1); IDREG(5, 4); IDREG(5, 5);
 	IDREG(6, 0); IDREG(6, 1); IDREG(6, 2);
 	IDREG(7, 0); IDREG(7, 1); IDREG(7, 2);
@@ -571,6 +571,7 @@ static void vcpu_load_controls(struct vcpu *v)
 	sysreg_write(hcr_el2, t->hcr);
 	sysreg_write(mdcr_el2, t->mdcr);
 	sysreg_write(cptr_el2, t->cptr);
+	sve_load_controls(); /* ZCR_EL2, reachable once CPTR_EL2.TZ is clear */
 	if (t->has_hcrx)
 		sysreg_write(S3_4_C1_C2_2, t->hcrx); /* HCRX_EL2 */
 	if (t->has_fgt) {

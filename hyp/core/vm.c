@@ -215,6 +215,11 @@ int vm_build(struct vm *vm)
 	vm->psci.cpu[0].state = c->incoming ? VPSCI_OFF : VPSCI_ON_PENDING;
 	vpl011_reset(&vm->uart);
 	board_vm_reset(vm);
+	err = sve_vm_init(vm);
+	if (err) {
+		con_printf("ferry: vm '%s': SVE state: %s", c->name, ferry_strerror(err));
+		return err;
+	}
 	err = virq_vm_init(vm);
 	if (err) {
 		con_printf("ferry: vm '%s': vGIC: %s", c->name, ferry_strerror(err));

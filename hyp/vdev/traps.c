@@ -20,6 +20,11 @@ bool trap_guest_pmu(u64 dfr0)
 	return pmuver != 0 && pmuver != 0xf;
 }
 
+bool trap_guest_sve(u64 pfr0)
+{
+	return FIELD_GET(pfr0, 35, 32) != 0;
+}
+
 void trap_config_compute(const struct trap_idregs *id, u64 mdcr_pmu, struct trap_config *out)
 {
 	u64 hcr = HCR_ALWAYS;
@@ -36,6 +41,10 @@ void trap_config_compute(const struct trap_idregs *id, u64 mdcr_pmu, struct trap
 	 * traps. Without one (or with an IMPLEMENTATION DEFINED PMU) the registers trap, RAZ/WI. */
 	if (!trap_guest_pmu(id->dfr0))
 		mdcr |= MDCR_TPM | MDCR_TPMCR;
+	/* SVE is the guest's where the CPU has it: each vCPU owns its CPU and EL2 never uses SVE, so
+	 * nothing is switched (core/sve.c). SME stays trapped (TSM) and hidden. */
+	if (trap_guest_sve(id->pfr0))
+		cptr &= ~CPTR_TZ;
 	/* FEAT_RAS: error records trap (TERR, read as zero), external aborts come to EL2 (TEA). */
 	if (FIELD_GET(id->pfr0, 31, 28))
 		hcr |= HCR_TERR | HCR_TEA;
@@ -73,9 +82,10 @@ u64 trap_id_reg_value(u32 crm, u32 op2, u64 raw)
 	switch (crm * 8 + op2) {
 	case 4 * 8 + 0: /* ID_AA64PFR0_EL1 */
 		/* EL0 [3:0] and EL1 [7:4] AArch64 only (1): a vCPU in a 32-bit process cannot be
-		 * migrated. SVE [35:32], MPAM [43:40], AMU [47:44] hidden. */
-		return (raw & ~(ID_FIELD(3, 0) | ID_FIELD(7, 4) | ID_FIELD(35, 32) | ID_FIELD(43, 40) |
-				ID_FIELD(47, 44))) | 0x11;
+		 * migrated. MPAM [43:40], AMU [47:44] hidden; SVE [35:32] shown, it is the guest's
+		 * (trap_config_compute). */
+		return (raw & ~(ID_FIELD(3, 0) | ID_FIELD(7, 4) | ID_FIELD(43, 40) | ID_FIELD(47, 44))) |
+		       0x11;
 	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
 		return raw & ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
 	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMSVer, TraceFilt, TraceBuffer, BRBE hidden;
@@ -94,11 +104,12 @@ u64 trap_id_reg_value(u32 crm, u32 op2, u64 raw)
 	case 2 * 8 + 4: case 2 * 8 + 5: case 2 * 8 + 6: case 2 * 8 + 7:
 	case 3 * 8 + 0: case 3 * 8 + 1: case 3 * 8 + 2: case 3 * 8 + 4: case 3 * 8 + 5:
 	case 3 * 8 + 6:
+	case 4 * 8 + 4: /* ID_AA64ZFR0_EL1: SVE's features (zero on a CPU without SVE) */
 	case 5 * 8 + 1: case 5 * 8 + 4: case 5 * 8 + 5:
 	case 6 * 8 + 0: case 6 * 8 + 1:
 	case 7 * 8 + 0: case 7 * 8 + 2:
 		return raw;
-	/* Zero: ID_AA64ZFR0/SMFR0 (SVE, SME hidden), ID_AA64MMFR3/4 (TCR2, SCTLR2, S1PIE...: their
+	/* Zero: ID_AA64SMFR0 (SME hidden), ID_AA64MMFR3/4 (TCR2, SCTLR2, S1PIE...: their
 	 * enables are HCRX_EL2/FGT controls ferry leaves off), and the reserved encodings. */
 	default:
 		return 0;

@@ -40,8 +40,9 @@
 #define MDCR_TDCC BIT(27)
 
 /* CPTR_EL2 without VHE: RES1 bits [7:0], 9, 13 and TZ (8) and TSM (12, RES1 without SME): SVE and
- * SME trap; TFP (10) clear: FP/SIMD is the guest's own. */
+ * SME trap; TFP (10) clear: FP/SIMD is the guest's own. TZ is cleared where guests get SVE. */
 #define CPTR_RES1_TZ_TSM 0x33ffULL
+#define CPTR_TZ BIT(8)
 #define CPTR_TTA BIT(20)
 #define CPTR_TAM BIT(30)
 
@@ -64,6 +65,9 @@ struct trap_config {
 
 /* Whether the CPU's PMU (ID_AA64DFR0_EL1.PMUVer) is a PMUv3 that guests get to use. */
 bool trap_guest_pmu(u64 dfr0);
+
+/* Whether the CPU has SVE (ID_AA64PFR0_EL1.SVE), which guests then get to use (core/sve.c). */
+bool trap_guest_sve(u64 pfr0);
 
 /* mdcr_pmu: the HPMN/HPME/HLP bits the EL2 counter set up (kept as they are). */
 void trap_config_compute(const struct trap_idregs *id, u64 mdcr_pmu, struct trap_config *out);

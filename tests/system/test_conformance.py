@@ -51,8 +51,10 @@ def test_same_verdicts_direct_and_under_ferry(machine, direct, cpu):
     assert status == 0, out                      # PSCI SYSTEM_OFF ends QEMU
     summary = SUMMARY.search(out)
     assert summary, out
-    assert len(ref) >= 50 and int(summary.group(1)) == len(ref), out
-    failing = {n: v for n, v in ref.items() if v != "PASS"}
+    assert len(ref) >= 50 and sum(int(x) for x in summary.groups()) == len(ref), out
+    # Only what the CPU model lacks may be skipped: SVE on cortex-a72.
+    failing = {n: v for n, v in ref.items()
+               if v != "PASS" and not (v == "SKIP" and cpu != "max" and n.startswith("sve."))}
     assert not failing, "the reference run fails checks: %s\n%s" % (failing, out)
 
     m = machine(config=CONFIG, cpu=cpu, timeout=180)

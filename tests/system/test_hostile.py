@@ -75,7 +75,9 @@ def test_hostile_guest(machine):
     assert 0 < mdcr & 0x1f <= 31, "MDCR_EL2.HPMN gives the guest its counters"
     assert not mdcr & (1 << 8) and not mdcr & (1 << 9), "TDE and TDA stay clear (docs)"
     assert cptr & (1 << 20), "CPTR_EL2.TTA"
-    assert cptr & (1 << 8) and cptr & (1 << 12), "SVE and SME trap (TZ, TSM)"
+    # -cpu max has SVE: it is the guest's (TZ clear); SME stays trapped (TSM).
+    assert not cptr & (1 << 8), "CPTR_EL2.TZ clear: SVE is the guest's"
+    assert cptr & (1 << 12), "CPTR_EL2.TSM: SME traps"
     assert not cptr & (1 << 10), "FP/SIMD is the guest's own (TFP clear)"
     assert cnthctl == 3
     assert hcrx == "HCRX_EL2 0x0" or hcrx.startswith("HCRX_EL2 absent")

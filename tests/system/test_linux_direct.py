@@ -246,3 +246,13 @@ def test_linstress_reports_a_pause(linux):
     assert all(g < 500 for i, g in enumerate(gaps) if i != paused), out
     assert int(rounds[paused][1]) < 2000 * 1.1, out
     assert VERDICT.search(out).groups()[:4] == ("PASS", "3", "1024", "0")
+
+
+def test_svecheck(linux, request):
+    """svecheck, the SVE check test_linux_migration runs across a migration: its pattern survives
+    Linux's context switches for 3 s (linstress may run beside it) on max, and it skips on
+    cortex-a72, which has no SVE."""
+    out, status = linux.run("svecheck 3")
+    cpu = request.node.callspec.params["linux"]
+    want = "svecheck: PASS" if cpu == "max" else "svecheck: SKIP no SVE"
+    assert status == 0 and want in out, out

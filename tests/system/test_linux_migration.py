@@ -85,6 +85,8 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     src.send("console linux")
     a, _ = src.wait_for(r"console: attached to vm 'linux'", timeout=10, start=i)
     run(src, "date -u -s @%d >/dev/null && hwclock -w -u" % RTC_SET, 90)
+    # A process holds a pattern in all its SVE registers across the migration (SKIP without SVE).
+    run(src, "(svecheck 25 >/tmp/sve 2>&1 &)", 91)
     t_set = time.time()
     src.proc.stdin.write(b"\x1d")
     src.proc.stdin.flush()
@@ -97,7 +99,8 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     fm.check_json(src)
     fm.check_json(dst)
     assert r["source"]["verify"] == "digest" and r["source"]["audit"] == "clean"
-    assert r["source"]["state_blobs"] == 6  # VM, 2 vCPUs, PL011, vGIC, PL031
+    # VM, 2 vCPUs, PL011, vGIC, PL031, and where the CPU has SVE (max) one per vCPU
+    assert r["source"]["state_blobs"] == (8 if cpu == "max" else 6)
     if "mode=" in options:
         assert "dirty logging (%s) on" % options.split("=")[1] in src.text()
     before = [ROUND.search(ln) for ln in src.lines if ROUND.search(ln)]
@@ -121,6 +124,10 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     assert t1[0] > t0[0] and t1[1] > t0[1], (t0, t1)
     assert run(dst, "cat /sys/devices/system/cpu/online", 5) == ["0-1"]
     rtc = rtc_seconds(run(dst, "hwclock -r -u", 6))
+    sve = run(dst, "while ! grep -qE 'PASS|FAIL|SKIP' /tmp/sve; do sleep 1; done; cat /tmp/sve", 7,
+              timeout=60)
+    want = "svecheck: PASS" if cpu == "max" else "svecheck: SKIP no SVE"
+    assert any(ln.startswith(want) for ln in sve), sve
     assert 0 <= rtc - RTC_SET <= time.time() - t_set + 2, (rtc - RTC_SET, time.time() - t_set)
     # Several more rounds, every one clean.
     k, last = dst.wait_for(r"linstress: round %d " % (int(first.group(1)) + 4), timeout=60,

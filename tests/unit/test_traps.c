@@ -72,18 +72,30 @@ static void test_guest_pmu(void **state)
 	assert_int_equal(trap_id_reg_value(5, 0, 0xf06ULL), 0x006ULL);
 }
 
+static void test_guest_sve(void **state)
+{
+	/* SVE (PFR0.SVE 1) is the guest's: CPTR_EL2.TZ clear, TSM (SME) still set. */
+	struct trap_idregs id = { .pfr0 = 1ULL << 32 };
+	struct trap_config t;
+	(void)state;
+	assert_true(trap_guest_sve(id.pfr0));
+	trap_config_compute(&id, 0, &t);
+	assert_int_equal(t.cptr, (CPTR_RES1_TZ_TSM & ~CPTR_TZ) | CPTR_TTA);
+	assert_true(t.cptr & BIT(12));
+	assert_false(trap_guest_sve(0));
+}
+
 static void test_id_registers(void **state)
 {
 	(void)state;
-	/* ID_AA64PFR0: AArch32 at EL0 and EL1 (2) reads as AArch64 only; SVE, MPAM, AMU hidden; the
-	 * rest (FP, AdvSIMD, GIC, RAS...) kept. */
-	assert_int_equal(trap_id_reg_value(4, 0, 0x1201111123111122ULL), 0x1201001023111111ULL);
+	/* ID_AA64PFR0: AArch32 at EL0 and EL1 (2) reads as AArch64 only; MPAM, AMU hidden; the
+	 * rest (FP, AdvSIMD, GIC, RAS, SVE...) kept. */
+	assert_int_equal(trap_id_reg_value(4, 0, 0x1201111123111122ULL), 0x1201001123111111ULL);
 	/* ID_AA64MMFR1: LO and HCX hidden, VMIDBits/HAFDBS kept. */
 	assert_int_equal(trap_id_reg_value(7, 1, 0x0000011110212122ULL), 0x0000001110202122ULL);
 	/* ID_AA64ISAR2: MOPS hidden. */
 	assert_int_equal(trap_id_reg_value(6, 2, 0x00000000000f1100ULL), 0x0000000000001100ULL);
 	/* Hidden wholesale, and the reserved encodings. */
-	assert_int_equal(trap_id_reg_value(4, 4, ~0ULL), 0);  /* ZFR0 */
 	assert_int_equal(trap_id_reg_value(4, 5, ~0ULL), 0);  /* SMFR0 */
 	assert_int_equal(trap_id_reg_value(7, 3, ~0ULL), 0);  /* MMFR3 */
 	assert_int_equal(trap_id_reg_value(3, 3, ~0ULL), 0);
@@ -92,6 +104,7 @@ static void test_id_registers(void **state)
 	assert_int_equal(trap_id_reg_value(6, 0, 0x1234), 0x1234); /* ISAR0 */
 	assert_int_equal(trap_id_reg_value(7, 0, 0x5678), 0x5678); /* MMFR0 */
 	assert_int_equal(trap_id_reg_value(1, 0, 0x31), 0x31);     /* ID_PFR0 */
+	assert_int_equal(trap_id_reg_value(4, 4, 0x9abc), 0x9abc); /* ZFR0 (zero without SVE) */
 }
 
 static void test_sysreg_classification(void **state)
@@ -123,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_plain_armv8_cpu),
 		cmocka_unit_test(test_every_optional_feature),
 		cmocka_unit_test(test_guest_pmu),
+		cmocka_unit_test(test_guest_sve),
 		cmocka_unit_test(test_id_registers),
 		cmocka_unit_test(test_sysreg_classification),
 	};

@@ -137,6 +137,7 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 	r[MIG_R_CNTP_CTL] = sysreg_read(cntp_ctl_el0);
 	r[MIG_R_CNTP_CVAL_REL] = sysreg_read(cntp_cval_el0) - sysreg_read(cntpct_el0);
 	fpsimd_save(fp);
+	sve_ctx_save(v); /* Z0-Z31 hold V0-V31 in their low bits: saved together, loaded after them */
 	memcpy(&r[MIG_R_V0], fp, 64 * sizeof(u64));
 	r[MIG_R_FPCR] = fp[64];
 	r[MIG_R_FPSR] = fp[65];
@@ -187,6 +188,7 @@ void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 	fp[64] = r[MIG_R_FPCR];
 	fp[65] = r[MIG_R_FPSR];
 	fpsimd_load(fp);
+	sve_ctx_load(v);
 	pauth_load(r);
 	gic_hw_load(&v->gic_hw);
 	isb();
