@@ -14,13 +14,14 @@
 #define SZ_2M (2ULL << 20)
 #define WORD_STEP 0x9e3779b97f4a7c15ULL /* odd: every word of a page differs */
 #define REPORTS_PER_ROUND 3
+#define REWRITE_MAX 16
 /* ferry's checking hypercall (hyp/core/core.h FERRY_HC_DIRTY_ROUND): x1 round, x2 IPA of the
  * written-page bitmap, x3 its bits. Answers the number of pages ferry missed, or a PSCI error. */
 #define HC_DIRTY_ROUND 0xc6000001ULL
 #define PSCI_RET_NOT_SUPPORTED (-1)
 
 struct memstress_cfg {
-	u64 rounds, seed, rate, pages, frac, smp, verify, corrupt, wild;
+	u64 rounds, seed, rate, pages, frac, smp, verify, corrupt, wild, rewrite;
 	bool wild_set;
 };
 
@@ -49,6 +50,8 @@ static struct cpu_stats {
 	u64 round_written;
 	u64 round_gap;  /* longest time between two of its writes this round, in counter ticks */
 	u64 last_write; /* counter at its last write, across rounds */
+	u64 recent[REWRITE_MAX]; /* the pages it wrote last (a ring), for rewrite=N */
+	u64 recent_n;
 } __attribute__((aligned(64))) stats[GUEST_MAX_CPUS];
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -161,10 +164,19 @@ static void write_share(u64 cpu, u64 round)
 	 * other vCPU shows as the gap before the next round's first write. */
 	u64 last = st->last_write ? st->last_write : t0;
 
+	/* rewrite=N: first the N pages this vCPU wrote last, most recent first. Nothing has run on
+	 * this vCPU since, so their TLB entries are still there: these writes land on a stale
+	 * writable entry unless the hypervisor flushed after write-protecting them. */
+	if (round >= 2)
+		for (u64 k = 0; k < cfg.rewrite && k < st->recent_n && k < REWRITE_MAX; k++) {
+			write_page(st->recent[(st->recent_n - 1 - k) % REWRITE_MAX]);
+			n++;
+		}
 	for (u64 i = cpu; i < cfg.pages; i += cfg.smp) {
 		if (round && !chosen(round, i))
 			continue;
 		write_page(i);
+		st->recent[st->recent_n++ % REWRITE_MAX] = i;
 		n++;
 		/* A live migration's pause shows here as one long gap, in the guest's own time. */
 		now = cnt_ticks();
@@ -208,9 +220,10 @@ static void report_mismatch(u64 i, u64 bad_word)
 /* vCPU 0 verifies every page, the other vCPUs' too, for two reasons: it checks that their writes
  * are visible to another CPU, and a writing vCPU keeps its TLB entries from one round to the next.
  * The latter is what lets ferry's dirty-logging test fail when the TLBI after a collection is
- * skipped (tests/system/test_dirty_log.py). Measured: with each vCPU verifying its own share, the
- * no-flush build missed nothing in 23 rounds: reading thousands of pages per round pushes a
- * vCPU's stale writable entries out of QEMU's TLB before it writes those pages again. */
+ * skipped (tests/system/test_dirty_log.py, with rewrite=N for the entries a vCPU certainly kept).
+ * Measured: with each vCPU verifying its own share, the no-flush build missed nothing in 23
+ * rounds: reading thousands of pages per round pushes a vCPU's stale writable entries out of
+ * QEMU's TLB before it writes those pages again. */
 static u64 verify_all(void)
 {
 	u64 bad = 0;
@@ -283,7 +296,8 @@ static u64 round_written_all(void)
 
 /* ---- setup ---- */
 static const char *const known_keys[] = {
-	"rounds", "seed", "rate", "pages", "frac", "smp", "wild", "verify", "selftest-corrupt", NULL,
+	"rounds", "seed", "rate", "pages", "frac", "smp", "wild", "verify", "selftest-corrupt",
+	"rewrite", NULL,
 };
 
 static void unknown_key(const char *word, size_t len)
@@ -300,6 +314,7 @@ static void parse_bootargs(const char *args)
 		{ "rounds", &cfg.rounds }, { "seed", &cfg.seed },     { "rate", &cfg.rate },
 		{ "pages", &cfg.pages },   { "frac", &cfg.frac },     { "smp", &cfg.smp },
 		{ "verify", &cfg.verify }, { "selftest-corrupt", &cfg.corrupt }, { "wild", &cfg.wild },
+		{ "rewrite", &cfg.rewrite },
 	};
 
 	bootarg_check_keys(args, known_keys, unknown_key);
@@ -315,6 +330,8 @@ static void parse_bootargs(const char *args)
 		cfg.frac = 100;
 	if (cfg.smp < 1)
 		cfg.smp = 1;
+	if (cfg.rewrite > REWRITE_MAX)
+		cfg.rewrite = REWRITE_MAX;
 	if (cfg.rounds >= (1ULL << 24) - 2)
 		fail("rounds=%llu: the pattern has room for 2^24 generations",
 		     (unsigned long long)cfg.rounds);
