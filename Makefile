@@ -6,6 +6,7 @@ PLATFORM ?= qemu-virt
 .PHONY: all deps run linux demo demo-linux stress test unit systest help clean
 
 include mk/flags.mk
+include mk/pure.mk
 include guest/build.mk
 include platform/$(PLATFORM)/build.mk
 include hyp/build.mk

@@ -1,5 +1,5 @@
-# The EL2 image. Every .c/.S under hyp/ is part of it; the pure folders (mm, config, lib, migrate)
-# are also compiled for the host by tests/unit/build.mk.
+# The EL2 image. Every .c/.S under hyp/ is part of it; the pure folders (mk/pure.mk) are also
+# compiled for the host by tests/unit/build.mk.
 #
 # Variants share the sources and differ in defines:
 #   ferry              release (make run, make demo); no migration test hooks

@@ -12,24 +12,6 @@
 
 static spinlock_t con_lock;
 
-/* Waiters sleep in WFE and the unlocker sends SEV, as Linux's arm64 locks do. Besides saving power,
- * it matters under QEMU: a broadcast TLBI is run as "safe work" once every vCPU has left its
- * execution loop, and a CPU spinning in a tight loop on the lock its holder needs to finish such a
- * flush (the stage-2 lock) never does under -icount: both CPUs then wait for ever. */
-void spin_lock(spinlock_t *l)
-{
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-			wfe();
-}
-
-void spin_unlock(spinlock_t *l)
-{
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	dsb(ishst);
-	sev();
-}
-
 static void put_raw(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

@@ -5,6 +5,8 @@
 
 #include "arch/aarch64/asm.h"
 #include "config/config.h"
+#include "lib/check.h"
+#include "lib/spinlock.h"
 #include "mm/dirty.h"
 #include "migrate/mig.h"
 #include "migrate/mig_sve.h"
@@ -31,18 +33,6 @@ void con_drain_all(void);
 /* snprintf that keeps this CPU's FP/SIMD registers (a guest's, on a vCPU's CPU): picolibc's
  * formatting uses them. Every formatting on a vCPU's CPU goes through this or con_printf. */
 int con_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* ---- locks ---- */
-typedef struct {
-	volatile u32 locked;
-} spinlock_t;
-void spin_lock(spinlock_t *l);
-void spin_unlock(spinlock_t *l);
-/* One attempt, no waiting: the vector's fast path takes the slow path rather than spin. */
-static inline bool spin_trylock(spinlock_t *l)
-{
-	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
-}
 
 /* ---- the machine, as the host DTB describes it (core/hostdt.c) ---- */
 struct machine {
@@ -308,8 +298,9 @@ int guest_ram_alloc(u64 size, u64 fixed_pa, pa_t *out);
 /* ---- services ---- */
 void shell_poll(void);
 void tlbi_san_print(const char *line, void *ctx); /* emit callback for tlbi reports */
-void ferry_service_vms(void); /* restarts VMs that asked, ends the run when all are done */
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* core/lifecycle.c: restarts VMs that asked, ends the run when all are done. */
+void ferry_service_vms(void);
+int vm_restart(struct vm *vm); /* builds the VM afresh and starts it (not while it migrates) */
 
 /* Built-in guest images (core/images.S). */
 struct builtin_image {

@@ -163,10 +163,7 @@ bool dirtylog_fast_write_fault(void)
 	}
 #endif
 	err = dirty_log_fast_fault(&vm->dirty, &vm->s2, ipa);
-	/* spin_unlock(), inline: release, then wake WFE waiters (console.c says why they wait so). */
-	__atomic_store_n(&vm->mm_lock.locked, 0, __ATOMIC_RELEASE);
-	dsb(ishst);
-	sev();
+	spin_unlock(&vm->mm_lock); /* inline (lib/spinlock.h) */
 	if (err)
 		return false;
 	/* A relaxation: no other CPU needs telling (docs/stage2.md). This CPU may still cache the

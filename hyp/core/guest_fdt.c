@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/guest_fdt.h"
 #include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1
@@ -86,8 +87,6 @@ static int shm_nodes(void *fdt, const struct vm *vm, u32 index)
 	return fdt_end_node(fdt);
 }
 
-/* Returns 0 or a libfdt error (negative). */
-int guest_fdt_write(const struct vm *vm, void *buf, size_t size);
 int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 {
 	const struct vm_config *c = vm->cfg;

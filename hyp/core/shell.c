@@ -1,10 +1,5 @@
-/* The hypervisor shell on the real console (management CPU), and the management CPU's other duty:
- * restarting VMs that asked for it and ending the run when every VM is done.
- *
- * End of run: when every VM has powered off (PSCI SYSTEM_OFF) or faulted, ferry prints one verdict
- * line and exits QEMU through semihosting with status 0 if every VM powered off cleanly, 1 if any
- * VM faulted (docs/architecture.md). VMs stopped from the shell keep ferry running: they can be
- * started again. */
+/* The hypervisor shell on the real console (management CPU): one table of commands, from which
+ * both the dispatch and `help` are made, so neither can forget one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -141,28 +136,13 @@ static void cmd_stats(void)
 	shm_print_stats();
 }
 
-static int restart_vm(struct vm *vm)
-{
-	int err;
-
-	if (migrate_busy(vm))
-		return FERRY_EBUSY;
-	for (u64 spin = 0; !vm_quiescent(vm); spin++)
-		if (spin > (1ULL << 28))
-			return FERRY_EBUSY;
-	err = vm_build(vm);
-	if (!err)
-		vm_start(vm);
-	return err;
-}
-
 static void cmd_start(struct vm *vm)
 {
 	if (vm->state == VM_RUNNING) {
 		con_printf("start: vm '%s' is already running", vm->cfg->name);
 		return;
 	}
-	if (restart_vm(vm))
+	if (vm_restart(vm))
 		con_printf("start: vm '%s' could not be started", vm->cfg->name);
 	else
 		con_printf("start: vm '%s' started", vm->cfg->name);
@@ -203,35 +183,6 @@ static void cmd_traps(struct vm *vm)
 			   vm->cfg->name, i, (unsigned long long)v->setway_ops,
 			   (unsigned long long)v->setway_flushes);
 	}
-}
-
-static void cmd_help(void)
-{
-	con_printf("commands:");
-	con_printf("  help          this list");
-	con_printf("  vms           each VM: state, VMID, CPUs, RAM, exits by class");
-	con_printf("  stats         uptime, page pool, exits of all VMs");
-	con_printf("  stop <vm>     stop a VM (its CPUs idle; 'start' builds it afresh)");
-	con_printf("  start <vm>    start a stopped, powered-off or faulted VM from its image");
-	con_printf("  tlbi <vm>     the last TLB maintenance operations issued for a VM");
-	con_printf("  traps <vm>    the EL2 trap controls its vCPUs run under (docs/isolation.md)");
-	con_printf("  console <vm>  attach the console to a VM: what you type goes to its PL011,");
-	con_printf("                its output comes unprefixed; Ctrl-] comes back to the shell");
-	con_printf("  dirtylog <vm> start [wp|dbm] | stop | collect | stats");
-	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
-	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
-	con_printf("                CPU has FEAT_HAFDBS)");
-#if FERRY_MIG_TEST_HOOKS
-	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
-		   "[audit=0|1] [corrupt=N] [lose=1]");
-#else
-	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
-		   "[audit=0|1]");
-#endif
-	con_printf("                live-migrate a running VM to the peer ferry on the network");
-	con_printf("                (docs/migration.md); 'migrate cancel' gives up, the VM runs on");
-	con_printf("  migration     the NIC and the migration in progress (either end)");
-	con_printf("  netblast <MiB> send MiB of largest frames: the peer prints the raw link rate");
 }
 
 static void cmd_dirtylog(struct vm *vm, char *line)
@@ -289,48 +240,124 @@ static void cmd_console(struct vm *vm)
 	console_vm = vm;
 }
 
+static void cmd_stop(struct vm *vm)
+{
+	vm_request_stop(vm, VM_STOPPED, "stopped from the shell");
+	con_printf("stop: vm '%s' %s", vm->cfg->name, vm_state_name(vm->state));
+}
+
+static void cmd_tlbi(struct vm *vm) { tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL); }
+
+static void cmd_help(void);
+
+/* How a command takes its words: none, a VM's name (then the rest), or the whole rest of the
+ * line (the migration commands parse their own). */
+enum shell_arg { SH_NONE, SH_VM, SH_LINE };
+
+static const struct shell_cmd {
+	const char *name, *usage; /* usage: what follows the name, for help */
+	enum shell_arg arg;
+	union {
+		void (*none)(void);
+		void (*vm)(struct vm *vm);
+		void (*vm_line)(struct vm *vm, char *rest);
+		void (*line)(const char *cmd, char *rest);
+	} run;
+	bool with_rest;     /* SH_VM: run.vm_line gets the words after the VM */
+	const char *help[4]; /* lines of help, NULL-terminated */
+} shell_cmds[] = {
+	{ "help", "", SH_NONE, { .none = cmd_help }, false, { "this list" } },
+	{ "vms", "", SH_NONE, { .none = cmd_vms }, false,
+	  { "each VM: state, VMID, CPUs, RAM, exits by class" } },
+	{ "stats", "", SH_NONE, { .none = cmd_stats }, false,
+	  { "uptime, page pool, exits of all VMs" } },
+	{ "stop", "<vm>", SH_VM, { .vm = cmd_stop }, false,
+	  { "stop a VM (its CPUs idle; 'start' builds it afresh)" } },
+	{ "start", "<vm>", SH_VM, { .vm = cmd_start }, false,
+	  { "start a stopped, powered-off or faulted VM from its image" } },
+	{ "tlbi", "<vm>", SH_VM, { .vm = cmd_tlbi }, false,
+	  { "the last TLB maintenance operations issued for a VM" } },
+	{ "traps", "<vm>", SH_VM, { .vm = cmd_traps }, false,
+	  { "the EL2 trap controls its vCPUs run under (docs/isolation.md)" } },
+	{ "console", "<vm>", SH_VM, { .vm = cmd_console }, false,
+	  { "attach the console to a VM: what you type goes to its PL011,",
+	    "its output comes unprefixed; Ctrl-] comes back to the shell" } },
+	{ "dirtylog", "<vm> start [wp|dbm] | stop | collect | stats", SH_VM,
+	  { .vm_line = cmd_dirtylog }, true,
+	  { "stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);",
+	    "without a mode, the config's dirty-log property (auto: dbm if the",
+	    "CPU has FEAT_HAFDBS)" } },
+#if FERRY_MIG_TEST_HOOKS
+	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] [audit=0|1] "
+		     "[corrupt=N] [lose=1]",
+#else
+	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] [audit=0|1]",
+#endif
+	  SH_LINE, { .line = migrate_shell }, false,
+	  { "live-migrate a running VM to the peer ferry on the network",
+	    "(docs/migration.md); 'migrate cancel' gives up, the VM runs on" } },
+	{ "migration", "", SH_LINE, { .line = migrate_shell }, false,
+	  { "the NIC and the migration in progress (either end)" } },
+	{ "netblast", "<MiB>", SH_LINE, { .line = migrate_shell }, false,
+	  { "send MiB of largest frames: the peer prints the raw link rate" } },
+};
+
+/* "  name usage" padded to the help column (16) with the first help line beside it when it fits,
+ * else alone with every help line below it. */
+static void cmd_help(void)
+{
+	con_printf("commands:");
+	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
+		const struct shell_cmd *c = &shell_cmds[i];
+		char head[160];
+		size_t k = 0;
+
+		snprintf(head, sizeof(head), "%s%s%s", c->name, *c->usage ? " " : "", c->usage);
+		if (strlen(head) <= 14)
+			con_printf("  %-13s %s", head, c->help[k++]);
+		else
+			con_printf("  %s", head);
+		for (; k < ARRAY_SIZE(c->help) && c->help[k]; k++)
+			con_printf("                %s", c->help[k]);
+	}
+}
+
 static void shell_exec(char *line)
 {
 	char *cmd = next_word(&line), *arg;
-	struct vm *vm = NULL;
+	const struct shell_cmd *c = NULL;
+	struct vm *vm;
 
 	if (!cmd)
 		return;
-	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "migration") || !strcmp(cmd, "netblast")) {
+	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds) && !c; i++)
+		if (!strcmp(cmd, shell_cmds[i].name))
+			c = &shell_cmds[i];
+	if (!c) {
+		con_printf("unknown command '%s'; type 'help'", cmd);
+		return;
+	}
+	switch (c->arg) {
+	case SH_NONE:
+		c->run.none();
+		return;
+	case SH_LINE:
 		while (line && *line == ' ')
 			line++;
-		return migrate_shell(cmd, line);
-	}
-	arg = next_word(&line);
-	if (!strcmp(cmd, "help"))
-		return cmd_help();
-	if (!strcmp(cmd, "vms"))
-		return cmd_vms();
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats();
-	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "tlbi") ||
-	    !strcmp(cmd, "dirtylog") || !strcmp(cmd, "console") || !strcmp(cmd, "traps")) {
+		c->run.line(cmd, line);
+		return;
+	case SH_VM:
+		arg = next_word(&line);
 		if (!arg || !(vm = vm_by_name(arg))) {
 			con_printf("%s: no such VM '%s' (see 'vms')", cmd, arg ? arg : "");
 			return;
 		}
-		if (!strcmp(cmd, "stop")) {
-			vm_request_stop(vm, VM_STOPPED, "stopped from the shell");
-			con_printf("stop: vm '%s' %s", vm->cfg->name, vm_state_name(vm->state));
-		} else if (!strcmp(cmd, "start")) {
-			cmd_start(vm);
-		} else if (!strcmp(cmd, "dirtylog")) {
-			cmd_dirtylog(vm, line);
-		} else if (!strcmp(cmd, "console")) {
-			cmd_console(vm);
-		} else if (!strcmp(cmd, "traps")) {
-			cmd_traps(vm);
-		} else {
-			tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
-		}
+		if (c->with_rest)
+			c->run.vm_line(vm, line);
+		else
+			c->run.vm(vm);
 		return;
 	}
-	con_printf("unknown command '%s'; type 'help'", cmd);
 }
 
 void shell_poll(void)
@@ -379,40 +406,4 @@ void shell_poll(void)
 			line[len++] = (char)c;
 		}
 	}
-}
-
-void ferry_service_vms(void)
-{
-	u32 done = 0, faulted = 0, migrated = 0;
-
-	for (u32 i = 0; i < nvms; i++) {
-		struct vm *vm = &vms[i];
-
-		if (vm->reset_pending && vm_quiescent(vm)) {
-			vm->reset_pending = false;
-			con_drain_all(); /* its last lines before the reset's */
-			con_printf("ferry: vm '%s' resets", vm->cfg->name);
-			if (restart_vm(vm))
-				con_printf("ferry: vm '%s' could not be restarted", vm->cfg->name);
-		}
-		if (vm->state == VM_OFF || vm->state == VM_FAULTED || vm->state == VM_MIGRATED)
-			done++;
-		if (vm->state == VM_FAULTED)
-			faulted++;
-		if (vm->state == VM_MIGRATED)
-			migrated++;
-	}
-	if (!nvms || done < nvms)
-		return;
-	/* A migration still answering its peer (or telling it why it stops) finishes first. */
-	for (u32 i = 0; i < nvms; i++)
-		if (migrate_busy(&vms[i]))
-			return;
-	for (u32 i = 0; i < nvms; i++)
-		while (!vm_quiescent(&vms[i]))
-			;
-	con_drain_all(); /* their last words first */
-	con_printf("ferry: all VMs have ended: %u powered off, %u migrated, %u faulted; exit %u",
-		   done - faulted - migrated, migrated, faulted, faulted ? 1u : 0u);
-	arch_semihost_exit(faulted ? 1 : 0);
 }

@@ -5,13 +5,12 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
+#include "core/guest_fdt.h"
 #include "lib/kimage.h"
 #include "mm/tlbi.h"
 
 struct vm vms[CONFIG_MAX_VMS];
 u32 nvms;
-
-int guest_fdt_write(const struct vm *vm, void *buf, size_t size);
 
 /* The guest DTB goes in the top 2 MiB of RAM, where QEMU also puts it: an image's BSS and stack grow
  * up from its load address and never reach it. */

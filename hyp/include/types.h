@@ -1,6 +1,6 @@
 /* Types every ferry subsystem shares: fixed-width integers, distinct address types, error codes.
- * Pure code (mm/, config/, lib/, migrate/) includes only this and libc headers, so it builds for the
- * host unit tests unchanged. */
+ * Pure code (the folders of mk/pure.mk) includes only this, its own folders' headers and libc
+ * headers, so it builds for the host unit tests unchanged. */
 #ifndef FERRY_TYPES_H
 #define FERRY_TYPES_H
 

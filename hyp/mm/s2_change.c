@@ -17,6 +17,7 @@
  * concurrently; every read-modify-write of a live leaf is atomic, and a leaf the hardware dirties
  * between the count and the break is handled in visit_break(). */
 #include "arch/arch.h"
+#include "lib/check.h"
 #include "mm/s2.h"
 
 /* Software bits of invalid entries left by the break walk. */
@@ -36,7 +37,6 @@ struct change {
 	u64 pool_len;
 	u64 needed;     /* tables the count found */
 	u64 reserved;   /* tables the breaks so far will take in the make */
-	bool starved;   /* the count fell short: a bug, reported as FERRY_EIO */
 	struct s2_flush broken;
 	struct s2_flush *owed;
 };
@@ -216,10 +216,7 @@ static u64 build(struct change *ch, u64 v, u64 a, int level)
 	if (!needs_table(ch, v, a, level, &d))
 		return d;
 	t = pool_take(ch);
-	if (!t) {
-		ch->starved = true; /* cannot happen: every break reserved what its make takes */
-		return 0;
-	}
+	CHECK(t); /* every break reserved what its make takes */
 	for (u64 i = 0; i < 512; i++)
 		t[i] = build(ch, child_piece(v, a, level, i), a + i * cs, level + 1);
 	return ch->pgt->mm->virt_to_phys(t) | S2_DESC_VALID | S2_DESC_TABLE;
@@ -294,8 +291,7 @@ static int visit_break(const struct s2_visit_ctx *ctx)
 		if ((old & S2_DESC_DBM) &&
 		    leaf_fate(ch, old & ~S2_DESC_S2AP_W, ctx->ipa, ctx->level, &new) == KEEP)
 			return 0;
-		ch->starved = true;
-		return FERRY_EIO; /* the count is wrong: a bug; nothing of this leaf changed */
+		CHECK(!"the count fell short of what this leaf needs");
 	}
 	ch->reserved += need;
 	old = xchg_desc(ctx->ptep, f == BREAK_STASH ? STASH_LEAF : 0);
@@ -365,15 +361,14 @@ static int change_run(struct change *ch)
 		ch->pool = t;
 		ch->pool_len++;
 	}
-	/* From here on nothing can fail: the tables are in hand. (FERRY_EIO from the break walk
-	 * means a miscount, a bug: what was broken before it is still made again.) */
+	/* From here on nothing can fail: the tables are in hand (a miscount is a CHECK). */
 	err = s2_walk(pgt, ipa, size, &brk);
 	if (ch->broken.pages && pgt->bbm)
 		pgt->bbm(pgt->bbm_ctx, ch->broken.start, ch->broken.pages, ch->broken.level);
 	if (ch->broken.pages || (ch->kind == CH_MAP && !err))
 		(void)s2_walk(pgt, ipa, size, &make);
 	pool_release(ch);
-	return err ? err : ch->starved ? FERRY_EIO : 0;
+	return err;
 }
 
 /* ---- the public operations ---- */

@@ -10,6 +10,7 @@
  *   DSB ISH; ISB   completed everywhere, and this PE's context resynchronized
  */
 #include "arch/arch.h"
+#include "lib/spinlock.h"
 #include "mm/tlbi.h"
 
 /* One static plan, used under the lock: a 640-op plan is 10 KiB, too big for a 16 KiB EL2 stack. */
@@ -21,24 +22,12 @@ static struct tlbi_plan flush_plan;
 void tlbi_lock(void) {}
 void tlbi_unlock(void) {}
 #else
-static u32 tlbi_lock_word;
+static spinlock_t tlbi_lock_word;
 
 /* Flushes may run on several PEs at once (a vCPU's break-before-make, the management CPU's dirty-log
- * collection); the ring and the sanitizer are shared. Waiters sleep in WFE and the unlocker sends
- * SEV, as core/console.c's spin_lock does: a CPU spinning flat out on a lock whose holder waits for a
- * broadcast TLBI to complete never lets QEMU run that TLBI under -icount. */
-void tlbi_lock(void)
-{
-	while (__atomic_exchange_n(&tlbi_lock_word, 1u, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&tlbi_lock_word, __ATOMIC_RELAXED))
-			__asm__ volatile("wfe" : : : "memory");
-}
-
-void tlbi_unlock(void)
-{
-	__atomic_store_n(&tlbi_lock_word, 0u, __ATOMIC_RELEASE);
-	__asm__ volatile("dsb ishst; sev" : : : "memory");
-}
+ * collection); the ring and the sanitizer are shared. */
+void tlbi_lock(void) { spin_lock(&tlbi_lock_word); }
+void tlbi_unlock(void) { spin_unlock(&tlbi_lock_word); }
 #endif
 
 static void emit_op(u16 vmid, unsigned kind, u64 operand)

@@ -99,3 +99,16 @@ def test_document_links_resolve():
                 if anchor not in heads:
                     broken.append("%s -> %s (no such heading)" % (doc, target))
     assert not broken, broken
+
+
+def test_one_list_of_pure_folders():
+    """mk/pure.mk is the one list of pure folders; CONTRIBUTING.md names the same ones, and every
+    listed folder exists."""
+    mk = re.search(r"^PURE_DIRS := (.*)$", text_of("mk/pure.mk"), re.M).group(1).split()
+    for d in mk:
+        assert os.path.isdir(os.path.join(TOP, d)), d
+    contrib = text_of("CONTRIBUTING.md")
+    para = contrib[contrib.index("listed once in `mk/pure.mk`"):]
+    para = para[:para.index("\n- ")]
+    named = re.findall(r"`(hyp/[a-z0-9_]+)`", para)
+    assert named == mk, "CONTRIBUTING.md names %s, mk/pure.mk lists %s" % (named, mk)

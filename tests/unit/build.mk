@@ -1,8 +1,7 @@
 # Host unit tests (cmocka). Each tests/unit/test_*.c becomes one binary, linked with every pure
-# source (hyp/mm, hyp/config, hyp/lib, hyp/migrate, hyp/vdev, hyp/vgic, hyp/virtio) compiled for the host, and with the recording
-# stand-ins for arch/ in tests/unit/fake_arch.c. Files named *_el2.c stay EL2-only.
+# source (the folders of mk/pure.mk) compiled for the host, and with the recording stand-ins for
+# arch/ in tests/unit/fake_arch.c. Files named *_el2.c stay EL2-only.
 
-PURE_DIRS := hyp/mm hyp/config hyp/lib hyp/migrate hyp/vdev hyp/vgic hyp/virtio
 PURE_C := $(filter-out %_el2.c,$(sort $(wildcard $(addsuffix /*.c,$(PURE_DIRS)))))
 PURE_HOST_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(PURE_C))
 # Shared test support: every tests/unit/*.c that is not a test_*.c (fake_arch.c, models, helpers).

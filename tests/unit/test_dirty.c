@@ -14,32 +14,10 @@
 #include "lib/bitmap.h"
 #include "mm/dirty.h"
 #include "mm/s2.h"
+#include "s2_fixture.h"
 
 #define IPA_BASE 0x40000000ULL
 #define PA_BASE 0x80000000ULL
-
-static long live_pages;
-static void *zalloc(void *ctx)
-{
-	(void)ctx;
-	void *p = aligned_alloc(4096, 4096);
-	if (p) {
-		memset(p, 0, 4096);
-		live_pages++;
-	}
-	return p;
-}
-static void pfree(void *ctx, void *p)
-{
-	(void)ctx;
-	live_pages--;
-	free(p);
-}
-static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
-static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
-static const struct s2_mm_ops ops = { zalloc, pfree, v2p, p2v, false };
-/* The same tables read the way EL2 reads them (host pointers are their own "physical" address). */
-static const struct s2_mm_ops ops_identity = { zalloc, pfree, v2p, p2v, true };
 
 static int bbm_calls;
 static u64 bbm_pages;
@@ -61,7 +39,7 @@ static void setup_table_ops(struct s2_pgtable *pgt, const struct s2_mm_ops *mm)
 	assert_int_equal(s2_init(pgt, 39, 7, mm, NULL, bbm, NULL), 0);
 }
 
-static void setup_table(struct s2_pgtable *pgt) { setup_table_ops(pgt, &ops); }
+static void setup_table(struct s2_pgtable *pgt) { setup_table_ops(pgt, &s2fx_mm); }
 
 /* Dirty logging over the same tables: write faults set bits and relax; collect takes exactly the
  * faulted pages, re-protects them and owes one flush per run; DBM collection finds descriptors the
@@ -130,7 +108,7 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	assert_int_equal(prot, S2_PROT_R | S2_PROT_X | S2_PROT_DBM);
 	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
 	s2_destroy(&pgt);
-	assert_int_equal(live_pages, 0);
+	assert_int_equal(s2fx.nlive, 0);
 }
 
 /* The fast path takes exactly the faults the generic path would log (a WP page made read-only by
@@ -200,7 +178,7 @@ static void fast_fault(const struct s2_mm_ops *mm)
 	dl.mode = DIRTY_DBM;
 	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
 	s2_destroy(&pgt);
-	assert_int_equal(live_pages, 0);
+	assert_int_equal(s2fx.nlive, 0);
 }
 
 static void test_fast_fault(void **state)
@@ -212,7 +190,7 @@ static void test_fast_fault(void **state)
 	static u64 bits[BITMAP_WORDS(4096)];
 	(void)state;
 
-	fast_fault(&ops_identity);
+	fast_fault(&s2fx_mm_identity);
 	/* Tables not mapped at their physical address: the fast path declines every fault (the
 	 * generic path handles them), and changes nothing. */
 	setup_table(&pgt);

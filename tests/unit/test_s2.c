@@ -17,74 +17,7 @@
 
 #include "fake_arch.h"
 #include "mm/s2.h"
-
-/* ---- host allocator: counts, fault injection, per-operation accounting ---- */
-
-#define MAX_LIVE 4096
-static void *live[MAX_LIVE];
-static long live_gen[MAX_LIVE];
-static long nlive, allocs, fail_at = -1, op_gen, wasted;
-
-static void *zalloc(void *ctx)
-{
-	void *p;
-
-	(void)ctx;
-	if (fail_at >= 0 && allocs >= fail_at)
-		return NULL;
-	p = aligned_alloc(4096, 4096);
-	assert_non_null(p);
-	memset(p, 0xa5, 4096); /* what a reused page holds: must never be seen unzeroed */
-	memset(p, 0, 4096);
-	assert_true(nlive < MAX_LIVE);
-	live_gen[nlive] = op_gen;
-	live[nlive++] = p;
-	allocs++;
-	return p;
-}
-
-static void pfree(void *ctx, void *p)
-{
-	(void)ctx;
-	for (long i = nlive - 1; i >= 0; i--)
-		if (live[i] == p) {
-			if (live_gen[i] == op_gen)
-				wasted++; /* allocated and freed by the same operation */
-			live[i] = live[--nlive];
-			live_gen[i] = live_gen[nlive];
-			free(p);
-			return;
-		}
-	fail_msg("free of a page never allocated: %p", p);
-}
-
-static void *zalloc_pages(void *ctx, unsigned n)
-{
-	void *p;
-
-	(void)ctx;
-	if (fail_at >= 0 && allocs >= fail_at)
-		return NULL;
-	p = aligned_alloc(4096ULL * n, 4096ULL * n);
-	assert_non_null(p);
-	memset(p, 0, 4096ULL * n);
-	live_gen[nlive] = -1;
-	live[nlive++] = p;
-	allocs++;
-	return p;
-}
-
-static void free_pages(void *ctx, void *p, unsigned n)
-{
-	(void)n;
-	pfree(ctx, p);
-}
-
-static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
-static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
-static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
-				     .virt_to_phys = v2p, .phys_to_virt = p2v };
-static const struct s2_root_ops root_ops = { zalloc_pages, free_pages };
+#include "s2_fixture.h"
 
 /* ---- the world under test ---- */
 
@@ -145,17 +78,16 @@ static void world_init(struct s2_pgtable *pgt, unsigned ia_bits, u64 base, u64 p
 	assert_true(model && before && after && at_bbm);
 	for (u64 i = 0; i < pages; i++)
 		model[i].level = -1;
-	nlive = allocs = wasted = 0;
-	fail_at = -1;
+	s2_fixture_reset();
 	fake_arch_reset();
 	cur = pgt;
-	assert_int_equal(s2_init_concat(pgt, ia_bits, 3, &mm, &root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init_concat(pgt, ia_bits, 3, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL), 0);
 }
 
 static void world_end(struct s2_pgtable *pgt)
 {
 	s2_destroy(pgt);
-	assert_int_equal(nlive, 0);
+	assert_int_equal(s2fx.nlive, 0);
 	assert_int_equal(pgt->tables, 0);
 	free(model);
 	free(before);
@@ -336,8 +268,8 @@ static void check_op(const struct opdesc *o, const struct s2_flush *owed,
 		assert_true(bbm_calls <= 1);
 	}
 	/* Tables: counted exactly, and the tree holds all that is allocated. */
-	assert_int_equal(wasted, 0);
-	assert_int_equal(cur->tables, nlive + cur->root_pages - 1);
+	assert_int_equal(s2fx.wasted, 0);
+	assert_int_equal(cur->tables, s2fx.nlive + cur->root_pages - 1);
 	memcpy(before, after, win_pages * sizeof(*before));
 }
 
@@ -409,14 +341,14 @@ static void run_random(unsigned ia_bits, u64 base, u64 pages, unsigned seed, int
 		if (rnd(8) == 0)
 			owed = (struct s2_flush){ ipa_init(win_base), 1, 3 };
 		keep = owed;
-		op_gen++;
+		s2fx.op_gen++;
 		if (rnd(5) == 0) {
 			size_t log = fake_arch_log_len;
 
-			fail_at = allocs + (long)rnd(3);
+			s2fx.fail_at = s2fx.allocs + (long)rnd(3);
 			bbm_calls = 0;
 			err = run_op(&pgt, &o, &owed);
-			fail_at = -1;
+			s2fx.fail_at = -1;
 			if (err == FERRY_ENOMEM) {
 				/* All or nothing: tree, owed, flushes and barriers untouched. */
 				snapshot(&pgt, after);
@@ -424,9 +356,9 @@ static void run_random(unsigned ia_bits, u64 base, u64 pages, unsigned seed, int
 				assert_memory_equal(&owed, &keep, sizeof(owed));
 				assert_int_equal(bbm_calls, 0);
 				assert_int_equal(fake_arch_log_len, log);
-				assert_int_equal(pgt.tables, nlive + pgt.root_pages - 1);
-				wasted = 0;
-				op_gen++;
+				assert_int_equal(pgt.tables, s2fx.nlive + pgt.root_pages - 1);
+				s2fx.wasted = 0;
+				s2fx.op_gen++;
 				err = run_op(&pgt, &o, &owed);
 			}
 		} else {
@@ -506,12 +438,12 @@ static void test_enomem_at_every_allocation(void **state)
 			size_t log = fake_arch_log_len;
 			int err;
 
-			op_gen++;
-			start = allocs;
-			fail_at = allocs + need;
+			s2fx.op_gen++;
+			start = s2fx.allocs;
+			s2fx.fail_at = s2fx.allocs + need;
 			bbm_calls = 0;
 			err = run_op(&pgt, &ops[k], &owed);
-			fail_at = -1;
+			s2fx.fail_at = -1;
 			if (!err)
 				break;
 			assert_int_equal(err, FERRY_ENOMEM);
@@ -520,11 +452,11 @@ static void test_enomem_at_every_allocation(void **state)
 			assert_int_equal(owed.pages, 0);
 			assert_int_equal(bbm_calls, 0);
 			assert_int_equal(fake_arch_log_len, log);
-			assert_int_equal(pgt.tables, nlive + pgt.root_pages - 1);
+			assert_int_equal(pgt.tables, s2fx.nlive + pgt.root_pages - 1);
 			assert_true(need < 2000);
-			wasted = 0;
+			s2fx.wasted = 0;
 		}
-		assert_int_equal(allocs - start, need);
+		assert_int_equal(s2fx.allocs - start, need);
 		model_apply(&ops[k]);
 		check_op(&ops[k], &owed, &(struct s2_flush){ 0 });
 		fake_arch_reset();
@@ -534,11 +466,11 @@ static void test_enomem_at_every_allocation(void **state)
 	{
 		struct s2_pgtable p2;
 
-		fail_at = allocs;
-		assert_int_equal(s2_init_concat(&p2, 40, 1, &mm, &root_ops, NULL, bbm, NULL),
+		s2fx.fail_at = s2fx.allocs;
+		assert_int_equal(s2_init_concat(&p2, 40, 1, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL),
 				 FERRY_ENOMEM);
-		assert_int_equal(s2_init(&p2, 39, 1, &mm, NULL, bbm, NULL), FERRY_ENOMEM);
-		fail_at = -1;
+		assert_int_equal(s2_init(&p2, 39, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_ENOMEM);
+		s2fx.fail_at = -1;
 	}
 	world_end(&pgt);
 }

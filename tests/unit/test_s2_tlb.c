@@ -14,32 +14,12 @@
 
 #include "fake_arch.h"
 #include "mm/s2.h"
+#include "s2_fixture.h"
 #include "mm/tlbi.h"
 #include "tlb_model.h"
 
 #define VMID 1
 #define PA0 0x8000000000ULL
-
-static void *zalloc(void *ctx)
-{
-	void *p = aligned_alloc(4096, 4096);
-
-	(void)ctx;
-	assert_non_null(p);
-	memset(p, 0, 4096);
-	return p;
-}
-static void pfree(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
-static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
-/* Host pointers are their own "physical" address, as at EL2: dirty logging's one-pass start and
- * stop (s2_split_protect, s2_protect_collapse) need that and are among the random operations. */
-static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
-				     .virt_to_phys = v2p, .phys_to_virt = p2v, .identity = true };
 
 static struct tlb_model model;
 static struct tlbi_caps caps;
@@ -137,7 +117,7 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 	assert_true(stale && before && after && cached);
 	tlbi_state_reset();
 	fake_arch_reset();
-	assert_int_equal(s2_init(&pgt, ia_bits, VMID, &mm, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init(&pgt, ia_bits, VMID, &s2fx_mm_identity, NULL, bbm, NULL), 0);
 	for (int k = 0; k < ops; k++) {
 		const struct s2_walker fill = { visit_fill, S2_WALK_LEAF, NULL };
 		u64 align = rnd(3) == 0 ? 512 : rnd(6) == 0 && pages >= 262144 ? 262144 : 1;

@@ -13,73 +13,10 @@
 
 #include "fake_arch.h"
 #include "mm/s2.h"
+#include "s2_fixture.h"
 
 #define RAM 0x40000000ULL
 #define PA0 0x8000000000ULL
-
-/* ---- host allocator ---- */
-
-#define MAX_LIVE 4096
-static void *live[MAX_LIVE];
-static long nlive, allocs, frees, fail_at = -1;
-
-static void *zalloc(void *ctx)
-{
-	void *p;
-
-	(void)ctx;
-	if (fail_at >= 0 && allocs >= fail_at)
-		return NULL;
-	p = aligned_alloc(4096, 4096);
-	assert_non_null(p);
-	memset(p, 0, 4096);
-	assert_true(nlive < MAX_LIVE);
-	live[nlive++] = p;
-	allocs++;
-	return p;
-}
-
-static void pfree(void *ctx, void *p)
-{
-	(void)ctx;
-	for (long i = 0; i < nlive; i++)
-		if (live[i] == p) {
-			live[i] = live[--nlive];
-			frees++;
-			free(p);
-			return;
-		}
-	fail_msg("free of a page never allocated");
-}
-
-static void *zalloc_pages(void *ctx, unsigned n)
-{
-	void *p;
-
-	(void)ctx;
-	p = aligned_alloc(4096ULL * n, 4096ULL * n);
-	assert_non_null(p);
-	memset(p, 0, 4096ULL * n);
-	live[nlive++] = p;
-	allocs++;
-	return p;
-}
-
-static void free_pages(void *ctx, void *p, unsigned n)
-{
-	(void)n;
-	pfree(ctx, p);
-}
-
-static u64 v2p(void *va) { return (u64)(uintptr_t)va; }
-static void *p2v(u64 pa) { return (void *)(uintptr_t)pa; }
-static const struct s2_mm_ops mm = { .zalloc_page = zalloc, .free_page = pfree,
-				     .virt_to_phys = v2p, .phys_to_virt = p2v };
-static const struct s2_root_ops root_ops = { zalloc_pages, free_pages };
-/* Host pointers are their own "physical" address, as at EL2: what s2_leaf_ptr needs. */
-static const struct s2_mm_ops mm_identity = { .zalloc_page = zalloc, .free_page = pfree,
-					      .virt_to_phys = v2p, .phys_to_virt = p2v,
-					      .identity = true };
 
 static int bbm_calls;
 static struct s2_flush bbm_last;
@@ -97,19 +34,19 @@ static struct s2_pgtable *cur;
 
 static void setup(struct s2_pgtable *pgt, unsigned ia_bits)
 {
-	nlive = allocs = frees = 0;
-	fail_at = -1;
+	s2_fixture_reset();
+	s2fx.fail_at = -1;
 	bbm_calls = 0;
 	bbm_hook = NULL;
 	fake_arch_reset();
 	cur = pgt;
-	assert_int_equal(s2_init_concat(pgt, ia_bits, 9, &mm, &root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init_concat(pgt, ia_bits, 9, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL), 0);
 }
 
 static void teardown(struct s2_pgtable *pgt)
 {
 	s2_destroy(pgt);
-	assert_int_equal(nlive, 0);
+	assert_int_equal(s2fx.nlive, 0);
 	assert_int_equal(pgt->tables, 0);
 	assert_null(pgt->root);
 }
@@ -153,7 +90,7 @@ static u64 raw_leaf(struct s2_pgtable *pgt, u64 ipa)
 
 		if (!s2_desc_is_table(d, l))
 			return d;
-		t = p2v(d & S2_DESC_ADDR);
+		t = s2fx_p2v(d & S2_DESC_ADDR);
 	}
 	return 0;
 }
@@ -177,11 +114,11 @@ static void test_geometry(void **state)
 		if (want_pages > 1) {
 			struct s2_pgtable no;
 
-			assert_int_equal(s2_init(&no, ia, 1, &mm, NULL, bbm, NULL), FERRY_ENOTSUP);
+			assert_int_equal(s2_init(&no, ia, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_ENOTSUP);
 		}
 		setup(&pgt, ia);
 		assert_int_equal(pgt.root_pages, want_pages);
-		assert_true(IS_ALIGNED(v2p(pgt.root), 4096ULL * want_pages));
+		assert_true(IS_ALIGNED(s2fx_v2p(pgt.root), 4096ULL * want_pages));
 		vtcr = s2_vtcr(&pgt, 2);
 		assert_int_equal(FIELD_GET(vtcr, 5, 0), 64 - ia);              /* T0SZ */
 		assert_int_equal(FIELD_GET(vtcr, 7, 6), 2 - want_level);      /* SL0 */
@@ -195,7 +132,7 @@ static void test_geometry(void **state)
 		assert_int_equal(FIELD_GET(vtcr, 22, 21), 0);                  /* HA/HD: not ours */
 		/* PARange 52 bits: capped at 48, the most a 4K descriptor holds without LPA2. */
 		assert_int_equal(FIELD_GET(s2_vtcr(&pgt, 6), 18, 16), 5);
-		assert_int_equal(s2_vttbr(&pgt), v2p(pgt.root) | (9ULL << 48));
+		assert_int_equal(s2_vttbr(&pgt), s2fx_v2p(pgt.root) | (9ULL << 48));
 		/* The highest and the lowest page of the IPA space. */
 		assert_int_equal(s2_map(&pgt, ipa_init((1ULL << ia) - 4096), pa_init(PA0), 4096,
 					S2_PROT_R, NULL), 0);
@@ -213,9 +150,9 @@ static void test_geometry(void **state)
 	{
 		struct s2_pgtable pgt;
 
-		assert_int_equal(s2_init(&pgt, 31, 1, &mm, NULL, bbm, NULL), FERRY_EINVAL);
-		assert_int_equal(s2_init(&pgt, 49, 1, &mm, NULL, bbm, NULL), FERRY_EINVAL);
-		assert_int_equal(s2_init(&pgt, 39, 300, &mm, NULL, bbm, NULL), 0);
+		assert_int_equal(s2_init(&pgt, 31, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_EINVAL);
+		assert_int_equal(s2_init(&pgt, 49, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_EINVAL);
+		assert_int_equal(s2_init(&pgt, 39, 300, &s2fx_mm, NULL, bbm, NULL), 0);
 		assert_int_equal(FIELD_GET(s2_vtcr(&pgt, 5), 19, 19), 1); /* VS: 16-bit VMID */
 		assert_int_equal(s2_vttbr(&pgt) >> 48, 300);
 		s2_destroy(&pgt);
@@ -303,10 +240,10 @@ static void test_leaf_ptr(void **state)
 		unsigned bits = sizes[i];
 		u64 top = 1ULL << bits, x = 0x243f6a8885a308d3ULL;
 
-		nlive = allocs = frees = 0;
-		fail_at = -1;
+		s2_fixture_reset();
+		s2fx.fail_at = -1;
 		fake_arch_reset();
-		assert_int_equal(s2_init_concat(&pgt, bits, 9, &mm_identity, &root_ops, NULL, bbm,
+		assert_int_equal(s2_init_concat(&pgt, bits, 9, &s2fx_mm_identity, &s2fx_root_ops, NULL, bbm,
 						NULL), 0);
 		/* A 1 GiB block, 2 MiB blocks and pages, near the bottom and the top of the space. */
 		assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
@@ -340,7 +277,7 @@ static void test_leaf_ptr(void **state)
 
 		assert_null(s2_leaf_ptr(&pgt, top, &lvl, &d));
 		assert_null(s2_leaf_ptr(&pgt, ~0ULL << 12, &lvl, &d));
-		struct s2_mm_ops other = mm;
+		struct s2_mm_ops other = s2fx_mm;
 		struct s2_pgtable copy = pgt;
 
 		copy.mm = &other;
@@ -459,11 +396,11 @@ static void test_map_over_live(void **state)
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M, S2_PROT_RWX, &owed),
 			 0);
 	/* The same mapping again: nothing allocated, broken or issued. */
-	a = allocs;
+	a = s2fx.allocs;
 	log = fake_arch_log_len;
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 4096), pa_init(PA0 + 4096), 3 * SZ_2M,
 				S2_PROT_RWX, &owed), 0);
-	assert_int_equal(allocs, a);
+	assert_int_equal(s2fx.allocs, a);
 	assert_int_equal(fake_arch_log_len, log);
 	assert_int_equal(bbm_calls, 0);
 	assert_int_equal(level_of(&pgt, RAM), 2);
@@ -479,12 +416,12 @@ static void test_map_over_live(void **state)
 	assert_int_equal(s2_split(&pgt, ipa_init(RAM + 2 * SZ_2M), SZ_2M, &owed), 0);
 	assert_int_equal(pgt.tables, 3);
 	bbm_calls = 0;
-	a = frees;
+	a = s2fx.frees;
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 2 * SZ_2M), pa_init(PA0 + 2 * SZ_2M), SZ_2M,
 				S2_PROT_R, &owed), 0);
 	assert_int_equal(bbm_calls, 1);
 	assert_int_equal(bbm_last.level, -1);
-	assert_int_equal(frees - a, 1);
+	assert_int_equal(s2fx.frees - a, 1);
 	assert_int_equal(pgt.tables, 2);
 	assert_int_equal(level_of(&pgt, RAM + 2 * SZ_2M), 2);
 	assert_int_equal(owed.pages, 0);
@@ -501,7 +438,7 @@ struct seen {
 	bool reachable;
 	u64 hash;
 };
-static struct seen seen[MAX_LIVE];
+static struct seen seen[S2FX_MAX_LIVE];
 static long nseen;
 
 static u64 page_hash(const void *p)
@@ -514,11 +451,11 @@ static u64 page_hash(const void *p)
 	return h;
 }
 
-static bool mark[MAX_LIVE];
+static bool mark[S2FX_MAX_LIVE];
 
 static int visit_mark(const struct s2_visit_ctx *ctx)
 {
-	void *t = p2v(ctx->desc & S2_DESC_ADDR);
+	void *t = s2fx_p2v(ctx->desc & S2_DESC_ADDR);
 
 	for (long i = 0; i < nseen; i++)
 		if (seen[i].p == t)
@@ -543,12 +480,12 @@ static void check_published_if(bool check)
 
 	/* Pages allocated since the last barrier join, as unreachable then with no contents
 	 * made visible: reachable already means linked without a DSB ISHST in between. */
-	for (i = 0; i < nlive; i++) {
+	for (i = 0; i < s2fx.nlive; i++) {
 		for (j = 0; j < nseen; j++)
-			if (seen[j].p == live[i])
+			if (seen[j].p == s2fx_live[i])
 				break;
 		if (j == nseen)
-			seen[nseen++] = (struct seen){ live[i], false, ~0ULL };
+			seen[nseen++] = (struct seen){ s2fx_live[i], false, ~0ULL };
 	}
 	reachable_now();
 	for (j = 0; j < nseen && check; j++)
@@ -567,8 +504,8 @@ static void record_barrier(bool check)
 	for (long j = 0; j < nseen;) {
 		bool alive = false;
 
-		for (long i = 0; i < nlive; i++)
-			alive |= live[i] == seen[j].p;
+		for (long i = 0; i < s2fx.nlive; i++)
+			alive |= s2fx_live[i] == seen[j].p;
 		if (!alive)
 			seen[j] = seen[--nseen];
 		else
@@ -967,11 +904,11 @@ static void sp_build(struct s2_pgtable *pgt, u64 seed)
 
 static void sp_setup(struct s2_pgtable *pgt)
 {
-	fail_at = -1;
+	s2fx.fail_at = -1;
 	bbm_calls = 0;
 	bbm_hook = NULL;
 	fake_arch_reset();
-	assert_int_equal(s2_init_concat(pgt, 39, 9, &mm_identity, &root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init_concat(pgt, 39, 9, &s2fx_mm_identity, &s2fx_root_ops, NULL, bbm, NULL), 0);
 }
 
 static void sp_assert_same(struct s2_pgtable *a, struct s2_pgtable *b)
@@ -1060,7 +997,7 @@ static void test_split_protect_matches_engine(void **state)
 		s2_destroy(&fast);
 		assert_int_equal(fast.tables, 0);
 		s2_destroy(&ref);
-		assert_int_equal(nlive, 0);
+		assert_int_equal(s2fx.nlive, 0);
 	}
 	assert_true(split > 0 && in_place > 0);
 }
@@ -1081,10 +1018,10 @@ static void test_split_protect_refusals(void **state)
 		sp_build(&pgt, 7);
 		u64 tables = pgt.tables;
 
-		fail_at = allocs + fail;
+		s2fx.fail_at = s2fx.allocs + fail;
 		int err = s2_split_protect(&pgt, ipa_init(RAM), SP_WIN * SZ_2M, S2_PROT_R, &owed);
 
-		fail_at = -1;
+		s2fx.fail_at = -1;
 		if (err == 0) {
 			s2_destroy(&pgt);
 			s2_destroy(&ref);
@@ -1097,7 +1034,7 @@ static void test_split_protect_refusals(void **state)
 		assert_int_equal(bbm_calls, 0);
 		s2_destroy(&pgt);
 		s2_destroy(&ref);
-		assert_int_equal(nlive, 0);
+		assert_int_equal(s2fx.nlive, 0);
 	}
 	assert_true(enomem >= 2); /* seed 7 has blocks to split: every allocation failed in turn */
 	sp_setup(&pgt);
@@ -1115,7 +1052,7 @@ static void test_split_protect_refusals(void **state)
 			 FERRY_ENOTSUP);
 	assert_int_equal(level_of(&pgt, 4 * SZ_1G), 1);
 	s2_destroy(&pgt);
-	assert_int_equal(nlive, 0);
+	assert_int_equal(s2fx.nlive, 0);
 	/* tables not mapped at their physical address */
 	setup(&pgt, 39);
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_2M, S2_PROT_RWX, &owed), 0);
@@ -1184,7 +1121,7 @@ static void test_protect_collapse(void **state)
 		assert_int_equal(bbm_calls, 1);
 		s2_destroy(&fast);
 		s2_destroy(&ref);
-		assert_int_equal(nlive, 0);
+		assert_int_equal(s2fx.nlive, 0);
 	}
 	sp_setup(&fast);
 	sp_build(&fast, 3);
@@ -1196,7 +1133,7 @@ static void test_protect_collapse(void **state)
 					     &blocks), FERRY_ENOTSUP);
 	assert_int_equal(prot_of(&fast, 4 * SZ_1G), S2_PROT_R);
 	s2_destroy(&fast);
-	assert_int_equal(nlive, 0);
+	assert_int_equal(s2fx.nlive, 0);
 }
 
 /* ---- errors, and destroy ---- */
@@ -1243,10 +1180,10 @@ static void test_destroy_frees_everything(void **state)
 	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G, S2_PROT_R, NULL), 0);
 	assert_int_equal(s2_split(&pgt, ipa_init(SZ_1G), SZ_2M, NULL), 0);
 	assert_true(pgt.tables > 6);
-	assert_int_equal(pgt.tables, nlive + 1); /* the 2-page root is one allocation */
+	assert_int_equal(pgt.tables, s2fx.nlive + 1); /* the 2-page root is one allocation */
 	s2_destroy(&pgt);
-	assert_int_equal(nlive, 0);
-	assert_int_equal(frees, allocs);
+	assert_int_equal(s2fx.nlive, 0);
+	assert_int_equal(s2fx.frees, s2fx.allocs);
 	assert_int_equal(pgt.tables, 0);
 	s2_destroy(&pgt); /* twice is harmless */
 }
