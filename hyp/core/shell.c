@@ -217,16 +217,17 @@ static void cmd_help(void)
 	con_printf("  traps <vm>    the EL2 trap controls its vCPUs run under (docs/isolation.md)");
 	con_printf("  console <vm>  attach the console to a VM: what you type goes to its PL011,");
 	con_printf("                its output comes unprefixed; Ctrl-] comes back to the shell");
-	con_printf("  dirtylog <vm> start [wp|dbm] | stop | collect | stats");
+	con_printf("  dirtylog <vm> start [wp|dbm] [gradual[=MiB]] | stop | collect | stats");
 	con_printf("                stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);");
 	con_printf("                without a mode, the config's dirty-log property (auto: dbm if the");
-	con_printf("                CPU has FEAT_HAFDBS)");
+	con_printf("                CPU has FEAT_HAFDBS); gradual: protect nothing now, count every");
+	con_printf("                page dirty, each collection protects MiB more (default 1024)");
 #if FERRY_MIG_TEST_HOOKS
-	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
-		   "[audit=0|1] [corrupt=N] [lose=1]");
+	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+		   "[verify=digest|full] [audit=0|1] [corrupt=N] [lose=1]");
 #else
-	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] "
-		   "[audit=0|1]");
+	con_printf("  migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+		   "[verify=digest|full] [audit=0|1]");
 #endif
 	con_printf("                live-migrate a running VM to the peer ferry on the network");
 	con_printf("                (docs/migration.md); 'migrate cancel' gives up, the VM runs on");
@@ -236,25 +237,36 @@ static void cmd_help(void)
 
 static void cmd_dirtylog(struct vm *vm, char *line)
 {
-	char *what = next_word(&line), *mode = next_word(&line);
+	char *what = next_word(&line), *word;
 	const char *name = vm->cfg->name;
-	enum dirty_mode m;
+	enum dirty_mode m = DIRTY_OFF;
+	u64 chunk = 0;
 	s64 n;
 	int err;
 
 	if (!what) {
-		con_printf("dirtylog: start [wp|dbm] | stop | collect | stats");
+		con_printf("dirtylog: start [wp|dbm] [gradual[=MiB]] | stop | collect | stats");
 	} else if (!strcmp(what, "start")) {
-		m = !mode ? dirtylog_default_mode(vm) : !strcmp(mode, "wp") ? DIRTY_WP :
-			!strcmp(mode, "dbm") ? DIRTY_DBM : DIRTY_OFF;
-		if (m == DIRTY_OFF) {
-			con_printf("dirtylog: unknown mode '%s' (wp or dbm)", mode);
-			return;
+		while ((word = next_word(&line)) != NULL) {
+			if (!strcmp(word, "wp") || !strcmp(word, "dbm")) {
+				m = word[0] == 'w' ? DIRTY_WP : DIRTY_DBM;
+			} else if (!dirtylog_parse_gradual(word, &chunk) || !chunk) {
+				con_printf("dirtylog: unknown start option '%s' (wp, dbm, gradual or "
+					   "gradual=MiB, an even number)", word);
+				return;
+			}
 		}
-		err = dirtylog_start(vm, m);
+		if (m == DIRTY_OFF)
+			m = dirtylog_default_mode(vm);
+		err = dirtylog_start(vm, m, chunk);
 		if (err)
 			con_printf("dirtylog: vm '%s': cannot start (%s)%s", name, ferry_strerror(err),
 				   err == FERRY_ENOTSUP ? ": this CPU has no FEAT_HAFDBS" : "");
+		else if (chunk)
+			con_printf("dirtylog: vm '%s': started (%s), gradual: 0 of %llu pages "
+				   "write-protected, %llu more at each collection", name,
+				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages,
+				   (unsigned long long)chunk);
 		else
 			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected", name,
 				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
