@@ -289,8 +289,9 @@ void dirtylog_print_stats(const struct vm *vm)
 					vm->dirty_insns_collect / vm->dirty_pages_collected : 0));
 	if (dl->chunk)
 		con_printf("dirtylog: vm '%s': gradual start: %llu of %llu pages armed, %llu per "
-			   "collection%s", vm->cfg->name, (unsigned long long)dl->armed,
-			   (unsigned long long)dl->npages, (unsigned long long)dl->chunk,
+			   "collection, in %llu EL2 instructions%s", vm->cfg->name,
+			   (unsigned long long)dl->armed, (unsigned long long)dl->npages,
+			   (unsigned long long)dl->chunk, (unsigned long long)dl->arm_insns,
 			   dl->chunk_enomem ? " (some chunks waited for memory)" : "");
 	if (vm->dirty_ncollect) {
 		/* Two 20-digit numbers each at most; printed on a vCPU's CPU too (at power-off):

@@ -167,9 +167,11 @@ s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u6
 		bitmap_fill_range(out, tracked, end - tracked);
 		taken += end - tracked;
 		if (tracked == dl->armed) {
-			u64 n = MIN(dl->chunk, end - tracked);
+			u64 n = MIN(dl->chunk, end - tracked), t0 = dl->clock ? dl->clock() : 0;
 
 			err = arm_range(dl, s2, tracked, n, &owed);
+			if (dl->clock)
+				dl->arm_insns += dl->clock() - t0;
 			if (!err) {
 				dl->armed += n;
 			} else if (err == FERRY_ENOMEM) {

@@ -52,6 +52,7 @@ struct dirty_log {
 	u64 chunk;          /* pages armed per collection; 0 after an eager start */
 	u64 armed;
 	u64 chunk_enomem;   /* collections that could not allocate a chunk's tables (retried) */
+	u64 arm_insns;      /* the collections' arming of chunks, timed by `clock` as the scan */
 };
 
 const char *dirty_mode_name(enum dirty_mode mode);

@@ -32,8 +32,8 @@ def run_logged(machine, variant, cpu, mode, config=CONFIG, start="eager"):
     stats = m.expect(r"dirtylog: vm 'dirt': mode (\w+) faults (\d+) spurious (\d+) collections (\d+) "
                      r"reported (\d+) flushes (\d+); checked rounds (\d+) missed (\d+) extra (\d+)")
     if start == "gradual":
-        m.expect(r"dirtylog: vm 'dirt': gradual start: %d of %d pages armed, 2048 per collection"
-                 % (PAGES, PAGES))
+        m.expect(r"dirtylog: vm 'dirt': gradual start: %d of %d pages armed, 2048 per collection, "
+                 r"in \d+ EL2 instructions" % (PAGES, PAGES))
     rounds = re.findall(r"dirty log \(%s\): round \d+: written (\d+) collected (\d+) missed (\d+) "
                         r"extra (\d+)" % mode, m.output())
     m.kill()
