@@ -433,10 +433,63 @@ static void test_gradual_args(void **state)
 	assert_int_equal(dl.chunk, 512);
 }
 
+/* Collections of part of the log: one that starts above the first unarmed page reports its range
+ * whole and arms nothing (arming stays contiguous from page 0: one number); one that covers the
+ * first unarmed page arms from there, at most to its own end. */
+static void test_gradual_partial_ranges(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	struct dirty_log dl;
+	static u64 bits[BITMAP_WORDS(WIN_PAGES)], out[BITMAP_WORDS(WIN_PAGES)];
+	pa_t pa;
+	unsigned prot;
+	int level;
+	(void)state;
+
+	caps = caps_all;
+	tlbi_state_reset();
+	fake_arch_reset();
+	assert_int_equal(s2_init(&pgt, 39, VMID, &mm, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), WIN_PAGES * 4096ULL,
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+	memset(bits, 0, sizeof(bits));
+	assert_int_equal(dirty_log_start_gradual(&dl, &caps, VMID, DIRTY_WP, IPA_BASE, WIN_PAGES,
+						 bits, 512), 0);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 1000, 100, out), 100);
+	assert_int_equal(bitmap_weight(out, WIN_PAGES), 100);
+	assert_true(bitmap_test(out, 1000) && bitmap_test(out, 1099) && !bitmap_test(out, 1100));
+	assert_int_equal(dl.armed, 0);
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 1000 * 4096), &pa, &prot, &level), 0);
+	assert_true(prot & S2_PROT_W);
+	/* [0, 300): arms [0, 300) only (not the whole 512-page chunk: past the range's end). */
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 300, out), 300);
+	assert_int_equal(dl.armed, 300);
+	assert_false(tlbi_san_pending(VMID));
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 299 * 4096), &pa, &prot, &level), 0);
+	assert_int_equal(prot, S2_PROT_R | S2_PROT_X);
+	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 300 * 4096), &pa, &prot, &level), 0);
+	assert_true(prot & S2_PROT_W);
+	/* A write fault on an armed page; then the whole log: the fault's page, and every unarmed
+	 * page; [300, 812) armed now. */
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 7 * 4096), 0);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, WIN_PAGES, out), 1 + WIN_PAGES - 300);
+	assert_true(bitmap_test(out, 7) && !bitmap_test(out, 8) && bitmap_test(out, 300));
+	assert_int_equal(dl.armed, 812);
+	assert_false(tlbi_san_pending(VMID));
+	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+	s2_destroy(&pgt);
+	assert_int_equal(live_pages, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gradual_args),
+		cmocka_unit_test(test_gradual_partial_ranges),
 		cmocka_unit_test(test_gradual_aligned_chunks),
 		cmocka_unit_test(test_gradual_unaligned),
 		cmocka_unit_test(test_gradual_enomem),
