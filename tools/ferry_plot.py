@@ -6,8 +6,10 @@ the text does not.
 - migration(result, path): one migration (tools/ferry-migrate --plot): pages sent per round
   against time, the dirty rate the source met in each round, the pause marked.
 - grouped_bars(...): a table of figures side by side, in one or more panels (bench/migrate:
-  ferry next to QEMU's own migration; bench/dirty: costs per mode).
+  ferry next to QEMU's own migration).
 - lines(...): a figure against a swept variable.
+bench/tlbi and bench/dirty (the start and first collections per mode, eager next to gradual, and
+each target's figure over its limit) draw figures of their own and save them with _save().
 """
 import matplotlib
 

@@ -112,6 +112,11 @@ struct vcpu {
 	struct trap_config ctl;
 	volatile bool ctl_loaded;
 };
+/* Dirty logging: how many first collections `dirtylog stats` itemizes, and the gradual start's
+ * default chunk (KVM/QEMU clear their initially-set log 1 GiB at a time too). */
+#define DIRTYLOG_FIRST 8
+#define DIRTYLOG_GRADUAL_MIB 1024
+
 #define REQ_STOP BIT(0)
 #define REQ_PAUSE BIT(1)
 
@@ -145,6 +150,10 @@ struct vm {
 	bool dirty_synced;   /* a collection since logging started: rounds can be checked */
 	/* EL2 instructions (PMU, with -icount) spent in start, stop and all collections */
 	u64 dirty_insns_start, dirty_insns_stop, dirty_insns_collect, dirty_pages_collected;
+	/* ... and in each of the first collections after the start, with the pages each took (a
+	 * gradual start moves the protecting into these) */
+	u64 dirty_first_insns[DIRTYLOG_FIRST], dirty_first_pages[DIRTYLOG_FIRST];
+	u32 dirty_ncollect;
 	/* While a migration tracks this VM, every collection (also the guest's checking hypercall)
 	 * ORs what it took in here, under mm_lock, for the migration to pick up. */
 	u64 *mig_acc;
@@ -224,7 +233,12 @@ extern struct vm *volatile console_vm;
 /* ---- dirty logging glue (core/dirtylog.c) ---- */
 /* ferry's own hypercalls, in SMCCC's vendor-specific hypervisor service range (owner 6). */
 #define FERRY_HC_DIRTY_ROUND 0xc6000001u /* x1 round, x2 IPA of the guest's written-page bitmap, x3 bits */
-int dirtylog_start(struct vm *vm, enum dirty_mode mode);
+/* gradual_pages: 0 for the eager start (all RAM write-protected now), else the gradual start
+ * (nothing protected now; each collection arms that many more pages: docs/dirty-logging.md). */
+int dirtylog_start(struct vm *vm, enum dirty_mode mode, u64 gradual_pages);
+/* Parses a `gradual` or `gradual=MiB` word into pages per collection (DIRTYLOG_GRADUAL_MIB by
+ * default): true when the word is one, with *pages 0 for a bad size. */
+bool dirtylog_parse_gradual(const char *word, u64 *pages);
 int dirtylog_stop(struct vm *vm);
 s64 dirtylog_collect(struct vm *vm);
 /* A write permission fault at ipa: true when dirty logging handled it. */

@@ -21,7 +21,33 @@ enum dirty_mode dirtylog_default_mode(const struct vm *vm)
 
 static u64 vm_pages(const struct vm *vm) { return vm->cfg->ram_size >> PAGE_SHIFT; }
 
-int dirtylog_start(struct vm *vm, enum dirty_mode mode)
+bool dirtylog_parse_gradual(const char *word, u64 *pages)
+{
+	u64 mib = 0;
+
+	*pages = 0;
+	if (strncmp(word, "gradual", 7) || (word[7] && word[7] != '='))
+		return false;
+	if (!word[7]) {
+		mib = DIRTYLOG_GRADUAL_MIB;
+	} else {
+		/* At most 7 digits: no overflow, and 2 MiB steps keep each chunk on the 2 MiB grid
+		 * the one-pass split needs (RAM is 2 MiB aligned). */
+		const char *d = word + 8;
+
+		for (int i = 0; d[i]; i++) {
+			if (d[i] < '0' || d[i] > '9' || i >= 7)
+				return true;
+			mib = mib * 10 + (u64)(d[i] - '0');
+		}
+		if (!mib || mib % 2)
+			return true;
+	}
+	*pages = mib << (20 - PAGE_SHIFT);
+	return true;
+}
+
+int dirtylog_start(struct vm *vm, enum dirty_mode mode, u64 gradual_pages)
 {
 	struct tlbi_caps caps;
 	u64 words = BITMAP_WORDS(vm_pages(vm));
@@ -41,20 +67,29 @@ int dirtylog_start(struct vm *vm, enum dirty_mode mode)
 		if (!vm->dirty_bitmap || !vm->collect_bitmap)
 			return FERRY_ENOMEM;
 	}
-	bitmap_zero(vm->dirty_bitmap, vm_pages(vm));
+	/* The gradual start leaves old bits alone: every page counts as dirty until its chunk is
+	 * armed, and the collection that reports it takes its bit with it. */
+	if (!gradual_pages)
+		bitmap_zero(vm->dirty_bitmap, vm_pages(vm));
 	tlbi_caps_from_idregs(machine.isar0, machine.mmfr2, &caps);
 	spin_lock(&vm->mm_lock);
 	u64 t0 = pmu_el2_read();
-	err = dirty_log_start(&vm->dirty, &vm->s2, &caps, vm->vmid, mode, vm->cfg->ram_base,
-			      vm_pages(vm), vm->dirty_bitmap);
+	if (gradual_pages)
+		err = dirty_log_start_gradual(&vm->dirty, &caps, vm->vmid, mode, vm->cfg->ram_base,
+					      vm_pages(vm), vm->dirty_bitmap, gradual_pages);
+	else
+		err = dirty_log_start(&vm->dirty, &vm->s2, &caps, vm->vmid, mode, vm->cfg->ram_base,
+				      vm_pages(vm), vm->dirty_bitmap);
 	vm->dirty_insns_start = pmu_el2_read() - t0;
 	vm->dirty.clock = pmu_el2_read; /* times the DBM scans (`dirtylog stats`) */
 	vm->dirty_insns_stop = vm->dirty_insns_collect = vm->dirty_pages_collected = 0;
+	vm->dirty_ncollect = 0;
 	vm->dirty_synced = false;
 	vm->dirty_checked_rounds = vm->dirty_missed = vm->dirty_extra = 0;
 	/* Show the flushes the start issued while no collection can add to the ring: the split's
-	 * break-before-make flush and the one write-protect flush of all RAM. */
-	if (!err)
+	 * break-before-make flush and the one write-protect flush of all RAM (a gradual start
+	 * issues none). */
+	if (!err && !gradual_pages)
 		tlbi_ring_dump(vm->vmid, tlbi_san_print, NULL);
 	spin_unlock(&vm->mm_lock);
 	/* Make the vCPUs pass their entry checks (the sanitizer's among them) right away. */
@@ -84,9 +119,17 @@ static s64 collect_locked(struct vm *vm, u64 *out)
 
 	bitmap_zero(out, vm_pages(vm));
 	n = dirty_log_collect(&vm->dirty, &vm->s2, 0, vm_pages(vm), out);
-	vm->dirty_insns_collect += pmu_el2_read() - t0;
+	u64 insns = pmu_el2_read() - t0;
+
+	vm->dirty_insns_collect += insns;
 	if (n > 0)
 		vm->dirty_pages_collected += (u64)n;
+	if (n >= 0 && vm->dirty_ncollect < DIRTYLOG_FIRST) {
+		vm->dirty_first_insns[vm->dirty_ncollect] = insns;
+		vm->dirty_first_pages[vm->dirty_ncollect] = (u64)n;
+	}
+	if (n >= 0 && vm->dirty_ncollect < UINT32_MAX)
+		vm->dirty_ncollect++;
 	return n;
 }
 
@@ -241,6 +284,30 @@ void dirtylog_print_stats(const struct vm *vm)
 		   (unsigned long long)vm->dirty_pages_collected,
 		   (unsigned long long)(vm->dirty_pages_collected ?
 					vm->dirty_insns_collect / vm->dirty_pages_collected : 0));
+	if (dl->chunk)
+		con_printf("dirtylog: vm '%s': gradual start: %llu of %llu pages armed, %llu per "
+			   "collection, in %llu EL2 instructions%s", vm->cfg->name,
+			   (unsigned long long)dl->armed, (unsigned long long)dl->npages,
+			   (unsigned long long)dl->chunk, (unsigned long long)dl->arm_insns,
+			   dl->chunk_enomem ? " (some chunks waited for memory)" : "");
+	if (vm->dirty_ncollect) {
+		/* Two 20-digit numbers each at most; printed on a vCPU's CPU too (at power-off):
+		 * con_snprintf keeps the guest's SIMD registers. */
+		char line[44 * DIRTYLOG_FIRST] = "";
+		size_t at = 0;
+
+		for (u32 i = 0; i < MIN(vm->dirty_ncollect, (u32)DIRTYLOG_FIRST); i++) {
+			int n = con_snprintf(line + at, sizeof(line) - at, " %llu/%llu",
+					     (unsigned long long)vm->dirty_first_insns[i],
+					     (unsigned long long)vm->dirty_first_pages[i]);
+
+			if (n < 0 || (size_t)n >= sizeof(line) - at)
+				break;
+			at += (size_t)n;
+		}
+		con_printf("dirtylog: vm '%s': first collections, EL2 instructions/pages:%s",
+			   vm->cfg->name, line);
+	}
 	if (dl->scan_pages) {
 		u64 h = dl->scan_insns * 100 / dl->scan_pages;
 

@@ -202,6 +202,7 @@ static int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
 }
 
 static enum dirty_mode forced_mode = DIRTY_OFF; /* `migrate <vm> mode=wp|dbm` */
+static u64 start_chunk; /* `migrate <vm> start=gradual`: pages armed per collection, 0 = eager */
 
 static int src_track_start(void *ctx)
 {
@@ -222,7 +223,8 @@ static int src_track_start(void *ctx)
 	/* Logging someone started by hand stays theirs; otherwise the migration owns it. */
 	mig.started_logging = vm->dirty.mode == DIRTY_OFF;
 	if (mig.started_logging) {
-		err = dirtylog_start(vm, forced_mode ? forced_mode : dirtylog_default_mode(vm));
+		err = dirtylog_start(vm, forced_mode ? forced_mode : dirtylog_default_mode(vm),
+				     start_chunk);
 		if (err)
 			return err;
 	}
@@ -812,7 +814,7 @@ static void cmd_migrate(char *args)
 
 	if (!name || !*name) {
 		con_printf("usage: migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] "
-			   "[verify=digest|full] [audit=0|1]" HOOK_USAGE);
+			   "[start=eager|gradual] [verify=digest|full] [audit=0|1]" HOOK_USAGE);
 		return;
 	}
 	if (!strcmp(name, "cancel")) {
@@ -846,6 +848,7 @@ static void cmd_migrate(char *args)
 	memset(&cfg, 0, sizeof(cfg));
 	compat_of(vm, &cfg.compat);
 	forced_mode = DIRTY_OFF;
+	start_chunk = 0;
 	mig.corrupt_every = 0;
 	mig.lose_one = false;
 	while ((opt = strsep(&args, " ")) != NULL) {
@@ -870,6 +873,10 @@ static void cmd_migrate(char *args)
 			forced_mode = DIRTY_WP;
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "dbm") && machine.hafdbs)
 			forced_mode = DIRTY_DBM;
+		else if (val && !strcmp(opt, "start") && !strcmp(val, "eager"))
+			start_chunk = 0;
+		else if (val && !strcmp(opt, "start") && !strcmp(val, "gradual"))
+			(void)dirtylog_parse_gradual(val, &start_chunk);
 #if FERRY_MIG_TEST_HOOKS
 		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v && v < (1u << 30))
 			mig.corrupt_every = (u32)v;
@@ -878,7 +885,7 @@ static void cmd_migrate(char *args)
 #endif
 		else {
 			con_printf("migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
-				   "mode=wp|dbm%s, verify=digest|full, audit=0|1%s)", opt, val ? "=" : "", val ? val : "",
+				   "mode=wp|dbm%s, start=eager|gradual, verify=digest|full, audit=0|1%s)", opt, val ? "=" : "", val ? val : "",
 				   MIG_ROUNDS_MAX - 2, machine.hafdbs ? "" : " (no dbm on this CPU)",
 				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1" : "");
 			return;

@@ -187,25 +187,36 @@ static void cmd_traps(struct vm *vm)
 
 static void cmd_dirtylog(struct vm *vm, char *line)
 {
-	char *what = next_word(&line), *mode = next_word(&line);
+	char *what = next_word(&line), *word;
 	const char *name = vm->cfg->name;
-	enum dirty_mode m;
+	enum dirty_mode m = DIRTY_OFF;
+	u64 chunk = 0;
 	s64 n;
 	int err;
 
 	if (!what) {
-		con_printf("dirtylog: start [wp|dbm] | stop | collect | stats");
+		con_printf("dirtylog: start [wp|dbm] [gradual[=MiB]] | stop | collect | stats");
 	} else if (!strcmp(what, "start")) {
-		m = !mode ? dirtylog_default_mode(vm) : !strcmp(mode, "wp") ? DIRTY_WP :
-			!strcmp(mode, "dbm") ? DIRTY_DBM : DIRTY_OFF;
-		if (m == DIRTY_OFF) {
-			con_printf("dirtylog: unknown mode '%s' (wp or dbm)", mode);
-			return;
+		while ((word = next_word(&line)) != NULL) {
+			if (!strcmp(word, "wp") || !strcmp(word, "dbm")) {
+				m = word[0] == 'w' ? DIRTY_WP : DIRTY_DBM;
+			} else if (!dirtylog_parse_gradual(word, &chunk) || !chunk) {
+				con_printf("dirtylog: unknown start option '%s' (wp, dbm, gradual or "
+					   "gradual=MiB, an even number)", word);
+				return;
+			}
 		}
-		err = dirtylog_start(vm, m);
+		if (m == DIRTY_OFF)
+			m = dirtylog_default_mode(vm);
+		err = dirtylog_start(vm, m, chunk);
 		if (err)
 			con_printf("dirtylog: vm '%s': cannot start (%s)%s", name, ferry_strerror(err),
 				   err == FERRY_ENOTSUP ? ": this CPU has no FEAT_HAFDBS" : "");
+		else if (chunk)
+			con_printf("dirtylog: vm '%s': started (%s), gradual: 0 of %llu pages "
+				   "write-protected, %llu more at each collection", name,
+				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages,
+				   (unsigned long long)chunk);
 		else
 			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected", name,
 				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
@@ -264,7 +275,7 @@ static const struct shell_cmd {
 		void (*line)(const char *cmd, char *rest);
 	} run;
 	bool with_rest;     /* SH_VM: run.vm_line gets the words after the VM */
-	const char *help[4]; /* lines of help, NULL-terminated */
+	const char *help[5]; /* lines of help, NULL-terminated */
 } shell_cmds[] = {
 	{ "help", "", SH_NONE, { .none = cmd_help }, false, { "this list" } },
 	{ "vms", "", SH_NONE, { .none = cmd_vms }, false,
@@ -282,16 +293,18 @@ static const struct shell_cmd {
 	{ "console", "<vm>", SH_VM, { .vm = cmd_console }, false,
 	  { "attach the console to a VM: what you type goes to its PL011,",
 	    "its output comes unprefixed; Ctrl-] comes back to the shell" } },
-	{ "dirtylog", "<vm> start [wp|dbm] | stop | collect | stats", SH_VM,
+	{ "dirtylog", "<vm> start [wp|dbm] [gradual[=MiB]] | stop | collect | stats", SH_VM,
 	  { .vm_line = cmd_dirtylog }, true,
 	  { "stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);",
 	    "without a mode, the config's dirty-log property (auto: dbm if the",
-	    "CPU has FEAT_HAFDBS)" } },
+	    "CPU has FEAT_HAFDBS); gradual: protect nothing now, count every",
+	    "page dirty, each collection protects MiB more (default 1024)" } },
 #if FERRY_MIG_TEST_HOOKS
-	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] [audit=0|1] "
-		     "[corrupt=N] [lose=1]",
+	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+		     "[verify=digest|full] [audit=0|1] [corrupt=N] [lose=1]",
 #else
-	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [verify=digest|full] [audit=0|1]",
+	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+		     "[verify=digest|full] [audit=0|1]",
 #endif
 	  SH_LINE, { .line = migrate_shell }, false,
 	  { "live-migrate a running VM to the peer ferry on the network",

@@ -27,32 +27,58 @@ static void flush_owed(struct dirty_log *dl, const struct s2_flush *owed)
 	dl->flushes++;
 }
 
+/* Arms pages [from, from + n) (write-protect, with DBM in hardware mode): split and protect in one
+ * pass when the range allows (its one bbm flush also covers what *owed held), else the engine: split
+ * first, so every later change is per page, then protect. */
+static int arm_range(struct dirty_log *dl, struct s2_pgtable *s2, u64 from, u64 n,
+		     struct s2_flush *owed)
+{
+	ipa_t ipa = ipa_init(dl->base + (from << PAGE_SHIFT));
+	u64 size = n << PAGE_SHIFT;
+	unsigned prot = dl->mode == DIRTY_DBM ? PROT_RX | S2_PROT_DBM : PROT_RX;
+	u64 tables = s2->tables;
+	int err = s2_split_protect(s2, ipa, size, prot, owed);
+
+	if (err == FERRY_ENOTSUP) {
+		err = s2_split(s2, ipa, size, owed);
+		if (!err)
+			err = s2_protect(s2, ipa, size, prot, owed);
+	}
+	/* A table linked means a block was broken: its break-before-make flush ran. */
+	if (s2->tables != tables)
+		dl->flushes++;
+	return err;
+}
+
 int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tlbi_caps *caps,
 		    u16 vmid, enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap)
 {
 	struct s2_flush owed = { 0 };
-	u64 size = npages << PAGE_SHIFT;
 	int err;
 
 	if (mode != DIRTY_WP && mode != DIRTY_DBM)
 		return FERRY_EINVAL;
 	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
-				  .vmid = vmid, .caps = *caps };
-	/* Split and write-protect in one pass over the range (one bbm flush covering both when a
-	 * block was split); shapes that pass leaves alone (not 2 MiB aligned, 1 GiB blocks) go
-	 * through the engine: split first, so every later change is per page, then protect. */
-	unsigned prot = mode == DIRTY_DBM ? PROT_RX | S2_PROT_DBM : PROT_RX;
-
-	err = s2_split_protect(s2, ipa_init(base), size, prot, &owed);
-	if (err == FERRY_ENOTSUP) {
-		err = s2_split(s2, ipa_init(base), size, &owed);
-		if (!err)
-			err = s2_protect(s2, ipa_init(base), size, prot, &owed);
-	}
+				  .vmid = vmid, .caps = *caps, .armed = npages };
+	/* All of RAM in one pass (one bbm flush covering the split and the downgrades when a block
+	 * was split), unless its shape sends it to the engine. */
+	err = arm_range(dl, s2, 0, npages, &owed);
 	flush_owed(dl, &owed);
 	if (err)
 		dl->mode = DIRTY_OFF;
 	return err;
+}
+
+int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, u16 vmid,
+			    enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap, u64 chunk)
+{
+	if ((mode != DIRTY_WP && mode != DIRTY_DBM) || !chunk)
+		return FERRY_EINVAL;
+	/* Nothing is protected, so nothing is owed: the guest keeps its writable mappings (and its
+	 * 2 MiB blocks) until a collection arms their chunk. */
+	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
+				  .vmid = vmid, .caps = *caps, .chunk = chunk, .armed = 0 };
+	return 0;
 }
 
 int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa)
@@ -92,7 +118,7 @@ static void owe_range(struct s2_flush *owed, u64 start, u64 pages)
 s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u64 count, u64 *out)
 {
 	struct s2_flush owed = { 0 };
-	u64 end, taken = 0, p;
+	u64 end, tracked, taken = 0, p;
 	int err = 0;
 
 	if (dl->mode == DIRTY_OFF)
@@ -100,24 +126,26 @@ s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u6
 	if (first > dl->npages || count > dl->npages - first)
 		return FERRY_ERANGE;
 	end = first + count;
-	if (dl->mode == DIRTY_DBM) {
+	/* [first, tracked): armed pages, whose writes the bits (or the descriptors) recorded. */
+	tracked = MAX(first, MIN(end, dl->armed));
+	if (dl->mode == DIRTY_DBM && tracked > first) {
 		/* The hardware recorded writes in the descriptors: move them into the bitmap, making
 		 * those descriptors read-only again in the same walk. */
 		u64 t0 = dl->clock ? dl->clock() : 0;
 
 		err = s2_collect_dbm_dirty(s2, ipa_init(dl->base + (first << PAGE_SHIFT)),
-					   count << PAGE_SHIFT, dl->bitmap, dl->base);
+					   (tracked - first) << PAGE_SHIFT, dl->bitmap, dl->base);
 		if (dl->clock)
 			dl->scan_insns += dl->clock() - t0;
-		dl->scan_pages += count;
+		dl->scan_pages += tracked - first;
 		if (err)
 			return err;
 	}
 	/* Take the bits run by run and write-protect each run again (DBM: the scan already did).
 	 * A write after the take and before the flush below goes to a page reported now; a write
 	 * after the flush faults (or, with DBM, is seen by the next scan). */
-	for (p = bitmap_next_set(dl->bitmap, end, first); p < end && !err;) {
-		u64 q = bitmap_next_clear(dl->bitmap, end, p);
+	for (p = bitmap_next_set(dl->bitmap, tracked, first); p < tracked && !err;) {
+		u64 q = bitmap_next_clear(dl->bitmap, tracked, p);
 
 		taken += bitmap_take_range(dl->bitmap, out, p, q - p);
 		if (dl->mode == DIRTY_WP)
@@ -125,7 +153,33 @@ s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u6
 					 (q - p) << PAGE_SHIFT, PROT_RX, &owed);
 		else
 			owe_range(&owed, dl->base + (p << PAGE_SHIFT), q - p);
-		p = bitmap_next_set(dl->bitmap, end, q);
+		p = bitmap_next_set(dl->bitmap, tracked, q);
+	}
+	/* After a gradual start: pages never armed are all reported (any of them may have been
+	 * written: nothing recorded it), and the next chunk of them is armed now. A write to a page
+	 * of that chunk before the flush below is in this report; after it, the page is tracked. The
+	 * chunk's own flush is the one below, or the split's break-before-make flush, which then
+	 * covers everything this collection owes (s2_split_protect): one flush either way. */
+	if (!err && tracked < end) {
+		/* Bits set there (a write fault through a read-only entry left cached by an earlier
+		 * logging session) are taken too: the pages are reported anyway. */
+		(void)bitmap_take_range(dl->bitmap, out, tracked, end - tracked);
+		bitmap_fill_range(out, tracked, end - tracked);
+		taken += end - tracked;
+		if (tracked == dl->armed) {
+			u64 n = MIN(dl->chunk, end - tracked), t0 = dl->clock ? dl->clock() : 0;
+
+			err = arm_range(dl, s2, tracked, n, &owed);
+			if (dl->clock)
+				dl->arm_insns += dl->clock() - t0;
+			if (!err) {
+				dl->armed += n;
+			} else if (err == FERRY_ENOMEM) {
+				/* Nothing changed: the chunk stays unarmed, reported again next time. */
+				dl->chunk_enomem++;
+				err = 0;
+			}
+		}
 	}
 	/* One planned flush covering every run, before anything is reported. Runs of a collection
 	 * are scattered (a guest writes here and there): flushing run by run costs one broadcast TLBI

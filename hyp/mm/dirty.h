@@ -37,13 +37,22 @@ struct dirty_log {
 	u64 spurious;       /* faults on a page already writable or already dirty */
 	u64 collections;
 	u64 pages_reported;
-	u64 flushes;        /* planned flushes issued (one per run of re-protected pages) */
+	u64 flushes;        /* planned flushes issued: the start's, one per collection that
+			     * re-protected pages (its own, or the split's when it armed blocks) */
 	/* DBM mode: the descriptor scan of each collection, timed by `clock` when the caller sets
 	 * one (EL2: its instruction counter) after dirty_log_start; scan_pages counts every page. */
 	u64 (*clock)(void);
 	u64 scan_insns;
 	u64 scan_pages;
 	u64 blocks_rebuilt; /* 2 MiB blocks the last stop made from uniform pages */
+	/* Gradual start (KVM's KVM_DIRTY_LOG_INITIALLY_SET with chunked clearing): pages [0, armed)
+	 * are write-protected (or DBM-armed) and tracked; pages [armed, npages) never were, so every
+	 * one of them counts as dirty until a collection arms it. Each whole-range collection arms
+	 * the next `chunk` pages in the same walk that reports them. Eager start: armed = npages. */
+	u64 chunk;          /* pages armed per collection; 0 after an eager start */
+	u64 armed;
+	u64 chunk_enomem;   /* collections that could not allocate a chunk's tables (retried) */
+	u64 arm_insns;      /* the collections' arming of chunks, timed by `clock` as the scan */
 };
 
 const char *dirty_mode_name(enum dirty_mode mode);
@@ -53,6 +62,14 @@ const char *dirty_mode_name(enum dirty_mode mode);
  * s2_split then s2_protect (one planned flush each). bitmap must be zeroed. */
 int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tlbi_caps *caps,
 		    u16 vmid, enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap);
+
+/* The gradual start: O(1), nothing in the tables changes and nothing is flushed. Every page counts
+ * as dirty; each later collection whose range starts at or before the first unarmed page reports
+ * every unarmed page in its range, and arms the next `chunk` pages (split and write-protect,
+ * s2_split_protect) under the collection's one flush. chunk: pages, at least 1 (a multiple of 512
+ * keeps every chunk 2 MiB aligned when base is: the one-pass split; others use the engine). */
+int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, u16 vmid,
+			    enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap, u64 chunk);
 
 /* A stage-2 permission fault on a write at ipa. Returns 0 when the fault was dirty logging's (the
  * page is now logged and writable: return to the guest), FERRY_ENOENT when it is not (a real guest
@@ -97,7 +114,9 @@ static inline int dirty_log_fast_fault(struct dirty_log *dl, struct s2_pgtable *
 
 /* Atomically takes the dirty state of pages [first, first + count) (page indices relative to base),
  * re-arms tracking for exactly the pages taken, flushes, and ORs them into out (a bitmap indexed like
- * dl->bitmap). Returns the number of pages taken, or a negative error. */
+ * dl->bitmap). After a gradual start the pages not armed yet are all taken, and the next chunk of
+ * them is armed in the same walk, under the same one flush. Returns the number of pages taken, or a
+ * negative error. */
 s64 dirty_log_collect(struct dirty_log *dl, struct s2_pgtable *s2, u64 first, u64 count, u64 *out);
 
 /* Gives every page back its write permission and clears DBM; every 2 MiB whose pages map one

@@ -111,9 +111,11 @@ int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struc
  * tables allocated first, then every block broken, ONE bbm flush for all of them, then the tables
  * linked. The translation is unchanged, so nothing is owed afterwards. */
 int s2_split(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed);
-/* s2_split then s2_protect(prot) in one pass (s2_split_protect.c): for dirty logging's start. The
- * result, the all-or-nothing rule and the flushes are theirs (one bbm flush covering the broken
- * blocks and the pages downgraded in place when a block was split, else the downgrades owed).
+/* s2_split then s2_protect(prot) in one pass (s2_split_protect.c): for dirty logging's start and
+ * its gradual collections. The result, the all-or-nothing rule and the flushes are theirs (one bbm
+ * flush covering the broken blocks and the pages downgraded in place when a block was split, else
+ * the downgrades owed). When that bbm flush runs it also covers what *owed held on entry and empties
+ * it: a caller's earlier downgrades need no flush of their own.
  * FERRY_ENOTSUP, with nothing changed, for shapes it leaves to them: a range not 2 MiB aligned, a
  * 1 GiB block, tables not mapped at their physical address (mm->identity). */
 int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,

@@ -10,7 +10,8 @@
  *     (FERRY_ENOMEM leaves the tables as they were);
  *   - break-before-make for every block: the new table is filled off-line, the block entry is made
  *     invalid (keeping the new table's address in the bits hardware ignores), ONE bbm flush covers
- *     every broken block and every page downgraded in place, then DSB ISHST and the table links;
+ *     every broken block, every page downgraded in place and what the caller owed on entry, then
+ *     DSB ISHST and the table links;
  *   - a page downgraded in place is an atomic 64-bit store (compare-and-swap if it has DBM, which
  *     the hardware may turn writable at any moment).
  * Shapes it does not handle (a range not 2 MiB aligned, a 1 GiB block, a table not mapped at its
@@ -165,9 +166,16 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 		return 0;
 	}
 	/* The level of what may be cached: the broken 2 MiB blocks, and pages if some were
-	 * downgraded in place (mixed: no hint). */
-	if (pgt->bbm)
-		pgt->bbm(pgt->bbm_ctx, ipa_init(changed_lo), pages, in_place ? -1 : 2);
+	 * downgraded in place (mixed: no hint). What the caller already owed on entry (a dirty-log
+	 * collection's re-protected pages) rides on the same flush: it is needed now anyway, and a
+	 * second broadcast TLBI sequence is what the collection avoids (docs/dirty-logging.md). */
+	struct s2_flush all = *owed;
+
+	s2_flush_add(&all, ipa_init(changed_lo), pages, in_place ? -1 : 2);
+	if (pgt->bbm) {
+		pgt->bbm(pgt->bbm_ctx, all.start, all.pages, all.level);
+		*owed = (struct s2_flush){ 0 };
+	}
 	/* Make: the new tables' contents before the links that publish them (Arm ARM D8, "Ordering
 	 * of memory accesses from translation table walks"). */
 	arch_dsb_ishst();

@@ -1002,6 +1002,40 @@ static void test_split_protect_matches_engine(void **state)
 	assert_true(split > 0 && in_place > 0);
 }
 
+/* What the caller owed on entry (a dirty-log collection's re-protected pages) rides on the split's
+ * one bbm flush, which then covers both, with no level hint when the levels differ, and *owed is
+ * emptied; with no block to split it stays owed, merged with the in-place downgrades. */
+static void test_split_protect_carries_owed(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed;
+	(void)state;
+
+	sp_setup(&pgt);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M, S2_PROT_RWX, &owed),
+			 0);
+	bbm_calls = 0;
+	owed = (struct s2_flush){ ipa_init(RAM + 3 * SZ_2M + 5 * 4096), 2, 3 };
+	assert_int_equal(s2_split_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_DBM,
+					  &owed), 0);
+	assert_int_equal(bbm_calls, 1);
+	assert_int_equal(owed.pages, 0);
+	assert_true(ipa_addr(bbm_last.start) == RAM);
+	assert_int_equal(bbm_last.pages, 3 * 512 + 7);
+	assert_int_equal(bbm_last.level, -1); /* a 2 MiB block and level-3 pages */
+	/* Pages only now: nothing broken, the in-place downgrade (DBM taken from read-only pages)
+	 * joins what was owed. */
+	bbm_calls = 0;
+	owed = (struct s2_flush){ ipa_init(RAM + 3 * SZ_2M), 1, 3 };
+	assert_int_equal(s2_split_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R, &owed), 0);
+	assert_int_equal(bbm_calls, 0);
+	assert_true(ipa_addr(owed.start) == RAM);
+	assert_int_equal(owed.pages, 3 * 512 + 1);
+	assert_int_equal(owed.level, 3);
+	s2_destroy(&pgt);
+	assert_int_equal(s2fx.nlive, 0);
+}
+
 /* All or nothing, and shapes left to the engine: nothing changes. */
 static void test_split_protect_refusals(void **state)
 {
@@ -1204,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_dbm_collect),
 		cmocka_unit_test(test_dbm_collect_scan_random),
 		cmocka_unit_test(test_split_protect_matches_engine),
+		cmocka_unit_test(test_split_protect_carries_owed),
 		cmocka_unit_test(test_split_protect_refusals),
 		cmocka_unit_test(test_protect_collapse),
 		cmocka_unit_test(test_errors),
