@@ -231,6 +231,10 @@ static void cmd_help(void)
 	con_printf("                live-migrate a running VM to the peer ferry on the network");
 	con_printf("                (docs/migration.md); 'migrate cancel' gives up, the VM runs on");
 	con_printf("  migration     the NIC and the migration in progress (either end)");
+	con_printf("  migkey [<64 hex digits>] set the key both ferries of a migration share (or");
+	con_printf("                the config's migration-key); without one, show its fingerprint");
+	con_printf("  migbench      EL2 instructions per frame of each migration-link tag candidate");
+	con_printf("                (needs QEMU's -icount)");
 	con_printf("  netblast <MiB> send MiB of largest frames: the peer prints the raw link rate");
 }
 
@@ -296,7 +300,8 @@ static void shell_exec(char *line)
 
 	if (!cmd)
 		return;
-	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "migration") || !strcmp(cmd, "netblast")) {
+	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "migration") || !strcmp(cmd, "netblast") ||
+	    !strcmp(cmd, "migkey") || !strcmp(cmd, "migbench")) {
 		while (line && *line == ' ')
 			line++;
 		return migrate_shell(cmd, line);
