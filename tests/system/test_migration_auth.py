@@ -174,9 +174,12 @@ def test_attacker_on_the_link_changes_nothing(ferry_pair):
         s, d = r["source"], r["destination"]
         assert s["local_hash"] == d["local_hash"] == d["peer_hash"]
         assert s["audit"] == "clean" and s["audit_bad_pages"] == 0
-        # The forgeries reached both ends and were refused there.
+        # The forgeries reached both ends and were refused there; the replays were taken for
+        # what they are: a PAGES frame already delivered (a duplicate), an old ACK (stale).
         assert d["auth_failed"] >= 3, d
         assert s["auth_failed"] >= 1, s
+        assert d["duplicates"] >= 1, d
+        assert s["stale"] >= 1, s
         # The guest checks every page against its own ledger on the destination.
         verdict, errors, _ = fm.guest_verdict(dst, timeout=600)
         assert (verdict, errors) == ("PASS", 0)
