@@ -42,8 +42,9 @@ $(BUILD)/hyp/$(1)/%.S.o: %.S $$(HYP_BLOBS) | deps-stamp
 		-DIMAGE_CONFORMANCE=\"$(BUILD)/guest/conformance.bin\" \
 		-DIMAGE_HOSTILE=\"$(BUILD)/guest/hostile.bin\" \
 		-DDEFAULT_CONFIG_DTB=\"$(BUILD)/platform/$(PLATFORM)/default.dtb\" -MMD -MP -c $$< -o $$@
-$(BUILD)/$(1).elf: $$($(1)_OBJ) $(HYP_LDS) $(ARM64_LIBFDT)
-	$$(TCC) $$(TARGET_LDFLAGS) -T$(HYP_LDS) $$($(1)_OBJ) $(ARM64_LIBFDT) -lc -lgcc -o $$@
+$(BUILD)/$(1).elf: $$($(1)_OBJ) $(HYP_LDS) $(ARM64_LIBFDT) $(ARM64_LIBSODIUM)
+	$$(TCC) $$(TARGET_LDFLAGS) -T$(HYP_LDS) $$($(1)_OBJ) $(ARM64_LIBFDT) $(ARM64_LIBSODIUM) \
+		-lc -lgcc -o $$@
 $(BUILD)/$(1).bin: $(BUILD)/$(1).elf
 	$$(TOBJCOPY) -O binary $$< $$@
 -include $$($(1)_OBJ:.o=.d)
@@ -56,3 +57,5 @@ hyp: $(foreach v,$(HYP_VARIANTS),$(BUILD)/$(v).bin)
 # Building needs the arm64 libfdt.a that `make deps` unpacks; say so instead of failing obscurely.
 deps-stamp:
 	@test -f $(ARM64_LIBFDT) || { echo "missing $(ARM64_LIBFDT): run 'make deps' first"; exit 1; }
+	@test -f $(ARM64_LIBSODIUM) || { echo "missing $(ARM64_LIBSODIUM): run 'make deps' first"; \
+		exit 1; }

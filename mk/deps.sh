@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package ferry needs, and Debian's arm64 libfdt.a into build/sysroot.
+# Installs every Debian package ferry needs, and Debian's arm64 libfdt.a and libsodium.a into
+# build/sysroot.
 # Idempotent: a second run with everything present installs nothing and needs no network.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,7 +9,7 @@ sysroot="$top/build/sysroot"
 # Host packages. libfdt-dev (amd64, for the host unit tests and tools) conflicts with
 # libfdt-dev:arm64, so the arm64 library is downloaded and unpacked into build/sysroot instead.
 pkgs=(make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu picolibc-aarch64-linux-gnu
-      qemu-system-arm device-tree-compiler libfdt-dev libcmocka-dev
+      qemu-system-arm device-tree-compiler libfdt-dev libsodium-dev libcmocka-dev
       python3 python3-pytest python3-pexpect python3-matplotlib clang libclang-rt-14-dev)
 
 sudo=""
@@ -28,15 +29,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -f "$sysroot/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
-  echo "deps: fetching Debian's arm64 libfdt.a into build/sysroot"
+# Static arm64 libraries linked into the EL2 image, unpacked (not installed: their -dev packages
+# conflict with the amd64 ones the host tests use). libsodium authenticates the migration link
+# (docs/migration-protocol.md, "Authentication").
+fetch_arm64() { # package, file it provides
+  [ -f "$sysroot/usr/lib/aarch64-linux-gnu/$2" ] && return 0
+  echo "deps: fetching Debian's arm64 $2 into build/sysroot"
   dpkg --print-foreign-architectures | grep -qx arm64 || { $sudo dpkg --add-architecture arm64; updated=0; }
   apt_update
   dl=$(mktemp -d)
-  (cd "$dl" && apt-get download -q libfdt-dev:arm64 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
-  deb=$(ls "$dl"/libfdt-dev_*_arm64.deb)
+  (cd "$dl" && apt-get download -q "$1:arm64" 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
+  deb=$(ls "$dl"/"$1"_*_arm64.deb)
   mkdir -p "$sysroot"
   dpkg-deb -x "$deb" "$sysroot"
   rm -rf "$dl"
-fi
+}
+fetch_arm64 libfdt-dev libfdt.a
+fetch_arm64 libsodium-dev libsodium.a
 echo "deps: ok"

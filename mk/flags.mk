@@ -10,6 +10,8 @@ DTC ?= dtc
 
 SYSROOT := $(BUILD)/sysroot
 ARM64_LIBFDT := $(SYSROOT)/usr/lib/aarch64-linux-gnu/libfdt.a
+# The migration link's tags and key derivation (hyp/migrate/mig_auth.c).
+ARM64_LIBSODIUM := $(SYSROOT)/usr/lib/aarch64-linux-gnu/libsodium.a
 PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Wstrict-prototypes \

@@ -121,11 +121,27 @@ def free_port(udp=False):
     raise RuntimeError("no free port")
 
 
+# The migration key both ferries get from the shell (`migkey`) unless told otherwise. A fixed,
+# public key is fine for tests and demos on one host; real machines share a secret one
+# (docs/config.md, migration-key).
+DEMO_KEY = "6665727279206d6967726174696f6e2064656d6f206b6579202d207075626c69"
+
+
+def set_key(side, key):
+    """`migkey <key>` on one ferry; returns once it is taken."""
+    start = len(side.lines)
+    side.send("migkey " + key)
+    side.wait_for(r"migkey: set, fingerprint [0-9a-f]{8}", timeout=30, start=start)
+
+
 def start_pair(src_config, dst_config, link="stream", legacy=False, variant="ferry", cpu="max",
-               mem="1G", smp=3, log_dir=None, dst_link=None, src_extra=()):
+               mem="1G", smp=3, log_dir=None, dst_link=None, src_extra=(), key=DEMO_KEY,
+               src_key=None, dst_key=None, extra_net=None):
     """Starts the destination, then the source, each with a virtio-net on the shared link; returns
-    (src, dst) once both shells are up. src_extra: more QEMU options for the source (the loader
-    devices of a Linux guest, ferry_qemu.linux_loader_args)."""
+    (src, dst) once both shells are up and hold their migration keys (key, or src_key/dst_key for
+    one end; None: only what the config gives). src_extra: more QEMU options for the source (the
+    loader devices of a Linux guest, ferry_qemu.linux_loader_args). extra_net(role, port, mac):
+    the network options instead of the usual link's (a hub a third party also joins)."""
     build = ferry_qemu.build_dir()
     image = os.path.join(build, variant + ".bin")
     link = "dgram" if link == "lossy" else link
@@ -133,18 +149,30 @@ def start_pair(src_config, dst_config, link="stream", legacy=False, variant="fer
     logs = [os.path.join(log_dir, n + ".log") if log_dir else None for n in ("src", "dst")]
     dst_args = ferry_qemu.qemu_args(image=image, config=dst_config, cpu=cpu, mem=mem, smp=smp,
                                     serial="stdio",
-                                    extra=ferry_qemu.net_args(dst_link or link, "server", port,
-                                                              "52:54:00:fe:00:02", legacy))
+                                    extra=(extra_net("server", port, "52:54:00:fe:00:02")
+                                           if extra_net else
+                                           ferry_qemu.net_args(dst_link or link, "server", port,
+                                                               "52:54:00:fe:00:02", legacy)))
     dst = Ferry("destination", dst_args, logs[1])
     try:
         dst.wait_for(r"ferry: shell on this console", timeout=60)
         src_args = ferry_qemu.qemu_args(image=image, config=src_config, cpu=cpu, mem=mem, smp=smp,
                                         serial="stdio",
                                         extra=list(src_extra) +
-                                        ferry_qemu.net_args(link, "client", port,
-                                                            "52:54:00:fe:00:01", legacy))
+                                        (extra_net("client", port, "52:54:00:fe:00:01")
+                                         if extra_net else
+                                         ferry_qemu.net_args(link, "client", port,
+                                                             "52:54:00:fe:00:01", legacy)))
         src = Ferry("source", src_args, logs[0])
-        src.wait_for(r"ferry: shell on this console", timeout=60)
+        try:
+            src.wait_for(r"ferry: shell on this console", timeout=60)
+            if dst_key or key:
+                set_key(dst, dst_key or key)
+            if src_key or key:
+                set_key(src, src_key or key)
+        except Exception:
+            src.kill()
+            raise
     except Exception:
         dst.kill()
         raise

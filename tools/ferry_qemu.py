@@ -122,6 +122,16 @@ def net_args(link, role, port, mac, legacy=False, mtu=None):
             "-netdev", nd, "-device", dev]
 
 
+def hub_net_args(local_port, hub_port, mac):
+    """-netdev/-device for a migration NIC whose frames go, as UDP datagrams, to a program on the
+    host at hub_port that relays them to the other machine (and may do more: the system test of
+    the authenticated link puts an attacker there). The frames come back from it to local_port."""
+    nd = ("dgram,id=mig,local.type=inet,local.host=127.0.0.1,local.port=%d,"
+          "remote.type=inet,remote.host=127.0.0.1,remote.port=%d" % (local_port, hub_port))
+    return ["-global", "virtio-mmio.force-legacy=false", "-netdev", nd,
+            "-device", "virtio-net-device,netdev=mig,mac=%s,host_mtu=%d" % (mac, LINK_MTU["dgram"])]
+
+
 def linux_loader_args(config, out, image, initrd, bootargs=None):
     """For a config that names a kernel and an initrd by image-pa/initrd-pa (such as
     tests/system/configs/linux.dtb): copies it to `out` with image-size and initrd-size set to the

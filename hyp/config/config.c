@@ -785,9 +785,31 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 	return 0;
 }
 
+/* `migration-key = [32 bytes];` at the root: the key that authenticates the migration link. A key
+ * of another length, or of zeros only, is an error rather than a weaker key. */
+static int parse_migration_key(struct config_parser *p)
+{
+	int len;
+	const u8 *v = prop_get(p, 0, "migration-key", &len);
+	u8 any = 0;
+
+	if (!v)
+		return len == -FDT_ERR_NOTFOUND ? 0 : prop_missing(p, "migration-key", false, len);
+	if (len != (int)CONFIG_MIGRATION_KEY_LEN)
+		return config_fail(p, "migration-key", "%d bytes, expected %u (written [00 11 ...])",
+				   len, CONFIG_MIGRATION_KEY_LEN);
+	for (int i = 0; i < len; i++)
+		any |= v[i];
+	if (!any)
+		return config_fail(p, "migration-key", "all zero: not a key");
+	memcpy(p->out->migration_key, v, CONFIG_MIGRATION_KEY_LEN);
+	p->out->has_migration_key = true;
+	return 0;
+}
+
 static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 {
-	static const char *const root_properties[] = { "compatible", NULL };
+	static const char *const root_properties[] = { "compatible", "migration-key", NULL };
 	static const char *const vms_properties[] = { NULL };
 	const void *fdt = p->fdt;
 	int len, vms, node, err;
@@ -803,6 +825,8 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 		return config_fail(p, "compatible", "\"%.40s\" is not \"%s\"",
 				   len > 0 && strnlen(compat, (size_t)len) < (size_t)len ? compat : "?",
 				   CONFIG_COMPATIBLE);
+	if ((err = parse_migration_key(p)))
+		return err;
 	fdt_for_each_subnode(node, fdt, 0) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 

@@ -92,11 +92,16 @@ struct region_config {
 	struct region_map map[CONFIG_MAX_VMS];
 };
 
+#define CONFIG_MIGRATION_KEY_LEN 32u
+
 struct ferry_config {
 	struct vm_config vm[CONFIG_MAX_VMS];
 	u32 nvms;
 	struct region_config region[CONFIG_MAX_REGIONS];
 	u32 nregions;
+	/* The key both ferries of a migration share (`migration-key`, 32 bytes; docs/config.md). */
+	u8 migration_key[CONFIG_MIGRATION_KEY_LEN];
+	bool has_migration_key;
 };
 
 /* What the machine offers, so the parser can reject impossible configs. */

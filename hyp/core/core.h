@@ -255,6 +255,12 @@ void dirtylog_print_stats(const struct vm *vm);
 void migrate_boot(void);     /* NIC probe; listens for VMs configured `incoming` */
 bool migrate_poll(void);     /* management loop; true while it has work (do not sleep) */
 void migrate_shell(const char *cmd, char *args);
+void migrate_key_changed(void); /* a key was set: an incoming VM that could not listen now can */
+/* The migration key (core/migkey.c): from the config at boot, or the `migkey` shell command. */
+void migkey_boot(const u8 *config_key); /* NULL: none configured */
+int migkey_fill(u8 key[MIG_KEY_LEN], u8 nonce[MIG_NONCE_LEN]); /* FERRY_ENOENT: no key */
+void migkey_shell(char *args);
+void migbench_shell(void); /* core/migbench.c: EL2 instructions per frame of each tag candidate */
 bool migrate_busy(const struct vm *vm);
 void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s); /* on the vCPU's own CPU */
 void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s);

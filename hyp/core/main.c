@@ -227,6 +227,7 @@ void hyp_main_primary(u64 dtb_pa)
 	if (ret)
 		boot_error(err);
 	con_printf("ferry: config %s: %u VM%s", where, config.nvms, config.nvms == 1 ? "" : "s");
+	migkey_boot(config.has_migration_key ? config.migration_key : NULL);
 
 	gic_init_dist();
 	gic_init_cpu(0);

@@ -100,7 +100,7 @@ static int send_frame(void *ctx, const void *frame, size_t len)
 	hit = FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
 	      (mig.frames_out + 1) % mig.corrupt_every == 0;
 	if (hit) {
-		/* A bit flipped on the wire: the receiver's checksums must catch it and the frame
+		/* A bit flipped on the wire: the receiver's tag check must catch it and the frame
 		 * must come again. */
 		memcpy(mig.scratch, frame, len);
 		mig.scratch[MIG_ETH_HDR_LEN + ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
@@ -552,6 +552,8 @@ static int dst_listen(struct vm *vm)
 	compat_of(vm, &cfg.compat);
 	memcpy(cfg.local_mac, vnet_info()->mac, 6);
 	link_config(&cfg.link);
+	if (migkey_fill(cfg.key, cfg.nonce))
+		return FERRY_EPERM; /* no key: the migration link cannot be authenticated */
 	ws = workspace(mig_dst_workspace_size(&cfg));
 	if (!ws)
 		return FERRY_ENOMEM;
@@ -744,6 +746,8 @@ static void print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("retransmissions", s->retransmissions);
 	U64("fast_retransmissions", s->fast_retransmissions);
 	U64("corrupt", s->corrupt);
+	U64("auth_failed", s->rejected[MIG_REJ_MAC]);
+	U64("stale", s->stale);
 	U64("duplicates", s->duplicates);
 	U64("reordered", s->reordered);
 	U64("corrupted_by_hook", mig.corrupted);
@@ -891,6 +895,11 @@ static void cmd_migrate(char *args)
 			return;
 		}
 	}
+	if (migkey_fill(cfg.key, cfg.nonce)) {
+		con_printf("migrate: no migration key: set the same on both ferries (migkey <64 hex "
+			   "digits>, or migration-key in the config)");
+		return;
+	}
 	cfg.session = (u32)(sysreg_read(cntpct_el0) * 2654435761u) ^ ++mig.sessions;
 	if (!cfg.session)
 		cfg.session = 1;
@@ -942,6 +951,14 @@ static void cmd_migration(void)
 		snprintf(line, sizeof(line), "idle");
 	con_printf("migration: %s%s%s", mig.role != ROLE_NONE ? mig.vm->cfg->name : "",
 		   mig.role != ROLE_NONE ? ": " : "", line);
+	if (mig.role != ROLE_NONE) {
+		const struct mig_stats *s =
+			mig.role == ROLE_SRC ? mig_src_stats(&mig.src) : mig_dst_stats(&mig.dst);
+
+		con_printf("migration: frames failed authentication %llu, stale %llu",
+			   (unsigned long long)s->rejected[MIG_REJ_MAC],
+			   (unsigned long long)s->stale);
+	}
 }
 
 /* netblast <MiB>: frames of the largest size, as fast as the NIC takes them, to every peer. The
@@ -1023,6 +1040,10 @@ void migrate_shell(const char *cmd, char *args)
 		cmd_migration();
 	else if (!strcmp(cmd, "netblast"))
 		cmd_netblast(args);
+	else if (!strcmp(cmd, "migkey"))
+		migkey_shell(args);
+	else if (!strcmp(cmd, "migbench"))
+		migbench_shell();
 }
 
 /* ---- boot and the management loop ---- */
@@ -1033,6 +1054,20 @@ static struct vm *incoming_vm(void)
 		if (vms[i].state == VM_INCOMING)
 			return &vms[i];
 	return NULL;
+}
+
+static void listen_incoming(struct vm *vm)
+{
+	int err = dst_listen(vm);
+
+	if (err == FERRY_EPERM)
+		con_printf("incoming: vm '%s': no migration key: not listening until one is set "
+			   "(migkey <64 hex digits>, or migration-key in the config)", vm->cfg->name);
+	else if (err)
+		con_printf("incoming: vm '%s': cannot listen: %s", vm->cfg->name,
+			   ferry_strerror(err));
+	else
+		con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
 }
 
 void migrate_boot(void)
@@ -1063,14 +1098,22 @@ void migrate_boot(void)
 	if (ni->intid)
 		gic_enable_irq(0, ni->intid);
 	vm = incoming_vm();
-	if (vm) {
-		err = dst_listen(vm);
-		if (err)
-			con_printf("incoming: vm '%s': cannot listen: %s", vm->cfg->name,
-				   ferry_strerror(err));
-		else
-			con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
-	}
+	if (vm)
+		listen_incoming(vm);
+}
+
+void migrate_key_changed(void)
+{
+	struct vm *vm = incoming_vm();
+
+	if (!vm || !vnet_present())
+		return;
+	/* Still waiting for a HELLO: listen again under the new key. A migration under way keeps
+	 * the session key it has. */
+	if (mig.role == ROLE_DST && mig.dst.phase == MIG_DST_LISTEN)
+		mig.role = ROLE_NONE;
+	if (mig.role == ROLE_NONE)
+		listen_incoming(vm);
 }
 
 static u32 receive_frames(void)

@@ -311,6 +311,12 @@ static const struct shell_cmd {
 	    "(docs/migration.md); 'migrate cancel' gives up, the VM runs on" } },
 	{ "migration", "", SH_LINE, { .line = migrate_shell }, false,
 	  { "the NIC and the migration in progress (either end)" } },
+	{ "migkey", "[<64 hex digits>]", SH_LINE, { .line = migrate_shell }, false,
+	  { "set the key both ferries of a migration share (or the config's",
+	    "migration-key); without one, show its fingerprint" } },
+	{ "migbench", "", SH_LINE, { .line = migrate_shell }, false,
+	  { "EL2 instructions per frame of each migration-link tag candidate",
+	    "(needs QEMU's -icount)" } },
 	{ "netblast", "<MiB>", SH_LINE, { .line = migrate_shell }, false,
 	  { "send MiB of largest frames: the peer prints the raw link rate" } },
 };

@@ -49,6 +49,7 @@ static inline pa_t pa_add(pa_t a, u64 off) { return (pa_t){ a.pa + off }; }
 /* Errors: functions return 0 or a negative ferry_err; nothing fails silently. */
 enum ferry_err {
 	FERRY_OK = 0,
+	FERRY_EPERM = -1, /* no key for it, or a tag that does not verify */
 	FERRY_ENOENT = -2,
 	FERRY_EIO = -5,
 	FERRY_ENOMEM = -12,

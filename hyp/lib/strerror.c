@@ -4,6 +4,7 @@ const char *ferry_strerror(int err)
 {
 	switch (err) {
 	case FERRY_OK: return "ok";
+	case FERRY_EPERM: return "not permitted (no key, or authentication failed)";
 	case FERRY_ENOENT: return "not found";
 	case FERRY_EIO: return "I/O error";
 	case FERRY_ENOMEM: return "out of memory";

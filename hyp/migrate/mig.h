@@ -19,6 +19,7 @@
 #define FERRY_MIG_H
 
 #include "lib/lib.h"
+#include "migrate/mig_auth.h"
 #include "types.h"
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -26,10 +27,12 @@
 
 #define MIG_ETHERTYPE 0x88B5u /* IEEE "local experimental" EtherType */
 #define MIG_MAGIC 0x47494D46u /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
-#define MIG_VERSION 1u
+#define MIG_VERSION 2u /* 2: frames carry a tag instead of checksums; handshake nonces */
 #define MIG_ETH_HDR_LEN 14u
-#define MIG_HDR_LEN 40u
+#define MIG_HDR_LEN 36u
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
+/* Every frame ends with a MIG_TAG_LEN-byte tag right after its payload (mig_auth.h). */
+#define MIG_FRAME_COST (MIG_FRAME_OVERHEAD + MIG_TAG_LEN) /* a frame's bytes beside its payload */
 #define MIG_ETH_MIN_FRAME 60u /* Ethernet minimum without FCS: short frames are zero-padded */
 #define MIG_FRAME_MIN 1514u   /* the smallest frame_max: a standard Ethernet MTU */
 #define MIG_FRAME_MAX 65536u  /* 64 KiB: QEMU's TCP netdevs carry it (docs/qemu-facts.md) */
@@ -40,8 +43,10 @@
 #define MIG_STATE_BLOB_MAX (64u * 1024) /* one opaque state blob, at most */
 #define MIG_STATE_BLOBS_MAX 256u
 #define MIG_COMPAT_LEN 32u
-#define MIG_HELLO_LEN (16u + MIG_COMPAT_LEN)
-#define MIG_REFUSE_LEN (8u + MIG_COMPAT_LEN)
+#define MIG_HELLO_NONCE_OFF (16u + MIG_COMPAT_LEN) /* the sender's fresh value (mig_auth.h) */
+#define MIG_HELLO_LEN (MIG_HELLO_NONCE_OFF + MIG_NONCE_LEN)
+#define MIG_REFUSE_NONCE_OFF (8u + MIG_COMPAT_LEN)
+#define MIG_REFUSE_LEN (MIG_REFUSE_NONCE_OFF + MIG_NONCE_LEN)
 #define MIG_HASH_LEN 24u
 #define MIG_COMMIT_LEN 8u
 #define MIG_ABORT_LEN 16u
@@ -88,11 +93,10 @@ enum mig_reject {
 	MIG_REJ_ETHERTYPE, /* not ours: the caller may hand it to someone else */
 	MIG_REJ_MAGIC,
 	MIG_REJ_VERSION,
-	MIG_REJ_HDR_CRC,     /* header checksum wrong: corrupted on the way */
 	MIG_REJ_LENGTH,	     /* payload_len larger than the frame or than MIG_FRAME_MAX */
-	MIG_REJ_PAYLOAD_CRC, /* payload checksum wrong: corrupted on the way */
+	MIG_REJ_MAC,	     /* tag wrong: corrupted on the way, forged, or another session's */
 	MIG_REJ_TYPE,	     /* unknown type, or reserved field not zero */
-	MIG_REJ_PAYLOAD,     /* checksums fine but the payload is malformed for its type */
+	MIG_REJ_PAYLOAD,     /* authentic, but the payload is malformed for its type */
 	MIG_REJ_SESSION,     /* another session's frame, or not a HELLO before a session exists */
 	MIG_REJ_COUNT,
 };
@@ -161,6 +165,7 @@ struct mig_hdr {
 	u32 ack;  /* next sequence number the sender expects: every seq < ack arrived */
 	u32 sack; /* bit i: seq ack + 1 + i arrived too */
 	u32 payload_len;
+	u64 ctr; /* the sender's transmission counter: the tag's nonce (mig_auth.h) */
 };
 
 struct mig_frame {
@@ -169,17 +174,21 @@ struct mig_frame {
 	const u8 *payload;
 };
 
-/* Writes Ethernet header, migration header and both checksums around a payload that is already at
- * frame + MIG_FRAME_OVERHEAD; pads to MIG_ETH_MIN_FRAME. Returns the frame length, or FERRY_EINVAL
- * when it does not fit in cap. */
+/* Writes Ethernet header and migration header around a payload that is already at
+ * frame + MIG_FRAME_OVERHEAD, and the tag after it (sealed under a's key for the frame's type);
+ * pads to MIG_ETH_MIN_FRAME. Returns the frame length, FERRY_EINVAL when it does not fit in cap,
+ * or FERRY_EPERM when a has no key for this frame yet. */
 int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6],
-		   const struct mig_hdr *h);
-/* Rewrites ack/sack and the header checksum of a sealed frame (retransmissions carry fresh acks).
- */
-void mig_frame_update_ack(u8 *frame, u32 ack, u32 sack);
-/* Checks and decodes a received frame; returns MIG_REJ_NONE or the reason. The payload pointer
- * points into frame. Bytes past payload_len (Ethernet padding) are ignored. */
-enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *out);
+		   const struct mig_hdr *h, struct mig_auth *a);
+/* Rewrites ack/sack of a sealed frame and seals it again under a new counter (retransmissions
+ * carry fresh acks, and a (key, nonce) pair never seals two different frames). 0 or FERRY_EPERM. */
+int mig_frame_update_ack(u8 *frame, u32 ack, u32 sack, struct mig_auth *a);
+/* Checks and decodes a received frame; returns MIG_REJ_NONE or the reason. With a, the tag must
+ * verify (MIG_REJ_MAC), checked before the type and the payload are looked at; without, only the
+ * structure is checked (a frame verified when it arrived, parsed again from a buffer). The payload
+ * pointer points into frame. Bytes past the tag (Ethernet padding) are ignored. */
+enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *out,
+				struct mig_auth *a);
 
 /* Payloads. Encoders return the payload length; decoders return 0 or FERRY_EINVAL. */
 struct mig_hello {
@@ -187,6 +196,7 @@ struct mig_hello {
 	u32 frame_max;
 	u32 rx_window;
 	struct mig_compat compat;
+	u8 nonce[MIG_NONCE_LEN]; /* the sender's fresh value: both make the session key */
 };
 u32 mig_hello_encode(u8 *p, const struct mig_hello *h);
 int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h);
@@ -195,6 +205,7 @@ struct mig_refusal {
 	u32 reason;		  /* enum mig_refuse */
 	u32 detail;		  /* VERSION: highest version the refuser speaks; otherwise 0 */
 	struct mig_compat compat; /* the refuser's own record */
+	u8 nonce[MIG_NONCE_LEN];  /* the destination's fresh value, as in WELCOME */
 };
 u32 mig_refusal_encode(u8 *p, const struct mig_refusal *r);
 int mig_refusal_decode(const u8 *p, u32 len, struct mig_refusal *r);
@@ -296,7 +307,8 @@ struct mig_stats {
 	u64 retransmissions, fast_retransmissions;
 	u64 acks_sent, keepalives_sent;
 	u64 frames_received, bytes_received;
-	u64 corrupt; /* header or payload checksum wrong */
+	u64 corrupt; /* tag wrong (corrupted, forged or replayed from another session) */
+	u64 stale;   /* authentic unsequenced frames with an old counter: replays, ignored */
 	u64 rejected[MIG_REJ_COUNT];
 	u64 duplicates;	    /* sequenced frames seen before (dropped, re-acked) */
 	u64 out_of_window;  /* sequenced frames too far ahead (dropped) */
@@ -360,6 +372,7 @@ struct mig_link {
 	mig_deliver_fn deliver;
 	void *owner;
 	struct mig_stats *stats;
+	struct mig_auth auth; /* keys and counters; set up by the machine before the first frame */
 	u8 local_mac[6], peer_mac[6];
 	bool peer_known;
 	bool session_set; /* source: from the start; destination: from the first HELLO */
@@ -445,6 +458,8 @@ struct mig_src_ops {
 struct mig_src_config {
 	struct mig_compat compat; /* this VM */
 	u32 session;		  /* non-zero, fresh per attempt (e.g. from the counter) */
+	u8 key[MIG_KEY_LEN];	  /* shared with the destination; all-zero is refused */
+	u8 nonce[MIG_NONCE_LEN];  /* fresh per attempt (random where the CPU has one) */
 	u8 local_mac[6];
 	u8 peer_mac[6]; /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4 MiB of frames, rx 4 */
@@ -556,6 +571,8 @@ struct mig_dst_ops {
 struct mig_dst_config {
 	struct mig_compat compat; /* the incoming VM as configured here */
 	u8 local_mac[6];
+	u8 key[MIG_KEY_LEN];	 /* shared with the source; all-zero is refused */
+	u8 nonce[MIG_NONCE_LEN]; /* fresh per listen */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4, rx 4 MiB of frames */
 	u32 pages_per_poll;	     /* hash pages per poll (0: 4096) */
 	u64 commit_wait_ns;	     /* how long to wait for the ack of COMMIT (0: dead_ns) */

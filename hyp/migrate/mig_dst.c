@@ -108,6 +108,9 @@ int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const stru
 	if (rc)
 		return rc;
 	m->cfg.link = m->link.cfg;
+	rc = mig_auth_init(&m->link.auth, cfg->key, MIG_ROLE_DST, cfg->nonce);
+	if (rc)
+		return rc;
 	if (!m->cfg.commit_wait_ns)
 		m->cfg.commit_wait_ns = m->cfg.link.dead_ns;
 	m->stats.pages_total = m->npages;
@@ -145,7 +148,7 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_hello h, w;
 	struct mig_refusal r = { .reason = MIG_REFUSE_NONE, .detail = 0, .compat = m->cfg.compat };
-	u8 p[MIG_HELLO_LEN];
+	u8 p[MAX(MIG_HELLO_LEN, MIG_REFUSE_LEN)];
 
 	if (m->phase != MIG_DST_LISTEN || mig_hello_decode(f->payload, f->hdr.payload_len, &h))
 		return MIG_FAIL_PROTOCOL;
@@ -156,6 +159,7 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	else
 		r.reason = mig_compat_check(&h.compat, &m->cfg.compat);
 	m->link.peer_window = MIN(h.rx_window, (u32)MIG_WINDOW_MAX);
+	memcpy(r.nonce, m->cfg.nonce, MIG_NONCE_LEN);
 	if (r.reason != MIG_REFUSE_NONE) {
 		m->refusal = r;
 		m->phase = MIG_DST_REFUSING;
@@ -167,6 +171,7 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	w.frame_max = MIN(h.frame_max, m->cfg.link.frame_max);
 	w.rx_window = m->cfg.link.rx_window;
 	w.compat = m->cfg.compat;
+	memcpy(w.nonce, m->cfg.nonce, MIG_NONCE_LEN);
 	m->link.sack = (w.caps & MIG_CAP_SACK) != 0;
 	m->link.frame_max = w.frame_max;
 	m->digests = (w.caps & MIG_CAP_PAGE_DIGEST) != 0;
@@ -252,7 +257,7 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 	}
 	r = &m->stats.r[it.round];
 	r->frames++;
-	r->bytes += MAX(MIG_FRAME_OVERHEAD + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
+	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
 	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
 		if (rec.ipa < base || rec.ipa >= end)
 			return MIG_FAIL_PROTOCOL;

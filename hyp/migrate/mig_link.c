@@ -153,7 +153,11 @@ static bool send_slot(struct mig_link *l, u32 seq, u64 now)
 	u8 *f = tx_buf(l, seq);
 	int rc;
 
-	mig_frame_update_ack(f, l->rx_next, rx_sack_bits(l));
+	/* Resealed under a new counter: the ack changed, and no nonce may seal two frames. */
+	if (mig_frame_update_ack(f, l->rx_next, rx_sack_bits(l), &l->auth)) {
+		l->fail = MIG_FAIL_SEND;
+		return false;
+	}
 	rc = l->send(l->ctx, f, s->len);
 	if (rc == FERRY_EBUSY) {
 		l->stats->send_busy++;
@@ -210,7 +214,7 @@ u8 *mig_link_open(struct mig_link *l, u32 *cap)
 
 	if (l->fail || mig_link_inflight(l) >= limit)
 		return NULL;
-	*cap = l->frame_max - MIG_FRAME_OVERHEAD;
+	*cap = l->frame_max - MIG_FRAME_COST;
 	return tx_buf(l, l->tx_next) + MIG_FRAME_OVERHEAD;
 }
 
@@ -233,7 +237,8 @@ s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
 
 	if (mig_link_inflight(l) >= tx_limit(l))
 		return FERRY_EBUSY;
-	flen = mig_frame_seal(tx_buf(l, seq), l->frame_max, l->peer_mac, l->local_mac, &h);
+	flen = mig_frame_seal(tx_buf(l, seq), l->frame_max, l->peer_mac, l->local_mac, &h,
+			      &l->auth);
 	if (flen < 0)
 		return flen;
 	for (u32 q = l->tx_una; q != seq; q++)
@@ -255,7 +260,7 @@ s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
 
 int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload, u32 len)
 {
-	u8 f[MIG_FRAME_OVERHEAD + MIG_ABORT_LEN + MIG_ETH_MIN_FRAME];
+	u8 f[MIG_FRAME_COST + MIG_ABORT_LEN + MIG_ETH_MIN_FRAME];
 	struct mig_hdr h = {
 		.version = MIG_VERSION,
 		.type = type,
@@ -272,7 +277,8 @@ int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *
 		return FERRY_EINVAL;
 	if (len)
 		memcpy(f + MIG_FRAME_OVERHEAD, payload, len);
-	flen = mig_frame_seal(f, sizeof(f), l->peer_mac, l->local_mac, &h);
+	/* FERRY_EPERM before the source has the session key: nothing could verify it. */
+	flen = mig_frame_seal(f, sizeof(f), l->peer_mac, l->local_mac, &h, &l->auth);
 	if (flen < 0)
 		return flen;
 	rc = l->send(l->ctx, f, (size_t)flen);
@@ -385,11 +391,12 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 	enum mig_reject r;
 	u64 now;
 	s64 ahead;
+	bool fresh;
 	int rc;
 
 	l->stats->frames_received++;
 	l->stats->bytes_received += len;
-	r = mig_frame_parse(frame, len, &f);
+	r = mig_frame_parse(frame, len, &f, &l->auth);
 	if (r == MIG_REJ_NONE && len > l->cfg.frame_max)
 		r = MIG_REJ_LENGTH;
 	if (r == MIG_REJ_NONE && !l->session_set && !(f.hdr.type == MIG_T_HELLO && f.hdr.seq == 1))
@@ -398,10 +405,19 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		r = MIG_REJ_SESSION;
 	if (r != MIG_REJ_NONE) {
 		l->stats->rejected[r]++;
-		if (r == MIG_REJ_HDR_CRC || r == MIG_REJ_PAYLOAD_CRC)
+		if (r == MIG_REJ_MAC)
 			l->stats->corrupt++;
 		return -(int)r;
 	}
+	/* An authentic unsequenced frame (ACK, ABORT) must carry a counter beyond any accepted
+	 * so far: a recorded one, played again, neither acknowledges, aborts nor keeps a dying
+	 * link alive. Sequenced frames need no such rule: their sequence numbers already make a
+	 * replay a duplicate. */
+	if (f.hdr.seq == 0 && !mig_auth_fresh(&l->auth, f.hdr.ctr)) {
+		l->stats->stale++;
+		return 0;
+	}
+	fresh = mig_auth_accept(&l->auth, f.hdr.ctr);
 	now = link_now(l);
 	if (!l->session_set)
 		mig_link_set_session(l, f.hdr.session);
@@ -409,7 +425,10 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		memcpy(l->peer_mac, f.src, 6);
 		l->peer_known = true;
 	}
-	l->last_rx_ns = now;
+	/* Only a frame newer than all before shows the peer alive: a replayed one must not hold
+	 * off LINK_DEAD. Its ack is still true (it was the peer's, in this session). */
+	if (fresh)
+		l->last_rx_ns = now;
 	handle_ack(l, f.hdr.ack, f.hdr.sack, now);
 	if (f.hdr.seq == 0) {
 		if (f.hdr.type == MIG_T_ABORT || (f.hdr.flags & MIG_F_CLOSE))
@@ -442,6 +461,10 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 	 * counter moves first so that a reply sent from deliver already acknowledges this frame. */
 	l->rx_next++;
 	rc = l->deliver(l->owner, &f);
+	/* A frame the machine refused is not acknowledged: an ack is the peer's proof that the
+	 * frame was taken (the acknowledgement of COMMIT is what lets the destination resume). */
+	if (rc)
+		l->rx_next--;
 	while (!rc) {
 		u32 slot = l->rx_next % l->cfg.rx_window;
 		u32 blen = l->rx_len[slot];
@@ -451,9 +474,11 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		l->rx_len[slot] = 0;
 		l->rx_next++;
 		/* Checked when it arrived; parsed again only to rebuild the view. */
-		if (mig_frame_parse(rx_buf(l, l->rx_next - 1), blen, &f) != MIG_REJ_NONE)
+		if (mig_frame_parse(rx_buf(l, l->rx_next - 1), blen, &f, NULL) != MIG_REJ_NONE)
 			return MIG_FAIL_PROTOCOL;
 		rc = l->deliver(l->owner, &f);
+		if (rc)
+			l->rx_next--;
 	}
 	return rc;
 }

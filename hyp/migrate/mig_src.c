@@ -141,6 +141,10 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 	if (rc)
 		return rc;
 	m->cfg.link = m->link.cfg;
+	rc = mig_auth_init(&m->link.auth, cfg->key, MIG_ROLE_SRC, cfg->nonce);
+	if (rc)
+		return rc;
+	mig_auth_start(&m->link.auth, cfg->session);
 	mig_link_set_session(&m->link, cfg->session);
 	m->stats.pages_total = m->npages;
 	m->last_zero_rec = ~0u;
@@ -158,6 +162,8 @@ int mig_src_start(struct mig_src *m)
 		.compat = m->cfg.compat,
 	};
 	u32 cap;
+
+	memcpy(h.nonce, m->cfg.nonce, MIG_NONCE_LEN);
 	u8 *p;
 	s64 seq;
 
@@ -241,9 +247,14 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 	case MIG_T_COMMIT:
 		if (m->phase != MIG_SRC_COMMIT)
 			return MIG_FAIL_PROTOCOL;
+		m->stats.peer_hash = get_le64(f->payload);
+		/* COMMIT carries the destination's own hash: it must be ours. A destination that
+		 * commits anything else is broken; not acknowledging keeps its copy paused, and the
+		 * VM runs on here. */
+		if (m->stats.peer_hash != m->stats.local_hash)
+			return MIG_FAIL_HASH_MISMATCH;
 		/* The point of no return: from here the VM belongs to the destination. Acknowledge
 		 * at once: the destination resumes the guest when this ack arrives. */
-		m->stats.peer_hash = get_le64(f->payload);
 		m->stats.t_commit = src_now(m);
 		m->stats.downtime_ns = m->stats.t_commit - m->stats.t_paused;
 		m->stats.commit_rtt_ns = m->stats.t_commit - m->t_hash_sent;
@@ -316,7 +327,7 @@ static void src_emit(struct mig_src *m)
 		return;
 	}
 	r->frames++;
-	r->bytes += MAX(MIG_FRAME_OVERHEAD + m->flen, MIG_ETH_MIN_FRAME);
+	r->bytes += MAX(MIG_FRAME_COST + m->flen, MIG_ETH_MIN_FRAME);
 }
 
 /* Room for a record plus `data` bytes, and a record count that still fits the u16 field. */

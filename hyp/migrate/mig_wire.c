@@ -19,16 +19,18 @@ enum {
 	H_ACK = 16,
 	H_SACK = 20,
 	H_LEN = 24,
-	H_PAYLOAD_SUM = 28, /* 8 bytes */
-	H_HDR_CRC = 36,
+	H_CTR = 28, /* 8 bytes: the sender's transmission counter, the tag's nonce */
 };
+_Static_assert(H_CTR + 8 == MIG_HDR_LEN, "header layout");
 
 static bool type_is_sequenced(u32 type) { return type != MIG_T_ACK && type != MIG_T_ABORT; }
 
-int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], const struct mig_hdr *h)
+int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], const struct mig_hdr *h,
+		   struct mig_auth *a)
 {
-	size_t len = MIG_FRAME_OVERHEAD + (size_t)h->payload_len;
+	size_t len = MIG_FRAME_COST + (size_t)h->payload_len;
 	u8 *hp = frame + MIG_ETH_HDR_LEN;
+	int rc;
 
 	if (len > cap || len > MIG_FRAME_MAX)
 		return FERRY_EINVAL;
@@ -43,8 +45,9 @@ int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], cons
 	put_le32(hp + H_SESSION, h->session);
 	put_le32(hp + H_SEQ, h->seq);
 	put_le32(hp + H_LEN, h->payload_len);
-	put_le64(hp + H_PAYLOAD_SUM, hash64(frame + MIG_FRAME_OVERHEAD, h->payload_len, 0));
-	mig_frame_update_ack(frame, h->ack, h->sack);
+	rc = mig_frame_update_ack(frame, h->ack, h->sack, a);
+	if (rc)
+		return rc;
 	if (len < MIG_ETH_MIN_FRAME) {
 		if (cap < MIG_ETH_MIN_FRAME)
 			return FERRY_EINVAL;
@@ -54,13 +57,18 @@ int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], cons
 	return (int)len;
 }
 
-void mig_frame_update_ack(u8 *frame, u32 ack, u32 sack)
+int mig_frame_update_ack(u8 *frame, u32 ack, u32 sack, struct mig_auth *a)
 {
 	u8 *hp = frame + MIG_ETH_HDR_LEN;
+	size_t flen = MIG_FRAME_OVERHEAD + (size_t)get_le32(hp + H_LEN);
+	u64 ctr = mig_auth_next(a);
 
 	put_le32(hp + H_ACK, ack);
 	put_le32(hp + H_SACK, sack);
-	put_le32(hp + H_HDR_CRC, crc32c(0, hp, H_HDR_CRC));
+	put_le64(hp + H_CTR, ctr);
+	/* The tag covers the Ethernet header too: the frame is bound to the addresses it was
+	 * sealed for, so a copy re-addressed elsewhere does not verify. */
+	return mig_auth_tag(a, hp[H_TYPE], ctr, frame, flen, frame + flen);
 }
 
 static enum mig_reject payload_check(const struct mig_frame *f)
@@ -122,7 +130,8 @@ static enum mig_reject payload_check(const struct mig_frame *f)
 	return rc ? MIG_REJ_PAYLOAD : MIG_REJ_NONE;
 }
 
-enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *out)
+enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *out,
+				struct mig_auth *a)
 {
 	const u8 *hp = frame + MIG_ETH_HDR_LEN;
 	struct mig_hdr *h = &out->hdr;
@@ -131,16 +140,14 @@ enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *o
 		return MIG_REJ_SHORT;
 	if (((u32)frame[12] << 8 | frame[13]) != MIG_ETHERTYPE)
 		return MIG_REJ_ETHERTYPE;
-	if (len < MIG_FRAME_OVERHEAD)
+	if (len < MIG_FRAME_COST)
 		return MIG_REJ_SHORT;
 	if (get_le32(hp + H_MAGIC) != MIG_MAGIC)
 		return MIG_REJ_MAGIC;
-	/* Version before the header checksum: magic and version are the only fields every version
-	 * keeps in place, so a newer peer is told apart from a corrupted frame. */
+	/* Version before the tag: magic and version are the only fields every version keeps in
+	 * place, so a peer speaking another version is told apart from a forged frame. */
 	if (hp[H_VERSION] != MIG_VERSION)
 		return MIG_REJ_VERSION;
-	if (get_le32(hp + H_HDR_CRC) != crc32c(0, hp, H_HDR_CRC))
-		return MIG_REJ_HDR_CRC;
 	memcpy(out->dst, frame, 6);
 	memcpy(out->src, frame + 6, 6);
 	h->version = hp[H_VERSION];
@@ -151,12 +158,16 @@ enum mig_reject mig_frame_parse(const u8 *frame, size_t len, struct mig_frame *o
 	h->ack = get_le32(hp + H_ACK);
 	h->sack = get_le32(hp + H_SACK);
 	h->payload_len = get_le32(hp + H_LEN);
+	h->ctr = get_le64(hp + H_CTR);
 	out->payload = frame + MIG_FRAME_OVERHEAD;
-	if (h->payload_len > len - MIG_FRAME_OVERHEAD ||
-	    h->payload_len > MIG_FRAME_MAX - MIG_FRAME_OVERHEAD)
+	if (h->payload_len > len - MIG_FRAME_COST ||
+	    h->payload_len > MIG_FRAME_MAX - MIG_FRAME_COST)
 		return MIG_REJ_LENGTH;
-	if (get_le64(hp + H_PAYLOAD_SUM) != hash64(out->payload, h->payload_len, 0))
-		return MIG_REJ_PAYLOAD_CRC;
+	/* The tag before anything reads the payload: a frame nobody with the key sealed is
+	 * never interpreted. */
+	if (a && mig_auth_verify(a, frame, MIG_FRAME_OVERHEAD + (size_t)h->payload_len, h->type,
+				 h->session, h->ctr, out->payload, h->payload_len))
+		return MIG_REJ_MAC;
 	if (h->type == 0 || h->type > MIG_T_MAX || (h->seq != 0) != type_is_sequenced(h->type))
 		return MIG_REJ_TYPE;
 	return payload_check(out);
@@ -189,6 +200,7 @@ u32 mig_hello_encode(u8 *p, const struct mig_hello *h)
 	put_le32(p + 8, h->rx_window);
 	put_le32(p + 12, 0);
 	compat_put(p + 16, &h->compat);
+	memcpy(p + MIG_HELLO_NONCE_OFF, h->nonce, MIG_NONCE_LEN);
 	return MIG_HELLO_LEN;
 }
 
@@ -200,6 +212,7 @@ int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h)
 	h->frame_max = get_le32(p + 4);
 	h->rx_window = get_le32(p + 8);
 	compat_get(p + 16, &h->compat);
+	memcpy(h->nonce, p + MIG_HELLO_NONCE_OFF, MIG_NONCE_LEN);
 	if (h->rx_window == 0)
 		return FERRY_EINVAL;
 	return 0;
@@ -210,6 +223,7 @@ u32 mig_refusal_encode(u8 *p, const struct mig_refusal *r)
 	put_le32(p, r->reason);
 	put_le32(p + 4, r->detail);
 	compat_put(p + 8, &r->compat);
+	memcpy(p + MIG_REFUSE_NONCE_OFF, r->nonce, MIG_NONCE_LEN);
 	return MIG_REFUSE_LEN;
 }
 
@@ -220,6 +234,7 @@ int mig_refusal_decode(const u8 *p, u32 len, struct mig_refusal *r)
 	r->reason = get_le32(p);
 	r->detail = get_le32(p + 4);
 	compat_get(p + 8, &r->compat);
+	memcpy(r->nonce, p + MIG_REFUSE_NONCE_OFF, MIG_NONCE_LEN);
 	return 0;
 }
 
@@ -419,9 +434,8 @@ const char *mig_reject_name(enum mig_reject r)
 		[MIG_REJ_ETHERTYPE] = "not a migration frame",
 		[MIG_REJ_MAGIC] = "bad magic",
 		[MIG_REJ_VERSION] = "unsupported version",
-		[MIG_REJ_HDR_CRC] = "header checksum wrong",
 		[MIG_REJ_LENGTH] = "bad payload length",
-		[MIG_REJ_PAYLOAD_CRC] = "payload checksum wrong",
+		[MIG_REJ_MAC] = "authentication failed",
 		[MIG_REJ_TYPE] = "bad type or header field",
 		[MIG_REJ_PAYLOAD] = "malformed payload",
 		[MIG_REJ_SESSION] = "not this session",

@@ -12,12 +12,12 @@ FUZZ_SEEDS_BIN := $(BUILD)/tests/fuzz/mig_fuzz_seeds
 $(FUZZ_BIN): tests/fuzz/fuzz_mig_frame.c $(FUZZ_SRC) hyp/migrate/mig.h hyp/lib/lib.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		tests/fuzz/fuzz_mig_frame.c $(FUZZ_SRC) -o $@
+		tests/fuzz/fuzz_mig_frame.c $(FUZZ_SRC) -lsodium -o $@
 
 $(FUZZ_SEEDS_BIN): tests/fuzz/fuzz_mig_frame.c $(FUZZ_SRC) hyp/migrate/mig.h hyp/lib/lib.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -Ihyp/include -Ihyp -DMIG_FUZZ_SEEDS tests/fuzz/fuzz_mig_frame.c \
-		$(FUZZ_SRC) -o $@
+		$(FUZZ_SRC) -lsodium -o $@
 
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDS_BIN)

@@ -1,11 +1,13 @@
 /* libFuzzer target for the migration frame parser and the destination state machine that consumes
  * its output. Input byte 0 picks the mode:
- *   bit 0 clear: the rest is one raw frame for mig_frame_parse (checksums must be right by luck,
- *                so this mostly exercises the header checks);
+ *   bit 0 clear: the rest is one raw frame for mig_frame_parse, once checked as the transport
+ *                checks a new frame (the tag must be right by luck, so this exercises the header
+ *                checks) and once as a frame verified earlier (structure and payload decoders);
  *   bit 0 set:   the rest is a sequence of frames, each prefixed by a 2-byte little-endian length;
- *                each gets a valid EtherType, magic, version, session and both checksums written
- * in, so the fuzzer reaches payload decoding and the destination machine (which first receives a
- * valid HELLO for a 1 MiB VM). Every guest write is checked to stay inside that VM's RAM: a write
+ *                each gets a valid EtherType, magic, version, session and tag written in (sealed
+ * under the session key the source learnt from the destination's WELCOME), so the fuzzer reaches
+ * payload decoding and the destination machine (which first receives a valid HELLO for a 1 MiB
+ * VM). Every guest write is checked to stay inside that VM's RAM: a write
  * outside it aborts, which libFuzzer reports. Built with -DMIG_FUZZ_SEEDS it is instead a small
  * program writing seed inputs to a directory. */
 #include <stdio.h>
@@ -20,13 +22,37 @@
 
 static u8 fz_ram[FZ_RAM_SIZE];
 static u64 fz_now;
+static const u8 FZ_KEY[MIG_KEY_LEN] = "fuzzing key, not a secret at all";
+static const u8 FZ_SRC_NONCE[MIG_NONCE_LEN] = "source's value.";
+static const u8 FZ_DST_NONCE[MIG_NONCE_LEN] = "destination's..";
+static struct mig_auth fz_src; /* the source's side: seals what the fuzzer sends */
+
+static void fz_src_reset(void)
+{
+	if (mig_auth_init(&fz_src, FZ_KEY, MIG_ROLE_SRC, FZ_SRC_NONCE))
+		abort();
+	mig_auth_start(&fz_src, FZ_SESSION);
+}
+
+/* The source learns the session key from the destination's WELCOME, as mig_src does. */
+static void fz_learn(const u8 *f, size_t len)
+{
+	struct mig_frame view;
+
+	if (mig_frame_parse(f, len, &view, &fz_src) != MIG_REJ_NONE)
+		abort();
+	mig_auth_accept(&fz_src, view.hdr.ctr);
+}
 
 static int fz_send(void *ctx, const void *f, size_t len)
 {
+	const u8 *b = f;
+
 	(void)ctx;
-	(void)f;
 	if (len < MIG_ETH_MIN_FRAME || len > MIG_FRAME_MAX)
 		abort();
+	if (!fz_src.have_session && b[MIG_ETH_HDR_LEN + 5] == MIG_T_WELCOME)
+		fz_learn(b, len);
 	return 0;
 }
 
@@ -107,17 +133,18 @@ static size_t fz_frame(u8 *out, size_t cap, u8 type, u16 flags, u32 seq, const u
 			     .payload_len = len };
 	int n;
 
-	if ((size_t)len + MIG_FRAME_OVERHEAD > cap)
+	if ((size_t)len + MIG_FRAME_COST > cap)
 		return 0;
 	memmove(out + MIG_FRAME_OVERHEAD, payload, len);
-	n = mig_frame_seal(out, cap, MAC_D, MAC_S, &h);
+	n = mig_frame_seal(out, cap, MAC_D, MAC_S, &h, &fz_src);
 	return n < 0 ? 0 : (size_t)n;
 }
 
 static void fz_hello(u8 *p, u32 *len)
 {
-	struct mig_hello h = { MIG_CAPS_V1, MIG_FRAME_MIN, 16, fz_compat() };
+	struct mig_hello h = { MIG_CAPS_V1, MIG_FRAME_MIN, 16, fz_compat(), { 0 } };
 
+	memcpy(h.nonce, FZ_SRC_NONCE, MIG_NONCE_LEN);
 	*len = mig_hello_encode(p, &h);
 }
 
@@ -125,9 +152,7 @@ static void fz_hello(u8 *p, u32 *len)
 static void fz_fixup(u8 *f, size_t len)
 {
 	u8 *hp = f + MIG_ETH_HDR_LEN;
-	u32 plen = (u32)(len - MIG_FRAME_OVERHEAD);
-	const u8 *pl = f + MIG_FRAME_OVERHEAD;
-	u32 crc = crc32c(0, pl, plen);
+	u32 plen = (u32)(len - MIG_FRAME_COST);
 
 	f[12] = (u8)(MIG_ETHERTYPE >> 8);
 	f[13] = (u8)MIG_ETHERTYPE;
@@ -136,12 +161,11 @@ static void fz_fixup(u8 *f, size_t len)
 	for (int i = 0; i < 4; i++) {
 		hp[8 + i] = (u8)(FZ_SESSION >> (8 * i));
 		hp[24 + i] = (u8)(plen >> (8 * i));
-		hp[28 + i] = (u8)(crc >> (8 * i));
-		hp[32 + i] = 0;
 	}
+	/* The tag under the session key (the counter too is written here). */
 	mig_frame_update_ack(
 		f, (u32)hp[16] | (u32)hp[17] << 8 | (u32)hp[18] << 16 | (u32)hp[19] << 24,
-		(u32)hp[20] | (u32)hp[21] << 8 | (u32)hp[22] << 16 | (u32)hp[23] << 24);
+		(u32)hp[20] | (u32)hp[21] << 8 | (u32)hp[22] << 16 | (u32)hp[23] << 24, &fz_src);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -160,11 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	fz_src_reset();
 	if (!(data[0] & 1)) {
-		mig_frame_parse(data + 1, size - 1, &view);
+		struct mig_auth d;
+
+		if (mig_auth_init(&d, FZ_KEY, MIG_ROLE_DST, FZ_DST_NONCE))
+			abort();
+		mig_frame_parse(data + 1, size - 1, &view, &d);
+		mig_frame_parse(data + 1, size - 1, &view, NULL);
 		return 0;
 	}
 	memcpy(cfg.local_mac, MAC_D, 6);
+	memcpy(cfg.key, FZ_KEY, MIG_KEY_LEN);
+	memcpy(cfg.nonce, FZ_DST_NONCE, MIG_NONCE_LEN);
 	cfg.link.frame_max = MIG_FRAME_MAX;
 	cfg.link.rx_window = 8;
 	if (mig_dst_workspace_size(&cfg) > sizeof(ws))
@@ -174,14 +206,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fz_hello(hello, &hlen);
 	n = fz_frame(f, sizeof(f), MIG_T_HELLO, 0, 1, hello, hlen);
-	if (mig_dst_input(&m, f, n) != 0 || m.phase != MIG_DST_RECEIVE)
+	if (mig_dst_input(&m, f, n) != 0 || m.phase != MIG_DST_RECEIVE || !fz_src.have_session)
 		abort();
 	while (pos + 2 <= size) {
 		size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
 
 		pos += 2;
 		len = MIN(len, size - pos);
-		if (len >= MIG_FRAME_OVERHEAD && len <= sizeof(f)) {
+		if (len >= MIG_FRAME_COST && len <= sizeof(f)) {
 			memcpy(f, data + pos, len);
 			fz_fixup(f, len);
 			mig_dst_input(&m, f, len);
@@ -235,10 +267,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
 		return 2;
 	}
+	fz_src_reset();
 	fz_hello(p, &len);
 	out[0] = 0;
 	n = fz_frame(out + 1, sizeof(out) - 1, MIG_T_HELLO, 0, 1, p, len);
 	write_seed(argv[1], "raw-hello", out, n + 1);
+	{
+		/* A destination's answer gives the source its session key (fz_fixup reseals the
+		 * seeds' frames under the fuzzing run's own one anyway). */
+		struct mig_auth d;
+		struct mig_frame view;
+		struct mig_hdr h = { .version = MIG_VERSION, .type = MIG_T_WELCOME,
+				     .session = FZ_SESSION, .seq = 1, .ack = 2 };
+
+		if (mig_auth_init(&d, FZ_KEY, MIG_ROLE_DST, FZ_DST_NONCE) ||
+		    mig_frame_parse(out + 1, n, &view, &d) != MIG_REJ_NONE)
+			abort();
+		mig_auth_accept(&d, view.hdr.ctr);
+		h.payload_len = len;
+		memcpy(f + MIG_FRAME_OVERHEAD, p, len);
+		memcpy(f + MIG_FRAME_OVERHEAD + MIG_HELLO_NONCE_OFF, FZ_DST_NONCE, MIG_NONCE_LEN);
+		fz_learn(f, (size_t)mig_frame_seal(f, sizeof(f), MAC_S, MAC_D, &h, &d));
+	}
 	n = fz_frame(out + 1, sizeof(out) - 1, MIG_T_ACK, 0, 0, NULL, 0);
 	write_seed(argv[1], "raw-ack", out, n + 1);
 

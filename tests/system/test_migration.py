@@ -112,9 +112,9 @@ def test_corrupted_frames_rejected_and_resent(pair):
     check_committed(src, dst, r)
     hooked = r["source"]["corrupted_by_hook"]
     assert hooked > 10
-    # The corrupted frames were caught by a checksum (a few bits land in a short frame's padding,
-    # which carries nothing, or in the magic/version, which are rejected under their own names)
-    # and came again; the guest verified every page, so none slipped through.
+    # The corrupted frames were caught by the tag (a few bits land in the magic, version or length,
+    # which are rejected under their own names) and came again; the guest verified every page,
+    # so none slipped through.
     assert hooked * 0.7 <= r["destination"]["corrupt"] <= hooked
     assert r["source"]["retransmissions"] >= r["destination"]["corrupt"] * 0.7
 

@@ -22,7 +22,7 @@ $(BUILD)/host/pure.a: $(PURE_HOST_OBJ) $(UNIT_SUPPORT_OBJ)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/host/pure.a
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -Wno-missing-prototypes $(HOST_INC) -MMD -MP $< $(BUILD)/host/pure.a \
-		-lcmocka -lfdt -o $@
+		-lcmocka -lfdt -lsodium -o $@
 
 -include $(PURE_HOST_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_BINS:=.d)
 

@@ -467,6 +467,34 @@ static void test_root(void **state)
 		     "config: node /vms/alpha: a VM node has no subnodes (found 'extra')");
 }
 
+/* `migration-key` at the root: exactly 32 bytes, not all zero; absent means no key. */
+static void test_migration_key(void **state)
+{
+	const struct ferry_config *c;
+	char *vm = vm_node("alpha", NONE);
+	char dts[4096];
+	(void)state;
+	c = expect_ok(CONFIG(vm));
+	assert_false(c->has_migration_key);
+	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+		 "\tmigration-key = [%s];\n\tvms {\n%s\t};\n};\n",
+		 "01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17 18 19 1a 1b "
+		 "1c 1d 1e 1f 20", vm);
+	c = expect_ok(dts);
+	assert_true(c->has_migration_key);
+	assert_int_equal(c->migration_key[0], 1);
+	assert_int_equal(c->migration_key[31], 0x20);
+	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+		 "\tmigration-key = [%s];\n\tvms {\n%s\t};\n};\n",
+		 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+		 "00 00 00 00", vm);
+	expect_error(dts, "config: property 'migration-key': all zero: not a key");
+	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+		 "\tmigration-key = \"a passphrase\";\n\tvms {\n%s\t};\n};\n", vm);
+	expect_error(dts, "config: property 'migration-key': 13 bytes, expected 32 (written "
+			  "[00 11 ...])");
+}
+
 static void test_too_many_vms(void **state)
 {
 	char name[8];
@@ -1349,6 +1377,7 @@ int main(void)
 		cmocka_unit_test(test_smp2_and_wild_configs),
 		cmocka_unit_test(test_not_a_dtb),
 		cmocka_unit_test(test_root),
+		cmocka_unit_test(test_migration_key),
 		cmocka_unit_test(test_too_many_vms),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_unknown_property),

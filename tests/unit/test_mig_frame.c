@@ -1,5 +1,5 @@
 /* hyp/migrate wire codec and hyp/lib checksums: known vectors, every message's encode/decode round
- * trip, and every way a frame is turned away (short, not ours, magic, version, checksums, length,
+ * trip, and every way a frame is turned away (short, not ours, magic, version, tag, length,
  * type, malformed payloads, truncation, any single flipped bit). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +10,14 @@
 #include <string.h>
 
 #include "migrate/mig.h"
+#include "mig_auth_pair.h"
 
 static const u8 MAC_A[6] = { 2, 0, 0, 0, 0, 0xa };
 static const u8 MAC_B[6] = { 2, 0, 0, 0, 0, 0xb };
-static u8 frame[MIG_FRAME_MAX + 64];
+static u8 frame[MIG_FRAME_MAX + 128];
+/* Both ends' keys, after a real handshake (tests/unit/test_mig_auth.c tests it): frames are sealed
+ * by the source's and checked by the destination's. */
+static struct mig_auth TX, RX;
 
 static int seal(u8 type, u32 seq, const void *payload, u32 len)
 {
@@ -26,9 +30,11 @@ static int seal(u8 type, u32 seq, const void *payload, u32 len)
 			     .sack = 0x5,
 			     .payload_len = len };
 
+	if (!TX.have_session)
+		mig_test_auth_pair(&TX, &RX, 0x1234);
 	if (len)
 		memmove(frame + MIG_FRAME_OVERHEAD, payload, len);
-	return mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h);
+	return mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h, &TX);
 }
 
 static void test_crc32c_and_hash64_vectors(void **state)
@@ -82,11 +88,11 @@ static void test_header_round_trip_and_padding(void **state)
 	int len;
 	(void)state;
 	len = seal(MIG_T_ACK, 0, NULL, 0);
-	assert_int_equal(len, MIG_ETH_MIN_FRAME);
+	assert_int_equal(len, MIG_FRAME_COST); /* the tag makes every frame longer than 60 bytes */
 	assert_int_equal(frame[12], 0x88);
 	assert_int_equal(frame[13], 0xB5);
 	assert_memory_equal(frame, MAC_B, 6);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(f.hdr.type, MIG_T_ACK);
 	assert_int_equal(f.hdr.session, 0x1234);
 	assert_int_equal(f.hdr.ack, 77);
@@ -94,9 +100,9 @@ static void test_header_round_trip_and_padding(void **state)
 	assert_int_equal(f.hdr.payload_len, 0);
 	assert_memory_equal(f.src, MAC_A, 6);
 	/* Trailing Ethernet padding is ignored. */
-	assert_int_equal(mig_frame_parse(frame, 200, &f), MIG_REJ_NONE);
-	mig_frame_update_ack(frame, 1000, 0xffffffffu);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, 200, &f, &RX), MIG_REJ_NONE);
+	mig_frame_update_ack(frame, 1000, 0xffffffffu, &TX);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(f.hdr.ack, 1000);
 	assert_int_equal(f.hdr.sack, 0xffffffffu);
 	/* Too big for the buffer, or for 64 KiB. */
@@ -106,10 +112,10 @@ static void test_header_round_trip_and_padding(void **state)
 				     .seq = 1,
 				     .payload_len = MIG_FRAME_MAX };
 
-		assert_int_equal(mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h),
+		assert_int_equal(mig_frame_seal(frame, sizeof(frame), MAC_B, MAC_A, &h, &TX),
 				 FERRY_EINVAL);
 		h.payload_len = 100;
-		assert_int_equal(mig_frame_seal(frame, 120, MAC_B, MAC_A, &h), FERRY_EINVAL);
+		assert_int_equal(mig_frame_seal(frame, 120, MAC_B, MAC_A, &h, &TX), FERRY_EINVAL);
 	}
 }
 
@@ -131,7 +137,7 @@ static void test_messages_round_trip(void **state)
 	(void)state;
 
 	len = seal(MIG_T_HELLO, 1, p, mig_hello_encode(p, &h));
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_hello_decode(f.payload, f.hdr.payload_len, &h2), 0);
 	assert_int_equal(h2.caps, h.caps);
 	assert_int_equal(h2.frame_max, h.frame_max);
@@ -139,17 +145,17 @@ static void test_messages_round_trip(void **state)
 	assert_memory_equal(&h.compat, &h2.compat, sizeof(h.compat));
 
 	len = seal(MIG_T_REFUSE, 2, p, mig_refusal_encode(p, &r));
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_refusal_decode(f.payload, f.hdr.payload_len, &r2), 0);
 	assert_memory_equal(&r, &r2, sizeof(r));
 
 	len = seal(MIG_T_HASH, 3, p, mig_hash_encode(p, &hm));
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_hash_decode(f.payload, f.hdr.payload_len, &hm2), 0);
 	assert_memory_equal(&hm, &hm2, sizeof(hm));
 
 	len = seal(MIG_T_ABORT, 0, p, mig_abort_encode(p, &a));
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_abort_decode(f.payload, f.hdr.payload_len, &a2), 0);
 	assert_int_equal(a2.reason, a.reason);
 	assert_true(a2.detail == a.detail);
@@ -157,7 +163,7 @@ static void test_messages_round_trip(void **state)
 	put_le64(p, 0x0102030405060708ULL);
 	assert_int_equal(p[0], 8);
 	len = seal(MIG_T_COMMIT, 4, p, 8);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_true(get_le64(f.payload) == 0x0102030405060708ULL);
 
 	/* STATE: index 2, tag 0x99, a 100-byte blob, chunk [40, 70). */
@@ -166,7 +172,7 @@ static void test_messages_round_trip(void **state)
 	for (int i = 0; i < 30; i++)
 		p[16 + i] = (u8)i;
 	len = seal(MIG_T_STATE, 5, p, 46);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_state_decode(f.payload, f.hdr.payload_len, &c), 0);
 	assert_int_equal(c.index, 2);
 	assert_int_equal(c.tag, 0x99);
@@ -217,7 +223,7 @@ static void test_pages_records(void **state)
 	int len;
 	(void)state;
 	len = seal(MIG_T_PAGES, 9, p, n);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 	assert_int_equal(mig_pages_iter_init(&it, f.payload, f.hdr.payload_len), 0);
 	assert_int_equal(it.round, 7);
 	assert_int_equal(mig_pages_iter_next(&it, &rec), 1);
@@ -241,7 +247,7 @@ static enum mig_reject parse_pages_mutated(u8 *p, u32 n)
 	struct mig_frame f;
 	int len = seal(MIG_T_PAGES, 9, p, n);
 
-	return mig_frame_parse(frame, (size_t)len, &f);
+	return mig_frame_parse(frame, (size_t)len, &f, &RX);
 }
 
 static void test_pages_malformed(void **state)
@@ -296,26 +302,26 @@ static void test_other_payloads_malformed(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(wrong); i++) {
 		len = seal(wrong[i].type, 1, p, wrong[i].len);
-		assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+		assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	}
 	len = seal(MIG_T_ABORT, 0, p, 15);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	len = seal(MIG_T_ACK, 0, p, 1);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	/* HELLO: a zero window, a reserved word. */
 	h.rx_window = 0;
 	len = seal(MIG_T_HELLO, 1, p, mig_hello_encode(p, &h));
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	h.rx_window = 4;
 	mig_hello_encode(p, &h);
 	p[12] = 1;
 	len = seal(MIG_T_HELLO, 1, p, MIG_HELLO_LEN);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	/* ABORT reserved word. */
 	memset(p, 0, 16);
 	p[4] = 1;
 	len = seal(MIG_T_ABORT, 0, p, 16);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 	/* STATE: blob over the limit, offset past the blob, chunk past the blob, empty chunk. */
 	{
 		static const u32 bad[][4] = {
@@ -333,7 +339,7 @@ static void test_other_payloads_malformed(void **state)
 			len = seal(MIG_T_STATE, 1, p, 16 + 4);
 			if (i == 3)
 				len = seal(MIG_T_STATE, 1, p, 16);
-			assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD);
+			assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
 		}
 	}
 }
@@ -345,50 +351,48 @@ static void test_header_rejections(void **state)
 	int len;
 	(void)state;
 	len = seal(MIG_T_COMMIT, 3, p, 8);
-	assert_int_equal(mig_frame_parse(frame, 0, &f), MIG_REJ_SHORT);
-	assert_int_equal(mig_frame_parse(frame, 13, &f), MIG_REJ_SHORT);
-	assert_int_equal(mig_frame_parse(frame, MIG_FRAME_OVERHEAD - 1, &f), MIG_REJ_SHORT);
+	assert_int_equal(mig_frame_parse(frame, 0, &f, &RX), MIG_REJ_SHORT);
+	assert_int_equal(mig_frame_parse(frame, 13, &f, &RX), MIG_REJ_SHORT);
+	assert_int_equal(mig_frame_parse(frame, MIG_FRAME_OVERHEAD - 1, &f, &RX), MIG_REJ_SHORT);
 	/* Not ours. */
 	frame[13] = 0x00;
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_ETHERTYPE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_ETHERTYPE);
 	len = seal(MIG_T_COMMIT, 3, p, 8);
 	frame[MIG_ETH_HDR_LEN] ^= 1;
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_MAGIC);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_MAGIC);
 	len = seal(MIG_T_COMMIT, 3, p, 8);
-	frame[MIG_ETH_HDR_LEN + 4] = 2;
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_VERSION);
-	/* A bit flipped in the session: header checksum. */
+	frame[MIG_ETH_HDR_LEN + 4] = 3;
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_VERSION);
+	/* A bit flipped in the session, or in the payload: the tag. */
 	len = seal(MIG_T_COMMIT, 3, p, 8);
 	frame[MIG_ETH_HDR_LEN + 9] ^= 0x40;
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_HDR_CRC);
-	/* A bit flipped in the payload: payload checksum. */
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_MAC);
 	len = seal(MIG_T_COMMIT, 3, p, 8);
 	frame[MIG_FRAME_OVERHEAD + 2] ^= 0x01;
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD_CRC);
-	/* Payload length beyond the frame (with a consistent header checksum). */
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_MAC);
+	/* Payload length beyond the frame (resealed: the length is checked before the tag). */
 	len = seal(MIG_T_COMMIT, 3, p, 8);
 	frame[MIG_ETH_HDR_LEN + 24] = 200;
-	mig_frame_update_ack(frame, 77, 5);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_LENGTH);
+	mig_frame_update_ack(frame, 77, 5, &TX);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_LENGTH);
 	frame[MIG_ETH_HDR_LEN + 24] = 0;
 	frame[MIG_ETH_HDR_LEN + 26] = 1; /* 64 KiB: beyond any frame */
-	mig_frame_update_ack(frame, 77, 5);
-	assert_int_equal(mig_frame_parse(frame, sizeof(frame), &f), MIG_REJ_LENGTH);
+	mig_frame_update_ack(frame, 77, 5, &TX);
+	assert_int_equal(mig_frame_parse(frame, sizeof(frame), &f, &RX), MIG_REJ_LENGTH);
 	/* Types: unknown, zero, sequenced without a seq, unsequenced with one. */
 	len = seal(10, 3, p, 8);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);
 	len = seal(0, 3, p, 8);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);
 	len = seal(MIG_T_COMMIT, 0, p, 8);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);
 	len = seal(MIG_T_ACK, 5, p, 0);
-	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_TYPE);
-	/* Every byte of the 64-bit payload checksum counts (the header CRC made valid again). */
+	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);
+	/* Every byte of the counter counts: it is the tag's nonce. */
 	for (int b = 28; b < 36; b++) {
 		len = seal(MIG_T_COMMIT, 3, p, 8);
 		frame[MIG_ETH_HDR_LEN + b] ^= 0x10;
-		mig_frame_update_ack(frame, 77, 5);
-		assert_int_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_PAYLOAD_CRC);
+		assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_MAC);
 	}
 }
 
@@ -403,16 +407,15 @@ static void test_truncation_and_every_bit_flip(void **state)
 	memcpy(good, frame, (size_t)len);
 	/* Every truncation of a valid frame is refused. */
 	for (int cut = 0; cut < len; cut++)
-		assert_int_not_equal(mig_frame_parse(good, (size_t)cut, &f), MIG_REJ_NONE);
-	/* Every single-bit error past the MAC addresses is caught (CRC32C detects all of them;
-	 * the MACs are the NIC's business and Ethernet's own FCS). */
-	for (u32 bit = 12 * 8; bit < (u32)len * 8; bit++) {
+		assert_int_not_equal(mig_frame_parse(good, (size_t)cut, &f, &RX), MIG_REJ_NONE);
+	/* Every single-bit error is caught: the tag covers the Ethernet addresses too. */
+	for (u32 bit = 0; bit < (u32)len * 8; bit++) {
 		memcpy(frame, good, (size_t)len);
 		frame[bit / 8] ^= (u8)(1u << (bit % 8));
-		assert_int_not_equal(mig_frame_parse(frame, (size_t)len, &f), MIG_REJ_NONE);
+		assert_int_not_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
 		rejected++;
 	}
-	assert_int_equal(rejected, ((u32)len - 12) * 8);
+	assert_int_equal(rejected, (u32)len * 8);
 	/* Random multi-byte garbage never crashes and (almost always) never passes. */
 	srand(5);
 	for (int i = 0; i < 20000; i++) {
@@ -421,7 +424,7 @@ static void test_truncation_and_every_bit_flip(void **state)
 		for (u32 k = 0; k < l; k++)
 			frame[k] = (u8)rand();
 		frame[12] = 0x88, frame[13] = 0xb5;
-		assert_int_not_equal(mig_frame_parse(frame, l, &f), MIG_REJ_NONE);
+		assert_int_not_equal(mig_frame_parse(frame, l, &f, &RX), MIG_REJ_NONE);
 	}
 }
 
@@ -455,10 +458,10 @@ static void test_compat_and_refusal_text(void **state)
 	d.page_size = 16384;
 	assert_int_equal(mig_compat_check(&s, &d), MIG_REFUSE_PAGE_SIZE);
 	mig_refusal_format(buf, sizeof(buf), MIG_REFUSE_VERSION, 3, &s, &d);
-	assert_string_equal(buf, "protocol version differs: source 1, destination speaks up to 3");
+	assert_string_equal(buf, "protocol version differs: source 2, destination speaks up to 3");
 	assert_string_equal(mig_refuse_name(999), "unknown reason");
 	assert_string_equal(mig_type_name(MIG_T_COMMIT), "COMMIT");
-	assert_string_equal(mig_reject_name(MIG_REJ_PAYLOAD_CRC), "payload checksum wrong");
+	assert_string_equal(mig_reject_name(MIG_REJ_MAC), "authentication failed");
 }
 
 static void test_muldiv(void **state)
