@@ -401,13 +401,16 @@ void mig_link_set_session(struct mig_link *l, u32 session);
 /* Feed one received frame; in-order sequenced frames are handed to deliver. Returns 0, a negative
  * enum mig_reject for rejected frames, or the deliver callback's (positive enum mig_fail) error. */
 int mig_link_input(struct mig_link *l, const u8 *frame, size_t len);
-/* Retransmissions, queued sends, keepalives, death detection. Returns 0 or enum mig_fail. */
+/* Retransmissions, queued sends, keepalives, death detection. Returns 0 or enum mig_fail. An ack it
+ * finds owed is left for mig_link_flush_ack. */
 int mig_link_service(struct mig_link *l);
 /* Payload buffer of the next sequenced frame, or NULL when the window is full. */
 u8 *mig_link_open(struct mig_link *l, u32 *cap);
 /* Seals and sends the opened frame. Returns its sequence number, or a negative ferry_err. */
 s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len);
 int mig_link_send_unsequenced(struct mig_link *l, u8 type, u16 flags, const u8 *payload, u32 len);
+/* Sends the owed ack as a bare ACK, unless a frame sent since already carried it. Call it at the
+ * end of every poll. */
 void mig_link_flush_ack(struct mig_link *l);
 bool mig_link_acked(const struct mig_link *l, u32 seq);
 bool mig_link_idle(const struct mig_link *l); /* everything sent has been acknowledged */
@@ -513,6 +516,7 @@ struct mig_src {
 	u64 split_page;
 	u32 split_off;
 	bool paused, tracking;
+	bool converging; /* the rest fits the budget: one more live round, drained, then pause */
 	/* state blobs */
 	u32 blob_index;
 	u32 blob_len, blob_off, blob_tag;

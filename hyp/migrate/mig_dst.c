@@ -336,6 +336,8 @@ static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 	return 0;
 }
 
+static void dst_hash_step(struct mig_dst *m);
+
 static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 {
 	if (m->phase != MIG_DST_RECEIVE ||
@@ -356,6 +358,12 @@ static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 		m->stats.local_hash = m->digest_sum;
 	m->phase = MIG_DST_HASH;
 	dst_progress(m);
+	/* With nothing left to hash (page digests, or a full hash already done), the COMMIT is the
+	 * answer to this frame and carries its ack: a bare ACK first would make two small frames
+	 * in a row, and a link that holds the second until the first is acknowledged (TCP with
+	 * Nagle's algorithm, mig_link_input) keeps the COMMIT for a delayed-ACK timeout. */
+	if (m->hash_cursor >= m->npages)
+		dst_hash_step(m);
 	return 0;
 }
 
@@ -438,7 +446,7 @@ static void dst_hash_step(struct mig_dst *m)
 	dst_progress(m);
 }
 
-enum mig_status mig_dst_poll(struct mig_dst *m)
+static enum mig_status dst_poll(struct mig_dst *m)
 {
 	int rc;
 
@@ -481,6 +489,16 @@ enum mig_status mig_dst_poll(struct mig_dst *m)
 	if (m->phase == MIG_DST_FAILED)
 		return MIG_FAILED;
 	return m->phase == MIG_DST_DONE ? MIG_DONE : MIG_RUNNING;
+}
+
+enum mig_status mig_dst_poll(struct mig_dst *m)
+{
+	enum mig_status st = dst_poll(m);
+
+	/* Last: frames this poll sent (a COMMIT) have carried the ack already. */
+	if (st == MIG_RUNNING)
+		mig_link_flush_ack(&m->link);
+	return st;
 }
 
 int mig_dst_input(struct mig_dst *m, const void *frame, size_t len)

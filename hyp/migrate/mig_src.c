@@ -438,6 +438,10 @@ static bool src_drained(struct mig_src *m)
 	u64 allowed =
 		MAX(mig_muldiv(thr, m->cfg.downtime_ns / 2, NS_PER_S), 2 * (u64)m->link.frame_max);
 
+	/* The round before the pause drains completely: whatever is in flight at the pause is
+	 * downtime, and the guest goes on running while the last acks come. */
+	if (m->converging)
+		allowed = m->link.frame_max;
 	return inflight <= allowed;
 }
 
@@ -469,7 +473,15 @@ static void src_round_end(struct mig_src *m)
 	/* What the pause would still have to move: the dirty pages, plus frames not yet acked. */
 	bytes = (u64)n * (MIG_PAGE_SIZE + MIG_PAGE_REC_LEN) + mig_link_inflight_bytes(&m->link);
 	estimate = m->stats.throughput ? mig_muldiv(bytes, NS_PER_S, m->stats.throughput) : ~0ULL;
-	if (n == 0 || estimate <= m->cfg.downtime_ns || m->stats.round >= m->cfg.max_rounds) {
+	/* The rest fits the budget. Pausing now would also stop for what is still in flight (up to
+	 * half the budget, src_drained): send these pages live first, in one more round that
+	 * drains completely, and pause after it with only what the guest wrote meanwhile. */
+	if (n && estimate <= m->cfg.downtime_ns && !m->converging &&
+	    m->stats.round < m->cfg.max_rounds &&
+	    mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
+		m->converging = true;
+	} else if (n == 0 || estimate <= m->cfg.downtime_ns ||
+		   m->stats.round >= m->cfg.max_rounds) {
 		src_enter_final(m, estimate);
 		return;
 	}
@@ -711,7 +723,7 @@ static void src_audit_step(struct mig_src *m)
 	}
 }
 
-enum mig_status mig_src_poll(struct mig_src *m)
+static enum mig_status src_poll(struct mig_src *m)
 {
 	int rc;
 
@@ -758,6 +770,16 @@ enum mig_status mig_src_poll(struct mig_src *m)
 	if (m->phase == MIG_SRC_FAILED)
 		return MIG_FAILED;
 	return m->phase == MIG_SRC_DONE ? MIG_DONE : MIG_RUNNING;
+}
+
+enum mig_status mig_src_poll(struct mig_src *m)
+{
+	enum mig_status st = src_poll(m);
+
+	/* Last: frames this poll sent have carried the ack already. */
+	if (st == MIG_RUNNING)
+		mig_link_flush_ack(&m->link);
+	return st;
 }
 
 int mig_src_input(struct mig_src *m, const void *frame, size_t len)

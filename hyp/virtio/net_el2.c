@@ -279,14 +279,21 @@ void vnet_recv_done(void)
 
 void vnet_poll(void)
 {
+	if (net.present)
+		tx_reclaim();
+}
+
+bool vnet_irq_done(void)
+{
 	u32 isr;
 
 	if (!net.present)
-		return;
+		return false;
 	isr = rd32(VIRTIO_MMIO_INTERRUPT_STATUS);
 	if (isr) {
 		wr32(VIRTIO_MMIO_INTERRUPT_ACK, isr);
 		net.st.irqs++;
 	}
-	tx_reclaim();
+	/* A frame that came before the acknowledgement raised no interrupt of its own. */
+	return !net.have_cur && virtq_has_used(&net.rx);
 }

@@ -87,6 +87,8 @@ bool virtq_needs_notify(const struct virtq *q);
  * The chain's descriptors are free again. A used id the driver never made available (a broken
  * device) returns NULL and sets *len to ~0. */
 void *virtq_get_used(struct virtq *q, u32 *len);
+/* Whether the device has finished a chain virtq_get_used() has not returned yet. */
+bool virtq_has_used(const struct virtq *q);
 static inline u16 virtq_free(const struct virtq *q) { return q->nfree; }
 
 /* ---- virtio-mmio (4.2) ---- */
@@ -171,8 +173,13 @@ int vnet_send(const void *frame, size_t len);
  * the next vnet_recv(). */
 const u8 *vnet_recv(size_t *len);
 void vnet_recv_done(void);
-/* Acknowledges the device's interrupt and reclaims transmitted buffers; call it from the loop that
- * polls the NIC (its level-triggered SPI stays asserted until then). */
+/* Reclaims transmitted buffers: plain memory, no device register. Call it from the loop that polls
+ * the NIC, as often as it likes. */
 void vnet_poll(void);
+/* Before the polling loop sleeps: acknowledges the device's interrupt (its level-triggered SPI stays
+ * asserted until then) and says whether a frame came meanwhile (then do not sleep). A register
+ * access, so not on every poll: under QEMU each one takes the machine's global lock, which its I/O
+ * thread needs to move the frames. */
+bool vnet_irq_done(void);
 
 #endif

@@ -76,6 +76,13 @@ bool virtq_needs_notify(const struct virtq *q)
 	return !(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY);
 }
 
+bool virtq_has_used(const struct virtq *q)
+{
+	/* After whatever the caller did to the device (acknowledging its interrupt). */
+	virtio_mb();
+	return __atomic_load_n(&q->used->idx, __ATOMIC_RELAXED) != q->last_used;
+}
+
 void *virtq_get_used(struct virtq *q, u32 *len)
 {
 	u16 idx = __atomic_load_n(&q->used->idx, __ATOMIC_RELAXED);

@@ -47,6 +47,11 @@ void sim_free(struct sim_net *n)
 	for (int i = 0; i < 2; i++) {
 		for (size_t k = 0; k < n->dir[i].n; k++)
 			free(n->dir[i].heap[k].data);
+		for (size_t k = 0; k < n->dir[i].nhold; k++)
+			free(n->dir[i].hold[k].data);
+		free(n->dir[i].hold);
+		n->dir[i].hold = NULL;
+		n->dir[i].nhold = n->dir[i].hold_cap = 0;
 		free(n->dir[i].heap);
 		n->dir[i].heap = NULL;
 		n->dir[i].n = n->dir[i].cap = 0;
@@ -110,9 +115,9 @@ static void enqueue(struct sim_net *n, struct sim_dir *d, const void *frame, siz
 	heap_push(d, f);
 }
 
-int sim_send(struct sim_net *n, int dir, const void *frame, size_t len)
+/* Puts the frame on the wire now; its arrival time, 0 when it is lost. */
+static u64 wire_send(struct sim_net *n, struct sim_dir *d, const void *frame, size_t len)
 {
-	struct sim_dir *d = &n->dir[dir];
 	u64 start = d->free_at > n->now ? d->free_at : n->now, at;
 
 	d->sent++;
@@ -135,6 +140,63 @@ int sim_send(struct sim_net *n, int dir, const void *frame, size_t len)
 		enqueue(n, d, frame, len, at + 1 + sim_rand(n) % d->reorder_ns);
 		d->duplicated++;
 	}
+	return at;
+}
+
+/* Nagle: once the receiver's TCP has acknowledged the small frame out (with a frame of its own,
+ * or its delayed ACK), everything held goes out as one write, whose last frame may be small in
+ * turn. */
+static void nagle_release(struct sim_net *n, int dir)
+{
+	struct sim_dir *d = &n->dir[dir], *r = &n->dir[dir ^ 1];
+	u64 ack = d->acked_at != ~0ULL ? d->acked_at : d->small_at + d->delack_ns + r->latency_ns;
+	u64 at = 0;
+
+	if (d->small_out && n->now < ack)
+		return;
+	d->small_out = false;
+	for (size_t i = 0; i < d->nhold; i++) {
+		at = wire_send(n, d, d->hold[i].data, d->hold[i].len);
+		free(d->hold[i].data);
+	}
+	if (d->nhold && d->hold[d->nhold - 1].len < d->small_len) {
+		d->small_out = true;
+		d->small_at = at;
+		d->acked_at = ~0ULL;
+	}
+	d->nhold = 0;
+}
+
+int sim_send(struct sim_net *n, int dir, const void *frame, size_t len)
+{
+	struct sim_dir *d = &n->dir[dir], *r = &n->dir[dir ^ 1];
+	u64 at;
+
+	/* A frame this way carries the TCP acknowledgement of what came the other way. */
+	if (r->nagle && r->small_out && r->acked_at == ~0ULL && n->now >= r->small_at)
+		r->acked_at = n->now + d->latency_ns;
+	if (!d->nagle) {
+		wire_send(n, d, frame, len);
+		return 0;
+	}
+	nagle_release(n, dir);
+	if (d->small_out || d->nhold) {
+		if (d->nhold == d->hold_cap) {
+			d->hold_cap = d->hold_cap ? 2 * d->hold_cap : 64;
+			d->hold = realloc(d->hold, d->hold_cap * sizeof(*d->hold));
+		}
+		d->hold[d->nhold].data = malloc(len);
+		memcpy(d->hold[d->nhold].data, frame, len);
+		d->hold[d->nhold++].len = len;
+		d->held++;
+		return 0;
+	}
+	at = wire_send(n, d, frame, len);
+	if (len < d->small_len) {
+		d->small_out = true;
+		d->small_at = at;
+		d->acked_at = ~0ULL;
+	}
 	return 0;
 }
 
@@ -143,6 +205,9 @@ size_t sim_pop(struct sim_net *n, int dir, u8 *buf, size_t cap)
 	struct sim_dir *d = &n->dir[dir];
 	struct sim_frame f;
 	size_t len;
+
+	if (d->nagle)
+		nagle_release(n, dir);
 
 	while (d->n && d->heap[0].at <= n->now) {
 		f = heap_pop(d);

@@ -22,8 +22,20 @@ struct sim_dir {
 	u64 queue_ns;         /* tail drop when the backlog exceeds this */
 	u64 reorder_ns;       /* extra delay of a reordered frame (up to) */
 	bool down;            /* everything sent is lost (a peer that vanished) */
+	/* TCP with Nagle's algorithm under the frames, as on QEMU's listening side of -netdev stream:
+	 * a frame shorter than small_len is held while the previous such frame is not yet
+	 * acknowledged by the receiver's TCP, which acknowledges with its next frame the other way,
+	 * or after delack_ns when it sends none. Held frames then go out together. Lossless only. */
+	bool nagle;
+	u32 small_len;
+	u64 delack_ns;
 	/* state */
 	u64 free_at;
+	bool small_out;       /* a small frame the receiver's TCP has not acknowledged */
+	u64 small_at, acked_at; /* its arrival; when the acknowledgement is back (~0: not yet) */
+	struct { u8 *data; size_t len; } *hold;
+	size_t nhold, hold_cap;
+	u64 held;             /* frames Nagle's algorithm held back */
 	struct sim_frame *heap;
 	size_t n, cap;
 	/* counters */
