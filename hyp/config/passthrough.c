@@ -294,6 +294,12 @@ static int resolve_one(struct pt_ctx *c, u32 vm, const char *path)
 	if ((err = read_regs(c, d)) || (err = read_irqs(c, d)) || (err = check_clocks(c, d)) ||
 	    (err = check_ownership(c, d)))
 		return err;
+	/* Without an SMMU a device's DMA addresses are physical: the guest gives it IPAs, which
+	 * name its own RAM only where IPA = PA. */
+	if (fdt_getprop(c->fdt, d->node, "dma-coherent", &len) &&
+	    c->cfg->vm[vm].ram_pa != c->cfg->vm[vm].ram_base)
+		return pt_fail(c, d, "does DMA ('dma-coherent'), and without an SMMU it sees physical "
+			       "addresses: give the VM ram-pa = ram-base");
 	c->out->ndev++;
 	return 0;
 }

@@ -27,7 +27,8 @@ static const char machine_dts[] =
 	"  pl031@9010000 { reg = <0 0x9010000 0 0x1000>; interrupts = <0 2 4>; };\n"
 	"  pl061@9030000 { compatible = \"arm,pl061\"; reg = <0 0x9030000 0 0x1000>;\n"
 	"    interrupts = <0 7 4>; clocks = <&clk>; clock-names = \"apb_pclk\"; };\n"
-	"  virtio_mmio@a001000 { reg = <0 0xa001000 0 0x200>; interrupts = <0 24 1>; };\n"
+	"  virtio_mmio@a001000 { reg = <0 0xa001000 0 0x200>; interrupts = <0 24 1>;\n"
+	"    dma-coherent; };\n"
 	"  virtio_mmio@a002000 { reg = <0 0xa002000 0 0x200>; interrupts = <0 32 1>; };\n"
 	"  virtio_mmio@a002200 { reg = <0 0xa002200 0 0x200>; interrupts = <0 33 1>; };\n"
 	"  two@a010000 { reg = <0 0xa010000 0 0x1000 0 0xa011000 0 0x800>;\n"
@@ -97,9 +98,10 @@ static void set_vms(const char *const *alpha, const char *const *beta)
 	cfg.nvms = 2;
 	for (u32 v = 0; v < 2; v++) {
 		snprintf(cfg.vm[v].name, sizeof(cfg.vm[v].name), "%s", v ? "beta" : "alpha");
-		cfg.vm[v].ram_base = 0x40000000;
+		cfg.vm[v].ram_base = v ? 0x48000000 : 0x44000000; /* IPA = PA: DMA allowed */
 		cfg.vm[v].ram_size = 0x4000000;
 		cfg.vm[v].devices = v ? 0 : CONFIG_DEV_UART;
+		cfg.vm[v].ram_pa = v ? 0x48000000 : 0x44000000;
 		for (u32 i = 0; lists[v] && lists[v][i]; i++)
 			snprintf(cfg.vm[v].passthrough[cfg.vm[v].npassthrough++], CONFIG_PT_PATH_MAX,
 				 "%s", lists[v][i]);
@@ -250,6 +252,24 @@ static void test_errors_more(void **state)
 		   "overlaps the VM's emulated PL031 at 0x9010000-0x9010fff");
 }
 
+/* A DMA-capable device needs the VM's RAM at IPA = PA (there is no SMMU to translate). */
+static void test_dma_needs_identity_ram(void **state)
+{
+	(void)state;
+	set_vms(NULL, L("/virtio_mmio@a001000"));
+	cfg.vm[1].ram_pa = 0;
+	{
+		char err[192];
+
+		assert_int_equal(pt_resolve(host_fdt, &cfg, &lim, &table, err, sizeof(err)),
+				 FERRY_EINVAL);
+		assert_string_equal(err, "config: vm 'beta': property 'passthrough': "
+					 "'/virtio_mmio@a001000': does DMA ('dma-coherent'), and "
+					 "without an SMMU it sees physical addresses: give the VM ram-pa "
+					 "= ram-base");
+	}
+}
+
 /* One owner: the same device, or the same page, or the same INTID, in two VMs. */
 static void test_one_owner(void **state)
 {
@@ -291,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_more),
 		cmocka_unit_test(test_one_owner),
+		cmocka_unit_test(test_dma_needs_identity_ram),
 		cmocka_unit_test(test_region_overlap),
 	};
 
