@@ -127,6 +127,7 @@ void gic_complete(u32 intid)
 
 #define GICD_IGROUPR 0x80
 #define GICD_ISENABLER 0x100
+#define GICD_ICENABLER 0x180
 #define GICD_ICPENDR 0x280
 #define GICD_ICACTIVER 0x380
 #define GICD_IPRIORITYR 0x400
@@ -145,6 +146,11 @@ void gic_spi_reset(u32 intid, bool edge)
 	volatile u32 *cfg = reg32(d, GICD_ICFGR + 4 * (intid / 16));
 	u32 bit = 2u << (2 * (intid % 16));
 
+	/* Disabled first: changing the trigger of an enabled interrupt is unpredictable (IHI 0069
+	 * "GICD_ICFGR<n>"); gic_enable_irq() enables it again. */
+	*reg32(d, GICD_ICENABLER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
+	while (*reg32(d, GICD_CTLR) & GICD_CTLR_RWP)
+		;
 	*reg32(d, GICD_ICACTIVER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
 	*reg32(d, GICD_ICPENDR + 4 * (intid / 32)) = (u32)BIT(intid % 32);
 	*cfg = edge ? (*cfg | bit) : (*cfg & ~bit);
