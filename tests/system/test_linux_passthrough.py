@@ -121,6 +121,15 @@ def test_virtio_disk_and_network_passed_through(tmp_path, server):
         for intid in (64, 56):
             m = re.search(r"ptcheck: irq +\d+: (\d+) (\d+) GICv3 %d Edge virtio\d" % intid, text)
             assert m and int(m.group(1)) + int(m.group(2)) > 0, text
+        # A VM that owns devices does not migrate; it runs on.
+        guest.child.send("\x1d")
+        guest.expect(r"console: back to the shell")
+        guest.child.send("migrate linux\r")
+        guest.expect(r"migrate: vm 'linux' owns the machine's device '/virtio_mmio@a002000' "
+                     r"\(passthrough\): refused, it runs on")
+        guest.child.send("console linux\r")
+        guest.expect(r"console: attached to vm 'linux'")
+        assert guest.run("cat /sys/block/vda/size") == ("8192", 0)
         guest.child.send("poweroff -f\r")
         guest.child.expect(pexpect.EOF, timeout=120)
     finally:

@@ -38,12 +38,15 @@ def test_owner_reaches_device_other_faults_migrate_refused(machine):
 
 
 def write_config(tmp_path, name, vms):
-    """A config of memstress VMs: vms is [(name, cpu, extra property lines)]."""
+    """A config of memstress VMs: vms is [(name, cpu, extra property lines)]; an extra ram-base
+    replaces the default one."""
     body = ""
     for vm, cpu, extra in vms:
-        body += ('\t\t%s {\n\t\t\tram-base = <0x0 0x40000000>;\n\t\t\tram-size = <0x0 0x04000000>;'
+        base = "" if any(e.startswith("ram-base") for e in extra) else \
+            "\t\t\tram-base = <0x0 0x40000000>;\n"
+        body += ('\t\t%s {\n%s\t\t\tram-size = <0x0 0x04000000>;'
                  '\n\t\t\tcpus = <%d>;\n\t\t\timage = "memstress";\n\t\t\tdevices = "uart";\n'
-                 '%s\t\t};\n' % (vm, cpu, "".join("\t\t\t%s\n" % e for e in extra)))
+                 '%s\t\t};\n' % (vm, base, cpu, "".join("\t\t\t%s\n" % e for e in extra)))
     dts = tmp_path / (name + ".dts")
     dts.write_text('/dts-v1/;\n/ {\n\tcompatible = "ferry,config-v1";\n\tvms {\n%s\t};\n};\n'
                    % body)
@@ -80,3 +83,25 @@ def test_ownership_errors_stop_boot(machine, tmp_path):
         m.expect_exact("ferry: boot stopped")
         assert m.wait_exit() == ferry_qemu.EXIT_BOOT_ERROR
         assert "memstress" not in m.output()
+
+
+def test_ferry_never_takes_an_owned_nic(machine, tmp_path):
+    """The machine's only virtio-net is owned by 'owner' (RAM at IPA = PA, as its DMA needs):
+    ferry keeps it out of its own choice of NIC, so it has none, and says so to a migrate of
+    'other'. (memstress is linked for RAM at 0x40000000, so 'owner', whose RAM is at 0x44000000,
+    faults at its first access and is stopped: only its config matters here.)"""
+    dtb = write_config(tmp_path, "nic", [
+        ("owner", 1, ["ram-base = <0x0 0x44000000>;", "ram-pa = <0x0 0x44000000>;",
+                      'bootargs = "rounds=30";', 'passthrough = "/virtio_mmio@a001000";']),
+        ("other", 2, ['bootargs = "rounds=30";'])])
+    m = machine(config=dtb, timeout=240, extra=ferry_qemu.passthrough_args(net=True))
+    m.expect_exact("ferry: passthrough: vm 'owner' owns '/virtio_mmio@a001000': "
+                   "0xa001000-0xa001fff INTID 56 (edge)")
+    m.expect(r"\[other\] memstress: round 1/30")
+    m.shell("migrate other")
+    m.expect_exact("migrate: no network device")
+    m.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 1 faulted; exit 1")
+    assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
+    out = m.output()
+    assert "ferry: network: virtio-net" not in out, out
+    assert "[other] memstress: PASS rounds=30" in out, out
