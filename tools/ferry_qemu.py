@@ -132,6 +132,27 @@ def hub_net_args(local_port, hub_port, mac):
             "-device", "virtio-net-device,netdev=mig,mac=%s,host_mtu=%d" % (mac, LINK_MTU["dgram"])]
 
 
+# Device passthrough (docs/passthrough.md): QEMU virt's virtio-mmio transport N sits at
+# 0xa000000 + N * 0x200 with SPI 16 + N. Transports 16 and 8 start pages of their own, so each device
+# can be given to a VM whole (ferry maps 4 KiB pages).
+PT_BLK_BUS, PT_NET_BUS = 16, 8
+
+
+def passthrough_args(disk=None, net=False):
+    """-drive/-netdev/-device options for the devices a passthrough config gives a VM: a virtio-blk
+    on transport 16 (0xa002000, INTID 64) backed by the raw image `disk`, and a virtio-net on
+    transport 8 (0xa001000, INTID 56) on QEMU's user network, where the guest reaches QEMU's
+    gateway at 10.0.2.2 and, through it, the host's loopback."""
+    args = []
+    if disk:
+        args += ["-drive", "file=%s,format=raw,if=none,id=ptdisk" % disk,
+                 "-device", "virtio-blk-device,drive=ptdisk,bus=virtio-mmio-bus.%d" % PT_BLK_BUS]
+    if net:
+        args += ["-netdev", "user,id=ptnet",
+                 "-device", "virtio-net-device,netdev=ptnet,bus=virtio-mmio-bus.%d" % PT_NET_BUS]
+    return args
+
+
 def linux_loader_args(config, out, image, initrd, bootargs=None):
     """For a config that names a kernel and an initrd by image-pa/initrd-pa (such as
     tests/system/configs/linux.dtb): copies it to `out` with image-size and initrd-size set to the

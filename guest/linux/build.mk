@@ -18,7 +18,7 @@ linux-guest: $(LINUX_OUT)/initramfs.cpio.gz
 linux-fetch:
 	@guest/linux/fetch.sh $(LINUX_OUT)
 
-$(LINUX_OUT)/busybox $(LINUX_OUT)/Image: linux-fetch
+$(LINUX_OUT)/busybox $(LINUX_OUT)/Image $(LINUX_OUT)/modules/order: linux-fetch
 
 # The aarch64 glibc for a static program is Debian's cross libc (libc6-dev-arm64-cross).
 $(LINUX_OUT)/linstress: guest/linux/linstress.c
@@ -32,7 +32,7 @@ $(LINUX_OUT)/svecheck: guest/linux/svecheck.c $(LINUX_OUT)/linstress
 	$(TCC) $(LINUX_CFLAGS) -mgeneral-regs-only $< -o $@
 
 $(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/busybox $(LINUX_OUT)/linstress $(LINUX_OUT)/svecheck \
-		guest/linux/init guest/linux/mkinitramfs.sh
+		$(LINUX_OUT)/modules/order guest/linux/init guest/linux/ptcheck guest/linux/mkinitramfs.sh
 	@guest/linux/mkinitramfs.sh $(LINUX_OUT) guest/linux/init $(LINUX_OUT)/linstress \
 		$(LINUX_OUT)/svecheck
 endif

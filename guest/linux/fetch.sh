@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the Linux guest's parts from Debian bookworm arm64 packages, nothing else:
-#   linux-image-<abi>-arm64-unsigned  ->  OUT/Image (+ OUT/config, OUT/kernel-version)
+#   linux-image-<abi>-arm64-unsigned  ->  OUT/Image (+ OUT/config, OUT/kernel-version), and
+#                                         OUT/modules: the virtio-mmio, virtio-blk and virtio-net
+#                                         modules and what they depend on, with their load order
+#                                         (for device passthrough, docs/passthrough.md)
 #   busybox-static:arm64              ->  OUT/busybox
 # The .debs are kept in OUT/cache. The newest version is resolved from the local apt lists
 # (apt-cache reads them without the network); when that version is already in the cache nothing is
@@ -22,6 +25,7 @@ log() { echo "linux-guest: $*"; }
 # Nothing can have changed since the last run if the apt lists (what "newest" is resolved from)
 # and this script are older than its stamp: skip apt-cache, which takes seconds.
 if [ -f "$out/fetched" ] && [ -f "$out/Image" ] && [ -f "$out/busybox" ] &&
+	[ -f "$out/modules/order" ] &&
 	[ ! /var/lib/apt/lists -nt "$out/fetched" ] && [ ! "$0" -nt "$out/fetched" ]; then
 	read -r kname kversion abi <"$out/kernel-version"
 	log "kernel $kname $kversion (uname -r $abi), $(cat "$out/busybox-version") (up to date)"
@@ -154,6 +158,65 @@ if [ ! -f "$out/Image" ] || [ "$(cat "$out/kernel-version" 2>/dev/null)" != "$st
 	mv "$tmp/Image" "$out/Image"
 	mv "$tmp/boot/config-$abi" "$out/config"
 	echo "$stamp" >"$out/kernel-version"
+	rm -rf "$tmp"
+fi
+
+# The modules the passthrough guest loads (docs/passthrough.md), unless the kernel has them built
+# in, with every module they depend on (the `depends=` field of each .ko's .modinfo), in an order
+# that loads dependencies first. Only these few files are unpacked from the package.
+want_modules="virtio_mmio virtio_blk virtio_net"
+if [ ! -f "$out/modules/order" ] || [ "$(cat "$out/modules/stamp" 2>/dev/null)" != "$stamp" ]; then
+	log "unpacking modules: $want_modules (and their dependencies)"
+	tmp=$(mktemp -d "$out/unpack.XXXXXX")
+	mkdir -p "$tmp/mods"
+	builtin() { grep -qx "CONFIG_$(echo "$1" | tr a-z A-Z)=y" "$out/config"; }
+	modinfo_depends() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr , ' '; }
+	# One pass over the package's 350 MB for every name given (each pass takes seconds).
+	extract_kos() {
+		local pats=() m
+		for m in "$@"; do
+			pats+=("./lib/modules/$abi/kernel/*/$m.ko" "./lib/modules/$abi/kernel/*/*/$m.ko")
+		done
+		dpkg-deb --fsys-tarfile "$kernel_deb" |
+			tar -x -C "$tmp/mods" --wildcards "${pats[@]}" 2>/dev/null || true
+	}
+	wanted=""
+	for m in $want_modules; do
+		builtin "$m" || wanted="$wanted $m"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$wanted" ] || extract_kos $wanted
+	order=()
+	# Depth-first: a module goes into the order after everything it depends on.
+	add_module() {
+		local m=$1 ko dep
+		case " ${order[*]} " in *" $m "*) return 0 ;; esac
+		if builtin "$m"; then
+			log "module $m: built in"
+			return 0
+		fi
+		ko=$(find "$tmp/mods" -name "$m.ko" | head -n1)
+		if [ -z "$ko" ]; then
+			extract_kos "$m"
+			ko=$(find "$tmp/mods" -name "$m.ko" | head -n1)
+			[ -n "$ko" ] || { log "error: module $m: not in $kname"; exit 1; }
+		fi
+		for dep in $(modinfo_depends "$ko"); do
+			add_module "$dep"
+		done
+		order+=("$m")
+	}
+	for m in $want_modules; do
+		add_module "$m"
+	done
+	rm -rf "$out/modules"
+	mkdir -p "$out/modules"
+	for m in "${order[@]}"; do
+		cp "$(find "$tmp/mods" -name "$m.ko" | head -n1)" "$out/modules/$m.ko"
+	done
+	printf '%s\n' "${order[@]}" >"$out/modules/order"
+	echo "$stamp" >"$out/modules/stamp"
+	log "modules: $(tr '\n' ' ' <"$out/modules/order")"
 	rm -rf "$tmp"
 fi
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init, linstress and
-# (when given) svecheck.
+# Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init, linstress,
+# ptcheck (beside INIT), the modules fetch.sh unpacked (OUT/modules) and (when given) svecheck.
 # The device nodes come from the kernel itself: its built-in initramfs (unpacked before ours) holds
 # /dev/console, and /init mounts devtmpfs. So no mknod and no root are needed here.
 # Usage: guest/linux/mkinitramfs.sh OUT INIT LINSTRESS [SVECHECK]   (OUT holds busybox, gets
@@ -30,6 +30,15 @@ install -m 0755 "$out/busybox" "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 install -m 0755 "$linstress" "$root/bin/linstress"
 [ -z "$svecheck" ] || install -m 0755 "$svecheck" "$root/bin/svecheck"
+install -m 0755 "$(dirname "$init")/ptcheck" "$root/bin/ptcheck"
+# The modules fetch.sh took from Debian's kernel package, and their load order.
+if [ -f "$out/modules/order" ]; then
+	mkdir -p "$root/lib/modules"
+	install -m 0644 "$out/modules/order" "$root/lib/modules/order"
+	for m in $(cat "$out/modules/order"); do
+		install -m 0644 "$out/modules/$m.ko" "$root/lib/modules/$m.ko"
+	done
+fi
 # Same inputs, same bytes: fixed times, owners and order.
 find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

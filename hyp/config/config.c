@@ -159,7 +159,7 @@ static int prop_choice(struct config_parser *p, int node, const char *prop,
 static const char *const vm_properties[] = {
 	"ram-base", "ram-size", "ram-pa", "cpus", "image", "image-pa",
 	"image-size", "load-offset", "entry", "initrd-pa", "initrd-size", "bootargs",
-	"devices", "dirty-log", "on-abort", "incoming", "console", NULL,
+	"devices", "dirty-log", "on-abort", "incoming", "console", "passthrough", NULL,
 };
 
 static const char *const dirty_mode_names[] = { "auto", "wp", "dbm", NULL };
@@ -483,6 +483,57 @@ static int parse_devices(struct config_parser *p, int node, struct vm_config *vm
 	return 0;
 }
 
+/* A device-tree path: '/' then node names (characters of the DT spec's node names, and '/'). */
+static bool dt_path_ok(const char *s)
+{
+	if (s[0] != '/' || !s[1])
+		return false;
+	for (; *s; s++)
+		if (!vm_name_char_ok(*s) && !strchr("/,.+@", *s))
+			return false;
+	return true;
+}
+
+/* `passthrough`: paths of machine devices the VM owns. Only the strings are checked here; the
+ * machine's device tree says what they name (hyp/config/passthrough.c). */
+static int parse_passthrough(struct config_parser *p, int node, struct vm_config *vm)
+{
+	int len, n;
+
+	vm->npassthrough = 0;
+	if (!prop_get(p, node, "passthrough", &len))
+		return prop_missing(p, "passthrough", false, len) == FERRY_ENOENT ? 0 : FERRY_EINVAL;
+	if (len == 0)
+		return config_fail(p, "passthrough", "has no value, expected a list of paths");
+	n = fdt_stringlist_count(p->fdt, node, "passthrough");
+	if (n < 0)
+		return config_fail(p, "passthrough", "not a list of NUL-terminated strings");
+	if (n > CONFIG_MAX_PASSTHROUGH)
+		return config_fail(p, "passthrough", "%d devices, at most %d", n,
+				   CONFIG_MAX_PASSTHROUGH);
+	if (vm->incoming)
+		return config_fail(p, "passthrough", "an incoming VM cannot own a device (migration "
+				   "refuses VMs that do)");
+	for (int i = 0; i < n; i++) {
+		int slen;
+		const char *path = fdt_stringlist_get(p->fdt, node, "passthrough", i, &slen);
+
+		if (!path)
+			return config_fail(p, "passthrough", "unreadable (libfdt)");
+		if (slen >= CONFIG_PT_PATH_MAX)
+			return config_fail(p, "passthrough", "path of %d characters, at most %d", slen,
+					   CONFIG_PT_PATH_MAX - 1);
+		if (!dt_path_ok(path))
+			return config_fail(p, "passthrough", "'%s' is not a device-tree path such as "
+					   "\"/pl061@9030000\"", path);
+		for (u32 k = 0; k < vm->npassthrough; k++)
+			if (!strcmp(vm->passthrough[k], path))
+				return config_fail(p, "passthrough", "'%s' is given twice", path);
+		memcpy(vm->passthrough[vm->npassthrough++], path, (size_t)slen + 1);
+	}
+	return 0;
+}
+
 static int parse_flag(struct config_parser *p, int node, const char *prop, bool *val)
 {
 	int len;
@@ -546,7 +597,7 @@ static int parse_vm(struct config_parser *p, int node, u32 index, u64 window_pa,
 	if (err && err != FERRY_ENOENT)
 		return err;
 	vm->on_abort = err ? CONFIG_ABORT_STOP : (enum config_abort_policy)choice;
-	return 0;
+	return parse_passthrough(p, node, vm);
 }
 
 /* ---- shared-memory regions: /shared-memory/<region>/<vm> ---- */

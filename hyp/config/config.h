@@ -26,6 +26,12 @@
 #define CONFIG_DOORBELL_SIZE 0x1000ULL
 #define CONFIG_DOORBELL_INTID 80u            /* region r's doorbell raises SPI INTID 80 + r */
 
+/* Machine devices a VM owns (property `passthrough`, a list of paths in the machine's device tree;
+ * docs/passthrough.md). The parser checks the strings; hyp/config/passthrough.c resolves them
+ * against the machine's device tree and checks ownership. */
+#define CONFIG_MAX_PASSTHROUGH 4
+#define CONFIG_PT_PATH_MAX 64 /* including the NUL */
+
 /* Devices a VM may be given (property `devices`, a string list). */
 enum config_device {
 	CONFIG_DEV_UART = 1u << 0, /* "uart": emulated PL011 at IPA 0x09000000 */
@@ -69,6 +75,8 @@ struct vm_config {
 	enum config_abort_policy on_abort;
 	bool incoming;         /* boots waiting for an incoming migration (migration issue) */
 	bool console;          /* the console is attached to it at boot (`console <vm>` in the shell) */
+	char passthrough[CONFIG_MAX_PASSTHROUGH][CONFIG_PT_PATH_MAX]; /* machine DT paths it owns */
+	u32 npassthrough;
 };
 
 enum config_access {

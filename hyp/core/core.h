@@ -299,6 +299,22 @@ bool gic_held(u32 intid); /* held on this CPU and not yet given to gic_deactivat
 void gic_deactivate(u32 intid);
 void gic_complete(u32 intid);
 #define SGI_KICK 1
+void gic_priority_drop(u32 intid);          /* a passthrough SPI: EOIR only */
+void gic_spi_deactivate(u32 intid);
+void gic_spi_reset(u32 intid, bool edge);   /* neither pending nor active, edge or level */
+
+/* ---- device passthrough (core/passthrough.c, docs/passthrough.md) ---- */
+/* At boot, after the config: resolves and checks every `passthrough` path (0, or an error line in
+ * err), and keeps the owned virtio-mmio slots out of ferry's choice of NIC. */
+int pt_boot(const void *host_fdt, const struct ferry_config *cfg, char *err, size_t errlen);
+int pt_map_vm(struct vm *vm, struct s2_flush *owed); /* its devices' pages, IPA = PA */
+int pt_vm_irqs(struct vm *vm);   /* after vgic_init: its SPIs HW-mapped and routed to vCPU 0 */
+bool pt_take(u32 intid);         /* an acknowledged IRQ: true when it was a passthrough SPI */
+void pt_sync(struct vcpu *v);    /* after each exit: held SPIs the guest dropped, deactivated */
+bool pt_page_of_vm(const struct vm *vm, u64 pa); /* pa lies in a page the VM owns */
+bool pt_refuses_migration(const struct vm *vm); /* true (and says so) when it owns a device */
+int pt_fdt_nodes(const struct vm *vm, void *fdt, u32 clock_phandle);
+
 #define GIC_PPI_MAINTENANCE 25
 #define GIC_PPI_VTIMER 27
 #define GIC_PPI_PTIMER 30

@@ -224,6 +224,8 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 		u64 base = VVIRTIO_BASE + i * VVIRTIO_STRIDE;
 		const u32 irq[3] = { FDT_IRQ_SPI, VVIRTIO_FIRST_INTID - 32 + i, FDT_IRQ_EDGE_RISING };
 
+		if (pt_page_of_vm(vm, base))
+			continue; /* the machine's slots there are the VM's own (passthrough) */
 		snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
 		TRY(fdt_begin_node(buf, name));
 		TRY(prop_str(buf, "compatible", "virtio,mmio"));
@@ -254,6 +256,7 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 
 	for (u32 i = 0; i < CONFIG_MAX_REGIONS; i++)
 		TRY(shm_nodes(buf, vm, i));
+	TRY(pt_fdt_nodes(vm, buf, PHANDLE_APB_PCLK));
 
 	TRY(fdt_end_node(buf));
 	TRY(fdt_finish(buf));

@@ -228,6 +228,12 @@ void hyp_main_primary(u64 dtb_pa)
 		boot_error(err);
 	con_printf("ferry: config %s: %u VM%s", where, config.nvms, config.nvms == 1 ? "" : "s");
 	migkey_boot(config.has_migration_key ? config.migration_key : NULL);
+	{
+		char pt_err[256];
+
+		if (pt_boot(host_fdt, &config, pt_err, sizeof(pt_err)))
+			boot_error(pt_err);
+	}
 
 	gic_init_dist();
 	gic_init_cpu(0);

@@ -62,7 +62,7 @@ int virq_vm_init(struct vm *vm)
 		if (machine.pmu)
 			gic_enable_irq(vm->vcpu[i].pcpu, GIC_PPI_PMU);
 	}
-	return err;
+	return err ? err : pt_vm_irqs(vm);
 }
 
 /* A vCPU's virtual CPU interface out of reset: nothing active, every group disabled. The guest's
@@ -192,6 +192,7 @@ void virq_sync(struct vcpu *v)
 	 * lines as they are now, as the hardware's PPI pending state follows the timer at once. */
 	timers_update(v);
 	spin_unlock(&vm->lock);
+	pt_sync(v);
 }
 
 /* Takes every physical interrupt pending at this CPU: kicks and maintenance end at once, a guest
@@ -202,7 +203,8 @@ void virq_take_irqs(void)
 	u32 irq;
 
 	for (int i = 0; i < 8 && (irq = gic_ack()) < 1020; i++)
-		gic_complete(irq);
+		if (!pt_take(irq))
+			gic_complete(irq);
 }
 
 /* WFI: wait at EL2 until the vCPU has an interrupt to take, another CPU wants something of it, or

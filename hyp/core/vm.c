@@ -178,6 +178,8 @@ int vm_build(struct vm *vm)
 			     S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed);
 	if (!err)
 		err = shm_map_vm(vm, &owed);
+	if (!err)
+		err = pt_map_vm(vm, &owed);
 	if (err) {
 		con_printf("ferry: vm '%s': stage 2: %s", c->name, ferry_strerror(err));
 		return err;

@@ -127,8 +127,34 @@ void gic_complete(u32 intid)
 
 #define GICD_IGROUPR 0x80
 #define GICD_ISENABLER 0x100
+#define GICD_ICENABLER 0x180
+#define GICD_ICPENDR 0x280
+#define GICD_ICACTIVER 0x380
 #define GICD_IPRIORITYR 0x400
+#define GICD_ICFGR 0xc00
 #define GICD_IROUTER 0x6000
+
+/* A passthrough SPI (core/passthrough.c): its priority dropped at EL2, its deactivation left to
+ * the guest's list register with HW = 1, or to gic_spi_deactivate(). */
+void gic_priority_drop(u32 intid) { sysreg_write(icc_eoir1_el1, intid); }
+void gic_spi_deactivate(u32 intid) { sysreg_write(icc_dir_el1, intid); }
+
+/* A passthrough SPI as a VM (re)starts: neither pending nor active, with the device's trigger. */
+void gic_spi_reset(u32 intid, bool edge)
+{
+	u64 d = machine.gicd_pa;
+	volatile u32 *cfg = reg32(d, GICD_ICFGR + 4 * (intid / 16));
+	u32 bit = 2u << (2 * (intid % 16));
+
+	/* Disabled first: changing the trigger of an enabled interrupt is unpredictable (IHI 0069
+	 * "GICD_ICFGR<n>"); gic_enable_irq() enables it again. */
+	*reg32(d, GICD_ICENABLER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
+	while (*reg32(d, GICD_CTLR) & GICD_CTLR_RWP)
+		;
+	*reg32(d, GICD_ICACTIVER + 4 * (intid / 32)) = (u32)BIT(intid % 32);
+	*reg32(d, GICD_ICPENDR + 4 * (intid / 32)) = (u32)BIT(intid % 32);
+	*cfg = edge ? (*cfg | bit) : (*cfg & ~bit);
+}
 
 /* Enables one interrupt as group 1 for this CPU: a PPI in its redistributor, an SPI in the
  * distributor routed to it. ferry keeps PSTATE.I masked at EL2 and uses these only to wake WFI. */

@@ -1040,6 +1040,38 @@ static void test_devices(void **state)
 		  "devices = [75 61 72 74];");
 }
 
+/* `passthrough`: only the strings here; tests/unit/test_passthrough.c checks what they name. */
+static void test_passthrough(void **state)
+{
+	const struct vm_config *vm;
+
+	(void)state;
+	assert_int_equal(ALPHA_OK(NULL)->npassthrough, 0);
+	vm = ALPHA_OK("passthrough = \"/virtio_mmio@a002000\", \"/pl061@9030000\";");
+	assert_int_equal(vm->npassthrough, 2);
+	assert_string_equal(vm->passthrough[0], "/virtio_mmio@a002000");
+	assert_string_equal(vm->passthrough[1], "/pl061@9030000");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': 'pl061@9030000' is not a device-tree "
+		  "path such as \"/pl061@9030000\"", "passthrough = \"pl061@9030000\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/' is not a device-tree path such "
+		  "as \"/pl061@9030000\"", "passthrough = \"/\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/a b' is not a device-tree path "
+		  "such as \"/pl061@9030000\"", "passthrough = \"/a b\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/x' is given twice",
+		  "passthrough = \"/x\", \"/x\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': 5 devices, at most 4",
+		  "passthrough = \"/a\", \"/b\", \"/c\", \"/d\", \"/e\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': path of 64 characters, at most 63",
+		  "passthrough = \"/123456789012345678901234567890123456789012345678901234567890123\";");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': has no value, expected a list of "
+		  "paths", "passthrough;");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': not a list of NUL-terminated strings",
+		  "passthrough = [2f 61];");
+	ALPHA_ERR("config: vm 'alpha': property 'passthrough': an incoming VM cannot own a device "
+		  "(migration refuses VMs that do)", "incoming;", "-image",
+		  "passthrough = \"/pl061@9030000\";");
+}
+
 static void test_dirty_log(void **state)
 {
 	(void)state;
@@ -1398,6 +1430,7 @@ int main(void)
 		cmocka_unit_test(test_initrd),
 		cmocka_unit_test(test_bootargs),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_on_abort),
 		cmocka_unit_test(test_regions_good),

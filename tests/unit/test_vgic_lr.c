@@ -537,6 +537,55 @@ static void test_level_cases(void **state)
 
 /* The virtual timer: PPI 27, level, delivered with HW = 1 so the guest's deactivation deactivates
  * the physical PPI, which stays active (masked) at the physical GIC until then, as KVM does. */
+/* A passthrough device's SPI (core/passthrough.c): HW-mapped to the same physical INTID; each
+ * physical firing becomes a GICD_ISPENDR write (level or edge alike); the LR carries HW = 1 and the
+ * pINTID and asks for no maintenance (the guest's deactivation goes to the GIC); after it the SPI
+ * is idle, and a new firing is delivered again. A pending SPI the guest disables stays pending (EL2
+ * keeps the physical one active); one whose pending state it clears is idle (EL2 deactivates). */
+static void test_passthrough_spi(void **state)
+{
+	const u32 s = 64;
+	const u64 ispendr = GICD(0x200 + s / 32 * 4);
+
+	(void)state;
+	for (int edge = 0; edge < 2; edge++) {
+		setup(2, 64, 4);
+		assert_int_equal(vgic_map_hw(&G, 0, s, s), 0);
+		if (edge)
+			set_edge(s);
+		enable(0, s, 0x90);
+		for (int round = 0; round < 3; round++) {
+			wr32(ispendr, 1u << (s % 32));
+			enter(0);
+			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 | ICH_LR_GROUP1 |
+							    ICH_LR_HW | ICH_LR_PENDING);
+			assert_int_equal(cpuif_ack(0), (int)s);
+			leave(0);
+			assert_int_equal(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING |
+								      VGIC_ST_ACTIVE),
+					 VGIC_ST_ACTIVE);
+			enter(0);
+			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 | ICH_LR_GROUP1 |
+							    ICH_LR_HW | ICH_LR_ACTIVE);
+			cpuif_deactivate(0, s);
+			leave(0);
+			assert_false(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING | VGIC_ST_ACTIVE |
+								  VGIC_ST_IN_LR));
+		}
+		/* Disabled while pending: still pending, in no LR. */
+		wr32(ispendr, 1u << (s % 32));
+		wr32(GICD(0x180 + s / 32 * 4), 1u << (s % 32));
+		enter(0);
+		assert_int_equal(nused[0], 0);
+		leave(0);
+		assert_true(vgic_irq_status(&G, 0, s) & VGIC_ST_PENDING);
+		/* Its pending state cleared too: idle. */
+		wr32(GICD(0x280 + s / 32 * 4), 1u << (s % 32));
+		assert_false(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING | VGIC_ST_ACTIVE |
+							  VGIC_ST_IN_LR));
+	}
+}
+
 static void test_timer_ppi(void **state)
 {
 	u32 t = VGIC_PPI_VTIMER;
@@ -1096,6 +1145,7 @@ int main(void)
 		cmocka_unit_test(test_edge_cases),
 		cmocka_unit_test(test_level_cases),
 		cmocka_unit_test(test_timer_ppi),
+		cmocka_unit_test(test_passthrough_spi),
 		cmocka_unit_test(test_sgi_routing),
 		cmocka_unit_test(test_spi_routing),
 		cmocka_unit_test(test_gating),
