@@ -176,6 +176,15 @@ def test_its_probed_and_lpis_enabled(linux):
     ctlr, cwriter, creadr = (int(x, 16) for x in regs.split()[-3:])
     assert ctlr == 0x80000001, regs          # Enabled, Quiescent
     assert creadr == cwriter >= 4 * 32, regs  # at least MAPC and INVALL for both CPUs
+    # ferry's count of them: every command Linux issued was valid.
+    linux.child.send("\x1d")
+    linux.expect(r"console: back to the shell")
+    linux.child.send("traps linux\r")
+    its = linux.expect(r"traps: vm 'linux' ITS: (\w+)(, stalled)?, commands (\d+), errors (\d+)")
+    linux.child.send("console linux\r")
+    linux.expect(r"console: attached to vm 'linux'")
+    assert its.group(1) == "enabled" and its.group(2) is None, its.group(0)
+    assert int(its.group(3)) == cwriter // 32 and its.group(4) == "0", its.group(0)
 
 
 def test_linstress_from_command_line(linux):

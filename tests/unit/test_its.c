@@ -730,9 +730,35 @@ static void test_save_restore(void **state)
 	assert_int_equal(deliver(0, got), 0);
 }
 
+/* lib/gmem: whole ranges inside RAM only, no wrap at the top of the address space. */
+static void test_gmem(void **state)
+{
+	u8 small[16] = { 0 }, b[8];
+	struct gmem m = { 0x1000, sizeof(small), small }, top = { ~0ULL - 15, 16, small };
+	u64 v;
+
+	(void)state;
+	assert_int_equal(gmem_write64(&m, 0x1008, 0x0102030405060708ULL), 0);
+	assert_int_equal(small[8], 0x08);
+	assert_int_equal(small[15], 0x01);
+	assert_int_equal(gmem_read64(&m, 0x1008, &v), 0);
+	assert_int_equal(v, 0x0102030405060708ULL);
+	assert_int_equal(gmem_read(&m, 0x1009, b, 8), FERRY_ERANGE);  /* one byte past the end */
+	assert_int_equal(gmem_read(&m, 0xfff, b, 2), FERRY_ERANGE);   /* one byte before */
+	assert_int_equal(gmem_read(&m, 0x1010, b, 1), FERRY_ERANGE);
+	assert_int_equal(gmem_read(&m, 0x1000, b, 0), FERRY_ERANGE);  /* nothing to copy */
+	assert_int_equal(gmem_read(&m, ~0ULL - 3, b, 8), FERRY_ERANGE); /* would wrap */
+	assert_int_equal(gmem_write(NULL, 0x1000, b, 1), FERRY_ERANGE);
+	assert_int_equal(gmem_read64(&top, ~0ULL - 7, &v), 0);         /* ends exactly at 2^64 */
+	assert_int_equal(gmem_read64(&top, ~0ULL - 6, &v), FERRY_ERANGE);
+	m.size = ~0ULL; /* a window that is itself not representable: refused */
+	assert_int_equal(gmem_read(&m, 0x1000, b, 1), FERRY_ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gmem),
 		cmocka_unit_test(test_registers),
 		cmocka_unit_test(test_redistributor_lpi_regs),
 		cmocka_unit_test(test_int_delivers),
