@@ -100,7 +100,6 @@ struct vgic_cpu {
 	u64 propbaser, pendbaser;
 	u32 lpi_npending;
 	u64 lpi_pending[VGIC_NR_LPIS / 64];
-	u64 lpis_delivered;
 };
 
 struct vgic_ops {

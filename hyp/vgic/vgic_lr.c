@@ -75,7 +75,6 @@ static u64 make_lpi_lr(struct vgic *g, u32 vcpu, u32 intid)
 
 	cpu->lpi_pending[n / 64] &= ~BIT(n % 64);
 	cpu->lpi_npending--;
-	cpu->lpis_delivered++;
 	return intid | (u64)vgic_lpi_priority(g, intid) << ICH_LR_PRIORITY_SHIFT | ICH_LR_GROUP1 |
 	       ICH_LR_PENDING;
 }
@@ -255,7 +254,6 @@ int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n)
 					cpu->lpi_pending[b / 64] |= BIT(b % 64);
 					cpu->lpi_npending++;
 				}
-				cpu->lpis_delivered--;
 			}
 			continue;
 		}
