@@ -173,5 +173,6 @@ void check_board(void);
 void check_debug(void);
 void check_pmu(void);
 void check_sve(void);
+void check_its(void);
 
 #endif

@@ -46,8 +46,9 @@ static void take_irq(u32 cpu)
 	u32 intid = (u32)(SYSREG_READ(ICC_IAR1) & 0xffffff);
 
 	/* Acknowledge first (IHI 0069 "Interrupt handling"): the read makes the interrupt active and
-	 * raises the running priority; 1020..1023 mean nothing was left to take. */
-	if (intid >= 1020)
+	 * raises the running priority; 1020..1023 mean nothing was left to take (LPIs, from 8192,
+	 * are interrupts like the others). */
+	if (intid >= 1020 && intid <= 1023)
 		return;
 	if (l->depth++)
 		l->nested++;

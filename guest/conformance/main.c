@@ -126,6 +126,7 @@ void guest_main(u64 dtb, u64 entry_el)
 	check_debug();
 	check_pmu();
 	check_sve();
+	check_its();
 	con_printf("summary: pass=%u fail=%u skip=%u", n_pass, n_fail, n_skip);
 	psci_system_off();
 }

@@ -15,6 +15,7 @@
 #include "vdev/board.h"
 #include "vdev/traps.h"
 #include "vdev/vdev.h"
+#include "vgic/its.h"
 #include "vgic/vgic.h"
 
 /* ---- console (core/console.c) ---- */
@@ -136,6 +137,8 @@ struct vm {
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
 	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
+	struct its its;       /* its ITS (LPIs from MSIs), changed under lock (core/virq.c) */
+	struct gmem ram;      /* its RAM as the ITS and LPI tables reach it (core/virq.c) */
 	struct vpl031 rtc;    /* its PL031, changed under lock (core/board.c) */
 	u64 started_at;       /* CNTPCT when it last started */
 	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */

@@ -13,6 +13,7 @@
 
 #define PHANDLE_APB_PCLK 1
 #define PHANDLE_GIC 2
+#define PHANDLE_ITS 3
 #define PHANDLE_DOORBELL0 16 /* + the region's index */
 
 /* Interrupt specifiers of the arm,gic-v3 binding: <type number flags>, type 0 SPI, 1 PPI. */
@@ -167,6 +168,24 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 		TRY(prop_irqs(buf, "interrupts", maint, 3));
 	}
 	TRY(fdt_property_u32(buf, "phandle", PHANDLE_GIC));
+	/* The ITS (docs/vgic.md "LPIs and the ITS") as a child of the GIC, as on QEMU virt: the GIC
+	 * node then needs cells and an identity ranges for the child's reg. */
+	TRY(fdt_property_u32(buf, "#address-cells", 2));
+	TRY(fdt_property_u32(buf, "#size-cells", 2));
+	TRY(fdt_property(buf, "ranges", NULL, 0));
+	snprintf(name, sizeof(name), "its@%llx", (unsigned long long)ITS_BASE_VIRT);
+	TRY(fdt_begin_node(buf, name));
+	TRY(prop_str(buf, "compatible", "arm,gic-v3-its"));
+	TRY(fdt_property(buf, "msi-controller", NULL, 0));
+	TRY(fdt_property_u32(buf, "#msi-cells", 1));
+	{
+		const fdt32_t reg[4] = { cpu_to_fdt32(0), cpu_to_fdt32((u32)ITS_BASE_VIRT),
+					 cpu_to_fdt32(0), cpu_to_fdt32((u32)ITS_FRAME_SIZE) };
+
+		TRY(fdt_property(buf, "reg", reg, sizeof(reg)));
+	}
+	TRY(fdt_property_u32(buf, "phandle", PHANDLE_ITS));
+	TRY(fdt_end_node(buf));
 	TRY(fdt_end_node(buf));
 
 	/* The arch timer: secure physical, non-secure physical, virtual, hypervisor PPIs, in the

@@ -57,7 +57,8 @@ static struct {
 	/* destination: state staged until commit */
 	struct mig_vm_state vmstate;
 	struct vpl011 uart;
-	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031, n+4..2n+3: SVE */
+	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031, n+4..2n+3: SVE,
+		       * then the ITS */
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
@@ -337,6 +338,12 @@ static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
 	}
 }
 
+/* The ITS's blob (registers, collections, LPI state) comes after every other one. */
+static u32 its_blob_index(const struct vm *vm)
+{
+	return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0);
+}
+
 static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 {
 	struct vm *vm = ctx;
@@ -387,6 +394,16 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 	if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4) {
 		*tag = MIG_BLOB_SVE;
 		return sve_blob_save(&vm->vcpu[index - vm->nvcpus - 4], buf, cap);
+	}
+	if (index == its_blob_index(vm)) {
+		size_t len;
+		int err;
+
+		*tag = MIG_BLOB_ITS;
+		spin_lock(&vm->lock);
+		err = its_save(&vm->its, buf, cap, &len);
+		spin_unlock(&vm->lock);
+		return err ? err : (int)len;
 	}
 	return FERRY_ENOENT;
 }
@@ -537,6 +554,11 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	} else if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4 &&
 		   tag == MIG_BLOB_SVE) {
 		err = sve_blob_load(&vm->vcpu[index - vm->nvcpus - 4], buf, len, &why);
+	} else if (index == its_blob_index(vm) && tag == MIG_BLOB_ITS) {
+		spin_lock(&vm->lock);
+		err = its_restore(&vm->its, buf, len);
+		spin_unlock(&vm->lock);
+		why = "malformed ITS state";
 	}
 	if (err) {
 		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index, why);
@@ -613,8 +635,8 @@ static void incoming_failed(struct vm *vm, const char *why)
 static void dst_install(struct vm *vm)
 {
 	const struct mig_stats *st = mig_dst_stats(&mig.dst);
-	/* VM, vCPUs, PL011, vGIC, PL031, and with SVE one more per vCPU */
-	u32 want = (1u << (vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0))) - 1;
+	/* VM, vCPUs, PL011, vGIC, PL031, with SVE one more per vCPU, and the ITS */
+	u32 want = (1u << (its_blob_index(vm) + 1)) - 1;
 	u64 now = now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {

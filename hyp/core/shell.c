@@ -183,6 +183,17 @@ static void cmd_traps(struct vm *vm)
 			   vm->cfg->name, i, (unsigned long long)v->setway_ops,
 			   (unsigned long long)v->setway_flushes);
 	}
+	/* The ITS's counters (docs/vgic.md "LPIs and the ITS"): what the guest's commands did. */
+	struct its its;
+
+	spin_lock(&vm->lock);
+	its = vm->its;
+	spin_unlock(&vm->lock);
+	con_printf("traps: vm '%s' ITS: %s%s, commands %llu, errors %llu (last %u, command 0x%x), "
+		   "MSIs %llu", vm->cfg->name, its.enabled ? "enabled" : "disabled",
+		   its.stalled ? ", stalled" : "", (unsigned long long)its.commands,
+		   (unsigned long long)its.errors, its.last_error, its.last_error_cmd,
+		   (unsigned long long)its.translations);
 }
 
 static void cmd_dirtylog(struct vm *vm, char *line)

@@ -10,6 +10,7 @@
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "lib/range.h"
+#include "vgic/its.h"
 #include "vgic/vgic.h"
 
 /* CNTV_CTL_EL0/CNTP_CTL_EL0: the timer's output is ENABLE and ISTATUS and not IMASK. */
@@ -41,12 +42,19 @@ int virq_vm_init(struct vm *vm)
 		.mpidr = mpidr,
 		.gicd_base = VGIC_GICD_BASE_VIRT,
 		.gicr_base = VGIC_GICR_BASE_VIRT,
+		.lpis = true,
+		.mem = &vm->ram,
 	};
 	int err;
+
+	/* The ITS and the LPI tables are in the VM's RAM, reached through its identity-mapped PA. */
+	vm->ram = (struct gmem){ vm->cfg->ram_base, vm->cfg->ram_size,
+				 (u8 *)(uintptr_t)pa_addr(vm->ram_pa) };
 
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		mpidr[i] = vpsci_mpidr(i);
 	err = vgic_init(&vm->vgic, &cfg, &virq_ops, vm);
+	its_init(&vm->its, &vm->vgic, &vm->ram, ITS_BASE_VIRT);
 	for (u32 i = 0; !err && i < vm->nvcpus; i++) {
 		err = vgic_map_hw(&vm->vgic, i, VGIC_PPI_VTIMER, GIC_PPI_VTIMER);
 		if (!err)
@@ -246,17 +254,24 @@ void virq_sgi(struct vcpu *v, u32 op2, u64 value)
 bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size)
 {
 	return range_within(ipa, size, VGIC_GICD_BASE_VIRT, VGIC_GICD_SIZE) ||
+	       range_within(ipa, size, ITS_BASE_VIRT, ITS_FRAME_SIZE) ||
 	       range_within(ipa, size, VGIC_GICR_BASE_VIRT, VGIC_GICR_STRIDE * vm->nvcpus);
 }
 
-/* A guest access in the GICD or GICR window; the size the register does not take reads as 0 and
+/* A guest access in the GICD, ITS or GICR window; the size the register does not take reads as 0 and
  * writes nothing (the model already did that; not worth stopping a guest for). */
 void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value)
 {
 	struct vm *vm = v->vm;
 
+	bool its = range_within(ipa, size, ITS_BASE_VIRT, ITS_FRAME_SIZE);
+
 	spin_lock(&vm->lock);
-	if (write)
+	if (its && write)
+		its_mmio_write(&vm->its, ipa, size, *value);
+	else if (its)
+		its_mmio_read(&vm->its, ipa, size, value);
+	else if (write)
 		vgic_mmio_write(&vm->vgic, ipa, size, *value);
 	else
 		vgic_mmio_read(&vm->vgic, ipa, size, value);

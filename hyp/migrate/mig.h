@@ -637,7 +637,7 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 /* ---------------------------------------------------------------------------------------------- */
 /* VM state blobs (docs/migration-protocol.md, "State blobs"). The protocol moves opaque blobs; these
  * are ferry's, in this order: one MIG_BLOB_VM, one MIG_BLOB_VCPU per vCPU (index order), then one
- * per emulated device (MIG_BLOB_UART, MIG_BLOB_VGIC, then MIG_BLOB_RTC). Each starts with a u32 magic (its tag) and a u16 version;
+ * per emulated device (MIG_BLOB_UART, MIG_BLOB_VGIC, then MIG_BLOB_RTC), the SVE blobs, the ITS's. Each starts with a u32 magic (its tag) and a u16 version;
  * all fields little-endian. A decoder refuses any other magic, version, length or a value no
  * register can hold, so a malformed blob aborts the migration instead of resuming a broken guest. */
 
@@ -646,6 +646,7 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 #define MIG_BLOB_UART 0x5455u  /* "UT" */
 #define MIG_BLOB_VGIC 0x4947u  /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
 #define MIG_BLOB_RTC 0x5452u   /* "RT": the PL031's own blob (hyp/vdev/vpl031.c), after the vGIC's */
+#define MIG_BLOB_ITS 0x5449u   /* "IT": hyp/vgic/its_save.c's blob (docs/vgic.md), the last one */
 #define MIG_VMSTATE_VERSION 1u
 
 /* Registers of one vCPU, in blob order. PC and PSTATE are the guest's ELR_EL2/SPSR_EL2 at the

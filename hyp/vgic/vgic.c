@@ -89,6 +89,7 @@ void vgic_reset_state(struct vgic *g)
 	 * UNKNOWN: ferry picks Group 1 (what every guest that runs non-secure wants, and what KVM
 	 * gives), SGIs edge (fixed), PPIs and SPIs level, routes to affinity 0. */
 	g->ctlr = 0;
+	memset(g->lpi_cfg, 0, sizeof(g->lpi_cfg));
 	memset(g->spi_live, 0, sizeof(g->spi_live)); /* nothing pending, active or in an LR */
 	for (u32 i = 0; i < VGIC_MAX_SPIS; i++) {
 		struct vgic_irq *irq = &g->spi[i];
@@ -116,6 +117,11 @@ void vgic_reset_state(struct vgic *g)
 			irq->target = (u8)c;
 		}
 		cpu->live = 0;
+		cpu->lpis_enabled = false;
+		cpu->pend_ptz = false;
+		cpu->propbaser = cpu->pendbaser = 0;
+		cpu->lpi_npending = 0;
+		memset(cpu->lpi_pending, 0, sizeof(cpu->lpi_pending));
 		cpu->asleep = true;
 		cpu->in_guest = false;
 		cpu->lr_used = 0;
@@ -147,6 +153,8 @@ int vgic_init(struct vgic *g, const struct vgic_config *cfg, const struct vgic_o
 	g->gicr_base = cfg->gicr_base;
 	g->ops = ops;
 	g->ctx = ctx;
+	g->lpis = cfg->lpis && cfg->mem;
+	g->mem = cfg->mem;
 	for (u32 i = 0; i < VGIC_MAX_SPIS; i++)
 		g->spi[i].intid = (u16)(VGIC_NR_PRIVATE + i);
 	for (u32 c = 0; c < VGIC_MAX_VCPUS; c++)
@@ -326,5 +334,15 @@ bool vgic_vcpu_has_pending(const struct vgic *g, u32 vcpu, u64 vmcr)
 			if (vgic_irq_home(irq) == vcpu && signalled(g, vcpu, irq, vmcr))
 				return true;
 		}
+	/* LPIs: Group 1, no active state; pending ones that are enabled and above the mask. */
+	if (g->cpu[vcpu].lpi_npending && (vmcr & ICH_VMCR_VENG1))
+		for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++)
+			for (u64 p = g->cpu[vcpu].lpi_pending[w]; p; p &= p - 1) {
+				u32 intid = VGIC_LPI_BASE + 64 * w + (u32)__builtin_ctzll(p);
+
+				if (vgic_lpi_forwardable(g, intid) &&
+				    vgic_lpi_priority(g, intid) < FIELD_GET(vmcr, 31, ICH_VMCR_VPMR_SHIFT))
+					return true;
+			}
 	return false;
 }

@@ -18,6 +18,7 @@
 #define FERRY_VGIC_H
 
 #include "config/config.h"
+#include "lib/gmem.h"
 #include "types.h"
 
 /* ---- limits and the guest's view (QEMU virt's layout) ---- */
@@ -28,6 +29,14 @@
 #define VGIC_MAX_LRS 16u    /* ICH_VTR_EL2.ListRegs is 4 bits */
 #define VGIC_PRIO_BITS 5u   /* implemented priority bits, as QEMU's and KVM's virtual interfaces */
 #define VGIC_PRIO_MASK ((u8)(0xffu << (8 - VGIC_PRIO_BITS)))
+/* LPIs (with the ITS, its.h): INTIDs 8192..16383, the 14 INTID bits GICD_TYPER.IDbits reports, the
+ * least an implementation with LPIs may have. Their configuration (enable, priority) is in a table
+ * in guest memory that GICR_PROPBASER names; ferry caches it, refreshed on INV/INVALL and when a
+ * redistributor enables LPIs. Their pending state is ferry's (one bitmap per redistributor),
+ * seeded from the guest's pending table when LPIs are enabled. */
+#define VGIC_LPI_BASE 8192u
+#define VGIC_NR_LPIS 8192u
+#define VGIC_LPI_ID_BITS 14u
 
 #define VGIC_GICD_BASE_VIRT 0x08000000ULL
 #define VGIC_GICD_SIZE 0x10000ULL
@@ -85,6 +94,12 @@ struct vgic_cpu {
 	u64 lr_val[VGIC_MAX_LRS];
 	/* statistics */
 	u64 flushes, lr_overflows, maintenance_requests;
+	/* LPIs: GICR_CTLR.EnableLPIs, GICR_PROPBASER, GICR_PENDBASER, pending LPIs (bit n: 8192 + n) */
+	bool lpis_enabled;
+	bool pend_ptz; /* the last GICR_PENDBASER write had PTZ: the pending table is all zeros */
+	u64 propbaser, pendbaser;
+	u32 lpi_npending;
+	u64 lpi_pending[VGIC_NR_LPIS / 64];
 };
 
 struct vgic_ops {
@@ -102,6 +117,9 @@ struct vgic {
 	struct vgic_cpu cpu[VGIC_MAX_VCPUS];
 	const struct vgic_ops *ops;
 	void *ctx;
+	bool lpis;               /* LPIs implemented (GICD_TYPER.LPIS, GICR_TYPER.PLPIS) */
+	const struct gmem *mem;  /* the VM's RAM, for the LPI tables */
+	u8 lpi_cfg[VGIC_NR_LPIS]; /* cached LPI configuration bytes: priority [7:2], enable [0] */
 };
 
 struct vgic_config {
@@ -111,6 +129,8 @@ struct vgic_config {
 	const u64 *mpidr; /* each vCPU's MPIDR_EL1 (its affinity fields); NULL: Aff0 = index */
 	u64 gicd_base;    /* guest physical windows: VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT */
 	u64 gicr_base;    /* redistributors: nr_vcpus frames of VGIC_GICR_STRIDE */
+	bool lpis;        /* implement LPIs (for an ITS): needs mem */
+	const struct gmem *mem;
 };
 
 /* ---- set-up ---- */
@@ -176,6 +196,29 @@ u32 vgic_irq_status(const struct vgic *g, u32 vcpu, u32 intid);
  * pending, enabled, not active, priority above the mask, group enabled. For WFI: call it after
  * vgic_sync_lrs(). It ignores the running priority, so it may wake early (WFI may always). */
 bool vgic_vcpu_has_pending(const struct vgic *g, u32 vcpu, u64 vmcr);
+
+/* ---- LPIs (vgic_lpi.c), as the ITS (its.h) drives them ---- */
+/* Whether intid is an LPI this vGIC implements. */
+static inline bool vgic_is_lpi(u32 intid)
+{
+	return intid >= VGIC_LPI_BASE && intid - VGIC_LPI_BASE < VGIC_NR_LPIS;
+}
+/* Makes LPI intid pending at vcpu's redistributor. FERRY_EINVAL for an INTID that is no LPI or a
+ * vCPU that does not exist; FERRY_ENOENT when that redistributor has LPIs disabled (the LPI is
+ * dropped: nothing can hold it). Kicks the vCPU. */
+int vgic_lpi_set_pending(struct vgic *g, u32 vcpu, u32 intid);
+/* Clears it; returns whether it was pending. */
+bool vgic_lpi_clear_pending(struct vgic *g, u32 vcpu, u32 intid);
+bool vgic_lpi_is_pending(const struct vgic *g, u32 vcpu, u32 intid);
+/* MOVALL: every LPI pending at vCPU from becomes pending at vCPU to (dropped if to has LPIs off). */
+void vgic_lpi_move_all(struct vgic *g, u32 from, u32 to);
+/* Re-reads intid's configuration byte from the table vcpu's GICR_PROPBASER names (INV), or all of
+ * them (INVALL). A byte that cannot be read (outside the VM's RAM, beyond PROPBASER.IDbits) reads
+ * as disabled. */
+void vgic_lpi_inv(struct vgic *g, u32 vcpu, u32 intid);
+void vgic_lpi_invall(struct vgic *g, u32 vcpu);
+/* The cached configuration byte of intid (0 for no LPI). */
+u8 vgic_lpi_config(const struct vgic *g, u32 intid);
 
 /* ---- migration (docs/vgic.md gives the blob byte by byte) ---- */
 /* The hardware's part of a vCPU's virtual CPU interface, which the glue reads and writes. */

@@ -28,6 +28,18 @@
 #define GICD_CTLR_ARE (1u << 4)
 #define GICD_CTLR_DS (1u << 6)
 
+/* LPIs (vgic_lpi.c). */
+#define GICR_CTLR_ENABLE_LPIS (1u << 0)
+#define GICR_TYPER_PLPIS (1u << 0)
+#define GICR_PROPBASER_IDBITS 0x1fULL
+#define GICR_PENDBASER_PTZ BIT(62)
+#define PROPBASER_RW (GENMASK(4, 0) | GENMASK(11, 7) | GENMASK(51, 12) | GENMASK(58, 56))
+#define PENDBASER_RW (GENMASK(11, 7) | GENMASK(51, 16) | GENMASK(58, 56))
+#define LPI_CFG_ENABLE 0x01u
+void vgic_lpi_enable(struct vgic *g, u32 vcpu);
+u8 vgic_lpi_priority(const struct vgic *g, u32 intid);
+bool vgic_lpi_forwardable(const struct vgic *g, u32 intid);
+
 static inline bool vgic_is_sgi(u32 intid) { return intid < VGIC_NR_SGIS; }
 static inline bool vgic_is_private(u32 intid) { return intid < VGIC_NR_PRIVATE; }
 

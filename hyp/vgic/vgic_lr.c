@@ -17,9 +17,9 @@
 #include "vgic/vgic_internal.h"
 
 struct lr_candidate {
-	u32 key; /* lower is better: active first, then priority, then INTID */
+	u64 key; /* lower is better: active first, then priority, then INTID */
 	u32 intid;
-	struct vgic_irq *irq;
+	struct vgic_irq *irq; /* NULL for an LPI */
 	bool pend;
 };
 
@@ -49,10 +49,34 @@ static bool consider(struct vgic *g, u32 vcpu, u32 intid, struct vgic_irq *irq,
 	c->pend = vgic_irq_pending(irq) && vgic_irq_forwardable(g, vcpu, irq);
 	if (!active && !c->pend)
 		return false;
-	c->key = (active ? 0u : 1u << 20) | (u32)irq->priority << 12 | intid;
+	c->key = (active ? 0u : BIT(40)) | (u64)irq->priority << 32 | intid;
 	c->intid = intid;
 	c->irq = irq;
 	return true;
+}
+
+/* A pending LPI of vcpu that can be forwarded. LPIs have no active state and no line: they are
+ * candidates only while pending, and the pending state moves into the LR (as an edge's does). */
+static bool consider_lpi(const struct vgic *g, u32 intid, struct lr_candidate *c)
+{
+	if (!vgic_lpi_forwardable(g, intid))
+		return false;
+	c->key = BIT(40) | (u64)vgic_lpi_priority(g, intid) << 32 | intid;
+	c->intid = intid;
+	c->irq = NULL;
+	c->pend = true;
+	return true;
+}
+
+static u64 make_lpi_lr(struct vgic *g, u32 vcpu, u32 intid)
+{
+	u32 n = intid - VGIC_LPI_BASE;
+	struct vgic_cpu *cpu = &g->cpu[vcpu];
+
+	cpu->lpi_pending[n / 64] &= ~BIT(n % 64);
+	cpu->lpi_npending--;
+	return intid | (u64)vgic_lpi_priority(g, intid) << ICH_LR_PRIORITY_SHIFT | ICH_LR_GROUP1 |
+	       ICH_LR_PENDING;
 }
 
 static u64 make_lr(struct vgic *g, struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu,
@@ -120,11 +144,20 @@ int vgic_flush_lrs(struct vgic *g, u32 vcpu, u64 lr_out[VGIC_MAX_LRS], u32 *n, u
 				keep_best(best, &nbest, g->nr_lrs, &c);
 			}
 		}
+	if (cpu->lpi_npending)
+		for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++)
+			for (u64 p = cpu->lpi_pending[w]; p; p &= p - 1)
+				if (consider_lpi(g, VGIC_LPI_BASE + 64 * w + (u32)__builtin_ctzll(p),
+						 &c)) {
+					total++;
+					keep_best(best, &nbest, g->nr_lrs, &c);
+				}
 
 	*hcr = ICH_HCR_EN;
 	for (u32 i = 0; i < g->nr_lrs; i++)
-		lr_out[i] = i < nbest ?
-			make_lr(g, best[i].irq, best[i].intid, best[i].pend, vcpu, i) : 0;
+		lr_out[i] = i >= nbest ? 0 :
+			    !best[i].irq ? make_lpi_lr(g, vcpu, best[i].intid) :
+			    make_lr(g, best[i].irq, best[i].intid, best[i].pend, vcpu, i);
 	if (total > nbest) {
 		/* More than fits: ask to come back when LRs free up. Underflow (at most one valid
 		 * LR left) fires once the guest has retired all but one; with a single LR that is
@@ -209,6 +242,20 @@ int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n)
 		if ((lr & ICH_LR_VINTID_MASK) != intid) {
 			lr = placed;
 			err = FERRY_EIO;
+		}
+		if (vgic_is_lpi(intid)) {
+			/* Not yet acknowledged: pending again. Acknowledged: gone (an LPI has no
+			 * active state; its deactivation finds no LR, which for an LPI is no
+			 * error and counts nothing). */
+			if (lr & ICH_LR_PENDING) {
+				u32 b = intid - VGIC_LPI_BASE;
+
+				if (!(cpu->lpi_pending[b / 64] & BIT(b % 64))) {
+					cpu->lpi_pending[b / 64] |= BIT(b % 64);
+					cpu->lpi_npending++;
+				}
+			}
+			continue;
 		}
 		fold(g, vcpu, vgic_get_irq(g, vcpu, intid), placed, lr);
 	}

@@ -45,6 +45,7 @@
 #define GICR_WAKER_CHILDREN_ASLEEP (1u << 2)
 
 #define GICD_TYPER_IDBITS_SHIFT 19
+#define GICD_TYPER_LPIS (1u << 17)
 #define GICD_TYPER_A3V (1u << 24)
 #define GICD_TYPER_NO1N (1u << 25)
 #define GICD_TYPER_RSS (1u << 26)
@@ -274,6 +275,10 @@ static u32 dist_typer(const struct vgic *g)
 	u32 typer = (g->nr_spis + VGIC_NR_PRIVATE) / 32 - 1;
 
 	typer |= 9u << GICD_TYPER_IDBITS_SHIFT | GICD_TYPER_NO1N;
+	/* With LPIs: LPIS, and IDbits 13 (14 INTID bits, the least IHI 0069 allows with LPIs). */
+	if (g->lpis)
+		typer = (typer & ~(0x1fu << GICD_TYPER_IDBITS_SHIFT)) | GICD_TYPER_LPIS |
+			(VGIC_LPI_ID_BITS - 1) << GICD_TYPER_IDBITS_SHIFT;
 	if (g->a3v)
 		typer |= GICD_TYPER_A3V;
 	if (g->rss)
@@ -355,26 +360,68 @@ static u64 rd_read(struct vgic *g, u32 vcpu, u64 off, u32 size)
 		typer = (u64)cpu->aff << 32 | (u64)vcpu << 8;
 		if (vcpu == g->nr_vcpus - 1)
 			typer |= GICR_TYPER_LAST;
+		if (g->lpis)
+			typer |= GICR_TYPER_PLPIS;
+		typer >>= 8 * (off & 7);
+		return size == 8 ? typer : (u32)typer;
+	case GICR_PROPBASER:
+	case GICR_PENDBASER:
+		typer = (off & ~7ULL) == GICR_PROPBASER ? cpu->propbaser : cpu->pendbaser;
 		typer >>= 8 * (off & 7);
 		return size == 8 ? typer : (u32)typer;
 	default:
 		break;
 	}
 	switch (off) {
+	case GICR_CTLR: return cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0;
 	case GICR_IIDR: return VGIC_IIDR;
 	case GICR_WAKER:
 		/* ChildrenAsleep follows ProcessorSleep at once: no interface to quiesce. */
 		return cpu->asleep ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP : 0;
 	case GIC_PIDR2: return VGIC_PIDR2;
-	default: return 0; /* CTLR (no LPIs: EnableLPIs RES0, RWP 0), STATUSR, PROPBASER, ... */
+	default: return 0; /* STATUSR, SETLPIR, INVLPIR... (no DirectLPI); CTLR.RWP 0 */
 	}
 }
 
-static void rd_write(struct vgic *g, u32 vcpu, u64 off, u64 value)
+/* GICR_PROPBASER/PENDBASER: the fields ferry keeps (address, IDbits, cacheability and shareability
+ * as written: they are hints to a cache ferry does not have). Written while LPIs are enabled they
+ * are UNPREDICTABLE (IHI 0069): ignored. */
+
+static void rd_write_base(struct vgic_cpu *cpu, u64 off, u32 size, u64 value)
+{
+	bool prop = (off & ~7ULL) == GICR_PROPBASER;
+	u64 *r = prop ? &cpu->propbaser : &cpu->pendbaser;
+	u64 v;
+
+	if (cpu->lpis_enabled)
+		return;
+	if (size == 8)
+		v = value;
+	else if (off & 4)
+		v = (*r & 0xffffffffULL) | (value << 32);
+	else
+		v = (*r & ~0xffffffffULL) | (u32)value;
+	if (!prop && (size == 8 || (off & 4)))
+		cpu->pend_ptz = v & GICR_PENDBASER_PTZ;
+	*r = v & (prop ? PROPBASER_RW : PENDBASER_RW);
+}
+
+static void rd_write(struct vgic *g, u32 vcpu, u64 off, u32 size, u64 value)
 {
 	struct vgic_cpu *cpu = &g->cpu[vcpu];
 	bool asleep;
 
+	if (g->lpis && ((off & ~7ULL) == GICR_PROPBASER || (off & ~7ULL) == GICR_PENDBASER)) {
+		rd_write_base(cpu, off, size, value);
+		return;
+	}
+	/* EnableLPIs: once set it stays set (IHI 0069 "GICR_CTLR" lets an implementation make it
+	 * RES1 then), so the cached tables never need to be written back. */
+	if (off == GICR_CTLR) {
+		if (g->lpis && (value & GICR_CTLR_ENABLE_LPIS) && !cpu->lpis_enabled)
+			vgic_lpi_enable(g, vcpu);
+		return;
+	}
 	if (off != GICR_WAKER)
 		return;
 	asleep = value & GICR_WAKER_PROCESSOR_SLEEP;
@@ -414,7 +461,7 @@ static int access(struct vgic *g, u64 ipa, u32 size, bool write, u64 *value)
 		if (!size_ok(off, size, rd_sizes(off)))
 			return FERRY_EINVAL;
 		if (write)
-			rd_write(g, vcpu, off, *value);
+			rd_write(g, vcpu, off, size, *value);
 		else
 			*value = rd_read(g, vcpu, off, size);
 		return FERRY_OK;

@@ -49,7 +49,7 @@ def test_linux_guest_from_the_command_line(tmp_path):
     # The VM has the RAM and vCPUs asked for: 256 MiB of pages offered, and both vCPUs' state.
     assert result["source"]["pages"] == 256 * 256 + sum(
         r["pages"] for r in result["rounds_detail"][1:])
-    assert result["source"]["state_blobs"] == 8      # VM, 2 vCPUs, PL011, vGIC, PL031, SVE per vCPU (max)
+    assert result["source"]["state_blobs"] == 9      # VM, 2 vCPUs, PL011, vGIC, PL031, SVE per vCPU (max), ITS
     check_plot(tmp_path / "m.svg", result)
 
 

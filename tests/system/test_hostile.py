@@ -53,6 +53,11 @@ def test_hostile_guest(machine):
     # The shell still answers after the attacks; the victim has verified clean all along.
     m.shell("traps hostile")
     m.expect(r"traps: vm 'hostile' vcpu 1: set/way operations \d+")
+    # Attack 06's ITS commands: the queue past RAM stalled it (an error), then MAPD, MAPTI and INT
+    # each met a table outside its RAM (ITS_E_MEMORY = 11) and were skipped; the last was INT.
+    its = m.expect(r"traps: vm 'hostile' ITS: (\w+)(, stalled)?, commands (\d+), errors (\d+) "
+                   r"\(last (\d+), command 0x(\w+)\), MSIs (\d+)")
+    assert its.groups() == ("disabled", None, "3", "4", "11", "3", "0"), its.group(0)
     out = m.output()
     lines = re.findall(r"^traps: vm 'hostile' vcpu (\d): (.*?)\r", out, re.M)
     ctl = {}

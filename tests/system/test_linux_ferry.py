@@ -155,6 +155,38 @@ def test_board_devices_and_pmu(linux):
     assert status == 0 and out.split()[-2:] == ["1", "1"], out
 
 
+def test_its_probed_and_lpis_enabled(linux):
+    """The vGIC's ITS (docs/vgic.md "LPIs and the ITS"): Linux finds it in the DT, sizes its flat
+    device table from GITS_TYPER and GITS_BASER0 (the page size and shareability it writes stick),
+    gives each CPU's redistributor an LPI pending table (EnableLPIs), and its commands (MAPC,
+    INVALL, SYNC for each CPU) are consumed: GITS_CREADR reaches GITS_CWRITER, which a stuck
+    queue would leave behind (Linux then logs "ITS queue timeout")."""
+    out = linux.output()
+    assert "ITS [mem 0x08080000-0x0809ffff]" in out, out[-4000:]
+    assert re.search(r"ITS@0x0000000008080000: allocated 65536 Devices @[0-9a-f]+ "
+                     r"\(flat, esz 8, psz 64K, shr 1\)", out), out[-4000:]
+    assert re.search(r"GICv3: using LPI property table @0x[0-9a-f]+", out), out[-4000:]
+    for cpu in (0, 1):
+        assert re.search(r"GICv3: CPU%d: using allocated LPI pending table @0x[0-9a-f]+" % cpu,
+                         out), out[-4000:]
+    assert "its@8080000 domain created" in out
+    assert "ITS queue timeout" not in out and "cache flushing" not in out
+    regs, status = linux.run("devmem 0x08080000 32; devmem 0x08080088 64; devmem 0x08080090 64")
+    assert status == 0, regs
+    ctlr, cwriter, creadr = (int(x, 16) for x in regs.split()[-3:])
+    assert ctlr == 0x80000001, regs          # Enabled, Quiescent
+    assert creadr == cwriter >= 4 * 32, regs  # at least MAPC and INVALL for both CPUs
+    # ferry's count of them: every command Linux issued was valid.
+    linux.child.send("\x1d")
+    linux.expect(r"console: back to the shell")
+    linux.child.send("traps linux\r")
+    its = linux.expect(r"traps: vm 'linux' ITS: (\w+)(, stalled)?, commands (\d+), errors (\d+)")
+    linux.child.send("console linux\r")
+    linux.expect(r"console: attached to vm 'linux'")
+    assert its.group(1) == "enabled" and its.group(2) is None, its.group(0)
+    assert int(its.group(3)) == cwriter // 32 and its.group(4) == "0", its.group(0)
+
+
 def test_linstress_from_command_line(linux):
     verdict = linux.wait_console(direct.VERDICT, timeout=30)
     assert verdict and verdict.groups()[:4] == ("PASS", "3", "2048", "0"), linux.output()[-4000:]

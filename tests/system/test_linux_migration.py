@@ -100,7 +100,7 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     fm.check_json(dst)
     assert r["source"]["verify"] == "digest" and r["source"]["audit"] == "clean"
     # VM, 2 vCPUs, PL011, vGIC, PL031, and where the CPU has SVE (max) one per vCPU
-    assert r["source"]["state_blobs"] == (8 if cpu == "max" else 6)
+    assert r["source"]["state_blobs"] == (9 if cpu == "max" else 7)
     if "mode=" in options:
         assert "dirty logging (%s) on" % options.split("=")[1] in src.text()
     before = [ROUND.search(ln) for ln in src.lines if ROUND.search(ln)]

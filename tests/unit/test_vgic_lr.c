@@ -47,7 +47,7 @@ static void wr8(u64 ipa, u8 v) { assert_int_equal(vgic_mmio_write(&G, ipa, 1, v)
 static void setup_full(u32 nr_vcpus, u32 nr_spis, u32 nr_lrs, const u64 *mpidr)
 {
 	struct vgic_config cfg = { nr_vcpus, nr_spis, nr_lrs, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT };
+				   VGIC_GICR_BASE_VIRT, false, NULL };
 
 	assert_int_equal(vgic_init(&G, &cfg, &ops, NULL), 0);
 	wr32(GICD(0), 0x3);

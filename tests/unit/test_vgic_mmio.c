@@ -26,7 +26,7 @@ static const struct vgic_ops ops = { kick };
 static void setup_map(u32 nr_vcpus, u32 nr_spis, const u64 *mpidr)
 {
 	struct vgic_config cfg = { nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT };
+				   VGIC_GICR_BASE_VIRT, false, NULL };
 
 	assert_int_equal(vgic_init(&G, &cfg, &ops, &G), 0);
 	memset(kicks, 0, sizeof(kicks));
@@ -52,7 +52,7 @@ static void wr32(u64 ipa, u32 v) { wr(ipa, 4, v); }
 
 static void test_init_checks(void **state)
 {
-	struct vgic_config cfg = { 2, 64, 4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT };
+	struct vgic_config cfg = { 2, 64, 4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false, NULL };
 	struct vgic_config c;
 	static const u64 dup[2] = { 0x80000001, 0x1 };
 	static const u64 ok[2] = { 0x100, 0x1000000 };

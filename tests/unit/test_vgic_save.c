@@ -31,7 +31,7 @@ static const struct vgic_ops ops = { kick };
 static void init(struct vgic *g, u32 nr_vcpus, u32 nr_spis, const u64 *mpidr)
 {
 	struct vgic_config cfg = { nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT };
+				   VGIC_GICR_BASE_VIRT, false, NULL };
 
 	assert_int_equal(vgic_init(g, &cfg, &ops, g), 0);
 }

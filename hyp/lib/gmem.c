@@ -1,0 +1,54 @@
+/* Range-checked guest memory accesses (gmem.h). */
+#include <string.h>
+
+#include "lib/gmem.h"
+#include "lib/range.h"
+
+static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)
+{
+	if (!m || !m->host || !len || !range_within(ipa, len, m->ipa, m->size))
+		return NULL;
+	return m->host + (ipa - m->ipa);
+}
+
+int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
+{
+	const u8 *p = gmem_at(m, ipa, len);
+
+	if (!p)
+		return FERRY_ERANGE;
+	memcpy(buf, p, len);
+	return FERRY_OK;
+}
+
+int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
+{
+	u8 *p = gmem_at(m, ipa, len);
+
+	if (!p)
+		return FERRY_ERANGE;
+	memcpy(p, buf, len);
+	return FERRY_OK;
+}
+
+int gmem_read64(const struct gmem *m, u64 ipa, u64 *val)
+{
+	u8 b[8];
+	int err = gmem_read(m, ipa, b, 8);
+
+	if (err)
+		return err;
+	*val = 0;
+	for (int i = 7; i >= 0; i--)
+		*val = *val << 8 | b[i];
+	return FERRY_OK;
+}
+
+int gmem_write64(const struct gmem *m, u64 ipa, u64 val)
+{
+	u8 b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (u8)(val >> (8 * i));
+	return gmem_write(m, ipa, b, 8);
+}
