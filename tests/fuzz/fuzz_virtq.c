@@ -1,12 +1,13 @@
 /* libFuzzer target for the driver side of the split virtqueue (hyp/virtio/virtq.c) against a
  * device that lies: the input is a queue size and a sequence of driver calls (add a chain, take a
  * used one) and device actions (complete a chain honestly, write any used entry, move used->idx
- * anywhere, scribble over any descriptor). The rings sit in a heap block of exactly
- * virtq_ring_bytes(), so ASan sees any descriptor index out of range; a chain walk that loops is a
- * timeout. Against a shadow of what the driver has outstanding, after every step: the free count is
- * the queue size minus the outstanding chains' descriptors; a new chain uses only descriptors no
- * outstanding chain holds, chained as asked; a token comes back once, only for a chain that was
- * made available, with a length no larger than its device-writable buffers (or ~0 for a lie). */
+ * anywhere, scribble over any descriptor or the avail ring and index). The rings sit in a heap
+ * block of exactly virtq_ring_bytes(), so ASan sees any descriptor index out of range; a chain
+ * walk that loops is a timeout. Against a shadow of what the driver has outstanding, after every
+ * step: the free count is the queue size minus the outstanding chains' descriptors; a new chain
+ * uses only descriptors no outstanding chain holds, chained as asked; a token comes back once,
+ * only for a chain that was made available, with a length no larger than its device-writable
+ * buffers (or ~0 for a lie). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +142,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			q.desc[i].flags = take_u16(&in);
 			q.desc[i].len = take_u32(&in);
 			break;
-		case 6:
+		case 6: /* the device's flag, and the driver's avail ring scribbled over */
 			q.used->flags = take_u16(&in);
 			(void)virtq_needs_notify(&q);
+			q.avail->idx = take_u16(&in);
+			q.avail->ring[take_u8(&in) & (qsize - 1)] = take_u16(&in);
 			break;
 		}
 		check_accounting(&q);
