@@ -91,9 +91,11 @@ void *virtq_get_used(struct virtq *q, u32 *len)
 
 	if (idx == q->last_used)
 		return NULL;
-	/* The entry is read only after the index that says it is there. */
+	/* The entry is read only after the index that says it is there, and read once: the device
+	 * may change it meanwhile, and the checks below must hold for the values used. */
 	virtio_rmb();
-	e = q->used->ring[q->last_used & (q->size - 1)];
+	e.id = __atomic_load_n(&q->used->ring[q->last_used & (q->size - 1)].id, __ATOMIC_RELAXED);
+	e.len = __atomic_load_n(&q->used->ring[q->last_used & (q->size - 1)].len, __ATOMIC_RELAXED);
 	q->last_used++;
 	if (e.id >= q->size || !q->token[e.id]) {
 		*len = ~0u;
