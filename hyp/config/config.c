@@ -36,7 +36,9 @@ struct config_parser {
 	char who[48];
 };
 
-/* Writes "config: <who>: property '<prop>': <message>" and returns FERRY_EINVAL. */
+/* Writes "config: <who>: property '<prop>': <message>" and returns FERRY_EINVAL. Names and strings
+ * in it come from the blob: any byte that is not printable ASCII becomes '?', so the message stays
+ * one console line whatever the blob holds. */
 static int config_fail(struct config_parser *p, const char *prop, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int config_fail(struct config_parser *p, const char *prop, const char *fmt, ...)
@@ -54,6 +56,9 @@ static int config_fail(struct config_parser *p, const char *prop, const char *fm
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	for (char *c = p->err; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 	return FERRY_EINVAL;
 }
 
@@ -938,13 +943,21 @@ int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_
 	/* The config may come from any memory QEMU loaded: check every offset in it once, so that the
 	 * libfdt calls below can trust the structure. */
 	ret = fdt_check_header(fdt);
-	if (!ret)
-		ret = fdt_check_full(fdt, fdt_totalsize(fdt));
-	if (ret)
-		ret = config_fail(&p, NULL, "not a valid device tree blob (libfdt: %s)",
-				  fdt_strerror(ret));
-	else
-		ret = parse_root(&p, window_pa, window_bytes);
+	/* Before version 16 node names were full paths; libfdt's full check dereferences NULL on
+	 * such a blob whose root is not named "/" (libfdt 1.6.1). dtc has written 17 since 2007. */
+	if (!ret && fdt_version(fdt) < 16)
+		ret = config_fail(&p, NULL,
+				  "device tree blob version %u, expected 16 or later (dtc writes 17)",
+				  (unsigned)fdt_version(fdt));
+	else {
+		if (!ret)
+			ret = fdt_check_full(fdt, fdt_totalsize(fdt));
+		if (ret)
+			ret = config_fail(&p, NULL, "not a valid device tree blob (libfdt: %s)",
+					  fdt_strerror(ret));
+		else
+			ret = parse_root(&p, window_pa, window_bytes);
+	}
 	/* Taken whole or not at all: on error the caller gets no VM, not the ones parsed so far. */
 	if (ret)
 		memset(out, 0, sizeof(*out));

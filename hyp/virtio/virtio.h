@@ -60,7 +60,10 @@ struct virtq_buf {
 };
 
 /* The driver's side of one queue. Descriptors are chained from a free list; each chain carries an
- * opaque token given back when the device has used it. */
+ * opaque token given back when the device has used it. The rings are memory the device can write,
+ * so the driver keeps its own copy of everything it later relies on: the links of the free list and
+ * of each chain (desc[].next is written for the device, never read back), each chain's length and
+ * the bytes its device-writable buffers hold. */
 struct virtq {
 	u16 size; /* a power of two, <= VIRTQ_SIZE_MAX */
 	struct virtq_desc *desc;
@@ -70,6 +73,9 @@ struct virtq {
 	u16 avail_idx; /* our copy of avail->idx */
 	u16 last_used; /* next used entry to look at */
 	void *token[VIRTQ_SIZE_MAX];
+	u16 next[VIRTQ_SIZE_MAX];     /* the driver's links: free list and chains */
+	u16 chain_len[VIRTQ_SIZE_MAX]; /* by head: descriptors in the chain */
+	u32 chain_in[VIRTQ_SIZE_MAX];  /* by head: bytes the device may write into it */
 };
 
 /* Bytes of ring memory a queue needs; `legacy` puts the used ring on a 4 KiB boundary as the legacy
@@ -85,7 +91,8 @@ int virtq_add(struct virtq *q, const struct virtq_buf *bufs, u32 n_out, u32 n_in
 bool virtq_needs_notify(const struct virtq *q);
 /* The next chain the device has finished with: its token and the bytes it wrote; NULL when none.
  * The chain's descriptors are free again. A used id the driver never made available (a broken
- * device) returns NULL and sets *len to ~0. */
+ * device) returns NULL and sets *len to ~0; a length beyond the chain's device-writable bytes
+ * returns the token with *len ~0 (the chain is free, its contents not to be trusted). */
 void *virtq_get_used(struct virtq *q, u32 *len);
 /* Whether the device has finished a chain virtq_get_used() has not returned yet. */
 bool virtq_has_used(const struct virtq *q);

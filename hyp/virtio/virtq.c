@@ -31,9 +31,9 @@ int virtq_init(struct virtq *q, u16 size, void *mem, bool legacy)
 	q->desc = (struct virtq_desc *)m;
 	q->avail = (struct virtq_avail *)(m + desc_bytes(size));
 	q->used = (struct virtq_used *)(m + used_off);
-	/* The free list threads through the descriptors' next fields. */
+	/* The free list threads through the driver's own links, not the shared descriptors'. */
 	for (u16 i = 0; i < size; i++)
-		q->desc[i].next = (u16)((i + 1) & (size - 1));
+		q->next[i] = (u16)((i + 1) & (size - 1));
 	q->free_head = 0;
 	q->nfree = size;
 	return 0;
@@ -41,7 +41,7 @@ int virtq_init(struct virtq *q, u16 size, void *mem, bool legacy)
 
 int virtq_add(struct virtq *q, const struct virtq_buf *bufs, u32 n_out, u32 n_in, void *token)
 {
-	u32 n = n_out + n_in;
+	u32 n = n_out + n_in, in_bytes = 0;
 	u16 head = q->free_head, d = head, last = head;
 
 	if (!n || n > q->nfree)
@@ -53,12 +53,18 @@ int virtq_add(struct virtq *q, const struct virtq_buf *bufs, u32 n_out, u32 n_in
 		desc->len = bufs[i].len;
 		desc->flags = (u16)((i >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
 				    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		desc->next = q->next[d];
+		/* Saturating: a chain cannot hold more than 4 GiB, a used length never exceeds it. */
+		if (i >= n_out)
+			in_bytes = bufs[i].len > ~0u - in_bytes ? ~0u : in_bytes + bufs[i].len;
 		last = d;
-		d = desc->next;
+		d = q->next[d];
 	}
-	q->free_head = q->desc[last].next;
+	q->free_head = q->next[last];
 	q->nfree = (u16)(q->nfree - n);
 	q->token[head] = token;
+	q->chain_len[head] = (u16)n;
+	q->chain_in[head] = in_bytes;
 	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
 	/* The device must see the descriptors and the ring entry before the index that publishes
 	 * them (2.7.13). */
@@ -87,14 +93,16 @@ void *virtq_get_used(struct virtq *q, u32 *len)
 {
 	u16 idx = __atomic_load_n(&q->used->idx, __ATOMIC_RELAXED);
 	struct virtq_used_elem e;
-	u16 d, n = 1;
+	u16 d;
 	void *token;
 
 	if (idx == q->last_used)
 		return NULL;
-	/* The entry is read only after the index that says it is there. */
+	/* The entry is read only after the index that says it is there, and read once: the device
+	 * may change it meanwhile, and the checks below must hold for the values used. */
 	virtio_rmb();
-	e = q->used->ring[q->last_used & (q->size - 1)];
+	e.id = __atomic_load_n(&q->used->ring[q->last_used & (q->size - 1)].id, __ATOMIC_RELAXED);
+	e.len = __atomic_load_n(&q->used->ring[q->last_used & (q->size - 1)].len, __ATOMIC_RELAXED);
 	q->last_used++;
 	if (e.id >= q->size || !q->token[e.id]) {
 		*len = ~0u;
@@ -102,12 +110,15 @@ void *virtq_get_used(struct virtq *q, u32 *len)
 	}
 	token = q->token[e.id];
 	q->token[e.id] = NULL;
-	for (d = (u16)e.id; q->desc[d].flags & VIRTQ_DESC_F_NEXT; d = q->desc[d].next)
-		n++;
+	/* The chain's end by the driver's own links and count: the device may have rewritten the
+	 * descriptors' flags and links (a loop, an index out of range, a longer chain). */
+	d = (u16)e.id;
+	for (u16 i = 1; i < q->chain_len[e.id]; i++)
+		d = q->next[d];
 	/* The chain goes back on the free list as it is, already linked. */
-	q->desc[d].next = q->free_head;
+	q->next[d] = q->free_head;
 	q->free_head = (u16)e.id;
-	q->nfree = (u16)(q->nfree + n);
-	*len = e.len;
+	q->nfree = (u16)(q->nfree + q->chain_len[e.id]);
+	*len = e.len <= q->chain_in[e.id] ? e.len : ~0u;
 	return token;
 }

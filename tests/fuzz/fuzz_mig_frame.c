@@ -8,7 +8,7 @@
  * under the session key the source learnt from the destination's WELCOME), so the fuzzer reaches
  * payload decoding and the destination machine (which first receives a valid HELLO for a 1 MiB
  * VM). Every guest write is checked to stay inside that VM's RAM: a write
- * outside it aborts, which libFuzzer reports. Built with -DMIG_FUZZ_SEEDS it is instead a small
+ * outside it aborts, which libFuzzer reports. Built with -DFUZZ_SEEDS it is instead a small
  * program writing seed inputs to a directory. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef MIG_FUZZ_SEEDS
+#ifdef FUZZ_SEEDS
 /* Seeds: one raw frame of each type, and mode-1 sequences of valid messages. */
 static void write_seed(const char *dir, const char *name, const u8 *d, size_t n)
 {

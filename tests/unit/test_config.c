@@ -434,6 +434,20 @@ static void test_not_a_dtb(void **state)
 	expect_error_blob(fdt, &qemu_limits,
 			  "config: not a valid device tree blob (libfdt: FDT_ERR_TRUNCATED)");
 	free(fdt);
+	/* An old format version (before 16 node names were full paths): libfdt's full check
+	 * dereferences NULL on such a blob whose root is not named "/", so it must not get there. */
+	for (u32 v = 2; v < 16; v++) {
+		char want[96];
+
+		fdt = dtc_string(CONFIG(vm_node("alpha", NONE)));
+		fdt_set_version(fdt, v);
+		fdt_set_last_comp_version(fdt, 2);
+		snprintf(want, sizeof(want),
+			 "config: device tree blob version %u, expected 16 or later (dtc writes 17)",
+			 (unsigned)v);
+		expect_error_blob(fdt, &qemu_limits, want);
+		free(fdt);
+	}
 }
 
 static void test_root(void **state)
@@ -583,6 +597,32 @@ static void test_unknown_property(void **state)
 	/* Reported before anything else of the VM, so a typo never shows as "missing". */
 	ALPHA_ERR("config: vm 'alpha': property 'ram_size': unknown (a typo? docs/config.md lists "
 		  "every property)", "-ram-size", "ram_size = <0x0 0x04000000>;");
+}
+
+/* Messages go to the console as one line: a property or node name, or a string, holding a line
+ * break or another control character must not split it (or forge a second line). dtc writes no
+ * such names but accepts escapes in strings; a DTB made by other means may hold anything. */
+static void test_message_stays_one_line(void **state)
+{
+	void *fdt;
+	char buf[4096];
+	(void)state;
+
+	ALPHA_ERR("config: vm 'alpha': property 'image': no built-in image 'mem?stress?'",
+		  "image = \"mem\\nstress\\x1b\";");
+	fdt = with_vm_renamed(CONFIG(vm_node("alpha", NONE)), "/vms/alpha", "alpha");
+	assert_int_equal(fdt_open_into(fdt, buf, sizeof(buf)), 0);
+	assert_int_equal(fdt_setprop_u32(buf, fdt_path_offset(buf, "/vms/alpha"), "ram\nsize", 1),
+			 0);
+	expect_error_blob(buf, &qemu_limits,
+			  "config: vm 'alpha': property 'ram?size': unknown (a typo? docs/config.md "
+			  "lists every property)");
+	free(fdt);
+	fdt = with_vm_renamed(CONFIG(vm_node("alpha", NONE)), "/vms/alpha", "al\rpha");
+	expect_error_blob(fdt, &qemu_limits,
+			  "config: node /vms/al?pha: VM name 'al?pha' has a character other than "
+			  "a-z A-Z 0-9 - _ (the node's name is the VM's name)");
+	free(fdt);
 }
 
 /* ---- RAM ---- */
@@ -1441,6 +1481,7 @@ int main(void)
 		cmocka_unit_test(test_whole_or_nothing),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_longest_messages),
+		cmocka_unit_test(test_message_stays_one_line),
 		cmocka_unit_test(test_mutated_blobs),
 	};
 

@@ -1,7 +1,8 @@
 /* hyp/virtio/virtq: the driver side of a split virtqueue against a device model that reads the same
  * rings the way a device does (avail ring → descriptor chains → used ring), completing chains in
  * random order. Checks chain contents, tokens, lengths, free-descriptor accounting, EBUSY, the
- * legacy layout and a device that returns an id it was never given. */
+ * legacy layout, and a device that lies: an id it was never given, a length beyond the chain's
+ * writable buffers, descriptors it rewrote (links out of range, a chain made longer or looping). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,6 +95,16 @@ struct chain {
 	bool live;
 };
 
+/* What the device may write into a chain of test_random_traffic: buffer i is 0x100 + i bytes. */
+static u32 writable(u32 n_out, u32 n_in)
+{
+	u32 w = 0;
+
+	for (u32 i = n_out; i < n_out + n_in; i++)
+		w += 0x100 + i;
+	return w;
+}
+
 /* Random chains, completed in random order, many times around the 16-bit indices. */
 static void test_random_traffic(void **state)
 {
@@ -145,7 +156,8 @@ static void test_random_traffic(void **state)
 					u64 a;
 
 					dev_chain(&d, d.pending[k], &n_out, &n_in, &a);
-					dev_complete(&d, k, (u32)(a >> 16));
+					dev_complete(&d, k,
+						     (u32)(a >> 16) % (writable(n_out, n_in) + 1));
 				}
 				void *t = virtq_get_used(&q, &len);
 
@@ -154,7 +166,8 @@ static void test_random_traffic(void **state)
 				struct chain *tp = t;
 
 				assert_true(tp->live);
-				assert_int_equal(len, (u32)(tp->addr >> 16));
+				assert_int_equal(len, (u32)(tp->addr >> 16) %
+							      (writable(tp->n_out, tp->n_in) + 1));
 				tp->live = false;
 				used_desc -= tp->n_out + tp->n_in;
 				live--;
@@ -226,6 +239,93 @@ static void test_bogus_used_id(void **state)
 	assert_int_equal(len, 0);
 }
 
+/* The descriptor table is shared memory the device can write: the driver must not follow links it
+ * finds there. Free descriptor 1's link rewritten to 11 (inside the rings' memory, past the table):
+ * a new chain must still use descriptors 0..7 only, each once. */
+static void test_device_rewrites_free_links(void **state)
+{
+	struct virtq q;
+	struct virtq_buf b[4] = { { 0x1000, 1 }, { 0x2000, 2 }, { 0x3000, 3 }, { 0x4000, 4 } };
+	int token;
+	bool seen[8] = { false };
+	u16 d;
+	(void)state;
+
+	memset(ring_mem, 0, sizeof(ring_mem));
+	virtq_init(&q, 8, ring_mem, false);
+	q.desc[1].next = 11;
+	assert_int_equal(virtq_add(&q, b, 2, 2, &token), 0);
+	d = q.avail->ring[0];
+	for (int i = 0; i < 4; i++) {
+		assert_true(d < 8);
+		assert_false(seen[d]);
+		seen[d] = true;
+		assert_int_equal(q.desc[d].addr, b[i].addr);
+		d = q.desc[d].next;
+	}
+	assert_int_equal(virtq_free(&q), 4);
+}
+
+/* A used chain whose descriptors the device rewrote: the last one given NEXT and a link to a free
+ * descriptor (the chain looks longer), or to itself (a loop). The driver frees what it chained, no
+ * more, and returns. */
+static void test_device_rewrites_used_chain(void **state)
+{
+	struct virtq q;
+	struct virtq_buf b[2] = { { 0x1000, 16 }, { 0x2000, 16 } };
+	int t1, t2;
+	u32 len;
+	u16 head, last;
+	(void)state;
+
+	for (int loop = 0; loop < 2; loop++) {
+		memset(ring_mem, 0, sizeof(ring_mem));
+		virtq_init(&q, 8, ring_mem, false);
+		assert_int_equal(virtq_add(&q, b, 1, 1, &t1), 0);
+		head = q.avail->ring[0];
+		last = q.desc[head].next;
+		q.desc[last].flags |= VIRTQ_DESC_F_NEXT;
+		q.desc[last].next = loop ? last : (u16)((last + 1) % 8);
+		q.used->ring[0] = (struct virtq_used_elem){ head, 8 };
+		q.used->idx = 1;
+		assert_ptr_equal(virtq_get_used(&q, &len), &t1);
+		assert_int_equal(len, 8);
+		assert_int_equal(virtq_free(&q), 8);
+		/* The free list is whole: all 8 descriptors chain again, each once. */
+		struct virtq_buf all[8];
+
+		for (int i = 0; i < 8; i++)
+			all[i] = (struct virtq_buf){ 0x1000u * (u32)(i + 1), 1 };
+		assert_int_equal(virtq_add(&q, all, 8, 0, &t2), 0);
+		assert_int_equal(virtq_free(&q), 0);
+	}
+}
+
+/* A used length beyond the chain's device-writable bytes is a lie the caller must not believe:
+ * the chain comes back (its buffers are free again) with the length ~0, which no caller takes. */
+static void test_used_length_beyond_chain(void **state)
+{
+	struct virtq q;
+	struct virtq_buf b[3] = { { 0x1000, 100 }, { 0x2000, 30 }, { 0x3000, 20 } };
+	int token;
+	u32 len;
+	(void)state;
+
+	memset(ring_mem, 0, sizeof(ring_mem));
+	virtq_init(&q, 4, ring_mem, false);
+	assert_int_equal(virtq_add(&q, b, 1, 2, &token), 0);
+	q.used->ring[0] = (struct virtq_used_elem){ q.avail->ring[0], 51 };
+	q.used->idx = 1;
+	assert_ptr_equal(virtq_get_used(&q, &len), &token);
+	assert_int_equal(len, ~0u);
+	assert_int_equal(virtq_free(&q), 4);
+	assert_int_equal(virtq_add(&q, b, 1, 2, &token), 0);
+	q.used->ring[1] = (struct virtq_used_elem){ q.avail->ring[1], 50 };
+	q.used->idx = 2;
+	assert_ptr_equal(virtq_get_used(&q, &len), &token);
+	assert_int_equal(len, 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +333,9 @@ int main(void)
 		cmocka_unit_test(test_random_traffic),
 		cmocka_unit_test(test_chain_contents_and_notify),
 		cmocka_unit_test(test_bogus_used_id),
+		cmocka_unit_test(test_device_rewrites_free_links),
+		cmocka_unit_test(test_device_rewrites_used_chain),
+		cmocka_unit_test(test_used_length_beyond_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
