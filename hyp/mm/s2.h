@@ -289,4 +289,9 @@ u64 s2_desc_clear_bits(const struct s2_visit_ctx *ctx, u64 bits);
  * DBM). Returns 0 or an error (ipa below base: FERRY_EINVAL). */
 int s2_collect_dbm_dirty(struct s2_pgtable *pgt, ipa_t ipa, u64 size, u64 *bitmap, u64 base);
 
+/* For the one-pass engines (s2_split_protect.c, s2_collapse.c), on tables whose physical addresses
+ * are their own (mm->identity): the level-2 entry covering a (2 MiB aligned), or NULL with *hole
+ * set when nothing is mapped above it, or NULL with *hole clear for a level-0/1 block. */
+u64 *s2_l2_slot(const struct s2_pgtable *pgt, u64 a, bool *hole);
+
 #endif

@@ -16,27 +16,6 @@
 #define STASH_OLD_TABLE BIT(59) /* in an invalid level-2 entry: the table the make frees */
 #define PAGE_ATTRS (GENMASK(11, 2) | BIT(53))
 
-/* The level-2 entry for a (2 MiB aligned), or NULL: *hole when nothing is mapped above it. */
-static u64 *slot_of(const struct s2_pgtable *pgt, u64 a, bool *hole)
-{
-	u64 *t = pgt->root;
-	u64 mask = 512ULL * pgt->root_pages - 1;
-
-	*hole = false;
-	for (int l = (int)pgt->start_level; l < 2; l++, mask = 511) {
-		u64 d = __atomic_load_n(&t[(a >> s2_level_shift(l)) & mask], __ATOMIC_RELAXED);
-
-		if (!(d & S2_DESC_VALID)) {
-			*hole = true;
-			return NULL;
-		}
-		if (!(d & S2_DESC_TABLE))
-			return NULL;
-		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
-	}
-	return &t[(a >> 21) & mask];
-}
-
 /* The block that can replace table t, with perms, or 0 when its pages are not uniform. */
 static u64 uniform_block(const u64 *t, u64 perms)
 {
@@ -94,11 +73,11 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 	    end < start || end > (1ULL << pgt->ia_bits))
 		return FERRY_ENOTSUP;
 	for (u64 a = start; a < end; a += step)
-		if (!slot_of(pgt, a, &hole) && !hole)
+		if (!s2_l2_slot(pgt, a, &hole) && !hole)
 			return FERRY_ENOTSUP;
 	/* Break the uniform tables, change the rest in place. */
 	for (u64 a = start; a < end; a += step) {
-		u64 *slot = slot_of(pgt, a, &hole);
+		u64 *slot = s2_l2_slot(pgt, a, &hole);
 		u64 d = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
 
 		if (!(d & S2_DESC_VALID))
@@ -145,7 +124,7 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 	/* Make: each block from its old table's pages (still intact: only the entry pointing at it
 	 * was broken), then the old table goes. */
 	for (u64 a = lo; a < hi; a += step) {
-		u64 *slot = slot_of(pgt, a, &hole);
+		u64 *slot = s2_l2_slot(pgt, a, &hole);
 		u64 d = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
 
 		if ((d & (STASH_OLD_TABLE | S2_DESC_VALID)) != STASH_OLD_TABLE)

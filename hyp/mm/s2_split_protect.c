@@ -22,28 +22,6 @@
 #define STASH_NEW_TABLE BIT(58) /* in an invalid level-2 entry: the table the make links */
 #define SZ_2M_PAGES 512u
 
-/* The level-2 entry for a (2 MiB aligned), or NULL: *hole when nothing is mapped above it (skip),
- * else a level-0/1 block (not handled here). */
-static u64 *l2_slot(const struct s2_pgtable *pgt, u64 a, bool *hole)
-{
-	u64 *t = pgt->root;
-	u64 mask = 512ULL * pgt->root_pages - 1;
-
-	*hole = false;
-	for (int l = (int)pgt->start_level; l < 2; l++, mask = 511) {
-		u64 d = __atomic_load_n(&t[(a >> s2_level_shift(l)) & mask], __ATOMIC_RELAXED);
-
-		if (!(d & S2_DESC_VALID)) {
-			*hole = true;
-			return NULL;
-		}
-		if (!(d & S2_DESC_TABLE))
-			return NULL;
-		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
-	}
-	return &t[(a >> 21) & mask];
-}
-
 /* The level-3 table of 512 pages with perms: in place, owing what loses a permission. */
 static bool protect_table(u64 *t, u64 perms)
 {
@@ -99,7 +77,7 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 		return FERRY_ENOTSUP;
 	/* Count: what each 2 MiB is, and how many tables the split takes. */
 	for (u64 a = start; a < end; a += step) {
-		u64 *slot = l2_slot(pgt, a, &hole);
+		u64 *slot = s2_l2_slot(pgt, a, &hole);
 
 		if (!slot && !hole)
 			return FERRY_ENOTSUP;
@@ -131,7 +109,7 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 	}
 	/* Break and protect: one pass over the range. */
 	for (u64 a = start; a < end; a += step) {
-		u64 *slot = l2_slot(pgt, a, &hole);
+		u64 *slot = s2_l2_slot(pgt, a, &hole);
 
 		if (!slot)
 			continue;
@@ -180,7 +158,7 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 	 * of memory accesses from translation table walks"). */
 	arch_dsb_ishst();
 	for (u64 a = changed_lo; a < changed_hi; a += step) {
-		u64 *slot = l2_slot(pgt, a, &hole);
+		u64 *slot = s2_l2_slot(pgt, a, &hole);
 		u64 d = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
 
 		if ((d & (STASH_NEW_TABLE | S2_DESC_VALID)) != STASH_NEW_TABLE)

@@ -400,3 +400,23 @@ int s2_collect_dbm_dirty(struct s2_pgtable *pgt, ipa_t ipa, u64 size, u64 *bitma
 		return FERRY_EINVAL;
 	return s2_walk(pgt, ipa, size, &w);
 }
+
+u64 *s2_l2_slot(const struct s2_pgtable *pgt, u64 a, bool *hole)
+{
+	u64 *t = pgt->root;
+	u64 mask = 512ULL * pgt->root_pages - 1;
+
+	*hole = false;
+	for (int l = (int)pgt->start_level; l < 2; l++, mask = 511) {
+		u64 d = __atomic_load_n(&t[(a >> s2_level_shift(l)) & mask], __ATOMIC_RELAXED);
+
+		if (!(d & S2_DESC_VALID)) {
+			*hole = true;
+			return NULL;
+		}
+		if (!(d & S2_DESC_TABLE))
+			return NULL;
+		t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
+	}
+	return &t[(a >> 21) & mask];
+}
