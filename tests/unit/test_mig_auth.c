@@ -22,7 +22,8 @@ static int seal_with(struct mig_auth *a, u8 type, u32 seq, u32 session, const vo
 	struct mig_hdr h = { .version = MIG_VERSION, .type = type, .session = session, .seq = seq,
 			     .ack = 1, .payload_len = len };
 
-	memmove(frame + MIG_FRAME_OVERHEAD, p, len);
+	if (len) /* p may be NULL for an empty payload: memmove's arguments must not be */
+		memmove(frame + MIG_FRAME_OVERHEAD, p, len);
 	return mig_frame_seal(frame, sizeof(frame), MAC_D, MAC_S, &h, a);
 }
 
