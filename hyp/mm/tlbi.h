@@ -211,7 +211,9 @@ void tlbi_line_dec(struct tlbi_line *l, u64 v);
 void tlbi_line_pages(struct tlbi_line *l, u64 start_page, u64 pages);
 void tlbi_line_op(struct tlbi_line *l, unsigned kind, u64 operand);
 /* Sanitizer hooks the emitter calls (no-ops when FERRY_TLBI_SANITIZER is 0): an op was issued; a
- * DSB ISH completed the ops issued before it. Callers hold the tlbi lock. */
+ * DSB ISH completed the ops issued before it. Callers hold the tlbi lock: the bookkeeping lock of
+ * the ring and the sanitizer's table, held around each record (tlbi_flush.c serializes each VM's
+ * flushes in a lane of its own). */
 void tlbi_san_observe(u16 vmid, unsigned kind, u64 operand);
 void tlbi_san_complete(u16 vmid, const struct tlbi_op *ops, size_t n, int level);
 void tlbi_ring_record(u16 vmid, unsigned kind, u64 operand);

@@ -13,57 +13,76 @@
 #include "lib/spinlock.h"
 #include "mm/tlbi.h"
 
-/* One static plan, used under the lock: a 640-op plan is 10 KiB, too big for a 16 KiB EL2 stack. */
-static struct tlbi_plan flush_plan;
+/* Flushes of different VMs run at once: broadcast TLBIs from several PEs at a time are
+ * architecturally fine (each PE's DSB ISH waits for its own), and one VM's flush storm must not
+ * delay another's. What needs serializing is per VM: its plan buffer (a 640-op plan is 10 KiB, too
+ * big for a 16 KiB EL2 stack, so it is static) and the order of its sanitizer events. Each VMID has
+ * a lane (VMIDs 1..8, ferry's VMs, one each). The ring and the sanitizer's table are shared by all
+ * lanes and take the bookkeeping lock (tlbi_lock) only around each record, never across a DSB.
+ * Waiters sleep in WFE (lib/spinlock.h says why that matters under QEMU). */
+#define TLBI_LANES 8u
+static struct tlbi_lane {
+	spinlock_t lock;
+	struct tlbi_plan plan;
+} lanes[TLBI_LANES];
 
 #ifdef FERRY_HOST
 /* Host users (unit tests, tools/tlbi, bench/tlbi) are single-threaded, and tests query the
- * sanitizer from inside the fake_arch observer, i.e. while a flush is in progress. */
+ * sanitizer from inside the fake_arch observer, i.e. while a record is in progress. */
 void tlbi_lock(void) {}
 void tlbi_unlock(void) {}
 #else
-static spinlock_t tlbi_lock_word;
+static spinlock_t tlbi_book_lock;
 
-/* Flushes may run on several PEs at once (a vCPU's break-before-make, the management CPU's dirty-log
- * collection); the ring and the sanitizer are shared. */
-void tlbi_lock(void) { spin_lock(&tlbi_lock_word); }
-void tlbi_unlock(void) { spin_unlock(&tlbi_lock_word); }
+void tlbi_lock(void) { spin_lock(&tlbi_book_lock); }
+void tlbi_unlock(void) { spin_unlock(&tlbi_book_lock); }
 #endif
 
 static void emit_op(u16 vmid, unsigned kind, u64 operand)
 {
 	arch_tlbi(vmid, kind, operand);
+	tlbi_lock();
 	tlbi_ring_record(vmid, kind, operand);
 	tlbi_san_observe(vmid, kind, operand);
+	tlbi_unlock();
+}
+
+static void san_complete(u16 vmid, const struct tlbi_op *ops, size_t n, int level)
+{
+	tlbi_lock();
+	tlbi_san_complete(vmid, ops, n, level);
+	tlbi_unlock();
 }
 
 int tlbi_flush_s2_range_algo(enum tlbi_algo algo, const struct tlbi_caps *caps, u16 vmid,
 			     ipa_t start, u64 pages, int level)
 {
 	static const struct tlbi_op vmalle1is = { TLBI_VMALLE1IS, 0 };
+	struct tlbi_lane *lane = &lanes[vmid % TLBI_LANES];
+	struct tlbi_plan *plan = &lane->plan;
 	int err;
 
 	if (!pages)
 		return 0;
-	tlbi_lock();
-	err = tlbi_plan_s2_range(algo, caps, start, pages, level, &flush_plan);
-	if (err || !flush_plan.n) {
-		flush_plan.level = -1;
+	spin_lock(&lane->lock);
+	err = tlbi_plan_s2_range(algo, caps, start, pages, level, plan);
+	if (err || !plan->n) {
+		plan->level = -1;
 		/* Never leave a downgrade uncovered because the request was odd. */
-		flush_plan.n = 1;
-		flush_plan.op[0].kind = TLBI_VMALLS12E1IS;
-		flush_plan.op[0].operand = 0;
+		plan->n = 1;
+		plan->op[0].kind = TLBI_VMALLS12E1IS;
+		plan->op[0].operand = 0;
 	}
 	arch_dsb_ishst();
-	for (size_t i = 0; i < flush_plan.n; i++)
-		emit_op(vmid, flush_plan.op[i].kind, flush_plan.op[i].operand);
+	for (size_t i = 0; i < plan->n; i++)
+		emit_op(vmid, plan->op[i].kind, plan->op[i].operand);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, flush_plan.op, flush_plan.n, flush_plan.level);
+	san_complete(vmid, plan->op, plan->n, plan->level);
 	emit_op(vmid, TLBI_VMALLE1IS, 0);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, &vmalle1is, 1, -1);
+	san_complete(vmid, &vmalle1is, 1, -1);
 	arch_isb();
-	tlbi_unlock();
+	spin_unlock(&lane->lock);
 	return err;
 }
 
@@ -75,12 +94,13 @@ int tlbi_flush_s2_range(const struct tlbi_caps *caps, u16 vmid, ipa_t start, u64
 void tlbi_flush_s2_vmid(u16 vmid)
 {
 	static const struct tlbi_op vmalls12e1is = { TLBI_VMALLS12E1IS, 0 };
+	struct tlbi_lane *lane = &lanes[vmid % TLBI_LANES];
 
-	tlbi_lock();
+	spin_lock(&lane->lock);
 	arch_dsb_ishst();
 	emit_op(vmid, TLBI_VMALLS12E1IS, 0);
 	arch_dsb_ish();
-	tlbi_san_complete(vmid, &vmalls12e1is, 1, -1);
+	san_complete(vmid, &vmalls12e1is, 1, -1);
 	arch_isb();
-	tlbi_unlock();
+	spin_unlock(&lane->lock);
 }
