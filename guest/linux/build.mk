@@ -31,8 +31,13 @@ $(LINUX_OUT)/linstress: guest/linux/linstress.c
 $(LINUX_OUT)/svecheck: guest/linux/svecheck.c $(LINUX_OUT)/linstress
 	$(TCC) $(LINUX_CFLAGS) -mgeneral-regs-only $< -o $@
 
+# pmucheck: cycles and instructions through perf_event_open, as `perf stat` counts them.
+$(LINUX_OUT)/pmucheck: guest/linux/pmucheck.c $(LINUX_OUT)/linstress
+	$(TCC) $(LINUX_CFLAGS) $< -o $@
+
 $(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/busybox $(LINUX_OUT)/linstress $(LINUX_OUT)/svecheck \
+		$(LINUX_OUT)/pmucheck \
 		$(LINUX_OUT)/modules/order guest/linux/init guest/linux/ptcheck guest/linux/mkinitramfs.sh
 	@guest/linux/mkinitramfs.sh $(LINUX_OUT) guest/linux/init $(LINUX_OUT)/linstress \
-		$(LINUX_OUT)/svecheck
+		$(LINUX_OUT)/svecheck $(LINUX_OUT)/pmucheck
 endif

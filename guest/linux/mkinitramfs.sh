@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init, linstress,
-# ptcheck (beside INIT), the modules fetch.sh unpacked (OUT/modules) and (when given) svecheck.
+# ptcheck (beside INIT), the modules fetch.sh unpacked (OUT/modules) and (when given) svecheck
+# and pmucheck.
 # The device nodes come from the kernel itself: its built-in initramfs (unpacked before ours) holds
 # /dev/console, and /init mounts devtmpfs. So no mknod and no root are needed here.
-# Usage: guest/linux/mkinitramfs.sh OUT INIT LINSTRESS [SVECHECK]   (OUT holds busybox, gets
+# Usage: guest/linux/mkinitramfs.sh OUT INIT LINSTRESS [SVECHECK [PMUCHECK]]   (OUT holds busybox, gets
 # initramfs.cpio.gz)
 set -euo pipefail
 out=${1:?usage: mkinitramfs.sh OUT INIT LINSTRESS}
 init=${2:?}
 linstress=${3:?}
 svecheck=${4:-}
+pmucheck=${5:-}
 
 if [ ! -f "$out/busybox" ]; then
 	echo "linux-guest: no busybox (see $out/unavailable): initramfs not made"
@@ -30,6 +32,7 @@ install -m 0755 "$out/busybox" "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 install -m 0755 "$linstress" "$root/bin/linstress"
 [ -z "$svecheck" ] || install -m 0755 "$svecheck" "$root/bin/svecheck"
+[ -z "$pmucheck" ] || install -m 0755 "$pmucheck" "$root/bin/pmucheck"
 install -m 0755 "$(dirname "$init")/ptcheck" "$root/bin/ptcheck"
 # The modules fetch.sh took from Debian's kernel package, and their load order.
 if [ -f "$out/modules/order" ]; then

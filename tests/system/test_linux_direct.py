@@ -256,3 +256,25 @@ def test_svecheck(linux, request):
     cpu = request.node.callspec.params["linux"]
     want = "svecheck: PASS" if cpu == "max" else "svecheck: SKIP no SVE"
     assert status == 0 and want in out, out
+
+
+def pmucheck(linux):
+    """pmucheck's figures: (cycles, instructions or None when not supported). The same checks
+    run under ferry (test_linux_ferry): a guest's PMU counts there as it does here."""
+    out, status = linux.run("pmucheck 20000000")
+    assert status == 0 and "pmucheck: PASS" in out, out
+    cycles = int(re.search(r"pmucheck: cycles (\d+)", out).group(1))
+    m = re.search(r"pmucheck: instructions (\d+) for a loop of (\d+)", out)
+    if m:
+        assert int(m.group(1)) >= int(m.group(2)), out
+    else:
+        # QEMU counts instructions only under -icount: the event is absent from PMCEID0.
+        assert "pmucheck: instructions not supported" in out, out
+    return cycles, int(m.group(1)) if m else None
+
+
+def test_pmu_counts_through_perf_events(linux):
+    """`perf stat -e cycles,instructions`, as pmucheck does it (perf_event_open): the cycles
+    counter counts a 40-million-instruction loop; instructions count or are honestly absent."""
+    cycles, _ = pmucheck(linux)
+    assert cycles > 1000000

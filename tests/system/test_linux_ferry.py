@@ -155,6 +155,14 @@ def test_board_devices_and_pmu(linux):
     assert status == 0 and out.split()[-2:] == ["1", "1"], out
 
 
+def test_pmu_counts_through_perf_events(linux):
+    """The guest's own PMU counts under ferry as on bare QEMU (test_linux_direct): cycles of a
+    known loop through perf_event_open, the interface `perf stat -e cycles,instructions` uses, and
+    instructions exactly as QEMU offers them (only under -icount)."""
+    cycles, _ = direct.pmucheck(linux)
+    assert cycles > 1000000
+
+
 def test_its_probed_and_lpis_enabled(linux):
     """The vGIC's ITS (docs/vgic.md "LPIs and the ITS"): Linux finds it in the DT, sizes its flat
     device table from GITS_TYPER and GITS_BASER0 (the page size and shareability it writes stick),
