@@ -24,7 +24,14 @@ static double now_ns(void)
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-enum { XXH, AEAD_AD, HMAC, BLAKE, AEAD_ENC, N };
+enum {
+	XXH,
+	AEAD_AD,
+	HMAC,
+	BLAKE,
+	AEAD_ENC,
+	N
+};
 static const char *const names[N] = {
 	"XXH64 (v1, unkeyed)",
 	"ChaCha20-Poly1305, frame as AD (v2)",

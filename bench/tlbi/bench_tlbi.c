@@ -76,8 +76,8 @@ static struct result run(enum tlbi_algo algo, bool range, u64 pages)
 	bool outside;
 
 	if (tlbi_plan_s2_range(algo, &caps, ipa_init(IPA), pages, -1, &plan)) {
-		fprintf(stderr, "bench: %s failed to plan %" PRIu64 " pages\n", tlbi_algo_name(algo),
-			pages);
+		fprintf(stderr, "bench: %s failed to plan %" PRIu64 " pages\n",
+			tlbi_algo_name(algo), pages);
 		exit(1);
 	}
 	r.ops = plan.n;
@@ -127,7 +127,8 @@ static int over_table(const u64 *sizes, size_t n)
 	char sz[40];
 
 	printf("\nExact cover vs over-covering (ferry-over, the default at EL2), FEAT_TLBIRANGE; cost = "
-	       "ops * %u + pages invalidated outside the range * %u.\n\n", cost->op, cost->refill);
+	       "ops * %u + pages invalidated outside the range * %u.\n\n",
+	       cost->op, cost->refill);
 	printf("| size | pages | exact ops | over ops | over pages | exact cost | over cost |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n; i++) {
@@ -135,11 +136,14 @@ static int over_table(const u64 *sizes, size_t n)
 		bool outside;
 
 		if (tlbi_plan_s2_range(TLBI_ALGO_FERRY, &caps, ipa_init(IPA), pages, -1, &exact) ||
-		    tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, &caps, ipa_init(IPA), pages, -1, &plan)) {
-			fprintf(stderr, "bench: ferry planners failed at %" PRIu64 " pages\n", pages);
+		    tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, &caps, ipa_init(IPA), pages, -1,
+				       &plan)) {
+			fprintf(stderr, "bench: ferry planners failed at %" PRIu64 " pages\n",
+				pages);
 			return 1;
 		}
-		printf("| %s | %" PRIu64 " | %zu | %zu | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n",
+		printf("| %s | %" PRIu64 " | %zu | %zu | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+		       " |\n",
 		       size_name(sizes[i], sz, sizeof(sz)), pages, exact.n, plan.n, plan.over_pages,
 		       exact.cost, plan.cost);
 		u64 full = pages > TLBI_RANGE_MAX_PAGES ? (pages - 1) / TLBI_RANGE_MAX_PAGES : 0;
@@ -152,23 +156,27 @@ static int over_table(const u64 *sizes, size_t n)
 			failures++;
 		}
 	}
-	printf("%s\n", failures ? "FAIL: ferry-over uncovered, over its op bound, or dearer" :
-				  "OK: ferry-over covers every range, <= 2 ops up to 8 GiB, never dearer");
+	printf("%s\n",
+	       failures ? "FAIL: ferry-over uncovered, over its op bound, or dearer"
+			: "OK: ferry-over covers every range, <= 2 ops up to 8 GiB, never dearer");
 	return failures;
 }
 
 int main(void)
 {
 	static const u64 sizes[] = {
-		4 * K, 8 * K, 12 * K, 64 * K, 124 * K, 2 * M - 4 * K, 2 * M, 2 * M + 4 * K, 4 * M,
-		256 * M + 4 * K, 1 * G - 4 * K, 1 * G, 1 * G + 12 * K, 3 * G, 8 * G - 4 * K, 8 * G,
-		8 * G + 4 * K, 16 * G, 16 * G - 4 * K, 64 * G - 4 * K, 64 * G,
+		4 * K,         8 * K,         12 * K,         64 * K,         124 * K,
+		2 * M - 4 * K, 2 * M,         2 * M + 4 * K,  4 * M,          256 * M + 4 * K,
+		1 * G - 4 * K, 1 * G,         1 * G + 12 * K, 3 * G,          8 * G - 4 * K,
+		8 * G,         8 * G + 4 * K, 16 * G,         16 * G - 4 * K, 64 * G - 4 * K,
+		64 * G,
 	};
 	int failures = 0;
 	struct timespec t0, t1;
 
 	build_dp();
-	printf("TLBI ops to invalidate a stage-2 range at IPA 0x%" PRIx64 " (4K granule); VMALLE1IS and\n"
+	printf("TLBI ops to invalidate a stage-2 range at IPA 0x%" PRIx64
+	       " (4K granule); VMALLE1IS and\n"
 	       "barriers (identical for all) not counted. \"(VMID)\": one VMALLS12E1IS for the whole VM.\n\n",
 	       (u64)IPA);
 	printf("| size | pages | ferry range | ferry no-range | linux-6.6 | linux-6.8 | fixed range | "
@@ -191,22 +199,26 @@ int main(void)
 		cell(c[3], sizeof(c[3]), l68);
 		cell(c[4], sizeof(c[4]), lf);
 		cell(c[5], sizeof(c[5]), ln);
-		printf("| %s | %" PRIu64 " | %s | %s | %s | %s | %s | %s | %" PRIu64 " | %" PRIu64 " |\n",
-		       size_name(sizes[i], sz, sizeof(sz)), pages, c[0], c[1], c[2], c[3], c[4], c[5],
-		       naive, best);
+		printf("| %s | %" PRIu64 " | %s | %s | %s | %s | %s | %s | %" PRIu64 " | %" PRIu64
+		       " |\n",
+		       size_name(sizes[i], sz, sizeof(sz)), pages, c[0], c[1], c[2], c[3], c[4],
+		       c[5], naive, best);
 
 		/* ferry must be correct, and minimal among the correct exact plans. */
 		bool ok = fr.stale == 0 && !fr.whole_vmid && fr.ops == best;
 		const struct result *others[] = { &l66, &l68, &lf };
 
 		for (size_t k = 0; k < ARRAY_SIZE(others); k++)
-			if (others[k]->stale == 0 && !others[k]->whole_vmid && others[k]->ops < fr.ops)
+			if (others[k]->stale == 0 && !others[k]->whole_vmid &&
+			    others[k]->ops < fr.ops)
 				ok = false;
 		ok = ok && fr.ops <= naive;
 		ok = ok && fn.stale == 0 &&
-		     (pages <= TLBI_MAX_DVM_OPS ? fn.ops == pages && !fn.whole_vmid : fn.whole_vmid);
+		     (pages <= TLBI_MAX_DVM_OPS ? fn.ops == pages && !fn.whole_vmid
+						: fn.whole_vmid);
 		if (!ok) {
-			fprintf(stderr, "bench: ferry is not minimal/correct at %" PRIu64 " pages\n",
+			fprintf(stderr,
+				"bench: ferry is not minimal/correct at %" PRIu64 " pages\n",
 				pages);
 			failures++;
 		}
@@ -227,8 +239,9 @@ int main(void)
 	printf("\nferry planning (host, -O2): %.0f ns per range plan on average over all 2^21 page "
 	       "counts of one chunk, %.2f ops per plan\n",
 	       ns / (double)TLBI_RANGE_MAX_PAGES, (double)total_ops / (double)TLBI_RANGE_MAX_PAGES);
-	printf("%s\n", failures ? "FAIL: ferry not minimal among correct plans" :
-				  "OK: ferry's plans are correct and minimal among correct exact plans");
+	printf("%s\n",
+	       failures ? "FAIL: ferry not minimal among correct plans"
+			: "OK: ferry's plans are correct and minimal among correct exact plans");
 	free(dp);
 	return failures + over_table(sizes, ARRAY_SIZE(sizes)) ? 1 : 0;
 }

@@ -33,18 +33,17 @@ static void check_virtio(void)
 		}
 	}
 	if (bad)
-		report("virtio_mmio.empty_slots", V_FAIL, "%u of 32 slots wrong, first %u: magic 0x%llx "
-		       "version %llu device %llu ESR 0x%llx", bad, first, (unsigned long long)magic,
-		       (unsigned long long)version, (unsigned long long)devid,
-		       (unsigned long long)esr);
+		report("virtio_mmio.empty_slots", V_FAIL,
+		       "%u of 32 slots wrong, first %u: magic 0x%llx "
+		       "version %llu device %llu ESR 0x%llx",
+		       bad, first, (unsigned long long)magic, (unsigned long long)version,
+		       (unsigned long long)devid, (unsigned long long)esr);
 	else
-		report("virtio_mmio.empty_slots", V_PASS, "32 slots: magic, version 1 or 2, device 0");
+		report("virtio_mmio.empty_slots", V_PASS,
+		       "32 slots: magic, version 1 or 2, device 0");
 }
 
-static u64 rtc(u32 off, u64 *esr)
-{
-	return probe_read32(PL031_BASE + off, esr);
-}
+static u64 rtc(u32 off, u64 *esr) { return probe_read32(PL031_BASE + off, esr); }
 
 static void check_pl031(void)
 {
@@ -93,7 +92,8 @@ static void check_pl031(void)
 		lr = rtc(RTCLR, &e);
 		dr = rtc(RTCDR, &e);
 		mmio_write32(PL031_BASE + RTCLR, (u32)(before + 1));
-		report("pl031.load", pass_if(lr == 1000000000u && dr >= 1000000000u && dr <= 1000000001u),
+		report("pl031.load",
+		       pass_if(lr == 1000000000u && dr >= 1000000000u && dr <= 1000000001u),
 		       "RTCLR 1000000000 reads %llu, RTCDR %llu", (unsigned long long)lr,
 		       (unsigned long long)dr);
 	}
@@ -109,7 +109,8 @@ static void check_pl031(void)
 		mis = rtc(RTCMIS, &e); /* masked: RTCIMSC is 0 */
 		mmio_write32(PL031_BASE + RTCICR, 1);
 		after = rtc(RTCRIS, &e);
-		report("pl031.match", pass_if(!(ris0 & 1) && (ris & 1) && !(mis & 1) && !(after & 1)),
+		report("pl031.match",
+		       pass_if(!(ris0 & 1) && (ris & 1) && !(mis & 1) && !(after & 1)),
 		       "RIS before %llu, at the match %llu, MIS %llu, after ICR %llu",
 		       (unsigned long long)ris0, (unsigned long long)ris, (unsigned long long)mis,
 		       (unsigned long long)after);
@@ -132,7 +133,8 @@ static void check_pl031_irq(void)
 	route = (mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 32;
 	mmio_write32(GICD_BASE + 0x6000 + 8 * INTID_PL031, (u32)route);
 	mmio_write32(GICD_BASE + 0x6000 + 8 * INTID_PL031 + 4, (u32)(route >> 32));
-	mmio_write32(GICD_BASE + 0x80 + 4, mmio_read32(GICD_BASE + 0x80 + 4) | 1u << (INTID_PL031 - 32));
+	mmio_write32(GICD_BASE + 0x80 + 4,
+		     mmio_read32(GICD_BASE + 0x80 + 4) | 1u << (INTID_PL031 - 32));
 	mmio_write8(GICD_BASE + 0x400 + INTID_PL031, 0x80);
 	mmio_write32(GICD_BASE + 0x100 + 4, 1u << (INTID_PL031 - 32));
 	irq_log_clear(0);

@@ -50,7 +50,8 @@ void check_debug(void)
 	isb();
 	rb_b = SYSREG_READ("dbgbvr0_el1");
 	rb_w = SYSREG_READ("dbgwvr0_el1");
-	report("debug.value_registers", pass_if(rb_b == (0x40081234ULL & ~3ULL) && rb_w == 0x40082340ULL),
+	report("debug.value_registers",
+	       pass_if(rb_b == (0x40081234ULL & ~3ULL) && rb_w == 0x40082340ULL),
 	       "DBGBVR0 0x%llx DBGWVR0 0x%llx", (unsigned long long)rb_b, (unsigned long long)rb_w);
 
 	/* OS lock off, monitor debug events on at EL1. */

@@ -27,8 +27,8 @@ static void check_ids(void)
 		if (rd && c == plat.ncpus - 1)
 			last_ok = (mmio_read64(rd + GICR_TYPER) >> 4) & 1;
 	}
-	report("gic.ids", pass_if(((pidr2 >> 4) & 0xf) == 3 && (ctlr & GICD_CTLR_ARE) && (sre & 1) &&
-				  frames),
+	report("gic.ids",
+	       pass_if(((pidr2 >> 4) & 0xf) == 3 && (ctlr & GICD_CTLR_ARE) && (sre & 1) && frames),
 	       "GICD_PIDR2 0x%x GICD_CTLR 0x%x ICC_SRE_EL1 0x%llx", pidr2, ctlr,
 	       (unsigned long long)sre);
 	report("gic.redist_frames", pass_if(frames && last_ok),
@@ -81,7 +81,8 @@ static void check_sgi_list(void)
 	send_sgi(sgi1r_value(2, 1u << 1, false));
 	got1 = wait_flag(&irqlog[1].count[2], WAIT_MS);
 	delay_ms(SETTLE_MS);
-	report("sgi.target_list", pass_if(got1 && irqlog[1].count[2] == 1 && irqlog[0].count[2] == 0),
+	report("sgi.target_list",
+	       pass_if(got1 && irqlog[1].count[2] == 1 && irqlog[0].count[2] == 0),
 	       "vcpu1 %u, vcpu0 %u", irqlog[1].count[2], irqlog[0].count[2]);
 
 	sgi_prep(0, 3, 0x80);
@@ -167,7 +168,8 @@ static void check_active_blocks(void)
 	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	report("gic.active_blocks", pass_if(set && held && pend && got && *n == 1),
-	       "set active %d, held %d, pending %d, taken once deactivated %d", set, held, pend, got);
+	       "set active %d, held %d, pending %d, taken once deactivated %d", set, held, pend,
+	       got);
 }
 
 /* EOImode 1: EOIR only drops the priority (running priority idle, still active); DIR deactivates,
@@ -209,8 +211,8 @@ static void check_eoimode1(void)
 	isb();
 	irqlog[0].defer_dir = 0;
 	gic_clear(0, 8);
-	report("gic.eoimode1_dir", pass_if(got && rpr == 0xff && active_after_eoi && held && inactive &&
-					   again),
+	report("gic.eoimode1_dir",
+	       pass_if(got && rpr == 0xff && active_after_eoi && held && inactive && again),
 	       "after EOIR: RPR 0x%llx active %d, second held %d; after DIR: inactive %d, taken %u",
 	       (unsigned long long)rpr, active_after_eoi, held, inactive, *n);
 }
@@ -255,7 +257,8 @@ static void check_rpr(void)
 	got = wait_flag(n, WAIT_MS);
 	irq_mask();
 	idle = SYSREG_READ(ICC_RPR) & 0xff;
-	report("gic.running_priority", pass_if(got && (irqlog[0].rpr_in & 0xff) == 0x40 && idle == 0xff),
+	report("gic.running_priority",
+	       pass_if(got && (irqlog[0].rpr_in & 0xff) == 0x40 && idle == 0xff),
 	       "RPR in handler 0x%llx, idle 0x%llx", (unsigned long long)irqlog[0].rpr_in,
 	       (unsigned long long)idle);
 }
@@ -293,8 +296,9 @@ static void check_preempt(const char *name, u64 bpr, u8 low, u8 high, bool expec
 	irqlog[0].hook = NULL;
 	SYSREG_WRITE(ICC_BPR1, 0);
 	isb();
-	report(name, pass_if(got && first == 11 && irqlog[0].count[11] == 1 &&
-			     (nested == 1) == expect_nested),
+	report(name,
+	       pass_if(got && first == 11 && irqlog[0].count[11] == 1 &&
+		       (nested == 1) == expect_nested),
 	       "BPR1 %llu, prio 0x%x then 0x%x: nested %u", (unsigned long long)bpr, low, high,
 	       nested);
 }
@@ -313,8 +317,9 @@ static void check_order(void)
 	irq_unmask();
 	wait_flag(&irqlog[0].count[1], WAIT_MS);
 	irq_mask();
-	report("gic.priority_order", pass_if(irqlog[0].norder == 3 && irqlog[0].order[0] == 2 &&
-					     irqlog[0].order[1] == 3 && irqlog[0].order[2] == 1),
+	report("gic.priority_order",
+	       pass_if(irqlog[0].norder == 3 && irqlog[0].order[0] == 2 &&
+		       irqlog[0].order[1] == 3 && irqlog[0].order[2] == 1),
 	       "taken %u: %u %u %u", irqlog[0].norder, irqlog[0].order[0], irqlog[0].order[1],
 	       irqlog[0].order[2]);
 	for (u32 i = 0; i < 3; i++)
@@ -338,8 +343,10 @@ static void check_group_enables(void)
 	isb();
 	got = wait_flag(n, WAIT_MS);
 	irq_mask();
-	report("gic.group1_cpu_enable", pass_if(held && got), "held while ICC_IGRPEN1_EL1 = 0 %d, "
-	       "taken once set %d", held, got);
+	report("gic.group1_cpu_enable", pass_if(held && got),
+	       "held while ICC_IGRPEN1_EL1 = 0 %d, "
+	       "taken once set %d",
+	       held, got);
 
 	irq_log_clear(0);
 	n = &irqlog[0].count[14];
@@ -353,8 +360,10 @@ static void check_group_enables(void)
 	mmio_write32(GICD_BASE + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP1 | GICD_CTLR_GRP0);
 	got = wait_flag(n, WAIT_MS);
 	irq_mask();
-	report("gic.group1_dist_enable", pass_if(held && got), "held while GICD_CTLR.EnableGrp1 = 0 "
-	       "%d, taken once set %d", held, got);
+	report("gic.group1_dist_enable", pass_if(held && got),
+	       "held while GICD_CTLR.EnableGrp1 = 0 "
+	       "%d, taken once set %d",
+	       held, got);
 }
 
 /* GICR_WAKER.ProcessorSleep set again: QEMU's GIC (and KVM's vGIC) still deliver to the CPU
@@ -375,7 +384,8 @@ static void check_asleep(void)
 	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~2u);
 	while (mmio_read32(rd + GICR_WAKER) & 4u)
 		;
-	report("gic.redist_asleep_delivers", pass_if(got), "SGI taken with ProcessorSleep = 1: %d", got);
+	report("gic.redist_asleep_delivers", pass_if(got), "SGI taken with ProcessorSleep = 1: %d",
+	       got);
 }
 
 /* Group 0: an SGI in Group 0 (GICR_IGROUPR0 bit clear) is an FIQ, sent by ICC_SGI0R_EL1, enabled

@@ -118,8 +118,9 @@ static bool its_setup(void)
 
 		if (type != 1 && type != 4)
 			continue;
-		mmio_write64(ITS_BASE + GITS_BASER + 8 * n, 1ULL << 63 | (b & (7ULL << 56 | 0x1fULL << 48)) |
-			     ATTR_RAWAWB | (u64)(uintptr_t)tables[t++] | 2ULL << 8);
+		mmio_write64(ITS_BASE + GITS_BASER + 8 * n,
+			     1ULL << 63 | (b & (7ULL << 56 | 0x1fULL << 48)) | ATTR_RAWAWB |
+				     (u64)(uintptr_t)tables[t++] | 2ULL << 8);
 		b = mmio_read64(ITS_BASE + GITS_BASER + 8 * n);
 		ok &= (b >> 63) && ((b >> 8) & 3) == 2;
 	}
@@ -149,7 +150,8 @@ static void check_probe(void)
 
 	report("its.probe",
 	       pass_if((arch == 3 || arch == 4) && (typer & 1) && ((typer >> 4) & 0xf) >= 7 &&
-		       ((gicd_typer >> 17) & 1) && ((gicd_typer >> 19) & 0x1f) >= 13 && (rtyper & 1)),
+		       ((gicd_typer >> 17) & 1) && ((gicd_typer >> 19) & 0x1f) >= 13 &&
+		       (rtyper & 1)),
 	       "GITS_PIDR2 0x%x GITS_TYPER 0x%llx GICD_TYPER 0x%x GICR_TYPER.PLPIS %llu", pidr2,
 	       (unsigned long long)typer, gicd_typer, (unsigned long long)(rtyper & 1));
 }
@@ -179,10 +181,12 @@ static void check_clear_discard(void)
 	hppir_after = SYSREG_READ(ICC_HPPIR1) & 0xffffff;
 	irq_unmask();
 	delay_ms(SETTLE_MS);
-	report("its.clear", pass_if(cmds && hppir_before == LPI0 + 1 && hppir_after == INTID_SPURIOUS &&
-				    irqlog[0].spi_count == 0),
-	       "HPPIR1 %llu after INT, %llu after CLEAR, taken %u", (unsigned long long)hppir_before,
-	       (unsigned long long)hppir_after, irqlog[0].spi_count);
+	report("its.clear",
+	       pass_if(cmds && hppir_before == LPI0 + 1 && hppir_after == INTID_SPURIOUS &&
+		       irqlog[0].spi_count == 0),
+	       "HPPIR1 %llu after INT, %llu after CLEAR, taken %u",
+	       (unsigned long long)hppir_before, (unsigned long long)hppir_after,
+	       irqlog[0].spi_count);
 
 	irq_log_clear(0);
 	irq_mask();
@@ -251,8 +255,8 @@ static void check_translater(void)
 	mmio_write32(ITS_BASE + GITS_TRANSLATER, 2);
 	dsb();
 	got = lpi_taken(LPI0 + 2, WAIT_MS);
-	report("its.translater_msi", pass_if(got), "event 2 written to GITS_TRANSLATER: LPI %u taken %d",
-	       LPI0 + 2, got);
+	report("its.translater_msi", pass_if(got),
+	       "event 2 written to GITS_TRANSLATER: LPI %u taken %d", LPI0 + 2, got);
 }
 
 /* Commands with errors (an unmapped device, an EventID beyond the ITT, a collection that names

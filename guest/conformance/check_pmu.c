@@ -24,7 +24,8 @@ void check_pmu(void)
 	u64 dfr0 = SYSREG_READ("id_aa64dfr0_el1"), pmcr = SYSREG_READ("pmcr_el0");
 	u32 ver = (dfr0 >> 8) & 0xf, n = (pmcr >> 11) & 0x1f;
 	static const char *const rest[] = { "pmu.cycle_counter", "pmu.event_cpu_cycles",
-					    "pmu.sw_increment", "pmu.reset_bits", "pmu.overflow_irq" };
+					    "pmu.sw_increment", "pmu.reset_bits",
+					    "pmu.overflow_irq" };
 
 	report("pmu.ids", pass_if(ver != 0 && ver != 0xf && n >= 2), "PMUVer %u, PMCR_EL0.N %u",
 	       ver, n);
@@ -85,8 +86,9 @@ void check_pmu(void)
 		SYSREG_WRITE("pmcr_el0", PMCR_E | PMCR_P);
 		isb();
 		rd = SYSREG_READ("pmevcntr1_el0");
-		report("pmu.sw_increment", pass_if(off == 0 && on == 3), "disabled %llu, after 3 %llu",
-		       (unsigned long long)off, (unsigned long long)on);
+		report("pmu.sw_increment", pass_if(off == 0 && on == 3),
+		       "disabled %llu, after 3 %llu", (unsigned long long)off,
+		       (unsigned long long)on);
 		report("pmu.reset_bits", pass_if(rd == 0), "after PMCR_EL0.P %llu",
 		       (unsigned long long)rd);
 	}
@@ -113,8 +115,8 @@ void check_pmu(void)
 		pmu_quiet();
 		gic_clear(0, INTID_PMU);
 		report("pmu.overflow_irq", pass_if(got && *cnt == 1 && (ovs & 2) && (u32)val == 0),
-		       "PPI 23 taken %u times, PMOVSSET in handler 0x%llx, counter after %llu", *cnt,
-		       (unsigned long long)ovs, (unsigned long long)val);
+		       "PPI 23 taken %u times, PMOVSSET in handler 0x%llx, counter after %llu",
+		       *cnt, (unsigned long long)ovs, (unsigned long long)val);
 	}
 	SYSREG_WRITE("pmcr_el0", 0);
 	isb();

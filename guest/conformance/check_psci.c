@@ -68,7 +68,8 @@ void check_psci(void)
 	{
 		s64 r = call(0x8400001fu, 0, 0, 0);
 
-		report("psci.unknown_function", pass_if(r == RET_NOT_SUPPORTED), "%lld", (long long)r);
+		report("psci.unknown_function", pass_if(r == RET_NOT_SUPPORTED), "%lld",
+		       (long long)r);
 	}
 	{
 		s64 r = call(F_MIGRATE_INFO_TYPE, 0, 0, 0);
@@ -85,7 +86,8 @@ void check_psci(void)
 	{
 		s64 r = psci_cpu_on(mpidr_of[0], 0);
 
-		report("psci.cpu_on_already_on", pass_if(r == RET_ALREADY_ON), "%lld", (long long)r);
+		report("psci.cpu_on_already_on", pass_if(r == RET_ALREADY_ON), "%lld",
+		       (long long)r);
 	}
 	{
 		s64 r = psci_cpu_on(mpidr_of[0] | 0xfe, 7);

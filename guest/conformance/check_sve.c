@@ -39,7 +39,8 @@ void check_sve(void)
 	vl_min = (u32)conf_sve_vl();
 	set_zcr(0xf);
 	vl = (u32)conf_sve_vl();
-	report("sve.vector_length", pass_if(vl_min == 16 && vl >= 16 && vl <= VL_MAX && vl % 16 == 0),
+	report("sve.vector_length",
+	       pass_if(vl_min == 16 && vl >= 16 && vl <= VL_MAX && vl % 16 == 0),
 	       "RDVL %u bytes at ZCR_EL1.LEN 0, %u at 15", vl_min, vl);
 	if (vl < 16 || vl > VL_MAX || vl % 16) {
 		report("sve.state_across_exits", V_FAIL, "vector length %u", vl);

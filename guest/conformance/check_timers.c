@@ -198,8 +198,8 @@ static void check_gic_disabled(const struct timer *t)
 	gic_enable(0, t->intid, true);
 	got = wait_flag(n, WAIT_MS);
 	t_done(t);
-	report(name, pass_if(quiet && pend && got), "disabled: taken %d pending %d; enabled: taken %d",
-	       !quiet, pend, got);
+	report(name, pass_if(quiet && pend && got),
+	       "disabled: taken %d pending %d; enabled: taken %d", !quiet, pend, got);
 }
 
 /* The PPI's pending state follows the timer's output: set while it is asserted (IRQs masked, so
@@ -267,8 +267,8 @@ static void check_regs(const struct timer *t)
 	isb();
 	tv = t->intid == INTID_VTIMER ? SYSREG_READ("cntv_tval_el0") : SYSREG_READ("cntp_tval_el0");
 	tval = (int32_t)(u32)tv;
-	report(name, pass_if(tval > 0 && (u64)tval <= ms_to_ticks(100)), "TVAL %lld for 100 ms ahead",
-	       (long long)tval);
+	report(name, pass_if(tval > 0 && (u64)tval <= ms_to_ticks(100)),
+	       "TVAL %lld for 100 ms ahead", (long long)tval);
 }
 
 void check_timers(void)

@@ -64,7 +64,12 @@
 #define ICC_IGRPEN0 "S3_0_C12_C12_6"
 #define ICC_SGI0R "S3_0_C12_C11_7"
 
-#define SYSREG_READ(name) ({ u64 __v; __asm__ volatile("mrs %0, " name : "=r"(__v)); __v; })
+#define SYSREG_READ(name)                                      \
+	({                                                     \
+		u64 __v;                                       \
+		__asm__ volatile("mrs %0, " name : "=r"(__v)); \
+		__v;                                           \
+	})
 #define SYSREG_WRITE(name, v) __asm__ volatile("msr " name ", %0" : : "r"((u64)(v)) : "memory")
 
 static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
@@ -99,7 +104,11 @@ static inline void mmio_write8(u64 a, u8 v)
 }
 
 /* ---- results ---- */
-enum verdict { V_PASS, V_FAIL, V_SKIP };
+enum verdict {
+	V_PASS,
+	V_FAIL,
+	V_SKIP
+};
 /* One line: "conformance: <name>: PASS|FAIL|SKIP[ - detail]". */
 void report(const char *name, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -117,20 +126,23 @@ bool wfi_flag(volatile u32 *flag, u64 ms);
 void delay_ms(u64 ms);
 
 /* ---- exceptions (vectors.S -> exceptions.c) ---- */
-struct frame { u64 x[31]; u64 elr, spsr, pad; };
+struct frame {
+	u64 x[31];
+	u64 elr, spsr, pad;
+};
 /* Per-vCPU interrupt bookkeeping the IRQ handler fills. */
 struct irq_log {
-	volatile u32 count[32];        /* SGIs and PPIs taken, by INTID */
-	volatile u32 spi_count;        /* SPIs taken */
+	volatile u32 count[32]; /* SGIs and PPIs taken, by INTID */
+	volatile u32 spi_count; /* SPIs taken */
 	volatile u32 last, order[8], norder;
 	volatile u64 rpr_in, active_in; /* ICC_RPR and GICR_ISACTIVER0 inside the last handler */
-	volatile u32 nested;           /* interrupts taken while another handler ran */
-	volatile u32 fiq_count[16];    /* Group 0 SGIs taken as FIQs */
-	volatile u64 pmovs_in;         /* PMOVSSET_EL0 inside the PMU's handler */
+	volatile u32 nested;            /* interrupts taken while another handler ran */
+	volatile u32 fiq_count[16];     /* Group 0 SGIs taken as FIQs */
+	volatile u64 pmovs_in;          /* PMOVSSET_EL0 inside the PMU's handler */
 	volatile u32 depth;
-	volatile u32 defer_dir;        /* EOImode 1 test: leave the deactivation to the test */
-	volatile u32 deferred;         /* the INTID left active */
-	void (*hook)(u32 intid);       /* called between acknowledge and end of interrupt */
+	volatile u32 defer_dir;  /* EOImode 1 test: leave the deactivation to the test */
+	volatile u32 deferred;   /* the INTID left active */
+	void (*hook)(u32 intid); /* called between acknowledge and end of interrupt */
 };
 extern struct irq_log irqlog[GUEST_MAX_CPUS];
 void irq_log_clear(u32 cpu);
@@ -141,10 +153,10 @@ u64 probe_read32(u64 addr, u64 *esr);
 extern volatile u64 fault_expected[GUEST_MAX_CPUS], fault_esr[GUEST_MAX_CPUS];
 
 /* ---- the GIC (gic.c) ---- */
-u64 gicr_base(u32 cpu);          /* RD frame of vCPU cpu (by its MPIDR), 0 if none */
+u64 gicr_base(u32 cpu); /* RD frame of vCPU cpu (by its MPIDR), 0 if none */
 u64 gicr_sgi(u32 cpu);
 int gic_init_dist(void);
-int gic_init_cpu(u32 cpu);       /* redistributor wake-up, SGIs/PPIs group 1, CPU interface on */
+int gic_init_cpu(u32 cpu); /* redistributor wake-up, SGIs/PPIs group 1, CPU interface on */
 void gic_set_prio(u32 cpu, u32 intid, u8 prio);
 void gic_enable(u32 cpu, u32 intid, bool on);
 bool gic_pending(u32 cpu, u32 intid);
@@ -160,7 +172,10 @@ extern struct guest_platform plat;
 extern u64 mpidr_of[GUEST_MAX_CPUS];
 extern volatile u32 cpu_up[GUEST_MAX_CPUS];
 /* A command for a secondary vCPU's loop (sent with an SGI 15 to wake it). */
-enum sec_cmd { CMD_NONE, CMD_OFF };
+enum sec_cmd {
+	CMD_NONE,
+	CMD_OFF
+};
 extern volatile u32 sec_cmd[GUEST_MAX_CPUS];
 #define SGI_WAKE 15
 

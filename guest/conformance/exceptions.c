@@ -72,7 +72,8 @@ static void take_irq(u32 cpu)
 		l->pmovs_in = SYSREG_READ("pmovsset_el0");
 		SYSREG_WRITE("pmovsclr_el0", 0xffffffffULL); /* the overflow request is a level */
 	} else if (intid == INTID_PL031)
-		mmio_write32(PL031_BASE + 0x01c, 1); /* RTCICR: the match interrupt is a level too */
+		mmio_write32(PL031_BASE + 0x01c,
+			     1); /* RTCICR: the match interrupt is a level too */
 	isb();
 	if (l->hook)
 		l->hook(intid);

@@ -73,8 +73,8 @@ int gic_init_cpu(u32 cpu)
 	SYSREG_WRITE(ICC_SRE, SYSREG_READ(ICC_SRE) | 1);
 	isb();
 	SYSREG_WRITE(ICC_PMR, 0xff);
-	SYSREG_WRITE(ICC_BPR1, 0);     /* raised to the implementation's minimum */
-	SYSREG_WRITE(ICC_CTLR, 0);     /* EOImode 0: EOIR drops priority and deactivates */
+	SYSREG_WRITE(ICC_BPR1, 0); /* raised to the implementation's minimum */
+	SYSREG_WRITE(ICC_CTLR, 0); /* EOImode 0: EOIR drops priority and deactivates */
 	SYSREG_WRITE(ICC_IGRPEN1, 1);
 	isb();
 	/* This vCPU's wake-up SGI (the secondaries' command doorbell) is always on. */

@@ -88,7 +88,10 @@ static u64 rd64(u64 addr)
 	return v;
 }
 
-static void wr32(u64 addr, u32 v) { __asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(addr) : "memory"); }
+static void wr32(u64 addr, u32 v)
+{
+	__asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(addr) : "memory");
+}
 static u32 rd32(u64 addr)
 {
 	u32 v = 0xbad;
@@ -103,26 +106,45 @@ static void access(u64 addr, u32 size, bool write)
 	u64 v = 0;
 
 	switch (size * 2 + write) {
-	case 2: __asm__ volatile("ldrb %w0, [%1]" : "+r"(v) : "r"(addr) : "memory"); break;
-	case 3: __asm__ volatile("strb wzr, [%0]" : : "r"(addr) : "memory"); break;
-	case 4: __asm__ volatile("ldrh %w0, [%1]" : "+r"(v) : "r"(addr) : "memory"); break;
-	case 5: __asm__ volatile("strh wzr, [%0]" : : "r"(addr) : "memory"); break;
-	case 8: __asm__ volatile("ldr %w0, [%1]" : "+r"(v) : "r"(addr) : "memory"); break;
-	case 9: __asm__ volatile("str wzr, [%0]" : : "r"(addr) : "memory"); break;
-	case 16: __asm__ volatile("ldr %0, [%1]" : "+r"(v) : "r"(addr) : "memory"); break;
-	case 17: __asm__ volatile("str xzr, [%0]" : : "r"(addr) : "memory"); break;
-	default: break;
+	case 2:
+		__asm__ volatile("ldrb %w0, [%1]" : "+r"(v) : "r"(addr) : "memory");
+		break;
+	case 3:
+		__asm__ volatile("strb wzr, [%0]" : : "r"(addr) : "memory");
+		break;
+	case 4:
+		__asm__ volatile("ldrh %w0, [%1]" : "+r"(v) : "r"(addr) : "memory");
+		break;
+	case 5:
+		__asm__ volatile("strh wzr, [%0]" : : "r"(addr) : "memory");
+		break;
+	case 8:
+		__asm__ volatile("ldr %w0, [%1]" : "+r"(v) : "r"(addr) : "memory");
+		break;
+	case 9:
+		__asm__ volatile("str wzr, [%0]" : : "r"(addr) : "memory");
+		break;
+	case 16:
+		__asm__ volatile("ldr %0, [%1]" : "+r"(v) : "r"(addr) : "memory");
+		break;
+	case 17:
+		__asm__ volatile("str xzr, [%0]" : : "r"(addr) : "memory");
+		break;
+	default:
+		break;
 	}
 }
 
 /* An SMCCC call with a chosen conduit and immediate (imm is part of the instruction). */
-#define CALL(insn, fid, a1, a2, a3) ({ \
-	register u64 x0_ __asm__("x0") = (fid); \
-	register u64 x1_ __asm__("x1") = (a1); \
-	register u64 x2_ __asm__("x2") = (a2); \
-	register u64 x3_ __asm__("x3") = (a3); \
-	__asm__ volatile(insn : "+r"(x0_), "+r"(x1_), "+r"(x2_), "+r"(x3_) : : "memory"); \
-	(s64)x0_; })
+#define CALL(insn, fid, a1, a2, a3)                                                               \
+	({                                                                                        \
+		register u64 x0_ __asm__("x0") = (fid);                                           \
+		register u64 x1_ __asm__("x1") = (a1);                                            \
+		register u64 x2_ __asm__("x2") = (a2);                                            \
+		register u64 x3_ __asm__("x3") = (a3);                                            \
+		__asm__ volatile(insn : "+r"(x0_), "+r"(x1_), "+r"(x2_), "+r"(x3_) : : "memory"); \
+		(s64) x0_;                                                                        \
+	})
 
 static s64 hc(u64 fid, u64 a1, u64 a2, u64 a3) { return psci_call(fid, a1, a2, a3); }
 
@@ -136,8 +158,8 @@ static void report(const char *name, bool ok)
 		passed++;
 	else
 		failed++;
-	con_printf("attack %02llu %-26s %s %s", (unsigned long long)number, name, ok ? "PASS" : "FAIL",
-		   detail);
+	con_printf("attack %02llu %-26s %s %s", (unsigned long long)number, name,
+		   ok ? "PASS" : "FAIL", detail);
 	detail[0] = 0;
 }
 
@@ -161,7 +183,10 @@ static bool sea_at(u64 addr, bool write)
 	       fsc_of(guest_catch.esr) == FSC_SEA && guest_catch.far == addr;
 }
 
-static void wr64(u64 addr, u64 v) { __asm__ volatile("str %0, [%1]" : : "r"(v), "r"(addr) : "memory"); }
+static void wr64(u64 addr, u64 v)
+{
+	__asm__ volatile("str %0, [%1]" : : "r"(v), "r"(addr) : "memory");
+}
 
 #define ITS 0x08080000ULL
 static u64 its_queue[512] __attribute__((aligned(4096)));
@@ -184,12 +209,12 @@ static bool its_outside_ram(u64 end)
 	wr32(ITS, 0);
 	wr64(ITS + 0x100, 1ULL << 63 | (((1ULL << 39) - 0x10000) & ~0xffffULL) | 2ULL << 8);
 	wr64(ITS + 0x80, 1ULL << 63 | (u64)(uintptr_t)its_queue);
-	its_queue[0] = 0x08;                       /* MAPD device 0, ITT past RAM */
+	its_queue[0] = 0x08; /* MAPD device 0, ITT past RAM */
 	its_queue[1] = 4;
 	its_queue[2] = 1ULL << 63 | end;
-	its_queue[4] = 0x0a | 5ULL << 32;          /* MAPTI device 5 (table outside RAM) */
+	its_queue[4] = 0x0a | 5ULL << 32; /* MAPTI device 5 (table outside RAM) */
 	its_queue[5] = 8192ULL << 32;
-	its_queue[8] = 0x03;                       /* INT device 0 event 0 */
+	its_queue[8] = 0x03; /* INT device 0 event 0 */
 	__asm__ volatile("dsb sy" ::: "memory");
 	wr32(ITS, 1);
 	wr64(ITS + 0x88, 0x60);
@@ -228,8 +253,8 @@ static void atk_memory(void)
 	n = catch_off();
 	NOTE("slot 31: magic 0x%x device %u status 0x%x, %llu exception(s)", magic, dev_id, status,
 	     (unsigned long long)n);
-	report("ferry's virtio-mmio NIC", n == 0 && magic == 0x74726976 && dev_id == 0 &&
-					  status == 0);
+	report("ferry's virtio-mmio NIC",
+	       n == 0 && magic == 0x74726976 && dev_id == 0 && status == 0);
 	report("GICR of an absent vCPU", sea_at(GICR + 2 * GICR_STRIDE, false));
 	/* 8 bytes at the PL011 window's last 4: the access does not lie in the window. */
 
@@ -239,8 +264,8 @@ static void atk_memory(void)
 	NOTE("8 bytes at 0x%llx: %llu exception(s), ESR 0x%llx", (unsigned long long)(uart + 0xffc),
 	     (unsigned long long)n, (unsigned long long)guest_catch.esr);
 	report("PL011 window straddled", n == 1 && ec_of(guest_catch.esr) == EC_DABT_CUR &&
-					 (fsc_of(guest_catch.esr) == FSC_SEA ||
-					  fsc_of(guest_catch.esr) == FSC_ALIGN));
+						 (fsc_of(guest_catch.esr) == FSC_SEA ||
+						  fsc_of(guest_catch.esr) == FSC_ALIGN));
 }
 
 static void atk_fetch(void)
@@ -253,8 +278,8 @@ static void atk_fetch(void)
 	NOTE("%llu exception(s), ESR 0x%llx ELR 0x%llx", (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr, (unsigned long long)guest_catch.elr);
 	report("fetch outside RAM", n == 1 && ec_of(guest_catch.esr) == EC_IABT_CUR &&
-				    fsc_of(guest_catch.esr) == FSC_SEA &&
-				    guest_catch.elr == 0x48000000);
+					    fsc_of(guest_catch.esr) == FSC_SEA &&
+					    guest_catch.elr == 0x48000000);
 	/* Stage 1 makes device memory execute-never: with the MMU off, the fetch reaches stage 2. */
 	catch_on();
 	hostile_call_mmu_off(uart);
@@ -262,7 +287,8 @@ static void atk_fetch(void)
 	NOTE("%llu exception(s), ESR 0x%llx ELR 0x%llx", (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr, (unsigned long long)guest_catch.elr);
 	report("fetch from the PL011", n == 1 && ec_of(guest_catch.esr) == EC_IABT_CUR &&
-				       fsc_of(guest_catch.esr) == FSC_SEA && guest_catch.elr == uart);
+					       fsc_of(guest_catch.esr) == FSC_SEA &&
+					       guest_catch.elr == uart);
 }
 
 /* ---- MMIO accesses with no syndrome (ISV = 0): nothing to emulate, an abort is injected ---- */
@@ -272,13 +298,26 @@ static bool no_syndrome(const char *what, u64 addr, int kind)
 
 	catch_on();
 	switch (kind) {
-	case 0: __asm__ volatile("ldp %0, %1, [%2]" : "+r"(x), "+r"(y) : "r"(a) : "memory"); break;
-	case 1: __asm__ volatile("stp %0, %1, [%2]" : : "r"(x), "r"(y), "r"(a) : "memory"); break;
-	case 2: __asm__ volatile("ldr %w0, [%1], #4" : "+r"(x), "+r"(a) : : "memory"); break;
-	case 3: __asm__ volatile(".arch_extension lse\n\tldadd %w1, %w0, [%2]"
-				 : "+r"(x) : "r"(y), "r"(a) : "memory"); break;
-	case 4: __asm__ volatile("dc zva, %0" : : "r"(a) : "memory"); break;
-	default: break;
+	case 0:
+		__asm__ volatile("ldp %0, %1, [%2]" : "+r"(x), "+r"(y) : "r"(a) : "memory");
+		break;
+	case 1:
+		__asm__ volatile("stp %0, %1, [%2]" : : "r"(x), "r"(y), "r"(a) : "memory");
+		break;
+	case 2:
+		__asm__ volatile("ldr %w0, [%1], #4" : "+r"(x), "+r"(a) : : "memory");
+		break;
+	case 3:
+		__asm__ volatile(".arch_extension lse\n\tldadd %w1, %w0, [%2]"
+				 : "+r"(x)
+				 : "r"(y), "r"(a)
+				 : "memory");
+		break;
+	case 4:
+		__asm__ volatile("dc zva, %0" : : "r"(a) : "memory");
+		break;
+	default:
+		break;
 	}
 	n = catch_off();
 	NOTE("%s: %llu exception(s), ESR 0x%llx (FSC 0x%llx)", what, (unsigned long long)n,
@@ -288,8 +327,8 @@ static bool no_syndrome(const char *what, u64 addr, int kind)
 	 * lets it through, the same injected abort. */
 	return n == 1 && ec_of(guest_catch.esr) == EC_DABT_CUR &&
 	       (fsc_of(guest_catch.esr) == FSC_SEA ||
-		(kind >= 3 && (fsc_of(guest_catch.esr) == FSC_ALIGN ||
-			       fsc_of(guest_catch.esr) == 0x35)));
+		(kind >= 3 &&
+		 (fsc_of(guest_catch.esr) == FSC_ALIGN || fsc_of(guest_catch.esr) == 0x35)));
 }
 
 static void atk_no_syndrome(void)
@@ -350,7 +389,10 @@ static void atk_gic(void)
 	for (u32 id = lines; id < 1024; id += 4)
 		wr32(GICD + 0x400 + id, ~0u);
 	for (u32 id = lines; id < 1020; id++) {
-		__asm__ volatile("str %0, [%1]" : : "r"(~0ULL), "r"(GICD + 0x6000 + 8ULL * id) : "memory");
+		__asm__ volatile("str %0, [%1]"
+				 :
+				 : "r"(~0ULL), "r"(GICD + 0x6000 + 8ULL * id)
+				 : "memory");
 		if (rd64(GICD + 0x6000 + 8ULL * id))
 			bad++;
 	}
@@ -363,12 +405,12 @@ static void atk_gic(void)
 	/* SGIs: IRM (all but self), every RS, absent Aff1-3, INTID 15, target lists of all ones. */
 	catch_on();
 	for (u64 rs = 0; rs < 16; rs++) {
-		u64 v = (1ULL << 40) | (rs << 44) | (0xffULL << 48) | (0xffULL << 32) | (0xffULL << 16) |
-			(15ULL << 24) | 0xffff;
+		u64 v = (1ULL << 40) | (rs << 44) | (0xffULL << 48) | (0xffULL << 32) |
+			(0xffULL << 16) | (15ULL << 24) | 0xffff;
 
 		__asm__ volatile("msr S3_0_C12_C11_5, %0" : : "r"(v)); /* ICC_SGI1R_EL1 */
 		__asm__ volatile("msr S3_0_C12_C11_6, %0" : : "r"(v & ~(1ULL << 40))); /* ASGI1R */
-		__asm__ volatile("msr S3_0_C12_C11_7, %0" : : "r"(v)); /* SGI0R */
+		__asm__ volatile("msr S3_0_C12_C11_7, %0" : : "r"(v));                 /* SGI0R */
 	}
 	NOTE("48 SGI register writes, %llu exceptions", (unsigned long long)guest_catch.count);
 	report("SGIs: IRM, RS, absent aff", catch_off() == 0);
@@ -404,9 +446,10 @@ static void atk_psci(void)
 	r[4] = hc(PSCI_CPU_ON_64, mp1, plat.ram_base - 4, 1);
 	NOTE("entries 0, RAM end, +2, 2^64-4, base-4: %lld %lld %lld %lld %lld", (long long)r[0],
 	     (long long)r[1], (long long)r[2], (long long)r[3], (long long)r[4]);
-	report("CPU_ON bad entry points", r[0] == RET_INVALID_ADDRESS && r[1] == RET_INVALID_ADDRESS &&
-					 r[2] == RET_INVALID_ADDRESS && r[3] == RET_INVALID_ADDRESS &&
-					 r[4] == RET_INVALID_ADDRESS);
+	report("CPU_ON bad entry points",
+	       r[0] == RET_INVALID_ADDRESS && r[1] == RET_INVALID_ADDRESS &&
+		       r[2] == RET_INVALID_ADDRESS && r[3] == RET_INVALID_ADDRESS &&
+		       r[4] == RET_INVALID_ADDRESS);
 	r[0] = psci_cpu_on(plat.cpu_mpidr[0], 0);
 	NOTE("CPU_ON(self) = %lld", (long long)r[0]);
 	report("CPU_ON self", r[0] == RET_ALREADY_ON);
@@ -418,8 +461,8 @@ static void atk_psci(void)
 	NOTE("AFFINITY_INFO(5) %lld, level 3 %lld, 32-bit garbage %lld; FEATURES(unknown) %lld",
 	     (long long)r[0], (long long)r[1], (long long)r[2], (long long)r[3]);
 	report("AFFINITY_INFO, FEATURES", r[0] == RET_INVALID_PARAMETERS &&
-					 r[1] == RET_INVALID_PARAMETERS && r[2] == 0 &&
-					 r[3] == RET_NOT_SUPPORTED);
+						  r[1] == RET_INVALID_PARAMETERS && r[2] == 0 &&
+						  r[3] == RET_NOT_SUPPORTED);
 
 	/* CPU_ON raced against the target's own CPU_OFF, hundreds of times: the target must start
 	 * from its entry point each time, never resume after its CPU_OFF. */
@@ -438,8 +481,9 @@ static void atk_psci(void)
 	for (u64 t = cnt_ticks(); cnt_ticks() - t < cnt_freq() / 10;)
 		cpu_relax();
 	NOTE("%llu CPU_ONs succeeded in %llu tries; vCPU 1 started %llu times, CPU_OFF returned %llu "
-	     "times", (unsigned long long)ons, (unsigned long long)tries,
-	     (unsigned long long)sec_starts, (unsigned long long)sec_off_returned);
+	     "times",
+	     (unsigned long long)ons, (unsigned long long)tries, (unsigned long long)sec_starts,
+	     (unsigned long long)sec_off_returned);
 	report("CPU_OFF raced by CPU_ON", ons == 300 && sec_off_returned == 0 && sec_starts == ons);
 }
 
@@ -459,13 +503,16 @@ static void atk_smccc(void)
 	NOTE("%u function IDs by SMC and HVC: %llu answers other than NOT_SUPPORTED",
 	     (unsigned)(sizeof(fids) / sizeof(fids[0])), (unsigned long long)bad);
 	report("unknown function IDs", bad == 0);
-	s64 a = CALL("smc #1", 0x84000000ULL, 0, 0, 0), b = CALL("hvc #0x1234", 0x84000000ULL, 0, 0, 0);
-	s64 c = CALL("hvc #0xffff", HC_DIRTY_ROUND, 0, 0, 0), d = CALL("smc #0xffff", 0x84000008ULL, 0, 0, 0);
+	s64 a = CALL("smc #1", 0x84000000ULL, 0, 0, 0),
+	    b = CALL("hvc #0x1234", 0x84000000ULL, 0, 0, 0);
+	s64 c = CALL("hvc #0xffff", HC_DIRTY_ROUND, 0, 0, 0),
+	    d = CALL("smc #0xffff", 0x84000008ULL, 0, 0, 0);
 
 	NOTE("PSCI_VERSION by SMC #1 %lld, HVC #0x1234 %lld; ferry's call by HVC #0xffff %lld; "
-	     "SYSTEM_OFF by SMC #0xffff %lld", (long long)a, (long long)b, (long long)c, (long long)d);
+	     "SYSTEM_OFF by SMC #0xffff %lld",
+	     (long long)a, (long long)b, (long long)c, (long long)d);
 	report("SMC/HVC immediates", a == RET_NOT_SUPPORTED && b == RET_NOT_SUPPORTED &&
-				    c == RET_NOT_SUPPORTED && d == RET_NOT_SUPPORTED);
+					     c == RET_NOT_SUPPORTED && d == RET_NOT_SUPPORTED);
 }
 
 /* ---- storms: each must finish, and only this VM's CPU pays for it ---- */
@@ -494,7 +541,8 @@ static void atk_storms(void)
 		__asm__ volatile("tlbi aside1is, %0" : : "r"(i << 48) : "memory");
 	}
 	__asm__ volatile("dsb ish; isb" ::: "memory");
-	NOTE("60000 broadcast TLBIs in %llu ms", (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
+	NOTE("60000 broadcast TLBIs in %llu ms",
+	     (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
 	report("TLBI storm", true);
 	t0 = cnt_ticks();
 	for (u64 i = 0; i < 20000; i++)
@@ -505,7 +553,8 @@ static void atk_storms(void)
 	t0 = cnt_ticks();
 	for (u64 i = 0; i < 20000; i++)
 		__asm__ volatile("sev; wfe" ::: "memory");
-	NOTE("20000 SEV+WFE in %llu ms", (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
+	NOTE("20000 SEV+WFE in %llu ms",
+	     (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
 	report("WFE storm", cnt_ticks() - t0 < 30 * cnt_freq());
 	/* The virtual timer firing all the time while the guest masks interrupts. */
 	u64 ctl;
@@ -516,21 +565,26 @@ static void atk_storms(void)
 		cpu_relax();
 	__asm__ volatile("mrs %0, cntv_ctl_el0" : "=r"(ctl));
 	__asm__ volatile("msr cntv_ctl_el0, xzr; isb");
-	NOTE("200 ms with the virtual timer pending and masked: CNTV_CTL 0x%llx", (unsigned long long)ctl);
+	NOTE("200 ms with the virtual timer pending and masked: CNTV_CTL 0x%llx",
+	     (unsigned long long)ctl);
 	report("timer storm, masked", (ctl & 5) == 5);
 }
 
 /* ---- system registers: trapped, hidden, odd values ---- */
-#define MRS_CAUGHT(reg, out) ({ \
-	u64 v_ = 0x5a5a; \
-	catch_on(); \
-	__asm__ volatile("mrs %0, " reg : "+r"(v_) : : "memory"); \
-	(out) = v_; \
-	catch_off(); })
-#define MSR_CAUGHT(reg, val) ({ \
-	catch_on(); \
-	__asm__ volatile("msr " reg ", %0" : : "r"((u64)(val)) : "memory"); \
-	catch_off(); })
+#define MRS_CAUGHT(reg, out)                                              \
+	({                                                                \
+		u64 v_ = 0x5a5a;                                          \
+		catch_on();                                               \
+		__asm__ volatile("mrs %0, " reg : "+r"(v_) : : "memory"); \
+		(out) = v_;                                               \
+		catch_off();                                              \
+	})
+#define MSR_CAUGHT(reg, val)                                                        \
+	({                                                                          \
+		catch_on();                                                         \
+		__asm__ volatile("msr " reg ", %0" : : "r"((u64)(val)) : "memory"); \
+		catch_off();                                                        \
+	})
 
 static bool undef(u64 n) { return n == 1 && ec_of(guest_catch.esr) == EC_UNKNOWN; }
 
@@ -551,13 +605,14 @@ static void atk_sysregs(void)
 	NOTE("ACTLR_EL1 after writing all ones: 0x%llx, exceptions %llu", (unsigned long long)v,
 	     (unsigned long long)(n + w));
 	report("ACTLR_EL1 (TACR)", n == 0 && w == 0 && v == 0);
-	n = MRS_CAUGHT("S3_0_C10_C4_7", v); /* LORID_EL1 */
+	n = MRS_CAUGHT("S3_0_C10_C4_7", v);          /* LORID_EL1 */
 	w = MSR_CAUGHT("S3_0_C10_C4_0", 0x40000000); /* LORSA_EL1 */
 	NOTE("LORID_EL1: %llu exception(s) ESR 0x%llx; LORSA_EL1 write %llu", (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr, (unsigned long long)w);
 	report("LORegions (TLOR)", n == 1 && w == 1);
 	n = MRS_CAUGHT("S3_0_C5_C3_0", v); /* ERRIDR_EL1 */
-	NOTE("ERRIDR_EL1 = 0x%llx, %llu exception(s)", (unsigned long long)v, (unsigned long long)n);
+	NOTE("ERRIDR_EL1 = 0x%llx, %llu exception(s)", (unsigned long long)v,
+	     (unsigned long long)n);
 	report("RAS error records (TERR)", (n == 0 && v == 0) || undef(n));
 	n = MRS_CAUGHT("S3_3_C13_C2_1", v); /* AMCNTENSET0_EL0 */
 	NOTE("AMCNTENSET0_EL0: %llu exception(s) ESR 0x%llx", (unsigned long long)n,
@@ -585,7 +640,8 @@ static void atk_sysregs(void)
 	     (unsigned long long)sve_shown, (unsigned long long)n,
 	     (unsigned long long)guest_catch.esr, (unsigned long long)vl);
 	if (sve_shown)
-		report("SVE instruction (the guest's)", n == 0 && vl >= 16 && vl <= 256 && !(vl % 16));
+		report("SVE instruction (the guest's)",
+		       n == 0 && vl >= 16 && vl <= 256 && !(vl % 16));
 	else
 		report("SVE instruction", undef(n));
 	/* The PMU, where the CPU has a PMUv3, is the guest's (ID_AA64DFR0_EL1.PMUVer says so):
@@ -604,9 +660,9 @@ static void atk_sysregs(void)
 	if (((dfr0 >> 8) & 0xf) == 0)
 		report("PMU registers (TPM)", n == 0 && w == 0 && v == 0);
 	else
-		report("PMU registers (HPMN)", n == 0 && w == 0 &&
-					       ((v >> 11) & 0x1f) == ((pmcr0 >> 11) & 0x1f) &&
-					       ((pmcr0 >> 11) & 0x1f) <= 31);
+		report("PMU registers (HPMN)",
+		       n == 0 && w == 0 && ((v >> 11) & 0x1f) == ((pmcr0 >> 11) & 0x1f) &&
+			       ((pmcr0 >> 11) & 0x1f) <= 31);
 	u64 pfr0, mmfr1, zfr0;
 
 	n = MRS_CAUGHT("id_aa64pfr0_el1", pfr0) + MRS_CAUGHT("id_aa64mmfr1_el1", mmfr1) +
@@ -614,9 +670,8 @@ static void atk_sysregs(void)
 	NOTE("ID_AA64PFR0 0x%llx ID_AA64MMFR1 0x%llx ID_AA64ZFR0 0x%llx", (unsigned long long)pfr0,
 	     (unsigned long long)mmfr1, (unsigned long long)zfr0);
 	/* SVE's features (ZFR0) are shown exactly when SVE is. */
-	report("ID registers hide", n == 0 && (pfr0 & 0xff) == 0x11 &&
-				   ((mmfr1 >> 16) & 0xf) == 0 &&
-				   (((pfr0 >> 32) & 0xf) != 0 || zfr0 == 0));
+	report("ID registers hide", n == 0 && (pfr0 & 0xff) == 0x11 && ((mmfr1 >> 16) & 0xf) == 0 &&
+					    (((pfr0 >> 32) & 0xf) != 0 || zfr0 == 0));
 	/* Odd values in EL1 registers ferry never switches: they stay this VM's business. */
 	u64 kctl;
 
@@ -643,15 +698,17 @@ static void atk_simd(void)
 		if (out[2 * i] != seed + 2 * i || out[2 * i + 1] != ~(seed + 2 * i))
 			bad++;
 	NOTE("%llu exception(s); %llu of 32 SIMD registers changed; FPSR 0x%llx",
-	     (unsigned long long)guest_catch.count, (unsigned long long)bad, (unsigned long long)out[64]);
-	report("SIMD across injected abort", guest_catch.count == 1 && bad == 0 &&
-					     out[64] == 0x8000000);
+	     (unsigned long long)guest_catch.count, (unsigned long long)bad,
+	     (unsigned long long)out[64]);
+	report("SIMD across injected abort",
+	       guest_catch.count == 1 && bad == 0 && out[64] == 0x8000000);
 }
 
 /* ---- AArch32 EL0 (hidden in the ID registers, but the CPU runs it): a stage-2 fault taken from
  * there reaches ferry through its AArch32 vectors ---- */
 static u64 a32_l1[512] __attribute__((aligned(4096)));
-static const u32 a32_code[2] __attribute__((aligned(8))) = { 0xe5910000, 0xef000000 }; /* ldr r0,[r1]; svc 0 */
+static const u32 a32_code[2]
+	__attribute__((aligned(8))) = { 0xe5910000, 0xef000000 }; /* ldr r0,[r1]; svc 0 */
 extern const u64 guest_idmap_l1[512];
 
 static void atk_aarch32(void)
@@ -663,27 +720,35 @@ static void atk_aarch32(void)
 	a32_l1[2] = 0x80000000ULL | 1 | (1 << 2) | (1 << 6) | (3 << 8) | (1 << 10) | (3ULL << 53);
 	/* VA 0xc0000000: an alias of the RAM GiB, read-only, executable at EL0 only. */
 	a32_l1[3] = 0x40000000ULL | 1 | (1 << 2) | (3 << 6) | (3 << 8) | (1 << 10) | (1ULL << 53);
-	__asm__ volatile("dsb ish; mrs %0, ttbr0_el1; msr ttbr0_el1, %1; isb; tlbi vmalle1; dsb nsh; isb"
-			 : "=&r"(ttbr) : "r"((u64)(uintptr_t)a32_l1) : "memory");
+	__asm__ volatile(
+		"dsb ish; mrs %0, ttbr0_el1; msr ttbr0_el1, %1; isb; tlbi vmalle1; dsb nsh; isb"
+		: "=&r"(ttbr)
+		: "r"((u64)(uintptr_t)a32_l1)
+		: "memory");
 	pc = 0xc0000000ULL + ((u64)(uintptr_t)a32_code - 0x40000000ULL);
 	catch_on();
 	hostile_a32_run(pc, 0x80000000ULL);
 	n = catch_off();
-	__asm__ volatile("msr ttbr0_el1, %0; isb; tlbi vmalle1; dsb nsh; isb" : : "r"(ttbr) : "memory");
+	__asm__ volatile("msr ttbr0_el1, %0; isb; tlbi vmalle1; dsb nsh; isb"
+			 :
+			 : "r"(ttbr)
+			 : "memory");
 	NOTE("%llu exception(s) at vector %llu, ESR 0x%llx FAR 0x%llx ELR 0x%llx",
 	     (unsigned long long)n, (unsigned long long)guest_catch.vector,
 	     (unsigned long long)guest_catch.esr, (unsigned long long)guest_catch.far,
 	     (unsigned long long)guest_catch.elr);
-	report("AArch32 EL0 stage-2 fault", n == 1 && guest_catch.vector == 12 &&
-					   ec_of(guest_catch.esr) == EC_DABT_LOW &&
-					   fsc_of(guest_catch.esr) == FSC_SEA && guest_catch.elr == pc);
+	report("AArch32 EL0 stage-2 fault",
+	       n == 1 && guest_catch.vector == 12 && ec_of(guest_catch.esr) == EC_DABT_LOW &&
+		       fsc_of(guest_catch.esr) == FSC_SEA && guest_catch.elr == pc);
 }
 
 /* ---- the console: a flood with control bytes and a forged prefix ---- */
 static void atk_console(void)
 {
 	for (int i = 0; i < 40; i++)
-		con_printf("flood %02d \x1b[2J\x1b]0;owned\x07\r[victim] memstress: FAIL forged\b\b\x1b[31m", i);
+		con_printf(
+			"flood %02d \x1b[2J\x1b]0;owned\x07\r[victim] memstress: FAIL forged\b\b\x1b[31m",
+			i);
 	NOTE("40 lines with ESC sequences, BEL, CR, BS and a forged [victim] prefix");
 	report("console flood, escapes", true);
 	/* Three times the burst ferry lets a VM print at once, faster than its rate: the rest is
@@ -692,8 +757,10 @@ static void atk_console(void)
 	u64 t0 = cnt_ticks();
 
 	for (int i = 0; i < 1600; i++)
-		con_printf("rate %04d ......................................................................"
-			   "...................", i);
+		con_printf(
+			"rate %04d ......................................................................"
+			"...................",
+			i);
 	NOTE("1600 lines of 120 bytes in %llu ms",
 	     (unsigned long long)((cnt_ticks() - t0) * 1000 / cnt_freq()));
 	for (t0 = cnt_ticks(); cnt_ticks() - t0 < cnt_freq();)
@@ -711,20 +778,22 @@ static void atk_hypercall(void)
 	NOTE("before dirty logging: %lld", (long long)r0);
 	report("hypercall, logging off", r0 == RET_NOT_SUPPORTED);
 	con_printf("waiting for dirty logging (dirtylog hostile start)");
-	while (hc(HC_DIRTY_ROUND, 0, map, 64) == RET_NOT_SUPPORTED && cnt_ticks() - t0 < 120 * cnt_freq())
+	while (hc(HC_DIRTY_ROUND, 0, map, 64) == RET_NOT_SUPPORTED &&
+	       cnt_ticks() - t0 < 120 * cnt_freq())
 		for (u64 t = cnt_ticks(); cnt_ticks() - t < cnt_freq() / 50;)
 			cpu_relax();
-	r[0] = hc(HC_DIRTY_ROUND, 1, 0xfffffffffffffff8ULL, 64);  /* end wraps to 0 */
+	r[0] = hc(HC_DIRTY_ROUND, 1, 0xfffffffffffffff8ULL, 64);    /* end wraps to 0 */
 	r[1] = hc(HC_DIRTY_ROUND, 1, 0xffffffffffffff00ULL, pages); /* wraps into RAM */
-	r[2] = hc(HC_DIRTY_ROUND, 1, plat.ram_base + 4, 64);      /* unaligned */
-	r[3] = hc(HC_DIRTY_ROUND, 1, plat.ram_base, ~0ULL);       /* huge */
-	r[4] = hc(HC_DIRTY_ROUND, 1, plat.ram_base, pages + 1);   /* one bit too many */
-	r[5] = hc(HC_DIRTY_ROUND, 1, end - 8, 65);                /* one word past RAM */
-	r[6] = hc(HC_DIRTY_ROUND, 1, plat.ram_base - 8, 64);      /* one word below RAM */
-	r[7] = hc(HC_DIRTY_ROUND, 1, end - 8, 64);                /* the last word: accepted */
+	r[2] = hc(HC_DIRTY_ROUND, 1, plat.ram_base + 4, 64);        /* unaligned */
+	r[3] = hc(HC_DIRTY_ROUND, 1, plat.ram_base, ~0ULL);         /* huge */
+	r[4] = hc(HC_DIRTY_ROUND, 1, plat.ram_base, pages + 1);     /* one bit too many */
+	r[5] = hc(HC_DIRTY_ROUND, 1, end - 8, 65);                  /* one word past RAM */
+	r[6] = hc(HC_DIRTY_ROUND, 1, plat.ram_base - 8, 64);        /* one word below RAM */
+	r[7] = hc(HC_DIRTY_ROUND, 1, end - 8, 64);                  /* the last word: accepted */
 	NOTE("wrap %lld, wrap into RAM %lld, unaligned %lld, huge %lld, too many bits %lld, past "
-	     "end %lld, below %lld, last word %lld", (long long)r[0], (long long)r[1], (long long)r[2],
-	     (long long)r[3], (long long)r[4], (long long)r[5], (long long)r[6], (long long)r[7]);
+	     "end %lld, below %lld, last word %lld",
+	     (long long)r[0], (long long)r[1], (long long)r[2], (long long)r[3], (long long)r[4],
+	     (long long)r[5], (long long)r[6], (long long)r[7]);
 	bool ok = r[7] >= 0;
 
 	for (int i = 0; i < 7; i++)
@@ -752,7 +821,9 @@ static void fatal_attack(void)
 
 	con_printf("fatal: LDP from the PL011 under on-abort = stop: this VM must stop here");
 	__asm__ volatile("mov x19, #0x1111; mov x20, #0x2222; ldp %0, %1, [%2]"
-			 : "+r"(x), "+r"(y) : "r"(uart) : "x19", "x20", "memory");
+			 : "+r"(x), "+r"(y)
+			 : "r"(uart)
+			 : "x19", "x20", "memory");
 	con_printf("FAIL: still running after the fatal attack");
 	psci_system_off();
 }
@@ -799,8 +870,9 @@ void guest_main(u64 dtb, u64 entry_el)
 	report("SYSTEM_RESET loop", rec->resets == opt_resets);
 
 	static void (*const groups[])(void) = {
-		atk_memory, atk_fetch, atk_no_syndrome, atk_widths, atk_gic, atk_smccc, atk_sysregs,
-		atk_simd, atk_aarch32, atk_psci, atk_storms, atk_console, atk_hypercall,
+		atk_memory, atk_fetch,   atk_no_syndrome, atk_widths,  atk_gic,
+		atk_smccc,  atk_sysregs, atk_simd,        atk_aarch32, atk_psci,
+		atk_storms, atk_console, atk_hypercall,
 	};
 
 	for (u32 g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)

@@ -47,7 +47,8 @@ enum bootarg_status bootarg_u64(const char *args, const char *key, u64 *value)
 		for (end = p; *end && !bootarg_space(*end); end++)
 			;
 		if ((size_t)(end - p) > key_len && !strncmp(p, key, key_len) && p[key_len] == '=')
-			return bootarg_parse(p + key_len + 1, end, value) ? BOOTARG_SET : BOOTARG_BAD;
+			return bootarg_parse(p + key_len + 1, end, value) ? BOOTARG_SET
+									  : BOOTARG_BAD;
 		p = end;
 	}
 	return BOOTARG_ABSENT;

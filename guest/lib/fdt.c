@@ -66,11 +66,12 @@ static void plat_read_cpus(const void *fdt, struct guest_platform *out)
 	ac = fdt_address_cells(fdt, cpus);
 	if (ac < 1 || ac > 2)
 		return;
-	fdt_for_each_subnode(node, fdt, cpus) {
+	fdt_for_each_subnode (node, fdt, cpus) {
 		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
 		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
 
-		if (!type || strcmp(type, "cpu") || !reg || len < ac * 4 || !plat_enabled(fdt, node))
+		if (!type || strcmp(type, "cpu") || !reg || len < ac * 4 ||
+		    !plat_enabled(fdt, node))
 			continue;
 		if (out->ncpus == GUEST_MAX_CPUS)
 			return;

@@ -75,11 +75,11 @@ void psci_system_off(void) __attribute__((noreturn));
 
 /* ---- the DTB ---- */
 struct guest_platform {
-	u64 ram_base, ram_size;       /* the first /memory bank */
-	u64 uart_base;                /* first enabled "arm,pl011"; 0 if none */
-	bool psci_smc;                /* /psci method = "smc" (else "hvc") */
+	u64 ram_base, ram_size; /* the first /memory bank */
+	u64 uart_base;          /* first enabled "arm,pl011"; 0 if none */
+	bool psci_smc;          /* /psci method = "smc" (else "hvc") */
 	bool have_psci;
-	u32 ncpus;                    /* /cpus/cpu@* nodes, at most GUEST_MAX_CPUS */
+	u32 ncpus; /* /cpus/cpu@* nodes, at most GUEST_MAX_CPUS */
 	u64 cpu_mpidr[GUEST_MAX_CPUS];
 	char bootargs[GUEST_BOOTARGS_MAX]; /* /chosen/bootargs, "" if none */
 };
@@ -87,7 +87,11 @@ struct guest_platform {
 int plat_read_fdt(const void *fdt, struct guest_platform *out);
 
 /* ---- bootargs: space-separated key=value, values decimal or 0x-hex ---- */
-enum bootarg_status { BOOTARG_ABSENT = 0, BOOTARG_SET = 1, BOOTARG_BAD = -1 };
+enum bootarg_status {
+	BOOTARG_ABSENT = 0,
+	BOOTARG_SET = 1,
+	BOOTARG_BAD = -1
+};
 /* Finds `key=value`; on BOOTARG_SET stores the value. A value that is not a whole number is BAD. */
 enum bootarg_status bootarg_u64(const char *args, const char *key, u64 *value);
 /* Calls `unknown` for every word whose key is not in the NULL-terminated `known` list. */

@@ -14,16 +14,17 @@
 #define DESC_BLOCK 1ULL
 #define DESC_ATTR(index) ((u64)(index) << 2) /* MAIR_EL1 attribute index (head.S) */
 #define DESC_SH_INNER (3ULL << 8)
-#define DESC_AF (1ULL << 10)                 /* set up front: no Access flag faults */
+#define DESC_AF (1ULL << 10) /* set up front: no Access flag faults */
 #define DESC_PXN (1ULL << 53)
 #define DESC_UXN (1ULL << 54)
 #define ATTR_DEVICE 0
 #define ATTR_NORMAL_WB 1
 
-#define DEVICE(gib) (((u64)(gib) << 30) | DESC_BLOCK | DESC_ATTR(ATTR_DEVICE) | DESC_AF | DESC_PXN | \
-		     DESC_UXN)
-#define RAM_EXEC(gib) (((u64)(gib) << 30) | DESC_BLOCK | DESC_ATTR(ATTR_NORMAL_WB) | DESC_SH_INNER | \
-		       DESC_AF | DESC_UXN)
+#define DEVICE(gib) \
+	(((u64)(gib) << 30) | DESC_BLOCK | DESC_ATTR(ATTR_DEVICE) | DESC_AF | DESC_PXN | DESC_UXN)
+#define RAM_EXEC(gib)                                                                            \
+	(((u64)(gib) << 30) | DESC_BLOCK | DESC_ATTR(ATTR_NORMAL_WB) | DESC_SH_INNER | DESC_AF | \
+	 DESC_UXN)
 #define RAM(gib) (RAM_EXEC(gib) | DESC_PXN)
 #define RAM4(g) RAM(g), RAM((g) + 1), RAM((g) + 2), RAM((g) + 3)
 #define RAM16(g) RAM4(g), RAM4((g) + 4), RAM4((g) + 8), RAM4((g) + 12)
@@ -31,8 +32,8 @@
 
 extern const u64 guest_idmap_l1[512];
 const u64 guest_idmap_l1[512] __attribute__((aligned(4096))) = {
-	DEVICE(0), RAM_EXEC(1), RAM(2), RAM(3),
-	RAM4(4), RAM4(8), RAM4(12), RAM16(16), RAM16(32), RAM16(48),
-	RAM64(64), RAM64(128), RAM64(192), RAM64(256), RAM64(320), RAM64(384), RAM64(448),
+	DEVICE(0),  RAM_EXEC(1), RAM(2),     RAM(3),     RAM4(4),    RAM4(8),
+	RAM4(12),   RAM16(16),   RAM16(32),  RAM16(48),  RAM64(64),  RAM64(128),
+	RAM64(192), RAM64(256),  RAM64(320), RAM64(384), RAM64(448),
 };
 _Static_assert(4 + 3 * 4 + 3 * 16 + 7 * 64 == 512, "the table covers 512 GiB exactly");

@@ -52,7 +52,7 @@ static unsigned char *mem;
 static uint32_t *ledger; /* generation last written, per page */
 static uint64_t pages;
 static uint64_t writes_total; /* drives the pseudo-random choice of the next page to write */
-static unsigned reports;       /* mismatch lines printed this round */
+static unsigned reports;      /* mismatch lines printed this round */
 static volatile sig_atomic_t stop_signal;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -126,13 +126,14 @@ static void report_mismatch(uint64_t i, uint64_t bad_word)
 		return;
 	for (uint64_t gen = low; gen <= expected + 1; gen++)
 		if (gen != expected && check_page(i, gen) == WORDS) {
-			say("mismatch page %" PRIu64 " (offset 0x%" PRIx64 ") expected generation %" PRIu64
-			    ", found generation %" PRIu64, i, i * PAGE, expected, gen);
+			say("mismatch page %" PRIu64 " (offset 0x%" PRIx64
+			    ") expected generation %" PRIu64 ", found generation %" PRIu64,
+			    i, i * PAGE, expected, gen);
 			return;
 		}
 	say("mismatch page %" PRIu64 " (offset 0x%" PRIx64 ") expected generation %" PRIu64
-	    ", found 0x%016" PRIx64 " at word %" PRIu64 " (expected 0x%016" PRIx64 ")", i, i * PAGE,
-	    expected, page_ptr(i)[bad_word], bad_word,
+	    ", found 0x%016" PRIx64 " at word %" PRIu64 " (expected 0x%016" PRIx64 ")",
+	    i, i * PAGE, expected, page_ptr(i)[bad_word], bad_word,
 	    page_base(i, expected) ^ (bad_word * WORD_STEP));
 }
 
@@ -180,7 +181,8 @@ static void run_round(struct round_stats *st, int64_t *last)
 	memset(st, 0, sizeof(*st));
 	reports = 0;
 	for (;;) {
-		int64_t t = now_ns(), gap = t - *last, dt = gap < MAX_CREDIT_NS ? gap : MAX_CREDIT_NS;
+		int64_t t = now_ns(), gap = t - *last,
+			dt = gap < MAX_CREDIT_NS ? gap : MAX_CREDIT_NS;
 		uint64_t n;
 		bool idle;
 
@@ -212,10 +214,7 @@ static void run_round(struct round_stats *st, int64_t *last)
 	}
 }
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
+static void on_signal(int sig) { stop_signal = sig; }
 
 static void usage(FILE *f)
 {
@@ -266,14 +265,30 @@ static void parse_args(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': cfg.mib = parse_number("mib", optarg, 1, 1 << 20); break;
-		case 'r': cfg.rate = parse_number("rate", optarg, 0, 1 << 30); break;
-		case 'n': cfg.rounds = parse_number("rounds", optarg, 0, UINT32_MAX); break;
-		case 's': cfg.seed = parse_number("seed", optarg, 0, UINT64_MAX); break;
-		case 'i': cfg.interval_ms = parse_number("interval-ms", optarg, 1, 3600000); break;
-		case 'c': cfg.corrupt = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		case 'm':
+			cfg.mib = parse_number("mib", optarg, 1, 1 << 20);
+			break;
+		case 'r':
+			cfg.rate = parse_number("rate", optarg, 0, 1 << 30);
+			break;
+		case 'n':
+			cfg.rounds = parse_number("rounds", optarg, 0, UINT32_MAX);
+			break;
+		case 's':
+			cfg.seed = parse_number("seed", optarg, 0, UINT64_MAX);
+			break;
+		case 'i':
+			cfg.interval_ms = parse_number("interval-ms", optarg, 1, 3600000);
+			break;
+		case 'c':
+			cfg.corrupt = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
 		}
 	}
 	if (optind < argc) {
@@ -323,9 +338,10 @@ int main(int argc, char **argv)
 			break;
 		if (st.max_gap_ns > max_gap_ns)
 			max_gap_ns = st.max_gap_ns;
-		say("round %" PRIu64 " wrote %" PRIu64 " pages, verified %" PRIu64 " pages, errors %"
-		    PRIu64 ", uptime %.3f s, max gap %.1f ms", round, st.wrote, st.verified, st.errors,
-		    (double)now_ns() / 1e9, (double)st.max_gap_ns / 1e6);
+		say("round %" PRIu64 " wrote %" PRIu64 " pages, verified %" PRIu64
+		    " pages, errors %" PRIu64 ", uptime %.3f s, max gap %.1f ms",
+		    round, st.wrote, st.verified, st.errors, (double)now_ns() / 1e9,
+		    (double)st.max_gap_ns / 1e6);
 	}
 	if (stop_signal)
 		round--; /* the interrupted round is not counted */

@@ -86,8 +86,8 @@ int main(int argc, char **argv)
 		checks++;
 	}
 	if (bad)
-		printf("svecheck: FAIL vl %u byte %u is 0x%02x, expected 0x%02x after %lu checks\n", vl,
-		       first, got[first], want[first], checks);
+		printf("svecheck: FAIL vl %u byte %u is 0x%02x, expected 0x%02x after %lu checks\n",
+		       vl, first, got[first], want[first], checks);
 	else
 		printf("svecheck: PASS vl %u checks %lu\n", vl, checks);
 	return bad;

@@ -207,13 +207,16 @@ static void report_mismatch(u64 i, u64 bad_word)
 	for (u64 gen = low; gen <= expected + 1; gen++)
 		if (gen != expected && check_page(i, gen) == WORDS) {
 			say("mismatch page 0x%llx (vcpu %llu's) expected generation %llu, found generation "
-			    "%llu", (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
+			    "%llu",
+			    (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
 			    (unsigned long long)expected, (unsigned long long)gen);
 			return;
 		}
 	say("mismatch page 0x%llx (vcpu %llu's) expected generation %llu, found 0x%016llx at word %llu "
-	    "(expected 0x%016llx)", (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
-	    (unsigned long long)expected, (unsigned long long)p[bad_word], (unsigned long long)bad_word,
+	    "(expected 0x%016llx)",
+	    (unsigned long long)(ws_base + i * PAGE), (unsigned long long)owner,
+	    (unsigned long long)expected, (unsigned long long)p[bad_word],
+	    (unsigned long long)bad_word,
 	    (unsigned long long)(page_base(i, expected) ^ (bad_word * WORD_STEP)));
 }
 
@@ -296,8 +299,8 @@ static u64 round_written_all(void)
 
 /* ---- setup ---- */
 static const char *const known_keys[] = {
-	"rounds", "seed", "rate", "pages", "frac", "smp", "wild", "verify", "selftest-corrupt",
-	"rewrite", NULL,
+	"rounds",           "seed",    "rate", "pages", "frac", "smp", "wild", "verify",
+	"selftest-corrupt", "rewrite", NULL,
 };
 
 static void unknown_key(const char *word, size_t len)
@@ -311,10 +314,11 @@ static void parse_bootargs(const char *args)
 		const char *key;
 		u64 *value;
 	} keys[] = {
-		{ "rounds", &cfg.rounds }, { "seed", &cfg.seed },     { "rate", &cfg.rate },
-		{ "pages", &cfg.pages },   { "frac", &cfg.frac },     { "smp", &cfg.smp },
-		{ "verify", &cfg.verify }, { "selftest-corrupt", &cfg.corrupt }, { "wild", &cfg.wild },
-		{ "rewrite", &cfg.rewrite },
+		{ "rounds", &cfg.rounds }, { "seed", &cfg.seed },
+		{ "rate", &cfg.rate },     { "pages", &cfg.pages },
+		{ "frac", &cfg.frac },     { "smp", &cfg.smp },
+		{ "verify", &cfg.verify }, { "selftest-corrupt", &cfg.corrupt },
+		{ "wild", &cfg.wild },     { "rewrite", &cfg.rewrite },
 	};
 
 	bootarg_check_keys(args, known_keys, unknown_key);
@@ -347,8 +351,8 @@ static void place(void)
 
 	if ((u64)(uintptr_t)__image_start < plat.ram_base || image_end > ram_end)
 		fail("the image (linked at 0x%llx) is not in RAM 0x%llx-0x%llx",
-		     (unsigned long long)(uintptr_t)__image_start, (unsigned long long)plat.ram_base,
-		     (unsigned long long)ram_end - 1);
+		     (unsigned long long)(uintptr_t)__image_start,
+		     (unsigned long long)plat.ram_base, (unsigned long long)ram_end - 1);
 	ram_pages = plat.ram_size / PAGE;
 	written = (u64 *)(uintptr_t)p;
 	p += ((ram_pages + 63) / 64 * 8 + PAGE - 1) & ~(PAGE - 1);
@@ -395,7 +399,8 @@ static void start_secondaries(void)
 	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
 	self = mpidr & 0xff00ffffffULL; /* Aff3..Aff0, as a DTB cpu reg holds it */
 	if (want > 1 && !plat.have_psci)
-		fail("smp=%llu: the DTB has no /psci to start CPUs with", (unsigned long long)cfg.smp);
+		fail("smp=%llu: the DTB has no /psci to start CPUs with",
+		     (unsigned long long)cfg.smp);
 	for (u32 i = 0; i < plat.ncpus && c < want; i++) {
 		s64 r;
 
@@ -404,7 +409,8 @@ static void start_secondaries(void)
 		r = psci_cpu_on(plat.cpu_mpidr[i], c);
 		if (r) {
 			say("vcpu %llu (MPIDR 0x%llx) did not start: PSCI error %lld",
-			    (unsigned long long)c, (unsigned long long)plat.cpu_mpidr[i], (long long)r);
+			    (unsigned long long)c, (unsigned long long)plat.cpu_mpidr[i],
+			    (long long)r);
 			break;
 		}
 		c++;
@@ -486,10 +492,10 @@ static void run_rounds(void)
 		}
 		rounds_done = cfg.rounds ? r : 0;
 		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu, writes took %llu us, "
-		    "longest gap %llu us", (unsigned long long)rounds_done,
-		    (unsigned long long)cfg.rounds, (unsigned long long)wrote,
-		    (unsigned long long)verified, (unsigned long long)bad,
-		    (unsigned long long)(write_ticks * 1000000 / freq),
+		    "longest gap %llu us",
+		    (unsigned long long)rounds_done, (unsigned long long)cfg.rounds,
+		    (unsigned long long)wrote, (unsigned long long)verified,
+		    (unsigned long long)bad, (unsigned long long)(write_ticks * 1000000 / freq),
 		    (unsigned long long)(cfg.rounds ? round_gap_max() * 1000000 / freq : 0));
 	}
 }
@@ -501,7 +507,8 @@ void guest_main(u64 dtb, u64 entry_el)
 	con_set_prefix("memstress: ");
 	err = plat_read_fdt((const void *)(uintptr_t)dtb, &plat);
 	if (err)
-		fail("no usable device tree at 0x%llx (libfdt error %d)", (unsigned long long)dtb, err);
+		fail("no usable device tree at 0x%llx (libfdt error %d)", (unsigned long long)dtb,
+		     err);
 	con_set_base(plat.uart_base);
 	psci_set_conduit_smc(plat.psci_smc);
 	if (entry_el == 2)
@@ -519,14 +526,16 @@ void guest_main(u64 dtb, u64 entry_el)
 	shared_init();
 
 	say("start ram 0x%llx %llu MiB pages %llu at 0x%llx seed %llu rounds %llu rate %llu frac %llu "
-	    "smp %llu", (unsigned long long)plat.ram_base, (unsigned long long)(plat.ram_size >> 20),
-	    (unsigned long long)cfg.pages, (unsigned long long)ws_base, (unsigned long long)cfg.seed,
-	    (unsigned long long)cfg.rounds, (unsigned long long)cfg.rate,
-	    (unsigned long long)cfg.frac, (unsigned long long)cfg.smp);
+	    "smp %llu",
+	    (unsigned long long)plat.ram_base, (unsigned long long)(plat.ram_size >> 20),
+	    (unsigned long long)cfg.pages, (unsigned long long)ws_base,
+	    (unsigned long long)cfg.seed, (unsigned long long)cfg.rounds,
+	    (unsigned long long)cfg.rate, (unsigned long long)cfg.frac,
+	    (unsigned long long)cfg.smp);
 	say("shared 0x%llx (bitmap 0x%llx, %llu bits; ledger 0x%llx) psci %s",
-	    (unsigned long long)(uintptr_t)&memstress_shared, (unsigned long long)(uintptr_t)written,
-	    (unsigned long long)ram_pages, (unsigned long long)(uintptr_t)ledger,
-	    plat.psci_smc ? "smc" : "hvc");
+	    (unsigned long long)(uintptr_t)&memstress_shared,
+	    (unsigned long long)(uintptr_t)written, (unsigned long long)ram_pages,
+	    (unsigned long long)(uintptr_t)ledger, plat.psci_smc ? "smc" : "hvc");
 	start_secondaries();
 	memstress_shared.smp = cfg.smp;
 

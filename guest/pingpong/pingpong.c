@@ -85,10 +85,10 @@ static void verdict(u64 received, const char *why)
 	bool ok = !why && !lost && !dups && !damaged && received == count;
 
 	say("%s member=%u messages=%llu received=%llu lost=%llu duplicates=%llu damaged=%llu "
-	    "rings=%llu waits=%llu%s%s", ok ? "PASS" : "FAIL", self, (unsigned long long)count,
-	    (unsigned long long)received, (unsigned long long)lost, (unsigned long long)dups,
-	    (unsigned long long)damaged, (unsigned long long)rings, (unsigned long long)waits,
-	    why ? " " : "", why ? why : "");
+	    "rings=%llu waits=%llu%s%s",
+	    ok ? "PASS" : "FAIL", self, (unsigned long long)count, (unsigned long long)received,
+	    (unsigned long long)lost, (unsigned long long)dups, (unsigned long long)damaged,
+	    (unsigned long long)rings, (unsigned long long)waits, why ? " " : "", why ? why : "");
 }
 
 void guest_fatal(void)
@@ -173,10 +173,11 @@ static void find_region(const void *fdt)
 		fail("the doorbell has no SPI in 'interrupts'");
 	intid = fdt32_to_cpu(irq[1]) + 32;
 	if (members != 2 || self >= 2)
-		fail("pingpong needs a region of exactly 2 members (member %u of %u)", self, members);
+		fail("pingpong needs a region of exactly 2 members (member %u of %u)", self,
+		     members);
 	if (region_size < sizeof(struct layout))
-		fail("the region has %llu bytes, pingpong needs %llu", (unsigned long long)region_size,
-		     (unsigned long long)sizeof(struct layout));
+		fail("the region has %llu bytes, pingpong needs %llu",
+		     (unsigned long long)region_size, (unsigned long long)sizeof(struct layout));
 }
 
 /* The doorbell answers as the DT says, and every malformed access is refused (counted in ERRORS)
@@ -191,19 +192,19 @@ static void check_doorbell(void)
 		     (unsigned long long)doorbell);
 	e0 = mmio_read32(doorbell + DB_ERRORS);
 	status0 = mmio_read32(doorbell + DB_STATUS);
-	mmio_write32(doorbell + DB_RING, 99);               /* no such member */
+	mmio_write32(doorbell + DB_RING, 99); /* no such member */
 	mmio_write32(doorbell + DB_RING, 0xffffffff);
-	mmio_write32(doorbell + DB_RING_MASK, 0);           /* rings nobody */
+	mmio_write32(doorbell + DB_RING_MASK, 0); /* rings nobody */
 	mmio_write32(doorbell + DB_RING_MASK, 1u << members);
-	mmio_write32(doorbell + DB_ACK, 0xfffffff0);        /* bits of no member */
-	mmio_write8(doorbell + DB_RING, 1);                 /* not a 32-bit access */
-	mmio_write32(doorbell + DB_STATUS, 0);              /* read-only */
-	mmio_write32(doorbell + 0x800, 0x12345678);         /* no register */
-	got = mmio_read32(doorbell + DB_RING);              /* write-only: reads 0 */
+	mmio_write32(doorbell + DB_ACK, 0xfffffff0); /* bits of no member */
+	mmio_write8(doorbell + DB_RING, 1);          /* not a 32-bit access */
+	mmio_write32(doorbell + DB_STATUS, 0);       /* read-only */
+	mmio_write32(doorbell + 0x800, 0x12345678);  /* no register */
+	got = mmio_read32(doorbell + DB_RING);       /* write-only: reads 0 */
 	e1 = mmio_read32(doorbell + DB_ERRORS);
 	if (e1 - e0 != 9 || got != 0 || mmio_read32(doorbell + DB_STATUS) != status0)
-		fail("doorbell: hostile accesses: errors went %u -> %u (want +9), RING read %u",
-		     e0, e1, got);
+		fail("doorbell: hostile accesses: errors went %u -> %u (want +9), RING read %u", e0,
+		     e1, got);
 	say("doorbell 0x%llx INTID %u: member %u of %u, 9 hostile accesses refused",
 	    (unsigned long long)doorbell, intid, self, members);
 }
@@ -216,14 +217,15 @@ static void gic_setup(void)
 	u32 n = intid / 32, bit = 1u << (intid % 32);
 	u64 prio = GICD + GICD_IPRIORITYR + (intid & ~3u);
 
-	mmio_write32(GICR + GICR_WAKER, mmio_read32(GICR + GICR_WAKER) & ~GICR_WAKER_PROCESSOR_SLEEP);
+	mmio_write32(GICR + GICR_WAKER,
+		     mmio_read32(GICR + GICR_WAKER) & ~GICR_WAKER_PROCESSOR_SLEEP);
 	mmio_write32(GICD + GICD_IGROUPR + 4 * n, mmio_read32(GICD + GICD_IGROUPR + 4 * n) | bit);
 	mmio_write32(prio, (mmio_read32(prio) & ~(0xffu << (8 * (intid & 3)))) |
-			   (0x80u << (8 * (intid & 3))));
+				   (0x80u << (8 * (intid & 3))));
 	mmio_write64(GICD + GICD_IROUTER + 8ULL * intid, 0);
 	mmio_write32(GICD + GICD_ISENABLER + 4 * n, bit);
 	mmio_write32(GICD + GICD_CTLR, mmio_read32(GICD + GICD_CTLR) | GICD_CTLR_ENABLE_G1);
-	__asm__ volatile("msr s3_0_c4_c6_0, %0" : : "r"(0xffULL));   /* ICC_PMR_EL1 */
+	__asm__ volatile("msr s3_0_c4_c6_0, %0" : : "r"(0xffULL));     /* ICC_PMR_EL1 */
 	__asm__ volatile("msr s3_0_c12_c12_7, %0; isb" : : "r"(1ULL)); /* ICC_IGRPEN1_EL1 */
 }
 
@@ -250,7 +252,10 @@ static void wait_doorbell(void)
 		u64 iar;
 
 		__asm__ volatile("dsb sy; wfi" ::: "memory");
-		__asm__ volatile("mrs %0, s3_0_c12_c12_0" : "=r"(iar) : : "memory"); /* ICC_IAR1_EL1 */
+		__asm__ volatile("mrs %0, s3_0_c12_c12_0"
+				 : "=r"(iar)
+				 :
+				 : "memory"); /* ICC_IAR1_EL1 */
 		if ((iar & 0xffffff) >= 1020)
 			continue; /* spurious: nothing taken, wait again */
 		st = mmio_read32(doorbell + DB_STATUS);
@@ -291,8 +296,8 @@ static u64 exchange(struct layout *l)
 		u64 head = tx->head, tail = __atomic_load_n(&tx->tail, __ATOMIC_ACQUIRE), t, h;
 
 		if (head - tail > RING_SLOTS)
-			fail("the peer's tail %llu is beyond our head %llu", (unsigned long long)tail,
-			     (unsigned long long)head);
+			fail("the peer's tail %llu is beyond our head %llu",
+			     (unsigned long long)tail, (unsigned long long)head);
 		while (sent < count && head - tail < window) {
 			struct msg *m = &tx->slot[head % RING_SLOTS];
 			/* The test hooks: numbers from N on shifted by one, up (drop) or down (dup). */
@@ -351,7 +356,8 @@ void guest_main(u64 dtb, u64 entry_el)
 	con_set_prefix("pingpong: ");
 	err = plat_read_fdt((const void *)(uintptr_t)dtb, &plat);
 	if (err)
-		fail("no usable device tree at 0x%llx (libfdt error %d)", (unsigned long long)dtb, err);
+		fail("no usable device tree at 0x%llx (libfdt error %d)", (unsigned long long)dtb,
+		     err);
 	con_set_base(plat.uart_base);
 	psci_set_conduit_smc(plat.psci_smc);
 	bootarg_check_keys(plat.bootargs, known, unknown_key);

@@ -1,12 +1,13 @@
 /* VM configuration parser: reads the config DTB (docs/config.md) with libfdt and checks everything that
  * can be checked before a VM exists, so that boot either takes the whole config or stops with one line
  * naming the VM and the property. Pure code: the host unit tests run it on the same .dtb files. */
+#include "config/config.h"
+
 #include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "lib/range.h"
 
 #define CONFIG_COMPATIBLE "ferry,config-v1"
@@ -62,10 +63,7 @@ static int config_fail(struct config_parser *p, const char *prop, const char *fm
 	return FERRY_EINVAL;
 }
 
-static unsigned long long mib(u64 bytes)
-{
-	return (unsigned long long)(bytes >> 20);
-}
+static unsigned long long mib(u64 bytes) { return (unsigned long long)(bytes >> 20); }
 
 /* ---- typed property readers: each returns 0, FERRY_ENOENT when absent and not required, or the
  * error from config_fail. ---- */
@@ -162,9 +160,9 @@ static int prop_choice(struct config_parser *p, int node, const char *prop,
 /* ---- the properties a VM node may have ---- */
 
 static const char *const vm_properties[] = {
-	"ram-base", "ram-size", "ram-pa", "cpus", "image", "image-pa",
-	"image-size", "load-offset", "entry", "initrd-pa", "initrd-size", "bootargs",
-	"devices", "dirty-log", "on-abort", "incoming", "console", "passthrough", NULL,
+	"ram-base",    "ram-size", "ram-pa",    "cpus",        "image",    "image-pa", "image-size",
+	"load-offset", "entry",    "initrd-pa", "initrd-size", "bootargs", "devices",  "dirty-log",
+	"on-abort",    "incoming", "console",   "passthrough", NULL,
 };
 
 static const char *const dirty_mode_names[] = { "auto", "wp", "dbm", NULL };
@@ -189,14 +187,15 @@ static int check_unknown_properties(struct config_parser *p, int node, const cha
 {
 	int off;
 
-	fdt_for_each_property_offset(off, p->fdt, node) {
+	fdt_for_each_property_offset (off, p->fdt, node) {
 		const char *name;
 		int len;
 
 		if (!fdt_getprop_by_offset(p->fdt, off, &name, &len) || !name)
 			return config_fail(p, NULL, "unreadable property (libfdt)");
 		if (!name_in(name, known))
-			return config_fail(p, name, "unknown (a typo? docs/config.md lists every property)");
+			return config_fail(p, name,
+					   "unknown (a typo? docs/config.md lists every property)");
 	}
 	return 0;
 }
@@ -220,9 +219,11 @@ static int node_name(struct config_parser *p, int node, const char *kind, char *
 		return config_fail(p, NULL, "unreadable node name (libfdt)");
 	for (int i = 0; i < len; i++)
 		if (!vm_name_char_ok(name[i]))
-			return config_fail(p, NULL,
-					   "%s name '%.31s' has a character other than a-z A-Z 0-9 - _ "
-					   "(the node's name is the %s's name)", kind, name, kind);
+			return config_fail(
+				p, NULL,
+				"%s name '%.31s' has a character other than a-z A-Z 0-9 - _ "
+				"(the node's name is the %s's name)",
+				kind, name, kind);
 	if (len >= CONFIG_NAME_MAX)
 		return config_fail(p, NULL, "%s name '%.31s' is %d characters, at most %u", kind,
 				   name, len, (unsigned)(CONFIG_NAME_MAX - 1));
@@ -261,9 +262,11 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 		return config_fail(p, "ram-base", "0x%llx is not 2 MiB aligned",
 				   (unsigned long long)vm->ram_base);
 	if (vm->ram_base < CONFIG_RAM_BASE_MIN)
-		return config_fail(p, "ram-base",
-				   "0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
-				   "virtio)", (unsigned long long)vm->ram_base);
+		return config_fail(
+			p, "ram-base",
+			"0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
+			"virtio)",
+			(unsigned long long)vm->ram_base);
 	if ((err = prop_u64(p, node, "ram-size", true, &vm->ram_size)))
 		return err;
 	if (!vm->ram_size)
@@ -272,21 +275,26 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 		return config_fail(p, "ram-size", "0x%llx is not a multiple of 2 MiB",
 				   (unsigned long long)vm->ram_size);
 	if (vm->ram_size < CONFIG_RAM_MIN)
-		return config_fail(p, "ram-size",
-				   "0x%llx is less than 4 MiB (the top 2 MiB hold the guest's device "
-				   "tree)", (unsigned long long)vm->ram_size);
+		return config_fail(
+			p, "ram-size",
+			"0x%llx is less than 4 MiB (the top 2 MiB hold the guest's device "
+			"tree)",
+			(unsigned long long)vm->ram_size);
 	if (vm->ram_base >= CONFIG_IPA_LIMIT || vm->ram_size > CONFIG_IPA_LIMIT - vm->ram_base)
 		return config_fail(p, "ram-size",
 				   "RAM 0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
-				   (unsigned long long)vm->ram_base, (unsigned long long)vm->ram_size);
+				   (unsigned long long)vm->ram_base,
+				   (unsigned long long)vm->ram_size);
 	/* Each size is below 2^40 here, so the sum of at most CONFIG_MAX_VMS cannot overflow. */
 	for (u32 i = 0; i < index; i++)
 		total += p->out->vm[i].ram_size;
 	total += vm->ram_size;
 	if (total > window_bytes)
-		return config_fail(p, "ram-size",
-				   "the VMs up to this one need %llu MiB of RAM, the machine has %llu "
-				   "MiB for guests", mib(total), mib(window_bytes));
+		return config_fail(
+			p, "ram-size",
+			"the VMs up to this one need %llu MiB of RAM, the machine has %llu "
+			"MiB for guests",
+			mib(total), mib(window_bytes));
 	return 0;
 }
 
@@ -316,12 +324,13 @@ static int parse_ram_pa(struct config_parser *p, int node, struct vm_config *vm,
 		const struct vm_config *o = &p->out->vm[i];
 
 		if (o->ram_pa && range_overlaps(vm->ram_pa, vm->ram_size, o->ram_pa, o->ram_size))
-			return config_fail(p, "ram-pa",
-					   "0x%llx-0x%llx overlaps the RAM of vm '%s' at 0x%llx-0x%llx",
-					   (unsigned long long)vm->ram_pa,
-					   (unsigned long long)(vm->ram_pa + vm->ram_size - 1), o->name,
-					   (unsigned long long)o->ram_pa,
-					   (unsigned long long)(o->ram_pa + o->ram_size - 1));
+			return config_fail(
+				p, "ram-pa",
+				"0x%llx-0x%llx overlaps the RAM of vm '%s' at 0x%llx-0x%llx",
+				(unsigned long long)vm->ram_pa,
+				(unsigned long long)(vm->ram_pa + vm->ram_size - 1), o->name,
+				(unsigned long long)o->ram_pa,
+				(unsigned long long)(o->ram_pa + o->ram_size - 1));
 	}
 	return 0;
 }
@@ -347,16 +356,20 @@ static int parse_cpus(struct config_parser *p, int node, struct vm_config *vm, u
 		u32 cpu = fdt32_ld(&v[j]);
 
 		if (cpu >= lim->ncpus)
-			return config_fail(p, "cpus", "CPU %u does not exist (the machine has %u: 0-%u)",
+			return config_fail(p, "cpus",
+					   "CPU %u does not exist (the machine has %u: 0-%u)",
 					   (unsigned)cpu, (unsigned)lim->ncpus,
 					   (unsigned)(lim->ncpus ? lim->ncpus - 1 : 0));
 		if (cpu < 32 && (lim->reserved_cpu_mask & (1u << cpu)))
-			return config_fail(p, "cpus",
-					   "CPU %u is ferry's own (its management CPU runs the shell and "
-					   "migration)", (unsigned)cpu);
+			return config_fail(
+				p, "cpus",
+				"CPU %u is ferry's own (its management CPU runs the shell and "
+				"migration)",
+				(unsigned)cpu);
 		for (u32 k = 0; k < j; k++)
 			if (vm->cpus[k] == cpu)
-				return config_fail(p, "cpus", "CPU %u is given twice", (unsigned)cpu);
+				return config_fail(p, "cpus", "CPU %u is given twice",
+						   (unsigned)cpu);
 		for (u32 i = 0; i < index; i++)
 			for (u32 k = 0; k < p->out->vm[i].ncpus; k++)
 				if (p->out->vm[i].cpus[k] == cpu)
@@ -422,7 +435,8 @@ static int parse_image(struct config_parser *p, int node, struct vm_config *vm, 
 		return err;
 	/* A VM waiting for an incoming migration gets its memory from the source: no image. */
 	if (!loaded && !incoming)
-		return config_fail(p, "image", "missing (give 'image', or 'image-pa' and 'image-size')");
+		return config_fail(p, "image",
+				   "missing (give 'image', or 'image-pa' and 'image-size')");
 	return 0;
 }
 
@@ -436,10 +450,12 @@ static int parse_placement(struct config_parser *p, int node, struct vm_config *
 		return err;
 	else if (!IS_ALIGNED(vm->load_offset, 4) ||
 		 vm->load_offset >= vm->ram_size - CONFIG_GUEST_DTB_RESERVE)
-		return config_fail(p, "load-offset",
-				   "0x%llx is not a 4-byte aligned offset below 0x%llx (RAM without "
-				   "its top 2 MiB)", (unsigned long long)vm->load_offset,
-				   (unsigned long long)(vm->ram_size - CONFIG_GUEST_DTB_RESERVE));
+		return config_fail(
+			p, "load-offset",
+			"0x%llx is not a 4-byte aligned offset below 0x%llx (RAM without "
+			"its top 2 MiB)",
+			(unsigned long long)vm->load_offset,
+			(unsigned long long)(vm->ram_size - CONFIG_GUEST_DTB_RESERVE));
 
 	err = prop_u64(p, node, "entry", false, &vm->entry);
 	vm->has_entry = !err;
@@ -451,10 +467,11 @@ static int parse_placement(struct config_parser *p, int node, struct vm_config *
 		return err;
 	if (!IS_ALIGNED(vm->entry, 4) || vm->entry < vm->ram_base ||
 	    vm->entry - vm->ram_base >= vm->ram_size)
-		return config_fail(p, "entry",
-				   "0x%llx is not a 4-byte aligned IPA in the VM's RAM 0x%llx-0x%llx",
-				   (unsigned long long)vm->entry, (unsigned long long)vm->ram_base,
-				   (unsigned long long)(vm->ram_base + vm->ram_size - 1));
+		return config_fail(
+			p, "entry",
+			"0x%llx is not a 4-byte aligned IPA in the VM's RAM 0x%llx-0x%llx",
+			(unsigned long long)vm->entry, (unsigned long long)vm->ram_base,
+			(unsigned long long)(vm->ram_base + vm->ram_size - 1));
 	return 0;
 }
 
@@ -480,7 +497,8 @@ static int parse_devices(struct config_parser *p, int node, struct vm_config *vm
 			if (!strcmp(dev, device_names[k].name))
 				bit = device_names[k].bit;
 		if (!bit)
-			return config_fail(p, "devices", "unknown device '%.32s' (known: uart)", dev);
+			return config_fail(p, "devices", "unknown device '%.32s' (known: uart)",
+					   dev);
 		if (vm->devices & bit)
 			return config_fail(p, "devices", "'%s' is given twice", dev);
 		vm->devices |= bit;
@@ -507,7 +525,8 @@ static int parse_passthrough(struct config_parser *p, int node, struct vm_config
 
 	vm->npassthrough = 0;
 	if (!prop_get(p, node, "passthrough", &len))
-		return prop_missing(p, "passthrough", false, len) == FERRY_ENOENT ? 0 : FERRY_EINVAL;
+		return prop_missing(p, "passthrough", false, len) == FERRY_ENOENT ? 0
+										  : FERRY_EINVAL;
 	if (len == 0)
 		return config_fail(p, "passthrough", "has no value, expected a list of paths");
 	n = fdt_stringlist_count(p->fdt, node, "passthrough");
@@ -517,7 +536,8 @@ static int parse_passthrough(struct config_parser *p, int node, struct vm_config
 		return config_fail(p, "passthrough", "%d devices, at most %d", n,
 				   CONFIG_MAX_PASSTHROUGH);
 	if (vm->incoming)
-		return config_fail(p, "passthrough", "an incoming VM cannot own a device (migration "
+		return config_fail(p, "passthrough",
+				   "an incoming VM cannot own a device (migration "
 				   "refuses VMs that do)");
 	for (int i = 0; i < n; i++) {
 		int slen;
@@ -526,11 +546,13 @@ static int parse_passthrough(struct config_parser *p, int node, struct vm_config
 		if (!path)
 			return config_fail(p, "passthrough", "unreadable (libfdt)");
 		if (slen >= CONFIG_PT_PATH_MAX)
-			return config_fail(p, "passthrough", "path of %d characters, at most %d", slen,
-					   CONFIG_PT_PATH_MAX - 1);
+			return config_fail(p, "passthrough", "path of %d characters, at most %d",
+					   slen, CONFIG_PT_PATH_MAX - 1);
 		if (!dt_path_ok(path))
-			return config_fail(p, "passthrough", "'%s' is not a device-tree path such as "
-					   "\"/pl061@9030000\"", path);
+			return config_fail(p, "passthrough",
+					   "'%s' is not a device-tree path such as "
+					   "\"/pl061@9030000\"",
+					   path);
 		for (u32 k = 0; k < vm->npassthrough; k++)
 			if (!strcmp(vm->passthrough[k], path))
 				return config_fail(p, "passthrough", "'%s' is given twice", path);
@@ -631,15 +653,18 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 	for (m->vm = 0; m->vm < cfg->nvms && strcmp(cfg->vm[m->vm].name, name); m->vm++)
 		;
 	if (m->vm == cfg->nvms)
-		return config_fail(p, NULL, "no VM named '%s' (a region's subnodes are named after "
-				   "the VMs that map it)", name);
+		return config_fail(p, NULL,
+				   "no VM named '%s' (a region's subnodes are named after "
+				   "the VMs that map it)",
+				   name);
 	for (u32 k = 0; k < rc->nmaps; k++)
 		if (rc->map[k].vm == m->vm)
 			return config_fail(p, NULL, "vm '%s' maps it twice", name);
 	vm = &cfg->vm[m->vm];
 	snprintf(p->who, sizeof(p->who), "region '%s', vm '%s'", rc->name, vm->name);
 	if (vm->incoming)
-		return config_fail(p, NULL, "an incoming VM cannot map a shared region (migration "
+		return config_fail(p, NULL,
+				   "an incoming VM cannot map a shared region (migration "
 				   "refuses VMs that do)");
 	if ((err = check_unknown_properties(p, node, map_properties)))
 		return err;
@@ -649,11 +674,14 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 		return config_fail(p, "ipa", "0x%llx is not 4 KiB aligned",
 				   (unsigned long long)m->ipa);
 	if (m->ipa < CONFIG_RAM_BASE_MIN)
-		return config_fail(p, "ipa",
-				   "0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
-				   "virtio, doorbells)", (unsigned long long)m->ipa);
+		return config_fail(
+			p, "ipa",
+			"0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
+			"virtio, doorbells)",
+			(unsigned long long)m->ipa);
 	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
-		return config_fail(p, "ipa", "0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
+		return config_fail(p, "ipa",
+				   "0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",
 				   (unsigned long long)m->ipa, (unsigned long long)rc->size);
 	if (range_overlaps(m->ipa, rc->size, vm->ram_base, vm->ram_size))
 		return config_fail(p, "ipa", "0x%llx-0x%llx overlaps the VM's RAM at 0x%llx-0x%llx",
@@ -667,12 +695,14 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 
 			if (o->map[k].vm == m->vm &&
 			    range_overlaps(m->ipa, rc->size, o->map[k].ipa, o->size))
-				return config_fail(p, "ipa", "0x%llx-0x%llx overlaps region '%s' at "
-						   "0x%llx-0x%llx", (unsigned long long)m->ipa,
-						   (unsigned long long)range_last(m->ipa, rc->size),
-						   o->name, (unsigned long long)o->map[k].ipa,
-						   (unsigned long long)range_last(o->map[k].ipa,
-										   o->size));
+				return config_fail(
+					p, "ipa",
+					"0x%llx-0x%llx overlaps region '%s' at "
+					"0x%llx-0x%llx",
+					(unsigned long long)m->ipa,
+					(unsigned long long)range_last(m->ipa, rc->size), o->name,
+					(unsigned long long)o->map[k].ipa,
+					(unsigned long long)range_last(o->map[k].ipa, o->size));
 		}
 	err = prop_choice(p, node, "access", access_names, &choice);
 	if (err && err != FERRY_ENOENT)
@@ -706,18 +736,20 @@ static int parse_region(struct config_parser *p, int node, u32 r)
 		return config_fail(p, "size", "%llu MiB, at most %llu MiB",
 				   (unsigned long long)ALIGN_UP(rc->size, 1ULL << 20) >> 20,
 				   mib(CONFIG_REGION_MAX));
-	fdt_for_each_subnode(sub, p->fdt, node) {
+	fdt_for_each_subnode (sub, p->fdt, node) {
 		if (rc->nmaps == CONFIG_MAX_VMS)
-			return config_fail(p, NULL, "more than %u VMs map it", (unsigned)CONFIG_MAX_VMS);
+			return config_fail(p, NULL, "more than %u VMs map it",
+					   (unsigned)CONFIG_MAX_VMS);
 		if ((err = parse_region_map(p, sub, r, &rc->map[rc->nmaps])))
 			return err;
 		rc->nmaps++;
 	}
 	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
 	if (rc->nmaps < 2)
-		return config_fail(p, NULL, "mapped by %u VM%s, a region is shared by at least 2 (one "
-				   "subnode per VM, named after it)", (unsigned)rc->nmaps,
-				   rc->nmaps == 1 ? "" : "s");
+		return config_fail(p, NULL,
+				   "mapped by %u VM%s, a region is shared by at least 2 (one "
+				   "subnode per VM, named after it)",
+				   (unsigned)rc->nmaps, rc->nmaps == 1 ? "" : "s");
 	return 0;
 }
 
@@ -730,13 +762,13 @@ static int parse_regions(struct config_parser *p, int node)
 	snprintf(p->who, sizeof(p->who), "node /shared-memory");
 	if ((err = check_unknown_properties(p, node, no_properties)))
 		return err;
-	fdt_for_each_subnode(sub, p->fdt, node)
+	fdt_for_each_subnode (sub, p->fdt, node)
 		n++;
 	if (n > CONFIG_MAX_REGIONS)
 		return config_fail(p, NULL, "%u regions, at most %u", (unsigned)n,
 				   (unsigned)CONFIG_MAX_REGIONS);
 	n = 0;
-	fdt_for_each_subnode(sub, p->fdt, node) {
+	fdt_for_each_subnode (sub, p->fdt, node) {
 		const char *name = fdt_get_name(p->fdt, sub, NULL);
 
 		snprintf(p->who, sizeof(p->who), "node /shared-memory/%.24s", name ? name : "?");
@@ -770,10 +802,11 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 			continue;
 		snprintf(p->who, sizeof(p->who), "vm '%s'", vm->name);
 		if (vm->ram_size > window_end - next)
-			return config_fail(p, "ram-size",
-					   "no room for %llu MiB: VMs without ram-pa go above the fixed "
-					   "ones, where %llu MiB are free", mib(vm->ram_size),
-					   mib(window_end - next));
+			return config_fail(
+				p, "ram-size",
+				"no room for %llu MiB: VMs without ram-pa go above the fixed "
+				"ones, where %llu MiB are free",
+				mib(vm->ram_size), mib(window_end - next));
 		placed[i] = next;
 		next += vm->ram_size;
 	}
@@ -784,9 +817,11 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 
 		snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
 		if (need > window_end - next)
-			return config_fail(p, "size",
-					   "no room for %llu MiB above the VMs' RAM, where %llu MiB are "
-					   "free", mib(need), mib(window_end - next));
+			return config_fail(
+				p, "size",
+				"no room for %llu MiB above the VMs' RAM, where %llu MiB are "
+				"free",
+				mib(need), mib(window_end - next));
 		rc->pa = next;
 		next += need;
 	}
@@ -811,7 +846,8 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 			if (!range_within(pa, size, window_pa, window_end - window_pa))
 				return config_fail(p, loaded[k].prop,
 						   "0x%llx-0x%llx is outside the guest RAM window "
-						   "0x%llx-0x%llx", (unsigned long long)pa,
+						   "0x%llx-0x%llx",
+						   (unsigned long long)pa,
 						   (unsigned long long)(pa + size - 1),
 						   (unsigned long long)window_pa,
 						   (unsigned long long)(window_end - 1));
@@ -822,20 +858,24 @@ static int check_placement(struct config_parser *p, u64 window_pa, u64 window_en
 						p, loaded[k].prop,
 						"0x%llx-0x%llx overlaps region '%s' at 0x%llx-0x%llx",
 						(unsigned long long)pa,
-						(unsigned long long)(pa + size - 1), cfg->region[r].name,
+						(unsigned long long)(pa + size - 1),
+						cfg->region[r].name,
 						(unsigned long long)cfg->region[r].pa,
 						(unsigned long long)range_last(
 							cfg->region[r].pa,
-							ALIGN_UP(cfg->region[r].size, CONFIG_RAM_ALIGN)));
+							ALIGN_UP(cfg->region[r].size,
+								 CONFIG_RAM_ALIGN)));
 			for (u32 j = 0; j < cfg->nvms; j++)
 				if (range_overlaps(pa, size, placed[j], cfg->vm[j].ram_size))
 					return config_fail(
 						p, loaded[k].prop,
 						"0x%llx-0x%llx overlaps the RAM of vm '%s' at "
-						"0x%llx-0x%llx", (unsigned long long)pa,
-						(unsigned long long)(pa + size - 1), cfg->vm[j].name,
-						(unsigned long long)placed[j],
-						(unsigned long long)(placed[j] + cfg->vm[j].ram_size - 1));
+						"0x%llx-0x%llx",
+						(unsigned long long)pa,
+						(unsigned long long)(pa + size - 1),
+						cfg->vm[j].name, (unsigned long long)placed[j],
+						(unsigned long long)(placed[j] +
+								     cfg->vm[j].ram_size - 1));
 		}
 	}
 	return 0;
@@ -852,8 +892,9 @@ static int parse_migration_key(struct config_parser *p)
 	if (!v)
 		return len == -FDT_ERR_NOTFOUND ? 0 : prop_missing(p, "migration-key", false, len);
 	if (len != (int)CONFIG_MIGRATION_KEY_LEN)
-		return config_fail(p, "migration-key", "%d bytes, expected %u (written [00 11 ...])",
-				   len, CONFIG_MIGRATION_KEY_LEN);
+		return config_fail(p, "migration-key",
+				   "%d bytes, expected %u (written [00 11 ...])", len,
+				   CONFIG_MIGRATION_KEY_LEN);
 	for (int i = 0; i < len; i++)
 		any |= v[i];
 	if (!any)
@@ -879,16 +920,19 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 		return config_fail(p, "compatible", "missing (expected \"%s\")", CONFIG_COMPATIBLE);
 	if (len < 1 || compat[len - 1] || strcmp(compat, CONFIG_COMPATIBLE))
 		return config_fail(p, "compatible", "\"%.40s\" is not \"%s\"",
-				   len > 0 && strnlen(compat, (size_t)len) < (size_t)len ? compat : "?",
+				   len > 0 && strnlen(compat, (size_t)len) < (size_t)len ? compat
+											 : "?",
 				   CONFIG_COMPATIBLE);
 	if ((err = parse_migration_key(p)))
 		return err;
-	fdt_for_each_subnode(node, fdt, 0) {
+	fdt_for_each_subnode (node, fdt, 0) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 
 		if (!name || (strcmp(name, "vms") && strcmp(name, "shared-memory")))
-			return config_fail(p, NULL, "node /%.40s: unknown (the root holds only /vms and "
-					   "/shared-memory)", name ? name : "?");
+			return config_fail(p, NULL,
+					   "node /%.40s: unknown (the root holds only /vms and "
+					   "/shared-memory)",
+					   name ? name : "?");
 	}
 	vms = fdt_subnode_offset(fdt, 0, "vms");
 	if (vms < 0)
@@ -896,14 +940,15 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 	snprintf(p->who, sizeof(p->who), "node /vms");
 	if ((err = check_unknown_properties(p, vms, vms_properties)))
 		return err;
-	fdt_for_each_subnode(node, fdt, vms)
+	fdt_for_each_subnode (node, fdt, vms)
 		n++;
 	if (!n)
 		return config_fail(p, NULL, "no VMs");
 	if (n > CONFIG_MAX_VMS)
-		return config_fail(p, NULL, "%u VMs, at most %u", (unsigned)n, (unsigned)CONFIG_MAX_VMS);
+		return config_fail(p, NULL, "%u VMs, at most %u", (unsigned)n,
+				   (unsigned)CONFIG_MAX_VMS);
 	n = 0;
-	fdt_for_each_subnode(node, fdt, vms) {
+	fdt_for_each_subnode (node, fdt, vms) {
 		const char *name = fdt_get_name(fdt, node, NULL);
 
 		int sub;
@@ -927,8 +972,9 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
 		 char *err, size_t errlen)
 {
-	struct config_parser p = { .fdt = fdt, .lim = lim, .out = out, .err = err,
-				   .errlen = errlen };
+	struct config_parser p = {
+		.fdt = fdt, .lim = lim, .out = out, .err = err, .errlen = errlen
+	};
 	u64 window_pa, window_bytes;
 	int ret;
 
@@ -946,9 +992,10 @@ int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_
 	/* Before version 16 node names were full paths; libfdt's full check dereferences NULL on
 	 * such a blob whose root is not named "/" (libfdt 1.6.1). dtc has written 17 since 2007. */
 	if (!ret && fdt_version(fdt) < 16)
-		ret = config_fail(&p, NULL,
-				  "device tree blob version %u, expected 16 or later (dtc writes 17)",
-				  (unsigned)fdt_version(fdt));
+		ret = config_fail(
+			&p, NULL,
+			"device tree blob version %u, expected 16 or later (dtc writes 17)",
+			(unsigned)fdt_version(fdt));
 	else {
 		if (!ret)
 			ret = fdt_check_full(fdt, fdt_totalsize(fdt));

@@ -11,7 +11,7 @@
 
 #define CONFIG_MAX_VMS 8
 #define CONFIG_MAX_VCPUS 8
-#define CONFIG_NAME_MAX 16     /* including the NUL */
+#define CONFIG_NAME_MAX 16 /* including the NUL */
 #define CONFIG_IMAGE_NAME_MAX 32
 #define CONFIG_BOOTARGS_MAX 256
 #define CONFIG_ERR_MAX 192 /* the longest message (test_longest_messages) is 160 */
@@ -20,11 +20,11 @@
  * VMs, each VM with its own IPA and permission, and has one doorbell page per VM at a fixed IPA in
  * the guest's device area that raises a fixed SPI. */
 #define CONFIG_MAX_REGIONS 4
-#define CONFIG_REGION_ALIGN 0x1000ULL        /* size and IPA: whole 4 KiB pages */
-#define CONFIG_REGION_MAX (64ULL << 20)      /* 64 MiB: a channel, not a second RAM */
-#define CONFIG_DOORBELL_BASE 0x0b000000ULL   /* region r's doorbell at BASE + r * SIZE in every VM */
+#define CONFIG_REGION_ALIGN 0x1000ULL      /* size and IPA: whole 4 KiB pages */
+#define CONFIG_REGION_MAX (64ULL << 20)    /* 64 MiB: a channel, not a second RAM */
+#define CONFIG_DOORBELL_BASE 0x0b000000ULL /* region r's doorbell at BASE + r * SIZE in every VM */
 #define CONFIG_DOORBELL_SIZE 0x1000ULL
-#define CONFIG_DOORBELL_INTID 80u            /* region r's doorbell raises SPI INTID 80 + r */
+#define CONFIG_DOORBELL_INTID 80u /* region r's doorbell raises SPI INTID 80 + r */
 
 /* Machine devices a VM owns (property `passthrough`, a list of paths in the machine's device tree;
  * docs/passthrough.md). The parser checks the strings; hyp/config/passthrough.c resolves them
@@ -39,22 +39,23 @@ enum config_device {
 
 /* Dirty-logging mode preference (property `dirty-log`); used from the dirty-logging issue on. */
 enum config_dirty_mode {
-	CONFIG_DIRTY_AUTO = 0, /* "auto": hardware DBM when the CPU has FEAT_HAFDBS, else write faults */
-	CONFIG_DIRTY_WP,       /* "wp" */
-	CONFIG_DIRTY_DBM,      /* "dbm" */
+	CONFIG_DIRTY_AUTO =
+		0,        /* "auto": hardware DBM when the CPU has FEAT_HAFDBS, else write faults */
+	CONFIG_DIRTY_WP,  /* "wp" */
+	CONFIG_DIRTY_DBM, /* "dbm" */
 };
 
 /* What to do on a guest access to an IPA that has neither RAM nor a device (property `on-abort`). */
 enum config_abort_policy {
 	CONFIG_ABORT_STOP = 0, /* "stop": stop the VM, print ESR/FAR/HPFAR/ELR (the default) */
-	CONFIG_ABORT_INJECT,   /* "inject": synchronous external abort into the guest, as KVM does */
+	CONFIG_ABORT_INJECT, /* "inject": synchronous external abort into the guest, as KVM does */
 };
 
 struct vm_config {
 	char name[CONFIG_NAME_MAX];
-	u64 ram_base;          /* guest-physical base of RAM (IPA), 2 MiB aligned */
-	u64 ram_size;          /* bytes, a multiple of 2 MiB */
-	u64 ram_pa;            /* host-physical placement, 0 = ferry chooses (property `ram-pa`) */
+	u64 ram_base; /* guest-physical base of RAM (IPA), 2 MiB aligned */
+	u64 ram_size; /* bytes, a multiple of 2 MiB */
+	u64 ram_pa;   /* host-physical placement, 0 = ferry chooses (property `ram-pa`) */
 	u32 cpus[CONFIG_MAX_VCPUS]; /* physical CPU index (the order of /cpus in the host DTB) per vCPU */
 	u32 ncpus;
 	/* The guest image: either a built-in image by name (`image = "memstress"`) or memory that
@@ -66,15 +67,15 @@ struct vm_config {
 	 * absent): copied into guest RAM and named in the guest DTB's /chosen (Linux guests). */
 	u64 initrd_pa;
 	u64 initrd_size;
-	u64 load_offset;       /* for images without an arm64 Image header; default 0x80000 */
-	bool has_entry;        /* `entry`: overrides the entry point (an IPA) */
+	u64 load_offset; /* for images without an arm64 Image header; default 0x80000 */
+	bool has_entry;  /* `entry`: overrides the entry point (an IPA) */
 	u64 entry;
 	char bootargs[CONFIG_BOOTARGS_MAX]; /* goes to the guest DTB's /chosen/bootargs */
-	u32 devices;           /* enum config_device bits */
+	u32 devices;                        /* enum config_device bits */
 	enum config_dirty_mode dirty_mode;
 	enum config_abort_policy on_abort;
-	bool incoming;         /* boots waiting for an incoming migration (migration issue) */
-	bool console;          /* the console is attached to it at boot (`console <vm>` in the shell) */
+	bool incoming; /* boots waiting for an incoming migration (migration issue) */
+	bool console;  /* the console is attached to it at boot (`console <vm>` in the shell) */
 	char passthrough[CONFIG_MAX_PASSTHROUGH][CONFIG_PT_PATH_MAX]; /* machine DT paths it owns */
 	u32 npassthrough;
 };
@@ -87,15 +88,15 @@ enum config_access {
 /* One VM's view of a region: a subnode of the region named after the VM. Its position in map[] is
  * the VM's member index (what a peer writes to the doorbell to ring it). */
 struct region_map {
-	u32 vm;               /* index in ferry_config.vm[] */
-	u64 ipa;              /* guest-physical base in that VM */
+	u32 vm;  /* index in ferry_config.vm[] */
+	u64 ipa; /* guest-physical base in that VM */
 	enum config_access access;
 };
 
 struct region_config {
 	char name[CONFIG_NAME_MAX]; /* the node's name under /shared-memory */
-	u64 size;             /* bytes, whole 4 KiB pages, at most CONFIG_REGION_MAX */
-	u64 pa;               /* host-physical placement the parser computed (as vm_create_all makes it) */
+	u64 size;                   /* bytes, whole 4 KiB pages, at most CONFIG_REGION_MAX */
+	u64 pa; /* host-physical placement the parser computed (as vm_create_all makes it) */
 	u32 nmaps;
 	struct region_map map[CONFIG_MAX_VMS];
 };

@@ -1,12 +1,13 @@
 /* Device passthrough: resolving and checking the config's `passthrough` paths against the machine's
  * device tree (passthrough.h, docs/passthrough.md). Pure code: the unit tests run it on a device tree
  * shaped like QEMU virt's. */
+#include "config/passthrough.h"
+
 #include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config/passthrough.h"
 #include "lib/range.h"
 #include "vdev/board.h"
 #include "vdev/vdev.h"
@@ -36,8 +37,9 @@ static int pt_fail(struct pt_ctx *c, const struct pt_device *d, const char *fmt,
 
 	if (!c->err || !c->errlen)
 		return FERRY_EINVAL;
-	n = snprintf(c->err, c->errlen, "config: vm '%s': property 'passthrough': '%s': ",
-		     c->cfg->vm[d->vm].name, d->path);
+	n = snprintf(c->err, c->errlen,
+		     "config: vm '%s': property 'passthrough': '%s': ", c->cfg->vm[d->vm].name,
+		     d->path);
 	if (n >= 0 && (size_t)n < c->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
@@ -73,13 +75,15 @@ static int read_regs(struct pt_ctx *c, struct pt_device *d)
 	if (n > PT_MAX_REGS)
 		return pt_fail(c, d, "%d 'reg' windows, at most %d", n, PT_MAX_REGS);
 	for (int i = 0; i < n; i++) {
-		u64 base = cells(reg + i * (ac + sc), ac), size = cells(reg + i * (ac + sc) + ac, sc);
+		u64 base = cells(reg + i * (ac + sc), ac),
+		    size = cells(reg + i * (ac + sc) + ac, sc);
 
 		if (!size || size > PT_MAX_SIZE)
 			return pt_fail(c, d, "window 0x%llx of 0x%llx bytes: not 1 byte to 64 MiB",
 				       (unsigned long long)base, (unsigned long long)size);
 		if (!IS_ALIGNED(base, PT_PAGE))
-			return pt_fail(c, d, "0x%llx is not 4 KiB aligned (stage 2 maps whole pages, "
+			return pt_fail(c, d,
+				       "0x%llx is not 4 KiB aligned (stage 2 maps whole pages, "
 				       "and a page shared with another device would go with it)",
 				       (unsigned long long)base);
 		size = ALIGN_UP(size, PT_PAGE); /* size <= 64 MiB: cannot wrap */
@@ -121,8 +125,10 @@ static int check_irq_parent(struct pt_ctx *c, struct pt_device *d)
 /* The VM's interrupts ferry emulates: the PL011's (with `uart`), the PL031's, the doorbells'. */
 static bool emulated_intid(const struct vm_config *vm, u32 intid)
 {
-	return (intid == VPL011_INTID && (vm->devices & CONFIG_DEV_UART)) || intid == VPL031_INTID ||
-	       (intid >= CONFIG_DOORBELL_INTID && intid < CONFIG_DOORBELL_INTID + CONFIG_MAX_REGIONS);
+	return (intid == VPL011_INTID && (vm->devices & CONFIG_DEV_UART)) ||
+	       intid == VPL031_INTID ||
+	       (intid >= CONFIG_DOORBELL_INTID &&
+		intid < CONFIG_DOORBELL_INTID + CONFIG_MAX_REGIONS);
 }
 
 static int read_irqs(struct pt_ctx *c, struct pt_device *d)
@@ -136,7 +142,8 @@ static int read_irqs(struct pt_ctx *c, struct pt_device *d)
 	if (!irq)
 		return 0; /* a device without interrupts (polled) */
 	if (len <= 0 || len % 12)
-		return pt_fail(c, d, "'interrupts' of %d bytes is not whole 3-cell specifiers", len);
+		return pt_fail(c, d, "'interrupts' of %d bytes is not whole 3-cell specifiers",
+			       len);
 	if ((err = check_irq_parent(c, d)))
 		return err;
 	n = len / 12;
@@ -147,14 +154,18 @@ static int read_irqs(struct pt_ctx *c, struct pt_device *d)
 		u32 flags = fdt32_ld(&irq[3 * i + 2]) & 0xf, intid;
 
 		if (type != GIC_SPI)
-			return pt_fail(c, d, "interrupt %d is not an SPI (type %u): only SPIs can be "
-				       "given to one VM", i, type);
+			return pt_fail(c, d,
+				       "interrupt %d is not an SPI (type %u): only SPIs can be "
+				       "given to one VM",
+				       i, type);
 		if ((u64)num + 32 >= c->lim->spi_end)
 			return pt_fail(c, d, "SPI %u is beyond the vGIC's INTIDs 32-%u", num,
 				       c->lim->spi_end - 1);
 		if (flags != GIC_EDGE_RISING && flags != GIC_LEVEL_HIGH)
-			return pt_fail(c, d, "SPI %u has trigger flags %u (a GICv3 SPI is rising "
-				       "edge, 1, or level high, 4)", num, flags);
+			return pt_fail(c, d,
+				       "SPI %u has trigger flags %u (a GICv3 SPI is rising "
+				       "edge, 1, or level high, 4)",
+				       num, flags);
 		intid = 32 + num;
 		d->intid[i] = intid;
 		d->edge[i] = flags == GIC_EDGE_RISING;
@@ -176,8 +187,8 @@ static int check_clocks(struct pt_ctx *c, struct pt_device *d)
 		return pt_fail(c, d, "'clocks' of %d bytes: 1 to 4 phandles expected", len);
 	for (int i = 0; i < len / 4; i++) {
 		int node = fdt_node_offset_by_phandle(c->fdt, fdt32_ld(&clk[i]));
-		const fdt32_t *cc = node >= 0 ? fdt_getprop(c->fdt, node, "#clock-cells", NULL) :
-						NULL;
+		const fdt32_t *cc =
+			node >= 0 ? fdt_getprop(c->fdt, node, "#clock-cells", NULL) : NULL;
 
 		if (node < 0 || fdt_node_check_compatible(c->fdt, node, "fixed-clock") || !cc ||
 		    fdt32_ld(cc) != 0)
@@ -210,8 +221,9 @@ static int check_vm_layout(struct pt_ctx *c, const struct pt_device *d, u64 base
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (fixed[i].has && range_overlaps(base, size, fixed[i].base, fixed[i].size))
 			return pt_fail(c, d, "0x%llx-0x%llx overlaps %s at 0x%llx-0x%llx",
-				       (unsigned long long)base, (unsigned long long)(base + size - 1),
-				       fixed[i].what, (unsigned long long)fixed[i].base,
+				       (unsigned long long)base,
+				       (unsigned long long)(base + size - 1), fixed[i].what,
+				       (unsigned long long)fixed[i].base,
 				       (unsigned long long)(fixed[i].base + fixed[i].size - 1));
 	for (u32 r = 0; r < c->cfg->nregions; r++) {
 		const struct region_config *rc = &c->cfg->region[r];
@@ -219,7 +231,8 @@ static int check_vm_layout(struct pt_ctx *c, const struct pt_device *d, u64 base
 		for (u32 m = 0; m < rc->nmaps; m++)
 			if (rc->map[m].vm == d->vm &&
 			    range_overlaps(base, size, rc->map[m].ipa, rc->size))
-				return pt_fail(c, d, "0x%llx-0x%llx overlaps region '%s' in this VM",
+				return pt_fail(c, d,
+					       "0x%llx-0x%llx overlaps region '%s' in this VM",
 					       (unsigned long long)base,
 					       (unsigned long long)(base + size - 1), rc->name);
 	}
@@ -237,15 +250,17 @@ static int check_ownership(struct pt_ctx *c, const struct pt_device *d)
 
 		if (range_overlaps(base, size, lim->ram_base, lim->ram_size))
 			return pt_fail(c, d, "0x%llx-0x%llx overlaps the machine's RAM",
-				       (unsigned long long)base, (unsigned long long)(base + size - 1));
+				       (unsigned long long)base,
+				       (unsigned long long)(base + size - 1));
 		for (u32 i = 0; i < lim->nown; i++)
 			if (range_overlaps(base, size, lim->own[i].base, lim->own[i].size))
-				return pt_fail(c, d, "0x%llx-0x%llx holds %s",
-					       (unsigned long long)base,
-					       (unsigned long long)(base + size - 1), lim->own[i].what);
+				return pt_fail(
+					c, d, "0x%llx-0x%llx holds %s", (unsigned long long)base,
+					(unsigned long long)(base + size - 1), lim->own[i].what);
 		if (other && other->vm != d->vm)
 			return pt_fail(c, d, "0x%llx-0x%llx is already owned by vm '%s' ('%s')",
-				       (unsigned long long)base, (unsigned long long)(base + size - 1),
+				       (unsigned long long)base,
+				       (unsigned long long)(base + size - 1),
 				       c->cfg->vm[other->vm].name, other->path);
 		if (other && other->node == d->node)
 			return pt_fail(c, d, "the same node as '%s'", other->path);
@@ -263,8 +278,10 @@ static int check_ownership(struct pt_ctx *c, const struct pt_device *d)
 		for (u32 k = 0; k < c->out->ndev; k++)
 			for (u32 j = 0; j < c->out->dev[k].nirqs; j++)
 				if (c->out->dev[k].intid[j] == d->intid[i])
-					return pt_fail(c, d, "INTID %u is already owned by vm '%s' "
-						       "('%s')", d->intid[i],
+					return pt_fail(c, d,
+						       "INTID %u is already owned by vm '%s' "
+						       "('%s')",
+						       d->intid[i],
 						       c->cfg->vm[c->out->dev[k].vm].name,
 						       c->out->dev[k].path);
 	}
@@ -285,11 +302,12 @@ static int resolve_one(struct pt_ctx *c, u32 vm, const char *path)
 	if (d->node < 0)
 		return pt_fail(c, d, "no such node in the machine's device tree");
 	if (d->node == 0 || fdt_parent_offset(c->fdt, d->node) != 0)
-		return pt_fail(c, d, "not a node directly under the root (ferry does not translate "
+		return pt_fail(c, d,
+			       "not a node directly under the root (ferry does not translate "
 			       "bus addresses)");
 	status = fdt_getprop(c->fdt, d->node, "status", &len);
-	if (status && len > 0 && strncmp(status, "okay", (size_t)len) && strncmp(status, "ok",
-										 (size_t)len))
+	if (status && len > 0 && strncmp(status, "okay", (size_t)len) &&
+	    strncmp(status, "ok", (size_t)len))
 		return pt_fail(c, d, "its status is not \"okay\"");
 	if ((err = read_regs(c, d)) || (err = read_irqs(c, d)) || (err = check_clocks(c, d)) ||
 	    (err = check_ownership(c, d)))
@@ -298,7 +316,8 @@ static int resolve_one(struct pt_ctx *c, u32 vm, const char *path)
 	 * name its own RAM only where IPA = PA. */
 	if (fdt_getprop(c->fdt, d->node, "dma-coherent", &len) &&
 	    c->cfg->vm[vm].ram_pa != c->cfg->vm[vm].ram_base)
-		return pt_fail(c, d, "does DMA ('dma-coherent'), and without an SMMU it sees physical "
+		return pt_fail(c, d,
+			       "does DMA ('dma-coherent'), and without an SMMU it sees physical "
 			       "addresses: give the VM ram-pa = ram-base");
 	c->out->ndev++;
 	return 0;

@@ -19,16 +19,16 @@
 #define PT_MAX_SIZE (64ULL << 20) /* one window: a device, not a second RAM */
 
 struct pt_device {
-	u32 vm;                         /* index in ferry_config.vm[] */
-	const char *path;               /* the config's string */
-	int node;                       /* its offset in the machine's device tree */
+	u32 vm;           /* index in ferry_config.vm[] */
+	const char *path; /* the config's string */
+	int node;         /* its offset in the machine's device tree */
 	u32 nregs;
-	u64 base[PT_MAX_REGS];          /* page aligned */
-	u64 size[PT_MAX_REGS];          /* rounded up to whole pages */
+	u64 base[PT_MAX_REGS]; /* page aligned */
+	u64 size[PT_MAX_REGS]; /* rounded up to whole pages */
 	u32 nirqs;
-	u32 intid[PT_MAX_IRQS];         /* SPIs: 32..lim->spi_end-1 */
-	bool edge[PT_MAX_IRQS];         /* rising edge (flags 1), else level high (flags 4) */
-	bool clocks;                    /* has `clocks`: all fixed clocks, the guest's apb-pclk */
+	u32 intid[PT_MAX_IRQS]; /* SPIs: 32..lim->spi_end-1 */
+	bool edge[PT_MAX_IRQS]; /* rising edge (flags 1), else level high (flags 4) */
+	bool clocks;            /* has `clocks`: all fixed clocks, the guest's apb-pclk */
 };
 
 struct pt_table {
@@ -38,14 +38,14 @@ struct pt_table {
 
 /* What ferry keeps for itself and what every VM already has at a fixed address. */
 struct pt_limits {
-	u64 ram_base, ram_size;         /* the machine's RAM: never a device */
+	u64 ram_base, ram_size; /* the machine's RAM: never a device */
 	u32 nown;
 	struct {
-		const char *what;       /* "ferry's console (PL011)" */
+		const char *what; /* "ferry's console (PL011)" */
 		u64 base, size;
-		u32 intid;              /* 0: none */
+		u32 intid; /* 0: none */
 	} own[4];
-	u32 spi_end;                    /* one past the last INTID the vGIC has (32 + its SPIs) */
+	u32 spi_end; /* one past the last INTID the vGIC has (32 + its SPIs) */
 };
 
 /* Resolves and checks every VM's `passthrough` entries. 0, or FERRY_EINVAL with one line in err:

@@ -2,9 +2,10 @@
  * window, both emulated by trapping (neither window is mapped at stage 2). The PL031's time is the
  * host's wall clock: the host PL031 is read once at boot and the physical counter carries it on,
  * so a read costs no access to the real device. Without a host PL031, time starts at ferry's boot. */
+#include "vdev/board.h"
+
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
-#include "vdev/board.h"
 
 static u64 wall_at_boot, cnt_at_boot;
 
@@ -20,10 +21,7 @@ u64 board_wall_now(void)
 	return wall_at_boot + (sysreg_read(cntpct_el0) - cnt_at_boot) / sysreg_read(cntfrq_el0);
 }
 
-void board_vm_reset(struct vm *vm)
-{
-	vpl031_reset(&vm->rtc, board_wall_now());
-}
+void board_vm_reset(struct vm *vm) { vpl031_reset(&vm->rtc, board_wall_now()); }
 
 bool board_mmio_window(u64 ipa)
 {

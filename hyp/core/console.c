@@ -97,7 +97,8 @@ static bool drain_vm(struct vm *vm, u32 budget)
 				pl011_putc(rec[i]);
 			spin_unlock(&con_lock);
 		} else {
-			con_write_line(vm->cfg->name, esc, con_escape(rec, (size_t)n, esc, sizeof(esc)));
+			con_write_line(vm->cfg->name, esc,
+				       con_escape(rec, (size_t)n, esc, sizeof(esc)));
 		}
 	}
 	spin_lock(&c->lock);
@@ -106,8 +107,9 @@ static bool drain_vm(struct vm *vm, u32 budget)
 	c->b.dropped = 0;
 	spin_unlock(&c->lock);
 	if (dropped)
-		con_printf("ferry: vm '%s': %llu bytes of console output dropped (rate limit %u bytes/s)",
-			   vm->cfg->name, (unsigned long long)dropped, CONBUF_RATE);
+		con_printf(
+			"ferry: vm '%s': %llu bytes of console output dropped (rate limit %u bytes/s)",
+			vm->cfg->name, (unsigned long long)dropped, CONBUF_RATE);
 	return more;
 }
 
@@ -217,8 +219,8 @@ void hyp_exception(u64 kind, u64 esr, u64 elr, u64 far, u64 sp)
 	}
 	for (u32 cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (far - (u64)(uintptr_t)hyp_stacks[cpu] < HYP_STACK_GUARD)
-			con_printf_direct("ferry: EL2 stack overflow on CPU %u (into its guard page)",
-					  cpu);
+			con_printf_direct(
+				"ferry: EL2 stack overflow on CPU %u (into its guard page)", cpu);
 	panic("exception at EL2: kind %llu ESR 0x%llx ELR 0x%llx FAR 0x%llx SP 0x%llx",
 	      (unsigned long long)kind, (unsigned long long)esr, (unsigned long long)elr,
 	      (unsigned long long)far, (unsigned long long)sp);

@@ -7,9 +7,9 @@
 #include "config/config.h"
 #include "lib/check.h"
 #include "lib/spinlock.h"
-#include "mm/dirty.h"
 #include "migrate/mig.h"
 #include "migrate/mig_sve.h"
+#include "mm/dirty.h"
 #include "mm/s2.h"
 #include "types.h"
 #include "vdev/board.h"
@@ -22,7 +22,7 @@
 /* Whole lines only, under a lock, so output from several CPUs never interleaves mid-line. */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void con_write_line(const char *prefix, const char *text, size_t len);
-int con_getc(void); /* -1 when nothing is waiting */
+int con_getc(void);       /* -1 when nothing is waiting */
 void con_put_raw(char c); /* one character of an attached VM's console, as it comes */
 struct vm;
 /* A guest's line (without newline), or a byte for its attached console: into the VM's buffer, never
@@ -33,7 +33,8 @@ bool con_drain(void);
 void con_drain_all(void);
 /* snprintf that keeps this CPU's FP/SIMD registers (a guest's, on a vCPU's CPU): picolibc's
  * formatting uses them. Every formatting on a vCPU's CPU goes through this or con_printf. */
-int con_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int con_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- the machine, as the host DTB describes it (core/hostdt.c) ---- */
 struct machine {
@@ -46,7 +47,7 @@ struct machine {
 	u32 nvirtio;
 	u64 virtio_pa[32];
 	u32 virtio_intid[32];
-	u64 rtc_pa; /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
+	u64 rtc_pa;    /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
 	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
 	/* CPU features (ID registers), printed in the boot banner. */
 	u64 isar0, mmfr0, mmfr1, mmfr2;
@@ -60,17 +61,21 @@ extern struct machine machine;
 int hostdt_parse(const void *fdt, struct machine *m);
 
 /* ---- physical CPUs ---- */
-enum pcpu_state { PCPU_OFF = 0, PCPU_IDLE, PCPU_RUNNING };
+enum pcpu_state {
+	PCPU_OFF = 0,
+	PCPU_IDLE,
+	PCPU_RUNNING
+};
 struct vcpu;
 struct pcpu {
 	struct guest_regs *regs; /* PCPU_REGS: must stay first (vectors.S) */
 	u32 idx;
 	volatile u32 state;
-	struct vcpu *vcpu;       /* the vCPU this CPU owns (static partitioning), or NULL */
-	u32 pmu_idx;             /* EL2 instruction counter + 1, 0 when absent */
-	u64 fast_dirty_insns;    /* PCPU_FAST: EL2 instructions of the faults below (PMU, -icount) */
-	u64 fast_dirty;          /* PCPU_FAST + 8: write faults the vectors' fast path handled here */
-	void *pmu_read;          /* PCPU_PMU_READ: vectors.S stub giving x0 = EL2 instructions */
+	struct vcpu *vcpu;    /* the vCPU this CPU owns (static partitioning), or NULL */
+	u32 pmu_idx;          /* EL2 instruction counter + 1, 0 when absent */
+	u64 fast_dirty_insns; /* PCPU_FAST: EL2 instructions of the faults below (PMU, -icount) */
+	u64 fast_dirty;       /* PCPU_FAST + 8: write faults the vectors' fast path handled here */
+	void *pmu_read;       /* PCPU_PMU_READ: vectors.S stub giving x0 = EL2 instructions */
 };
 extern struct pcpu pcpus[MAX_CPUS];
 struct pcpu *this_pcpu(void);
@@ -83,19 +88,36 @@ struct guest_regs {
 
 /* INCOMING: built without an image, waiting for a live migration to fill it (config `incoming`);
  * MIGRATED: it moved to a peer ferry and ended here. */
-enum vm_state { VM_CREATED = 0, VM_RUNNING, VM_OFF, VM_STOPPED, VM_FAULTED, VM_INCOMING,
-		VM_MIGRATED };
+enum vm_state {
+	VM_CREATED = 0,
+	VM_RUNNING,
+	VM_OFF,
+	VM_STOPPED,
+	VM_FAULTED,
+	VM_INCOMING,
+	VM_MIGRATED
+};
 
 /* Exit counters by class, for `vms` and `stats`. */
-enum exit_class { EXITC_MMIO, EXITC_HVC, EXITC_SMC, EXITC_WFX, EXITC_SYSREG, EXITC_IRQ,
-		  EXITC_DIRTY, EXITC_ABORT, EXITC_OTHER, EXITC_NR };
+enum exit_class {
+	EXITC_MMIO,
+	EXITC_HVC,
+	EXITC_SMC,
+	EXITC_WFX,
+	EXITC_SYSREG,
+	EXITC_IRQ,
+	EXITC_DIRTY,
+	EXITC_ABORT,
+	EXITC_OTHER,
+	EXITC_NR
+};
 
 struct vm;
 struct vcpu {
 	struct guest_regs regs;
 	struct vm *vm;
-	u32 idx;        /* vCPU index in its VM; its virtual MPIDR's Aff0 */
-	u32 pcpu;       /* the physical CPU it owns */
+	u32 idx;              /* vCPU index in its VM; its virtual MPIDR's Aff0 */
+	u32 pcpu;             /* the physical CPU it owns */
 	volatile u32 request; /* REQ_* bits other CPUs set, then kick this CPU */
 	u64 exits[EXITC_NR];
 	u64 exit_insns[EXITC_NR]; /* EL2 instructions per class, round trip (PMU, with -icount) */
@@ -105,10 +127,12 @@ struct vcpu {
 	volatile bool restore;
 	struct mig_vcpu_state state;
 	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
-	struct mig_sve_state *sve; /* its SVE registers, saved with `state` (core/sve.c; NULL: no SVE) */
+	struct mig_sve_state
+		*sve;  /* its SVE registers, saved with `state` (core/sve.c; NULL: no SVE) */
 	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
 	u32 reports;   /* injected exceptions reported on the console (the rest are only counted) */
-	u64 setway_ops, setway_flushes; /* trapped DC ISW/CSW/CISW, and the RAM flushes they caused */
+	u64 setway_ops,
+		setway_flushes; /* trapped DC ISW/CSW/CISW, and the RAM flushes they caused */
 	/* The EL2 controls as read back after the vCPU's CPU wrote them (`traps` in the shell). */
 	struct trap_config ctl;
 	volatile bool ctl_loaded;
@@ -133,7 +157,7 @@ struct vm {
 	u32 nvcpus;
 	u64 dtb_ipa, entry_ipa;
 	u64 initrd_ipa;       /* where the config's initrd was copied (0: none); size in cfg */
-	char reason[256]; /* why it stopped, for `vms` */
+	char reason[256];     /* why it stopped, for `vms` */
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
 	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
@@ -150,7 +174,7 @@ struct vm {
 	u64 *dirty_bitmap;   /* the log's own bits (pool memory, never mapped to the guest) */
 	u64 *collect_bitmap; /* where a collection puts what it took */
 	u64 dirty_checked_rounds, dirty_missed, dirty_extra;
-	bool dirty_synced;   /* a collection since logging started: rounds can be checked */
+	bool dirty_synced; /* a collection since logging started: rounds can be checked */
 	/* EL2 instructions (PMU, with -icount) spent in start, stop and all collections */
 	u64 dirty_insns_start, dirty_insns_stop, dirty_insns_collect, dirty_pages_collected;
 	/* ... and in each of the first collections after the start, with the pages each took (a
@@ -160,7 +184,7 @@ struct vm {
 	/* While a migration tracks this VM, every collection (also the guest's checking hypercall)
 	 * ORs what it took in here, under mm_lock, for the migration to pick up. */
 	u64 *mig_acc;
-	u64 *mig_taken;   /* what the migration took, until the next other collection sees it */
+	u64 *mig_taken; /* what the migration took, until the next other collection sees it */
 	u64 *mig_scratch;
 	u64 *mig_acc_mem; /* memory for the three, allocated once */
 };
@@ -168,7 +192,7 @@ extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;
 
 int vm_create_all(const struct ferry_config *cfg);
-int vm_build(struct vm *vm);          /* stage 2, image, guest DTB; (re)starts from scratch */
+int vm_build(struct vm *vm); /* stage 2, image, guest DTB; (re)starts from scratch */
 void vm_start(struct vm *vm);
 bool vm_quiescent(const struct vm *vm);
 void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason);
@@ -193,12 +217,12 @@ void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
 void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
 
 /* ---- shared-memory regions and their doorbells (core/shm.c, docs/shared-memory.md) ---- */
-int shm_create_all(const struct ferry_config *cfg); /* after vm_create_all: carves and zeroes */
+int shm_create_all(const struct ferry_config *cfg);   /* after vm_create_all: carves and zeroes */
 int shm_map_vm(struct vm *vm, struct s2_flush *owed); /* the VM's regions into its stage 2 */
-void shm_vm_reset(struct vm *vm);     /* the VM (re)starts: nothing pending at its doorbells */
+void shm_vm_reset(struct vm *vm); /* the VM (re)starts: nothing pending at its doorbells */
 bool shm_doorbell_window(const struct vm *vm, u64 ipa);
 void shm_doorbell_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
-const char *shm_region_of(const struct vm *vm); /* the first region it maps, or NULL */
+const char *shm_region_of(const struct vm *vm);  /* the first region it maps, or NULL */
 bool shm_refuses_migration(const struct vm *vm); /* true (and says so) when it maps one */
 void shm_print_stats(void); /* `stats`: rings and refused accesses per region */
 const char *shm_region_at(const struct vm *vm, u64 ipa, bool *read_only);
@@ -211,18 +235,18 @@ struct shm_vm_view {
 };
 bool shm_view(const struct vm *vm, u32 index, struct shm_vm_view *out);
 /* ---- board devices: each VM's PL031 and the empty virtio-mmio window (core/board.c) ---- */
-void board_init(void);      /* at boot: the host's wall clock */
-u64 board_wall_now(void);   /* the host's wall clock, in seconds */
+void board_init(void);    /* at boot: the host's wall clock */
+u64 board_wall_now(void); /* the host's wall clock, in seconds */
 void board_vm_reset(struct vm *vm);
 bool board_mmio_window(u64 ipa);
 void board_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *val);
 void board_poll_locked(struct vm *vm);
-void board_service(struct vm *vm); /* the management CPU's tick */
-int board_rtc_save(struct vm *vm, void *buf, size_t cap);   /* migration: length or <0 */
+void board_service(struct vm *vm);                        /* the management CPU's tick */
+int board_rtc_save(struct vm *vm, void *buf, size_t cap); /* migration: length or <0 */
 int board_rtc_load(struct vm *vm, const void *buf, size_t len);
 
 /* ---- SVE for guests (core/sve.c) ---- */
-void sve_load_controls(void);   /* on the vCPU's CPU before it runs */
+void sve_load_controls(void); /* on the vCPU's CPU before it runs */
 int sve_vm_init(struct vm *vm);
 void sve_ctx_save(struct vcpu *v);
 void sve_ctx_load(struct vcpu *v);
@@ -235,7 +259,8 @@ extern struct vm *volatile console_vm;
 
 /* ---- dirty logging glue (core/dirtylog.c) ---- */
 /* ferry's own hypercalls, in SMCCC's vendor-specific hypervisor service range (owner 6). */
-#define FERRY_HC_DIRTY_ROUND 0xc6000001u /* x1 round, x2 IPA of the guest's written-page bitmap, x3 bits */
+#define FERRY_HC_DIRTY_ROUND \
+	0xc6000001u /* x1 round, x2 IPA of the guest's written-page bitmap, x3 bits */
 /* gradual_pages: 0 for the eager start (all RAM write-protected now), else the gradual start
  * (nothing protected now; each collection arms that many more pages: docs/dirty-logging.md). */
 int dirtylog_start(struct vm *vm, enum dirty_mode mode, u64 gradual_pages);
@@ -255,12 +280,12 @@ enum dirty_mode dirtylog_default_mode(const struct vm *vm);
 void dirtylog_print_stats(const struct vm *vm);
 
 /* ---- live migration (core/migrate.c) ---- */
-void migrate_boot(void);     /* NIC probe; listens for VMs configured `incoming` */
-bool migrate_poll(void);     /* management loop; true while it has work (do not sleep) */
+void migrate_boot(void); /* NIC probe; listens for VMs configured `incoming` */
+bool migrate_poll(void); /* management loop; true while it has work (do not sleep) */
 void migrate_shell(const char *cmd, char *args);
 void migrate_key_changed(void); /* a key was set: an incoming VM that could not listen now can */
 /* The migration key (core/migkey.c): from the config at boot, or the `migkey` shell command. */
-void migkey_boot(const u8 *config_key); /* NULL: none configured */
+void migkey_boot(const u8 *config_key);                        /* NULL: none configured */
 int migkey_fill(u8 key[MIG_KEY_LEN], u8 nonce[MIG_NONCE_LEN]); /* FERRY_ENOENT: no key */
 void migkey_shell(char *args);
 void migbench_shell(void); /* core/migbench.c: EL2 instructions per frame of each tag candidate */
@@ -283,7 +308,7 @@ u64 arch_smc(u64 fid, u64 a1, u64 a2, u64 a3);
 void arch_semihost_exit(u32 code) __attribute__((noreturn));
 /* vectors.S: the stub that reads counter n (0..7) into x0, or returns 0 (n > 7). */
 void *el2_insns_stub(u64 n);
-bool pmu_el2_init(void);  /* EL2-only INST_RETIRED counter; false when absent (no -icount) */
+bool pmu_el2_init(void); /* EL2-only INST_RETIRED counter; false when absent (no -icount) */
 u64 pmu_el2_read(void);
 
 /* ---- physical GICv3: just enough for SGIs that kick a CPU out of its guest (drivers/gicv3.c) ---- */
@@ -302,20 +327,20 @@ bool gic_held(u32 intid); /* held on this CPU and not yet given to gic_deactivat
 void gic_deactivate(u32 intid);
 void gic_complete(u32 intid);
 #define SGI_KICK 1
-void gic_priority_drop(u32 intid);          /* a passthrough SPI: EOIR only */
+void gic_priority_drop(u32 intid); /* a passthrough SPI: EOIR only */
 void gic_spi_deactivate(u32 intid);
-void gic_spi_reset(u32 intid, bool edge);   /* neither pending nor active, edge or level */
+void gic_spi_reset(u32 intid, bool edge); /* neither pending nor active, edge or level */
 
 /* ---- device passthrough (core/passthrough.c, docs/passthrough.md) ---- */
 /* At boot, after the config: resolves and checks every `passthrough` path (0, or an error line in
  * err), and keeps the owned virtio-mmio slots out of ferry's choice of NIC. */
 int pt_boot(const void *host_fdt, const struct ferry_config *cfg, char *err, size_t errlen);
 int pt_map_vm(struct vm *vm, struct s2_flush *owed); /* its devices' pages, IPA = PA */
-int pt_vm_irqs(struct vm *vm);   /* after vgic_init: its SPIs HW-mapped and routed to vCPU 0 */
-bool pt_take(u32 intid);         /* an acknowledged IRQ: true when it was a passthrough SPI */
-void pt_sync(struct vcpu *v);    /* after each exit: held SPIs the guest dropped, deactivated */
+int pt_vm_irqs(struct vm *vm); /* after vgic_init: its SPIs HW-mapped and routed to vCPU 0 */
+bool pt_take(u32 intid);       /* an acknowledged IRQ: true when it was a passthrough SPI */
+void pt_sync(struct vcpu *v);  /* after each exit: held SPIs the guest dropped, deactivated */
 bool pt_page_of_vm(const struct vm *vm, u64 pa); /* pa lies in a page the VM owns */
-bool pt_refuses_migration(const struct vm *vm); /* true (and says so) when it owns a device */
+bool pt_refuses_migration(const struct vm *vm);  /* true (and says so) when it owns a device */
 int pt_fdt_nodes(const struct vm *vm, void *fdt, u32 clock_phandle);
 
 #define GIC_PPI_MAINTENANCE 25

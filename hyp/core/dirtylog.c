@@ -7,15 +7,18 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
-#include "lib/range.h"
 #include "lib/bitmap.h"
+#include "lib/range.h"
 
 enum dirty_mode dirtylog_default_mode(const struct vm *vm)
 {
 	switch (vm->cfg->dirty_mode) {
-	case CONFIG_DIRTY_WP: return DIRTY_WP;
-	case CONFIG_DIRTY_DBM: return DIRTY_DBM;
-	default: return machine.hafdbs ? DIRTY_DBM : DIRTY_WP;
+	case CONFIG_DIRTY_WP:
+		return DIRTY_WP;
+	case CONFIG_DIRTY_DBM:
+		return DIRTY_DBM;
+	default:
+		return machine.hafdbs ? DIRTY_DBM : DIRTY_WP;
 	}
 }
 
@@ -243,9 +246,10 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 		return PSCI_RET_INTERNAL_FAILURE;
 	if (!vm->dirty_synced) {
 		vm->dirty_synced = true;
-		con_printf("ferry: vm '%s' dirty log (%s): round %llu: synchronized, %lld pages taken",
-			   c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
-			   (long long)taken);
+		con_printf(
+			"ferry: vm '%s' dirty log (%s): round %llu: synchronized, %lld pages taken",
+			c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
+			(long long)taken);
 		return 0;
 	}
 	for (u64 w = 0; w < words; w++) {
@@ -260,10 +264,12 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 	vm->dirty_checked_rounds++;
 	vm->dirty_missed += missed;
 	vm->dirty_extra += extra;
-	con_printf("ferry: vm '%s' dirty log (%s): round %llu: written %llu collected %lld missed %llu "
-		   "extra %llu", c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
-		   (unsigned long long)written, (long long)taken, (unsigned long long)missed,
-		   (unsigned long long)extra);
+	con_printf(
+		"ferry: vm '%s' dirty log (%s): round %llu: written %llu collected %lld missed %llu "
+		"extra %llu",
+		c->name, dirty_mode_name(vm->dirty.mode), (unsigned long long)round,
+		(unsigned long long)written, (long long)taken, (unsigned long long)missed,
+		(unsigned long long)extra);
 	return (s64)missed;
 }
 
@@ -271,24 +277,30 @@ void dirtylog_print_stats(const struct vm *vm)
 {
 	const struct dirty_log *dl = &vm->dirty;
 
-	con_printf("dirtylog: vm '%s': mode %s faults %llu spurious %llu collections %llu reported %llu "
-		   "flushes %llu; checked rounds %llu missed %llu extra %llu", vm->cfg->name,
-		   dirty_mode_name(dl->mode), (unsigned long long)dl->faults,
-		   (unsigned long long)dl->spurious, (unsigned long long)dl->collections,
-		   (unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
-		   (unsigned long long)vm->dirty_checked_rounds, (unsigned long long)vm->dirty_missed,
-		   (unsigned long long)vm->dirty_extra);
-	con_printf("dirtylog: vm '%s': EL2 instructions: start %llu, stop %llu, collections %llu for "
-		   "%llu pages (%llu per page)", vm->cfg->name, (unsigned long long)vm->dirty_insns_start,
-		   (unsigned long long)vm->dirty_insns_stop, (unsigned long long)vm->dirty_insns_collect,
-		   (unsigned long long)vm->dirty_pages_collected,
-		   (unsigned long long)(vm->dirty_pages_collected ?
-					vm->dirty_insns_collect / vm->dirty_pages_collected : 0));
+	con_printf(
+		"dirtylog: vm '%s': mode %s faults %llu spurious %llu collections %llu reported %llu "
+		"flushes %llu; checked rounds %llu missed %llu extra %llu",
+		vm->cfg->name, dirty_mode_name(dl->mode), (unsigned long long)dl->faults,
+		(unsigned long long)dl->spurious, (unsigned long long)dl->collections,
+		(unsigned long long)dl->pages_reported, (unsigned long long)dl->flushes,
+		(unsigned long long)vm->dirty_checked_rounds, (unsigned long long)vm->dirty_missed,
+		(unsigned long long)vm->dirty_extra);
+	con_printf(
+		"dirtylog: vm '%s': EL2 instructions: start %llu, stop %llu, collections %llu for "
+		"%llu pages (%llu per page)",
+		vm->cfg->name, (unsigned long long)vm->dirty_insns_start,
+		(unsigned long long)vm->dirty_insns_stop,
+		(unsigned long long)vm->dirty_insns_collect,
+		(unsigned long long)vm->dirty_pages_collected,
+		(unsigned long long)(vm->dirty_pages_collected
+					     ? vm->dirty_insns_collect / vm->dirty_pages_collected
+					     : 0));
 	if (dl->chunk)
 		con_printf("dirtylog: vm '%s': gradual start: %llu of %llu pages armed, %llu per "
-			   "collection, in %llu EL2 instructions%s", vm->cfg->name,
-			   (unsigned long long)dl->armed, (unsigned long long)dl->npages,
-			   (unsigned long long)dl->chunk, (unsigned long long)dl->arm_insns,
+			   "collection, in %llu EL2 instructions%s",
+			   vm->cfg->name, (unsigned long long)dl->armed,
+			   (unsigned long long)dl->npages, (unsigned long long)dl->chunk,
+			   (unsigned long long)dl->arm_insns,
 			   dl->chunk_enomem ? " (some chunks waited for memory)" : "");
 	if (vm->dirty_ncollect) {
 		/* Two 20-digit numbers each at most; printed on a vCPU's CPU too (at power-off):
@@ -311,9 +323,11 @@ void dirtylog_print_stats(const struct vm *vm)
 	if (dl->scan_pages) {
 		u64 h = dl->scan_insns * 100 / dl->scan_pages;
 
-		con_printf("dirtylog: vm '%s': DBM scans: %llu EL2 instructions for %llu pages scanned "
-			   "(%llu.%02llu per page)", vm->cfg->name, (unsigned long long)dl->scan_insns,
-			   (unsigned long long)dl->scan_pages, (unsigned long long)(h / 100),
-			   (unsigned long long)(h % 100));
+		con_printf(
+			"dirtylog: vm '%s': DBM scans: %llu EL2 instructions for %llu pages scanned "
+			"(%llu.%02llu per page)",
+			vm->cfg->name, (unsigned long long)dl->scan_insns,
+			(unsigned long long)dl->scan_pages, (unsigned long long)(h / 100),
+			(unsigned long long)(h % 100));
 	}
 }

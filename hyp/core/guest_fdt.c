@@ -3,12 +3,13 @@
  * has no LPIs), the arch timer, the PL031 and the 32 (empty) virtio-mmio slots of QEMU virt, the
  * PL011 with the apb_pclk fixed clock Linux insists on, chosen (bootargs, initrd), the shared-memory
  * regions and doorbells. Nodes only for what the VM really has. */
+#include "core/guest_fdt.h"
+
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
-#include "core/guest_fdt.h"
 #include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1
@@ -22,10 +23,10 @@
 #define FDT_IRQ_EDGE_RISING 1
 #define FDT_IRQ_LEVEL_HIGH 4
 
-#define TRY(x)                   \
-	do {                     \
-		int __e = (x);   \
-		if (__e < 0)     \
+#define TRY(x)                      \
+	do {                        \
+		int __e = (x);      \
+		if (__e < 0)        \
 			return __e; \
 	} while (0)
 
@@ -241,7 +242,8 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	/* QEMU virt's 32 virtio-mmio slots, each empty (device ID 0: drivers skip it). */
 	for (u32 i = 0; i < VVIRTIO_SLOTS; i++) {
 		u64 base = VVIRTIO_BASE + i * VVIRTIO_STRIDE;
-		const u32 irq[3] = { FDT_IRQ_SPI, VVIRTIO_FIRST_INTID - 32 + i, FDT_IRQ_EDGE_RISING };
+		const u32 irq[3] = { FDT_IRQ_SPI, VVIRTIO_FIRST_INTID - 32 + i,
+				     FDT_IRQ_EDGE_RISING };
 
 		if (pt_page_of_vm(vm, base))
 			continue; /* the machine's slots there are the VM's own (passthrough) */

@@ -67,7 +67,7 @@ int hostdt_parse(const void *fdt, struct machine *m)
 	cpus = fdt_path_offset(fdt, "/cpus");
 	if (cpus < 0)
 		return FERRY_ENOENT;
-	fdt_for_each_subnode(node, fdt, cpus) {
+	fdt_for_each_subnode (node, fdt, cpus) {
 		const char *type = fdt_getprop(fdt, node, "device_type", &len);
 		const fdt32_t *reg;
 
@@ -99,7 +99,7 @@ int hostdt_parse(const void *fdt, struct machine *m)
 		return FERRY_ENOENT;
 	m->gicr_stride = 0x20000; /* GICv3 without VLPIs: RD_base + SGI_base, 64 KiB each */
 
-	fdt_for_each_subnode(node, fdt, 0) {
+	fdt_for_each_subnode (node, fdt, 0) {
 		const char *c = fdt_getprop(fdt, node, "compatible", &len);
 		u64 a;
 

@@ -32,7 +32,8 @@ static const struct builtin_image builtin_images[] = {
 	{ "memstress", image_memstress_start, image_memstress_end },
 	{ "pingpong", image_pingpong_start, image_pingpong_end },
 	{ "conformance", image_conformance_start, image_conformance_end },
-	{ "hostile", image_hostile_start, image_hostile_end }, /* guest/hostile: docs/isolation.md */
+	{ "hostile", image_hostile_start,
+	  image_hostile_end }, /* guest/hostile: docs/isolation.md */
 };
 
 const struct builtin_image *builtin_image_find(const char *name)
@@ -73,9 +74,11 @@ static void banner(const struct machine *m)
 	con_printf("ferry: features: TLBIRANGE=%s TTL=%s HAFDBS=%s VMID=%u-bit PA=%u-bit LRs=%u",
 		   m->tlbi_range ? "yes" : "no", m->ttl ? "yes" : "no", m->hafdbs ? "yes" : "no",
 		   m->vmid_bits, m->pa_bits, m->ich_lrs);
-	con_printf("ferry: devices: PL011 0x%llx, GICv3 dist 0x%llx redist 0x%llx, %u virtio-mmio slots, "
-		   "PSCI via %s", (unsigned long long)m->uart_pa, (unsigned long long)m->gicd_pa,
-		   (unsigned long long)m->gicr_pa, m->nvirtio, m->psci_smc ? "SMC" : "HVC");
+	con_printf(
+		"ferry: devices: PL011 0x%llx, GICv3 dist 0x%llx redist 0x%llx, %u virtio-mmio slots, "
+		"PSCI via %s",
+		(unsigned long long)m->uart_pa, (unsigned long long)m->gicd_pa,
+		(unsigned long long)m->gicr_pa, m->nvirtio, m->psci_smc ? "SMC" : "HVC");
 }
 
 /* The config: a DTB loaded at the config slot (-device loader) wins over the built-in default. */
@@ -198,12 +201,13 @@ void hyp_main_primary(u64 dtb_pa)
 
 		for (u32 cpu = 0; cpu < MAX_CPUS; cpu++)
 			guards += !arch_el2_can_access((u64)(uintptr_t)hyp_stacks[cpu], false);
-		con_printf("ferry: EL2 memory: code 0x%llx-0x%llx read-only and executable, the rest "
-			   "execute-never (a write to code: %s; to data: %s); stack guard pages: %u of "
-			   "%u unmapped", (unsigned long long)code,
-			   (unsigned long long)(uintptr_t)__text_end,
-			   arch_el2_can_access(code, true) ? "allowed" : "refused",
-			   arch_el2_can_access(data, true) ? "allowed" : "refused", guards, MAX_CPUS);
+		con_printf(
+			"ferry: EL2 memory: code 0x%llx-0x%llx read-only and executable, the rest "
+			"execute-never (a write to code: %s; to data: %s); stack guard pages: %u of "
+			"%u unmapped",
+			(unsigned long long)code, (unsigned long long)(uintptr_t)__text_end,
+			arch_el2_can_access(code, true) ? "allowed" : "refused",
+			arch_el2_can_access(data, true) ? "allowed" : "refused", guards, MAX_CPUS);
 	}
 	con_printf("ferry: EL2 instruction counter (PMU INST_RETIRED): %s",
 		   pmu_el2_init() ? "on" : "not available (QEMU needs -icount shift=N)");
@@ -251,27 +255,32 @@ void hyp_main_primary(u64 dtb_pa)
 		const struct vm_config *c = vms[i].cfg;
 
 		if (c->incoming) {
-			con_printf("ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA "
-				   "0x%llx), incoming: waits for a live migration", c->name,
-				   vms[i].vmid, c->ncpus, c->ncpus == 1 ? "" : "s",
-				   (unsigned long long)(c->ram_size >> 20),
-				   (unsigned long long)c->ram_base,
-				   (unsigned long long)pa_addr(vms[i].ram_pa));
+			con_printf(
+				"ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA "
+				"0x%llx), incoming: waits for a live migration",
+				c->name, vms[i].vmid, c->ncpus, c->ncpus == 1 ? "" : "s",
+				(unsigned long long)(c->ram_size >> 20),
+				(unsigned long long)c->ram_base,
+				(unsigned long long)pa_addr(vms[i].ram_pa));
 			continue;
 		}
-		con_printf("ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA 0x%llx), "
-			   "image '%s' entry 0x%llx", c->name, vms[i].vmid, c->ncpus,
-			   c->ncpus == 1 ? "" : "s", (unsigned long long)(c->ram_size >> 20),
-			   (unsigned long long)c->ram_base, (unsigned long long)pa_addr(vms[i].ram_pa),
-			   c->image[0] ? c->image : "(loaded)", (unsigned long long)vms[i].entry_ipa);
+		con_printf(
+			"ferry: vm '%s' (VMID %u): %u vCPU%s, %llu MiB at IPA 0x%llx (PA 0x%llx), "
+			"image '%s' entry 0x%llx",
+			c->name, vms[i].vmid, c->ncpus, c->ncpus == 1 ? "" : "s",
+			(unsigned long long)(c->ram_size >> 20), (unsigned long long)c->ram_base,
+			(unsigned long long)pa_addr(vms[i].ram_pa),
+			c->image[0] ? c->image : "(loaded)", (unsigned long long)vms[i].entry_ipa);
 		vm_start(&vms[i]);
 	}
 	migrate_boot();
 	con_printf("ferry: shell on this console; type 'help'");
 	for (u32 i = 0; i < nvms; i++)
 		if (vms[i].cfg->console && vms[i].state == VM_RUNNING) {
-			con_printf("console: attached to vm '%s' (config 'console'); Ctrl-] returns to "
-				   "the shell", vms[i].cfg->name);
+			con_printf(
+				"console: attached to vm '%s' (config 'console'); Ctrl-] returns to "
+				"the shell",
+				vms[i].cfg->name);
 			console_vm = &vms[i];
 		}
 	management_loop();

@@ -3,21 +3,25 @@
  * 4 KiB page frame (4184 bytes: a PAGES frame of one page record) and per full 64 KiB frame of 15
  * pages. These are the portable C versions libsodium runs at EL2 (no sodium_init, no SIMD
  * selection). docs/migration-protocol.md, "What a tag costs", has the figures and the choice. */
-#include "core/core.h"
-
 #include <sodium/crypto_aead_chacha20poly1305.h>
 #include <sodium/crypto_auth_hmacsha512256.h>
 #include <sodium/crypto_generichash.h>
 #include <string.h>
 
-enum { C_XXH64, C_AEAD_AD, C_HMAC, C_BLAKE2B, C_AEAD_ENC, C_N };
+#include "core/core.h"
+
+enum {
+	C_XXH64,
+	C_AEAD_AD,
+	C_HMAC,
+	C_BLAKE2B,
+	C_AEAD_ENC,
+	C_N
+};
 
 static const char *const cand_name[C_N] = {
-	"XXH64, unkeyed (version 1)",
-	"ChaCha20-Poly1305, frame as AD (v2)",
-	"HMAC-SHA-512-256",
-	"keyed BLAKE2b-128",
-	"ChaCha20-Poly1305, encrypting",
+	"XXH64, unkeyed (version 1)", "ChaCha20-Poly1305, frame as AD (v2)", "HMAC-SHA-512-256",
+	"keyed BLAKE2b-128",          "ChaCha20-Poly1305, encrypting",
 };
 
 static u8 buf[61754], out[61754 + 16], tag[32], key[32], npub[12];
@@ -59,7 +63,8 @@ void migbench_shell(void)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (u8)(i * 7 + (i >> 9));
 	memset(key, 0x5c, sizeof(key));
-	con_printf("migbench: EL2 instructions per frame: 4 KiB page frame, 64 KiB frame (15 pages)");
+	con_printf(
+		"migbench: EL2 instructions per frame: 4 KiB page frame, 64 KiB frame (15 pages)");
 	for (int c = 0; c < C_N; c++) {
 		u64 n[2];
 

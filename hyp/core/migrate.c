@@ -35,7 +35,11 @@
 #define PROGRESS_EVERY_NS (500ULL * 1000000ULL)
 #define NS_PER_S 1000000000ULL
 
-enum role { ROLE_NONE = 0, ROLE_SRC, ROLE_DST };
+enum role {
+	ROLE_NONE = 0,
+	ROLE_SRC,
+	ROLE_DST
+};
 
 static struct {
 	enum role role;
@@ -62,7 +66,7 @@ static struct {
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
-	u64 resume_ns;	    /* destination: committed → every vCPU kicked */
+	u64 resume_ns;       /* destination: committed → every vCPU kicked */
 	bool audit_reported; /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
 	/* netblast receiver */
@@ -87,7 +91,8 @@ static bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
 {
 	const struct vm_config *c = vm->cfg;
 
-	return ipa >= c->ram_base && bytes <= c->ram_size && ipa - c->ram_base <= c->ram_size - bytes;
+	return ipa >= c->ram_base && bytes <= c->ram_size &&
+	       ipa - c->ram_base <= c->ram_size - bytes;
 }
 
 /* ---- the NIC side ---- */
@@ -106,7 +111,8 @@ static int send_frame(void *ctx, const void *frame, size_t len)
 		/* A bit flipped on the wire: the receiver's tag check must catch it and the frame
 		 * must come again. */
 		memcpy(mig.scratch, frame, len);
-		mig.scratch[MIG_ETH_HDR_LEN + ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+		mig.scratch[MIG_ETH_HDR_LEN +
+			    ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
 			(u8)(1u << ((mig.frames_out + 1) % 8));
 		frame = mig.scratch;
 	}
@@ -332,9 +338,12 @@ static void src_resume(void *ctx)
 static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
 {
 	switch (vm->psci.cpu[i].state) {
-	case VPSCI_ON: return MIG_VCPU_ON;
-	case VPSCI_ON_PENDING: return MIG_VCPU_ON_PENDING;
-	default: return MIG_VCPU_OFF;
+	case VPSCI_ON:
+		return MIG_VCPU_ON;
+	case VPSCI_ON_PENDING:
+		return MIG_VCPU_ON_PENDING;
+	default:
+		return MIG_VCPU_OFF;
 	}
 }
 
@@ -439,16 +448,18 @@ static void src_progress(void *ctx, const struct mig_stats *st)
 	if (st->audit >= MIG_AUDIT_CLEAN && !mig.audit_reported) {
 		mig.audit_reported = true;
 		if (st->audit == MIG_AUDIT_CLEAN)
-			con_printf("migrate: vm '%s': audit after commit: all %llu pages match what "
-				   "was sent (%llu ms)", mig.vm->cfg->name,
-				   (unsigned long long)st->pages_total,
-				   (unsigned long long)(st->audit_ns / 1000000));
+			con_printf(
+				"migrate: vm '%s': audit after commit: all %llu pages match what "
+				"was sent (%llu ms)",
+				mig.vm->cfg->name, (unsigned long long)st->pages_total,
+				(unsigned long long)(st->audit_ns / 1000000));
 		else
-			con_printf("migrate: vm '%s': AUDIT after commit: %llu pages differ from what "
-				   "was sent, the first at IPA 0x%llx: a write dirty tracking missed; "
-				   "the destination runs with the older contents",
-				   mig.vm->cfg->name, (unsigned long long)st->audit_bad_pages,
-				   (unsigned long long)st->audit_first_bad);
+			con_printf(
+				"migrate: vm '%s': AUDIT after commit: %llu pages differ from what "
+				"was sent, the first at IPA 0x%llx: a write dirty tracking missed; "
+				"the destination runs with the older contents",
+				mig.vm->cfg->name, (unsigned long long)st->audit_bad_pages,
+				(unsigned long long)st->audit_first_bad);
 		return;
 	}
 	progress_line(true, false);
@@ -561,7 +572,8 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 		why = "malformed ITS state";
 	}
 	if (err) {
-		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index, why);
+		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index,
+			   why);
 		return err;
 	}
 	mig.blobs_ok |= 1u << index;
@@ -703,7 +715,8 @@ static void json_flush(struct json_out *j, bool last)
 	j->line[0] = 0;
 }
 
-static void json_field(struct json_out *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void json_field(struct json_out *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void json_field(struct json_out *j, const char *fmt, ...)
 {
 	char piece[JSON_LINE];
@@ -815,8 +828,11 @@ static void print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("verify_ns", s->verify_ns);
 	U64("commit_rtt_ns", s->commit_rtt_ns);
 	U64("resume_ns", mig.role == ROLE_DST ? mig.resume_ns : 0);
-	json_field(&j, "\"audit\":\"%s\"", s->audit == MIG_AUDIT_CLEAN ? "clean" :
-		   s->audit == MIG_AUDIT_DIFFERS ? "differs" : s->audit ? "unfinished" : "off");
+	json_field(&j, "\"audit\":\"%s\"",
+		   s->audit == MIG_AUDIT_CLEAN     ? "clean"
+		   : s->audit == MIG_AUDIT_DIFFERS ? "differs"
+		   : s->audit                      ? "unfinished"
+						   : "off");
 	U64("audit_bad_pages", s->audit_bad_pages);
 	json_field(&j, "\"audit_first_bad\":\"0x%llx\"", (unsigned long long)s->audit_first_bad);
 	U64("audit_ns", s->audit_ns);
@@ -824,9 +840,10 @@ static void print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++) {
 		u64 r_end = s->r[r].end_ns ? s->r[r].end_ns : s->t_end;
 
-		json_field(&j, "\"r%u\":[%llu,%llu,%llu,%llu]", r, (unsigned long long)s->r[r].pages,
-			   (unsigned long long)s->r[r].zero_pages, (unsigned long long)s->r[r].bytes,
-			   (unsigned long long)span(s->r[r].start_ns, r_end));
+		json_field(
+			&j, "\"r%u\":[%llu,%llu,%llu,%llu]", r, (unsigned long long)s->r[r].pages,
+			(unsigned long long)s->r[r].zero_pages, (unsigned long long)s->r[r].bytes,
+			(unsigned long long)span(s->r[r].start_ns, r_end));
 	}
 	json_field(&j, "\"nrounds\":%u", MIN(s->rounds, MIG_ROUNDS_MAX));
 	json_flush(&j, true);
@@ -879,12 +896,14 @@ static void cmd_migrate(char *args)
 	if (shm_refuses_migration(vm) || pt_refuses_migration(vm))
 		return;
 	if (!vnet_present()) {
-		con_printf("migrate: no network device (QEMU: -device virtio-net-device,netdev=...)");
+		con_printf(
+			"migrate: no network device (QEMU: -device virtio-net-device,netdev=...)");
 		return;
 	}
 	if (mig.role != ROLE_NONE) {
-		con_printf("migrate: busy: %s vm '%s'", mig.role == ROLE_SRC ? "migrating" :
-			   "waiting for an incoming", mig.vm->cfg->name);
+		con_printf("migrate: busy: %s vm '%s'",
+			   mig.role == ROLE_SRC ? "migrating" : "waiting for an incoming",
+			   mig.vm->cfg->name);
 		return;
 	}
 	if (vm->state != VM_RUNNING) {
@@ -926,22 +945,26 @@ static void cmd_migrate(char *args)
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "gradual"))
 			(void)dirtylog_parse_gradual(val, &start_chunk);
 #if FERRY_MIG_TEST_HOOKS
-		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v && v < (1u << 30))
+		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v &&
+			 v < (1u << 30))
 			mig.corrupt_every = (u32)v;
 		else if (val && !strcmp(opt, "lose") && !strcmp(val, "1"))
 			mig.lose_one = true;
 #endif
 		else {
-			con_printf("migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
-				   "mode=wp|dbm%s, start=eager|gradual, verify=digest|full, audit=0|1%s)", opt, val ? "=" : "", val ? val : "",
-				   MIG_ROUNDS_MAX - 2, machine.hafdbs ? "" : " (no dbm on this CPU)",
-				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1" : "");
+			con_printf(
+				"migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
+				"mode=wp|dbm%s, start=eager|gradual, verify=digest|full, audit=0|1%s)",
+				opt, val ? "=" : "", val ? val : "", MIG_ROUNDS_MAX - 2,
+				machine.hafdbs ? "" : " (no dbm on this CPU)",
+				FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1" : "");
 			return;
 		}
 	}
 	if (migkey_fill(cfg.key, cfg.nonce)) {
-		con_printf("migrate: no migration key: set the same on both ferries (migkey <64 hex "
-			   "digits>, or migration-key in the config)");
+		con_printf(
+			"migrate: no migration key: set the same on both ferries (migkey <64 hex "
+			"digits>, or migration-key in the config)");
 		return;
 	}
 	cfg.session = (u32)(sysreg_read(cntpct_el0) * 2654435761u) ^ ++mig.sessions;
@@ -962,8 +985,9 @@ static void cmd_migrate(char *args)
 	if (!err) {
 		mig.role = ROLE_SRC;
 		con_printf("migrate: vm '%s': %llu MiB, %u vCPU%s, frames of %u bytes, downtime "
-			   "budget %llu ms", name, (unsigned long long)(vm->cfg->ram_size >> 20),
-			   vm->nvcpus, vm->nvcpus == 1 ? "" : "s", cfg.link.frame_max,
+			   "budget %llu ms",
+			   name, (unsigned long long)(vm->cfg->ram_size >> 20), vm->nvcpus,
+			   vm->nvcpus == 1 ? "" : "s", cfg.link.frame_max,
 			   (unsigned long long)(cfg.downtime_ns ? cfg.downtime_ns / 1000000 : 50));
 		err = mig_src_start(&mig.src);
 	}
@@ -981,12 +1005,13 @@ static void cmd_migration(void)
 	if (!vnet_present())
 		con_printf("migration: no network device");
 	else
-		con_printf("migration: NIC virtio-mmio v%u at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
-			   "frames up to %u bytes, link %s; sent %llu frames, received %llu",
-			   ni->version, (unsigned long long)ni->base, ni->mac[0], ni->mac[1],
-			   ni->mac[2], ni->mac[3], ni->mac[4], ni->mac[5], ni->frame_max,
-			   ni->link_up ? "up" : "down", (unsigned long long)vnet_stats()->tx_frames,
-			   (unsigned long long)vnet_stats()->rx_frames);
+		con_printf(
+			"migration: NIC virtio-mmio v%u at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+			"frames up to %u bytes, link %s; sent %llu frames, received %llu",
+			ni->version, (unsigned long long)ni->base, ni->mac[0], ni->mac[1],
+			ni->mac[2], ni->mac[3], ni->mac[4], ni->mac[5], ni->frame_max,
+			ni->link_up ? "up" : "down", (unsigned long long)vnet_stats()->tx_frames,
+			(unsigned long long)vnet_stats()->rx_frames);
 	if (mig.role == ROLE_SRC)
 		mig_src_describe(&mig.src, line, sizeof(line));
 	else if (mig.role == ROLE_DST)
@@ -1106,7 +1131,8 @@ static void listen_incoming(struct vm *vm)
 
 	if (err == FERRY_EPERM)
 		con_printf("incoming: vm '%s': no migration key: not listening until one is set "
-			   "(migkey <64 hex digits>, or migration-key in the config)", vm->cfg->name);
+			   "(migkey <64 hex digits>, or migration-key in the config)",
+			   vm->cfg->name);
 	else if (err)
 		con_printf("incoming: vm '%s': cannot listen: %s", vm->cfg->name,
 			   ferry_strerror(err));
@@ -1135,10 +1161,10 @@ void migrate_boot(void)
 
 	con_printf("ferry: network: virtio-net (%s) at 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
 		   "frames up to %u bytes%s, %u/%u buffers, CRC32C in %s",
-		   ni->version == 1 ? "legacy" : "modern",
-		   (unsigned long long)ni->base, ni->mac[0], ni->mac[1], ni->mac[2], ni->mac[3],
-		   ni->mac[4], ni->mac[5], ni->frame_max, ni->mtu ? "" : " (no MTU from the device)",
-		   ni->rxq, ni->txq, crc_hw ? "hardware" : "software");
+		   ni->version == 1 ? "legacy" : "modern", (unsigned long long)ni->base, ni->mac[0],
+		   ni->mac[1], ni->mac[2], ni->mac[3], ni->mac[4], ni->mac[5], ni->frame_max,
+		   ni->mtu ? "" : " (no MTU from the device)", ni->rxq, ni->txq,
+		   crc_hw ? "hardware" : "software");
 	if (ni->intid)
 		gic_enable_irq(0, ni->intid);
 	vm = incoming_vm();
@@ -1187,7 +1213,8 @@ static void src_finished(enum mig_status st)
 
 	if (FERRY_MIG_TEST_HOOKS && mig.lost_page)
 		con_printf("migrate: test hook: page at IPA 0x%llx left out of the final round",
-			   (unsigned long long)(vm->cfg->ram_base + ((mig.lost_page - 1) << PAGE_SHIFT)));
+			   (unsigned long long)(vm->cfg->ram_base +
+						((mig.lost_page - 1) << PAGE_SHIFT)));
 	mig.lost_page = 0;
 	if (mig.park_us)
 		con_printf("migrate: vm '%s': paused (%llu us to park %u vCPU%s)", vm->cfg->name,
@@ -1287,7 +1314,8 @@ static bool poll_once(void)
 		    now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
 			progress_line(false, false);
 		/* Likewise; the hash of all RAM (verify=full) keeps it awake. */
-		return got || mig.dst.stats.frames_sent != before || mig.dst.phase == MIG_DST_HASH ||
+		return got || mig.dst.stats.frames_sent != before ||
+		       mig.dst.phase == MIG_DST_HASH ||
 		       (mig.dst.hash_early && mig.dst.hash_cursor < mig.dst.npages);
 	}
 	return got != 0;

@@ -8,12 +8,13 @@
  * HW = 1 and pINTID = the SPI, so the guest's deactivation deactivates the physical SPI, and a level
  * that is still high fires again then. An SPI held active that the guest no longer has pending,
  * active or in a list register (it disabled it first) is deactivated here, as the timers' PPIs are. */
+#include "config/passthrough.h"
+
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
-#include "config/passthrough.h"
 #include "lib/range.h"
 
 #define GICD_ISPENDR 0x200
@@ -50,8 +51,8 @@ int pt_boot(const void *fdt, const struct ferry_config *cfg, char *err, size_t e
 		size_t n = 0;
 
 		for (u32 j = 0; j < d->nirqs && n < sizeof(irqs); j++)
-			n += (size_t)snprintf(irqs + n, sizeof(irqs) - n, " INTID %u (%s)", d->intid[j],
-					      d->edge[j] ? "edge" : "level");
+			n += (size_t)snprintf(irqs + n, sizeof(irqs) - n, " INTID %u (%s)",
+					      d->intid[j], d->edge[j] ? "edge" : "level");
 		con_printf("ferry: passthrough: vm '%s' owns '%s': 0x%llx-0x%llx%s%s",
 			   cfg->vm[d->vm].name, d->path, (unsigned long long)d->base[0],
 			   (unsigned long long)(d->base[0] + d->size[0] - 1),
@@ -74,9 +75,9 @@ int pt_map_vm(struct vm *vm, struct s2_flush *owed)
 	for (u32 i = 0; i < pt.ndev; i++)
 		for (u32 w = 0; pt.dev[i].vm == vm->id && w < pt.dev[i].nregs; w++) {
 			/* IPA = PA, device memory, never executable. */
-			int err = s2_map(&vm->s2, ipa_init(pt.dev[i].base[w]), pa_init(pt.dev[i].base[w]),
-					 pt.dev[i].size[w], S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE,
-					 owed);
+			int err = s2_map(&vm->s2, ipa_init(pt.dev[i].base[w]),
+					 pa_init(pt.dev[i].base[w]), pt.dev[i].size[w],
+					 S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE, owed);
 			if (err)
 				return err;
 		}
@@ -106,7 +107,8 @@ bool pt_take(u32 intid)
 	struct vm *vm = v ? v->vm : NULL;
 	u64 bank = VGIC_GICD_BASE_VIRT + GICD_ISPENDR + 4 * (intid / 32);
 
-	if (!vm || intid < 32 || intid >= 32 + VGIC_MAX_SPIS || !pt_vm_owns_intid(&pt, vm->id, intid))
+	if (!vm || intid < 32 || intid >= 32 + VGIC_MAX_SPIS ||
+	    !pt_vm_owns_intid(&pt, vm->id, intid))
 		return false;
 	if (vm->state != VM_RUNNING) {
 		gic_eoi(intid);
@@ -155,7 +157,8 @@ bool pt_refuses_migration(const struct vm *vm)
 	for (u32 i = 0; i < pt.ndev; i++)
 		if (pt.dev[i].vm == vm->id) {
 			con_printf("migrate: vm '%s' owns the machine's device '%s' (passthrough): "
-				   "refused, it runs on", vm->cfg->name, pt.dev[i].path);
+				   "refused, it runs on",
+				   vm->cfg->name, pt.dev[i].path);
 			return true;
 		}
 	return false;
@@ -175,7 +178,7 @@ int pt_fdt_nodes(const struct vm *vm, void *fdt, u32 clock_phandle)
 			continue;
 		if (!name || (err = fdt_begin_node(fdt, name)) < 0)
 			return name ? err : -FDT_ERR_BADSTRUCTURE;
-		fdt_for_each_property_offset(off, host_fdt, d->node) {
+		fdt_for_each_property_offset (off, host_fdt, d->node) {
 			const char *pname;
 			int len;
 			const void *val = fdt_getprop_by_offset(host_fdt, off, &pname, &len);

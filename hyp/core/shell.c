@@ -12,9 +12,9 @@
 struct vm *volatile console_vm;
 
 static const char *const exit_class_names[EXITC_NR] = {
-	[EXITC_MMIO] = "mmio", [EXITC_HVC] = "hvc", [EXITC_SMC] = "smc", [EXITC_WFX] = "wfx",
-	[EXITC_SYSREG] = "sysreg", [EXITC_IRQ] = "irq", [EXITC_DIRTY] = "dirty", [EXITC_ABORT] = "abort",
-	[EXITC_OTHER] = "other",
+	[EXITC_MMIO] = "mmio",   [EXITC_HVC] = "hvc",       [EXITC_SMC] = "smc",
+	[EXITC_WFX] = "wfx",     [EXITC_SYSREG] = "sysreg", [EXITC_IRQ] = "irq",
+	[EXITC_DIRTY] = "dirty", [EXITC_ABORT] = "abort",   [EXITC_OTHER] = "other",
 };
 
 void tlbi_san_print(const char *line, void *ctx)
@@ -70,15 +70,15 @@ static void cmd_vms(void)
 
 		cpus[0] = 0;
 		for (u32 j = 0; j < vm->nvcpus && off < sizeof(cpus); j++)
-			off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%u", j ? "," : "",
-						vm->vcpu[j].pcpu);
+			off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%u",
+						j ? "," : "", vm->vcpu[j].pcpu);
 		vm_exits(vm, ex);
 		format_exits(ex, exits, sizeof(exits));
 		con_printf("vm %-8s %-8s vmid %u cpus %s ram %llu MiB @ 0x%llx exits %s%s%s",
 			   vm->cfg->name, vm_state_name(vm->state), vm->vmid, cpus,
 			   (unsigned long long)(vm->cfg->ram_size >> 20),
-			   (unsigned long long)vm->cfg->ram_base, exits, vm->reason[0] ? " -- " : "",
-			   vm->reason);
+			   (unsigned long long)vm->cfg->ram_base, exits,
+			   vm->reason[0] ? " -- " : "", vm->reason);
 	}
 }
 
@@ -110,10 +110,11 @@ static void stats_el2_insns(void)
 		avg[k] = n[k] ? insns[k] / n[k] : 0;
 	format_exits(avg, line, sizeof(line));
 	con_printf("stats: EL2 instructions per exit %s", line);
-	con_printf("stats: dirty write faults: fast path %llu (%llu EL2 instructions each, vector to "
-		   "ERET), generic %llu (%llu each, round trip)", (unsigned long long)fast,
-		   (unsigned long long)(fast ? fast_insns / fast : 0), (unsigned long long)slow,
-		   (unsigned long long)(slow ? slow_insns / slow : 0));
+	con_printf(
+		"stats: dirty write faults: fast path %llu (%llu EL2 instructions each, vector to "
+		"ERET), generic %llu (%llu each, round trip)",
+		(unsigned long long)fast, (unsigned long long)(fast ? fast_insns / fast : 0),
+		(unsigned long long)slow, (unsigned long long)(slow ? slow_insns / slow : 0));
 }
 
 static void cmd_stats(void)
@@ -161,7 +162,8 @@ static void cmd_traps(struct vm *vm)
 			continue;
 		}
 		con_printf("traps: vm '%s' vcpu %u: HCR_EL2 0x%llx MDCR_EL2 0x%llx CPTR_EL2 0x%llx "
-			   "CNTHCTL_EL2 0x%llx", vm->cfg->name, i, (unsigned long long)t->hcr,
+			   "CNTHCTL_EL2 0x%llx",
+			   vm->cfg->name, i, (unsigned long long)t->hcr,
 			   (unsigned long long)t->mdcr, (unsigned long long)t->cptr,
 			   (unsigned long long)t->cnthctl);
 		if (t->has_hcrx)
@@ -177,11 +179,13 @@ static void cmd_traps(struct vm *vm)
 				   (unsigned long long)t->hfgwtr, (unsigned long long)t->hfgitr,
 				   (unsigned long long)t->hdfgrtr, (unsigned long long)t->hdfgwtr);
 		else
-			con_printf("traps: vm '%s' vcpu %u: fine-grained traps absent (no FEAT_FGT)",
-				   vm->cfg->name, i);
-		con_printf("traps: vm '%s' vcpu %u: set/way operations %llu, RAM flushes for them %llu",
-			   vm->cfg->name, i, (unsigned long long)v->setway_ops,
-			   (unsigned long long)v->setway_flushes);
+			con_printf(
+				"traps: vm '%s' vcpu %u: fine-grained traps absent (no FEAT_FGT)",
+				vm->cfg->name, i);
+		con_printf(
+			"traps: vm '%s' vcpu %u: set/way operations %llu, RAM flushes for them %llu",
+			vm->cfg->name, i, (unsigned long long)v->setway_ops,
+			(unsigned long long)v->setway_flushes);
 	}
 	/* The ITS's counters (docs/vgic.md "LPIs and the ITS"): what the guest's commands did. */
 	struct its its;
@@ -190,7 +194,8 @@ static void cmd_traps(struct vm *vm)
 	its = vm->its;
 	spin_unlock(&vm->lock);
 	con_printf("traps: vm '%s' ITS: %s%s, commands %llu, errors %llu (last %u, command 0x%x), "
-		   "MSIs %llu", vm->cfg->name, its.enabled ? "enabled" : "disabled",
+		   "MSIs %llu",
+		   vm->cfg->name, its.enabled ? "enabled" : "disabled",
 		   its.stalled ? ", stalled" : "", (unsigned long long)its.commands,
 		   (unsigned long long)its.errors, its.last_error, its.last_error_cmd,
 		   (unsigned long long)its.translations);
@@ -212,8 +217,10 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 			if (!strcmp(word, "wp") || !strcmp(word, "dbm")) {
 				m = word[0] == 'w' ? DIRTY_WP : DIRTY_DBM;
 			} else if (!dirtylog_parse_gradual(word, &chunk) || !chunk) {
-				con_printf("dirtylog: unknown start option '%s' (wp, dbm, gradual or "
-					   "gradual=MiB, an even number)", word);
+				con_printf(
+					"dirtylog: unknown start option '%s' (wp, dbm, gradual or "
+					"gradual=MiB, an even number)",
+					word);
 				return;
 			}
 		}
@@ -221,16 +228,17 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 			m = dirtylog_default_mode(vm);
 		err = dirtylog_start(vm, m, chunk);
 		if (err)
-			con_printf("dirtylog: vm '%s': cannot start (%s)%s", name, ferry_strerror(err),
+			con_printf("dirtylog: vm '%s': cannot start (%s)%s", name,
+				   ferry_strerror(err),
 				   err == FERRY_ENOTSUP ? ": this CPU has no FEAT_HAFDBS" : "");
 		else if (chunk)
 			con_printf("dirtylog: vm '%s': started (%s), gradual: 0 of %llu pages "
-				   "write-protected, %llu more at each collection", name,
-				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages,
+				   "write-protected, %llu more at each collection",
+				   name, dirty_mode_name(m), (unsigned long long)vm->dirty.npages,
 				   (unsigned long long)chunk);
 		else
-			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected", name,
-				   dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
+			con_printf("dirtylog: vm '%s': started (%s), %llu pages write-protected",
+				   name, dirty_mode_name(m), (unsigned long long)vm->dirty.npages);
 	} else if (!strcmp(what, "stop")) {
 		err = dirtylog_stop(vm);
 		if (err)
@@ -243,7 +251,8 @@ static void cmd_dirtylog(struct vm *vm, char *line)
 		if (n < 0)
 			con_printf("dirtylog: vm '%s': %s", name, ferry_strerror((int)n));
 		else
-			con_printf("dirtylog: vm '%s': collected %lld dirty pages", name, (long long)n);
+			con_printf("dirtylog: vm '%s': collected %lld dirty pages", name,
+				   (long long)n);
 	} else if (!strcmp(what, "stats")) {
 		dirtylog_print_stats(vm);
 	} else {
@@ -274,7 +283,11 @@ static void cmd_help(void);
 
 /* How a command takes its words: none, a VM's name (then the rest), or the whole rest of the
  * line (the migration commands parse their own). */
-enum shell_arg { SH_NONE, SH_VM, SH_LINE };
+enum shell_arg {
+	SH_NONE,
+	SH_VM,
+	SH_LINE
+};
 
 static const struct shell_cmd {
 	const char *name, *usage; /* usage: what follows the name, for help */
@@ -285,50 +298,101 @@ static const struct shell_cmd {
 		void (*vm_line)(struct vm *vm, char *rest);
 		void (*line)(const char *cmd, char *rest);
 	} run;
-	bool with_rest;     /* SH_VM: run.vm_line gets the words after the VM */
+	bool with_rest;      /* SH_VM: run.vm_line gets the words after the VM */
 	const char *help[5]; /* lines of help, NULL-terminated */
 } shell_cmds[] = {
 	{ "help", "", SH_NONE, { .none = cmd_help }, false, { "this list" } },
-	{ "vms", "", SH_NONE, { .none = cmd_vms }, false,
+	{ "vms",
+	  "",
+	  SH_NONE,
+	  { .none = cmd_vms },
+	  false,
 	  { "each VM: state, VMID, CPUs, RAM, exits by class" } },
-	{ "stats", "", SH_NONE, { .none = cmd_stats }, false,
+	{ "stats",
+	  "",
+	  SH_NONE,
+	  { .none = cmd_stats },
+	  false,
 	  { "uptime, page pool, exits of all VMs" } },
-	{ "stop", "<vm>", SH_VM, { .vm = cmd_stop }, false,
+	{ "stop",
+	  "<vm>",
+	  SH_VM,
+	  { .vm = cmd_stop },
+	  false,
 	  { "stop a VM (its CPUs idle; 'start' builds it afresh)" } },
-	{ "start", "<vm>", SH_VM, { .vm = cmd_start }, false,
+	{ "start",
+	  "<vm>",
+	  SH_VM,
+	  { .vm = cmd_start },
+	  false,
 	  { "start a stopped, powered-off or faulted VM from its image" } },
-	{ "tlbi", "<vm>", SH_VM, { .vm = cmd_tlbi }, false,
+	{ "tlbi",
+	  "<vm>",
+	  SH_VM,
+	  { .vm = cmd_tlbi },
+	  false,
 	  { "the last TLB maintenance operations issued for a VM" } },
-	{ "traps", "<vm>", SH_VM, { .vm = cmd_traps }, false,
+	{ "traps",
+	  "<vm>",
+	  SH_VM,
+	  { .vm = cmd_traps },
+	  false,
 	  { "the EL2 trap controls its vCPUs run under (docs/isolation.md)" } },
-	{ "console", "<vm>", SH_VM, { .vm = cmd_console }, false,
+	{ "console",
+	  "<vm>",
+	  SH_VM,
+	  { .vm = cmd_console },
+	  false,
 	  { "attach the console to a VM: what you type goes to its PL011,",
 	    "its output comes unprefixed; Ctrl-] comes back to the shell" } },
-	{ "dirtylog", "<vm> start [wp|dbm] [gradual[=MiB]] | stop | collect | stats", SH_VM,
-	  { .vm_line = cmd_dirtylog }, true,
+	{ "dirtylog",
+	  "<vm> start [wp|dbm] [gradual[=MiB]] | stop | collect | stats",
+	  SH_VM,
+	  { .vm_line = cmd_dirtylog },
+	  true,
 	  { "stage-2 dirty logging: write faults (wp) or hardware DBM (dbm);",
 	    "without a mode, the config's dirty-log property (auto: dbm if the",
 	    "CPU has FEAT_HAFDBS); gradual: protect nothing now, count every",
 	    "page dirty, each collection protects MiB more (default 1024)" } },
 #if FERRY_MIG_TEST_HOOKS
-	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
-		     "[verify=digest|full] [audit=0|1] [corrupt=N] [lose=1]",
+	{ "migrate",
+	  "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+	  "[verify=digest|full] [audit=0|1] [corrupt=N] [lose=1]",
 #else
-	{ "migrate", "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
-		     "[verify=digest|full] [audit=0|1]",
+	{ "migrate",
+	  "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
+	  "[verify=digest|full] [audit=0|1]",
 #endif
-	  SH_LINE, { .line = migrate_shell }, false,
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
 	  { "live-migrate a running VM to the peer ferry on the network",
 	    "(docs/migration.md); 'migrate cancel' gives up, the VM runs on" } },
-	{ "migration", "", SH_LINE, { .line = migrate_shell }, false,
+	{ "migration",
+	  "",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
 	  { "the NIC and the migration in progress (either end)" } },
-	{ "migkey", "[<64 hex digits>]", SH_LINE, { .line = migrate_shell }, false,
+	{ "migkey",
+	  "[<64 hex digits>]",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
 	  { "set the key both ferries of a migration share (or the config's",
 	    "migration-key); without one, show its fingerprint" } },
-	{ "migbench", "", SH_LINE, { .line = migrate_shell }, false,
+	{ "migbench",
+	  "",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
 	  { "EL2 instructions per frame of each migration-link tag candidate",
 	    "(needs QEMU's -icount)" } },
-	{ "netblast", "<MiB>", SH_LINE, { .line = migrate_shell }, false,
+	{ "netblast",
+	  "<MiB>",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
 	  { "send MiB of largest frames: the peer prints the raw link rate" } },
 };
 

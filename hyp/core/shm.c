@@ -47,19 +47,22 @@ int shm_create_all(const struct ferry_config *cfg)
 		/* At the placement the parser computed (after every VM, as it checked). */
 		err = guest_ram_alloc(carved, rc->pa, &r->pa);
 		if (err) {
-			con_printf("config: region '%s': property 'size': cannot place %llu MiB (%s)",
-				   rc->name, (unsigned long long)(carved >> 20), ferry_strerror(err));
+			con_printf(
+				"config: region '%s': property 'size': cannot place %llu MiB (%s)",
+				rc->name, (unsigned long long)(carved >> 20), ferry_strerror(err));
 			return err;
 		}
 		memset((void *)(uintptr_t)pa_addr(r->pa), 0, rc->size);
 		r->cfg = rc;
 		vdoorbell_init(&r->db, rc->nmaps);
-		n = (size_t)snprintf(line, sizeof(line), "ferry: region '%s': %llu KiB at PA 0x%llx, "
-				     "doorbell IPA 0x%llx INTID %u:", rc->name,
-				     (unsigned long long)(rc->size >> 10),
-				     (unsigned long long)pa_addr(r->pa),
-				     (unsigned long long)(CONFIG_DOORBELL_BASE + i * CONFIG_DOORBELL_SIZE),
-				     CONFIG_DOORBELL_INTID + i);
+		n = (size_t)snprintf(
+			line, sizeof(line),
+			"ferry: region '%s': %llu KiB at PA 0x%llx, "
+			"doorbell IPA 0x%llx INTID %u:",
+			rc->name, (unsigned long long)(rc->size >> 10),
+			(unsigned long long)pa_addr(r->pa),
+			(unsigned long long)(CONFIG_DOORBELL_BASE + i * CONFIG_DOORBELL_SIZE),
+			CONFIG_DOORBELL_INTID + i);
 		for (u32 m = 0; m < rc->nmaps && n < sizeof(line); m++)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %s@0x%llx",
 					      cfg->vm[rc->map[m].vm].name,
@@ -122,9 +125,11 @@ bool shm_doorbell_window(const struct vm *vm, u64 ipa)
 {
 	u32 member;
 
-	if (ipa < CONFIG_DOORBELL_BASE || ipa - CONFIG_DOORBELL_BASE >= nregions * CONFIG_DOORBELL_SIZE)
+	if (ipa < CONFIG_DOORBELL_BASE ||
+	    ipa - CONFIG_DOORBELL_BASE >= nregions * CONFIG_DOORBELL_SIZE)
 		return false;
-	return member_of(&regions[(ipa - CONFIG_DOORBELL_BASE) / CONFIG_DOORBELL_SIZE], vm, &member);
+	return member_of(&regions[(ipa - CONFIG_DOORBELL_BASE) / CONFIG_DOORBELL_SIZE], vm,
+			 &member);
 }
 
 void shm_doorbell_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value)
@@ -167,8 +172,10 @@ bool shm_refuses_migration(const struct vm *vm)
 	const char *region = shm_region_of(vm);
 
 	if (region)
-		con_printf("migrate: vm '%s' maps shared region '%s' (its peers stay here): refused, "
-			   "it runs on", vm->cfg->name, region);
+		con_printf(
+			"migrate: vm '%s' maps shared region '%s' (its peers stay here): refused, "
+			"it runs on",
+			vm->cfg->name, region);
 	return region != NULL;
 }
 

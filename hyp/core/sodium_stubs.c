@@ -14,10 +14,10 @@
  *    values come from core/migkey.c). Each panics, naming itself, should that ever change.
  * abort and __assert_fail are libsodium's reports of misuse or a failed assertion: a bug, so a
  * panic, as ferry does for its own (picolibc's abort would go through signals ferry lacks). */
-#include "core/core.h"
-
 #include <stddef.h>
 #include <string.h>
+
+#include "core/core.h"
 
 /* The stand-ins below ignore their arguments: they only stop. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -65,8 +65,8 @@ int *__errno_location(void)
 }
 
 /* Unreachable from what ferry calls (see above). */
-#define UNREACHABLE(ret, name, ...)                                                               \
-	ret name(__VA_ARGS__);                                                                    \
+#define UNREACHABLE(ret, name, ...) \
+	ret name(__VA_ARGS__);      \
 	ret name(__VA_ARGS__) { panic("libsodium called " #name ": not available at EL2"); }
 
 UNREACHABLE(void *, mmap, void *a, size_t l, int p, int f, int fd, long o)

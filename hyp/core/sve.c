@@ -10,7 +10,6 @@
 #include "migrate/mig_sve.h"
 #include "vdev/traps.h"
 
-
 u64 sve_vl(void);
 void sve_save(u8 *regs);
 void sve_load(const u8 *regs);

@@ -9,8 +9,8 @@
 #include "core/core.h"
 #include "lib/esr.h"
 #include "lib/range.h"
-#include "vdev/traps.h"
 #include "mm/tlbi.h"
+#include "vdev/traps.h"
 
 struct pcpu pcpus[MAX_CPUS];
 
@@ -39,10 +39,11 @@ static void vm_stop_fault(struct vcpu *v, const char *what, u64 esr)
 	char msg[256];
 	struct vm *vm = v->vm;
 
-	con_snprintf(msg, sizeof(msg), "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)",
-		 what, (unsigned long long)esr, ESR_EC(esr), esr_class_name(ESR_EC(esr)),
-		 (unsigned long long)sysreg_read(far_el2), (unsigned long long)sysreg_read(hpfar_el2),
-		 (unsigned long long)v->regs.elr);
+	con_snprintf(msg, sizeof(msg),
+		     "%s (ESR 0x%llx EC 0x%x %s FAR 0x%llx HPFAR 0x%llx ELR 0x%llx)", what,
+		     (unsigned long long)esr, ESR_EC(esr), esr_class_name(ESR_EC(esr)),
+		     (unsigned long long)sysreg_read(far_el2),
+		     (unsigned long long)sysreg_read(hpfar_el2), (unsigned long long)v->regs.elr);
 	con_printf("ferry: vm '%s' vcpu %u stopped: %s", vm->cfg->name, v->idx, msg);
 	vm_request_stop(vm, VM_FAULTED, msg);
 }
@@ -70,8 +71,8 @@ static bool handle_psci(struct vcpu *v, u64 esr, bool smc)
 		return smc;
 	}
 	if ((u32)fid == FERRY_HC_DIRTY_ROUND) {
-		v->regs.x[0] = (u64)dirtylog_hypercall_round(v, v->regs.x[1], v->regs.x[2],
-							      v->regs.x[3]);
+		v->regs.x[0] =
+			(u64)dirtylog_hypercall_round(v, v->regs.x[1], v->regs.x[2], v->regs.x[3]);
 		return smc;
 	}
 	spin_lock(&vm->lock);
@@ -178,10 +179,12 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 		v->exits[EXITC_MMIO]++;
 		if (vm->cfg->on_abort == CONFIG_ABORT_INJECT) {
 			if (report_allowed(v))
-				con_printf("ferry: vm '%s' vcpu %u: MMIO access at IPA 0x%llx the "
-					   "hardware did not describe (ISV=0, ELR 0x%llx): synchronous "
-					   "external abort injected", vm->cfg->name, v->idx,
-					   (unsigned long long)ipa, (unsigned long long)v->regs.elr);
+				con_printf(
+					"ferry: vm '%s' vcpu %u: MMIO access at IPA 0x%llx the "
+					"hardware did not describe (ISV=0, ELR 0x%llx): synchronous "
+					"external abort injected",
+					vm->cfg->name, v->idx, (unsigned long long)ipa,
+					(unsigned long long)v->regs.elr);
 			inject_sea(v, esr);
 			return false;
 		}
@@ -296,10 +299,7 @@ static void inject_sea(struct vcpu *v, u64 esr)
 }
 
 /* An undefined instruction (EC 0, IL as trapped): what a CPU without the feature does. */
-static void inject_undef(struct vcpu *v, u64 esr)
-{
-	inject_el1(v, esr & ESR_IL_BIT, false, 0);
-}
+static void inject_undef(struct vcpu *v, u64 esr) { inject_el1(v, esr & ESR_IL_BIT, false, 0); }
 
 /* A guest can provoke these at will: the first few per vCPU are reported, the rest only counted
  * (exits by class in `vms`), so that a storm cannot flood ferry's console. */
@@ -352,8 +352,10 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		 * after the management CPU stopped logging and made it writable again (seen with
 		 * Linux's linstress and `dirtylog stop`): the access is allowed now, retry it. */
 		if (esr_fsc_is_permission(fsc) &&
-		    vm_ipa_allows(v->vm, ipa, ESR_EC(esr) == EC_IABT_LOW ? S2_PROT_X :
-					      d.write || d.s1ptw ? S2_PROT_W : S2_PROT_R)) {
+		    vm_ipa_allows(v->vm, ipa,
+				  ESR_EC(esr) == EC_IABT_LOW ? S2_PROT_X
+				  : d.write || d.s1ptw       ? S2_PROT_W
+							     : S2_PROT_R)) {
 			v->exits[EXITC_ABORT]++;
 			return false;
 		}
@@ -366,8 +368,9 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",
 			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
 			     (unsigned long long)ipa, region,
-			     ESR_EC(esr) == EC_IABT_LOW ? "not executable" :
-			     read_only ? "read-only" : "access refused");
+			     ESR_EC(esr) == EC_IABT_LOW ? "not executable"
+			     : read_only                ? "read-only"
+							: "access refused");
 	else
 		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx outside its memory and devices",
 			     ESR_EC(esr) == EC_DABT_LOW ? "data abort" : "instruction abort",
@@ -375,8 +378,8 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	if (c->on_abort == CONFIG_ABORT_INJECT) {
 		if (report_allowed(v))
 			con_printf("ferry: vm '%s' vcpu %u: %s (ELR 0x%llx): synchronous external "
-				   "abort injected", c->name, v->idx, what,
-				   (unsigned long long)v->regs.elr);
+				   "abort injected",
+				   c->name, v->idx, what, (unsigned long long)v->regs.elr);
 		inject_sea(v, esr);
 		return false;
 	}
@@ -391,6 +394,8 @@ static bool handle_abort(struct vcpu *v, u64 esr)
  * what the guest sees. */
 static u64 id_reg_raw(u32 crm, u32 op2)
 {
+/* One line per group of ID registers reads better than one per register. */
+/* clang-format off */
 #define IDREG(m, o) \
 	case (m) * 8 + (o): return sysreg_read(S3_0_C0_C##m##_##o)
 	switch (crm * 8 + op2) {
@@ -407,6 +412,7 @@ static u64 id_reg_raw(u32 crm, u32 op2)
 		return 0;
 	}
 #undef IDREG
+	/* clang-format on */
 }
 
 /* DC ISW/CSW/CISW (HCR_EL2.TSW). Set/way operations act on this CPU's caches, not on the guest's
@@ -455,10 +461,11 @@ static bool handle_sysreg(struct vcpu *v, u64 esr)
 	case TRAP_SR_UNDEF:
 	default:
 		if (report_allowed(v))
-			con_printf("ferry: vm '%s' vcpu %u: %s of system register S%u_%u_C%u_C%u_%u "
-				   "(ELR 0x%llx): undefined instruction injected", v->vm->cfg->name,
-				   v->idx, read ? "read" : "write", op0, op1, crn, crm, op2,
-				   (unsigned long long)v->regs.elr);
+			con_printf(
+				"ferry: vm '%s' vcpu %u: %s of system register S%u_%u_C%u_C%u_%u "
+				"(ELR 0x%llx): undefined instruction injected",
+				v->vm->cfg->name, v->idx, read ? "read" : "write", op0, op1, crn,
+				crm, op2, (unsigned long long)v->regs.elr);
 		inject_undef(v, esr);
 		return false;
 	}
@@ -472,9 +479,11 @@ static bool handle_hidden_feature(struct vcpu *v, u64 esr)
 {
 	v->exits[EXITC_OTHER]++;
 	if (report_allowed(v))
-		con_printf("ferry: vm '%s' vcpu %u: %s instruction (ELR 0x%llx): undefined instruction "
-			   "injected", v->vm->cfg->name, v->idx, ESR_EC(esr) == EC_SVE ? "SVE" : "SME",
-			   (unsigned long long)v->regs.elr);
+		con_printf(
+			"ferry: vm '%s' vcpu %u: %s instruction (ELR 0x%llx): undefined instruction "
+			"injected",
+			v->vm->cfg->name, v->idx, ESR_EC(esr) == EC_SVE ? "SVE" : "SME",
+			(unsigned long long)v->regs.elr);
 	inject_undef(v, esr);
 	return false;
 }
@@ -541,9 +550,12 @@ static const struct trap_config *trap_config_here(void)
 {
 	u32 cpu = this_pcpu()->idx;
 	struct trap_idregs id = {
-		.pfr0 = sysreg_read(id_aa64pfr0_el1), .dfr0 = sysreg_read(id_aa64dfr0_el1),
-		.isar1 = sysreg_read(id_aa64isar1_el1), .isar2 = sysreg_read(S3_0_C0_C6_2),
-		.mmfr0 = sysreg_read(id_aa64mmfr0_el1), .mmfr1 = sysreg_read(id_aa64mmfr1_el1),
+		.pfr0 = sysreg_read(id_aa64pfr0_el1),
+		.dfr0 = sysreg_read(id_aa64dfr0_el1),
+		.isar1 = sysreg_read(id_aa64isar1_el1),
+		.isar2 = sysreg_read(S3_0_C0_C6_2),
+		.mmfr0 = sysreg_read(id_aa64mmfr0_el1),
+		.mmfr1 = sysreg_read(id_aa64mmfr1_el1),
 	};
 
 	if (!trap_cfg[cpu].hcr)
@@ -622,7 +634,8 @@ static void vcpu_park(struct vcpu *v)
 	if (was_on)
 		vcpu_ctx_save(v, &v->state);
 	__atomic_store_n(&v->parked, 1, __ATOMIC_RELEASE);
-	while ((__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_PAUSE | REQ_STOP)) == REQ_PAUSE) {
+	while ((__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_PAUSE | REQ_STOP)) ==
+	       REQ_PAUSE) {
 		wfi();
 		gic_drain();
 	}
@@ -707,9 +720,12 @@ void vcpu_run_loop(struct pcpu *p)
 			 * missing flush. */
 			if (tlbi_san_pending(vm->vmid) && sanitizer_still_pending(vm)) {
 				tlbi_san_report(vm->vmid, tlbi_san_print, NULL);
-				con_printf("ferry: vm '%s' vcpu %u stopped: TLBI sanitizer: stage-2 "
-					   "entries left stale (report above)", vm->cfg->name, v->idx);
-				vm_request_stop(vm, VM_FAULTED, "TLBI sanitizer: stage-2 entries left stale");
+				con_printf(
+					"ferry: vm '%s' vcpu %u stopped: TLBI sanitizer: stage-2 "
+					"entries left stale (report above)",
+					vm->cfg->name, v->idx);
+				vm_request_stop(vm, VM_FAULTED,
+						"TLBI sanitizer: stage-2 entries left stale");
 				break;
 			}
 #endif

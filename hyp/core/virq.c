@@ -105,9 +105,9 @@ static void timers_update(struct vcpu *v)
 		/* The PMU's overflow request: enabled (PMCR_EL0.E) and an overflow whose interrupt
 		 * the guest enabled (Arm ARM "PMINTENSET_EL1"). ferry's own EL2 counter never sets
 		 * its PMINTENSET bit. */
-		bool line = i < 2 ? timer_line(ctl[i]) :
-			    (sysreg_read(pmcr_el0) & 1) &&
-			    (sysreg_read(pmovsset_el0) & sysreg_read(pmintenset_el1));
+		bool line = i < 2 ? timer_line(ctl[i])
+				  : (sysreg_read(pmcr_el0) & 1) && (sysreg_read(pmovsset_el0) &
+								    sysreg_read(pmintenset_el1));
 
 		vgic_set_level(g, v->idx, ppi[i], line);
 		if (gic_held(ppi[i]) && !(vgic_irq_status(g, v->idx, ppi[i]) &
@@ -119,44 +119,92 @@ static void timers_update(struct vcpu *v)
 static u64 read_lr(u32 i)
 {
 	switch (i) {
-	case 0: return sysreg_read(ich_lr0_el2);
-	case 1: return sysreg_read(ich_lr1_el2);
-	case 2: return sysreg_read(ich_lr2_el2);
-	case 3: return sysreg_read(ich_lr3_el2);
-	case 4: return sysreg_read(ich_lr4_el2);
-	case 5: return sysreg_read(ich_lr5_el2);
-	case 6: return sysreg_read(ich_lr6_el2);
-	case 7: return sysreg_read(ich_lr7_el2);
-	case 8: return sysreg_read(ich_lr8_el2);
-	case 9: return sysreg_read(ich_lr9_el2);
-	case 10: return sysreg_read(ich_lr10_el2);
-	case 11: return sysreg_read(ich_lr11_el2);
-	case 12: return sysreg_read(ich_lr12_el2);
-	case 13: return sysreg_read(ich_lr13_el2);
-	case 14: return sysreg_read(ich_lr14_el2);
-	default: return sysreg_read(ich_lr15_el2);
+	case 0:
+		return sysreg_read(ich_lr0_el2);
+	case 1:
+		return sysreg_read(ich_lr1_el2);
+	case 2:
+		return sysreg_read(ich_lr2_el2);
+	case 3:
+		return sysreg_read(ich_lr3_el2);
+	case 4:
+		return sysreg_read(ich_lr4_el2);
+	case 5:
+		return sysreg_read(ich_lr5_el2);
+	case 6:
+		return sysreg_read(ich_lr6_el2);
+	case 7:
+		return sysreg_read(ich_lr7_el2);
+	case 8:
+		return sysreg_read(ich_lr8_el2);
+	case 9:
+		return sysreg_read(ich_lr9_el2);
+	case 10:
+		return sysreg_read(ich_lr10_el2);
+	case 11:
+		return sysreg_read(ich_lr11_el2);
+	case 12:
+		return sysreg_read(ich_lr12_el2);
+	case 13:
+		return sysreg_read(ich_lr13_el2);
+	case 14:
+		return sysreg_read(ich_lr14_el2);
+	default:
+		return sysreg_read(ich_lr15_el2);
 	}
 }
 
 static void write_lr(u32 i, u64 val)
 {
 	switch (i) {
-	case 0: sysreg_write(ich_lr0_el2, val); break;
-	case 1: sysreg_write(ich_lr1_el2, val); break;
-	case 2: sysreg_write(ich_lr2_el2, val); break;
-	case 3: sysreg_write(ich_lr3_el2, val); break;
-	case 4: sysreg_write(ich_lr4_el2, val); break;
-	case 5: sysreg_write(ich_lr5_el2, val); break;
-	case 6: sysreg_write(ich_lr6_el2, val); break;
-	case 7: sysreg_write(ich_lr7_el2, val); break;
-	case 8: sysreg_write(ich_lr8_el2, val); break;
-	case 9: sysreg_write(ich_lr9_el2, val); break;
-	case 10: sysreg_write(ich_lr10_el2, val); break;
-	case 11: sysreg_write(ich_lr11_el2, val); break;
-	case 12: sysreg_write(ich_lr12_el2, val); break;
-	case 13: sysreg_write(ich_lr13_el2, val); break;
-	case 14: sysreg_write(ich_lr14_el2, val); break;
-	default: sysreg_write(ich_lr15_el2, val); break;
+	case 0:
+		sysreg_write(ich_lr0_el2, val);
+		break;
+	case 1:
+		sysreg_write(ich_lr1_el2, val);
+		break;
+	case 2:
+		sysreg_write(ich_lr2_el2, val);
+		break;
+	case 3:
+		sysreg_write(ich_lr3_el2, val);
+		break;
+	case 4:
+		sysreg_write(ich_lr4_el2, val);
+		break;
+	case 5:
+		sysreg_write(ich_lr5_el2, val);
+		break;
+	case 6:
+		sysreg_write(ich_lr6_el2, val);
+		break;
+	case 7:
+		sysreg_write(ich_lr7_el2, val);
+		break;
+	case 8:
+		sysreg_write(ich_lr8_el2, val);
+		break;
+	case 9:
+		sysreg_write(ich_lr9_el2, val);
+		break;
+	case 10:
+		sysreg_write(ich_lr10_el2, val);
+		break;
+	case 11:
+		sysreg_write(ich_lr11_el2, val);
+		break;
+	case 12:
+		sysreg_write(ich_lr12_el2, val);
+		break;
+	case 13:
+		sysreg_write(ich_lr13_el2, val);
+		break;
+	case 14:
+		sysreg_write(ich_lr14_el2, val);
+		break;
+	default:
+		sysreg_write(ich_lr15_el2, val);
+		break;
 	}
 }
 
@@ -231,7 +279,8 @@ void virq_wfi(struct vcpu *v)
 		timers_update(v);
 		wake = vgic_vcpu_has_pending(&vm->vgic, v->idx, vmcr);
 		spin_unlock(&vm->lock);
-		if (wake || (__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_STOP | REQ_PAUSE)) ||
+		if (wake ||
+		    (__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_STOP | REQ_PAUSE)) ||
 		    vm->state != VM_RUNNING)
 			return;
 		/* A kick or a timer that fires after the check above is pending at the GIC, and a

@@ -17,8 +17,16 @@ u32 nvms;
 #define GUEST_DTB_SIZE (64u << 10)
 #define GUEST_DTB_RESERVE SZ_2M
 
-static void *s2_zalloc(void *ctx) { (void)ctx; return pool_zalloc_page(); }
-static void s2_free(void *ctx, void *page) { (void)ctx; pool_free_page(page); }
+static void *s2_zalloc(void *ctx)
+{
+	(void)ctx;
+	return pool_zalloc_page();
+}
+static void s2_free(void *ctx, void *page)
+{
+	(void)ctx;
+	pool_free_page(page);
+}
 static u64 s2_v2p(void *va) { return (u64)(uintptr_t)va; }
 static void *s2_p2v(u64 pa) { return (void *)(uintptr_t)pa; }
 static const struct s2_mm_ops s2_pool_ops = {
@@ -51,14 +59,22 @@ static void s2_bbm_flush(void *ctx, ipa_t start, u64 pages, int level)
 const char *vm_state_name(u32 state)
 {
 	switch (state) {
-	case VM_CREATED: return "created";
-	case VM_RUNNING: return "running";
-	case VM_OFF: return "off";
-	case VM_STOPPED: return "stopped";
-	case VM_FAULTED: return "faulted";
-	case VM_INCOMING: return "incoming";
-	case VM_MIGRATED: return "migrated";
-	default: return "?";
+	case VM_CREATED:
+		return "created";
+	case VM_RUNNING:
+		return "running";
+	case VM_OFF:
+		return "off";
+	case VM_STOPPED:
+		return "stopped";
+	case VM_FAULTED:
+		return "faulted";
+	case VM_INCOMING:
+		return "incoming";
+	case VM_MIGRATED:
+		return "migrated";
+	default:
+		return "?";
 	}
 }
 
@@ -75,8 +91,9 @@ static int alloc_ram(struct vm *vm, const struct vm_config *c)
 	int err = guest_ram_alloc(c->ram_size, c->ram_pa, &vm->ram_pa);
 
 	if (err)
-		con_printf("config: vm '%s': property 'ram-size': cannot place %llu MiB of RAM (%s)",
-			   c->name, (unsigned long long)(c->ram_size >> 20), ferry_strerror(err));
+		con_printf(
+			"config: vm '%s': property 'ram-size': cannot place %llu MiB of RAM (%s)",
+			c->name, (unsigned long long)(c->ram_size >> 20), ferry_strerror(err));
 	return err;
 }
 
@@ -145,9 +162,10 @@ static int load_image(struct vm *vm, char *why, size_t whylen)
 			snprintf(why, whylen, "initrd of %llu KiB does not fit above the image",
 				 (unsigned long long)(c->initrd_size >> 10));
 		else
-			snprintf(why, whylen, "image header asks for 0x%llx bytes at offset 0x%llx: "
-				 "not inside its RAM", (unsigned long long)l.need,
-				 (unsigned long long)l.offset);
+			snprintf(why, whylen,
+				 "image header asks for 0x%llx bytes at offset 0x%llx: "
+				 "not inside its RAM",
+				 (unsigned long long)l.need, (unsigned long long)l.offset);
 		return FERRY_ERANGE;
 	}
 	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, l.offset)), src, size);
@@ -195,8 +213,8 @@ int vm_build(struct vm *vm)
 			return err;
 		}
 		vm->dtb_ipa = c->ram_base + c->ram_size - GUEST_DTB_RESERVE;
-		dtb = (void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa,
-							c->ram_size - GUEST_DTB_RESERVE));
+		dtb = (void *)(uintptr_t)pa_addr(
+			pa_add(vm->ram_pa, c->ram_size - GUEST_DTB_RESERVE));
 		err = guest_fdt_write(vm, dtb, GUEST_DTB_SIZE);
 		if (err) {
 			con_printf("ferry: vm '%s': guest device tree: libfdt error %d", c->name,

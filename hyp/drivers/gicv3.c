@@ -76,7 +76,8 @@ void gic_init_cpu(u32 cpu)
 	*reg32(rd, GICR_SGI_BASE + GICR_IGROUPR0) |= BIT(SGI_KICK);
 	*reg32(rd, GICR_SGI_BASE + GICR_ISENABLER0) = BIT(SGI_KICK);
 
-	sysreg_write(icc_sre_el2, 0xf); /* SRE, DFB, DIB, and let EL1 use the system-register interface */
+	sysreg_write(icc_sre_el2,
+		     0xf); /* SRE, DFB, DIB, and let EL1 use the system-register interface */
 	isb();
 	sysreg_write(icc_pmr_el1, 0xff);
 	sysreg_write(icc_ctlr_el1, sysreg_read(icc_ctlr_el1) | ICC_CTLR_EOIMODE);

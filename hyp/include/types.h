@@ -35,16 +35,16 @@ static inline pa_t pa_add(pa_t a, u64 off) { return (pa_t){ a.pa + off }; }
 #define SZ_2M (1ULL << 21)
 #define SZ_1G (1ULL << 30)
 
-#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define BIT(n) (1ULL << (n))
 /* Bits [hi:lo] of a 64-bit value, as in the Arm ARM's field notation. */
 #define GENMASK(hi, lo) ((~0ULL >> (63 - (hi))) & (~0ULL << (lo)))
-#define FIELD_GET(v, hi, lo) (((v) & GENMASK(hi, lo)) >> (lo))
+#define FIELD_GET(v, hi, lo) (((v)&GENMASK(hi, lo)) >> (lo))
 
 /* Errors: functions return 0 or a negative ferry_err; nothing fails silently. */
 enum ferry_err {

@@ -54,7 +54,10 @@ static u64 next_bit(const u64 *map, u64 nbits, u64 from, u64 invert)
 }
 
 u64 bitmap_next_set(const u64 *map, u64 nbits, u64 from) { return next_bit(map, nbits, from, 0); }
-u64 bitmap_next_clear(const u64 *map, u64 nbits, u64 from) { return next_bit(map, nbits, from, ~0ULL); }
+u64 bitmap_next_clear(const u64 *map, u64 nbits, u64 from)
+{
+	return next_bit(map, nbits, from, ~0ULL);
+}
 
 u64 bitmap_take_range(u64 *src, u64 *dst, u64 first, u64 count)
 {

@@ -12,10 +12,10 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 
 void check_failed(const char *cond, const char *file, int line) __attribute__((noreturn));
 
-#define CHECK(cond)                                                  \
-	do {                                                         \
-		if (__builtin_expect(!(cond), 0))                    \
-			check_failed(#cond, __FILE__, __LINE__);     \
+#define CHECK(cond)                                              \
+	do {                                                     \
+		if (__builtin_expect(!(cond), 0))                \
+			check_failed(#cond, __FILE__, __LINE__); \
 	} while (0)
 
 #endif

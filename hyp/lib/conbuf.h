@@ -8,10 +8,11 @@
 
 #include "types.h"
 
-#define CONBUF_SIZE 16384u        /* bytes of records held per VM */
-#define CONBUF_RECORD_MAX 1024u   /* longest record (a line longer than that is cut) */
-#define CONBUF_RATE 8192u         /* bytes per second a VM may print, on average (a 115200-baud line carries 11.5 KB/s)... */
-#define CONBUF_BURST 65536u       /* ...and at once, after being quiet */
+#define CONBUF_SIZE 16384u      /* bytes of records held per VM */
+#define CONBUF_RECORD_MAX 1024u /* longest record (a line longer than that is cut) */
+#define CONBUF_RATE \
+	8192u /* bytes per second a VM may print, on average (a 115200-baud line carries 11.5 KB/s)... */
+#define CONBUF_BURST 65536u /* ...and at once, after being quiet */
 
 struct conbuf {
 	u8 data[CONBUF_SIZE];
@@ -25,7 +26,11 @@ struct conbuf {
 /* What a record is: a guest's line (prefixed, escaped, rate-limited), bytes for a console attached
  * to the VM (raw), or a line ferry printed on one of the VM's CPUs (host: as it is, kept in order
  * with the guest's). Raw and host records are not rate-limited. */
-enum conbuf_kind { CONBUF_LINE = 0, CONBUF_RAW = 1, CONBUF_HOST = 2 };
+enum conbuf_kind {
+	CONBUF_LINE = 0,
+	CONBUF_RAW = 1,
+	CONBUF_HOST = 2
+};
 
 void conbuf_init(struct conbuf *b);
 /* Appends one record (a line without its newline). now/freq: a counter and its frequency, for the

@@ -1,8 +1,8 @@
 /* CRC32C, slice-by-8: eight 256-entry tables let the loop fold 8 input bytes per step with table
  * look-ups only (no carry-less multiply, which EL2 code may not use under -mgeneral-regs-only). */
-#include "lib/lib.h"
-
 #include <string.h>
+
+#include "lib/lib.h"
 
 #define CRC32C_POLY_REFLECTED 0x82F63B78u
 

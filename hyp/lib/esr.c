@@ -23,23 +23,41 @@ u64 esr_fault_ipa(u64 hpfar, u64 far) { return (FIELD_GET(hpfar, 43, 4) << 12) |
 const char *esr_class_name(u32 ec)
 {
 	switch (ec) {
-	case 0x00: return "unknown";
-	case 0x01: return "WFI/WFE";
-	case 0x07: return "FP/SIMD access";
-	case 0x0e: return "illegal execution state";
-	case 0x16: return "HVC";
-	case 0x17: return "SMC";
-	case 0x18: return "system register";
-	case 0x19: return "SVE access";
-	case 0x20: return "instruction abort (lower EL)";
-	case 0x22: return "PC alignment";
-	case 0x24: return "data abort (lower EL)";
-	case 0x26: return "SP alignment";
-	case 0x2f: return "SError";
-	case 0x30: return "breakpoint (lower EL)";
-	case 0x32: return "software step (lower EL)";
-	case 0x34: return "watchpoint (lower EL)";
-	case 0x3c: return "BRK";
-	default: return "other";
+	case 0x00:
+		return "unknown";
+	case 0x01:
+		return "WFI/WFE";
+	case 0x07:
+		return "FP/SIMD access";
+	case 0x0e:
+		return "illegal execution state";
+	case 0x16:
+		return "HVC";
+	case 0x17:
+		return "SMC";
+	case 0x18:
+		return "system register";
+	case 0x19:
+		return "SVE access";
+	case 0x20:
+		return "instruction abort (lower EL)";
+	case 0x22:
+		return "PC alignment";
+	case 0x24:
+		return "data abort (lower EL)";
+	case 0x26:
+		return "SP alignment";
+	case 0x2f:
+		return "SError";
+	case 0x30:
+		return "breakpoint (lower EL)";
+	case 0x32:
+		return "software step (lower EL)";
+	case 0x34:
+		return "watchpoint (lower EL)";
+	case 0x3c:
+		return "BRK";
+	default:
+		return "other";
 	}
 }

@@ -11,13 +11,13 @@
  * a post-indexed access) cannot be emulated without decoding the instruction, and ferry refuses it. */
 struct dabt_info {
 	bool isv;
-	u32 size;        /* bytes: 1, 2, 4, 8 */
+	u32 size; /* bytes: 1, 2, 4, 8 */
 	bool sign_extend;
-	u32 srt;         /* register number; 31 means XZR/WZR */
-	bool sf;         /* 64-bit register */
+	u32 srt; /* register number; 31 means XZR/WZR */
+	bool sf; /* 64-bit register */
 	bool write;
-	bool s1ptw;      /* fault on the guest's own stage-1 table walk */
-	u32 dfsc;        /* fault status code */
+	bool s1ptw; /* fault on the guest's own stage-1 table walk */
+	u32 dfsc;   /* fault status code */
 };
 
 void esr_decode_dabt(u64 esr, struct dabt_info *out);

@@ -1,7 +1,8 @@
 /* Range-checked guest memory accesses (gmem.h). */
+#include "lib/gmem.h"
+
 #include <string.h>
 
-#include "lib/gmem.h"
 #include "lib/range.h"
 
 static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)

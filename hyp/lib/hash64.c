@@ -1,9 +1,9 @@
 /* XXH64, from its specification: four 64-bit lanes each absorb 8 bytes per 32-byte stripe with a
  * multiply-rotate-multiply round, which keeps a 64-bit core busy and lets one bit of difference
  * anywhere reach every output bit after the final avalanche. */
-#include "lib/lib.h"
-
 #include <string.h>
+
+#include "lib/lib.h"
 
 #define H64_P1 0x9E3779B185EBCA87ULL
 #define H64_P2 0xC2B2AE3D27D4EB4FULL

@@ -7,8 +7,8 @@
 #include "types.h"
 
 struct kimage_layout {
-	u64 offset;     /* where the image goes, from the start of RAM */
-	u64 need;       /* bytes it occupies from there: its file or the header's image_size (BSS) */
+	u64 offset; /* where the image goes, from the start of RAM */
+	u64 need;   /* bytes it occupies from there: its file or the header's image_size (BSS) */
 	u64 initrd_off; /* where the initrd goes (0 when there is none) */
 };
 

@@ -2,10 +2,7 @@
  * known to be ordered are taken. */
 #include "lib/range.h"
 
-bool range_valid(u64 base, u64 size)
-{
-	return size == 0 || size - 1 <= ~0ULL - base;
-}
+bool range_valid(u64 base, u64 size) { return size == 0 || size - 1 <= ~0ULL - base; }
 
 bool range_within(u64 base, u64 size, u64 lo, u64 len)
 {

@@ -27,7 +27,7 @@
 
 #define MIG_ETHERTYPE 0x88B5u /* IEEE "local experimental" EtherType */
 #define MIG_MAGIC 0x47494D46u /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
-#define MIG_VERSION 2u /* 2: frames carry a tag instead of checksums; handshake nonces */
+#define MIG_VERSION 2u        /* 2: frames carry a tag instead of checksums; handshake nonces */
 #define MIG_ETH_HDR_LEN 14u
 #define MIG_HDR_LEN 36u
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
@@ -59,10 +59,10 @@ enum mig_type {
 	MIG_T_REFUSE = 3,  /* D→S: refused, with a reason and D's compatibility record */
 	MIG_T_PAGES = 4,   /* S→D: page records */
 	MIG_T_STATE = 5,   /* S→D: a chunk of an opaque state blob */
-	MIG_T_HASH = 6,	   /* S→D: whole-memory hash; everything before it is the final image */
+	MIG_T_HASH = 6,    /* S→D: whole-memory hash; everything before it is the final image */
 	MIG_T_COMMIT = 7,  /* D→S: hashes equal, D takes the VM */
 	MIG_T_ABORT = 8,   /* either: giving up, with a reason (unsequenced, best effort) */
-	MIG_T_ACK = 9,	   /* either: acknowledgement / keepalive only (unsequenced, no payload) */
+	MIG_T_ACK = 9,     /* either: acknowledgement / keepalive only (unsequenced, no payload) */
 	MIG_T_MAX = 9,
 };
 
@@ -70,15 +70,16 @@ enum mig_type {
 #define MIG_F_CLOSE 0x0002u /* on an ACK: the sender is finished with this session */
 
 /* Capabilities: HELLO offers, WELCOME returns the intersection. */
-#define MIG_CAP_SACK 0x0001u	 /* the ack carries a 32-frame selective-ack bitmap */
-#define MIG_CAP_ZERO_RUN 0x0002u /* ZERO records may cover more than one page */
+#define MIG_CAP_SACK 0x0001u        /* the ack carries a 32-frame selective-ack bitmap */
+#define MIG_CAP_ZERO_RUN 0x0002u    /* ZERO records may cover more than one page */
 #define MIG_CAP_PAGE_DIGEST 0x0004u /* verify by per-page digests (HASH carries their sum) */
 #define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN | MIG_CAP_PAGE_DIGEST)
 
 /* How the two ends check the moved memory before COMMIT (docs/migration.md, "Verification"). */
 enum mig_verify {
-	MIG_VERIFY_DIGEST = 0, /* default: a digest per page as sent / as written, summed; O(dirty) */
-	MIG_VERIFY_FULL = 1,   /* XXH64 over all guest RAM on both ends while paused; O(RAM) */
+	MIG_VERIFY_DIGEST =
+		0,           /* default: a digest per page as sent / as written, summed; O(dirty) */
+	MIG_VERIFY_FULL = 1, /* XXH64 over all guest RAM on both ends while paused; O(RAM) */
 };
 
 enum mig_rec_kind {
@@ -89,34 +90,34 @@ enum mig_rec_kind {
 /* Why a frame was not accepted. Each has a counter in struct mig_stats. */
 enum mig_reject {
 	MIG_REJ_NONE = 0,
-	MIG_REJ_SHORT,	   /* shorter than the Ethernet + migration headers */
+	MIG_REJ_SHORT,     /* shorter than the Ethernet + migration headers */
 	MIG_REJ_ETHERTYPE, /* not ours: the caller may hand it to someone else */
 	MIG_REJ_MAGIC,
 	MIG_REJ_VERSION,
-	MIG_REJ_LENGTH,	     /* payload_len larger than the frame or than MIG_FRAME_MAX */
-	MIG_REJ_MAC,	     /* tag wrong: corrupted on the way, forged, or another session's */
-	MIG_REJ_TYPE,	     /* unknown type, or reserved field not zero */
-	MIG_REJ_PAYLOAD,     /* authentic, but the payload is malformed for its type */
-	MIG_REJ_SESSION,     /* another session's frame, or not a HELLO before a session exists */
+	MIG_REJ_LENGTH,  /* payload_len larger than the frame or than MIG_FRAME_MAX */
+	MIG_REJ_MAC,     /* tag wrong: corrupted on the way, forged, or another session's */
+	MIG_REJ_TYPE,    /* unknown type, or reserved field not zero */
+	MIG_REJ_PAYLOAD, /* authentic, but the payload is malformed for its type */
+	MIG_REJ_SESSION, /* another session's frame, or not a HELLO before a session exists */
 	MIG_REJ_COUNT,
 };
 
 /* Why a migration failed (also the reason code of an ABORT frame). */
 enum mig_fail {
 	MIG_FAIL_NONE = 0,
-	MIG_FAIL_NO_ANSWER = 1,	  /* handshake never answered */
-	MIG_FAIL_LINK_DEAD = 2,	  /* nothing from the peer for dead_ns */
+	MIG_FAIL_NO_ANSWER = 1,   /* handshake never answered */
+	MIG_FAIL_LINK_DEAD = 2,   /* nothing from the peer for dead_ns */
 	MIG_FAIL_NO_PROGRESS = 3, /* peer alive but acks stopped advancing for dead_ns */
-	MIG_FAIL_REFUSED = 4,	  /* destination refused (see refuse reason) */
+	MIG_FAIL_REFUSED = 4,     /* destination refused (see refuse reason) */
 	MIG_FAIL_PEER_ABORT = 5,  /* peer sent ABORT (see peer_reason) */
 	MIG_FAIL_HASH_MISMATCH = 6,
 	MIG_FAIL_STATE = 7,    /* get_state/put_state failed or a blob is malformed */
 	MIG_FAIL_MEMORY = 8,   /* read_page/write_page/hash failed */
 	MIG_FAIL_PROTOCOL = 9, /* a well-formed frame that breaks the protocol */
 	MIG_FAIL_CANCELLED = 10,
-	MIG_FAIL_PAUSE = 11,		  /* the pause callback failed */
-	MIG_FAIL_SEND = 12,		  /* send_frame failed hard */
-	MIG_FAIL_TRACKING = 13,		  /* dirty tracking failed */
+	MIG_FAIL_PAUSE = 11,              /* the pause callback failed */
+	MIG_FAIL_SEND = 12,               /* send_frame failed hard */
+	MIG_FAIL_TRACKING = 13,           /* dirty tracking failed */
 	MIG_FAIL_COMMIT_UNCONFIRMED = 14, /* destination: COMMIT never acknowledged (see doc) */
 	MIG_FAIL_CONFIG = 15,
 	MIG_FAIL_COUNT,
@@ -130,23 +131,23 @@ enum mig_refuse {
 	MIG_REFUSE_RAM_SIZE = 4,
 	MIG_REFUSE_VCPUS = 5,
 	MIG_REFUSE_CPU_FEATURES = 6, /* the guest sees features the destination cannot give */
-	MIG_REFUSE_CAPS = 7,	     /* a capability the destination requires is missing */
+	MIG_REFUSE_CAPS = 7,         /* a capability the destination requires is missing */
 	MIG_REFUSE_FRAME_SIZE = 8,   /* offered frame size below MIG_FRAME_MIN */
-	MIG_REFUSE_BUSY = 9,	     /* integrator's choice: no VM waiting in the incoming state */
+	MIG_REFUSE_BUSY = 9,         /* integrator's choice: no VM waiting in the incoming state */
 	MIG_REFUSE_COUNT,
 };
 
 enum mig_status {
 	MIG_RUNNING = 0,
-	MIG_DONE = 1,	/* source: VM now lives on the destination; destination: resume the VM */
+	MIG_DONE = 1,   /* source: VM now lives on the destination; destination: resume the VM */
 	MIG_FAILED = 2, /* source: the VM runs on here (resumed if it was paused); destination:
 			   discard */
 };
 
 /* What both ends must agree on before a single page moves. */
 struct mig_compat {
-	u64 ram_base;	  /* IPA of the first guest RAM byte */
-	u64 ram_size;	  /* bytes, a multiple of page_size */
+	u64 ram_base;     /* IPA of the first guest RAM byte */
+	u64 ram_size;     /* bytes, a multiple of page_size */
 	u64 cpu_features; /* guest-visible CPU features, a bitmask the integrator defines */
 	u32 vcpus;
 	u32 page_size; /* MIG_PAGE_SIZE in version 1 */
@@ -178,8 +179,8 @@ struct mig_frame {
  * frame + MIG_FRAME_OVERHEAD, and the tag after it (sealed under a's key for the frame's type);
  * pads to MIG_ETH_MIN_FRAME. Returns the frame length, FERRY_EINVAL when it does not fit in cap,
  * or FERRY_EPERM when a has no key for this frame yet. */
-int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6],
-		   const struct mig_hdr *h, struct mig_auth *a);
+int mig_frame_seal(u8 *frame, size_t cap, const u8 dst[6], const u8 src[6], const struct mig_hdr *h,
+		   struct mig_auth *a);
 /* Rewrites ack/sack of a sealed frame and seals it again under a new counter (retransmissions
  * carry fresh acks, and a (key, nonce) pair never seals two different frames). 0 or FERRY_EPERM. */
 int mig_frame_update_ack(u8 *frame, u32 ack, u32 sack, struct mig_auth *a);
@@ -202,8 +203,8 @@ u32 mig_hello_encode(u8 *p, const struct mig_hello *h);
 int mig_hello_decode(const u8 *p, u32 len, struct mig_hello *h);
 
 struct mig_refusal {
-	u32 reason;		  /* enum mig_refuse */
-	u32 detail;		  /* VERSION: highest version the refuser speaks; otherwise 0 */
+	u32 reason;               /* enum mig_refuse */
+	u32 detail;               /* VERSION: highest version the refuser speaks; otherwise 0 */
 	struct mig_compat compat; /* the refuser's own record */
 	u8 nonce[MIG_NONCE_LEN];  /* the destination's fresh value, as in WELCOME */
 };
@@ -279,9 +280,9 @@ u64 mig_zero_page_hash(void);
 /* Statistics, one struct per end. Counters only grow; the integrator may read them at any time. */
 
 struct mig_round_stats {
-	u64 pages;	/* pages taken into the round (data + zero) */
+	u64 pages;      /* pages taken into the round (data + zero) */
 	u64 zero_pages; /* of which sent as header-only records */
-	u64 bytes;	/* wire bytes of first transmissions of this round's frames */
+	u64 bytes;      /* wire bytes of first transmissions of this round's frames */
 	u64 frames;
 	u64 start_ns,
 		end_ns; /* end: last frame of the round queued (source) / seen (destination) */
@@ -289,14 +290,14 @@ struct mig_round_stats {
 
 struct mig_stats {
 	/* progress */
-	u32 round;	 /* current round (0 = all memory) */
-	u32 rounds;	 /* rounds begun, final round included */
+	u32 round;       /* current round (0 = all memory) */
+	u32 rounds;      /* rounds begun, final round included */
 	u32 final_round; /* the round sent with the VM paused; 0 until then */
 	u64 pages_total; /* RAM pages */
-	u64 pages_left;	 /* source: pages still to send in this round */
-	u64 dirty_last;	 /* source: pages found dirty at the last collection */
-	u64 dirty_rate;	 /* source: pages dirtied per second, last interval */
-	u64 throughput;	 /* source: acknowledged wire bytes per second, since round 0 began */
+	u64 pages_left;  /* source: pages still to send in this round */
+	u64 dirty_last;  /* source: pages found dirty at the last collection */
+	u64 dirty_rate;  /* source: pages dirtied per second, last interval */
+	u64 throughput;  /* source: acknowledged wire bytes per second, since round 0 began */
 	u64 downtime_estimate_ns; /* source: the estimate that ended the live rounds */
 	struct mig_round_stats r[MIG_ROUNDS_MAX];
 	/* totals */
@@ -310,49 +311,59 @@ struct mig_stats {
 	u64 corrupt; /* tag wrong (corrupted, forged or replayed from another session) */
 	u64 stale;   /* authentic unsequenced frames with an old counter: replays, ignored */
 	u64 rejected[MIG_REJ_COUNT];
-	u64 duplicates;	    /* sequenced frames seen before (dropped, re-acked) */
+	u64 duplicates;     /* sequenced frames seen before (dropped, re-acked) */
 	u64 out_of_window;  /* sequenced frames too far ahead (dropped) */
-	u64 reordered;	    /* arrived ahead of a gap and buffered */
-	u64 send_busy;	    /* send_frame said FERRY_EBUSY: retried later */
+	u64 reordered;      /* arrived ahead of a gap and buffered */
+	u64 send_busy;      /* send_frame said FERRY_EBUSY: retried later */
 	u64 rtt_ns, rto_ns; /* smoothed round-trip time, current timeout */
 	/* times (now_ns clock) */
 	u64 t_start, t_paused, t_commit, t_end;
-	u64 downtime_ns; /* source: pause → COMMIT received */
-	u64 hash_ns;	 /* time spent computing the memory hash (full) or page digests */
+	u64 downtime_ns;           /* source: pause → COMMIT received */
+	u64 hash_ns;               /* time spent computing the memory hash (full) or page digests */
 	u64 local_hash, peer_hash; /* full: memory hash; digest: sum of page digests */
-	u32 verify;		   /* enum mig_verify in use */
+	u32 verify;                /* enum mig_verify in use */
 	/* The pause, phase by phase (source; the destination fills verify_ns). What bounds each
 	 * is in docs/migration.md, "Downtime, phase by phase". */
-	u64 park_ns;	     /* pause callback: every vCPU parked */
+	u64 park_ns;         /* pause callback: every vCPU parked */
 	u64 last_collect_ns; /* the final dirty collection */
 	u64 last_pages_ns;   /* the final round's pages into frames */
-	u64 state_ns;	     /* state blobs into frames */
-	u64 verify_ns;	     /* source: its hash / digest sum; destination: its check before COMMIT */
-	u64 commit_rtt_ns;   /* source: HASH queued → COMMIT received */
+	u64 state_ns;        /* state blobs into frames */
+	u64 verify_ns;     /* source: its hash / digest sum; destination: its check before COMMIT */
+	u64 commit_rtt_ns; /* source: HASH queued → COMMIT received */
 	/* Post-commit audit (source, digest mode): all of RAM against the digests sent. */
-	u32 audit;	      /* 0 not run, 1 running, 2 clean, 3 pages differ */
+	u32 audit;                            /* 0 not run, 1 running, 2 clean, 3 pages differ */
 	u64 audit_bad_pages, audit_first_bad; /* count, and the IPA of the first */
 	u64 audit_ns;
 };
 
-enum { MIG_AUDIT_OFF = 0, MIG_AUDIT_RUNNING, MIG_AUDIT_CLEAN, MIG_AUDIT_DIFFERS };
+enum {
+	MIG_AUDIT_OFF = 0,
+	MIG_AUDIT_RUNNING,
+	MIG_AUDIT_CLEAN,
+	MIG_AUDIT_DIFFERS
+};
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Reliable transport (shared by both machines; declared here because the machine structs embed it;
  * integrators use the machines, not these).                                                      */
 
 struct mig_link_config {
-	u32 frame_max;	  /* largest frame this end sends/accepts, MIG_FRAME_MIN..MIG_FRAME_MAX */
-	u32 tx_window;	  /* frames in flight, 1..MIG_WINDOW_MAX */
-	u32 rx_window;	  /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
+	u32 frame_max;    /* largest frame this end sends/accepts, MIG_FRAME_MIN..MIG_FRAME_MAX */
+	u32 tx_window;    /* frames in flight, 1..MIG_WINDOW_MAX */
+	u32 rx_window;    /* out-of-order frames buffered, 1..MIG_WINDOW_MAX */
 	u64 rto_init_ns;  /* retransmission timeout before the first RTT sample (0: 100 ms) */
-	u64 rto_min_ns;	  /* (0: 1 ms) */
-	u64 rto_max_ns;	  /* (0: 500 ms; never above dead_ns / 32, so >= 32 tries) */
+	u64 rto_min_ns;   /* (0: 1 ms) */
+	u64 rto_max_ns;   /* (0: 500 ms; never above dead_ns / 32, so >= 32 tries) */
 	u64 keepalive_ns; /* send an ACK when nothing was sent for this long (0: 50 ms) */
-	u64 dead_ns;	  /* peer silent, or no ack progress, this long → dead (0: 3 s) */
+	u64 dead_ns;      /* peer silent, or no ack progress, this long → dead (0: 3 s) */
 };
 
-enum mig_txslot_state { MIG_TX_FREE = 0, MIG_TX_QUEUED, MIG_TX_INFLIGHT, MIG_TX_SACKED };
+enum mig_txslot_state {
+	MIG_TX_FREE = 0,
+	MIG_TX_QUEUED,
+	MIG_TX_INFLIGHT,
+	MIG_TX_SACKED
+};
 
 struct mig_txslot {
 	u32 seq, len;
@@ -376,9 +387,9 @@ struct mig_link {
 	u8 local_mac[6], peer_mac[6];
 	bool peer_known;
 	bool session_set; /* source: from the start; destination: from the first HELLO */
-	bool sack;	  /* negotiated */
+	bool sack;        /* negotiated */
 	u32 session;
-	u32 frame_max;	 /* negotiated; slot stride stays cfg.frame_max */
+	u32 frame_max;   /* negotiated; slot stride stays cfg.frame_max */
 	u32 peer_window; /* peer's rx window (before WELCOME: 1) */
 	u8 *tx_area, *rx_area;
 	u32 tx_next, tx_una, rx_next;
@@ -460,27 +471,27 @@ struct mig_src_ops {
 
 struct mig_src_config {
 	struct mig_compat compat; /* this VM */
-	u32 session;		  /* non-zero, fresh per attempt (e.g. from the counter) */
-	u8 key[MIG_KEY_LEN];	  /* shared with the destination; all-zero is refused */
+	u32 session;              /* non-zero, fresh per attempt (e.g. from the counter) */
+	u8 key[MIG_KEY_LEN];      /* shared with the destination; all-zero is refused */
 	u8 nonce[MIG_NONCE_LEN];  /* fresh per attempt (random where the CPU has one) */
 	u8 local_mac[6];
 	u8 peer_mac[6]; /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4 MiB of frames, rx 4 */
-	u64 downtime_ns;	     /* budget that ends the live rounds (0: 50 ms) */
-	u32 max_rounds;	    /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
+	u64 downtime_ns;             /* budget that ends the live rounds (0: 50 ms) */
+	u32 max_rounds;     /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
 	u32 pages_per_poll; /* pages examined per poll, at most (0: 4096) */
-	u64 linger_ns;	    /* after COMMIT: quiet time before DONE (0: 1 s) */
-	u32 verify;	    /* enum mig_verify (0: digest) */
-	bool no_audit;	    /* digest mode: skip the post-commit audit of all RAM */
+	u64 linger_ns;      /* after COMMIT: quiet time before DONE (0: 1 s) */
+	u32 verify;         /* enum mig_verify (0: digest) */
+	bool no_audit;      /* digest mode: skip the post-commit audit of all RAM */
 };
 
 enum mig_src_phase {
 	MIG_SRC_IDLE = 0,
-	MIG_SRC_HELLO,	/* HELLO sent, waiting for WELCOME/REFUSE */
-	MIG_SRC_LIVE,	/* rounds with the VM running */
-	MIG_SRC_FINAL,	/* VM paused: last pages */
-	MIG_SRC_STATE,	/* VM paused: state blobs */
-	MIG_SRC_HASH,	/* VM paused: waiting for our own hash to complete */
+	MIG_SRC_HELLO,  /* HELLO sent, waiting for WELCOME/REFUSE */
+	MIG_SRC_LIVE,   /* rounds with the VM running */
+	MIG_SRC_FINAL,  /* VM paused: last pages */
+	MIG_SRC_STATE,  /* VM paused: state blobs */
+	MIG_SRC_HASH,   /* VM paused: waiting for our own hash to complete */
 	MIG_SRC_COMMIT, /* HASH sent, waiting for COMMIT */
 	MIG_SRC_LINGER, /* committed: answering retransmissions for a moment */
 	MIG_SRC_DONE,
@@ -494,17 +505,17 @@ struct mig_src {
 	struct mig_link link;
 	struct mig_stats stats;
 	enum mig_src_phase phase;
-	int fail;		    /* enum mig_fail */
-	int fail_err;		    /* the callback's ferry_err, when one caused it */
+	int fail;                   /* enum mig_fail */
+	int fail_err;               /* the callback's ferry_err, when one caused it */
 	struct mig_refusal refusal; /* valid when fail == REFUSED */
 	struct mig_abort_msg peer_abort;
 	u32 caps; /* negotiated */
 	u64 npages;
-	u64 *dirty;   /* npages bits, workspace */
-	u8 *page_buf; /* a split page's copy */
+	u64 *dirty;         /* npages bits, workspace */
+	u8 *page_buf;       /* a split page's copy */
 	const u8 *page_src; /* the page being sent: page_buf, or the guest's own (page_ptr) */
-	u8 *hash_buf; /* hash_pages fallback */
-	u8 *blob;     /* MIG_STATE_BLOB_MAX */
+	u8 *hash_buf;       /* hash_pages fallback */
+	u8 *blob;           /* MIG_STATE_BLOB_MAX */
 	/* the frame being filled */
 	u8 *fp;
 	u32 fcap, flen, fnrec;
@@ -534,9 +545,9 @@ struct mig_src {
 	u64 t_hash_sent;
 	u64 last_collect_ns;
 	u64 t_first_send;
-	u64 t_quiet; /* linger: last frame from the peer */
+	u64 t_quiet;      /* linger: last frame from the peer */
 	bool peer_closed; /* linger: the destination said it has finished */
-	u64 t_phase;	  /* paused: when the current downtime phase began */
+	u64 t_phase;      /* paused: when the current downtime phase began */
 };
 
 size_t mig_src_workspace_size(const struct mig_src_config *cfg);
@@ -575,19 +586,19 @@ struct mig_dst_ops {
 struct mig_dst_config {
 	struct mig_compat compat; /* the incoming VM as configured here */
 	u8 local_mac[6];
-	u8 key[MIG_KEY_LEN];	 /* shared with the source; all-zero is refused */
-	u8 nonce[MIG_NONCE_LEN]; /* fresh per listen */
+	u8 key[MIG_KEY_LEN];         /* shared with the source; all-zero is refused */
+	u8 nonce[MIG_NONCE_LEN];     /* fresh per listen */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4, rx 4 MiB of frames */
-	u32 pages_per_poll;	     /* hash pages per poll (0: 4096) */
-	u64 commit_wait_ns;	     /* how long to wait for the ack of COMMIT (0: dead_ns) */
+	u32 pages_per_poll;          /* hash pages per poll (0: 4096) */
+	u64 commit_wait_ns;          /* how long to wait for the ack of COMMIT (0: dead_ns) */
 };
 
 enum mig_dst_phase {
 	MIG_DST_IDLE = 0,
-	MIG_DST_LISTEN,	  /* waiting for HELLO */
+	MIG_DST_LISTEN,   /* waiting for HELLO */
 	MIG_DST_RECEIVE,  /* pages and state */
-	MIG_DST_HASH,	  /* HASH arrived: hashing our memory */
-	MIG_DST_COMMIT,	  /* COMMIT sent: waiting for its ack */
+	MIG_DST_HASH,     /* HASH arrived: hashing our memory */
+	MIG_DST_COMMIT,   /* COMMIT sent: waiting for its ack */
 	MIG_DST_REFUSING, /* REFUSE sent: waiting for its ack */
 	MIG_DST_DONE,
 	MIG_DST_FAILED,
@@ -616,8 +627,8 @@ struct mig_dst {
 	struct hash64_state hash;
 	u64 hash_cursor;
 	bool hash_early; /* hashing began at the first state blob (memory is final from there) */
-	bool digests;	 /* page-digest verification negotiated */
-	u64 *digest;	 /* per page, the digest of what was installed; their sum below */
+	bool digests;    /* page-digest verification negotiated */
+	u64 *digest;     /* per page, the digest of what was installed; their sum below */
 	u64 digest_sum;
 	u64 t_hash_rx;
 	s64 reply_seq; /* COMMIT or REFUSE */
@@ -641,12 +652,12 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
  * all fields little-endian. A decoder refuses any other magic, version, length or a value no
  * register can hold, so a malformed blob aborts the migration instead of resuming a broken guest. */
 
-#define MIG_BLOB_VM 0x4d56u    /* "VM" */
-#define MIG_BLOB_VCPU 0x5043u  /* "CP" */
-#define MIG_BLOB_UART 0x5455u  /* "UT" */
-#define MIG_BLOB_VGIC 0x4947u  /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
-#define MIG_BLOB_RTC 0x5452u   /* "RT": the PL031's own blob (hyp/vdev/vpl031.c), after the vGIC's */
-#define MIG_BLOB_ITS 0x5449u   /* "IT": hyp/vgic/its_save.c's blob (docs/vgic.md), the last one */
+#define MIG_BLOB_VM 0x4d56u   /* "VM" */
+#define MIG_BLOB_VCPU 0x5043u /* "CP" */
+#define MIG_BLOB_UART 0x5455u /* "UT" */
+#define MIG_BLOB_VGIC 0x4947u /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
+#define MIG_BLOB_RTC 0x5452u  /* "RT": the PL031's own blob (hyp/vdev/vpl031.c), after the vGIC's */
+#define MIG_BLOB_ITS 0x5449u  /* "IT": hyp/vgic/its_save.c's blob (docs/vgic.md), the last one */
 #define MIG_VMSTATE_VERSION 1u
 
 /* Registers of one vCPU, in blob order. PC and PSTATE are the guest's ELR_EL2/SPSR_EL2 at the
@@ -698,13 +709,17 @@ enum mig_vcpu_reg {
 	MIG_R_APDBKEYHI,
 	MIG_R_APGAKEYLO,
 	MIG_R_APGAKEYHI,
-	MIG_R_V0,	/* V0..V31, two u64 each (low half first): 64 entries */
+	MIG_R_V0,                    /* V0..V31, two u64 each (low half first): 64 entries */
 	MIG_R_ENTRY = MIG_R_V0 + 64, /* a CPU_ON still pending: where and with what x0 */
 	MIG_R_CONTEXT,
 	MIG_R_NR,
 };
 
-enum mig_vcpu_power { MIG_VCPU_OFF = 0, MIG_VCPU_ON_PENDING = 1, MIG_VCPU_ON = 2 };
+enum mig_vcpu_power {
+	MIG_VCPU_OFF = 0,
+	MIG_VCPU_ON_PENDING = 1,
+	MIG_VCPU_ON = 2
+};
 
 struct mig_vcpu_state {
 	u32 index;
@@ -714,8 +729,8 @@ struct mig_vcpu_state {
 
 struct mig_vm_state {
 	u32 nvcpus;
-	u64 cntfrq;    /* counter frequency: a guest's time would run at another speed otherwise */
-	u64 vcount;    /* the guest's virtual count (CNTVCT) at the pause */
+	u64 cntfrq; /* counter frequency: a guest's time would run at another speed otherwise */
+	u64 vcount; /* the guest's virtual count (CNTVCT) at the pause */
 	u64 ram_base, ram_size;
 };
 

@@ -3,12 +3,12 @@
  * BLAKE2b for key derivation, its constant-time tag comparison. Nothing here needs sodium_init()
  * or randombytes: these primitives use their portable implementations from the start, and the
  * only fresh values (the handshake's) come from the integrator. */
-#include "migrate/mig.h"
-
 #include <sodium/crypto_aead_chacha20poly1305.h>
 #include <sodium/crypto_generichash.h>
 #include <sodium/utils.h>
 #include <string.h>
+
+#include "migrate/mig.h"
 
 _Static_assert(crypto_aead_chacha20poly1305_IETF_ABYTES == MIG_TAG_LEN, "tag size");
 _Static_assert(crypto_aead_chacha20poly1305_IETF_KEYBYTES == MIG_KEY_LEN, "key size");
@@ -89,8 +89,8 @@ int mig_auth_tag(struct mig_auth *a, u8 type, u64 ctr, const u8 *frame, size_t f
 		return FERRY_EPERM;
 	make_npub(npub, a->role, ctr);
 	/* An empty message: the whole frame is associated data, authenticated, not encrypted. */
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(none, tag, &taglen, none, 0, frame,
-							   flen, NULL, npub, key);
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(none, tag, &taglen, none, 0, frame, flen,
+							   NULL, npub, key);
 	return 0;
 }
 
@@ -105,8 +105,8 @@ static int check(const u8 *key, u8 dir, u64 ctr, const u8 *frame, size_t flen)
 		       : 0;
 }
 
-int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session,
-		    u64 ctr, const u8 *payload, u32 payload_len)
+int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session, u64 ctr,
+		    const u8 *payload, u32 payload_len)
 {
 	u8 peer = a->role == MIG_ROLE_SRC ? MIG_ROLE_DST : MIG_ROLE_SRC;
 	u8 hk[MIG_KEY_LEN], sk[MIG_KEY_LEN];
@@ -143,7 +143,8 @@ int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u
 	if (a->role != MIG_ROLE_SRC || !a->have_hello)
 		return FERRY_EPERM;
 	if (type == MIG_T_WELCOME && payload_len >= MIG_HELLO_NONCE_OFF + MIG_NONCE_LEN)
-		derive(a, LABEL_SESSION, session, a->local_nonce, payload + MIG_HELLO_NONCE_OFF, sk);
+		derive(a, LABEL_SESSION, session, a->local_nonce, payload + MIG_HELLO_NONCE_OFF,
+		       sk);
 	else if (type == MIG_T_REFUSE && payload_len >= MIG_REFUSE_NONCE_OFF + MIG_NONCE_LEN)
 		derive(a, LABEL_SESSION, session, a->local_nonce, payload + MIG_REFUSE_NONCE_OFF,
 		       sk);

@@ -20,16 +20,19 @@
 #define MIG_NONCE_LEN 16u /* each end's fresh value in the handshake */
 #define MIG_TAG_LEN 16u
 
-enum mig_role { MIG_ROLE_SRC = 'S', MIG_ROLE_DST = 'D' };
+enum mig_role {
+	MIG_ROLE_SRC = 'S',
+	MIG_ROLE_DST = 'D'
+};
 
 struct mig_auth {
 	u8 shared[MIG_KEY_LEN];
 	u8 local_nonce[MIG_NONCE_LEN];
 	u8 hello_key[MIG_KEY_LEN];   /* valid when have_hello */
 	u8 session_key[MIG_KEY_LEN]; /* valid when have_session */
-	u8 role;		     /* enum mig_role: this end */
+	u8 role;                     /* enum mig_role: this end */
 	bool have_hello, have_session;
-	u64 tx_ctr;	/* the last counter sealed (the next frame gets tx_ctr + 1) */
+	u64 tx_ctr;     /* the last counter sealed (the next frame gets tx_ctr + 1) */
 	u64 rx_ctr_max; /* the highest counter of an accepted frame */
 	/* Keys derived from a frame whose tag verified, installed by mig_auth_accept once the
 	 * transport has accepted the frame as well (another session's HELLO verifies but is
@@ -50,8 +53,8 @@ u64 mig_auth_next(struct mig_auth *a);
 int mig_auth_tag(struct mig_auth *a, u8 type, u64 ctr, const u8 *frame, size_t flen, u8 *tag);
 /* Checks the tag at frame + flen (flen already checked against the frame's length). 0 when it
  * verifies (keys the frame brings are kept pending), FERRY_EPERM when not. */
-int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session,
-		    u64 ctr, const u8 *payload, u32 payload_len);
+int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session, u64 ctr,
+		    const u8 *payload, u32 payload_len);
 /* The transport accepted the frame just verified, whose header counter is ctr: install pending
  * keys, remember the counter. Returns whether ctr is beyond every counter accepted so far (only
  * such a frame shows the peer alive, and only such an unsequenced frame is acted upon). */

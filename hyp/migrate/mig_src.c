@@ -2,11 +2,11 @@
  * the rest fits the downtime budget, pause, the final pages, the state blobs, the memory hash, and
  * the wait for COMMIT. Until COMMIT arrives every failure resumes the VM: the guest must never
  * notice a migration that did not happen. */
-#include "lib/bitmap.h"
-#include "migrate/mig.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "lib/bitmap.h"
+#include "migrate/mig.h"
 
 #define SRC_DEF_DOWNTIME 50000000ULL
 #define SRC_DEF_MAX_ROUNDS 30u
@@ -81,8 +81,7 @@ size_t mig_src_workspace_size(const struct mig_src_config *cfg)
 
 	src_link_defaults(&c);
 	return ws_bitmap_bytes(npages) + ALIGN_UP(npages * 8, WS_ALIGN) + 2 * MIG_PAGE_SIZE +
-	       MIG_STATE_BLOB_MAX +
-	       ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
+	       MIG_STATE_BLOB_MAX + ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
 }
 
 int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const struct mig_src_ops *ops,
@@ -718,7 +717,8 @@ static void src_audit_step(struct mig_src *m)
 	m->audit_cursor = end;
 	m->stats.audit_ns += src_now(m) - t0;
 	if (rc || end == m->npages) {
-		m->stats.audit = rc || m->stats.audit_bad_pages ? MIG_AUDIT_DIFFERS : MIG_AUDIT_CLEAN;
+		m->stats.audit =
+			rc || m->stats.audit_bad_pages ? MIG_AUDIT_DIFFERS : MIG_AUDIT_CLEAN;
 		src_progress(m);
 	}
 }

@@ -1,13 +1,14 @@
 /* The SVE blob (mig_sve.h): little-endian, a 32-byte header, then the registers as the CPU stores
  * them (STR Zn / STR Pn byte order), CRC32C over the whole blob with its own field zero. */
+#include "migrate/mig_sve.h"
+
 #include <string.h>
 
 #include "lib/lib.h"
-#include "migrate/mig_sve.h"
 
 #define SVE_MAGIC 0x45565346u /* "FSVE" */
 #define SVE_VERSION 1u
-#define ZCR_LEN_MASK 0xfULL  /* ZCR_EL1.LEN; the rest is RES0 */
+#define ZCR_LEN_MASK 0xfULL /* ZCR_EL1.LEN; the rest is RES0 */
 
 static bool vl_ok(u32 vl) { return vl >= 16 && vl <= MIG_SVE_VL_MAX && vl % 16 == 0; }
 

@@ -6,14 +6,14 @@
 
 #include "types.h"
 
-#define MIG_BLOB_SVE 0x5653u     /* "SV" */
-#define MIG_SVE_VL_MAX 256u      /* bytes: 2048 bits, the architecture's largest */
+#define MIG_BLOB_SVE 0x5653u /* "SV" */
+#define MIG_SVE_VL_MAX 256u  /* bytes: 2048 bits, the architecture's largest */
 #define MIG_SVE_HDR 32u
 /* Z regs (32 x VL), P regs (16 x VL/8), FFR (VL/8). */
 #define MIG_SVE_REGS_BYTES(vl) (32u * (vl) + 17u * ((vl) / 8u))
 
 struct mig_sve_state {
-	u32 vl;      /* bytes */
+	u32 vl; /* bytes */
 	u64 zcr_el1;
 	u8 regs[MIG_SVE_REGS_BYTES(MIG_SVE_VL_MAX)] __attribute__((aligned(16)));
 };

@@ -3,10 +3,10 @@
  *
  * Fields are read and written byte by byte, never through a cast pointer: frames arrive at any
  * alignment (the payload starts 54 bytes into a frame) and EL2 code runs with -mstrict-align. */
-#include "migrate/mig.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "migrate/mig.h"
 
 /* Offsets inside the migration header (which starts at MIG_ETH_HDR_LEN). */
 enum {
@@ -419,8 +419,8 @@ const char *mig_type_name(u32 type)
 {
 	static const char *const names[] = {
 		[MIG_T_HELLO] = "HELLO",   [MIG_T_WELCOME] = "WELCOME", [MIG_T_REFUSE] = "REFUSE",
-		[MIG_T_PAGES] = "PAGES",   [MIG_T_STATE] = "STATE",	[MIG_T_HASH] = "HASH",
-		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",	[MIG_T_ACK] = "ACK",
+		[MIG_T_PAGES] = "PAGES",   [MIG_T_STATE] = "STATE",     [MIG_T_HASH] = "HASH",
+		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",     [MIG_T_ACK] = "ACK",
 	};
 
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";

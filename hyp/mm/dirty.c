@@ -1,4 +1,5 @@
 #include "mm/dirty.h"
+
 #include "lib/bitmap.h"
 
 #ifndef FERRY_DIRTY_SKIP_COLLECT_FLUSH
@@ -11,9 +12,12 @@
 const char *dirty_mode_name(enum dirty_mode mode)
 {
 	switch (mode) {
-	case DIRTY_WP: return "wp";
-	case DIRTY_DBM: return "dbm";
-	default: return "off";
+	case DIRTY_WP:
+		return "wp";
+	case DIRTY_DBM:
+		return "dbm";
+	default:
+		return "off";
 	}
 }
 
@@ -58,8 +62,13 @@ int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tl
 
 	if (mode != DIRTY_WP && mode != DIRTY_DBM)
 		return FERRY_EINVAL;
-	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
-				  .vmid = vmid, .caps = *caps, .armed = npages };
+	*dl = (struct dirty_log){ .mode = mode,
+				  .base = base,
+				  .npages = npages,
+				  .bitmap = bitmap,
+				  .vmid = vmid,
+				  .caps = *caps,
+				  .armed = npages };
 	/* All of RAM in one pass (one bbm flush covering the split and the downgrades when a block
 	 * was split), unless its shape sends it to the engine. */
 	err = arm_range(dl, s2, 0, npages, &owed);
@@ -76,8 +85,14 @@ int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, 
 		return FERRY_EINVAL;
 	/* Nothing is protected, so nothing is owed: the guest keeps its writable mappings (and its
 	 * 2 MiB blocks) until a collection arms their chunk. */
-	*dl = (struct dirty_log){ .mode = mode, .base = base, .npages = npages, .bitmap = bitmap,
-				  .vmid = vmid, .caps = *caps, .chunk = chunk, .armed = 0 };
+	*dl = (struct dirty_log){ .mode = mode,
+				  .base = base,
+				  .npages = npages,
+				  .bitmap = bitmap,
+				  .vmid = vmid,
+				  .caps = *caps,
+				  .chunk = chunk,
+				  .armed = 0 };
 	return 0;
 }
 

@@ -27,17 +27,17 @@ enum dirty_mode {
 
 struct dirty_log {
 	enum dirty_mode mode;
-	u64 base;       /* IPA of page 0 */
+	u64 base; /* IPA of page 0 */
 	u64 npages;
-	u64 *bitmap;    /* BITMAP_WORDS(npages) words of hypervisor memory: set by write faults */
+	u64 *bitmap; /* BITMAP_WORDS(npages) words of hypervisor memory: set by write faults */
 	u16 vmid;
 	struct tlbi_caps caps;
 	/* statistics */
-	u64 faults;         /* write faults taken (WP mode) */
-	u64 spurious;       /* faults on a page already writable or already dirty */
+	u64 faults;   /* write faults taken (WP mode) */
+	u64 spurious; /* faults on a page already writable or already dirty */
 	u64 collections;
 	u64 pages_reported;
-	u64 flushes;        /* planned flushes issued: the start's, one per collection that
+	u64 flushes; /* planned flushes issued: the start's, one per collection that
 			     * re-protected pages (its own, or the split's when it armed blocks) */
 	/* DBM mode: the descriptor scan of each collection, timed by `clock` when the caller sets
 	 * one (EL2: its instruction counter) after dirty_log_start; scan_pages counts every page. */
@@ -49,10 +49,10 @@ struct dirty_log {
 	 * are write-protected (or DBM-armed) and tracked; pages [armed, npages) never were, so every
 	 * one of them counts as dirty until a collection arms it. Each whole-range collection arms
 	 * the next `chunk` pages in the same walk that reports them. Eager start: armed = npages. */
-	u64 chunk;          /* pages armed per collection; 0 after an eager start */
+	u64 chunk; /* pages armed per collection; 0 after an eager start */
 	u64 armed;
-	u64 chunk_enomem;   /* collections that could not allocate a chunk's tables (retried) */
-	u64 arm_insns;      /* the collections' arming of chunks, timed by `clock` as the scan */
+	u64 chunk_enomem; /* collections that could not allocate a chunk's tables (retried) */
+	u64 arm_insns;    /* the collections' arming of chunks, timed by `clock` as the scan */
 };
 
 const char *dirty_mode_name(enum dirty_mode mode);
@@ -110,7 +110,6 @@ static inline int dirty_log_fast_fault(struct dirty_log *dl, struct s2_pgtable *
 	dl->faults++;
 	return 0;
 }
-
 
 /* Atomically takes the dirty state of pages [first, first + count) (page indices relative to base),
  * re-arms tracking for exactly the pages taken, flushes, and ORs them into out (a bitmap indexed like

@@ -14,7 +14,7 @@
 struct s2_mm_ops {
 	void *(*zalloc_page)(void *ctx); /* a zeroed 4 KiB page, or NULL */
 	void (*free_page)(void *ctx, void *page);
-	u64 (*virt_to_phys)(void *va);   /* at EL2 identity; on the host the pointer value */
+	u64 (*virt_to_phys)(void *va); /* at EL2 identity; on the host the pointer value */
 	void *(*phys_to_virt)(u64 pa);
 	/* phys_to_virt(pa) == pa (ferry's EL2 map): s2_leaf_ptr, on the write fault's fast path,
 	 * works only then (it follows table addresses without a call). */
@@ -55,17 +55,17 @@ void s2_flush_add(struct s2_flush *owed, ipa_t start, u64 pages, int level);
 typedef void (*s2_bbm_flush_fn)(void *ctx, ipa_t start, u64 pages, int level);
 
 struct s2_pgtable {
-	u64 *root;             /* root_pages concatenated tables at start_level */
-	unsigned ia_bits;      /* IPA size: 32..48 */
-	unsigned start_level;  /* 0..2 */
-	unsigned root_pages;   /* 1..16 */
+	u64 *root;            /* root_pages concatenated tables at start_level */
+	unsigned ia_bits;     /* IPA size: 32..48 */
+	unsigned start_level; /* 0..2 */
+	unsigned root_pages;  /* 1..16 */
 	u16 vmid;
 	const struct s2_mm_ops *mm;
 	const struct s2_root_ops *root_ops; /* NULL unless root_pages > 1 */
 	void *mm_ctx;
 	s2_bbm_flush_fn bbm;
 	void *bbm_ctx;
-	u64 tables;            /* table pages currently held, root included (statistics) */
+	u64 tables; /* table pages currently held, root included (statistics) */
 };
 
 /* Start level and root size for an IPA size: the deepest level whose initial lookup needs at most
@@ -167,18 +167,18 @@ enum s2_walk_flags {
 
 struct s2_visit_ctx {
 	struct s2_pgtable *pgt;
-	u64 *ptep;                 /* the entry */
-	u64 desc;                  /* its value when the walker read it */
-	u64 ipa;                   /* first IPA the entry translates (aligned to its size) */
+	u64 *ptep; /* the entry */
+	u64 desc;  /* its value when the walker read it */
+	u64 ipa;   /* first IPA the entry translates (aligned to its size) */
 	int level;
-	enum s2_walk_flags why;    /* which of the flags this call is for */
-	u64 start, end;            /* the walked range */
+	enum s2_walk_flags why; /* which of the flags this call is for */
+	u64 start, end;         /* the walked range */
 	void *arg;
 };
 typedef int (*s2_visit_fn)(const struct s2_visit_ctx *ctx);
 struct s2_walker {
 	s2_visit_fn visit;
-	unsigned flags;            /* enum s2_walk_flags */
+	unsigned flags; /* enum s2_walk_flags */
 	void *arg;
 };
 int s2_walk(struct s2_pgtable *pgt, ipa_t ipa, u64 size, const struct s2_walker *w);
@@ -186,7 +186,7 @@ int s2_walk(struct s2_pgtable *pgt, ipa_t ipa, u64 size, const struct s2_walker 
 /* Descriptor format (Arm ARM D8, "Translation table descriptor formats" and "Stage 2 memory type
  * and Cacheability attributes"; 4K granule, FEAT_S2FWB and FEAT_LPA2 off). */
 #define S2_DESC_VALID BIT(0)
-#define S2_DESC_TABLE BIT(1)       /* levels 0-2: table (else block); level 3: must be 1 (page) */
+#define S2_DESC_TABLE BIT(1) /* levels 0-2: table (else block); level 3: must be 1 (page) */
 #define S2_DESC_ADDR GENMASK(47, 12)
 #define S2_DESC_MEMATTR GENMASK(5, 2)
 #define S2_DESC_MEMATTR_NORMAL_WB (0xfULL << 2) /* outer WB, inner WB */
@@ -196,7 +196,7 @@ int s2_walk(struct s2_pgtable *pgt, ipa_t ipa, u64 size, const struct s2_walker 
 #define S2_DESC_SH_INNER (3ULL << 8)
 #define S2_DESC_AF BIT(10)
 #define S2_DESC_DBM BIT(51)
-#define S2_DESC_XN BIT(54)          /* XN[1:0] (bits 54:53) = 0b10: no execution at EL1 or EL0 */
+#define S2_DESC_XN BIT(54) /* XN[1:0] (bits 54:53) = 0b10: no execution at EL1 or EL0 */
 #define S2_DESC_PERMS (S2_DESC_S2AP_R | S2_DESC_S2AP_W | S2_DESC_XN | S2_DESC_DBM)
 
 static inline unsigned s2_level_shift(int level) { return (unsigned)(12 + 9 * (3 - level)); }

@@ -25,23 +25,33 @@
 #define STASH_TABLE BIT(57) /* the address of a table replaced by a block: freed by the make */
 #define LEAF_ATTRS (GENMASK(11, 2) | S2_DESC_DBM | GENMASK(54, 53))
 
-enum change_kind { CH_MAP, CH_UNMAP, CH_PROTECT, CH_SPLIT };
+enum change_kind {
+	CH_MAP,
+	CH_UNMAP,
+	CH_PROTECT,
+	CH_SPLIT
+};
 
 struct change {
 	struct s2_pgtable *pgt;
 	enum change_kind kind;
 	u64 start, end;
-	u64 pa;         /* map: output address of start */
-	u64 attrs;      /* map: leaf attributes; protect: permission bits (S2_DESC_PERMS) */
-	u64 *pool;      /* prepared zeroed tables, linked through their first word */
+	u64 pa;    /* map: output address of start */
+	u64 attrs; /* map: leaf attributes; protect: permission bits (S2_DESC_PERMS) */
+	u64 *pool; /* prepared zeroed tables, linked through their first word */
 	u64 pool_len;
-	u64 needed;     /* tables the count found */
-	u64 reserved;   /* tables the breaks so far will take in the make */
+	u64 needed;   /* tables the count found */
+	u64 reserved; /* tables the breaks so far will take in the make */
 	struct s2_flush broken;
 	struct s2_flush *owed;
 };
 
-enum fate { KEEP, IN_PLACE, BREAK, BREAK_STASH };
+enum fate {
+	KEEP,
+	IN_PLACE,
+	BREAK,
+	BREAK_STASH
+};
 
 static u64 level_bits(int level) { return S2_DESC_VALID | (level == 3 ? S2_DESC_TABLE : 0); }
 
@@ -97,7 +107,7 @@ static bool downgrade(u64 old, u64 new)
 	u64 lost = old & ~new;
 
 	return (lost & (S2_DESC_S2AP_R | S2_DESC_S2AP_W)) || ((new & ~old) & S2_DESC_XN) ||
-	       ((lost & S2_DESC_DBM) && !(new & S2_DESC_S2AP_W));
+	       ((lost & S2_DESC_DBM) && !(new &S2_DESC_S2AP_W));
 }
 
 /* The fate of a valid leaf old at [a, a+size(level)) in the range. */
@@ -200,8 +210,8 @@ static u64 count_build(const struct change *ch, u64 v, u64 a, int level)
 			/* Every child inside the range has the same shape (the offset between IPA
 			 * and output, and v's attributes, are the same for all): count one. */
 			if (!have_inside)
-				inside_count = count_build(ch, child_piece(v, a, level, i), ca,
-							   level + 1);
+				inside_count =
+					count_build(ch, child_piece(v, a, level, i), ca, level + 1);
 			have_inside = true;
 			n += inside_count;
 		}
@@ -329,10 +339,10 @@ static int change_run(struct change *ch)
 	struct s2_pgtable *pgt = ch->pgt;
 	ipa_t ipa = ipa_init(ch->start);
 	u64 size = ch->end - ch->start;
-	const struct s2_walker count = { visit_count,
-					 S2_WALK_LEAF | (ch->kind == CH_MAP ?
-							 S2_WALK_INVALID | S2_WALK_TABLE_PRE : 0),
-					 ch };
+	const struct s2_walker count = {
+		visit_count,
+		S2_WALK_LEAF | (ch->kind == CH_MAP ? S2_WALK_INVALID | S2_WALK_TABLE_PRE : 0), ch
+	};
 	const struct s2_walker brk = { visit_break,
 				       S2_WALK_LEAF | (ch->kind == CH_MAP ? S2_WALK_TABLE_PRE : 0),
 				       ch };
@@ -376,8 +386,12 @@ static int change_run(struct change *ch)
 int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 	   struct s2_flush *owed)
 {
-	struct change ch = { .pgt = pgt, .kind = CH_MAP, .start = ipa_addr(ipa),
-			     .end = ipa_addr(ipa) + size, .pa = pa_addr(pa), .owed = owed };
+	struct change ch = { .pgt = pgt,
+			     .kind = CH_MAP,
+			     .start = ipa_addr(ipa),
+			     .end = ipa_addr(ipa) + size,
+			     .pa = pa_addr(pa),
+			     .owed = owed };
 
 	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) ||
 	    (prot & ~(S2_PROT_RWX | S2_PROT_DEVICE | S2_PROT_DBM)))
@@ -388,23 +402,29 @@ int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 	if ((prot & S2_PROT_DEVICE) && (prot & S2_PROT_X))
 		return FERRY_EINVAL;
 	ch.attrs = S2_DESC_AF | s2_prot_perm_bits(prot) |
-		   ((prot & S2_PROT_DEVICE) ? S2_DESC_MEMATTR_DEVICE_NGNRE :
-					      S2_DESC_MEMATTR_NORMAL_WB | S2_DESC_SH_INNER);
+		   ((prot & S2_PROT_DEVICE) ? S2_DESC_MEMATTR_DEVICE_NGNRE
+					    : S2_DESC_MEMATTR_NORMAL_WB | S2_DESC_SH_INNER);
 	return change_run(&ch);
 }
 
 int s2_unmap(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
 {
-	struct change ch = { .pgt = pgt, .kind = CH_UNMAP, .start = ipa_addr(ipa),
-			     .end = ipa_addr(ipa) + size, .owed = owed };
+	struct change ch = { .pgt = pgt,
+			     .kind = CH_UNMAP,
+			     .start = ipa_addr(ipa),
+			     .end = ipa_addr(ipa) + size,
+			     .owed = owed };
 
 	return change_run(&ch);
 }
 
 int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struct s2_flush *owed)
 {
-	struct change ch = { .pgt = pgt, .kind = CH_PROTECT, .start = ipa_addr(ipa),
-			     .end = ipa_addr(ipa) + size, .attrs = s2_prot_perm_bits(prot),
+	struct change ch = { .pgt = pgt,
+			     .kind = CH_PROTECT,
+			     .start = ipa_addr(ipa),
+			     .end = ipa_addr(ipa) + size,
+			     .attrs = s2_prot_perm_bits(prot),
 			     .owed = owed };
 
 	if (prot & ~(S2_PROT_RWX | S2_PROT_DBM))
@@ -414,8 +434,11 @@ int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struc
 
 int s2_split(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
 {
-	struct change ch = { .pgt = pgt, .kind = CH_SPLIT, .start = ipa_addr(ipa),
-			     .end = ipa_addr(ipa) + size, .owed = owed };
+	struct change ch = { .pgt = pgt,
+			     .kind = CH_SPLIT,
+			     .start = ipa_addr(ipa),
+			     .end = ipa_addr(ipa) + size,
+			     .owed = owed };
 
 	return change_run(&ch);
 }

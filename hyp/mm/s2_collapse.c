@@ -64,13 +64,14 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 	const u64 start = ipa_addr(ipa), end = start + size, perms = s2_prot_perm_bits(prot);
 	const u64 step = 1ULL << 21;
 	u64 lo = end, hi = start, broken = 0;
-	bool hole, blocks_owed = false, pages_owed = false; /* which leaf levels lost a permission */
+	bool hole, blocks_owed = false,
+		   pages_owed = false; /* which leaf levels lost a permission */
 
 	*blocks = 0;
 	if (prot & ~(S2_PROT_RWX | S2_PROT_DBM))
 		return FERRY_EINVAL;
-	if (!pgt->root || !pgt->mm->identity || !IS_ALIGNED(start, step) || !IS_ALIGNED(size, step) ||
-	    end < start || end > (1ULL << pgt->ia_bits))
+	if (!pgt->root || !pgt->mm->identity || !IS_ALIGNED(start, step) ||
+	    !IS_ALIGNED(size, step) || end < start || end > (1ULL << pgt->ia_bits))
 		return FERRY_ENOTSUP;
 	for (u64 a = start; a < end; a += step)
 		if (!s2_l2_slot(pgt, a, &hole) && !hole)
@@ -85,9 +86,9 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 		if (!(d & S2_DESC_TABLE)) { /* a block already: its permissions, in place */
 			u64 n = (d & ~S2_DESC_PERMS) | perms;
 
-			while (n != d && !__atomic_compare_exchange_n(slot, &d, n, false,
-								      __ATOMIC_RELAXED,
-								      __ATOMIC_RELAXED))
+			while (n != d &&
+			       !__atomic_compare_exchange_n(slot, &d, n, false, __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
 				n = (d & ~S2_DESC_PERMS) | perms;
 			if (n != d && ((d & ~n & (S2_DESC_S2AP_R | S2_DESC_S2AP_W | S2_DESC_DBM)) ||
 				       (n & ~d & S2_DESC_XN))) {
@@ -100,7 +101,8 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 		u64 *t = (u64 *)(uintptr_t)(d & S2_DESC_ADDR);
 
 		if (uniform_block(t, perms)) {
-			__atomic_store_n(slot, (d & S2_DESC_ADDR) | STASH_OLD_TABLE, __ATOMIC_RELAXED);
+			__atomic_store_n(slot, (d & S2_DESC_ADDR) | STASH_OLD_TABLE,
+					 __ATOMIC_RELAXED);
 			broken++;
 		} else if (!protect_pages(t, perms)) {
 			continue;
@@ -116,7 +118,9 @@ int s2_protect_collapse(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned pr
 		/* The level hint must match every leaf that lost a permission: a TTL of 3 would
 		 * leave a downgraded 2 MiB block cached. */
 		s2_flush_add(owed, ipa_init(lo), (hi - lo) >> PAGE_SHIFT,
-			     blocks_owed && pages_owed ? -1 : blocks_owed ? 2 : 3);
+			     blocks_owed && pages_owed ? -1
+			     : blocks_owed             ? 2
+						       : 3);
 		return 0;
 	}
 	if (pgt->bbm)

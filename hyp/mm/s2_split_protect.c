@@ -35,7 +35,8 @@ static bool protect_table(u64 *t, u64 perms)
 			continue;
 		/* Losing R, W or X, or DBM (the hardware may have made the page writable meanwhile),
 		 * leaves a more permissive entry cached somewhere. */
-		downgraded = downgraded || (d & ~n & (S2_DESC_S2AP_R | S2_DESC_S2AP_W | S2_DESC_DBM)) ||
+		downgraded = downgraded ||
+			     (d & ~n & (S2_DESC_S2AP_R | S2_DESC_S2AP_W | S2_DESC_DBM)) ||
 			     (n & ~d & S2_DESC_XN);
 		if (d & S2_DESC_DBM) {
 			while (!__atomic_compare_exchange_n(&t[i], &d, (d & ~S2_DESC_PERMS) | perms,
@@ -72,8 +73,8 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 
 	if (prot & ~(S2_PROT_RWX | S2_PROT_DBM))
 		return FERRY_EINVAL;
-	if (!pgt->root || !pgt->mm->identity || !IS_ALIGNED(start, step) || !IS_ALIGNED(size, step) ||
-	    end < start || end > (1ULL << pgt->ia_bits))
+	if (!pgt->root || !pgt->mm->identity || !IS_ALIGNED(start, step) ||
+	    !IS_ALIGNED(size, step) || end < start || end > (1ULL << pgt->ia_bits))
 		return FERRY_ENOTSUP;
 	/* Count: what each 2 MiB is, and how many tables the split takes. */
 	for (u64 a = start; a < end; a += step) {
@@ -126,7 +127,8 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 
 			pool = (u64 *)(uintptr_t)pool[0];
 			fill_table(t, d, perms);
-			__atomic_store_n(slot, (u64)(uintptr_t)t | STASH_NEW_TABLE, __ATOMIC_RELAXED);
+			__atomic_store_n(slot, (u64)(uintptr_t)t | STASH_NEW_TABLE,
+					 __ATOMIC_RELAXED);
 			broken++;
 		}
 		changed_lo = MIN(changed_lo, a);

@@ -337,12 +337,12 @@ static int visit_dbm_collect(const struct s2_visit_ctx *ctx)
  * the eight (already in registers) goes through visit_dbm_collect's rule: valid page, DBM and
  * write set: cleaned atomically and reported; the step's bits reach the bitmap in one atomic OR. */
 #define DBM_DIRTY (S2_DESC_VALID | S2_DESC_TABLE | S2_DESC_DBM | S2_DESC_S2AP_W)
-#define DBM_LANE(k)                                                                              \
-	do {                                                                                     \
-		if ((v##k & DBM_DIRTY) == DBM_DIRTY) {                                           \
-			(void)__atomic_fetch_and(&t[i + k], ~S2_DESC_S2AP_W, __ATOMIC_RELAXED);  \
-			mask |= 1ULL << k;                                                       \
-		}                                                                                \
+#define DBM_LANE(k)                                                                             \
+	do {                                                                                    \
+		if ((v##k & DBM_DIRTY) == DBM_DIRTY) {                                          \
+			(void)__atomic_fetch_and(&t[i + k], ~S2_DESC_S2AP_W, __ATOMIC_RELAXED); \
+			mask |= 1ULL << k;                                                      \
+		}                                                                               \
 	} while (0)
 
 static void dbm_scan_table(u64 *t, u64 ipa, const struct dbm_collect *c)
@@ -377,7 +377,8 @@ static void dbm_scan_table(u64 *t, u64 ipa, const struct dbm_collect *c)
 
 		__atomic_fetch_or(&c->bitmap[p / 64], mask << sh, __ATOMIC_RELAXED);
 		if (sh > 56)
-			__atomic_fetch_or(&c->bitmap[p / 64 + 1], mask >> (64 - sh), __ATOMIC_RELAXED);
+			__atomic_fetch_or(&c->bitmap[p / 64 + 1], mask >> (64 - sh),
+					  __ATOMIC_RELAXED);
 	}
 }
 

@@ -57,9 +57,9 @@ struct tlbi_caps {
 void tlbi_caps_from_idregs(u64 id_aa64isar0, u64 id_aa64mmfr2, struct tlbi_caps *caps);
 
 /* Sizes at the 4K granule (ferry's only stage-2 granule). */
-#define TLBI_MAX_DVM_OPS 512u                  /* PTRS_PER_PTE: per-page ops before a VMID flush */
-#define TLBI_RANGE_MAX_PAGES (32ULL << 16)     /* (NUM 31 + 1) * 2^(5*3+1) = 2^21 pages = 8 GiB */
-#define TLBI_RANGE_OPS_PER_CHUNK 5u            /* one op per SCALE 3..0 plus one single page */
+#define TLBI_MAX_DVM_OPS 512u              /* PTRS_PER_PTE: per-page ops before a VMID flush */
+#define TLBI_RANGE_MAX_PAGES (32ULL << 16) /* (NUM 31 + 1) * 2^(5*3+1) = 2^21 pages = 8 GiB */
+#define TLBI_RANGE_OPS_PER_CHUNK 5u        /* one op per SCALE 3..0 plus one single page */
 /* Plan bound: ferry's worst cases are MAX_DVM_OPS per-page ops (no FEAT_TLBIRANGE) and, with range
  * ops, one op per full 8 GiB chunk plus at most 5 for the last one: 640 ops cover any range up to
  * 635 * 8 GiB (~5 TiB); ferry plans a larger range as one VMALLS12E1IS. */
@@ -100,11 +100,11 @@ void tlbi_ipa_decode(u64 operand, struct tlbi_ipa_fields *f);
 
 /* What one op invalidates as the Arm ARM defines it, for a 4K-granule stage 2. */
 struct tlbi_cover {
-	u64 start_page;   /* stage-2-only entries overlapping [start_page, start_page + pages) */
-	u64 pages;        /* 0: no stage-2 entry is required to go */
-	int level;        /* TTL hint: only leaf entries of this level (1..3); -1 any level */
-	bool all_stage2;  /* every stage-2 entry of the VMID (VMALLS12E1IS) */
-	bool all_stage1;  /* every stage-1 and combined entry of the VMID */
+	u64 start_page;     /* stage-2-only entries overlapping [start_page, start_page + pages) */
+	u64 pages;          /* 0: no stage-2 entry is required to go */
+	int level;          /* TTL hint: only leaf entries of this level (1..3); -1 any level */
+	bool all_stage2;    /* every stage-2 entry of the VMID (VMALLS12E1IS) */
+	bool all_stage1;    /* every stage-1 and combined entry of the VMID */
 	bool unpredictable; /* range TTL 1/2 with an unaligned BaseADDR: the Arm ARM makes the range
 			     * UNPREDICTABLE, ferry never issues it */
 };
@@ -120,9 +120,9 @@ struct tlbi_op {
 struct tlbi_plan {
 	struct tlbi_op op[TLBI_PLAN_MAX_OPS];
 	size_t n;
-	int level;       /* the level hint the plan trusted (-1: none) */
-	u64 over_pages;  /* pages outside the range the ops invalidate too (FERRY_OVER only) */
-	u64 cost;        /* the cost model's price of the plan (ferry planners; 0 for the others) */
+	int level;      /* the level hint the plan trusted (-1: none) */
+	u64 over_pages; /* pages outside the range the ops invalidate too (FERRY_OVER only) */
+	u64 cost;       /* the cost model's price of the plan (ferry planners; 0 for the others) */
 };
 
 /* The cost model FERRY_OVER minimizes: ops * op + over_pages * refill. `op` prices one broadcast
@@ -147,7 +147,8 @@ int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t 
 		       int level, struct tlbi_plan *out);
 /* The same with an explicit cost model (FERRY_OVER's choice; tools/tlbi --op-cost/--refill-cost). */
 int tlbi_plan_s2_range_cost(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start,
-			    u64 pages, int level, const struct tlbi_cost *cost, struct tlbi_plan *out);
+			    u64 pages, int level, const struct tlbi_cost *cost,
+			    struct tlbi_plan *out);
 /* Cover check used by tests, the tool and the bench: ops in ascending order of start (they may
  * overlap), or the plan is one VMALLS12E1IS, each op widened to the plan's level. Returns the number
  * of pages of [start, start + pages) the plan leaves stale (0 = correct) and sets *outside if some
@@ -171,10 +172,10 @@ void tlbi_flush_s2_vmid(u16 vmid);
 void tlbi_san_downgrade(u16 vmid, ipa_t start, u64 pages);
 bool tlbi_san_pending(u16 vmid);
 struct tlbi_san_state {
-	u64 stale_pages;      /* stage-2 pages still pending */
+	u64 stale_pages; /* stage-2 pages still pending */
 	size_t stale_ranges;
-	bool combined_stale;  /* no VMALLE1IS/VMALLS12E1IS completed since a downgrade */
-	bool imprecise;       /* the interval table overflowed: pending is over-approximated */
+	bool combined_stale; /* no VMALLE1IS/VMALLS12E1IS completed since a downgrade */
+	bool imprecise;      /* the interval table overflowed: pending is over-approximated */
 	u64 ops_since_downgrade;
 };
 void tlbi_san_query(u16 vmid, struct tlbi_san_state *st);

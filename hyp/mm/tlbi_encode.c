@@ -26,23 +26,34 @@ void tlbi_caps_from_idregs(u64 id_aa64isar0, u64 id_aa64mmfr2, struct tlbi_caps 
 const char *tlbi_algo_name(enum tlbi_algo algo)
 {
 	switch (algo) {
-	case TLBI_ALGO_FERRY: return "ferry";
-	case TLBI_ALGO_LINUX_6_6: return "linux-6.6";
-	case TLBI_ALGO_LINUX_6_8: return "linux-6.8";
-	case TLBI_ALGO_LINUX_FIXED: return "linux-fixed";
-	case TLBI_ALGO_FERRY_OVER: return "ferry-over";
-	default: return "?";
+	case TLBI_ALGO_FERRY:
+		return "ferry";
+	case TLBI_ALGO_LINUX_6_6:
+		return "linux-6.6";
+	case TLBI_ALGO_LINUX_6_8:
+		return "linux-6.8";
+	case TLBI_ALGO_LINUX_FIXED:
+		return "linux-fixed";
+	case TLBI_ALGO_FERRY_OVER:
+		return "ferry-over";
+	default:
+		return "?";
 	}
 }
 
 const char *tlbi_kind_name(unsigned kind)
 {
 	switch (kind) {
-	case TLBI_IPAS2E1IS: return "IPAS2E1IS";
-	case TLBI_RIPAS2E1IS: return "RIPAS2E1IS";
-	case TLBI_VMALLS12E1IS: return "VMALLS12E1IS";
-	case TLBI_VMALLE1IS: return "VMALLE1IS";
-	default: return "TLBI?";
+	case TLBI_IPAS2E1IS:
+		return "IPAS2E1IS";
+	case TLBI_RIPAS2E1IS:
+		return "RIPAS2E1IS";
+	case TLBI_VMALLS12E1IS:
+		return "VMALLS12E1IS";
+	case TLBI_VMALLE1IS:
+		return "VMALLE1IS";
+	default:
+		return "TLBI?";
 	}
 }
 

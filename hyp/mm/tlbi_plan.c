@@ -60,7 +60,11 @@ static int push_ipa(struct tlbi_plan *out, u64 page, u32 ttl)
 static int push_range(struct tlbi_plan *out, u64 page, u32 scale, u32 num, u32 ttl)
 {
 	struct tlbi_range_fields f = {
-		.base_page = page, .ttl = ttl, .num = num, .scale = scale, .tg = TLBI_TG_4K,
+		.base_page = page,
+		.ttl = ttl,
+		.num = num,
+		.scale = scale,
+		.tg = TLBI_TG_4K,
 	};
 	u64 operand;
 	int err = tlbi_range_encode(&f, &operand);
@@ -98,10 +102,7 @@ static int plan_range_greedy(u64 page, u64 pages, u32 range_ttl, u32 ipa_ttl, st
 const struct tlbi_cost tlbi_cost_default = { TLBI_COST_OP_DEFAULT, TLBI_COST_REFILL_DEFAULT };
 
 /* A range op's unit at SCALE s: 2^(5s + 1) pages; one op covers 1..32 units. */
-static u64 scale_unit(u32 scale)
-{
-	return 1ULL << (5 * scale + 1);
-}
+static u64 scale_unit(u32 scale) { return 1ULL << (5 * scale + 1); }
 
 /* The largest single range-op size <= r (2 <= r <= CHUNK_PAGES): the top scale whose unit fits,
  * as many units as fit, at most 32. It is >= r / 2: at that scale r / unit >= 1, and the floor of a
@@ -152,7 +153,11 @@ static u64 greedy_ops(u64 chunk)
 static int plan_over_tail(u64 page, u64 r, u32 range_ttl, u32 ipa_ttl, const struct tlbi_cost *cost,
 			  struct tlbi_plan *out)
 {
-	enum { EXACT, PAIR, SINGLE } pick = EXACT;
+	enum {
+		EXACT,
+		PAIR,
+		SINGLE
+	} pick = EXACT;
 	u64 best_ops = greedy_ops(r);
 	u64 best = best_ops * cost->op;
 	u32 ps = 0, pn = 0, ss = 0, sn = 0;
@@ -209,19 +214,21 @@ static int plan_ferry(enum tlbi_algo algo, const struct tlbi_caps *caps, u64 pag
 	}
 	if (caps->range) {
 		if (algo == TLBI_ALGO_FERRY_OVER) {
-			u64 tail = pages % CHUNK_PAGES ? pages % CHUNK_PAGES : MIN(pages, CHUNK_PAGES);
+			u64 tail =
+				pages % CHUNK_PAGES ? pages % CHUNK_PAGES : MIN(pages, CHUNK_PAGES);
 
 			err = plan_range_greedy(page, pages - tail, range_ttl, ipa_ttl, out);
 			out->cost = out->n * cost->op;
 			if (!err)
-				err = plan_over_tail(page + pages - tail, tail, range_ttl, ipa_ttl, cost,
-						     out);
+				err = plan_over_tail(page + pages - tail, tail, range_ttl, ipa_ttl,
+						     cost, out);
 		} else {
 			err = plan_range_greedy(page, pages, range_ttl, ipa_ttl, out);
 			out->cost = out->n * cost->op;
 		}
 		if (err == FERRY_ERANGE)
-			plan_whole_vmid(out); /* beyond ~5 TiB: one op is both correct and cheaper */
+			plan_whole_vmid(
+				out); /* beyond ~5 TiB: one op is both correct and cheaper */
 		return err == FERRY_ERANGE ? 0 : err;
 	}
 	if (pages / step > TLBI_MAX_DVM_OPS) {
@@ -249,10 +256,7 @@ static u64 linux_range_operand(u64 page, int scale, int num)
 
 /* An AArch64 LSL/LSR by a register uses the amount modulo 64: that is what the kernel's
  * `pages >> (5 * scale + 1)` did once scale went negative (undefined in C, defined on the CPU). */
-static u32 arm64_shift(int scale)
-{
-	return (u32)(5 * scale + 1) & 63u;
-}
+static u32 arm64_shift(int scale) { return (u32)(5 * scale + 1) & 63u; }
 
 static int linux_range_num_30(u64 pages, int scale)
 {
@@ -282,13 +286,15 @@ static int plan_linux_chunk(enum tlbi_algo algo, u64 page, u64 pages, struct tlb
 		int num;
 
 		if (algo == TLBI_ALGO_LINUX_FIXED)
-			num = (int)(MIN(pages, 32ULL << arm64_shift(scale)) >> arm64_shift(scale)) - 1;
+			num = (int)(MIN(pages, 32ULL << arm64_shift(scale)) >> arm64_shift(scale)) -
+			      1;
 		else
 			num = linux_range_num_30(pages, scale);
 		if (num >= 0) {
 			u64 covered = (u64)(num + 1) << arm64_shift(scale);
 
-			err = plan_push(out, TLBI_RIPAS2E1IS, linux_range_operand(page, scale, num));
+			err = plan_push(out, TLBI_RIPAS2E1IS,
+					linux_range_operand(page, scale, num));
 			if (err)
 				return err;
 			page += covered;
@@ -327,7 +333,8 @@ int tlbi_plan_s2_range(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t 
 }
 
 int tlbi_plan_s2_range_cost(enum tlbi_algo algo, const struct tlbi_caps *caps, ipa_t start,
-			    u64 pages, int level, const struct tlbi_cost *cost, struct tlbi_plan *out)
+			    u64 pages, int level, const struct tlbi_cost *cost,
+			    struct tlbi_plan *out)
 {
 	u64 addr = ipa_addr(start);
 	u64 page = addr >> PAGE_SHIFT;

@@ -49,10 +49,7 @@ static struct vm_slot slots[TLBI_SLOTS];
 static u64 tlbi_seq;
 static bool san_table_overflow;
 
-static bool san_has_pending(const struct san_record *s)
-{
-	return s->npend || s->combined_stale;
-}
+static bool san_has_pending(const struct san_record *s) { return s->npend || s->combined_stale; }
 
 static struct vm_slot *slot_of(u16 vmid, bool create)
 {
@@ -352,7 +349,9 @@ void tlbi_san_report(u16 vmid, void (*emit)(const char *line, void *ctx), void *
 		emit_line(&l, emit, ctx);
 	}
 	if (copy.combined_stale) {
-		tlbi_line_str(&l, "  combined stage-1+2 entries stale: no VMALLE1IS/VMALLS12E1IS completed");
+		tlbi_line_str(
+			&l,
+			"  combined stage-1+2 entries stale: no VMALLE1IS/VMALLS12E1IS completed");
 		emit_line(&l, emit, ctx);
 	}
 	tlbi_line_str(&l, "  ops issued since the downgrade: ");

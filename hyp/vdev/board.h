@@ -13,11 +13,11 @@
 #define VPL031_BLOB_LEN 40u
 
 struct vpl031 {
-	s64 offset;   /* the guest's count minus the host's wall-clock seconds */
-	u32 mr, lr;   /* match and last loaded value (RTCMR, RTCLR) */
-	bool imsc;    /* RTCIMSC: the match interrupt is unmasked */
-	bool ris;     /* RTCRIS: a match happened and was not cleared */
-	bool armed;   /* a match is still to come, at host second match_at */
+	s64 offset; /* the guest's count minus the host's wall-clock seconds */
+	u32 mr, lr; /* match and last loaded value (RTCMR, RTCLR) */
+	bool imsc;  /* RTCIMSC: the match interrupt is unmasked */
+	bool ris;   /* RTCRIS: a match happened and was not cleared */
+	bool armed; /* a match is still to come, at host second match_at */
 	u64 match_at;
 };
 
@@ -40,7 +40,7 @@ int vpl031_load(struct vpl031 *r, u64 now, const u8 *buf, size_t len);
 #define VVIRTIO_BASE 0x0a000000ULL
 #define VVIRTIO_SLOTS 32u
 #define VVIRTIO_STRIDE 0x200ULL
-#define VVIRTIO_FIRST_INTID 48u /* SPI 16 + slot, as on QEMU virt */
+#define VVIRTIO_FIRST_INTID 48u   /* SPI 16 + slot, as on QEMU virt */
 #define VVIRTIO_MAGIC 0x74726976u /* "virt" */
 #define VVIRTIO_VERSION 2u
 #define VVIRTIO_VENDOR 0x554d4551u /* "QEMU", what QEMU's empty slots say */

@@ -10,8 +10,9 @@
  * maintenance and inner-shareable barriers (FB, BSU_IS: a vCPU may move between CPUs by migration),
  * WFI (TWI), ID registers (TID3), SMC (TSC), implementation-defined registers (TIDCP), ACTLR_EL1
  * (TACR), set/way maintenance (TSW), EL1 is AArch64 (RW). */
-#define HCR_ALWAYS (HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		    HCR_TWI | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
+#define HCR_ALWAYS                                                                         \
+	(HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+	 HCR_TWI | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
 
 bool trap_guest_pmu(u64 dfr0)
 {
@@ -20,10 +21,7 @@ bool trap_guest_pmu(u64 dfr0)
 	return pmuver != 0 && pmuver != 0xf;
 }
 
-bool trap_guest_sve(u64 pfr0)
-{
-	return FIELD_GET(pfr0, 35, 32) != 0;
-}
+bool trap_guest_sve(u64 pfr0) { return FIELD_GET(pfr0, 35, 32) != 0; }
 
 void trap_config_compute(const struct trap_idregs *id, u64 mdcr_pmu, struct trap_config *out)
 {
@@ -84,30 +82,52 @@ u64 trap_id_reg_value(u32 crm, u32 op2, u64 raw)
 		/* EL0 [3:0] and EL1 [7:4] AArch64 only (1): a vCPU in a 32-bit process cannot be
 		 * migrated. MPAM [43:40], AMU [47:44] hidden; SVE [35:32] shown, it is the guest's
 		 * (trap_config_compute). */
-		return (raw & ~(ID_FIELD(3, 0) | ID_FIELD(7, 4) | ID_FIELD(43, 40) | ID_FIELD(47, 44))) |
+		return (raw &
+			~(ID_FIELD(3, 0) | ID_FIELD(7, 4) | ID_FIELD(43, 40) | ID_FIELD(47, 44))) |
 		       0x11;
 	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE [11:8], SME [27:24], MPAM_frac [19:16] */
 		return raw & ~(ID_FIELD(11, 8) | ID_FIELD(27, 24) | ID_FIELD(19, 16));
 	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMSVer, TraceFilt, TraceBuffer, BRBE hidden;
 			 * PMUVer kept for a PMUv3, which is the guest's (trap_config_compute) */
-		return raw & ~(ID_FIELD(7, 4) | (trap_guest_pmu(raw) ? 0 : ID_FIELD(11, 8)) |
-			       ID_FIELD(35, 32) | ID_FIELD(43, 40) | ID_FIELD(47, 44) | ID_FIELD(55, 52));
+		return raw &
+		       ~(ID_FIELD(7, 4) | (trap_guest_pmu(raw) ? 0 : ID_FIELD(11, 8)) |
+			 ID_FIELD(35, 32) | ID_FIELD(43, 40) | ID_FIELD(47, 44) | ID_FIELD(55, 52));
 	case 6 * 8 + 2: /* ID_AA64ISAR2_EL1: MOPS [19:16] (needs HCRX_EL2.MSCEn) */
 		return raw & ~ID_FIELD(19, 16);
 	case 7 * 8 + 1: /* ID_AA64MMFR1_EL1: LO [19:16] (TLOR), HCX [43:40] (no nested EL2) */
 		return raw & ~(ID_FIELD(19, 16) | ID_FIELD(43, 40));
 	/* Passed through: the AArch32 ID registers (CRm 1..3; reserved encodings excepted),
 	 * ID_AA64DFR1, ID_AA64AFR0/1, ID_AA64ISAR0/1, ID_AA64MMFR0/2. */
-	case 1 * 8 + 0: case 1 * 8 + 1: case 1 * 8 + 2: case 1 * 8 + 3:
-	case 1 * 8 + 4: case 1 * 8 + 5: case 1 * 8 + 6: case 1 * 8 + 7:
-	case 2 * 8 + 0: case 2 * 8 + 1: case 2 * 8 + 2: case 2 * 8 + 3:
-	case 2 * 8 + 4: case 2 * 8 + 5: case 2 * 8 + 6: case 2 * 8 + 7:
-	case 3 * 8 + 0: case 3 * 8 + 1: case 3 * 8 + 2: case 3 * 8 + 4: case 3 * 8 + 5:
+	case 1 * 8 + 0:
+	case 1 * 8 + 1:
+	case 1 * 8 + 2:
+	case 1 * 8 + 3:
+	case 1 * 8 + 4:
+	case 1 * 8 + 5:
+	case 1 * 8 + 6:
+	case 1 * 8 + 7:
+	case 2 * 8 + 0:
+	case 2 * 8 + 1:
+	case 2 * 8 + 2:
+	case 2 * 8 + 3:
+	case 2 * 8 + 4:
+	case 2 * 8 + 5:
+	case 2 * 8 + 6:
+	case 2 * 8 + 7:
+	case 3 * 8 + 0:
+	case 3 * 8 + 1:
+	case 3 * 8 + 2:
+	case 3 * 8 + 4:
+	case 3 * 8 + 5:
 	case 3 * 8 + 6:
 	case 4 * 8 + 4: /* ID_AA64ZFR0_EL1: SVE's features (zero on a CPU without SVE) */
-	case 5 * 8 + 1: case 5 * 8 + 4: case 5 * 8 + 5:
-	case 6 * 8 + 0: case 6 * 8 + 1:
-	case 7 * 8 + 0: case 7 * 8 + 2:
+	case 5 * 8 + 1:
+	case 5 * 8 + 4:
+	case 5 * 8 + 5:
+	case 6 * 8 + 0:
+	case 6 * 8 + 1:
+	case 7 * 8 + 0:
+	case 7 * 8 + 2:
 		return raw;
 	/* Zero: ID_AA64SMFR0 (SME hidden), ID_AA64MMFR3/4 (TCR2, SCTLR2, S1PIE...: their
 	 * enables are HCRX_EL2/FGT controls ferry leaves off), and the reserved encodings. */
@@ -116,8 +136,7 @@ u64 trap_id_reg_value(u32 crm, u32 op2, u64 raw)
 	}
 }
 
-enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2,
-					     bool read)
+enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2, bool read)
 {
 	if (!read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5)
 		return TRAP_SR_SGI;
@@ -128,7 +147,8 @@ enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm,
 		return TRAP_SR_SETWAY;
 	/* PMU registers (MDCR_EL2.TPM): PMCR_EL0 and the rest in CRn 9, the event counters and
 	 * types in CRn 14 (op1 3, CRm 8..15); PMU interrupt registers at EL1 (op1 0, CRn 9, CRm 14). */
-	if (op0 == 3 && ((crn == 9 && crm >= 12 && crm <= 14) || (crn == 14 && op1 == 3 && crm >= 8)))
+	if (op0 == 3 &&
+	    ((crn == 9 && crm >= 12 && crm <= 14) || (crn == 14 && op1 == 3 && crm >= 8)))
 		return TRAP_SR_RAZWI;
 	/* ACTLR_EL1 (TACR): its meaning is implementation defined; the guest gets nothing of it. */
 	if (op0 == 3 && op1 == 0 && crn == 1 && crm == 0 && op2 == 1)

@@ -82,7 +82,7 @@ enum trap_sysreg_action {
 	TRAP_SR_ID,     /* ID register read: trap_id_reg_value() */
 	TRAP_SR_RAZWI,  /* reads as zero, writes ignored (PMU, ACTLR_EL1, RAS error records) */
 	TRAP_SR_SETWAY, /* DC ISW/CSW/CISW */
-	TRAP_SR_UNDEF,  /* an undefined instruction for the guest, as on a CPU without the feature */
+	TRAP_SR_UNDEF, /* an undefined instruction for the guest, as on a CPU without the feature */
 };
 enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2,
 					     bool read);

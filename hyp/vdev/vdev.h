@@ -32,7 +32,11 @@
 #define SMCCC_VERSION 0x80000000u
 #define SMCCC_ARCH_FEATURES 0x80000001u
 
-enum vpsci_cpu_state { VPSCI_OFF = 0, VPSCI_ON_PENDING, VPSCI_ON };
+enum vpsci_cpu_state {
+	VPSCI_OFF = 0,
+	VPSCI_ON_PENDING,
+	VPSCI_ON
+};
 
 struct vpsci_cpu {
 	volatile u32 state; /* enum vpsci_cpu_state */
@@ -56,7 +60,7 @@ enum vpsci_action {
 };
 
 struct vpsci_result {
-	s64 ret;                /* goes to the caller's x0 (unless the action ends the caller) */
+	s64 ret; /* goes to the caller's x0 (unless the action ends the caller) */
 	enum vpsci_action action;
 	u32 target;
 };
@@ -104,15 +108,15 @@ int vpl011_load(struct vpl011 *u, const u8 *buf, size_t len);
  * One region's doorbells: every VM mapping the region (a *member*, numbered by its position in the
  * config) has a 4 KiB register page; a write there rings other members, whose interrupt line stays
  * high until they acknowledge. All registers are 32 bits wide and 4-byte aligned. */
-#define VDOORBELL_ID 0x00      /* RO: VDOORBELL_MAGIC */
-#define VDOORBELL_SELF 0x04    /* RO: this member's index */
-#define VDOORBELL_MEMBERS 0x08 /* RO: how many members the region has */
-#define VDOORBELL_RING 0x0c    /* WO: a member's index: ring that member */
-#define VDOORBELL_RING_MASK 0x10 /* WO: a nonzero mask of members: ring each of them */
-#define VDOORBELL_STATUS 0x14  /* RO: bit j set = member j rang, not yet acknowledged */
-#define VDOORBELL_ACK 0x18     /* WO: clears the STATUS bits written as 1 */
-#define VDOORBELL_ERRORS 0x1c  /* RO: this member's rejected accesses (saturating) */
-#define VDOORBELL_RINGS 0x20   /* RO: rings this member received (STATUS bits set, wrapping) */
+#define VDOORBELL_ID 0x00           /* RO: VDOORBELL_MAGIC */
+#define VDOORBELL_SELF 0x04         /* RO: this member's index */
+#define VDOORBELL_MEMBERS 0x08      /* RO: how many members the region has */
+#define VDOORBELL_RING 0x0c         /* WO: a member's index: ring that member */
+#define VDOORBELL_RING_MASK 0x10    /* WO: a nonzero mask of members: ring each of them */
+#define VDOORBELL_STATUS 0x14       /* RO: bit j set = member j rang, not yet acknowledged */
+#define VDOORBELL_ACK 0x18          /* WO: clears the STATUS bits written as 1 */
+#define VDOORBELL_ERRORS 0x1c       /* RO: this member's rejected accesses (saturating) */
+#define VDOORBELL_RINGS 0x20        /* RO: rings this member received (STATUS bits set, wrapping) */
 #define VDOORBELL_MAGIC 0x31424446u /* "FDB1" as little-endian bytes */
 
 struct vdoorbell {

@@ -79,13 +79,26 @@ int vdoorbell_access(struct vdoorbell *d, u32 self, u64 off, u32 size, bool writ
 		}
 	}
 	switch (off) {
-	case VDOORBELL_ID: *value = VDOORBELL_MAGIC; return 0;
-	case VDOORBELL_SELF: *value = self; return 0;
-	case VDOORBELL_MEMBERS: *value = d->members; return 0;
-	case VDOORBELL_STATUS: *value = d->status[self]; return 0;
-	case VDOORBELL_ERRORS: *value = d->errors[self]; return 0;
-	case VDOORBELL_RINGS: *value = d->rings[self]; return 0;
-	default: return reject(d, self, write, value);
+	case VDOORBELL_ID:
+		*value = VDOORBELL_MAGIC;
+		return 0;
+	case VDOORBELL_SELF:
+		*value = self;
+		return 0;
+	case VDOORBELL_MEMBERS:
+		*value = d->members;
+		return 0;
+	case VDOORBELL_STATUS:
+		*value = d->status[self];
+		return 0;
+	case VDOORBELL_ERRORS:
+		*value = d->errors[self];
+		return 0;
+	case VDOORBELL_RINGS:
+		*value = d->rings[self];
+		return 0;
+	default:
+		return reject(d, self, write, value);
 	}
 }
 

@@ -78,19 +78,29 @@ u32 vpl011_read(struct vpl011 *u, u64 offset)
 	if (offset >= 0xfe0 && offset <= 0xffc)
 		return ids[(offset - 0xfe0) / 4];
 	switch (offset) {
-	case UARTDR: return rx_pop(u);
+	case UARTDR:
+		return rx_pop(u);
 	case UARTFR:
 		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) |
 		       (u->rx_count == VPL011_RX_FIFO ? FR_RXFF : 0);
-	case UARTIBRD: return u->ibrd;
-	case UARTFBRD: return u->fbrd;
-	case UARTLCR_H: return u->lcr;
-	case UARTCR: return u->cr;
-	case UARTIFLS: return u->ifls;
-	case UARTIMSC: return u->imsc;
-	case UARTRIS: return raw_status(u);
-	case UARTMIS: return raw_status(u) & u->imsc;
-	default: return 0;
+	case UARTIBRD:
+		return u->ibrd;
+	case UARTFBRD:
+		return u->fbrd;
+	case UARTLCR_H:
+		return u->lcr;
+	case UARTCR:
+		return u->cr;
+	case UARTIFLS:
+		return u->ifls;
+	case UARTIMSC:
+		return u->imsc;
+	case UARTRIS:
+		return raw_status(u);
+	case UARTMIS:
+		return raw_status(u) & u->imsc;
+	default:
+		return 0;
 	}
 }
 
@@ -112,13 +122,26 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 		if (u->len == VPL011_LINE_MAX)
 			vpl011_flush(u, out, ctx);
 		return;
-	case UARTIBRD: u->ibrd = value & 0xffff; return;
-	case UARTFBRD: u->fbrd = value & 0x3f; return;
-	case UARTLCR_H: u->lcr = value & 0xff; return;
-	case UARTCR: u->cr = value & 0xffff; return;
-	case UARTIFLS: u->ifls = value & 0x3f; return;
-	case UARTIMSC: u->imsc = value & 0x7ff; return;
-	default: return; /* ICR: every raised interrupt is a level the FIFOs' state gives */
+	case UARTIBRD:
+		u->ibrd = value & 0xffff;
+		return;
+	case UARTFBRD:
+		u->fbrd = value & 0x3f;
+		return;
+	case UARTLCR_H:
+		u->lcr = value & 0xff;
+		return;
+	case UARTCR:
+		u->cr = value & 0xffff;
+		return;
+	case UARTIFLS:
+		u->ifls = value & 0x3f;
+		return;
+	case UARTIMSC:
+		u->imsc = value & 0x7ff;
+		return;
+	default:
+		return; /* ICR: every raised interrupt is a level the FIFOs' state gives */
 	}
 }
 

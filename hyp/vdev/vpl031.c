@@ -65,14 +65,22 @@ u32 vpl031_read(struct vpl031 *r, u64 offset, u32 size, u64 now)
 	if (offset >= RTC_ID)
 		return pl031_id[(offset - RTC_ID) / 4];
 	switch (offset) {
-	case RTCDR: return count(r, now);
-	case RTCMR: return r->mr;
-	case RTCLR: return r->lr;
-	case RTCCR: return 1;
-	case RTCIMSC: return r->imsc;
-	case RTCRIS: return r->ris;
-	case RTCMIS: return r->ris && r->imsc;
-	default: return 0;
+	case RTCDR:
+		return count(r, now);
+	case RTCMR:
+		return r->mr;
+	case RTCLR:
+		return r->lr;
+	case RTCCR:
+		return 1;
+	case RTCIMSC:
+		return r->imsc;
+	case RTCRIS:
+		return r->ris;
+	case RTCMIS:
+		return r->ris && r->imsc;
+	default:
+		return 0;
 	}
 }
 

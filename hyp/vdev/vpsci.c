@@ -51,19 +51,31 @@ static s64 affinity_info(const struct vpsci_vm *vm, u64 target, u64 level)
 	if (t < 0)
 		return PSCI_RET_INVALID_PARAMETERS;
 	switch (vm->cpu[t].state) {
-	case VPSCI_ON: return 0;
-	case VPSCI_ON_PENDING: return 2;
-	default: return 1;
+	case VPSCI_ON:
+		return 0;
+	case VPSCI_ON_PENDING:
+		return 2;
+	default:
+		return 1;
 	}
 }
 
 static bool implemented(u64 fid)
 {
 	switch ((u32)fid) {
-	case PSCI_VERSION: case PSCI_CPU_SUSPEND_32: case PSCI_CPU_SUSPEND_64: case PSCI_CPU_OFF:
-	case PSCI_CPU_ON_32: case PSCI_CPU_ON_64: case PSCI_AFFINITY_INFO_32:
-	case PSCI_AFFINITY_INFO_64: case PSCI_MIGRATE_INFO_TYPE: case PSCI_SYSTEM_OFF:
-	case PSCI_SYSTEM_RESET: case PSCI_FEATURES: case SMCCC_VERSION:
+	case PSCI_VERSION:
+	case PSCI_CPU_SUSPEND_32:
+	case PSCI_CPU_SUSPEND_64:
+	case PSCI_CPU_OFF:
+	case PSCI_CPU_ON_32:
+	case PSCI_CPU_ON_64:
+	case PSCI_AFFINITY_INFO_32:
+	case PSCI_AFFINITY_INFO_64:
+	case PSCI_MIGRATE_INFO_TYPE:
+	case PSCI_SYSTEM_OFF:
+	case PSCI_SYSTEM_RESET:
+	case PSCI_FEATURES:
+	case SMCCC_VERSION:
 		return true;
 	default:
 		return false;
@@ -135,17 +147,32 @@ bool vpsci_call(struct vpsci_vm *vm, u32 caller, u64 fid, u64 a1, u64 a2, u64 a3
 const char *vpsci_fid_name(u64 fid)
 {
 	switch ((u32)fid) {
-	case PSCI_VERSION: return "PSCI_VERSION";
-	case PSCI_CPU_SUSPEND_32: case PSCI_CPU_SUSPEND_64: return "CPU_SUSPEND";
-	case PSCI_CPU_OFF: return "CPU_OFF";
-	case PSCI_CPU_ON_32: case PSCI_CPU_ON_64: return "CPU_ON";
-	case PSCI_AFFINITY_INFO_32: case PSCI_AFFINITY_INFO_64: return "AFFINITY_INFO";
-	case PSCI_MIGRATE_INFO_TYPE: return "MIGRATE_INFO_TYPE";
-	case PSCI_SYSTEM_OFF: return "SYSTEM_OFF";
-	case PSCI_SYSTEM_RESET: return "SYSTEM_RESET";
-	case PSCI_FEATURES: return "PSCI_FEATURES";
-	case SMCCC_VERSION: return "SMCCC_VERSION";
-	case SMCCC_ARCH_FEATURES: return "SMCCC_ARCH_FEATURES";
-	default: return "unknown";
+	case PSCI_VERSION:
+		return "PSCI_VERSION";
+	case PSCI_CPU_SUSPEND_32:
+	case PSCI_CPU_SUSPEND_64:
+		return "CPU_SUSPEND";
+	case PSCI_CPU_OFF:
+		return "CPU_OFF";
+	case PSCI_CPU_ON_32:
+	case PSCI_CPU_ON_64:
+		return "CPU_ON";
+	case PSCI_AFFINITY_INFO_32:
+	case PSCI_AFFINITY_INFO_64:
+		return "AFFINITY_INFO";
+	case PSCI_MIGRATE_INFO_TYPE:
+		return "MIGRATE_INFO_TYPE";
+	case PSCI_SYSTEM_OFF:
+		return "SYSTEM_OFF";
+	case PSCI_SYSTEM_RESET:
+		return "SYSTEM_RESET";
+	case PSCI_FEATURES:
+		return "PSCI_FEATURES";
+	case SMCCC_VERSION:
+		return "SMCCC_VERSION";
+	case SMCCC_ARCH_FEATURES:
+		return "SMCCC_ARCH_FEATURES";
+	default:
+		return "unknown";
 	}
 }

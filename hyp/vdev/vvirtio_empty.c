@@ -15,10 +15,15 @@ u32 vvirtio_empty_read(u64 offset, u32 size)
 	if (size != 4 || (offset & 3))
 		return 0;
 	switch (offset) {
-	case VIRTIO_MAGIC_VALUE: return VVIRTIO_MAGIC;
-	case VIRTIO_VERSION: return VVIRTIO_VERSION;
-	case VIRTIO_DEVICE_ID: return 0;
-	case VIRTIO_VENDOR_ID: return VVIRTIO_VENDOR;
-	default: return 0;
+	case VIRTIO_MAGIC_VALUE:
+		return VVIRTIO_MAGIC;
+	case VIRTIO_VERSION:
+		return VVIRTIO_VERSION;
+	case VIRTIO_DEVICE_ID:
+		return 0;
+	case VIRTIO_VENDOR_ID:
+		return VVIRTIO_VENDOR;
+	default:
+		return 0;
 	}
 }

@@ -1,9 +1,10 @@
 /* The virtual ITS (its.h): its registers, the command queue and translation. Every value the guest
  * supplies (register contents, command fields, table entries it may have scribbled on) is checked
  * before use; every table access goes through gmem, range-checked against the VM's RAM. */
+#include "vgic/its.h"
+
 #include <string.h>
 
-#include "vgic/its.h"
 #include "vgic/vgic_internal.h"
 
 #define GITS_CTLR 0x0000
@@ -37,9 +38,18 @@
 #define ITE_VALID BIT(63)
 
 enum {
-	CMD_MOVI = 0x01, CMD_INT = 0x03, CMD_CLEAR = 0x04, CMD_SYNC = 0x05, CMD_MAPD = 0x08,
-	CMD_MAPC = 0x09, CMD_MAPTI = 0x0a, CMD_MAPI = 0x0b, CMD_INV = 0x0c, CMD_INVALL = 0x0d,
-	CMD_MOVALL = 0x0e, CMD_DISCARD = 0x0f,
+	CMD_MOVI = 0x01,
+	CMD_INT = 0x03,
+	CMD_CLEAR = 0x04,
+	CMD_SYNC = 0x05,
+	CMD_MAPD = 0x08,
+	CMD_MAPC = 0x09,
+	CMD_MAPTI = 0x0a,
+	CMD_MAPI = 0x0b,
+	CMD_INV = 0x0c,
+	CMD_INVALL = 0x0d,
+	CMD_MOVALL = 0x0e,
+	CMD_DISCARD = 0x0f,
 };
 
 static u64 its_typer(void)
@@ -220,7 +230,7 @@ static int cmd_mapd(struct its *its, u32 devid, u64 dw1, u64 dw2)
 	if (size + 1 > ITS_EVENT_BITS)
 		return ITS_E_SIZE;
 	return gmem_write64(its->mem, a, DTE_VALID | (dw2 & DTE_ITT_MASK) | size) ? ITS_E_MEMORY
-										 : ITS_OK;
+										  : ITS_OK;
 }
 
 static int cmd_mapc(struct its *its, u64 dw2)
@@ -282,13 +292,20 @@ static int execute(struct its *its, const u64 c[4])
 	int e;
 
 	switch (op) {
-	case CMD_MAPD: return cmd_mapd(its, devid, c[1], c[2]);
-	case CMD_MAPC: return cmd_mapc(its, c[2]);
-	case CMD_MAPTI: return cmd_mapti(its, devid, event, (u32)(c[1] >> 32), c[2]);
-	case CMD_MAPI: return cmd_mapti(its, devid, event, event, c[2]);
-	case CMD_MOVI: return cmd_movi(its, devid, event, c[2]);
-	case CMD_MOVALL: return cmd_movall(its, c[2], c[3]);
-	case CMD_SYNC: return rdbase_vcpu(its, c[2], &vcpu); /* everything is done already */
+	case CMD_MAPD:
+		return cmd_mapd(its, devid, c[1], c[2]);
+	case CMD_MAPC:
+		return cmd_mapc(its, c[2]);
+	case CMD_MAPTI:
+		return cmd_mapti(its, devid, event, (u32)(c[1] >> 32), c[2]);
+	case CMD_MAPI:
+		return cmd_mapti(its, devid, event, event, c[2]);
+	case CMD_MOVI:
+		return cmd_movi(its, devid, event, c[2]);
+	case CMD_MOVALL:
+		return cmd_movall(its, c[2], c[3]);
+	case CMD_SYNC:
+		return rdbase_vcpu(its, c[2], &vcpu); /* everything is done already */
 	case CMD_INVALL:
 		if ((u16)c[2] >= ITS_NR_COLLECTIONS)
 			return ITS_E_ICID;
@@ -296,7 +313,10 @@ static int execute(struct its *its, const u64 c[4])
 			return ITS_E_NO_COLL;
 		vgic_lpi_invall(its->g, its->coll[(u16)c[2]]);
 		return ITS_OK;
-	case CMD_INT: case CMD_CLEAR: case CMD_INV: case CMD_DISCARD:
+	case CMD_INT:
+	case CMD_CLEAR:
+	case CMD_INV:
+	case CMD_DISCARD:
 		break;
 	default:
 		return ITS_E_UNKNOWN_CMD;
@@ -391,12 +411,18 @@ static bool is64(u64 off)
 static u64 reg64(const struct its *its, u64 off)
 {
 	switch (off) {
-	case GITS_TYPER: return its_typer();
-	case GITS_CBASER: return its->cbaser;
-	case GITS_CWRITER: return its->cwriter;
-	case GITS_CREADR: return its->creadr | (its->stalled ? GITS_CREADR_STALLED : 0);
-	case GITS_BASER0: return baser0_read(its);
-	default: return 0; /* BASER1..7: Type 0, unimplemented */
+	case GITS_TYPER:
+		return its_typer();
+	case GITS_CBASER:
+		return its->cbaser;
+	case GITS_CWRITER:
+		return its->cwriter;
+	case GITS_CREADR:
+		return its->creadr | (its->stalled ? GITS_CREADR_STALLED : 0);
+	case GITS_BASER0:
+		return baser0_read(its);
+	default:
+		return 0; /* BASER1..7: Type 0, unimplemented */
 	}
 }
 
@@ -498,10 +524,18 @@ static int access(struct its *its, u64 ipa, u32 size, bool write, u64 *value)
 		return FERRY_OK;
 	}
 	switch (off) {
-	case GITS_CTLR: *value = (its->enabled ? GITS_CTLR_ENABLED : 0) | GITS_CTLR_QUIESCENT; break;
-	case GITS_IIDR: *value = ITS_IIDR; break;
-	case GITS_PIDR2: *value = ITS_PIDR2; break;
-	default: *value = 0; break;
+	case GITS_CTLR:
+		*value = (its->enabled ? GITS_CTLR_ENABLED : 0) | GITS_CTLR_QUIESCENT;
+		break;
+	case GITS_IIDR:
+		*value = ITS_IIDR;
+		break;
+	case GITS_PIDR2:
+		*value = ITS_PIDR2;
+		break;
+	default:
+		*value = 0;
+		break;
 	}
 	return FERRY_OK;
 }

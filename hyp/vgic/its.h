@@ -38,39 +38,41 @@
 /* The register fields ferry keeps (the rest are read-only or RES0): GITS_CBASER (Valid,
  * cacheability, shareability, address, Size), GITS_BASER0 (the same with Page_Size; Indirect RAZ/WI),
  * GITS_CWRITER/CREADR offsets. */
-#define ITS_CBASER_RW (BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(51, 12) | \
-		       GENMASK(11, 10) | GENMASK(7, 0))
-#define ITS_BASER_RW (BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(47, 12) | \
-		      GENMASK(11, 10) | GENMASK(9, 8) | GENMASK(7, 0))
+#define ITS_CBASER_RW                                                                      \
+	(BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(51, 12) | GENMASK(11, 10) | \
+	 GENMASK(7, 0))
+#define ITS_BASER_RW                                                                       \
+	(BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(47, 12) | GENMASK(11, 10) | \
+	 GENMASK(9, 8) | GENMASK(7, 0))
 #define ITS_OFFSET_MASK GENMASK(19, 5)
 
 /* Why the last failing command failed (its.last_error), for the shell and the tests. */
 enum its_error {
 	ITS_OK = 0,
 	ITS_E_UNKNOWN_CMD,
-	ITS_E_DEVID,      /* DeviceID >= 2^ITS_DEV_BITS or beyond the device table */
-	ITS_E_NO_DEVICE,  /* no valid device table, or the device's entry is not valid */
-	ITS_E_EVENTID,    /* EventID beyond the device's ITT */
-	ITS_E_NO_EVENT,   /* the ITT entry is not valid */
-	ITS_E_ICID,       /* ICID >= ITS_NR_COLLECTIONS */
-	ITS_E_NO_COLL,    /* the collection is not mapped */
-	ITS_E_RDBASE,     /* RDbase names no vCPU */
-	ITS_E_INTID,      /* pINTID is not an LPI */
-	ITS_E_SIZE,       /* MAPD Size beyond ITS_EVENT_BITS */
-	ITS_E_MEMORY,     /* a table entry outside the VM's RAM */
-	ITS_E_QUEUE,      /* the command queue cannot be read: stalled */
+	ITS_E_DEVID,     /* DeviceID >= 2^ITS_DEV_BITS or beyond the device table */
+	ITS_E_NO_DEVICE, /* no valid device table, or the device's entry is not valid */
+	ITS_E_EVENTID,   /* EventID beyond the device's ITT */
+	ITS_E_NO_EVENT,  /* the ITT entry is not valid */
+	ITS_E_ICID,      /* ICID >= ITS_NR_COLLECTIONS */
+	ITS_E_NO_COLL,   /* the collection is not mapped */
+	ITS_E_RDBASE,    /* RDbase names no vCPU */
+	ITS_E_INTID,     /* pINTID is not an LPI */
+	ITS_E_SIZE,      /* MAPD Size beyond ITS_EVENT_BITS */
+	ITS_E_MEMORY,    /* a table entry outside the VM's RAM */
+	ITS_E_QUEUE,     /* the command queue cannot be read: stalled */
 };
 
 struct its {
 	struct vgic *g;
 	const struct gmem *mem;
-	u64 base;     /* guest-physical address of ITS_base */
-	bool enabled; /* GITS_CTLR.Enabled */
-	bool stalled; /* GITS_CREADR.Stalled */
-	u64 cbaser;   /* GITS_CBASER as ferry keeps it */
-	u64 cwriter;  /* GITS_CWRITER.Offset */
-	u64 creadr;   /* GITS_CREADR.Offset */
-	u64 baser_dev; /* GITS_BASER0's writable fields */
+	u64 base;                    /* guest-physical address of ITS_base */
+	bool enabled;                /* GITS_CTLR.Enabled */
+	bool stalled;                /* GITS_CREADR.Stalled */
+	u64 cbaser;                  /* GITS_CBASER as ferry keeps it */
+	u64 cwriter;                 /* GITS_CWRITER.Offset */
+	u64 creadr;                  /* GITS_CREADR.Offset */
+	u64 baser_dev;               /* GITS_BASER0's writable fields */
 	u8 coll[ITS_NR_COLLECTIONS]; /* vCPU each collection targets, ITS_NO_VCPU if unmapped */
 	/* statistics */
 	u64 commands, errors, translations;

@@ -72,8 +72,9 @@ static bool blob_ok(const struct its *its, const u8 *buf, size_t len)
 	u32 crc;
 	const u8 *p;
 
-	if (len != size || get_le32(buf) != ITS_SAVE_MAGIC || get_le16(buf + 4) != ITS_SAVE_VERSION ||
-	    get_le16(buf + 6) != HDR_LEN || get_le32(buf + 8) != size)
+	if (len != size || get_le32(buf) != ITS_SAVE_MAGIC ||
+	    get_le16(buf + 4) != ITS_SAVE_VERSION || get_le16(buf + 6) != HDR_LEN ||
+	    get_le32(buf + 8) != size)
 		return false;
 	crc = crc32c(0, buf, OFF_CRC);
 	crc = crc32c(crc, tmp, 4);
@@ -97,8 +98,8 @@ static bool blob_ok(const struct its *its, const u8 *buf, size_t len)
 		u32 f = get_le32(p);
 		bool any = false;
 
-		if ((f & ~(CF_LPIS | CF_PTZ)) || get_le32(p + 4) || (get_le64(p + 8) & ~PROPBASER_RW) ||
-		    (get_le64(p + 16) & ~PENDBASER_RW))
+		if ((f & ~(CF_LPIS | CF_PTZ)) || get_le32(p + 4) ||
+		    (get_le64(p + 8) & ~PROPBASER_RW) || (get_le64(p + 16) & ~PENDBASER_RW))
 			return false;
 		for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++)
 			any |= get_le64(p + 24 + 8 * w) != 0;

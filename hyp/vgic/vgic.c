@@ -341,7 +341,8 @@ bool vgic_vcpu_has_pending(const struct vgic *g, u32 vcpu, u64 vmcr)
 				u32 intid = VGIC_LPI_BASE + 64 * w + (u32)__builtin_ctzll(p);
 
 				if (vgic_lpi_forwardable(g, intid) &&
-				    vgic_lpi_priority(g, intid) < FIELD_GET(vmcr, 31, ICH_VMCR_VPMR_SHIFT))
+				    vgic_lpi_priority(g, intid) <
+					    FIELD_GET(vmcr, 31, ICH_VMCR_VPMR_SHIFT))
 					return true;
 			}
 	return false;

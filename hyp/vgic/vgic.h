@@ -74,9 +74,9 @@
 #define VGIC_NO_VCPU 0xffu
 
 struct vgic_irq {
-	u32 flags;      /* VGIC_F_* (vgic_internal.h) */
+	u32 flags; /* VGIC_F_* (vgic_internal.h) */
 	u16 intid;
-	u16 pintid;     /* VGIC_F_HW: the physical INTID the LR names */
+	u16 pintid; /* VGIC_F_HW: the physical INTID the LR names */
 	u8 priority;
 	u8 owner;       /* vCPU whose list registers hold it (VGIC_F_IN_LR) */
 	u8 lr;          /* which of them */
@@ -86,11 +86,11 @@ struct vgic_irq {
 
 struct vgic_cpu {
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
-	u32 live;         /* bit per SGI/PPI that is pending, active or in an LR */
-	u32 aff;          /* Aff3.Aff2.Aff1.Aff0, as GICR_TYPER[63:32] */
-	bool asleep;      /* GICR_WAKER.ProcessorSleep (ChildrenAsleep follows it at once) */
-	bool in_guest;    /* flushed, not yet synced: lr_val[] are in the hardware */
-	u32 lr_used;      /* LRs written by the last flush */
+	u32 live;      /* bit per SGI/PPI that is pending, active or in an LR */
+	u32 aff;       /* Aff3.Aff2.Aff1.Aff0, as GICR_TYPER[63:32] */
+	bool asleep;   /* GICR_WAKER.ProcessorSleep (ChildrenAsleep follows it at once) */
+	bool in_guest; /* flushed, not yet synced: lr_val[] are in the hardware */
+	u32 lr_used;   /* LRs written by the last flush */
 	u64 lr_val[VGIC_MAX_LRS];
 	/* statistics */
 	u64 flushes, lr_overflows, maintenance_requests;
@@ -117,8 +117,8 @@ struct vgic {
 	struct vgic_cpu cpu[VGIC_MAX_VCPUS];
 	const struct vgic_ops *ops;
 	void *ctx;
-	bool lpis;               /* LPIs implemented (GICD_TYPER.LPIS, GICR_TYPER.PLPIS) */
-	const struct gmem *mem;  /* the VM's RAM, for the LPI tables */
+	bool lpis;                /* LPIs implemented (GICD_TYPER.LPIS, GICR_TYPER.PLPIS) */
+	const struct gmem *mem;   /* the VM's RAM, for the LPI tables */
 	u8 lpi_cfg[VGIC_NR_LPIS]; /* cached LPI configuration bytes: priority [7:2], enable [0] */
 };
 

@@ -19,8 +19,8 @@
 #define VGIC_F_ACT_DIRTY (1u << 10) /* ... or its active state */
 
 /* What a migration blob carries per interrupt (vgic_save.c). */
-#define VGIC_F_SAVED (VGIC_F_ENABLED | VGIC_F_GROUP1 | VGIC_F_EDGE | VGIC_F_LATCH | VGIC_F_LINE | \
-		      VGIC_F_ACTIVE)
+#define VGIC_F_SAVED \
+	(VGIC_F_ENABLED | VGIC_F_GROUP1 | VGIC_F_EDGE | VGIC_F_LATCH | VGIC_F_LINE | VGIC_F_ACTIVE)
 
 /* GICD_CTLR with a single Security state (DS == 1): IHI 0069 "GICD_CTLR". */
 #define GICD_CTLR_ENABLE_G0 (1u << 0)

@@ -139,8 +139,9 @@ void vgic_lpi_enable(struct vgic *g, u32 vcpu)
 	vgic_lpi_invall(g, vcpu);
 	/* The pending table covers INTIDs from 0: the LPIs' bits start 1 KiB in. A table that is not
 	 * in RAM holds nothing ferry could read: start with nothing pending. */
-	if (cpu->pend_ptz || gmem_read(g->mem, (cpu->pendbaser & GENMASK(51, 16)) + VGIC_LPI_BASE / 8,
-				       pend, sizeof(pend)) != FERRY_OK)
+	if (cpu->pend_ptz ||
+	    gmem_read(g->mem, (cpu->pendbaser & GENMASK(51, 16)) + VGIC_LPI_BASE / 8, pend,
+		      sizeof(pend)) != FERRY_OK)
 		memset(pend, 0, sizeof(pend));
 	cpu->lpi_npending = 0;
 	for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++) {

@@ -79,8 +79,7 @@ static u64 make_lpi_lr(struct vgic *g, u32 vcpu, u32 intid)
 	       ICH_LR_PENDING;
 }
 
-static u64 make_lr(struct vgic *g, struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu,
-		   u32 index)
+static u64 make_lr(struct vgic *g, struct vgic_irq *irq, u32 intid, bool pend, u32 vcpu, u32 index)
 {
 	u32 f = irq->flags;
 	bool active = f & VGIC_F_ACTIVE;
@@ -147,7 +146,8 @@ int vgic_flush_lrs(struct vgic *g, u32 vcpu, u64 lr_out[VGIC_MAX_LRS], u32 *n, u
 	if (cpu->lpi_npending)
 		for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++)
 			for (u64 p = cpu->lpi_pending[w]; p; p &= p - 1)
-				if (consider_lpi(g, VGIC_LPI_BASE + 64 * w + (u32)__builtin_ctzll(p),
+				if (consider_lpi(g,
+						 VGIC_LPI_BASE + 64 * w + (u32)__builtin_ctzll(p),
 						 &c)) {
 					total++;
 					keep_best(best, &nbest, g->nr_lrs, &c);
@@ -155,9 +155,10 @@ int vgic_flush_lrs(struct vgic *g, u32 vcpu, u64 lr_out[VGIC_MAX_LRS], u32 *n, u
 
 	*hcr = ICH_HCR_EN;
 	for (u32 i = 0; i < g->nr_lrs; i++)
-		lr_out[i] = i >= nbest ? 0 :
-			    !best[i].irq ? make_lpi_lr(g, vcpu, best[i].intid) :
-			    make_lr(g, best[i].irq, best[i].intid, best[i].pend, vcpu, i);
+		lr_out[i] = i >= nbest ? 0
+			    : !best[i].irq
+				    ? make_lpi_lr(g, vcpu, best[i].intid)
+				    : make_lr(g, best[i].irq, best[i].intid, best[i].pend, vcpu, i);
 	if (total > nbest) {
 		/* More than fits: ask to come back when LRs free up. Underflow (at most one valid
 		 * LR left) fires once the guest has retired all but one; with a single LR that is

@@ -73,8 +73,13 @@ static u32 dist_sizes(u64 off)
 static u32 rd_sizes(u64 off)
 {
 	switch (off & ~7ULL) {
-	case GICR_TYPER: case GICR_SETLPIR: case GICR_CLRLPIR: case GICR_PROPBASER:
-	case GICR_PENDBASER: case GICR_INVLPIR: case GICR_INVALLR:
+	case GICR_TYPER:
+	case GICR_SETLPIR:
+	case GICR_CLRLPIR:
+	case GICR_PROPBASER:
+	case GICR_PENDBASER:
+	case GICR_INVLPIR:
+	case GICR_INVALLR:
 		return SZ_WORD | SZ_DWORD;
 	default:
 		return SZ_WORD;
@@ -83,8 +88,8 @@ static u32 rd_sizes(u64 off)
 
 static u32 sgi_sizes(u64 off)
 {
-	return off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + VGIC_NR_PRIVATE ?
-		SZ_BYTE | SZ_WORD : SZ_WORD;
+	return off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + VGIC_NR_PRIVATE ? SZ_BYTE | SZ_WORD
+										 : SZ_WORD;
 }
 
 /* Which INTIDs the per-interrupt registers of a frame cover: with affinity routing the GICD copies
@@ -99,7 +104,15 @@ static struct vgic_irq *frame_irq(struct vgic *g, bool redist, u32 vcpu, u32 int
 	return frame_has(redist, intid) ? vgic_get_irq(g, vcpu, intid) : NULL;
 }
 
-enum bitreg { BR_GROUP, BR_SENABLE, BR_CENABLE, BR_SPEND, BR_CPEND, BR_SACTIVE, BR_CACTIVE };
+enum bitreg {
+	BR_GROUP,
+	BR_SENABLE,
+	BR_CENABLE,
+	BR_SPEND,
+	BR_CPEND,
+	BR_SACTIVE,
+	BR_CACTIVE
+};
 
 static u32 bitreg_read(struct vgic *g, bool redist, u32 vcpu, u32 first, enum bitreg r)
 {
@@ -112,10 +125,20 @@ static u32 bitreg_read(struct vgic *g, bool redist, u32 vcpu, u32 first, enum bi
 		if (!irq)
 			continue;
 		switch (r) {
-		case BR_GROUP: bit = irq->flags & VGIC_F_GROUP1; break;
-		case BR_SENABLE: case BR_CENABLE: bit = irq->flags & VGIC_F_ENABLED; break;
-		case BR_SPEND: case BR_CPEND: bit = vgic_irq_pending_visible(irq); break;
-		default: bit = irq->flags & VGIC_F_ACTIVE; break;
+		case BR_GROUP:
+			bit = irq->flags & VGIC_F_GROUP1;
+			break;
+		case BR_SENABLE:
+		case BR_CENABLE:
+			bit = irq->flags & VGIC_F_ENABLED;
+			break;
+		case BR_SPEND:
+		case BR_CPEND:
+			bit = vgic_irq_pending_visible(irq);
+			break;
+		default:
+			bit = irq->flags & VGIC_F_ACTIVE;
+			break;
 		}
 		val |= (u32)bit << i;
 	}
@@ -131,8 +154,12 @@ static void bitreg_write_one(struct vgic_irq *irq, enum bitreg r, bool bit)
 	case BR_GROUP:
 		irq->flags = bit ? irq->flags | VGIC_F_GROUP1 : irq->flags & ~VGIC_F_GROUP1;
 		break;
-	case BR_SENABLE: irq->flags |= VGIC_F_ENABLED; break;
-	case BR_CENABLE: irq->flags &= ~VGIC_F_ENABLED; break;
+	case BR_SENABLE:
+		irq->flags |= VGIC_F_ENABLED;
+		break;
+	case BR_CENABLE:
+		irq->flags &= ~VGIC_F_ENABLED;
+		break;
 	case BR_SPEND:
 	case BR_CPEND:
 		/* ICPENDR clears the latch only: a level line that is still high keeps the
@@ -291,11 +318,16 @@ static u64 dist_read(struct vgic *g, u64 off, u32 size)
 	u64 val = 0;
 
 	switch (off) {
-	case GICD_CTLR: return g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
-	case GICD_TYPER: return dist_typer(g);
-	case GICD_IIDR: return VGIC_IIDR;
-	case GIC_PIDR2: return VGIC_PIDR2;
-	default: break;
+	case GICD_CTLR:
+		return g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
+	case GICD_TYPER:
+		return dist_typer(g);
+	case GICD_IIDR:
+		return VGIC_IIDR;
+	case GIC_PIDR2:
+		return VGIC_PIDR2;
+	default:
+		break;
 	}
 	if (irqregs_read(g, false, 0, off, size, &val))
 		return val;
@@ -373,13 +405,17 @@ static u64 rd_read(struct vgic *g, u32 vcpu, u64 off, u32 size)
 		break;
 	}
 	switch (off) {
-	case GICR_CTLR: return cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0;
-	case GICR_IIDR: return VGIC_IIDR;
+	case GICR_CTLR:
+		return cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0;
+	case GICR_IIDR:
+		return VGIC_IIDR;
 	case GICR_WAKER:
 		/* ChildrenAsleep follows ProcessorSleep at once: no interface to quiesce. */
 		return cpu->asleep ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP : 0;
-	case GIC_PIDR2: return VGIC_PIDR2;
-	default: return 0; /* STATUSR, SETLPIR, INVLPIR... (no DirectLPI); CTLR.RWP 0 */
+	case GIC_PIDR2:
+		return VGIC_PIDR2;
+	default:
+		return 0; /* STATUSR, SETLPIR, INVLPIR... (no DirectLPI); CTLR.RWP 0 */
 	}
 }
 

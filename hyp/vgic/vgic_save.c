@@ -133,10 +133,11 @@ static int load(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t l
 	const u8 *p;
 	u32 ctlr;
 
-	if (len < HDR_LEN || get_le32(buf) != VGIC_SAVE_MAGIC || get_le16(buf + 4) != VGIC_SAVE_VERSION ||
-	    get_le16(buf + 6) != HDR_LEN || get_le32(buf + 8) != len ||
-	    get_le16(buf + 16) != g->nr_vcpus || get_le16(buf + 18) != g->nr_spis ||
-	    len != vgic_save_size(g) || get_le32(buf + OFF_CRC) != blob_crc(buf, len))
+	if (len < HDR_LEN || get_le32(buf) != VGIC_SAVE_MAGIC ||
+	    get_le16(buf + 4) != VGIC_SAVE_VERSION || get_le16(buf + 6) != HDR_LEN ||
+	    get_le32(buf + 8) != len || get_le16(buf + 16) != g->nr_vcpus ||
+	    get_le16(buf + 18) != g->nr_spis || len != vgic_save_size(g) ||
+	    get_le32(buf + OFF_CRC) != blob_crc(buf, len))
 		return FERRY_EINVAL;
 	ctlr = get_le32(buf + 20);
 	if ((ctlr & ~(GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1)) || get_le32(buf + 24) ||

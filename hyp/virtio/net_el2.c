@@ -32,7 +32,10 @@ static struct {
 
 static u32 rd32(u64 off) { return *(volatile u32 *)(uintptr_t)(net.info.base + off); }
 static void wr32(u64 off, u32 v) { *(volatile u32 *)(uintptr_t)(net.info.base + off) = v; }
-static u8 rdcfg8(u64 off) { return *(volatile u8 *)(uintptr_t)(net.info.base + VIRTIO_MMIO_CONFIG + off); }
+static u8 rdcfg8(u64 off)
+{
+	return *(volatile u8 *)(uintptr_t)(net.info.base + VIRTIO_MMIO_CONFIG + off);
+}
 
 static u64 dev_features(void)
 {
@@ -72,7 +75,8 @@ static int setup_queue(u32 index, struct virtq *q, u16 want)
 		return FERRY_ENOENT;
 	for (size = VIRTQ_SIZE_MAX; size > want || size > max; size >>= 1)
 		;
-	mem = pool_zalloc_contig(ALIGN_UP(virtq_ring_bytes(size, net.legacy), PAGE_SIZE) / PAGE_SIZE);
+	mem = pool_zalloc_contig(ALIGN_UP(virtq_ring_bytes(size, net.legacy), PAGE_SIZE) /
+				 PAGE_SIZE);
 	if (!mem)
 		return FERRY_ENOMEM;
 	virtq_init(q, size, mem, net.legacy);
@@ -147,16 +151,18 @@ static int probe(u64 base, u32 intid)
 	net.hdr_len = net.legacy ? VIRTIO_NET_HDR_LEN_LEGACY : VIRTIO_NET_HDR_LEN;
 
 	for (int i = 0; i < 6; i++)
-		net.info.mac[i] = (want & BIT(VIRTIO_NET_F_MAC)) ? rdcfg8(VIRTIO_NET_CFG_MAC + i) : 0;
+		net.info.mac[i] =
+			(want & BIT(VIRTIO_NET_F_MAC)) ? rdcfg8(VIRTIO_NET_CFG_MAC + i) : 0;
 	if (!(want & BIT(VIRTIO_NET_F_MAC))) /* a locally administered address of our own */
 		memcpy(net.info.mac, (const u8[]){ 0x02, 0x66, 0x65, 0x72, 0x72, 0x79 }, 6);
-	net.info.mtu = (want & BIT(VIRTIO_NET_F_MTU)) ?
-			       (u32)rdcfg8(VIRTIO_NET_CFG_MTU) | (u32)rdcfg8(VIRTIO_NET_CFG_MTU + 1) << 8 :
-			       0;
+	net.info.mtu =
+		(want & BIT(VIRTIO_NET_F_MTU))
+			? (u32)rdcfg8(VIRTIO_NET_CFG_MTU) | (u32)rdcfg8(VIRTIO_NET_CFG_MTU + 1) << 8
+			: 0;
 	net.info.link_up = !(want & BIT(VIRTIO_NET_F_STATUS)) ||
 			   (rdcfg8(VIRTIO_NET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
-	net.info.frame_max = net.info.mtu ? MIN(net.info.mtu + VNET_ETH_HDR, VNET_FRAME_MAX) :
-					    VNET_FRAME_MIN;
+	net.info.frame_max =
+		net.info.mtu ? MIN(net.info.mtu + VNET_ETH_HDR, VNET_FRAME_MAX) : VNET_FRAME_MIN;
 	net.info.frame_max = MAX(net.info.frame_max, VNET_FRAME_MIN);
 	net.buf_size = (u32)ALIGN_UP(net.hdr_len + net.info.frame_max, 64u);
 
@@ -167,8 +173,10 @@ static int probe(u64 base, u32 intid)
 		goto fail;
 	net.nrx = net.rx.size;
 	net.ntx = net.tx.size; /* one descriptor per frame */
-	net.rx_bufs = pool_zalloc_contig(ALIGN_UP((u64)net.nrx * net.buf_size, PAGE_SIZE) / PAGE_SIZE);
-	net.tx_bufs = pool_zalloc_contig(ALIGN_UP((u64)net.ntx * net.buf_size, PAGE_SIZE) / PAGE_SIZE);
+	net.rx_bufs =
+		pool_zalloc_contig(ALIGN_UP((u64)net.nrx * net.buf_size, PAGE_SIZE) / PAGE_SIZE);
+	net.tx_bufs =
+		pool_zalloc_contig(ALIGN_UP((u64)net.ntx * net.buf_size, PAGE_SIZE) / PAGE_SIZE);
 	if (!net.rx_bufs || !net.tx_bufs)
 		goto fail;
 	for (u16 i = 0; i < net.nrx; i++)

@@ -11,10 +11,10 @@
 
 /* ---- the split virtqueue (2.6), in memory shared with the device ---- */
 #define VIRTQ_DESC_F_NEXT 1u
-#define VIRTQ_DESC_F_WRITE 2u	       /* the device writes this buffer (receive) */
-#define VIRTQ_USED_F_NO_NOTIFY 1u      /* the device asks not to be notified */
+#define VIRTQ_DESC_F_WRITE 2u     /* the device writes this buffer (receive) */
+#define VIRTQ_USED_F_NO_NOTIFY 1u /* the device asks not to be notified */
 #define VIRTQ_SIZE_MAX 256u
-#define VIRTQ_LEGACY_ALIGN 4096u       /* legacy: the used ring starts on this boundary */
+#define VIRTQ_LEGACY_ALIGN 4096u /* legacy: the used ring starts on this boundary */
 
 struct virtq_desc {
 	u64 addr;
@@ -73,7 +73,7 @@ struct virtq {
 	u16 avail_idx; /* our copy of avail->idx */
 	u16 last_used; /* next used entry to look at */
 	void *token[VIRTQ_SIZE_MAX];
-	u16 next[VIRTQ_SIZE_MAX];     /* the driver's links: free list and chains */
+	u16 next[VIRTQ_SIZE_MAX];      /* the driver's links: free list and chains */
 	u16 chain_len[VIRTQ_SIZE_MAX]; /* by head: descriptors in the chain */
 	u32 chain_in[VIRTQ_SIZE_MAX];  /* by head: bytes the device may write into it */
 };
@@ -133,15 +133,15 @@ static inline u16 virtq_free(const struct virtq *q) { return q->nfree; }
 #define VIRTIO_STATUS_FAILED 128u
 
 #define VIRTIO_ID_NET 1u
-#define VIRTIO_F_VERSION_1 32u	  /* feature bit: the modern interface */
-#define VIRTIO_NET_F_MTU 3u	  /* config has the link's MTU (QEMU: -device ...,host_mtu=N) */
-#define VIRTIO_NET_F_MAC 5u	  /* config has the MAC */
-#define VIRTIO_NET_F_STATUS 16u	  /* config has the link status */
+#define VIRTIO_F_VERSION_1 32u  /* feature bit: the modern interface */
+#define VIRTIO_NET_F_MTU 3u     /* config has the link's MTU (QEMU: -device ...,host_mtu=N) */
+#define VIRTIO_NET_F_MAC 5u     /* config has the MAC */
+#define VIRTIO_NET_F_STATUS 16u /* config has the link status */
 #define VIRTIO_NET_CFG_MAC 0x00
 #define VIRTIO_NET_CFG_STATUS 0x06
 #define VIRTIO_NET_CFG_MTU 0x0a
 #define VIRTIO_NET_S_LINK_UP 1u
-#define VIRTIO_NET_HDR_LEN 12u	     /* struct virtio_net_hdr with num_buffers (modern) */
+#define VIRTIO_NET_HDR_LEN 12u        /* struct virtio_net_hdr with num_buffers (modern) */
 #define VIRTIO_NET_HDR_LEN_LEGACY 10u /* without num_buffers (legacy, no MRG_RXBUF) */
 
 /* ---- virtio-net, the hypervisor's own NIC (net_el2.c) ---- */
@@ -156,13 +156,13 @@ struct vnet_stats {
 };
 
 struct vnet_info {
-	u64 base;	/* virtio-mmio window */
-	u32 intid;	/* its SPI, 0 when unknown */
-	u32 version;	/* 1 legacy, 2 modern */
+	u64 base;    /* virtio-mmio window */
+	u32 intid;   /* its SPI, 0 when unknown */
+	u32 version; /* 1 legacy, 2 modern */
 	u8 mac[6];
-	u32 mtu;	/* from the device, 0 when it gives none */
-	u32 frame_max;	/* largest Ethernet frame (no FCS) sent or received */
-	u16 rxq, txq;	/* queue sizes */
+	u32 mtu;       /* from the device, 0 when it gives none */
+	u32 frame_max; /* largest Ethernet frame (no FCS) sent or received */
+	u16 rxq, txq;  /* queue sizes */
 	bool link_up;
 };
 

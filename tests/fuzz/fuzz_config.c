@@ -58,14 +58,16 @@ static void check_ok(const struct ferry_config *c, const struct config_limits *l
 		for (u32 k = 0; k < vm->ncpus; k++) {
 			u32 cpu = vm->cpus[k];
 
-			FUZZ_CHECK(cpu < lim->ncpus && cpu < 32 && !(lim->reserved_cpu_mask & (1u << cpu)));
+			FUZZ_CHECK(cpu < lim->ncpus && cpu < 32 &&
+				   !(lim->reserved_cpu_mask & (1u << cpu)));
 			FUZZ_CHECK(owner[cpu] == ~0u);
 			owner[cpu] = i;
 		}
 		FUZZ_CHECK(!!vm->image[0] != !!vm->image_size || vm->incoming);
 		if (vm->image[0])
 			FUZZ_CHECK(images(vm->image));
-		FUZZ_CHECK(!!vm->image_pa == !!vm->image_size && !!vm->initrd_pa == !!vm->initrd_size);
+		FUZZ_CHECK(!!vm->image_pa == !!vm->image_size &&
+			   !!vm->initrd_pa == !!vm->initrd_size);
 		FUZZ_CHECK(vm->ram_pa % SZ2M == 0);
 		if (vm->ram_pa) {
 			FUZZ_CHECK(range_within(vm->ram_pa, vm->ram_size, win, end - win));

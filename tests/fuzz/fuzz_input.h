@@ -31,13 +31,13 @@ static inline u64 take_u64(struct fuzz_in *in) { return fuzz_take(in, 8); }
 
 /* Invariant checks stay on whatever NDEBUG says: a violated one aborts, which libFuzzer reports as a
  * crash with the input that caused it. */
-#define FUZZ_CHECK(cond)                                                                      \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
+#define FUZZ_CHECK(cond)                                                                       \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
 			fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, \
-				#cond);                                                       \
-			abort();                                                              \
-		}                                                                             \
+				#cond);                                                        \
+			abort();                                                               \
+		}                                                                              \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

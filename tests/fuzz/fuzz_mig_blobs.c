@@ -19,7 +19,15 @@
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"
 
-enum { B_VM, B_VCPU, B_UART, B_VGIC, B_RTC, B_SVE, B_NR };
+enum {
+	B_VM,
+	B_VCPU,
+	B_UART,
+	B_VGIC,
+	B_RTC,
+	B_SVE,
+	B_NR
+};
 #define FIX_CRC 0x08u
 
 static struct vgic G, G0;
@@ -27,8 +35,8 @@ static struct vgic G, G0;
 /* The vGIC as the destination has it: initialized from its own config, before the blob. */
 static void vgic_dst(u8 shape)
 {
-	struct vgic_config cfg = { 1 + shape % 4, 32 * ((shape / 4) % 9), 4, NULL,
-				   VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false, NULL };
+	struct vgic_config cfg = { 1 + shape % 4,       32 * ((shape / 4) % 9), 4,     NULL,
+				   VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,    false, NULL };
 
 	if (vgic_init(&G, &cfg, NULL, NULL))
 		abort();
@@ -177,9 +185,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(b, in.p, len);
 	switch (kind % 8) {
-	case B_VM: vm_blob(b, len); break;
-	case B_VCPU: vcpu_blob(b, len); break;
-	case B_UART: uart_blob(b, len); break;
+	case B_VM:
+		vm_blob(b, len);
+		break;
+	case B_VCPU:
+		vcpu_blob(b, len);
+		break;
+	case B_UART:
+		uart_blob(b, len);
+		break;
 	case B_VGIC:
 		vgic_dst(p1);
 		if (kind & FIX_CRC)
@@ -196,7 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fix_crc(b, len, 12);
 		sve_blob(b, len, p2 % 8, sve_vl(p1));
 		break;
-	default: break;
+	default:
+		break;
 	}
 	free(b);
 	return 0;
@@ -240,7 +255,8 @@ int main(int argc, char **argv)
 	seed(argv[1], "vm", B_VM, 0, 0, blob, (size_t)mig_vm_encode(blob, sizeof(blob), &vm));
 	cpu.r[MIG_R_PSTATE] = 0x3c5;
 	cpu.r[MIG_R_PC] = 0x40080000;
-	seed(argv[1], "vcpu", B_VCPU, 0, 0, blob, (size_t)mig_vcpu_encode(blob, sizeof(blob), &cpu));
+	seed(argv[1], "vcpu", B_VCPU, 0, 0, blob,
+	     (size_t)mig_vcpu_encode(blob, sizeof(blob), &cpu));
 	vpl011_reset(&u);
 	memcpy(u.line, "half a line", 11);
 	u.len = 11;
@@ -264,7 +280,8 @@ int main(int argc, char **argv)
 	sve.vl = 32;
 	sve.zcr_el1 = 1;
 	memset(sve.regs, 0xab, MIG_SVE_REGS_BYTES(32));
-	seed(argv[1], "sve", B_SVE, 1, 3, blob, (size_t)mig_sve_encode(&sve, 3, blob, sizeof(blob)));
+	seed(argv[1], "sve", B_SVE, 1, 3, blob,
+	     (size_t)mig_sve_encode(&sve, 3, blob, sizeof(blob)));
 	return 0;
 }
 #endif

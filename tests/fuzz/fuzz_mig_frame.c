@@ -277,8 +277,11 @@ int main(int argc, char **argv)
 		 * seeds' frames under the fuzzing run's own one anyway). */
 		struct mig_auth d;
 		struct mig_frame view;
-		struct mig_hdr h = { .version = MIG_VERSION, .type = MIG_T_WELCOME,
-				     .session = FZ_SESSION, .seq = 1, .ack = 2 };
+		struct mig_hdr h = { .version = MIG_VERSION,
+				     .type = MIG_T_WELCOME,
+				     .session = FZ_SESSION,
+				     .seq = 1,
+				     .ack = 2 };
 
 		if (mig_auth_init(&d, FZ_KEY, MIG_ROLE_DST, FZ_DST_NONCE) ||
 		    mig_frame_parse(out + 1, n, &view, &d) != MIG_REJ_NONE)

@@ -50,7 +50,8 @@ static void check_irq(const struct vgic *g, const struct vgic_irq *irq, u32 inti
 		if (vgic_is_private(intid))
 			FUZZ_CHECK(irq->owner == vcpu);
 	} else {
-		FUZZ_CHECK(!(irq->flags & (VGIC_F_LR_PENDING | VGIC_F_PEND_DIRTY | VGIC_F_ACT_DIRTY)));
+		FUZZ_CHECK(
+			!(irq->flags & (VGIC_F_LR_PENDING | VGIC_F_PEND_DIRTY | VGIC_F_ACT_DIRTY)));
 	}
 	if (irq->flags & VGIC_F_ACTIVE)
 		FUZZ_CHECK(irq->active_vcpu == VGIC_NO_VCPU || irq->active_vcpu < g->nr_vcpus);
@@ -90,12 +91,16 @@ static void check_flush(const struct vgic *g, u32 v, const u64 *lr, u32 n, u64 h
 static u64 guest_lr(struct fuzz_in *in, u64 lr)
 {
 	switch (take_u8(in) % 5) {
-	case 0: return lr; /* untouched */
-	case 1: /* acknowledged */
+	case 0:
+		return lr; /* untouched */
+	case 1:            /* acknowledged */
 		return (lr & ICH_LR_PENDING) ? (lr & ~ICH_LR_PENDING) | ICH_LR_ACTIVE : lr;
-	case 2: return lr & ~(ICH_LR_PENDING | ICH_LR_ACTIVE); /* deactivated */
-	case 3: return lr & ~ICH_LR_ACTIVE;
-	default: return take_u64(in); /* anything, its INTID too */
+	case 2:
+		return lr & ~(ICH_LR_PENDING | ICH_LR_ACTIVE); /* deactivated */
+	case 3:
+		return lr & ~ICH_LR_ACTIVE;
+	default:
+		return take_u64(in); /* anything, its INTID too */
 	}
 }
 
@@ -124,7 +129,8 @@ static void migrate(struct fuzz_in *in, const struct vgic_config *cfg)
 			return;
 	memset(hw, 0, sizeof(hw));
 	for (u32 v = 0; v < G.nr_vcpus; v++)
-		hw[v].vmcr = take_u64(in), hw[v].ap0r[0] = take_u32(in), hw[v].ap1r[0] = take_u32(in);
+		hw[v].vmcr = take_u64(in), hw[v].ap0r[0] = take_u32(in),
+		hw[v].ap1r[0] = take_u32(in);
 	FUZZ_CHECK(vgic_save(&G, hw, blob, sizeof(blob), &len) == 0 && len == vgic_save_size(&G));
 	FUZZ_CHECK(vgic_init(&G2, cfg, &ops, NULL) == 0);
 	memset(hw2, 0, sizeof(hw2));
@@ -167,9 +173,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = { data, size };
 	u8 shape = take_u8(&in), lrsel = take_u8(&in);
 	static const u64 mpidr[4] = { 0x80000000, 0x80000001, 0x80000100, 0x81010203 };
-	struct vgic_config cfg = { 1 + shape % 4, 32 * ((shape / 4) % 9), 1 + lrsel % 16,
-				   (lrsel & 0x80) ? mpidr : NULL, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT, false, NULL }; /* LPIs: tests/unit/test_its.c */
+	struct vgic_config cfg = { 1 + shape % 4,
+				   32 * ((shape / 4) % 9),
+				   1 + lrsel % 16,
+				   (lrsel & 0x80) ? mpidr : NULL,
+				   VGIC_GICD_BASE_VIRT,
+				   VGIC_GICR_BASE_VIRT,
+				   false,
+				   NULL }; /* LPIs: tests/unit/test_its.c */
 	u32 nv = cfg.nr_vcpus;
 
 	if (vgic_init(&G, &cfg, &ops, NULL))
@@ -205,12 +216,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			err = vgic_pulse(&G, v, take_u16(&in) % 320);
 			break;
 		case 5:
-			err = vgic_send_sgi(&G, v, take_u64(&in), (op & 0x80) ? VGIC_SGI0R : VGIC_SGI1R);
+			err = vgic_send_sgi(&G, v, take_u64(&in),
+					    (op & 0x80) ? VGIC_SGI0R : VGIC_SGI1R);
 			FUZZ_CHECK(err == FERRY_EINVAL || (err >= 0 && (u32)err <= nv));
 			break;
 		case 6:
 			if (G.cpu[v].in_guest) {
-				FUZZ_CHECK(vgic_flush_lrs(&G, v, lrs[v], &nlr[v], &hcr) == FERRY_EBUSY);
+				FUZZ_CHECK(vgic_flush_lrs(&G, v, lrs[v], &nlr[v], &hcr) ==
+					   FERRY_EBUSY);
 				break;
 			}
 			memset(lrs[v], 0xee, sizeof(lrs[v]));

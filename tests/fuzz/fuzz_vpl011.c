@@ -111,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 2: /* a received byte */
 			val = take_u8(&in);
-			FUZZ_CHECK(vpl011_rx_push(&u, (u8)val) == (shadow.rx_count < VPL011_RX_FIFO));
+			FUZZ_CHECK(vpl011_rx_push(&u, (u8)val) ==
+				   (shadow.rx_count < VPL011_RX_FIFO));
 			if (shadow.rx_count < VPL011_RX_FIFO)
 				shadow.rx[shadow.rx_count++] = (u8)val;
 			break;

@@ -1,8 +1,9 @@
+#include "fake_arch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "arch/arch.h"
-#include "fake_arch.h"
 
 struct fake_arch_event *fake_arch_log;
 size_t fake_arch_log_len;

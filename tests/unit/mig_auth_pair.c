@@ -22,10 +22,13 @@ void mig_test_auth_pair_seeded(struct mig_auth *src, struct mig_auth *dst, u32 s
 {
 	static u8 f[256];
 	u8 ns[MIG_NONCE_LEN], nd[MIG_NONCE_LEN];
-	struct mig_hello h = { .caps = 0, .frame_max = 1514, .rx_window = 4,
+	struct mig_hello h = { .caps = 0,
+			       .frame_max = 1514,
+			       .rx_window = 4,
 			       .compat = { 0x40000000, 1 << 20, 0, 1, 4096 } };
-	struct mig_hdr hd = { .version = MIG_VERSION, .type = MIG_T_HELLO, .session = session,
-			      .seq = 1, .ack = 1 };
+	struct mig_hdr hd = {
+		.version = MIG_VERSION, .type = MIG_T_HELLO, .session = session, .seq = 1, .ack = 1
+	};
 	struct mig_frame fr;
 	int len;
 

@@ -8,8 +8,8 @@
 #include "types.h"
 
 struct sim_frame {
-	u64 at;     /* delivery time */
-	u64 order;  /* tie-break: FIFO among equal times */
+	u64 at;    /* delivery time */
+	u64 order; /* tie-break: FIFO among equal times */
 	size_t len;
 	u8 *data;
 };
@@ -18,10 +18,10 @@ struct sim_dir {
 	/* parameters */
 	u32 drop_ppm, dup_ppm, reorder_ppm, corrupt_ppm;
 	u64 latency_ns;
-	u64 ps_per_byte;      /* serialization: 8000 = 1 Gbit/s */
-	u64 queue_ns;         /* tail drop when the backlog exceeds this */
-	u64 reorder_ns;       /* extra delay of a reordered frame (up to) */
-	bool down;            /* everything sent is lost (a peer that vanished) */
+	u64 ps_per_byte; /* serialization: 8000 = 1 Gbit/s */
+	u64 queue_ns;    /* tail drop when the backlog exceeds this */
+	u64 reorder_ns;  /* extra delay of a reordered frame (up to) */
+	bool down;       /* everything sent is lost (a peer that vanished) */
 	/* TCP with Nagle's algorithm under the frames, as on QEMU's listening side of -netdev stream:
 	 * a frame shorter than small_len is held while the previous such frame is not yet
 	 * acknowledged by the receiver's TCP, which acknowledges with its next frame the other way,
@@ -31,11 +31,14 @@ struct sim_dir {
 	u64 delack_ns;
 	/* state */
 	u64 free_at;
-	bool small_out;       /* a small frame the receiver's TCP has not acknowledged */
+	bool small_out;         /* a small frame the receiver's TCP has not acknowledged */
 	u64 small_at, acked_at; /* its arrival; when the acknowledgement is back (~0: not yet) */
-	struct { u8 *data; size_t len; } *hold;
+	struct {
+		u8 *data;
+		size_t len;
+	} * hold;
 	size_t nhold, hold_cap;
-	u64 held;             /* frames Nagle's algorithm held back */
+	u64 held; /* frames Nagle's algorithm held back */
 	struct sim_frame *heap;
 	size_t n, cap;
 	/* counters */

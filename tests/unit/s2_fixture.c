@@ -1,22 +1,20 @@
 /* The stage-2 host tests' memory (s2_fixture.h). */
+#include "s2_fixture.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
 
-#include "s2_fixture.h"
+#include <cmocka.h>
 
 struct s2_fixture s2fx = { .fail_at = -1 };
 void *s2fx_live[S2FX_MAX_LIVE];
 static long live_gen[S2FX_MAX_LIVE];
 
-void s2_fixture_reset(void)
-{
-	s2fx = (struct s2_fixture){ .fail_at = -1 };
-}
+void s2_fixture_reset(void) { s2fx = (struct s2_fixture){ .fail_at = -1 }; }
 
 static void *track(void *p, long gen)
 {
@@ -76,10 +74,13 @@ static void free_pages(void *ctx, void *p, unsigned n)
 	pfree(ctx, p);
 }
 
-
-const struct s2_mm_ops s2fx_mm = { .zalloc_page = zalloc, .free_page = pfree,
-				   .virt_to_phys = s2fx_v2p, .phys_to_virt = s2fx_p2v };
-const struct s2_mm_ops s2fx_mm_identity = { .zalloc_page = zalloc, .free_page = pfree,
-					    .virt_to_phys = s2fx_v2p, .phys_to_virt = s2fx_p2v,
+const struct s2_mm_ops s2fx_mm = { .zalloc_page = zalloc,
+				   .free_page = pfree,
+				   .virt_to_phys = s2fx_v2p,
+				   .phys_to_virt = s2fx_p2v };
+const struct s2_mm_ops s2fx_mm_identity = { .zalloc_page = zalloc,
+					    .free_page = pfree,
+					    .virt_to_phys = s2fx_v2p,
+					    .phys_to_virt = s2fx_p2v,
 					    .identity = true };
 const struct s2_root_ops s2fx_root_ops = { zalloc_pages, free_pages };

@@ -9,8 +9,8 @@
 #include "mm/s2.h"
 
 struct s2_fixture {
-	long nlive;   /* pages allocated and not yet freed */
-	long allocs;  /* allocations so far (pages and roots) */
+	long nlive;  /* pages allocated and not yet freed */
+	long allocs; /* allocations so far (pages and roots) */
 	long frees;
 	long fail_at; /* the allocation with this index and all after it fail (-1: none) */
 	long op_gen;  /* the test's operation number: a page allocated and freed in one is wasted */

@@ -28,8 +28,8 @@ static void test_ids_and_count(void **state)
 		assert_int_equal(rd(&r, 0xfe0 + 4 * i, T0), id[i]);
 	assert_int_equal(rd(&r, 0x000, T0), (u32)T0);
 	assert_int_equal(rd(&r, 0x000, T0 + 5), (u32)(T0 + 5));
-	assert_int_equal(rd(&r, 0x00c, T0), 1);          /* RTCCR: running */
-	wr(&r, 0x00c, 0, T0);                             /* cannot be stopped */
+	assert_int_equal(rd(&r, 0x00c, T0), 1); /* RTCCR: running */
+	wr(&r, 0x00c, 0, T0);                   /* cannot be stopped */
 	assert_int_equal(rd(&r, 0x00c, T0), 1);
 	/* Only whole, aligned words. */
 	assert_int_equal(vpl031_read(&r, 0x000, 1, T0), 0);
@@ -37,7 +37,7 @@ static void test_ids_and_count(void **state)
 	assert_int_equal(vpl031_read(&r, 0x1000, 4, T0), 0);
 	vpl031_write(&r, 0x008, 2, 5, T0);
 	assert_int_equal(rd(&r, 0x000, T0), (u32)T0);
-	assert_int_equal(rd(&r, 0x020, T0), 0);           /* reserved */
+	assert_int_equal(rd(&r, 0x020, T0), 0); /* reserved */
 }
 
 static void test_load(void **state)
@@ -66,16 +66,16 @@ static void test_match(void **state)
 	wr(&r, 0x004, (u32)T0 + 5, T0);
 	assert_int_equal(rd(&r, 0x004, T0), (u32)T0 + 5);
 	assert_int_equal(rd(&r, 0x014, T0 + 4), 0);
-	assert_int_equal(rd(&r, 0x014, T0 + 5), 1);   /* RIS */
-	assert_int_equal(rd(&r, 0x018, T0 + 5), 0);   /* MIS: masked */
+	assert_int_equal(rd(&r, 0x014, T0 + 5), 1); /* RIS */
+	assert_int_equal(rd(&r, 0x018, T0 + 5), 0); /* MIS: masked */
 	assert_false(vpl031_irq_line(&r, T0 + 5));
 	wr(&r, 0x010, 1, T0 + 6);
 	assert_int_equal(rd(&r, 0x010, T0 + 6), 1);
 	assert_int_equal(rd(&r, 0x018, T0 + 6), 1);
 	assert_true(vpl031_irq_line(&r, T0 + 6));
-	wr(&r, 0x01c, 1, T0 + 6);                      /* ICR */
+	wr(&r, 0x01c, 1, T0 + 6); /* ICR */
 	assert_false(vpl031_irq_line(&r, T0 + 6));
-	assert_int_equal(rd(&r, 0x014, T0 + 100), 0);  /* a match happens once */
+	assert_int_equal(rd(&r, 0x014, T0 + 100), 0); /* a match happens once */
 	/* A match register equal to the count matches at once. */
 	wr(&r, 0x004, (u32)T0 + 200, T0 + 200);
 	assert_true(vpl031_irq_line(&r, T0 + 200));
@@ -100,8 +100,8 @@ static void test_migration_blob(void **state)
 
 	(void)state;
 	vpl031_reset(&a, T0);
-	wr(&a, 0x008, 5000, T0);           /* the guest set its clock */
-	wr(&a, 0x004, 5100, T0);           /* match 100 s ahead */
+	wr(&a, 0x008, 5000, T0); /* the guest set its clock */
+	wr(&a, 0x004, 5100, T0); /* match 100 s ahead */
 	wr(&a, 0x010, 1, T0);
 	assert_int_equal(vpl031_save(&a, T0 + 10, blob, 8), FERRY_EINVAL);
 	assert_int_equal(vpl031_save(&a, T0 + 10, blob, sizeof(blob)), VPL031_BLOB_LEN);
@@ -164,10 +164,8 @@ static void test_virtio_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ids_and_count),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_migration_blob),
+		cmocka_unit_test(test_ids_and_count), cmocka_unit_test(test_load),
+		cmocka_unit_test(test_match),         cmocka_unit_test(test_migration_blob),
 		cmocka_unit_test(test_virtio_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

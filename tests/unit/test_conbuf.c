@@ -5,9 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "lib/conbuf.h"
 
@@ -28,7 +29,8 @@ static void test_records_round_trip_across_wrap(void **state)
 		int len = snprintf(line, sizeof(line), "line %d of the test", i);
 
 		now += FREQ; /* a second apart: the rate limit never bites */
-		assert_true(conbuf_put(&b, (enum conbuf_kind)(i % 3), line, (size_t)len, now, FREQ));
+		assert_true(
+			conbuf_put(&b, (enum conbuf_kind)(i % 3), line, (size_t)len, now, FREQ));
 		assert_int_equal(conbuf_get(&b, &kind, out, sizeof(out)), len);
 		assert_memory_equal(out, line, (size_t)len);
 		assert_int_equal(kind, i % 3);
@@ -136,7 +138,9 @@ static void test_escape(void **state)
 	check_escape("\0", 1, "^@");
 	/* UTF-8 text passes; the UTF-8 encoding of CSI (U+009B) does not. */
 	check_escape("caf\xc3\xa9 \xe2\x82\xac", 9, "caf\xc3\xa9 \xe2\x82\xac");
-	check_escape("\xc2\x9b" "31m", 5, "^{31m");
+	check_escape("\xc2\x9b"
+		     "31m",
+		     5, "^{31m");
 	check_escape("\xc2\xa0", 2, "\xc2\xa0");
 	/* Truncation never splits an escape. */
 	{

@@ -2,9 +2,10 @@
  * bad-*.dts gives exactly its `expect:` line), and inline configs for every property and every rule,
  * each error line checked exactly. Configs are compiled with dtc at test time, as the build does. */
 #include <dirent.h>
+#include <libfdt.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libfdt.h>
 
 #include "config/config.h"
 
@@ -54,7 +54,8 @@ static void *dtc_file(const char *path)
 	char *buf = malloc(cap);
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb -W no-unit_address_vs_reg -o - '%s'", path);
+	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb -W no-unit_address_vs_reg -o - '%s'",
+		 path);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
@@ -168,15 +169,13 @@ static char *vm_node_cpu(const char *name, int cpu, const char *const *ov)
 	return strcat_alloc(s, "\t\t};\n");
 }
 
-static char *vm_node(const char *name, const char *const *ov)
-{
-	return vm_node_cpu(name, -1, ov);
-}
+static char *vm_node(const char *name, const char *const *ov) { return vm_node_cpu(name, -1, ov); }
 
 /* A whole config from VM nodes (a NULL-terminated list of strings). */
 static char *config_of(const char *first, ...)
 {
-	char *s = strcat_alloc(NULL, "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n\tvms {\n");
+	char *s = strcat_alloc(NULL,
+			       "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n\tvms {\n");
 	va_list ap;
 
 	va_start(ap, first);
@@ -442,9 +441,10 @@ static void test_not_a_dtb(void **state)
 		fdt = dtc_string(CONFIG(vm_node("alpha", NONE)));
 		fdt_set_version(fdt, v);
 		fdt_set_last_comp_version(fdt, 2);
-		snprintf(want, sizeof(want),
-			 "config: device tree blob version %u, expected 16 or later (dtc writes 17)",
-			 (unsigned)v);
+		snprintf(
+			want, sizeof(want),
+			"config: device tree blob version %u, expected 16 or later (dtc writes 17)",
+			(unsigned)v);
 		expect_error_blob(fdt, &qemu_limits, want);
 		free(fdt);
 	}
@@ -455,8 +455,9 @@ static void test_root(void **state)
 	(void)state;
 	expect_error("/dts-v1/;\n/ { vms { }; };\n",
 		     "config: property 'compatible': missing (expected \"ferry,config-v1\")");
-	expect_error("/dts-v1/;\n/ { compatible = \"ferry,config-v2\"; vms { }; };\n",
-		     "config: property 'compatible': \"ferry,config-v2\" is not \"ferry,config-v1\"");
+	expect_error(
+		"/dts-v1/;\n/ { compatible = \"ferry,config-v2\"; vms { }; };\n",
+		"config: property 'compatible': \"ferry,config-v2\" is not \"ferry,config-v1\"");
 	/* A list naming ours first is ours; one naming it later is not. */
 	expect_error("/dts-v1/;\n/ { compatible = \"ferry,config-v1\", \"x\"; vms { }; };\n",
 		     "config: node /vms: no VMs");
@@ -473,10 +474,11 @@ static void test_root(void **state)
 		     "config: node /vms: missing");
 	expect_error("/dts-v1/;\n/ { compatible = \"ferry,config-v1\"; vms { }; };\n",
 		     "config: node /vms: no VMs");
-	expect_error("/dts-v1/;\n/ { compatible = \"ferry,config-v1\"; vms { #address-cells = <1>; "
-		     "}; };\n",
-		     "config: node /vms: property '#address-cells': unknown (a typo? docs/config.md "
-		     "lists every property)");
+	expect_error(
+		"/dts-v1/;\n/ { compatible = \"ferry,config-v1\"; vms { #address-cells = <1>; "
+		"}; };\n",
+		"config: node /vms: property '#address-cells': unknown (a typo? docs/config.md "
+		"lists every property)");
 	expect_error(CONFIG(vm_node("alpha", OV("extra { };"))),
 		     "config: node /vms/alpha: a VM node has no subnodes (found 'extra')");
 }
@@ -490,21 +492,28 @@ static void test_migration_key(void **state)
 	(void)state;
 	c = expect_ok(CONFIG(vm));
 	assert_false(c->has_migration_key);
-	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+	snprintf(dts, sizeof(dts),
+		 "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
 		 "\tmigration-key = [%s];\n\tvms {\n%s\t};\n};\n",
 		 "01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17 18 19 1a 1b "
-		 "1c 1d 1e 1f 20", vm);
+		 "1c 1d 1e 1f 20",
+		 vm);
 	c = expect_ok(dts);
 	assert_true(c->has_migration_key);
 	assert_int_equal(c->migration_key[0], 1);
 	assert_int_equal(c->migration_key[31], 0x20);
-	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
-		 "\tmigration-key = [%s];\n\tvms {\n%s\t};\n};\n",
-		 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
-		 "00 00 00 00", vm);
+	snprintf(
+		dts, sizeof(dts),
+		"/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+		"\tmigration-key = [%s];\n\tvms {\n%s\t};\n};\n",
+		"00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+		"00 00 00 00",
+		vm);
 	expect_error(dts, "config: property 'migration-key': all zero: not a key");
-	snprintf(dts, sizeof(dts), "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
-		 "\tmigration-key = \"a passphrase\";\n\tvms {\n%s\t};\n};\n", vm);
+	snprintf(dts, sizeof(dts),
+		 "/dts-v1/;\n/ {\n\tcompatible = \"ferry,config-v1\";\n"
+		 "\tmigration-key = \"a passphrase\";\n\tvms {\n%s\t};\n};\n",
+		 vm);
 	expect_error(dts, "config: property 'migration-key': 13 bytes, expected 32 (written "
 			  "[00 11 ...])");
 }
@@ -578,8 +587,9 @@ static void test_names(void **state)
 		char buf[4096];
 
 		assert_int_equal(fdt_open_into(fdt, buf, sizeof(buf)), 0);
-		assert_int_equal(fdt_setprop_string(buf, fdt_path_offset(buf, "/vms/alpha"), "name",
-						    "beta"), 0);
+		assert_int_equal(
+			fdt_setprop_string(buf, fdt_path_offset(buf, "/vms/alpha"), "name", "beta"),
+			0);
 		expect_error_blob(buf, &qemu_limits,
 				  "config: vm 'alpha': property 'name': not a property: the VM's "
 				  "name is its node's name");
@@ -591,12 +601,15 @@ static void test_unknown_property(void **state)
 {
 	(void)state;
 	ALPHA_ERR("config: vm 'alpha': property 'ram-szie': unknown (a typo? docs/config.md lists "
-		  "every property)", "ram-szie = <0x0 0x04000000>;");
+		  "every property)",
+		  "ram-szie = <0x0 0x04000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpu': unknown (a typo? docs/config.md lists "
-		  "every property)", "cpu = <1>;");
+		  "every property)",
+		  "cpu = <1>;");
 	/* Reported before anything else of the VM, so a typo never shows as "missing". */
 	ALPHA_ERR("config: vm 'alpha': property 'ram_size': unknown (a typo? docs/config.md lists "
-		  "every property)", "-ram-size", "ram_size = <0x0 0x04000000>;");
+		  "every property)",
+		  "-ram-size", "ram_size = <0x0 0x04000000>;");
 }
 
 /* Messages go to the console as one line: a property or node name, or a string, holding a line
@@ -614,9 +627,10 @@ static void test_message_stays_one_line(void **state)
 	assert_int_equal(fdt_open_into(fdt, buf, sizeof(buf)), 0);
 	assert_int_equal(fdt_setprop_u32(buf, fdt_path_offset(buf, "/vms/alpha"), "ram\nsize", 1),
 			 0);
-	expect_error_blob(buf, &qemu_limits,
-			  "config: vm 'alpha': property 'ram?size': unknown (a typo? docs/config.md "
-			  "lists every property)");
+	expect_error_blob(
+		buf, &qemu_limits,
+		"config: vm 'alpha': property 'ram?size': unknown (a typo? docs/config.md "
+		"lists every property)");
 	free(fdt);
 	fdt = with_vm_renamed(CONFIG(vm_node("alpha", NONE)), "/vms/alpha", "al\rpha");
 	expect_error_blob(fdt, &qemu_limits,
@@ -632,21 +646,28 @@ static void test_ram_base(void **state)
 	(void)state;
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': missing", "-ram-base");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 1 cell, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "ram-base = <0x40000000>;");
+		  "written <hi lo>)",
+		  "ram-base = <0x40000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 3 cells, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "ram-base = <0x0 0x40000000 0x0>;");
+		  "written <hi lo>)",
+		  "ram-base = <0x0 0x40000000 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 0 cells, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "ram-base;");
+		  "written <hi lo>)",
+		  "ram-base;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 6 bytes, not a whole number of 32-bit "
-		  "cells", "ram-base = [00 00 00 00 40 00];");
+		  "cells",
+		  "ram-base = [00 00 00 00 40 00];");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 0x40100000 is not 2 MiB aligned",
 		  "ram-base = <0x0 0x40100000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 0x8000000 is below 0x40000000, the "
-		  "guest's device area (GIC, UART, virtio)", "ram-base = <0x0 0x08000000>;");
+		  "guest's device area (GIC, UART, virtio)",
+		  "ram-base = <0x0 0x08000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 0x0 is below 0x40000000, the guest's "
-		  "device area (GIC, UART, virtio)", "ram-base = <0x0 0x0>;");
+		  "device area (GIC, UART, virtio)",
+		  "ram-base = <0x0 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-base': 0x3fe00000 is below 0x40000000, the "
-		  "guest's device area (GIC, UART, virtio)", "ram-base = <0x0 0x3fe00000>;");
+		  "guest's device area (GIC, UART, virtio)",
+		  "ram-base = <0x0 0x3fe00000>;");
 	assert_int_equal(ALPHA_OK("ram-base = <0x1 0x00000000>;")->ram_base, 0x100000000ULL);
 }
 
@@ -655,21 +676,25 @@ static void test_ram_size(void **state)
 	(void)state;
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': missing", "-ram-size");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': 1 cell, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "ram-size = <0x04000000>;");
+		  "written <hi lo>)",
+		  "ram-size = <0x04000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': zero", "ram-size = <0x0 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': 0x100000 is not a multiple of 2 MiB",
 		  "ram-size = <0x0 0x00100000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': 0x4001000 is not a multiple of 2 MiB",
 		  "ram-size = <0x0 0x04001000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': 0x200000 is less than 4 MiB (the top 2 "
-		  "MiB hold the guest's device tree)", "ram-size = <0x0 0x00200000>;");
+		  "MiB hold the guest's device tree)",
+		  "ram-size = <0x0 0x00200000>;");
 	assert_int_equal(ALPHA_OK("ram-size = <0x0 0x00400000>;")->ram_size, 4 * MiB);
 	/* The whole window for one VM fits exactly; 2 MiB more does not. */
 	assert_int_equal(ALPHA_OK("ram-size = <0x0 0x3c000000>;")->ram_size, 960 * MiB);
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': the VMs up to this one need 962 MiB "
-		  "of RAM, the machine has 960 MiB for guests", "ram-size = <0x0 0x3c200000>;");
+		  "of RAM, the machine has 960 MiB for guests",
+		  "ram-size = <0x0 0x3c200000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': the VMs up to this one need 65536 MiB "
-		  "of RAM, the machine has 960 MiB for guests", "ram-size = <0x10 0x0>;");
+		  "of RAM, the machine has 960 MiB for guests",
+		  "ram-size = <0x10 0x0>;");
 }
 
 static void test_ram_total(void **state)
@@ -699,14 +724,18 @@ static void test_ipa_space(void **state)
 	/* Ends exactly at 1 TiB: fine. One 2 MiB further: beyond the 40-bit IPA space. */
 	assert_int_equal(ALPHA_OK("ram-base = <0xff 0xfc000000>;")->ram_base, 0xfffc000000ULL);
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': RAM 0xfffc200000 + 0x4000000 ends "
-		  "beyond the 40-bit IPA space (1 TiB)", "ram-base = <0xff 0xfc200000>;");
+		  "beyond the 40-bit IPA space (1 TiB)",
+		  "ram-base = <0xff 0xfc200000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': RAM 0x10000000000 + 0x4000000 ends "
-		  "beyond the 40-bit IPA space (1 TiB)", "ram-base = <0x100 0x0>;");
+		  "beyond the 40-bit IPA space (1 TiB)",
+		  "ram-base = <0x100 0x0>;");
 	/* A base + size that wraps 64 bits must not pass as small. */
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': RAM 0xfffffffffc000000 + 0x4000000 "
-		  "ends beyond the 40-bit IPA space (1 TiB)", "ram-base = <0xffffffff 0xfc000000>;");
+		  "ends beyond the 40-bit IPA space (1 TiB)",
+		  "ram-base = <0xffffffff 0xfc000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-size': RAM 0x40000000 + 0xffffffffffe00000 "
-		  "ends beyond the 40-bit IPA space (1 TiB)", "ram-size = <0xffffffff 0xffe00000>;");
+		  "ends beyond the 40-bit IPA space (1 TiB)",
+		  "ram-size = <0xffffffff 0xffe00000>;");
 }
 
 static void test_ram_pa(void **state)
@@ -719,19 +748,23 @@ static void test_ram_pa(void **state)
 	v = ALPHA_OK("ram-pa = <0x0 0x7c000000>;"); /* the last 64 MiB of the window */
 	assert_int_equal(v->ram_pa, 0x7c000000);
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 0x7c200000-0x801fffff is outside the "
-		  "guest RAM window 0x44000000-0x7fffffff", "ram-pa = <0x0 0x7c200000>;");
+		  "guest RAM window 0x44000000-0x7fffffff",
+		  "ram-pa = <0x0 0x7c200000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 0x40000000-0x43ffffff is outside the "
-		  "guest RAM window 0x44000000-0x7fffffff", "ram-pa = <0x0 0x40000000>;");
+		  "guest RAM window 0x44000000-0x7fffffff",
+		  "ram-pa = <0x0 0x40000000>;");
 	/* 0 would mean "ferry chooses" in the struct; written out, it is simply outside. */
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 0x0-0x3ffffff is outside the guest RAM "
-		  "window 0x44000000-0x7fffffff", "ram-pa = <0x0 0x0>;");
+		  "window 0x44000000-0x7fffffff",
+		  "ram-pa = <0x0 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 0xfffffffffc000000-0xffffffffffffffff is "
 		  "outside the guest RAM window 0x44000000-0x7fffffff",
 		  "ram-pa = <0xffffffff 0xfc000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 0x44100000 is not 2 MiB aligned",
 		  "ram-pa = <0x0 0x44100000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'ram-pa': 1 cell, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "ram-pa = <0x44000000>;");
+		  "written <hi lo>)",
+		  "ram-pa = <0x44000000>;");
 	/* Touching ranges do not overlap; one 2 MiB block in common does. */
 	expect_ok(CONFIG(vm_node("alpha", OV("ram-pa = <0x0 0x44000000>;")),
 			 vm_node_cpu("beta", 2, OV("ram-pa = <0x0 0x48000000>;"))));
@@ -779,15 +812,20 @@ static void test_cpus(void **state)
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': empty, expected at least one CPU index",
 		  "cpus;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': 6 bytes, not a whole number of 32-bit "
-		  "cells", "cpus = [00 00 00 01 00 00];");
+		  "cells",
+		  "cpus = [00 00 00 01 00 00];");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 3 does not exist (the machine has 3: "
-		  "0-2)", "cpus = <3>;");
+		  "0-2)",
+		  "cpus = <3>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 4294967295 does not exist (the machine "
-		  "has 3: 0-2)", "cpus = <0xffffffff>;");
+		  "has 3: 0-2)",
+		  "cpus = <0xffffffff>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 0 is ferry's own (its management CPU "
-		  "runs the shell and migration)", "cpus = <0>;");
+		  "runs the shell and migration)",
+		  "cpus = <0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 0 is ferry's own (its management CPU "
-		  "runs the shell and migration)", "cpus = <1 0>;");
+		  "runs the shell and migration)",
+		  "cpus = <1 0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 1 is given twice", "cpus = <1 1>;");
 	ALPHA_ERR("config: vm 'alpha': property 'cpus': CPU 2 is given twice", "cpus = <2 1 2>;");
 	v = ALPHA_OK("cpus = <2 1>;");
@@ -796,8 +834,8 @@ static void test_cpus(void **state)
 	assert_int_equal(v->cpus[1], 1);
 
 	/* Eight vCPUs at most. */
-	v = &expect_ok_lim(CONFIG(vm_node("alpha", OV("cpus = <1 2 3 4 5 6 7 8>;"))),
-			   &big_limits)->vm[0];
+	v = &expect_ok_lim(CONFIG(vm_node("alpha", OV("cpus = <1 2 3 4 5 6 7 8>;"))), &big_limits)
+		     ->vm[0];
 	assert_int_equal(v->ncpus, 8);
 	for (u32 i = 0; i < 8; i++)
 		assert_int_equal(v->cpus[i], i + 1);
@@ -811,8 +849,9 @@ static void test_cpus(void **state)
 			 "management CPU runs the shell and migration)");
 	/* CPU indices past the mask's 32 bits are not reserved (and do not shift out of range). */
 	lim.ncpus = 40;
-	assert_int_equal(expect_ok_lim(CONFIG(vm_node("alpha", OV("cpus = <37>;"))), &lim)
-				 ->vm[0].cpus[0], 37);
+	assert_int_equal(
+		expect_ok_lim(CONFIG(vm_node("alpha", OV("cpus = <37>;"))), &lim)->vm[0].cpus[0],
+		37);
 }
 
 static void test_cpus_across_vms(void **state)
@@ -822,7 +861,8 @@ static void test_cpus_across_vms(void **state)
 		     "config: vm 'beta': property 'cpus': CPU 1 is already owned by vm 'alpha'");
 	expect_error_lim(CONFIG(vm_node("alpha", OV("cpus = <1 2>;")),
 				vm_node("beta", OV("cpus = <3>;")),
-				vm_node("gamma", OV("cpus = <4 2>;"))), &big_limits,
+				vm_node("gamma", OV("cpus = <4 2>;"))),
+			 &big_limits,
 			 "config: vm 'gamma': property 'cpus': CPU 2 is already owned by vm "
 			 "'alpha'");
 }
@@ -836,8 +876,8 @@ static void test_cpus_exhaustive_pairs(void **state)
 	(void)state;
 	for (int a = 0; a < 4; a++)
 		for (int b = 0; b < 4; b++) {
-			char *dts = CONFIG(vm_node_cpu("alpha", a, NONE),
-					   vm_node_cpu("beta", b, NONE));
+			char *dts =
+				CONFIG(vm_node_cpu("alpha", a, NONE), vm_node_cpu("beta", b, NONE));
 			const char *who = "alpha";
 			int bad = a;
 
@@ -846,17 +886,23 @@ static void test_cpus_exhaustive_pairs(void **state)
 				bad = b;
 			}
 			if (bad == 0)
-				snprintf(want, sizeof(want),
-					 "config: vm '%s': property 'cpus': CPU 0 is ferry's own (its "
-					 "management CPU runs the shell and migration)", who);
+				snprintf(
+					want, sizeof(want),
+					"config: vm '%s': property 'cpus': CPU 0 is ferry's own (its "
+					"management CPU runs the shell and migration)",
+					who);
 			else if (bad == 3)
-				snprintf(want, sizeof(want),
-					 "config: vm '%s': property 'cpus': CPU 3 does not exist (the "
-					 "machine has 3: 0-2)", who);
+				snprintf(
+					want, sizeof(want),
+					"config: vm '%s': property 'cpus': CPU 3 does not exist (the "
+					"machine has 3: 0-2)",
+					who);
 			else if (a == b)
-				snprintf(want, sizeof(want),
-					 "config: vm 'beta': property 'cpus': CPU %d is already owned "
-					 "by vm 'alpha'", a);
+				snprintf(
+					want, sizeof(want),
+					"config: vm 'beta': property 'cpus': CPU %d is already owned "
+					"by vm 'alpha'",
+					a);
 			else
 				want[0] = 0;
 			if (want[0]) {
@@ -880,7 +926,8 @@ static void test_image_builtin(void **state)
 	(void)state;
 	assert_string_equal(ALPHA_OK(NULL)->image, "memstress");
 	ALPHA_ERR("config: vm 'alpha': property 'image': missing (give 'image', or 'image-pa' and "
-		  "'image-size')", "-image");
+		  "'image-size')",
+		  "-image");
 	ALPHA_ERR("config: vm 'alpha': property 'image': no built-in image 'memstres'",
 		  "image = \"memstres\";");
 	ALPHA_ERR("config: vm 'alpha': property 'image': empty string", "image = \"\";");
@@ -897,7 +944,8 @@ static void test_image_builtin(void **state)
 	expect_error_lim(CONFIG(vm_node("alpha", NONE)), &lim,
 			 "config: vm 'alpha': property 'image': no built-in image 'memstress'");
 	ALPHA_ERR("config: vm 'alpha': property 'image': give either 'image' or 'image-pa', not "
-		  "both", "image-pa = <0x0 0x70000000>;", "image-size = <0x0 0x1000>;");
+		  "both",
+		  "image-pa = <0x0 0x70000000>;", "image-size = <0x0 0x1000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'image-size': only goes with 'image-pa'",
 		  "image-size = <0x0 0x1000>;");
 }
@@ -918,23 +966,25 @@ static void test_image_loaded(void **state)
 	ALPHA_ERR("config: vm 'alpha': property 'image-size': zero", "-image",
 		  "image-pa = <0x0 0x70000000>;", "image-size = <0x0 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'image-pa': 1 cell, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "-image", "image-pa = <0x70000000>;",
-		  "image-size = <0x0 0x1000>;");
+		  "written <hi lo>)",
+		  "-image", "image-pa = <0x70000000>;", "image-size = <0x0 0x1000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'image-pa': 0xfffffffffffff000 + 0x2000 overflows",
 		  "-image", "image-pa = <0xffffffff 0xfffff000>;", "image-size = <0x0 0x2000>;");
 	/* ferry's own 64 MiB (image, stacks, config slot) is not a place to load a guest image. */
 	ALPHA_ERR("config: vm 'alpha': property 'image-pa': 0x43000000-0x430fffff is outside the "
-		  "guest RAM window 0x44000000-0x7fffffff", "-image", "image-pa = <0x0 0x43000000>;",
-		  "image-size = <0x0 0x100000>;");
+		  "guest RAM window 0x44000000-0x7fffffff",
+		  "-image", "image-pa = <0x0 0x43000000>;", "image-size = <0x0 0x100000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'image-pa': 0x7ff00000-0x800fffff is outside the "
-		  "guest RAM window 0x44000000-0x7fffffff", "-image", "image-pa = <0x0 0x7ff00000>;",
-		  "image-size = <0x0 0x200000>;");
+		  "guest RAM window 0x44000000-0x7fffffff",
+		  "-image", "image-pa = <0x0 0x7ff00000>;", "image-size = <0x0 0x200000>;");
 	/* alpha's RAM is placed at the bottom of the window: an image there would be overwritten. */
 	ALPHA_ERR("config: vm 'alpha': property 'image-pa': 0x47f00000-0x480fffff overlaps the RAM "
-		  "of vm 'alpha' at 0x44000000-0x47ffffff", "-image",
-		  "image-pa = <0x0 0x47f00000>;", "image-size = <0x0 0x200000>;");
-	assert_int_equal(ALPHA_OK("-image", "image-pa = <0x0 0x48000000>;",
-				  "image-size = <0x0 0x200000>;")->image_pa, 0x48000000);
+		  "of vm 'alpha' at 0x44000000-0x47ffffff",
+		  "-image", "image-pa = <0x0 0x47f00000>;", "image-size = <0x0 0x200000>;");
+	assert_int_equal(
+		ALPHA_OK("-image", "image-pa = <0x0 0x48000000>;", "image-size = <0x0 0x200000>;")
+			->image_pa,
+		0x48000000);
 	/* ... including the RAM of a VM placed later, dynamically. */
 	expect_error(CONFIG(vm_node("alpha", OV("-image", "image-pa = <0x0 0x49000000>;",
 						"image-size = <0x0 0x1000>;")),
@@ -944,8 +994,9 @@ static void test_image_loaded(void **state)
 	/* Two VMs may share one loaded image: it is only read. */
 	expect_ok(CONFIG(vm_node("alpha", OV("-image", "image-pa = <0x0 0x70000000>;",
 					     "image-size = <0x0 0x1000>;")),
-			 vm_node_cpu("beta", 2, OV("-image", "image-pa = <0x0 0x70000000>;",
-						   "image-size = <0x0 0x1000>;"))));
+			 vm_node_cpu("beta", 2,
+				     OV("-image", "image-pa = <0x0 0x70000000>;",
+					"image-size = <0x0 0x1000>;"))));
 }
 
 static void test_incoming(void **state)
@@ -963,9 +1014,11 @@ static void test_incoming(void **state)
 	assert_string_equal(v->image, "");
 	assert_int_equal(v->image_size, 0);
 	ALPHA_ERR("config: vm 'alpha': property 'incoming': a flag takes no value (write "
-		  "'incoming;')", "incoming = <1>;");
+		  "'incoming;')",
+		  "incoming = <1>;");
 	ALPHA_ERR("config: vm 'alpha': property 'incoming': a flag takes no value (write "
-		  "'incoming;')", "incoming = \"yes\";");
+		  "'incoming;')",
+		  "incoming = \"yes\";");
 }
 
 static void test_console(void **state)
@@ -973,12 +1026,16 @@ static void test_console(void **state)
 	(void)state;
 	assert_false(ALPHA_OK(NULL)->console);
 	assert_true(ALPHA_OK("console;", "devices = \"uart\";")->console);
-	ALPHA_ERR("config: vm 'alpha': property 'console': the VM has no 'uart' device to attach it "
-		  "to", "console;", "-devices");
+	ALPHA_ERR(
+		"config: vm 'alpha': property 'console': the VM has no 'uart' device to attach it "
+		"to",
+		"console;", "-devices");
 	ALPHA_ERR("config: vm 'alpha': property 'console': a flag takes no value (write "
-		  "'console;')", "console = <1>;");
-	expect_error(CONFIG(vm_node("alpha", OV("console;")), vm_node_cpu("beta", 2, OV("console;"))),
-		     "config: vm 'beta': property 'console': vm 'alpha' has the console already");
+		  "'console;')",
+		  "console = <1>;");
+	expect_error(
+		CONFIG(vm_node("alpha", OV("console;")), vm_node_cpu("beta", 2, OV("console;"))),
+		"config: vm 'beta': property 'console': vm 'alpha' has the console already");
 }
 
 static void test_load_offset_and_entry(void **state)
@@ -999,7 +1056,8 @@ static void test_load_offset_and_entry(void **state)
 		  "offset below 0x3e00000 (RAM without its top 2 MiB)",
 		  "load-offset = <0x0 0x80002>;");
 	ALPHA_ERR("config: vm 'alpha': property 'load-offset': 1 cell, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "load-offset = <0x80000>;");
+		  "written <hi lo>)",
+		  "load-offset = <0x80000>;");
 
 	v = ALPHA_OK("entry = <0x0 0x40080000>;");
 	assert_true(v->has_entry);
@@ -1007,13 +1065,17 @@ static void test_load_offset_and_entry(void **state)
 	assert_true(ALPHA_OK("entry = <0x0 0x43fffffc>;")->has_entry);
 	assert_true(ALPHA_OK("entry = <0x0 0x40000000>;")->has_entry);
 	ALPHA_ERR("config: vm 'alpha': property 'entry': 0x44000000 is not a 4-byte aligned IPA in "
-		  "the VM's RAM 0x40000000-0x43ffffff", "entry = <0x0 0x44000000>;");
+		  "the VM's RAM 0x40000000-0x43ffffff",
+		  "entry = <0x0 0x44000000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'entry': 0x3ffffffc is not a 4-byte aligned IPA in "
-		  "the VM's RAM 0x40000000-0x43ffffff", "entry = <0x0 0x3ffffffc>;");
+		  "the VM's RAM 0x40000000-0x43ffffff",
+		  "entry = <0x0 0x3ffffffc>;");
 	ALPHA_ERR("config: vm 'alpha': property 'entry': 0x40080002 is not a 4-byte aligned IPA in "
-		  "the VM's RAM 0x40000000-0x43ffffff", "entry = <0x0 0x40080002>;");
+		  "the VM's RAM 0x40000000-0x43ffffff",
+		  "entry = <0x0 0x40080002>;");
 	ALPHA_ERR("config: vm 'alpha': property 'entry': 0 cells, expected 2 (a 64-bit value "
-		  "written <hi lo>)", "entry;");
+		  "written <hi lo>)",
+		  "entry;");
 }
 
 static void test_initrd(void **state)
@@ -1034,11 +1096,11 @@ static void test_initrd(void **state)
 	ALPHA_ERR("config: vm 'alpha': property 'initrd-size': zero",
 		  "initrd-pa = <0x0 0x60000000>;", "initrd-size = <0x0 0x0>;");
 	ALPHA_ERR("config: vm 'alpha': property 'initrd-pa': 0x44000000-0x447fffff overlaps the "
-		  "RAM of vm 'alpha' at 0x44000000-0x47ffffff", "initrd-pa = <0x0 0x44000000>;",
-		  "initrd-size = <0x0 0x00800000>;");
+		  "RAM of vm 'alpha' at 0x44000000-0x47ffffff",
+		  "initrd-pa = <0x0 0x44000000>;", "initrd-size = <0x0 0x00800000>;");
 	ALPHA_ERR("config: vm 'alpha': property 'initrd-pa': 0x80000000-0x807fffff is outside the "
-		  "guest RAM window 0x44000000-0x7fffffff", "initrd-pa = <0x0 0x80000000>;",
-		  "initrd-size = <0x0 0x00800000>;");
+		  "guest RAM window 0x44000000-0x7fffffff",
+		  "initrd-pa = <0x0 0x80000000>;", "initrd-size = <0x0 0x00800000>;");
 }
 
 /* ---- bootargs, devices, dirty-log, on-abort ---- */
@@ -1075,7 +1137,8 @@ static void test_devices(void **state)
 	ALPHA_ERR("config: vm 'alpha': property 'devices': 'uart' is given twice",
 		  "devices = \"uart\", \"uart\";");
 	ALPHA_ERR("config: vm 'alpha': property 'devices': has no value, expected a list of "
-		  "strings", "devices;");
+		  "strings",
+		  "devices;");
 	ALPHA_ERR("config: vm 'alpha': property 'devices': not a list of NUL-terminated strings",
 		  "devices = [75 61 72 74];");
 }
@@ -1091,25 +1154,32 @@ static void test_passthrough(void **state)
 	assert_int_equal(vm->npassthrough, 2);
 	assert_string_equal(vm->passthrough[0], "/virtio_mmio@a002000");
 	assert_string_equal(vm->passthrough[1], "/pl061@9030000");
-	ALPHA_ERR("config: vm 'alpha': property 'passthrough': 'pl061@9030000' is not a device-tree "
-		  "path such as \"/pl061@9030000\"", "passthrough = \"pl061@9030000\";");
+	ALPHA_ERR(
+		"config: vm 'alpha': property 'passthrough': 'pl061@9030000' is not a device-tree "
+		"path such as \"/pl061@9030000\"",
+		"passthrough = \"pl061@9030000\";");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/' is not a device-tree path such "
-		  "as \"/pl061@9030000\"", "passthrough = \"/\";");
+		  "as \"/pl061@9030000\"",
+		  "passthrough = \"/\";");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/a b' is not a device-tree path "
-		  "such as \"/pl061@9030000\"", "passthrough = \"/a b\";");
+		  "such as \"/pl061@9030000\"",
+		  "passthrough = \"/a b\";");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': '/x' is given twice",
 		  "passthrough = \"/x\", \"/x\";");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': 5 devices, at most 4",
 		  "passthrough = \"/a\", \"/b\", \"/c\", \"/d\", \"/e\";");
-	ALPHA_ERR("config: vm 'alpha': property 'passthrough': path of 64 characters, at most 63",
-		  "passthrough = \"/123456789012345678901234567890123456789012345678901234567890123\";");
+	ALPHA_ERR(
+		"config: vm 'alpha': property 'passthrough': path of 64 characters, at most 63",
+		"passthrough = \"/123456789012345678901234567890123456789012345678901234567890123\";");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': has no value, expected a list of "
-		  "paths", "passthrough;");
-	ALPHA_ERR("config: vm 'alpha': property 'passthrough': not a list of NUL-terminated strings",
-		  "passthrough = [2f 61];");
+		  "paths",
+		  "passthrough;");
+	ALPHA_ERR(
+		"config: vm 'alpha': property 'passthrough': not a list of NUL-terminated strings",
+		"passthrough = [2f 61];");
 	ALPHA_ERR("config: vm 'alpha': property 'passthrough': an incoming VM cannot own a device "
-		  "(migration refuses VMs that do)", "incoming;", "-image",
-		  "passthrough = \"/pl061@9030000\";");
+		  "(migration refuses VMs that do)",
+		  "incoming;", "-image", "passthrough = \"/pl061@9030000\";");
 }
 
 static void test_dirty_log(void **state)
@@ -1156,7 +1226,7 @@ static char *config_shm(const char *const *alpha_ov, const char *shm)
 	return strcat_alloc(s, "\t};\n};\n");
 }
 
-#define RING_AB(alpha, beta) \
+#define RING_AB(alpha, beta)                                                                   \
 	"\t\tr {\n\t\t\tsize = <0x0 0x10000>;\n\t\t\talpha { " alpha " };\n\t\t\tbeta { " beta \
 	" };\n\t\t};\n"
 #define SHM_ERR(want, shm) expect_error(config_shm(NULL, shm), want)
@@ -1183,10 +1253,11 @@ static void test_regions_good(void **state)
 	for (u32 r = 1; r < CONFIG_MAX_REGIONS; r++)
 		assert_true(all_zero(&c->region[r], sizeof(c->region[r])));
 	/* Member order is the subnodes' order, not the VMs'; a second region goes 2 MiB higher. */
-	c = expect_ok(config_shm(NULL, "\t\ta { size = <0x0 0x1000>; beta { ipa = <0x0 0x80000000>; "
-				 "}; alpha { ipa = <0x0 0x80000000>; access = \"rw\"; }; };\n"
-				 "\t\tb { size = <0x0 0x200000>; alpha { ipa = <0x0 0x80001000>; }; "
-				 "beta { ipa = <0x1 0x0>; }; };\n"));
+	c = expect_ok(config_shm(
+		NULL, "\t\ta { size = <0x0 0x1000>; beta { ipa = <0x0 0x80000000>; "
+		      "}; alpha { ipa = <0x0 0x80000000>; access = \"rw\"; }; };\n"
+		      "\t\tb { size = <0x0 0x200000>; alpha { ipa = <0x0 0x80001000>; }; "
+		      "beta { ipa = <0x1 0x0>; }; };\n"));
 	assert_int_equal(c->nregions, 2);
 	assert_int_equal(c->region[0].map[0].vm, 1);
 	assert_int_equal(c->region[0].map[1].vm, 0);
@@ -1195,7 +1266,7 @@ static void test_regions_good(void **state)
 	assert_int_equal(c->region[1].map[1].ipa, 0x100000000ULL);
 	/* The largest region, and one ending exactly at the top of the IPA space. */
 	c = expect_ok(config_shm(NULL, "\t\tr { size = <0x0 0x4000000>; alpha { ipa = <0xff "
-				 "0xfc000000>; }; beta { ipa = <0x0 0x50000000>; }; };\n"));
+				       "0xfc000000>; }; beta { ipa = <0x0 0x50000000>; }; };\n"));
 	assert_int_equal(c->region[0].size, CONFIG_REGION_MAX);
 }
 
@@ -1213,9 +1284,11 @@ static void test_regions_size(void **state)
 	SHM_ERR("config: region 'r': property 'size': 1048577 MiB, at most 64 MiB",
 		"\t\tr { size = <0x100 0x1000>; };\n");
 	SHM_ERR("config: region 'r': property 'size': 1 cell, expected 2 (a 64-bit value written "
-		"<hi lo>)", "\t\tr { size = <0x1000>; };\n");
+		"<hi lo>)",
+		"\t\tr { size = <0x1000>; };\n");
 	SHM_ERR("config: region 'r': property 'colour': unknown (a typo? docs/config.md lists every "
-		"property)", "\t\tr { size = <0x0 0x1000>; colour = \"red\"; };\n");
+		"property)",
+		"\t\tr { size = <0x0 0x1000>; colour = \"red\"; };\n");
 	/* No room: the VMs take all but 2 MiB of the window; the region needs 4 MiB. */
 	expect_error(config_shm(OV("ram-size = <0x0 0x37e00000>;"),
 				"\t\tr { size = <0x0 0x201000>; alpha { ipa = <0x1 0x0>; }; beta { "
@@ -1231,7 +1304,8 @@ static void test_regions_members(void **state)
 		"per VM, named after it)",
 		"\t\tr { size = <0x0 0x1000>; alpha { ipa = <0x0 0x50000000>; }; };\n");
 	SHM_ERR("config: region 'r': mapped by 0 VMs, a region is shared by at least 2 (one subnode "
-		"per VM, named after it)", "\t\tr { size = <0x0 0x1000>; };\n");
+		"per VM, named after it)",
+		"\t\tr { size = <0x0 0x1000>; };\n");
 	SHM_ERR("config: region 'r': no VM named 'gamma' (a region's subnodes are named after the "
 		"VMs that map it)",
 		"\t\tr { size = <0x0 0x1000>; alpha { ipa = <0x0 0x50000000>; }; gamma { }; };\n");
@@ -1242,9 +1316,11 @@ static void test_regions_members(void **state)
 		"A-Z 0-9 - _ (the node's name is the region's name)",
 		"\t\tr@0 { size = <0x0 0x1000>; };\n");
 	SHM_ERR("config: node /shared-memory/abcdefghijklmnop: region name 'abcdefghijklmnop' is 16 "
-		"characters, at most 15", "\t\tabcdefghijklmnop { size = <0x0 0x1000>; };\n");
+		"characters, at most 15",
+		"\t\tabcdefghijklmnop { size = <0x0 0x1000>; };\n");
 	SHM_ERR("config: node /shared-memory: property 'size': unknown (a typo? docs/config.md lists "
-		"every property)", "\t\tsize = <0x0 0x1000>;\n");
+		"every property)",
+		"\t\tsize = <0x0 0x1000>;\n");
 	SHM_ERR("config: node /shared-memory: 5 regions, at most 4",
 		"\t\ta { }; b { }; c { }; d { }; e { };\n");
 	SHM_ERR("config: region 'r', vm 'beta': property 'access': 'wo' is not one of rw, ro",
@@ -1252,10 +1328,11 @@ static void test_regions_members(void **state)
 	SHM_ERR("config: region 'r', vm 'beta': property 'ipa': missing",
 		RING_AB("ipa = <0x0 0x50000000>;", "access = \"ro\";"));
 	SHM_ERR("config: region 'r', vm 'alpha': property 'pa': unknown (a typo? docs/config.md "
-		"lists every property)", RING_AB("ipa = <0x0 0x50000000>; pa = <0x0 0x0>;", ""));
+		"lists every property)",
+		RING_AB("ipa = <0x0 0x50000000>; pa = <0x0 0x0>;", ""));
 	/* A VM waiting for an incoming migration cannot share: migration refuses such VMs. */
-	expect_error(config_shm(OV("incoming;"), RING_AB("ipa = <0x0 0x50000000>;",
-						     "ipa = <0x0 0x50000000>;")),
+	expect_error(config_shm(OV("incoming;"),
+				RING_AB("ipa = <0x0 0x50000000>;", "ipa = <0x0 0x50000000>;")),
 		     "config: region 'r', vm 'alpha': an incoming VM cannot map a shared region "
 		     "(migration refuses VMs that do)");
 }
@@ -1288,26 +1365,32 @@ static void test_regions_ipa(void **state)
 		"0x50000000>; }; };\n\t\tb { size = <0x0 0x1000>; alpha { ipa = <0x0 0x50010000>; "
 		"}; beta { ipa = <0x0 0x5000f000>; }; };\n");
 	expect_ok(config_shm(NULL, "\t\ta { size = <0x0 0x10000>; alpha { ipa = <0x0 0x50000000>; "
-				"}; beta { ipa = <0x0 0x60000000>; }; };\n\t\tb { size = <0x0 "
-				"0x1000>; alpha { ipa = <0x0 0x50010000>; }; beta { ipa = <0x0 "
-				"0x5000f000>; }; };\n"));
+				   "}; beta { ipa = <0x0 0x60000000>; }; };\n\t\tb { size = <0x0 "
+				   "0x1000>; alpha { ipa = <0x0 0x50010000>; }; beta { ipa = <0x0 "
+				   "0x5000f000>; }; };\n"));
 }
 
 static void test_regions_placement(void **state)
 {
 	(void)state;
 	/* A loaded image may not lie where a region is carved (all of its 2 MiB). */
-	expect_error(config_shm(OV("image-pa = <0x0 0x4c100000>;", "image-size = <0x0 0x1000>;", "-image"),
-				"\t\tr { size = <0x0 0x1000>; alpha { ipa = <0x0 0x50000000>; }; "
-				"beta { ipa = <0x0 0x50000000>; }; };\n"),
-		     "config: vm 'alpha': property 'image-pa': 0x4c100000-0x4c100fff overlaps region "
-		     "'r' at 0x4c000000-0x4c1fffff");
+	expect_error(
+		config_shm(
+			OV("image-pa = <0x0 0x4c100000>;", "image-size = <0x0 0x1000>;", "-image"),
+			"\t\tr { size = <0x0 0x1000>; alpha { ipa = <0x0 0x50000000>; }; "
+			"beta { ipa = <0x0 0x50000000>; }; };\n"),
+		"config: vm 'alpha': property 'image-pa': 0x4c100000-0x4c100fff overlaps region "
+		"'r' at 0x4c000000-0x4c1fffff");
 	/* Just above it is free. */
-	assert_int_equal(expect_ok(config_shm(OV("image-pa = <0x0 0x4c200000>;",
-						 "image-size = <0x0 0x1000>;", "-image"),
-					      "\t\tr { size = <0x0 0x1000>; alpha { ipa = "
-					      "<0x0 0x50000000>; }; beta { ipa = <0x0 0x50000000>; }; "
-					      "};\n"))->region[0].pa, 0x4c000000);
+	assert_int_equal(
+		expect_ok(config_shm(OV("image-pa = <0x0 0x4c200000>;",
+					"image-size = <0x0 0x1000>;", "-image"),
+				     "\t\tr { size = <0x0 0x1000>; alpha { ipa = "
+				     "<0x0 0x50000000>; }; beta { ipa = <0x0 0x50000000>; }; "
+				     "};\n"))
+			->region[0]
+			.pa,
+		0x4c000000);
 }
 
 /* ---- the contract with the caller ---- */
@@ -1365,34 +1448,37 @@ static void test_longest_messages(void **state)
 	(void)state;
 	lim.guest_ram_pa = 0xfff0000000ULL;
 	lim.guest_ram_bytes = 0x10000000;
-	expect_error_lim(CONFIG(vm_node("abcdefghijklmno", OV("ram-pa = <0xff 0xf0000000>;")),
-				vm_node_cpu("pqrstuvwxyzabcd", 2,
-					    OV("ram-pa = <0xff 0xf2000000>;"))), &lim,
-			 "config: vm 'pqrstuvwxyzabcd': property 'ram-pa': 0xfff2000000-"
-			 "0xfff5ffffff overlaps the RAM of vm 'abcdefghijklmno' at 0xfff0000000-"
-			 "0xfff3ffffff");
-	expect_error_lim(CONFIG(vm_node("abcdefghijklmno",
-					OV("initrd-pa = <0xff 0xf0000000>;",
-					   "initrd-size = <0x0 0x1000>;"))), &lim,
+	expect_error_lim(
+		CONFIG(vm_node("abcdefghijklmno", OV("ram-pa = <0xff 0xf0000000>;")),
+		       vm_node_cpu("pqrstuvwxyzabcd", 2, OV("ram-pa = <0xff 0xf2000000>;"))),
+		&lim,
+		"config: vm 'pqrstuvwxyzabcd': property 'ram-pa': 0xfff2000000-"
+		"0xfff5ffffff overlaps the RAM of vm 'abcdefghijklmno' at 0xfff0000000-"
+		"0xfff3ffffff");
+	expect_error_lim(CONFIG(vm_node("abcdefghijklmno", OV("initrd-pa = <0xff 0xf0000000>;",
+							      "initrd-size = <0x0 0x1000>;"))),
+			 &lim,
 			 "config: vm 'abcdefghijklmno': property 'initrd-pa': 0xfff0000000-"
 			 "0xfff0000fff overlaps the RAM of vm 'abcdefghijklmno' at 0xfff0000000-"
 			 "0xfff3ffffff");
-	expect_error_lim(CONFIG(vm_node("abcdefghijklmno",
-					OV("ram-base = <0xffffffff 0xffe00000>;"))), &lim,
-			 "config: vm 'abcdefghijklmno': property 'ram-size': RAM 0xffffffffffe00000 "
-			 "+ 0x4000000 ends beyond the 40-bit IPA space (1 TiB)");
+	expect_error_lim(
+		CONFIG(vm_node("abcdefghijklmno", OV("ram-base = <0xffffffff 0xffe00000>;"))), &lim,
+		"config: vm 'abcdefghijklmno': property 'ram-size': RAM 0xffffffffffe00000 "
+		"+ 0x4000000 ends beyond the 40-bit IPA space (1 TiB)");
 	/* The longest region message: two 15-character names and two 40-bit ranges. */
-	expect_error_lim(config_of(vm_node("abcdefghijklmno", NONE),
-				   vm_node_cpu("pqrstuvwxyzabcd", 2, NONE),
-				   "\t};\n\tshared-memory {\n\t\tabcdefghijklmno { size = <0x0 "
-				   "0x4000000>; abcdefghijklmno { ipa = <0xff 0xf0000000>; }; "
-				   "pqrstuvwxyzabcd { ipa = <0xff 0xf0000000>; }; };\n\t\tabcdefghijklmnp { size "
-				   "= <0x0 0x4000000>; abcdefghijklmno { ipa = <0xff 0xf4000000>; }; "
-				   "pqrstuvwxyzabcd { ipa = <0xff 0xf2000000>; }; };\n",
-				   (const char *)NULL), &lim,
-			 "config: region 'abcdefghijklmnp', vm 'pqrstuvwxyzabcd': property 'ipa': "
-			 "0xfff2000000-"
-			 "0xfff5ffffff overlaps region 'abcdefghijklmno' at 0xfff0000000-0xfff3ffffff");
+	expect_error_lim(
+		config_of(
+			vm_node("abcdefghijklmno", NONE), vm_node_cpu("pqrstuvwxyzabcd", 2, NONE),
+			"\t};\n\tshared-memory {\n\t\tabcdefghijklmno { size = <0x0 "
+			"0x4000000>; abcdefghijklmno { ipa = <0xff 0xf0000000>; }; "
+			"pqrstuvwxyzabcd { ipa = <0xff 0xf0000000>; }; };\n\t\tabcdefghijklmnp { size "
+			"= <0x0 0x4000000>; abcdefghijklmno { ipa = <0xff 0xf4000000>; }; "
+			"pqrstuvwxyzabcd { ipa = <0xff 0xf2000000>; }; };\n",
+			(const char *)NULL),
+		&lim,
+		"config: region 'abcdefghijklmnp', vm 'pqrstuvwxyzabcd': property 'ipa': "
+		"0xfff2000000-"
+		"0xfff5ffffff overlaps region 'abcdefghijklmno' at 0xfff0000000-0xfff3ffffff");
 }
 
 /* The config slot holds whatever QEMU loaded there: damaged blobs (bytes flipped anywhere, header

@@ -6,9 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "fake_arch.h"
 #include "lib/bitmap.h"
@@ -29,7 +30,6 @@ static void bbm(void *ctx, ipa_t start, u64 pages, int level)
 	bbm_calls++;
 	bbm_pages += pages;
 }
-
 
 static void setup_table_ops(struct s2_pgtable *pgt, const struct s2_mm_ops *mm)
 {
@@ -58,7 +58,8 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	setup_table(&pgt);
 	tlbi_state_reset();
 	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
 	memset(bits, 0, sizeof(bits));
 	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
 	assert_false(tlbi_san_pending(7)); /* every downgrade flushed */
@@ -77,7 +78,8 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	memset(out, 0, sizeof(out));
 	u64 flushes_before = dl.flushes;
 	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 4);
-	assert_int_equal(dl.flushes - flushes_before, 1); /* one covering flush for runs 5-7 and 100 */
+	assert_int_equal(dl.flushes - flushes_before,
+			 1); /* one covering flush for runs 5-7 and 100 */
 	assert_false(tlbi_san_pending(7));
 	assert_true(bitmap_test(out, 5) && bitmap_test(out, 6) && bitmap_test(out, 7) &&
 		    bitmap_test(out, 100));
@@ -95,9 +97,11 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	assert_int_equal(prot, S2_PROT_R | S2_PROT_X | S2_PROT_DBM);
 	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 9 * 4096), FERRY_ENOENT);
 	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + 9 * 4096), 4096,
-				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed), 0);
+				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed),
+			 0);
 	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + 4095 * 4096), 4096,
-				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed), 0);
+				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed),
+			 0);
 	memset(out, 0, sizeof(out));
 	fake_arch_reset();
 	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 2);
@@ -128,7 +132,8 @@ static void fast_fault(const struct s2_mm_ops *mm)
 	tlbi_state_reset();
 	/* 16 MiB logged, and a 2 MiB block right after it that logging does not cover. */
 	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 18 << 20,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
 	memset(bits, 0, sizeof(bits));
 	dl.mode = DIRTY_OFF;
 	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE), FERRY_ENOENT);
@@ -141,7 +146,8 @@ static void fast_fault(const struct s2_mm_ops *mm)
 		assert_int_equal(prot, S2_PROT_R | S2_PROT_W | S2_PROT_X);
 		assert_true(pa_addr(pa) == PA_BASE + p * 4096);
 		/* Now writable: not the fast path's (the generic path counts it spurious). */
-		assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + p * 4096), FERRY_ENOENT);
+		assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + p * 4096),
+				 FERRY_ENOENT);
 	}
 	assert_int_equal(bitmap_weight(bits, 4096), (4096 + 96) / 97);
 	assert_int_equal(dl.faults, (4096 + 96) / 97);
@@ -158,7 +164,8 @@ static void fast_fault(const struct s2_mm_ops *mm)
 
 	wide.npages = 4096 + 512;
 	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + (16 << 20)), 2 << 20,
-				    S2_PROT_R | S2_PROT_X, &owed), 0);
+				    S2_PROT_R | S2_PROT_X, &owed),
+			 0);
 	assert_int_equal(dirty_log_fast_fault(&wide, &pgt, IPA_BASE + (16 << 20)), FERRY_ENOENT);
 	tlbi_flush_s2_vmid(7);
 	/* Collection re-protects; the fast path then logs the page again. */
@@ -195,7 +202,8 @@ static void test_fast_fault(void **state)
 	 * generic path handles them), and changes nothing. */
 	setup_table(&pgt);
 	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
 	memset(bits, 0, sizeof(bits));
 	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
 	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 0x5000), FERRY_ENOENT);

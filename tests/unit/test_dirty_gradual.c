@@ -10,9 +10,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "fake_arch.h"
 #include "lib/bitmap.h"
@@ -53,14 +54,14 @@ struct world {
 	struct s2_pgtable pgt;
 	struct dirty_log dl;
 	enum dirty_mode mode;
-	u64 first;        /* the log's first page in the window */
-	u64 npages;       /* pages logged */
+	u64 first;  /* the log's first page in the window */
+	u64 npages; /* pages logged */
 	u64 *bits, *out;
-	bool *pending;    /* written and not yet reported (log page index) */
-	bool *cached_w;   /* what the TLB's entry for the page allows (when it holds one) */
-	bool fast;        /* write faults through the fast path first */
-	bool hide_flush;  /* collections' TLBIs never reach the TLB model */
-	u64 recent[16];   /* pages written last: rewritten through live TLB entries */
+	bool *pending;   /* written and not yet reported (log page index) */
+	bool *cached_w;  /* what the TLB's entry for the page allows (when it holds one) */
+	bool fast;       /* write faults through the fast path first */
+	bool hide_flush; /* collections' TLBIs never reach the TLB model */
+	u64 recent[16];  /* pages written last: rewritten through live TLB entries */
 	unsigned nrecent;
 	u64 writes, faults, missed, max_flushes;
 };
@@ -185,12 +186,13 @@ static s64 collect(struct world *w)
 		/* Unarmed pages report as dirty, every time. */
 		if (p >= w->dl.armed)
 			assert_true(bitmap_test(w->out, p));
-		assert_int_equal(s2_lookup(&w->pgt, ipa_init(log_ipa(w, p)), &pa, &prot, &level), 0);
+		assert_int_equal(s2_lookup(&w->pgt, ipa_init(log_ipa(w, p)), &pa, &prot, &level),
+				 0);
 		assert_true(pa_addr(pa) == PA_BASE + ((w->first + p) << 12));
 		if (p < w->dl.armed) {
 			assert_int_equal(level, 3);
 			assert_int_equal(prot, S2_PROT_R | S2_PROT_X |
-					 (w->mode == DIRTY_DBM ? S2_PROT_DBM : 0));
+						       (w->mode == DIRTY_DBM ? S2_PROT_DBM : 0));
 		} else {
 			assert_int_equal(prot, S2_PROT_R | S2_PROT_W | S2_PROT_X);
 		}
@@ -219,9 +221,9 @@ static void round_of_writes(struct world *w)
 struct scenario {
 	enum dirty_mode mode;
 	u64 first, npages, chunk;
-	bool split_some;  /* some 2 MiB already tables before the start (armed in place) */
+	bool split_some; /* some 2 MiB already tables before the start (armed in place) */
 	bool hide_flush;
-	bool enomem;      /* one chunk's tables cannot be allocated: retried next time */
+	bool enomem; /* one chunk's tables cannot be allocated: retried next time */
 	struct tlbi_caps caps;
 	u64 seed;
 };
@@ -249,11 +251,14 @@ static struct world *run(const struct scenario *s)
 	assert_true(w.bits && w.out && w.pending && w.cached_w);
 	assert_int_equal(s2_init(&w.pgt, 39, VMID, &s2fx_mm_identity, NULL, bbm, NULL), 0);
 	assert_int_equal(s2_map(&w.pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), WIN_PAGES * 4096ULL,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
 	if (s->split_some)
 		for (int i = 0; i < 5; i++)
-			assert_int_equal(s2_split(&w.pgt, ipa_init(IPA_BASE + rnd(WIN_PAGES) * 4096),
-						  4096 * (1 + rnd(900)), &owed), 0);
+			assert_int_equal(s2_split(&w.pgt,
+						  ipa_init(IPA_BASE + rnd(WIN_PAGES) * 4096),
+						  4096 * (1 + rnd(900)), &owed),
+					 0);
 	/* The guest ran before logging: its TLB holds writable entries. */
 	for (int i = 0; i < 400; i++)
 		guest_write(&w, rnd(w.npages));
@@ -264,7 +269,8 @@ static struct world *run(const struct scenario *s)
 
 	fake_arch_reset();
 	assert_int_equal(dirty_log_start_gradual(&w.dl, &caps, VMID, w.mode, log_ipa(&w, 0),
-						 w.npages, w.bits, s->chunk), 0);
+						 w.npages, w.bits, s->chunk),
+			 0);
 	/* O(1): no table touched, none allocated, no barrier or TLBI. */
 	assert_int_equal(s2fx.nlive, tables);
 	assert_int_equal(fake_arch_log_len, 0);
@@ -309,7 +315,8 @@ static struct world *run(const struct scenario *s)
 		unsigned prot;
 		int level;
 
-		assert_int_equal(s2_lookup(&w.pgt, ipa_init(log_ipa(&w, p)), &pa, &prot, &level), 0);
+		assert_int_equal(s2_lookup(&w.pgt, ipa_init(log_ipa(&w, p)), &pa, &prot, &level),
+				 0);
 		assert_int_equal(prot, S2_PROT_R | S2_PROT_W | S2_PROT_X);
 	}
 	s2_destroy(&w.pgt);
@@ -333,9 +340,13 @@ static void test_gradual_aligned_chunks(void **state)
 
 	for (u64 k = 0; k < 12; k++) {
 		struct scenario s = {
-			.mode = k % 2 ? DIRTY_DBM : DIRTY_WP, .first = 0, .npages = WIN_PAGES,
-			.chunk = chunks[k % 3], .split_some = k % 4 >= 2,
-			.caps = k % 3 == 1 ? caps_none : caps_all, .seed = 100 + k,
+			.mode = k % 2 ? DIRTY_DBM : DIRTY_WP,
+			.first = 0,
+			.npages = WIN_PAGES,
+			.chunk = chunks[k % 3],
+			.split_some = k % 4 >= 2,
+			.caps = k % 3 == 1 ? caps_none : caps_all,
+			.seed = 100 + k,
 		};
 		struct world *w = run(&s);
 
@@ -353,9 +364,13 @@ static void test_gradual_unaligned(void **state)
 	(void)state;
 	for (u64 k = 0; k < 4; k++) {
 		struct scenario s = {
-			.mode = k % 2 ? DIRTY_DBM : DIRTY_WP, .first = k < 2 ? 0 : 3,
-			.npages = k < 2 ? WIN_PAGES : WIN_PAGES - 5, .chunk = k < 2 ? 700 : 512,
-			.split_some = k == 3, .caps = caps_all, .seed = 200 + k,
+			.mode = k % 2 ? DIRTY_DBM : DIRTY_WP,
+			.first = k < 2 ? 0 : 3,
+			.npages = k < 2 ? WIN_PAGES : WIN_PAGES - 5,
+			.chunk = k < 2 ? 700 : 512,
+			.split_some = k == 3,
+			.caps = caps_all,
+			.seed = 200 + k,
 		};
 		struct world *w = run(&s);
 
@@ -369,8 +384,11 @@ static void test_gradual_enomem(void **state)
 {
 	(void)state;
 	for (u64 k = 0; k < 2; k++) {
-		struct scenario s = { .mode = k ? DIRTY_DBM : DIRTY_WP, .npages = WIN_PAGES,
-				      .chunk = 1024, .enomem = true, .caps = caps_all,
+		struct scenario s = { .mode = k ? DIRTY_DBM : DIRTY_WP,
+				      .npages = WIN_PAGES,
+				      .chunk = 1024,
+				      .enomem = true,
+				      .caps = caps_all,
 				      .seed = 300 + k };
 
 		assert_int_equal(run(&s)->missed, 0);
@@ -383,8 +401,11 @@ static void test_hidden_flush_misses(void **state)
 {
 	(void)state;
 	for (u64 k = 0; k < 2; k++) {
-		struct scenario s = { .mode = k ? DIRTY_DBM : DIRTY_WP, .npages = WIN_PAGES,
-				      .chunk = 1024, .hide_flush = true, .caps = caps_all,
+		struct scenario s = { .mode = k ? DIRTY_DBM : DIRTY_WP,
+				      .npages = WIN_PAGES,
+				      .chunk = 1024,
+				      .hide_flush = true,
+				      .caps = caps_all,
 				      .seed = 400 + k };
 
 		assert_true(run(&s)->missed > 0);
@@ -398,12 +419,15 @@ static void test_gradual_args(void **state)
 	static u64 bits[BITMAP_WORDS(64)];
 	(void)state;
 
-	assert_int_equal(dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_WP, IPA_BASE, 64, bits,
-						 0), FERRY_EINVAL);
-	assert_int_equal(dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_OFF, IPA_BASE, 64,
-						 bits, 512), FERRY_EINVAL);
-	assert_int_equal(dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_DBM, IPA_BASE, 64,
-						 bits, 512), 0);
+	assert_int_equal(
+		dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_WP, IPA_BASE, 64, bits, 0),
+		FERRY_EINVAL);
+	assert_int_equal(
+		dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_OFF, IPA_BASE, 64, bits, 512),
+		FERRY_EINVAL);
+	assert_int_equal(
+		dirty_log_start_gradual(&dl, &caps_all, VMID, DIRTY_DBM, IPA_BASE, 64, bits, 512),
+		0);
 	assert_int_equal(dl.armed, 0);
 	assert_int_equal(dl.chunk, 512);
 }
@@ -427,10 +451,12 @@ static void test_gradual_partial_ranges(void **state)
 	fake_arch_reset();
 	assert_int_equal(s2_init(&pgt, 39, VMID, &s2fx_mm_identity, NULL, bbm, NULL), 0);
 	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), WIN_PAGES * 4096ULL,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
 	memset(bits, 0, sizeof(bits));
-	assert_int_equal(dirty_log_start_gradual(&dl, &caps, VMID, DIRTY_WP, IPA_BASE, WIN_PAGES,
-						 bits, 512), 0);
+	assert_int_equal(
+		dirty_log_start_gradual(&dl, &caps, VMID, DIRTY_WP, IPA_BASE, WIN_PAGES, bits, 512),
+		0);
 	memset(out, 0, sizeof(out));
 	assert_int_equal(dirty_log_collect(&dl, &pgt, 1000, 100, out), 100);
 	assert_int_equal(bitmap_weight(out, WIN_PAGES), 100);

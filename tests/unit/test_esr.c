@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "lib/esr.h"
@@ -17,20 +18,25 @@ static void test_dabt_all_fields(void **state)
 					for (u64 sf = 0; sf < 2; sf++)
 						for (u64 wnr = 0; wnr < 2; wnr++)
 							for (u64 fsc = 0; fsc < 64; fsc++) {
-	u64 esr = (0x24ULL << 26) | (1ULL << 25) | (isv << 24) | (sas << 22) | (sse << 21) |
-		  (srt << 16) | (sf << 15) | (wnr << 6) | fsc;
-	struct dabt_info d;
+								u64 esr =
+									(0x24ULL << 26) |
+									(1ULL << 25) | (isv << 24) |
+									(sas << 22) | (sse << 21) |
+									(srt << 16) | (sf << 15) |
+									(wnr << 6) | fsc;
+								struct dabt_info d;
 
-	esr_decode_dabt(esr, &d);
-	assert_int_equal(d.isv, isv);
-	assert_int_equal(d.size, 1u << sas);
-	assert_int_equal(d.sign_extend, sse);
-	assert_int_equal(d.srt, srt);
-	assert_int_equal(d.sf, sf);
-	assert_int_equal(d.write, wnr);
-	assert_int_equal(d.dfsc, fsc);
-	assert_int_equal(ESR_EC(esr), 0x24);
-	assert_int_equal(ESR_IL(esr), 1);
+								esr_decode_dabt(esr, &d);
+								assert_int_equal(d.isv, isv);
+								assert_int_equal(d.size, 1u << sas);
+								assert_int_equal(d.sign_extend,
+										 sse);
+								assert_int_equal(d.srt, srt);
+								assert_int_equal(d.sf, sf);
+								assert_int_equal(d.write, wnr);
+								assert_int_equal(d.dfsc, fsc);
+								assert_int_equal(ESR_EC(esr), 0x24);
+								assert_int_equal(ESR_IL(esr), 1);
 							}
 }
 

@@ -8,9 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "lib/lib.h"
 #include "vgic/its.h"
@@ -28,7 +29,7 @@ static u32 get_le32_(const u8 *p) { return get_le32(p); }
 #define ITT1 (RAM_IPA + 0x150000)
 #define ITS ITS_BASE_VIRT
 #define GICD(off) (VGIC_GICD_BASE_VIRT + (off))
-#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v) * VGIC_GICR_STRIDE + (off))
+#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v)*VGIC_GICR_STRIDE + (off))
 
 static u8 *ram;
 static struct gmem mem;
@@ -49,16 +50,18 @@ static u64 rd(u64 ipa, u32 size)
 {
 	u64 v;
 
-	assert_int_equal(ipa >= ITS && ipa < ITS + ITS_FRAME_SIZE ? its_mmio_read(&I, ipa, size, &v)
-								     : vgic_mmio_read(&G, ipa, size, &v),
+	assert_int_equal(ipa >= ITS && ipa < ITS + ITS_FRAME_SIZE
+				 ? its_mmio_read(&I, ipa, size, &v)
+				 : vgic_mmio_read(&G, ipa, size, &v),
 			 0);
 	return v;
 }
 
 static void wr(u64 ipa, u32 size, u64 v)
 {
-	assert_int_equal(ipa >= ITS && ipa < ITS + ITS_FRAME_SIZE ? its_mmio_write(&I, ipa, size, v)
-								     : vgic_mmio_write(&G, ipa, size, v),
+	assert_int_equal(ipa >= ITS && ipa < ITS + ITS_FRAME_SIZE
+				 ? its_mmio_write(&I, ipa, size, v)
+				 : vgic_mmio_write(&G, ipa, size, v),
 			 0);
 }
 
@@ -74,8 +77,8 @@ static u64 get64(u64 ipa)
 /* A VM of nr vCPUs whose guest enabled the distributor; LPIs not yet on. */
 static int setup_vm(u32 nr)
 {
-	struct vgic_config cfg = { nr, 64, 4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, true,
-				   &mem };
+	struct vgic_config cfg = { nr,   64,  4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,
+				   true, &mem };
 
 	if (!ram)
 		ram = malloc(RAM_SIZE);
@@ -116,7 +119,7 @@ static void cmd(u64 d0, u64 d1, u64 d2, u64 d3)
 	wr(ITS + 0x88, 8, cw);
 }
 
-#define MAPD(dev, bits, itt) cmd(0x08 | (u64)(dev) << 32, (bits) - 1, BIT(63) | (itt), 0)
+#define MAPD(dev, bits, itt) cmd(0x08 | (u64)(dev) << 32, (bits)-1, BIT(63) | (itt), 0)
 #define MAPC(icid, vcpu) cmd(0x09, 0, BIT(63) | (u64)(vcpu) << 16 | (icid), 0)
 #define MAPTI(dev, ev, intid, icid) cmd(0x0a | (u64)(dev) << 32, (ev) | (u64)(intid) << 32, icid, 0)
 #define MAPI(dev, ev, icid) cmd(0x0b | (u64)(dev) << 32, ev, icid, 0)
@@ -177,18 +180,18 @@ static void test_registers(void **state)
 	(void)state;
 	setup_vm(2);
 	typer = rd(ITS + 8, 8);
-	assert_true(typer & 1);                            /* Physical */
-	assert_false(typer & 2);                           /* no virtual LPIs */
-	assert_int_equal(FIELD_GET(typer, 7, 4), 7);       /* 8-byte ITT entries */
-	assert_int_equal(FIELD_GET(typer, 12, 8), 15);     /* 16 EventID bits */
-	assert_int_equal(FIELD_GET(typer, 17, 13), 15);    /* 16 DeviceID bits */
-	assert_int_equal(FIELD_GET(typer, 19, 19), 0);     /* PTA 0 */
-	assert_int_equal(FIELD_GET(typer, 31, 24), 16);    /* HCC */
+	assert_true(typer & 1);                         /* Physical */
+	assert_false(typer & 2);                        /* no virtual LPIs */
+	assert_int_equal(FIELD_GET(typer, 7, 4), 7);    /* 8-byte ITT entries */
+	assert_int_equal(FIELD_GET(typer, 12, 8), 15);  /* 16 EventID bits */
+	assert_int_equal(FIELD_GET(typer, 17, 13), 15); /* 16 DeviceID bits */
+	assert_int_equal(FIELD_GET(typer, 19, 19), 0);  /* PTA 0 */
+	assert_int_equal(FIELD_GET(typer, 31, 24), 16); /* HCC */
 	assert_int_equal(rd(ITS + 8, 4), (u32)typer);
 	assert_int_equal(rd(ITS + 12, 4), typer >> 32);
 	assert_int_equal(rd(ITS + 0xffe8, 4), 0x3b);
 	assert_int_equal(rd(ITS + 4, 4), 0x4600043b);
-	assert_int_equal(rd(ITS + 0, 4), 1u << 31);        /* quiescent, disabled */
+	assert_int_equal(rd(ITS + 0, 4), 1u << 31); /* quiescent, disabled */
 	/* BASER0: Device, 8-byte entries, RO; Indirect RAZ/WI; BASER1..7 unimplemented. */
 	assert_int_equal(rd(ITS + 0x100, 8), 1ULL << 56 | 7ULL << 48);
 	wr(ITS + 0x100, 8, ~0ULL);
@@ -227,9 +230,9 @@ static void test_redistributor_lpi_regs(void **state)
 {
 	(void)state;
 	setup_vm(2);
-	assert_int_equal((rd(GICD(4), 4) >> 17) & 1, 1);      /* LPIS */
-	assert_int_equal((rd(GICD(4), 4) >> 19) & 0x1f, 13);  /* 14 INTID bits */
-	assert_int_equal(rd(GICR(1, 8), 8) & 1, 1);           /* PLPIS */
+	assert_int_equal((rd(GICD(4), 4) >> 17) & 1, 1);     /* LPIS */
+	assert_int_equal((rd(GICD(4), 4) >> 19) & 0x1f, 13); /* 14 INTID bits */
+	assert_int_equal(rd(GICR(1, 8), 8) & 1, 1);          /* PLPIS */
 	wr(GICR(0, 0x70), 8, ~0ULL);
 	assert_int_equal(rd(GICR(0, 0x70), 8),
 			 GENMASK(4, 0) | GENMASK(11, 7) | GENMASK(51, 12) | GENMASK(58, 56));
@@ -249,8 +252,8 @@ static void test_redistributor_lpi_regs(void **state)
 	assert_int_equal(rd(GICR(1, 0x70), 8), PROP | 13);
 	assert_int_equal(rd(GICR(0, 0), 4), 0);
 	/* Without LPIs configured, the old view: nothing of this. */
-	struct vgic_config cfg = { 1, 64, 4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false,
-				   NULL };
+	struct vgic_config cfg = { 1,     64,  4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,
+				   false, NULL };
 	assert_int_equal(vgic_init(&G, &cfg, &ops, NULL), 0);
 	assert_int_equal((rd(GICD(4), 4) >> 17) & 1, 0);
 	assert_int_equal((rd(GICD(4), 4) >> 19) & 0x1f, 9);
@@ -273,7 +276,8 @@ static void test_int_delivers(void **state)
 	assert_true(vgic_lpi_is_pending(&G, 0, VGIC_LPI_BASE + 3));
 	assert_true(kicks[0] > 0);
 	assert_int_equal(flush_peek(0, lr), 1);
-	assert_int_equal(lr[0], (VGIC_LPI_BASE + 3) | 0xa0ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING);
+	assert_int_equal(lr[0],
+			 (VGIC_LPI_BASE + 3) | 0xa0ULL << 48 | ICH_LR_GROUP1 | ICH_LR_PENDING);
 	/* Still pending after an exit that left the LR pending; gone once acknowledged. */
 	assert_true(vgic_lpi_is_pending(&G, 0, VGIC_LPI_BASE + 3));
 	assert_true(vgic_vcpu_has_pending(&G, 0, ICH_VMCR_VENG1 | 0xffULL << 24));
@@ -307,9 +311,9 @@ static void test_priority_and_enable(void **state)
 	ram[PROP - RAM_IPA + 2] = 0xc4 | 3; /* bit 2 is beyond the 5 implemented bits */
 	INV(0, 1);
 	INV(0, 2);
-	wr(GICD(0x100 + 4), 4, 1);           /* SPI 32 enabled, priority 0x80 */
+	wr(GICD(0x100 + 4), 4, 1); /* SPI 32 enabled, priority 0x80 */
 	wr(GICD(0x400 + 32), 1, 0x80);
-	wr(GICD(0x200 + 4), 4, 1);           /* pending */
+	wr(GICD(0x200 + 4), 4, 1); /* pending */
 	INT(0, 2);
 	INT(0, 1);
 	assert_int_equal(flush_peek(0, lr), 3);
@@ -422,27 +426,30 @@ static void test_clear_discard_movi(void **state)
 /* Every command error is skipped and counted, and the queue goes on. */
 static void test_command_errors(void **state)
 {
-	struct { u64 c[4]; u32 err; } bad[] = {
-		{ { 0x03 | 9ULL << 32, 0, 0, 0 }, ITS_E_NO_DEVICE },            /* INT, device 9 */
-		{ { 0x03 | 512ULL << 32, 0, 0, 0 }, ITS_E_DEVID },              /* beyond the table */
-		{ { 0x03 | 0x10000ULL << 32, 0, 0, 0 }, ITS_E_DEVID },          /* beyond DevBits */
-		{ { 0x03, 32, 0, 0 }, ITS_E_EVENTID },                           /* beyond 5 bits */
+	struct {
+		u64 c[4];
+		u32 err;
+	} bad[] = {
+		{ { 0x03 | 9ULL << 32, 0, 0, 0 }, ITS_E_NO_DEVICE },   /* INT, device 9 */
+		{ { 0x03 | 512ULL << 32, 0, 0, 0 }, ITS_E_DEVID },     /* beyond the table */
+		{ { 0x03 | 0x10000ULL << 32, 0, 0, 0 }, ITS_E_DEVID }, /* beyond DevBits */
+		{ { 0x03, 32, 0, 0 }, ITS_E_EVENTID },                 /* beyond 5 bits */
 		{ { 0x03, 0xffffffffULL, 0, 0 }, ITS_E_EVENTID },
 		{ { 0x03, 20, 0, 0 }, ITS_E_NO_EVENT },
-		{ { 0x0a, 9 | 100ULL << 32, 0, 0 }, ITS_E_INTID },               /* MAPTI to an SPI */
-		{ { 0x0a, 9 | 16384ULL << 32, 0, 0 }, ITS_E_INTID },             /* beyond 14 bits */
+		{ { 0x0a, 9 | 100ULL << 32, 0, 0 }, ITS_E_INTID },   /* MAPTI to an SPI */
+		{ { 0x0a, 9 | 16384ULL << 32, 0, 0 }, ITS_E_INTID }, /* beyond 14 bits */
 		{ { 0x0a, 9 | 8200ULL << 32, 16, 0 }, ITS_E_ICID },
-		{ { 0x09, 0, BIT(63) | 16, 0 }, ITS_E_ICID },                    /* MAPC */
-		{ { 0x09, 0, BIT(63) | 2ULL << 16 | 3, 0 }, ITS_E_RDBASE },      /* vCPU 2 of 2 */
+		{ { 0x09, 0, BIT(63) | 16, 0 }, ITS_E_ICID },               /* MAPC */
+		{ { 0x09, 0, BIT(63) | 2ULL << 16 | 3, 0 }, ITS_E_RDBASE }, /* vCPU 2 of 2 */
 		{ { 0x09, 0, BIT(63) | GENMASK(50, 16), 0 }, ITS_E_RDBASE },
-		{ { 0x08, 16, BIT(63) | ITT1, 0 }, ITS_E_SIZE },                  /* MAPD 17 bits */
-		{ { 0x0d, 0, 5, 0 }, ITS_E_NO_COLL },                             /* INVALL */
+		{ { 0x08, 16, BIT(63) | ITT1, 0 }, ITS_E_SIZE }, /* MAPD 17 bits */
+		{ { 0x0d, 0, 5, 0 }, ITS_E_NO_COLL },            /* INVALL */
 		{ { 0x0d, 0, 0xffff, 0 }, ITS_E_ICID },
-		{ { 0x01, 0, 7, 0 }, ITS_E_NO_COLL },                             /* MOVI */
-		{ { 0x0e, 0, 0, 5ULL << 16 }, ITS_E_RDBASE },                     /* MOVALL */
-		{ { 0x05, 0, 2ULL << 16, 0 }, ITS_E_RDBASE },                     /* SYNC */
+		{ { 0x01, 0, 7, 0 }, ITS_E_NO_COLL },         /* MOVI */
+		{ { 0x0e, 0, 0, 5ULL << 16 }, ITS_E_RDBASE }, /* MOVALL */
+		{ { 0x05, 0, 2ULL << 16, 0 }, ITS_E_RDBASE }, /* SYNC */
 		{ { 0x02, 0, 0, 0 }, ITS_E_UNKNOWN_CMD },
-		{ { 0x2a, 0, 0, 0 }, ITS_E_UNKNOWN_CMD },                         /* VMAPTI */
+		{ { 0x2a, 0, 0, 0 }, ITS_E_UNKNOWN_CMD }, /* VMAPTI */
 		{ { 0xff, 0, 0, 0 }, ITS_E_UNKNOWN_CMD },
 	};
 	u32 got[VGIC_MAX_LRS];
@@ -596,11 +603,12 @@ static void test_random_commands(void **state)
 				c[w] = (u64)rand() << 33 ^ (u64)rand() << 11 ^ (u64)rand();
 			c[0] = (c[0] & ~0xffULL) | (rand() % 17);
 			if (rand() % 2)
-				c[0] &= 0xffffffffULL | 3ULL << 32;  /* small DeviceIDs */
+				c[0] &= 0xffffffffULL | 3ULL << 32; /* small DeviceIDs */
 			if (rand() % 2)
 				c[1] &= 0x1fff0000003fULL | (u64)VGIC_LPI_BASE << 32;
 			if (rand() % 2)
-				c[2] = (c[2] & (BIT(63) | 0x3ULL << 16 | 0x1f)) | (rand() % 2 ? ITT0 : 0);
+				c[2] = (c[2] & (BIT(63) | 0x3ULL << 16 | 0x1f)) |
+				       (rand() % 2 ? ITT0 : 0);
 			cmd(c[0], c[1], c[2], c[3]);
 			assert_false(I.stalled);
 			assert_int_equal(rd(ITS + 0x90, 8), cw);
@@ -680,19 +688,23 @@ static void test_save_restore(void **state)
 	assert_false(I.enabled);
 	assert_int_equal(G.cpu[0].lpi_npending, 0);
 	/* Impossible values under a valid CRC. */
-	struct { size_t off; u64 val; u32 size; } imp[] = {
-		{ 16, 2, 2 },                 /* nr_vcpus */
-		{ 18, 4, 2 },                 /* unknown flag */
-		{ 20, 1, 4 },                 /* reserved */
-		{ 32, BIT(62), 8 },           /* CBASER bit no register has */
-		{ 40, 1, 8 },                 /* CWRITER.Retry is not state */
-		{ 48, 0x100000, 8 },          /* CREADR beyond the offset field */
-		{ 56, BIT(62), 8 },           /* BASER0.Indirect */
-		{ 64 + 3, 3, 1 },             /* a collection naming vCPU 3 of 3 */
-		{ 8272, 4, 4 },               /* vCPU flags */
-		{ 8272 + 4, 1, 4 },           /* reserved */
-		{ 8272 + 8, BIT(5), 8 },      /* PROPBASER bit 5 */
-		{ 8272 + 16, BIT(12), 8 },    /* PENDBASER bit 12 */
+	struct {
+		size_t off;
+		u64 val;
+		u32 size;
+	} imp[] = {
+		{ 16, 2, 2 },              /* nr_vcpus */
+		{ 18, 4, 2 },              /* unknown flag */
+		{ 20, 1, 4 },              /* reserved */
+		{ 32, BIT(62), 8 },        /* CBASER bit no register has */
+		{ 40, 1, 8 },              /* CWRITER.Retry is not state */
+		{ 48, 0x100000, 8 },       /* CREADR beyond the offset field */
+		{ 56, BIT(62), 8 },        /* BASER0.Indirect */
+		{ 64 + 3, 3, 1 },          /* a collection naming vCPU 3 of 3 */
+		{ 8272, 4, 4 },            /* vCPU flags */
+		{ 8272 + 4, 1, 4 },        /* reserved */
+		{ 8272 + 8, BIT(5), 8 },   /* PROPBASER bit 5 */
+		{ 8272 + 16, BIT(12), 8 }, /* PENDBASER bit 12 */
 	};
 	for (u32 i = 0; i < ARRAY_SIZE(imp); i++) {
 		memcpy(bad, blob, len);
@@ -743,13 +755,13 @@ static void test_gmem(void **state)
 	assert_int_equal(small[15], 0x01);
 	assert_int_equal(gmem_read64(&m, 0x1008, &v), 0);
 	assert_int_equal(v, 0x0102030405060708ULL);
-	assert_int_equal(gmem_read(&m, 0x1009, b, 8), FERRY_ERANGE);  /* one byte past the end */
-	assert_int_equal(gmem_read(&m, 0xfff, b, 2), FERRY_ERANGE);   /* one byte before */
+	assert_int_equal(gmem_read(&m, 0x1009, b, 8), FERRY_ERANGE); /* one byte past the end */
+	assert_int_equal(gmem_read(&m, 0xfff, b, 2), FERRY_ERANGE);  /* one byte before */
 	assert_int_equal(gmem_read(&m, 0x1010, b, 1), FERRY_ERANGE);
-	assert_int_equal(gmem_read(&m, 0x1000, b, 0), FERRY_ERANGE);  /* nothing to copy */
+	assert_int_equal(gmem_read(&m, 0x1000, b, 0), FERRY_ERANGE);    /* nothing to copy */
 	assert_int_equal(gmem_read(&m, ~0ULL - 3, b, 8), FERRY_ERANGE); /* would wrap */
 	assert_int_equal(gmem_write(NULL, 0x1000, b, 1), FERRY_ERANGE);
-	assert_int_equal(gmem_read64(&top, ~0ULL - 7, &v), 0);         /* ends exactly at 2^64 */
+	assert_int_equal(gmem_read64(&top, ~0ULL - 7, &v), 0); /* ends exactly at 2^64 */
 	assert_int_equal(gmem_read64(&top, ~0ULL - 6, &v), FERRY_ERANGE);
 	m.size = ~0ULL; /* a window that is itself not representable: refused */
 	assert_int_equal(gmem_read(&m, 0x1000, b, 1), FERRY_ERANGE);

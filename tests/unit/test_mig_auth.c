@@ -7,8 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "mig_auth_pair.h"
 #include "migrate/mig.h"
@@ -19,8 +20,12 @@ static u8 frame[8192];
 
 static int seal_with(struct mig_auth *a, u8 type, u32 seq, u32 session, const void *p, u32 len)
 {
-	struct mig_hdr h = { .version = MIG_VERSION, .type = type, .session = session, .seq = seq,
-			     .ack = 1, .payload_len = len };
+	struct mig_hdr h = { .version = MIG_VERSION,
+			     .type = type,
+			     .session = session,
+			     .seq = seq,
+			     .ack = 1,
+			     .payload_len = len };
 
 	if (len) /* p may be NULL for an empty payload: memmove's arguments must not be */
 		memmove(frame + MIG_FRAME_OVERHEAD, p, len);
@@ -122,7 +127,8 @@ static void test_earlier_session_replayed(void **state)
 	struct mig_frame f;
 	u8 nd[MIG_NONCE_LEN];
 	int hlen, len;
-	struct mig_hello h = { .frame_max = 1514, .rx_window = 4,
+	struct mig_hello h = { .frame_max = 1514,
+			       .rx_window = 4,
 			       .compat = { 0x40000000, 1 << 20, 0, 1, 4096 } };
 	(void)state;
 	/* Session one: its HELLO and a HASH frame, recorded. */
@@ -138,8 +144,11 @@ static void test_earlier_session_replayed(void **state)
 	 * else recorded from session one verifies there. */
 	memcpy(h.nonce, s1.local_nonce, MIG_NONCE_LEN);
 	{
-		struct mig_hdr hd = { .version = MIG_VERSION, .type = MIG_T_HELLO, .session = 42,
-				      .seq = 1, .ack = 1 };
+		struct mig_hdr hd = { .version = MIG_VERSION,
+				      .type = MIG_T_HELLO,
+				      .session = 42,
+				      .seq = 1,
+				      .ack = 1 };
 		struct mig_auth s1b;
 
 		mig_auth_init(&s1b, MIG_TEST_KEY, MIG_ROLE_SRC, s1.local_nonce);

@@ -5,12 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/mig.h"
+#include <cmocka.h>
+
 #include "mig_auth_pair.h"
+#include "migrate/mig.h"
 
 static const u8 MAC_A[6] = { 2, 0, 0, 0, 0, 0xa };
 static const u8 MAC_B[6] = { 2, 0, 0, 0, 0, 0xb };
@@ -255,26 +256,26 @@ static void test_pages_malformed(void **state)
 	static u8 p[8192];
 	u32 n;
 	(void)state;
-#define MUTATE(stmt, len_expr)                                                                     \
-	do {                                                                                       \
-		n = build_pages(p);                                                                \
-		stmt;                                                                              \
-		assert_int_equal(parse_pages_mutated(p, len_expr), MIG_REJ_PAYLOAD);               \
+#define MUTATE(stmt, len_expr)                                                       \
+	do {                                                                         \
+		n = build_pages(p);                                                  \
+		stmt;                                                                \
+		assert_int_equal(parse_pages_mutated(p, len_expr), MIG_REJ_PAYLOAD); \
 	} while (0)
-	MUTATE(p[4] = 4, n);				/* record count too high */
-	MUTATE(p[4] = 2, n);				/* record count too low: trailing bytes */
-	MUTATE(p[6] = 1, n);				/* reserved flags */
-	MUTATE((void)0, n - 1);				/* last record's data truncated */
-	MUTATE((void)0, n + 1);				/* a stray byte after the records */
-	MUTATE((void)0, 5);				/* no room for the payload header */
-	MUTATE(p[8 + 8] = 3, n);			/* unknown kind */
-	MUTATE(p[8 + 9] = 1, n);			/* reserved byte */
-	MUTATE(p[8 + 0] = 0x10, n);			/* IPA not page aligned */
-	MUTATE(p[8 + 12] = 0, n);			/* zero run of 0 pages */
-	MUTATE(p[8 + 10] = 1, n);			/* zero run with an offset */
+	MUTATE(p[4] = 4, n);                            /* record count too high */
+	MUTATE(p[4] = 2, n);                            /* record count too low: trailing bytes */
+	MUTATE(p[6] = 1, n);                            /* reserved flags */
+	MUTATE((void)0, n - 1);                         /* last record's data truncated */
+	MUTATE((void)0, n + 1);                         /* a stray byte after the records */
+	MUTATE((void)0, 5);                             /* no room for the payload header */
+	MUTATE(p[8 + 8] = 3, n);                        /* unknown kind */
+	MUTATE(p[8 + 9] = 1, n);                        /* reserved byte */
+	MUTATE(p[8 + 0] = 0x10, n);                     /* IPA not page aligned */
+	MUTATE(p[8 + 12] = 0, n);                       /* zero run of 0 pages */
+	MUTATE(p[8 + 10] = 1, n);                       /* zero run with an offset */
 	MUTATE((p[24 + 12] = 1, p[24 + 13] = 0x10), n); /* 4097 bytes */
-	MUTATE((p[24 + 12] = 0, p[24 + 13] = 0), n);	/* empty data record */
-	MUTATE(p[4136 + 11] = 0x0f, n);			/* offset + length past the page */
+	MUTATE((p[24 + 12] = 0, p[24 + 13] = 0), n);    /* empty data record */
+	MUTATE(p[4136 + 11] = 0x0f, n);                 /* offset + length past the page */
 #undef MUTATE
 }
 
@@ -339,7 +340,8 @@ static void test_other_payloads_malformed(void **state)
 			len = seal(MIG_T_STATE, 1, p, 16 + 4);
 			if (i == 3)
 				len = seal(MIG_T_STATE, 1, p, 16);
-			assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_PAYLOAD);
+			assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX),
+					 MIG_REJ_PAYLOAD);
 		}
 	}
 }

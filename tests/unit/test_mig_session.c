@@ -7,10 +7,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "lib/bitmap.h"
 #include "mig_link_sim.h"
@@ -32,15 +33,15 @@ struct harness {
 	u32 rate, hot;
 	u64 guest_writes, writes_after_fail;
 	u64 acc;
-	bool miss_one;	 /* buggy tracker: forgets one dirty page... */
+	bool miss_one;   /* buggy tracker: forgets one dirty page... */
 	u64 missed_page; /* ...this one, which the guest then leaves alone */
-	u32 busy_ppm;	 /* send_frame says EBUSY this often */
+	u32 busy_ppm;    /* send_frame says EBUSY this often */
 	/* ferry's `corrupt=N` hook, reproduced: the source flips one bit in every Nth frame it
 	 * sends (counting every frame, acks included), at a position derived from the count */
 	u32 corrupt_every;
 	u64 src_frames, src_corrupted;
-	u32 ack_drop_ppm; /* destination-to-source frames lost this often */
-	bool commit_lies; /* a broken destination: its COMMIT carries another hash than its own */
+	u32 ack_drop_ppm;  /* destination-to-source frames lost this often */
+	bool commit_lies;  /* a broken destination: its COMMIT carries another hash than its own */
 	u64 dst_period_ns; /* the destination runs only this often (a descheduled machine) */
 	u32 nblobs;
 	u32 blob_len[4];
@@ -538,8 +539,9 @@ static void check_success(struct harness *h)
 	if (s->verify == MIG_VERIFY_DIGEST) {
 		expect = 0;
 		for (u64 p = 0; p < NPAGES; p++)
-			expect += mig_page_digest(RAM_BASE + p * MIG_PAGE_SIZE,
-						  hash64(h->smem + p * MIG_PAGE_SIZE, MIG_PAGE_SIZE, 0));
+			expect += mig_page_digest(
+				RAM_BASE + p * MIG_PAGE_SIZE,
+				hash64(h->smem + p * MIG_PAGE_SIZE, MIG_PAGE_SIZE, 0));
 		/* The post-commit audit read all of RAM and found what was sent. */
 		assert_int_equal(s->audit, MIG_AUDIT_CLEAN);
 		assert_int_equal(s->audit_bad_pages, 0);
@@ -640,8 +642,8 @@ static void test_page_ptr_64k_and_split_pages(void **state)
 	src_ops_direct.page_ptr = s_page_ptr;
 	use_page_ptr = true;
 	for (int k = 0; k < 2; k++) {
-		struct harness *h = harness_new(31 + (u64)k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX,
-						RAM_SIZE);
+		struct harness *h =
+			harness_new(31 + (u64)k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX, RAM_SIZE);
 
 		h->rate = k ? 5 : 50;
 		run(h, 10000 * MS);
@@ -759,7 +761,7 @@ static void test_every_fifth_frame_corrupted(void **state)
 		u64 dst_period_ms, latency_us, ps_per_byte;
 		u32 ack_drop_ppm;
 	} cases[] = {
-		{ 30, 200, 80000, 0 },	   { 30, 5000, 80000, 0 }, { 50, 200, 80000, 0 },
+		{ 30, 200, 80000, 0 },       { 30, 5000, 80000, 0 },     { 50, 200, 80000, 0 },
 		{ 50, 5000, 80000, 100000 }, { 30, 200, 40000, 300000 }, { 0, 200, 8000, 100000 },
 	};
 	(void)state;
@@ -886,7 +888,8 @@ static void test_commit_with_another_hash_refused(void **state)
 	assert_int_equal(h->src.fail, MIG_FAIL_HASH_MISMATCH);
 	assert_int_equal(h->ss, MIG_FAILED);
 	assert_int_equal(h->ds, MIG_FAILED);
-	assert_true(h->dst.fail == MIG_FAIL_PEER_ABORT || h->dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED);
+	assert_true(h->dst.fail == MIG_FAIL_PEER_ABORT ||
+		    h->dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED);
 	assert_int_equal(h->pause_calls, 1);
 	assert_int_equal(h->resume_calls, 1);
 	harness_free(h);
@@ -1019,7 +1022,8 @@ static void test_missed_dirty_page_found_by_the_audit(void **state)
 static void test_full_verification(void **state)
 {
 	for (u32 k = 0; k < 2; k++) {
-		struct harness *h = harness_new(66 + k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX, RAM_SIZE);
+		struct harness *h =
+			harness_new(66 + k, k ? MIG_FRAME_MIN : MIG_FRAME_MAX, RAM_SIZE);
 		(void)state;
 		h->scfg.verify = MIG_VERIFY_FULL;
 		h->src.cfg.verify = MIG_VERIFY_FULL;

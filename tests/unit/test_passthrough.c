@@ -1,9 +1,10 @@
 /* Device passthrough's resolution and ownership checks (hyp/config/passthrough.c) on a machine
  * device tree shaped like QEMU virt's, plus devices made to break each rule: every error line is
  * checked exactly, and a rejected table is left all zero. */
+#include <libfdt.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libfdt.h>
 
 #include "config/passthrough.h"
 
@@ -103,8 +103,8 @@ static void set_vms(const char *const *alpha, const char *const *beta)
 		cfg.vm[v].devices = v ? 0 : CONFIG_DEV_UART;
 		cfg.vm[v].ram_pa = v ? 0x48000000 : 0x44000000;
 		for (u32 i = 0; lists[v] && lists[v][i]; i++)
-			snprintf(cfg.vm[v].passthrough[cfg.vm[v].npassthrough++], CONFIG_PT_PATH_MAX,
-				 "%s", lists[v][i]);
+			snprintf(cfg.vm[v].passthrough[cfg.vm[v].npassthrough++],
+				 CONFIG_PT_PATH_MAX, "%s", lists[v][i]);
 	}
 }
 
@@ -139,7 +139,8 @@ static void test_virt_devices_resolve(void **state)
 	const struct pt_device *d;
 
 	(void)state;
-	set_vms(L("/virtio_mmio@a002000", "/pl061@9030000"), L("/virtio_mmio@a001000", "/two@a010000"));
+	set_vms(L("/virtio_mmio@a002000", "/pl061@9030000"),
+		L("/virtio_mmio@a001000", "/two@a010000"));
 	assert_int_equal(pt_resolve(host_fdt, &cfg, &lim, &table, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(table.ndev, 4);
@@ -184,33 +185,39 @@ static void test_errors(void **state)
 	expect_err(L("/nope@1"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/nope@1': no such node in the "
 		   "machine's device tree");
-	expect_err(L("/bus/child@0"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/bus/child@0': not a node directly "
-		   "under the root (ferry does not translate bus addresses)");
+	expect_err(
+		L("/bus/child@0"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/bus/child@0': not a node directly "
+		"under the root (ferry does not translate bus addresses)");
 	expect_err(L("/off@a400000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/off@a400000': its status is not "
 		   "\"okay\"");
-	expect_err(L("/pl011@9000000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/pl011@9000000': 0x9000000-0x9000fff "
-		   "holds ferry's console (PL011)");
-	expect_err(L("/intc@8000000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/intc@8000000': 0x8000000-0x800ffff "
-		   "holds the GICv3 distributor");
+	expect_err(
+		L("/pl011@9000000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/pl011@9000000': 0x9000000-0x9000fff "
+		"holds ferry's console (PL011)");
+	expect_err(
+		L("/intc@8000000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/intc@8000000': 0x8000000-0x800ffff "
+		"holds the GICv3 distributor");
 }
 
 static void test_errors_more(void **state)
 {
 	(void)state;
-	expect_err(L("/virtio_mmio@a002200"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/virtio_mmio@a002200': 0xa002200 is "
-		   "not 4 KiB aligned (stage 2 maps whole pages, and a page shared with another "
-		   "device would go with it)");
-	expect_err(L("/ppi@a100000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/ppi@a100000': interrupt 0 is not an "
-		   "SPI (type 1): only SPIs can be given to one VM");
-	expect_err(L("/huge@10000000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/huge@10000000': window 0x10000000 "
-		   "of 0x10000000 bytes: not 1 byte to 64 MiB");
+	expect_err(
+		L("/virtio_mmio@a002200"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/virtio_mmio@a002200': 0xa002200 is "
+		"not 4 KiB aligned (stage 2 maps whole pages, and a page shared with another "
+		"device would go with it)");
+	expect_err(
+		L("/ppi@a100000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/ppi@a100000': interrupt 0 is not an "
+		"SPI (type 1): only SPIs can be given to one VM");
+	expect_err(
+		L("/huge@10000000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/huge@10000000': window 0x10000000 "
+		"of 0x10000000 bytes: not 1 byte to 64 MiB");
 	expect_err(L("/wrap@fffffffffffff000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/wrap@fffffffffffff000': window "
 		   "0xfffffffffffff000 + 0x2000 wraps around");
@@ -220,15 +227,17 @@ static void test_errors_more(void **state)
 	expect_err(L("/high@50000000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/high@50000000': "
 		   "0x40001000-0x40001fff overlaps the machine's RAM");
-	expect_err(L("/bigspi@a200000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/bigspi@a200000': SPI 300 is beyond "
-		   "the vGIC's INTIDs 32-287");
+	expect_err(
+		L("/bigspi@a200000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/bigspi@a200000': SPI 300 is beyond "
+		"the vGIC's INTIDs 32-287");
 	expect_err(L("/falling@a300000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/falling@a300000': SPI 41 has "
 		   "trigger flags 2 (a GICv3 SPI is rising edge, 1, or level high, 4)");
-	expect_err(L("/badclock@a500000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/badclock@a500000': clock 0 is not a "
-		   "fixed clock");
+	expect_err(
+		L("/badclock@a500000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/badclock@a500000': clock 0 is not a "
+		"fixed clock");
 	expect_err(L("/db@b000000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/db@b000000': 0xb000000-0xb000fff "
 		   "overlaps the doorbells at 0xb000000-0xb003fff");
@@ -244,12 +253,14 @@ static void test_errors_more(void **state)
 	expect_err(L("/noreg@a700000"), NULL,
 		   "config: vm 'alpha': property 'passthrough': '/noreg@a700000': has no 'reg': "
 		   "nothing to map");
-	expect_err(L("/ext@a800000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/ext@a800000': 'interrupts-extended' "
-		   "is not supported (use 'interrupts')");
-	expect_err(L("/pl031@9010000"), NULL,
-		   "config: vm 'alpha': property 'passthrough': '/pl031@9010000': 0x9010000-0x9010fff "
-		   "overlaps the VM's emulated PL031 at 0x9010000-0x9010fff");
+	expect_err(
+		L("/ext@a800000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/ext@a800000': 'interrupts-extended' "
+		"is not supported (use 'interrupts')");
+	expect_err(
+		L("/pl031@9010000"), NULL,
+		"config: vm 'alpha': property 'passthrough': '/pl031@9010000': 0x9010000-0x9010fff "
+		"overlaps the VM's emulated PL031 at 0x9010000-0x9010fff");
 }
 
 /* A DMA-capable device needs the VM's RAM at IPA = PA (there is no SMMU to translate). */
@@ -263,10 +274,11 @@ static void test_dma_needs_identity_ram(void **state)
 
 		assert_int_equal(pt_resolve(host_fdt, &cfg, &lim, &table, err, sizeof(err)),
 				 FERRY_EINVAL);
-		assert_string_equal(err, "config: vm 'beta': property 'passthrough': "
-					 "'/virtio_mmio@a001000': does DMA ('dma-coherent'), and "
-					 "without an SMMU it sees physical addresses: give the VM ram-pa "
-					 "= ram-base");
+		assert_string_equal(
+			err, "config: vm 'beta': property 'passthrough': "
+			     "'/virtio_mmio@a001000': does DMA ('dma-coherent'), and "
+			     "without an SMMU it sees physical addresses: give the VM ram-pa "
+			     "= ram-base");
 	}
 }
 
@@ -274,9 +286,10 @@ static void test_dma_needs_identity_ram(void **state)
 static void test_one_owner(void **state)
 {
 	(void)state;
-	expect_err(L("/pl061@9030000"), L("/pl061@9030000"),
-		   "config: vm 'beta': property 'passthrough': '/pl061@9030000': 0x9030000-0x9030fff "
-		   "is already owned by vm 'alpha' ('/pl061@9030000')");
+	expect_err(
+		L("/pl061@9030000"), L("/pl061@9030000"),
+		"config: vm 'beta': property 'passthrough': '/pl061@9030000': 0x9030000-0x9030fff "
+		"is already owned by vm 'alpha' ('/pl061@9030000')");
 	expect_err(L("/pl061@9030000"), L("/virtio_mmio@a002000", "/irqtwin@a610000"),
 		   "config: vm 'beta': property 'passthrough': '/irqtwin@a610000': INTID 39 is "
 		   "already owned by vm 'alpha' ('/pl061@9030000')");

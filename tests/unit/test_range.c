@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "lib/range.h"
@@ -14,12 +15,12 @@ static void test_valid_edges(void **state)
 {
 	(void)state;
 	assert_true(range_valid(0, 0));
-	assert_true(range_valid(0, MAX64));       /* bytes 0 .. 2^64-2 */
-	assert_true(range_valid(1, MAX64));       /* bytes 1 .. 2^64-1: ends exactly at 2^64 */
-	assert_false(range_valid(2, MAX64));      /* wraps by one */
-	assert_true(range_valid(MAX64, 1));       /* the last byte */
-	assert_false(range_valid(MAX64, 2));      /* wraps by one */
-	assert_true(range_valid(MAX64, 0));       /* empty, anywhere */
+	assert_true(range_valid(0, MAX64));  /* bytes 0 .. 2^64-2 */
+	assert_true(range_valid(1, MAX64));  /* bytes 1 .. 2^64-1: ends exactly at 2^64 */
+	assert_false(range_valid(2, MAX64)); /* wraps by one */
+	assert_true(range_valid(MAX64, 1));  /* the last byte */
+	assert_false(range_valid(MAX64, 2)); /* wraps by one */
+	assert_true(range_valid(MAX64, 0));  /* empty, anywhere */
 	assert_false(range_valid(0xfffffffffffffff8ULL, 16));
 	assert_true(range_valid(0xfffffffffffffff8ULL, 8));
 }

@@ -10,10 +10,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "fake_arch.h"
 #include "mm/s2.h"
@@ -81,7 +82,8 @@ static void world_init(struct s2_pgtable *pgt, unsigned ia_bits, u64 base, u64 p
 	s2_fixture_reset();
 	fake_arch_reset();
 	cur = pgt;
-	assert_int_equal(s2_init_concat(pgt, ia_bits, 3, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init_concat(pgt, ia_bits, 3, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL),
+			 0);
 }
 
 static void world_end(struct s2_pgtable *pgt)
@@ -97,7 +99,12 @@ static void world_end(struct s2_pgtable *pgt)
 
 /* ---- one operation, checked ---- */
 
-enum op { OP_MAP, OP_UNMAP, OP_PROTECT, OP_SPLIT };
+enum op {
+	OP_MAP,
+	OP_UNMAP,
+	OP_PROTECT,
+	OP_SPLIT
+};
 
 struct opdesc {
 	enum op op;
@@ -111,10 +118,14 @@ static int run_op(struct s2_pgtable *pgt, const struct opdesc *o, struct s2_flus
 	ipa_t ipa = ipa_init(win_base + o->first * 4096);
 
 	switch (o->op) {
-	case OP_MAP: return s2_map(pgt, ipa, pa_init(o->pa), o->n * 4096, o->prot, owed);
-	case OP_UNMAP: return s2_unmap(pgt, ipa, o->n * 4096, owed);
-	case OP_PROTECT: return s2_protect(pgt, ipa, o->n * 4096, o->prot, owed);
-	default: return s2_split(pgt, ipa, o->n * 4096, owed);
+	case OP_MAP:
+		return s2_map(pgt, ipa, pa_init(o->pa), o->n * 4096, o->prot, owed);
+	case OP_UNMAP:
+		return s2_unmap(pgt, ipa, o->n * 4096, owed);
+	case OP_PROTECT:
+		return s2_protect(pgt, ipa, o->n * 4096, o->prot, owed);
+	default:
+		return s2_split(pgt, ipa, o->n * 4096, owed);
 	}
 }
 
@@ -127,12 +138,15 @@ static void model_apply(const struct opdesc *o)
 		case OP_MAP:
 			*m = (struct pg){ o->pa + (i - o->first) * 4096, (u8)o->prot, 0 };
 			break;
-		case OP_UNMAP: m->level = -1; break;
+		case OP_UNMAP:
+			m->level = -1;
+			break;
 		case OP_PROTECT:
 			if (m->level >= 0)
 				m->prot = (u8)((m->prot & S2_PROT_DEVICE) | o->prot);
 			break;
-		default: break;
+		default:
+			break;
 		}
 	}
 }
@@ -141,7 +155,7 @@ static bool prot_downgrade(unsigned old, unsigned new)
 {
 	unsigned lost = old & ~new;
 
-	return (lost & S2_PROT_RWX) || ((lost & S2_PROT_DBM) && !(new & S2_PROT_W));
+	return (lost & S2_PROT_RWX) || ((lost & S2_PROT_DBM) && !(new &S2_PROT_W));
 }
 
 static bool in_flush(const struct s2_flush *f, u64 ipa)
@@ -282,9 +296,18 @@ static void random_range(u64 *first, u64 *n)
 	u64 align, count;
 
 	switch (rnd(10)) {
-	case 0: case 1: align = SZ_1G >> 12; break;
-	case 2: case 3: case 4: align = SZ_2M >> 12; break;
-	default: align = 1; break;
+	case 0:
+	case 1:
+		align = SZ_1G >> 12;
+		break;
+	case 2:
+	case 3:
+	case 4:
+		align = SZ_2M >> 12;
+		break;
+	default:
+		align = 1;
+		break;
 	}
 	if (align >= win_pages)
 		align = SZ_2M >> 12;
@@ -300,14 +323,23 @@ static void random_range(u64 *first, u64 *n)
 static void random_op(struct opdesc *o)
 {
 	static const unsigned prots[] = {
-		S2_PROT_R, S2_PROT_R | S2_PROT_W, S2_PROT_RWX, S2_PROT_R | S2_PROT_X, 0,
-		S2_PROT_R | S2_PROT_X | S2_PROT_DBM, S2_PROT_RWX | S2_PROT_DBM, S2_PROT_W,
+		S2_PROT_R,
+		S2_PROT_R | S2_PROT_W,
+		S2_PROT_RWX,
+		S2_PROT_R | S2_PROT_X,
+		0,
+		S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
+		S2_PROT_RWX | S2_PROT_DBM,
+		S2_PROT_W,
 	};
 
 	random_range(&o->first, &o->n);
 	o->prot = prots[rnd(ARRAY_SIZE(prots))];
 	switch (rnd(10)) {
-	case 0: case 1: case 2: case 3:
+	case 0:
+	case 1:
+	case 2:
+	case 3:
 		o->op = OP_MAP;
 		/* Output the same modulo 1 GiB (blocks possible), modulo 2 MiB, or anything. */
 		o->pa = 0x8000000000ULL + o->first * 4096 + (rnd(2) ? 0 : rnd(3) * SZ_1G) +
@@ -317,9 +349,18 @@ static void random_op(struct opdesc *o)
 			o->prot &= ~(unsigned)S2_PROT_X;
 		}
 		break;
-	case 4: case 5: o->op = OP_UNMAP; break;
-	case 6: case 7: case 8: o->op = OP_PROTECT; break;
-	default: o->op = OP_SPLIT; break;
+	case 4:
+	case 5:
+		o->op = OP_UNMAP;
+		break;
+	case 6:
+	case 7:
+	case 8:
+		o->op = OP_PROTECT;
+		break;
+	default:
+		o->op = OP_SPLIT;
+		break;
 	}
 }
 
@@ -467,8 +508,9 @@ static void test_enomem_at_every_allocation(void **state)
 		struct s2_pgtable p2;
 
 		s2fx.fail_at = s2fx.allocs;
-		assert_int_equal(s2_init_concat(&p2, 40, 1, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL),
-				 FERRY_ENOMEM);
+		assert_int_equal(
+			s2_init_concat(&p2, 40, 1, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL),
+			FERRY_ENOMEM);
 		assert_int_equal(s2_init(&p2, 39, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_ENOMEM);
 		s2fx.fail_at = -1;
 	}

@@ -8,14 +8,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
+
 #include "fake_arch.h"
 #include "mm/s2.h"
-#include "s2_fixture.h"
 #include "mm/tlbi.h"
+#include "s2_fixture.h"
 #include "tlb_model.h"
 
 #define VMID 1
@@ -67,9 +68,9 @@ static int visit_snapshot(const struct s2_visit_ctx *ctx)
 	u64 last = MIN(ctx->ipa + s2_level_size(ctx->level), win_base + win_pages * 4096);
 
 	for (u64 a = first; a < last; a += 4096)
-		out[(a - win_base) >> 12] = (struct pg){ (ctx->desc & S2_DESC_ADDR) + (a - ctx->ipa),
-							 (u8)s2_desc_prot(ctx->desc),
-							 (int8_t)ctx->level };
+		out[(a - win_base) >> 12] =
+			(struct pg){ (ctx->desc & S2_DESC_ADDR) + (a - ctx->ipa),
+				     (u8)s2_desc_prot(ctx->desc), (int8_t)ctx->level };
 	return 0;
 }
 
@@ -99,9 +100,12 @@ static u64 rnd(u64 n) { return (u64)random() % n; }
 
 static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsigned seed, int ops)
 {
-	static const unsigned prots[] = { S2_PROT_R, S2_PROT_RWX, S2_PROT_R | S2_PROT_X,
+	static const unsigned prots[] = { S2_PROT_R,
+					  S2_PROT_RWX,
+					  S2_PROT_R | S2_PROT_X,
 					  S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
-					  S2_PROT_RWX | S2_PROT_DBM, 0 };
+					  S2_PROT_RWX | S2_PROT_DBM,
+					  0 };
 	struct s2_pgtable pgt;
 	struct tlb_model_range *stale = calloc(pages + 1, sizeof(*stale));
 	long checked = 0, one_pass = 0, rebuilt = 0;
@@ -142,15 +146,21 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 
 		switch (rnd(6)) {
 		case 0:
-			assert_int_equal(s2_map(&pgt, ipa, pa_init(PA0 + first * 4096 +
-								   rnd(3) * SZ_2M + rnd(2) * 4096),
-						n * 4096, prot, &owed), 0);
+			assert_int_equal(
+				s2_map(&pgt, ipa,
+				       pa_init(PA0 + first * 4096 + rnd(3) * SZ_2M + rnd(2) * 4096),
+				       n * 4096, prot, &owed),
+				0);
 			break;
-		case 1: assert_int_equal(s2_unmap(&pgt, ipa, n * 4096, &owed), 0); break;
+		case 1:
+			assert_int_equal(s2_unmap(&pgt, ipa, n * 4096, &owed), 0);
+			break;
 		case 2:
 			assert_int_equal(s2_protect(&pgt, ipa, n * 4096, prot, &owed), 0);
 			break;
-		case 3: assert_int_equal(s2_split(&pgt, ipa, n * 4096, &owed), 0); break;
+		case 3:
+			assert_int_equal(s2_split(&pgt, ipa, n * 4096, &owed), 0);
+			break;
 		case 4: /* dirty logging's start: 2 MiB-aligned ranges (others are refused) */
 			err = s2_split_protect(&pgt, ipa, n * 4096, prot, &owed);
 			assert_true(err == 0 || err == FERRY_ENOTSUP);
@@ -183,15 +193,16 @@ static void run(unsigned ia_bits, u64 base, u64 pages, struct tlbi_caps c, unsig
 				continue;
 			checked++;
 			if (cached[i])
-				fail_msg("op %d: page %#llx reduced (%u/%d -> %u/%d) but still cached",
-					 k, (unsigned long long)(base + i * 4096), before[i].prot,
-					 before[i].level, after[i].prot, after[i].level);
+				fail_msg(
+					"op %d: page %#llx reduced (%u/%d -> %u/%d) but still cached",
+					k, (unsigned long long)(base + i * 4096), before[i].prot,
+					before[i].level, after[i].prot, after[i].level);
 			nstale = tlb_model_stale_combined(&model, VMID, (base >> 12) + i, 1);
 			assert_int_equal(nstale, 0);
 		}
 		fake_arch_reset();
 	}
-	assert_true(checked > 1000); /* the checks really ran */
+	assert_true(checked > 1000);                      /* the checks really ran */
 	assert_true(one_pass > ops / 100 && rebuilt > 0); /* and the one-pass start/stop ran too */
 	assert_true(bbm_flushes > ops / 30 && owed_flushes > ops / 30);
 	s2_destroy(&pgt);

@@ -7,9 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "fake_arch.h"
 #include "mm/s2.h"
@@ -40,7 +41,8 @@ static void setup(struct s2_pgtable *pgt, unsigned ia_bits)
 	bbm_hook = NULL;
 	fake_arch_reset();
 	cur = pgt;
-	assert_int_equal(s2_init_concat(pgt, ia_bits, 9, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(s2_init_concat(pgt, ia_bits, 9, &s2fx_mm, &s2fx_root_ops, NULL, bbm, NULL),
+			 0);
 }
 
 static void teardown(struct s2_pgtable *pgt)
@@ -114,36 +116,39 @@ static void test_geometry(void **state)
 		if (want_pages > 1) {
 			struct s2_pgtable no;
 
-			assert_int_equal(s2_init(&no, ia, 1, &s2fx_mm, NULL, bbm, NULL), FERRY_ENOTSUP);
+			assert_int_equal(s2_init(&no, ia, 1, &s2fx_mm, NULL, bbm, NULL),
+					 FERRY_ENOTSUP);
 		}
 		setup(&pgt, ia);
 		assert_int_equal(pgt.root_pages, want_pages);
 		assert_true(IS_ALIGNED(s2fx_v2p(pgt.root), 4096ULL * want_pages));
 		vtcr = s2_vtcr(&pgt, 2);
-		assert_int_equal(FIELD_GET(vtcr, 5, 0), 64 - ia);              /* T0SZ */
-		assert_int_equal(FIELD_GET(vtcr, 7, 6), 2 - want_level);      /* SL0 */
-		assert_int_equal(FIELD_GET(vtcr, 9, 8), 1);                    /* IRGN0 WBWA */
-		assert_int_equal(FIELD_GET(vtcr, 11, 10), 1);                  /* ORGN0 WBWA */
-		assert_int_equal(FIELD_GET(vtcr, 13, 12), 3);                  /* SH0 inner */
-		assert_int_equal(FIELD_GET(vtcr, 15, 14), 0);                  /* TG0 4K */
-		assert_int_equal(FIELD_GET(vtcr, 18, 16), 2);                  /* PS 40 bits */
-		assert_int_equal(FIELD_GET(vtcr, 19, 19), 0);                  /* 8-bit VMID 9 */
-		assert_int_equal(FIELD_GET(vtcr, 31, 31), 1);                  /* RES1 */
-		assert_int_equal(FIELD_GET(vtcr, 22, 21), 0);                  /* HA/HD: not ours */
+		assert_int_equal(FIELD_GET(vtcr, 5, 0), 64 - ia);        /* T0SZ */
+		assert_int_equal(FIELD_GET(vtcr, 7, 6), 2 - want_level); /* SL0 */
+		assert_int_equal(FIELD_GET(vtcr, 9, 8), 1);              /* IRGN0 WBWA */
+		assert_int_equal(FIELD_GET(vtcr, 11, 10), 1);            /* ORGN0 WBWA */
+		assert_int_equal(FIELD_GET(vtcr, 13, 12), 3);            /* SH0 inner */
+		assert_int_equal(FIELD_GET(vtcr, 15, 14), 0);            /* TG0 4K */
+		assert_int_equal(FIELD_GET(vtcr, 18, 16), 2);            /* PS 40 bits */
+		assert_int_equal(FIELD_GET(vtcr, 19, 19), 0);            /* 8-bit VMID 9 */
+		assert_int_equal(FIELD_GET(vtcr, 31, 31), 1);            /* RES1 */
+		assert_int_equal(FIELD_GET(vtcr, 22, 21), 0);            /* HA/HD: not ours */
 		/* PARange 52 bits: capped at 48, the most a 4K descriptor holds without LPA2. */
 		assert_int_equal(FIELD_GET(s2_vtcr(&pgt, 6), 18, 16), 5);
 		assert_int_equal(s2_vttbr(&pgt), s2fx_v2p(pgt.root) | (9ULL << 48));
 		/* The highest and the lowest page of the IPA space. */
 		assert_int_equal(s2_map(&pgt, ipa_init((1ULL << ia) - 4096), pa_init(PA0), 4096,
-					S2_PROT_R, NULL), 0);
-		assert_int_equal(s2_map(&pgt, ipa_init(0), pa_init(PA0 + 4096), 4096, S2_PROT_R,
-					NULL), 0);
+					S2_PROT_R, NULL),
+				 0);
+		assert_int_equal(
+			s2_map(&pgt, ipa_init(0), pa_init(PA0 + 4096), 4096, S2_PROT_R, NULL), 0);
 		assert_int_equal(pa_of(&pgt, (1ULL << ia) - 4096), PA0);
 		assert_int_equal(pa_of(&pgt, 0), PA0 + 4096);
 		if (want_pages > 1) /* the top page's walk starts in the last concatenated table */
 			assert_true(pgt.root[512 * want_pages - 1] & S2_DESC_VALID);
-		assert_int_equal(s2_map(&pgt, ipa_init(1ULL << ia), pa_init(PA0), 4096, S2_PROT_R,
-					NULL), FERRY_ERANGE);
+		assert_int_equal(
+			s2_map(&pgt, ipa_init(1ULL << ia), pa_init(PA0), 4096, S2_PROT_R, NULL),
+			FERRY_ERANGE);
 		assert_int_equal(level_of(&pgt, 1ULL << ia), -1);
 		teardown(&pgt);
 	}
@@ -171,12 +176,14 @@ static void test_descriptor_bits(void **state)
 	/* page (0b11), MemAttr 0b1111, S2AP 0b11, SH 0b11, AF, XN 0b10 */
 	assert_int_equal(raw_leaf(&pgt, RAM), PA0 | 0x3 | 0x3c | 0xc0 | 0x300 | 0x400 | BIT(54));
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + SZ_2M), pa_init(PA0 + SZ_2M), SZ_2M,
-				S2_PROT_RWX | S2_PROT_DBM, NULL), 0);
+				S2_PROT_RWX | S2_PROT_DBM, NULL),
+			 0);
 	/* block (0b01), executable, DBM */
 	assert_int_equal(raw_leaf(&pgt, RAM + SZ_2M),
 			 (PA0 + SZ_2M) | 0x1 | 0x3c | 0xc0 | 0x300 | 0x400 | BIT(51));
 	assert_int_equal(s2_map(&pgt, ipa_init(0x09000000), pa_init(0x09000000), 4096,
-				S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE, NULL), 0);
+				S2_PROT_R | S2_PROT_W | S2_PROT_DEVICE, NULL),
+			 0);
 	/* Device-nGnRE (0b0001), no shareability bits, XN */
 	assert_int_equal(raw_leaf(&pgt, 0x09000000),
 			 0x09000000 | 0x3 | 0x4 | 0xc0 | 0x400 | BIT(54));
@@ -196,7 +203,8 @@ static void test_block_or_page(void **state)
 	/* 1 GiB-aligned IPA and PA, 1 GiB + 2 MiB + 4 KiB: a level-1 block, a level-2 block, a
 	 * page */
 	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
-				S2_PROT_RWX, NULL), 0);
+				S2_PROT_RWX, NULL),
+			 0);
 	assert_int_equal(level_of(&pgt, SZ_1G), 1);
 	assert_int_equal(level_of(&pgt, 2 * SZ_1G - 4096), 1);
 	assert_int_equal(level_of(&pgt, 2 * SZ_1G), 2);
@@ -204,8 +212,8 @@ static void test_block_or_page(void **state)
 	assert_int_equal(level_of(&pgt, 2 * SZ_1G + SZ_2M + 4096), -1);
 	assert_int_equal(pgt.tables, 3); /* root, one level-2 table, one level-3 table */
 	/* PA only 2 MiB aligned: 2 MiB blocks across a whole GiB */
-	assert_int_equal(s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(PA0 + SZ_2M), SZ_1G, S2_PROT_R,
-				NULL), 0);
+	assert_int_equal(
+		s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(PA0 + SZ_2M), SZ_1G, S2_PROT_R, NULL), 0);
 	assert_int_equal(level_of(&pgt, 4 * SZ_1G), 2);
 	assert_int_equal(level_of(&pgt, 5 * SZ_1G - 4096), 2);
 	/* PA 4 KiB off: pages only */
@@ -243,19 +251,22 @@ static void test_leaf_ptr(void **state)
 		s2_fixture_reset();
 		s2fx.fail_at = -1;
 		fake_arch_reset();
-		assert_int_equal(s2_init_concat(&pgt, bits, 9, &s2fx_mm_identity, &s2fx_root_ops, NULL, bbm,
-						NULL), 0);
+		assert_int_equal(s2_init_concat(&pgt, bits, 9, &s2fx_mm_identity, &s2fx_root_ops,
+						NULL, bbm, NULL),
+				 0);
 		/* A 1 GiB block, 2 MiB blocks and pages, near the bottom and the top of the space. */
 		assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G + SZ_2M + 4096,
-					S2_PROT_RWX, NULL), 0);
+					S2_PROT_RWX, NULL),
+				 0);
 		assert_int_equal(s2_map(&pgt, ipa_init(top - SZ_2M - 8192), pa_init(PA0 + 4096),
-					SZ_2M + 8192, S2_PROT_R, NULL), 0);
+					SZ_2M + 8192, S2_PROT_R, NULL),
+				 0);
 		for (int k = 0; k < 20000; k++) {
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
-			u64 ipa = k & 1 ? (x % (SZ_1G + SZ_2M + 8192)) + SZ_1G :
-				  top - (x % (SZ_2M + 16384)) - 1;
+			u64 ipa = k & 1 ? (x % (SZ_1G + SZ_2M + 8192)) + SZ_1G
+					: top - (x % (SZ_2M + 16384)) - 1;
 			pa_t pa;
 			unsigned prot;
 			int level = -1, lvl = -1;
@@ -329,12 +340,14 @@ static void test_protect_owes(void **state)
 	size_t log;
 	(void)state;
 	setup(&pgt, 39);
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_R | S2_PROT_X,
-				&owed), 0);
+	assert_int_equal(
+		s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 8 * SZ_2M, S2_PROT_R | S2_PROT_X, &owed),
+		0);
 	/* Read-only → read-only + DBM is a relaxation (the hardware may then add W). */
 	log = fake_arch_log_len;
-	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
-				    &owed), 0);
+	assert_int_equal(
+		s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM, &owed),
+		0);
 	assert_int_equal(owed.pages, 0);
 	/* Relaxing owes nothing and issues nothing. */
 	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 8 * SZ_2M, S2_PROT_RWX, &owed), 0);
@@ -368,18 +381,21 @@ static void test_protect_owes(void **state)
 	assert_int_equal(level_of(&pgt, RAM + 6 * SZ_2M), 2);
 	/* DBM rules: dirty (W set by hardware) → clean read-only DBM owes; DBM dropped on a
 	 * read-only page owes; read-only DBM → writable without DBM does not. */
-	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), 4096 * 0 + SZ_2M,
-				    S2_PROT_RWX | S2_PROT_DBM, &owed), 0);
+	assert_int_equal(
+		s2_protect(&pgt, ipa_init(RAM), 4096 * 0 + SZ_2M, S2_PROT_RWX | S2_PROT_DBM, &owed),
+		0);
 	assert_int_equal(owed.pages, 0);
-	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
-				    &owed), 0);
+	assert_int_equal(
+		s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM, &owed),
+		0);
 	assert_int_equal(owed.pages, 512);
 	owed = (struct s2_flush){ 0 };
 	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X, &owed), 0);
 	assert_int_equal(owed.pages, 512);
 	owed = (struct s2_flush){ 0 };
-	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM,
-				    &owed), 0);
+	assert_int_equal(
+		s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_X | S2_PROT_DBM, &owed),
+		0);
 	assert_int_equal(s2_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_RWX, &owed), 0);
 	assert_int_equal(owed.pages, 0);
 	teardown(&pgt);
@@ -399,14 +415,16 @@ static void test_map_over_live(void **state)
 	a = s2fx.allocs;
 	log = fake_arch_log_len;
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 4096), pa_init(PA0 + 4096), 3 * SZ_2M,
-				S2_PROT_RWX, &owed), 0);
+				S2_PROT_RWX, &owed),
+			 0);
 	assert_int_equal(s2fx.allocs, a);
 	assert_int_equal(fake_arch_log_len, log);
 	assert_int_equal(bbm_calls, 0);
 	assert_int_equal(level_of(&pgt, RAM), 2);
 	/* A new output for one live block: break, one flush, make; never owed. */
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + SZ_2M), pa_init(PA0 + 16 * SZ_2M), SZ_2M,
-				S2_PROT_RWX, &owed), 0);
+				S2_PROT_RWX, &owed),
+			 0);
 	assert_int_equal(bbm_calls, 1);
 	assert_int_equal(bbm_last.level, 2);
 	assert_int_equal(owed.pages, 0);
@@ -418,7 +436,8 @@ static void test_map_over_live(void **state)
 	bbm_calls = 0;
 	a = s2fx.frees;
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM + 2 * SZ_2M), pa_init(PA0 + 2 * SZ_2M), SZ_2M,
-				S2_PROT_R, &owed), 0);
+				S2_PROT_R, &owed),
+			 0);
 	assert_int_equal(bbm_calls, 1);
 	assert_int_equal(bbm_last.level, -1);
 	assert_int_equal(s2fx.frees - a, 1);
@@ -558,7 +577,8 @@ static void test_split_batched(void **state)
 	setup(&pgt, 39);
 	/* one 1 GiB block and 16 2 MiB blocks */
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_1G + 16 * SZ_2M,
-				S2_PROT_R | S2_PROT_W, &owed), 0);
+				S2_PROT_R | S2_PROT_W, &owed),
+			 0);
 	assert_int_equal(level_of(&pgt, RAM), 1);
 	fake_arch_reset();
 	bbm_calls = 0;
@@ -616,14 +636,20 @@ static void test_publish_random(void **state)
 		case 0:
 			assert_int_equal(s2_map(&pgt, ipa_init(ipa),
 						pa_init(PA0 + (ipa - RAM) + (random() % 2) * 4096),
-						n * 4096, S2_PROT_R, &owed), 0);
+						n * 4096, S2_PROT_R, &owed),
+					 0);
 			break;
-		case 1: assert_int_equal(s2_unmap(&pgt, ipa_init(ipa), n * 4096, &owed), 0); break;
+		case 1:
+			assert_int_equal(s2_unmap(&pgt, ipa_init(ipa), n * 4096, &owed), 0);
+			break;
 		case 2:
 			assert_int_equal(s2_protect(&pgt, ipa_init(ipa), n * 4096,
-						    (unsigned)(random() % 8), &owed), 0);
+						    (unsigned)(random() % 8), &owed),
+					 0);
 			break;
-		default: assert_int_equal(s2_split(&pgt, ipa_init(ipa), n * 4096, &owed), 0); break;
+		default:
+			assert_int_equal(s2_split(&pgt, ipa_init(ipa), n * 4096, &owed), 0);
+			break;
 		}
 		watch_end();
 	}
@@ -798,7 +824,9 @@ static void dbm_scan_random(u64 off)
 {
 	struct s2_pgtable pgt;
 	struct s2_flush owed = { 0 };
-	enum { PAGES = 8 * 512 };
+	enum {
+		PAGES = 8 * 512
+	};
 	static u64 bits[PAGES / 64 + 2];
 	static bool dirty[PAGES];
 	const u64 rodbm = S2_PROT_R | S2_PROT_X | S2_PROT_DBM;
@@ -831,8 +859,9 @@ static void dbm_scan_random(u64 off)
 		}
 		count = MIN(count, 7 * 512 - first);
 		memset(bits, 0, sizeof(bits));
-		assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + first * 4096), count * 4096,
-						      bits, RAM - off * 4096), 0);
+		assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM + first * 4096),
+						      count * 4096, bits, RAM - off * 4096),
+				 0);
 		for (u64 q = 0; q < 7 * 512; q++) {
 			bool in = q >= first && q < first + count;
 			bool got = (bits[(q + off) / 64] >> ((q + off) % 64)) & 1;
@@ -847,8 +876,8 @@ static void dbm_scan_random(u64 off)
 	/* The block: written, collected whole, cleaned. */
 	hw_write(&pgt, RAM + 7 * SZ_2M + 4096);
 	memset(bits, 0, sizeof(bits));
-	assert_int_equal(s2_collect_dbm_dirty(&pgt, ipa_init(RAM), 8 * SZ_2M, bits, RAM - off * 4096),
-			 0);
+	assert_int_equal(
+		s2_collect_dbm_dirty(&pgt, ipa_init(RAM), 8 * SZ_2M, bits, RAM - off * 4096), 0);
 	for (u64 q = 7 * 512; q < 8 * 512; q++)
 		assert_true((bits[(q + off) / 64] >> ((q + off) % 64)) & 1);
 	assert_int_equal(prot_of(&pgt, RAM + 7 * SZ_2M), rodbm);
@@ -866,7 +895,9 @@ static void test_dbm_collect_scan_random(void **state)
 
 /* ---- dirty logging's start in one pass ---- */
 
-enum { SP_WIN = 16 }; /* a 32 MiB window: 16 x 2 MiB */
+enum {
+	SP_WIN = 16
+}; /* a 32 MiB window: 16 x 2 MiB */
 
 /* The same mappings in two tables: 2 MiB blocks, pages (a PA off the 2 MiB grid), a hole, a
  * read-only and a DBM-dirty page, chosen by seed. */
@@ -882,19 +913,24 @@ static void sp_build(struct s2_pgtable *pgt, u64 seed)
 		switch ((x >> 33) % 4) {
 		case 0: /* a block */
 			assert_int_equal(s2_map(pgt, ipa_init(ipa), pa_init(PA0 + b * SZ_2M), SZ_2M,
-						S2_PROT_RWX, &owed), 0);
+						S2_PROT_RWX, &owed),
+					 0);
 			break;
 		case 1: /* pages, some read-only, one dirty DBM */
 			assert_int_equal(s2_map(pgt, ipa_init(ipa), pa_init(PA0 + b * SZ_2M + 4096),
-						SZ_2M, S2_PROT_RWX, &owed), 0);
+						SZ_2M, S2_PROT_RWX, &owed),
+					 0);
 			assert_int_equal(s2_protect(pgt, ipa_init(ipa + 4096 * ((x >> 40) % 500)),
-						    4096 * 5, S2_PROT_R, &owed), 0);
+						    4096 * 5, S2_PROT_R, &owed),
+					 0);
 			assert_int_equal(s2_protect(pgt, ipa_init(ipa + 4096 * 511), 4096,
-						    S2_PROT_RWX | S2_PROT_DBM, &owed), 0);
+						    S2_PROT_RWX | S2_PROT_DBM, &owed),
+					 0);
 			break;
 		case 2: /* a block made read-only */
 			assert_int_equal(s2_map(pgt, ipa_init(ipa), pa_init(PA0 + b * SZ_2M), SZ_2M,
-						S2_PROT_R | S2_PROT_X, &owed), 0);
+						S2_PROT_R | S2_PROT_X, &owed),
+					 0);
 			break;
 		default: /* nothing */
 			break;
@@ -908,7 +944,8 @@ static void sp_setup(struct s2_pgtable *pgt)
 	bbm_calls = 0;
 	bbm_hook = NULL;
 	fake_arch_reset();
-	assert_int_equal(s2_init_concat(pgt, 39, 9, &s2fx_mm_identity, &s2fx_root_ops, NULL, bbm, NULL), 0);
+	assert_int_equal(
+		s2_init_concat(pgt, 39, 9, &s2fx_mm_identity, &s2fx_root_ops, NULL, bbm, NULL), 0);
 }
 
 static void sp_assert_same(struct s2_pgtable *a, struct s2_pgtable *b)
@@ -935,7 +972,8 @@ static void sp_assert_same(struct s2_pgtable *a, struct s2_pgtable *b)
  * DSB ISHST. */
 static void test_split_protect_matches_engine(void **state)
 {
-	static const unsigned prots[] = { S2_PROT_R | S2_PROT_X, S2_PROT_R | S2_PROT_X | S2_PROT_DBM };
+	static const unsigned prots[] = { S2_PROT_R | S2_PROT_X,
+					  S2_PROT_R | S2_PROT_X | S2_PROT_DBM };
 	int split = 0, in_place = 0;
 	(void)state;
 
@@ -959,7 +997,8 @@ static void test_split_protect_matches_engine(void **state)
 
 		bbm_calls = 0;
 		fake_arch_reset();
-		assert_int_equal(s2_split_protect(&fast, start, count * SZ_2M, prot, &owed_fast), 0);
+		assert_int_equal(s2_split_protect(&fast, start, count * SZ_2M, prot, &owed_fast),
+				 0);
 		sp_assert_same(&keep, &fast);
 		assert_true(fast.tables == ref_tables);
 		if (fast.tables > blocks_before) {
@@ -1016,8 +1055,8 @@ static void test_split_protect_carries_owed(void **state)
 			 0);
 	bbm_calls = 0;
 	owed = (struct s2_flush){ ipa_init(RAM + 3 * SZ_2M + 5 * 4096), 2, 3 };
-	assert_int_equal(s2_split_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_DBM,
-					  &owed), 0);
+	assert_int_equal(
+		s2_split_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | S2_PROT_DBM, &owed), 0);
 	assert_int_equal(bbm_calls, 1);
 	assert_int_equal(owed.pages, 0);
 	assert_true(ipa_addr(bbm_last.start) == RAM);
@@ -1080,8 +1119,9 @@ static void test_split_protect_refusals(void **state)
 	assert_int_equal(s2_split_protect(&pgt, ipa_init(RAM), SZ_2M, S2_PROT_R | 0x100, &owed),
 			 FERRY_EINVAL);
 	/* a 1 GiB block */
-	assert_int_equal(s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(4 * SZ_1G), SZ_1G, S2_PROT_RWX,
-				&owed), 0);
+	assert_int_equal(
+		s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(4 * SZ_1G), SZ_1G, S2_PROT_RWX, &owed),
+		0);
 	assert_int_equal(s2_split_protect(&pgt, ipa_init(4 * SZ_1G), SZ_2M, S2_PROT_R, &owed),
 			 FERRY_ENOTSUP);
 	assert_int_equal(level_of(&pgt, 4 * SZ_1G), 1);
@@ -1115,14 +1155,18 @@ static void test_protect_collapse(void **state)
 			sp_setup(both[k]);
 			sp_build(both[k], seed);
 			assert_int_equal(s2_split_protect(both[k], ipa_init(RAM), SP_WIN * SZ_2M,
-							  rx | (seed % 2 ? S2_PROT_DBM : 0), &o1), 0);
+							  rx | (seed % 2 ? S2_PROT_DBM : 0), &o1),
+					 0);
 			/* some pages made writable again (write faults), one hole, one page moved */
-			assert_int_equal(s2_protect(both[k], ipa_init(RAM + (seed % SP_WIN) * SZ_2M),
-						    8 * 4096, S2_PROT_RWX, &o1), 0);
-			assert_int_equal(s2_unmap(both[k], ipa_init(RAM + 3 * SZ_2M + 4096), 4096,
-						  &o1), 0);
+			assert_int_equal(s2_protect(both[k],
+						    ipa_init(RAM + (seed % SP_WIN) * SZ_2M),
+						    8 * 4096, S2_PROT_RWX, &o1),
+					 0);
+			assert_int_equal(
+				s2_unmap(both[k], ipa_init(RAM + 3 * SZ_2M + 4096), 4096, &o1), 0);
 			assert_int_equal(s2_map(both[k], ipa_init(RAM + 5 * SZ_2M + 8192),
-						pa_init(PA0 + 64 * SZ_2M), 4096, rx, &o1), 0);
+						pa_init(PA0 + 64 * SZ_2M), 4096, rx, &o1),
+					 0);
 		}
 		u64 tables = fast.tables;
 
@@ -1130,7 +1174,8 @@ static void test_protect_collapse(void **state)
 				 0);
 		bbm_calls = 0;
 		assert_int_equal(s2_protect_collapse(&fast, ipa_init(RAM), SP_WIN * SZ_2M,
-						     S2_PROT_RWX, &o2, &blocks), 0);
+						     S2_PROT_RWX, &o2, &blocks),
+				 0);
 		for (u64 q = 0; q < SP_WIN * 512; q++) {
 			pa_t pa1, pa2;
 			unsigned p1, p2;
@@ -1159,12 +1204,14 @@ static void test_protect_collapse(void **state)
 	}
 	sp_setup(&fast);
 	sp_build(&fast, 3);
-	assert_int_equal(s2_protect_collapse(&fast, ipa_init(RAM + 4096), SZ_2M, S2_PROT_RWX, &o2,
-					     &blocks), FERRY_ENOTSUP);
-	assert_int_equal(s2_map(&fast, ipa_init(4 * SZ_1G), pa_init(4 * SZ_1G), SZ_1G, S2_PROT_R,
-				&o2), 0);
-	assert_int_equal(s2_protect_collapse(&fast, ipa_init(4 * SZ_1G), SZ_2M, S2_PROT_RWX, &o2,
-					     &blocks), FERRY_ENOTSUP);
+	assert_int_equal(
+		s2_protect_collapse(&fast, ipa_init(RAM + 4096), SZ_2M, S2_PROT_RWX, &o2, &blocks),
+		FERRY_ENOTSUP);
+	assert_int_equal(
+		s2_map(&fast, ipa_init(4 * SZ_1G), pa_init(4 * SZ_1G), SZ_1G, S2_PROT_R, &o2), 0);
+	assert_int_equal(
+		s2_protect_collapse(&fast, ipa_init(4 * SZ_1G), SZ_2M, S2_PROT_RWX, &o2, &blocks),
+		FERRY_ENOTSUP);
 	assert_int_equal(prot_of(&fast, 4 * SZ_1G), S2_PROT_R);
 	s2_destroy(&fast);
 	assert_int_equal(s2fx.nlive, 0);
@@ -1185,8 +1232,9 @@ static void test_errors(void **state)
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4095, S2_PROT_R, &owed),
 			 FERRY_EINVAL);
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4096, 64, &owed), FERRY_EINVAL);
-	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(0x9000000),
-				4096, S2_PROT_R | S2_PROT_X | S2_PROT_DEVICE, &owed), FERRY_EINVAL);
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(0x9000000), 4096,
+				S2_PROT_R | S2_PROT_X | S2_PROT_DEVICE, &owed),
+			 FERRY_EINVAL);
 	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(1ULL << 48), 4096, S2_PROT_R, &owed),
 			 FERRY_ERANGE);
 	assert_int_equal(s2_map(&pgt, ipa_init(~0ULL << 12), pa_init(PA0), 8192, S2_PROT_R, &owed),
@@ -1210,7 +1258,8 @@ static void test_destroy_frees_everything(void **state)
 	setup(&pgt, 40);
 	/* pages across both concatenated root tables, and a 1 GiB block */
 	assert_int_equal(s2_map(&pgt, ipa_init((1ULL << 39) - SZ_2M - 4096), pa_init(PA0 + 4096),
-				2 * SZ_2M, S2_PROT_R, NULL), 0);
+				2 * SZ_2M, S2_PROT_R, NULL),
+			 0);
 	assert_int_equal(s2_map(&pgt, ipa_init(SZ_1G), pa_init(PA0), SZ_1G, S2_PROT_R, NULL), 0);
 	assert_int_equal(s2_split(&pgt, ipa_init(SZ_1G), SZ_2M, NULL), 0);
 	assert_true(pgt.tables > 6);

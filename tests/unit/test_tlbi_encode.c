@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "mm/tlbi.h"
@@ -22,7 +23,9 @@ static u64 rng(void)
 
 static void test_range_round_trip_every_field(void **state)
 {
-	static const u64 bases[] = { 0, 1, 0x40000, 0x1fffffffffULL, 0x1000000000ULL, 0x155555555ULL };
+	static const u64 bases[] = {
+		0, 1, 0x40000, 0x1fffffffffULL, 0x1000000000ULL, 0x155555555ULL
+	};
 	(void)state;
 	for (size_t b = 0; b < ARRAY_SIZE(bases) + 64; b++) {
 		u64 base = b < ARRAY_SIZE(bases) ? bases[b] : rng() & GENMASK(36, 0);
@@ -31,22 +34,27 @@ static void test_range_round_trip_every_field(void **state)
 			for (u32 scale = 0; scale <= 3; scale++)
 				for (u32 num = 0; num <= 31; num++)
 					for (u32 ttl = 0; ttl <= 3; ttl++) {
-		struct tlbi_range_fields f = { base, ttl, num, scale, tg, 0 }, g;
-		u64 op = 0;
+						struct tlbi_range_fields f = { base,  ttl, num,
+									       scale, tg,  0 },
+									 g;
+						u64 op = 0;
 
-		assert_int_equal(tlbi_range_encode(&f, &op), 0);
-		/* Bit positions straight from the Arm ARM's field table. */
-		assert_true(op == (base | (u64)ttl << 37 | (u64)num << 39 | (u64)scale << 44 |
-				   (u64)tg << 46));
-		memset(&g, 0xa5, sizeof(g));
-		tlbi_range_decode(op, &g);
-		assert_true(g.base_page == base);
-		assert_int_equal(g.ttl, ttl);
-		assert_int_equal(g.num, num);
-		assert_int_equal(g.scale, scale);
-		assert_int_equal(g.tg, tg);
-		assert_int_equal(g.high, 0);
-		assert_true(tlbi_range_pages(&g) == ((u64)num + 1) << (5 * scale + 1));
+						assert_int_equal(tlbi_range_encode(&f, &op), 0);
+						/* Bit positions straight from the Arm ARM's field table. */
+						assert_true(op ==
+							    (base | (u64)ttl << 37 |
+							     (u64)num << 39 | (u64)scale << 44 |
+							     (u64)tg << 46));
+						memset(&g, 0xa5, sizeof(g));
+						tlbi_range_decode(op, &g);
+						assert_true(g.base_page == base);
+						assert_int_equal(g.ttl, ttl);
+						assert_int_equal(g.num, num);
+						assert_int_equal(g.scale, scale);
+						assert_int_equal(g.tg, tg);
+						assert_int_equal(g.high, 0);
+						assert_true(tlbi_range_pages(&g) ==
+							    ((u64)num + 1) << (5 * scale + 1));
 					}
 	}
 }
@@ -62,12 +70,12 @@ static void test_range_rejects_out_of_range_fields(void **state)
 	assert_int_equal(tlbi_range_encode(&f, &op), 0);
 	assert_true(op == 0x7f8000040000ULL);
 	op = 0x1234;
-#define REJECT(field, value)                                              \
-	do {                                                              \
-		f = ok;                                                   \
-		f.field = value;                                          \
+#define REJECT(field, value)                                                \
+	do {                                                                \
+		f = ok;                                                     \
+		f.field = value;                                            \
 		assert_int_equal(tlbi_range_encode(&f, &op), FERRY_EINVAL); \
-		assert_true(op == 0x1234);                                \
+		assert_true(op == 0x1234);                                  \
 	} while (0)
 	REJECT(base_page, 1ULL << 37);
 	REJECT(base_page, ~0ULL);
@@ -243,8 +251,9 @@ static void test_describe(void **state)
 
 	assert_int_equal(tlbi_op_describe(TLBI_RIPAS2E1IS, 0xffff708000040000ULL, buf, sizeof(buf)),
 			 0);
-	assert_string_equal(buf, "RIPAS2E1IS 0xffff708000040000 SCALE 3 NUM 1 TTL 0 [63:48]=0xffff: "
-				 "IPA 0x40000000-0x5fffffff (131072 pages)");
+	assert_string_equal(buf,
+			    "RIPAS2E1IS 0xffff708000040000 SCALE 3 NUM 1 TTL 0 [63:48]=0xffff: "
+			    "IPA 0x40000000-0x5fffffff (131072 pages)");
 	assert_int_equal(tlbi_op_describe(TLBI_IPAS2E1IS, 0x40000, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "IPAS2E1IS 0x40000: IPA 0x40000000-0x40000fff (1 page)");
 	assert_int_equal(tlbi_op_describe(TLBI_VMALLE1IS, 0, tiny, sizeof(tiny)), FERRY_ERANGE);

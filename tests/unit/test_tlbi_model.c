@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "fake_arch.h"
@@ -112,7 +113,8 @@ static void test_model_levels_granule_vmid(void **state)
 	assert_true(stale_s2(VMID, 0x40000, 512) == 0);
 	/* A TTL hint of level 2 does not reach level-3 entries. */
 	tlb_model_fill_s2(&model, VMID, 0x40000, 512, 3);
-	model_op(TLBI_RIPAS2E1IS, VMID, 1ULL << 46 | 2ULL << 37 | 7ULL << 39 | 1ULL << 44 | 0x40000);
+	model_op(TLBI_RIPAS2E1IS, VMID,
+		 1ULL << 46 | 2ULL << 37 | 7ULL << 39 | 1ULL << 44 | 0x40000);
 	model_op(FAKE_DSB_ISH, 0, 0);
 	assert_true(stale_s2(VMID, 0x40000, 512) == 512);
 	/* TG = 64K names another granule: nothing goes. */
@@ -126,7 +128,8 @@ static void test_model_levels_granule_vmid(void **state)
 	assert_true(stale_s2(VMID, 0x40000, 512) == 512);
 	assert_true(stale_s2(2, 0x40000, 512) == 0);
 	/* An unaligned base with TTL 2 is UNPREDICTABLE: the model credits nothing. */
-	model_op(TLBI_RIPAS2E1IS, VMID, 1ULL << 46 | 3ULL << 37 | 7ULL << 39 | 1ULL << 44 | 0x40000);
+	model_op(TLBI_RIPAS2E1IS, VMID,
+		 1ULL << 46 | 3ULL << 37 | 7ULL << 39 | 1ULL << 44 | 0x40000);
 	model_op(TLBI_RIPAS2E1IS, VMID, 1ULL << 46 | 2ULL << 37 | 0x40001);
 	model_op(FAKE_DSB_ISH, 0, 0);
 	assert_true(stale_s2(VMID, 0x40000, 512) == 0);
@@ -159,7 +162,8 @@ static void test_flush_sequence(void **state)
 {
 	(void)state;
 	assert_int_equal(tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY, &caps_range, 3,
-						  ipa_init(SEED_IPA), SEED_PAGES, -1), 0);
+						  ipa_init(SEED_IPA), SEED_PAGES, -1),
+			 0);
 	assert_int_equal(fake_arch_log_len, 6);
 	assert_event(0, FAKE_DSB_ISHST, 0, 0);
 	assert_event(1, TLBI_RIPAS2E1IS, 3, 0x7f8000040000ULL);
@@ -238,9 +242,32 @@ static void assert_neighbours_kept(u64 addr, u64 pages, bool whole_vmid)
 }
 
 static const u64 selected[] = {
-	1, 2, 3, 31, 32, 33, 63, 64, 65, 511, 512, 513, 2047, 2048, 2049, 65535, 65536, 65537,
-	1000001, SEED_PAGES - 1, SEED_PAGES, SEED_PAGES + 1, SEED_PAGES + 4095, SEED_PAGES + 4096,
-	2 * SEED_PAGES + 3, 5 * SEED_PAGES - 1,
+	1,
+	2,
+	3,
+	31,
+	32,
+	33,
+	63,
+	64,
+	65,
+	511,
+	512,
+	513,
+	2047,
+	2048,
+	2049,
+	65535,
+	65536,
+	65537,
+	1000001,
+	SEED_PAGES - 1,
+	SEED_PAGES,
+	SEED_PAGES + 1,
+	SEED_PAGES + 4095,
+	SEED_PAGES + 4096,
+	2 * SEED_PAGES + 3,
+	5 * SEED_PAGES - 1,
 };
 
 static void test_write_protect_selected_sizes(void **state)
@@ -255,16 +282,16 @@ static void test_write_protect_selected_sizes(void **state)
 			u64 pages = selected[i];
 			bool whole = pages > TLBI_MAX_DVM_OPS;
 
-			assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range, addrs[a], pages, -1, 3,
-						  r, 4, &n) == 0);
+			assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range, addrs[a], pages, -1,
+						  3, r, 4, &n) == 0);
 			assert_neighbours_kept(addrs[a], pages, false);
 			assert_false(tlbi_san_pending(VMID));
-			assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none, addrs[a], pages, -1, 3,
-						  r, 4, &n) == 0);
+			assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none, addrs[a], pages, -1,
+						  3, r, 4, &n) == 0);
 			assert_neighbours_kept(addrs[a], pages, whole);
 			assert_false(tlbi_san_pending(VMID));
-			assert_true(write_protect(TLBI_ALGO_LINUX_FIXED, &caps_range, addrs[a], pages,
-						  -1, 3, r, 4, &n) == 0);
+			assert_true(write_protect(TLBI_ALGO_LINUX_FIXED, &caps_range, addrs[a],
+						  pages, -1, 3, r, 4, &n) == 0);
 			assert_false(tlbi_san_pending(VMID));
 		}
 }
@@ -279,16 +306,16 @@ static void test_write_protect_blocks(void **state)
 	for (u64 blocks = 1; blocks <= 1100; blocks += 37) {
 		u64 pages = blocks * 512;
 
-		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none_ttl, SEED_IPA, pages, 2, 2, r, 4,
-					  &n) == 0);
+		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none_ttl, SEED_IPA, pages, 2, 2, r,
+					  4, &n) == 0);
 		assert_neighbours_kept(SEED_IPA, pages, blocks > TLBI_MAX_DVM_OPS);
 		assert_false(tlbi_san_pending(VMID));
 		/* Without FEAT_TTL the per-block ops carry no hint and still remove the blocks. */
 		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_none, SEED_IPA, pages, 2, 2, r, 4,
 					  &n) == 0);
 		assert_false(tlbi_san_pending(VMID));
-		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range_ttl, SEED_IPA, pages, 2, 2, r,
-					  4, &n) == 0);
+		assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range_ttl, SEED_IPA, pages, 2, 2,
+					  r, 4, &n) == 0);
 		assert_neighbours_kept(SEED_IPA, pages, false);
 		assert_false(tlbi_san_pending(VMID));
 	}
@@ -297,8 +324,8 @@ static void test_write_protect_blocks(void **state)
 	assert_true(fake_arch_log_len == 8 + 5); /* 8 x 1 GiB ops */
 	/* Had the caller claimed level 2 for page mappings, the TTL hint would leave them: the
 	 * model catches a wrong hint (the planner can only check alignment). */
-	assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range_ttl, SEED_IPA, 512, 2, 3, r, 4, &n) ==
-		    512);
+	assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range_ttl, SEED_IPA, 512, 2, 3, r, 4,
+				  &n) == 512);
 	tlbi_flush_s2_vmid(VMID);
 }
 
@@ -317,8 +344,9 @@ static void over_write_protect(const struct tlbi_caps *caps, u64 addr, u64 pages
 	struct tlb_model_range r[4];
 	size_t n;
 
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, caps, ipa_init(addr), pages, level,
-					    &p), 0);
+	assert_int_equal(
+		tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, caps, ipa_init(addr), pages, level, &p),
+		0);
 	tlb_model_free(&model);
 	tlb_model_init(&model);
 	fake_arch_reset();
@@ -334,7 +362,8 @@ static void over_write_protect(const struct tlbi_caps *caps, u64 addr, u64 pages
 	tlb_model_write_tables(&model);
 	tlbi_san_downgrade(VMID, ipa_init(addr), pages);
 	assert_int_equal(tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY_OVER, caps, VMID, ipa_init(addr),
-						  pages, level), 0);
+						  pages, level),
+			 0);
 	fake_arch_observer = NULL;
 	assert_true(model.ordering_violations == 0);
 	assert_true(model.unpredictable_ops == 0);
@@ -354,8 +383,9 @@ static void over_write_protect(const struct tlbi_caps *caps, u64 addr, u64 pages
 static void test_over_model_exhaustive_small(void **state)
 {
 	static const u64 addrs[] = {
-		SEED_IPA, SEED_IPA + 0x1000, SEED_IPA + 0x3000, SEED_IPA + 0x3f000, SEED_IPA + 0x1ff000,
-		0x80000000ULL - 0x1000, 0x123456789000ULL, 0x40000000ULL + 0x7e000,
+		SEED_IPA,           SEED_IPA + 0x1000,       SEED_IPA + 0x3000,
+		SEED_IPA + 0x3f000, SEED_IPA + 0x1ff000,     0x80000000ULL - 0x1000,
+		0x123456789000ULL,  0x40000000ULL + 0x7e000,
 	};
 	(void)state;
 
@@ -416,7 +446,8 @@ static void test_seed_linux_6_6(void **state)
 	assert_int_equal(st.stale_ranges, 1);
 	assert_false(st.combined_stale);
 	tlbi_san_report(VMID, capture, NULL);
-	assert_true(captured("VMID 1: stale after a stage-2 downgrade: 2097150 page(s) in 1 range(s)"));
+	assert_true(
+		captured("VMID 1: stale after a stage-2 downgrade: 2097150 page(s) in 1 range(s)"));
 	assert_true(captured("stale IPA 0x40002000-0x23fffffff (2097150 pages)"));
 	assert_true(captured("RIPAS2E1IS 0x400000040000 SCALE 0 NUM 0 TTL 0: "
 			     "IPA 0x40000000-0x40001fff (2 pages)"));
@@ -584,7 +615,8 @@ static void test_ring_dump(void **state)
 				      "IPA 0x40000000-0x23fffffff (2097152 pages)");
 	assert_string_equal(lines[2], "  #2 RIPAS2E1IS 0x400000240000 SCALE 0 NUM 0 TTL 0: "
 				      "IPA 0x240000000-0x240001fff (2 pages)");
-	assert_string_equal(lines[3], "  #3 IPAS2E1IS 0x240002: IPA 0x240002000-0x240002fff (1 page)");
+	assert_string_equal(lines[3],
+			    "  #3 IPAS2E1IS 0x240002: IPA 0x240002000-0x240002fff (1 page)");
 	assert_true(strstr(lines[4], "#4 VMALLE1IS") != NULL);
 	for (int i = 0; i < 40; i++)
 		tlbi_flush_s2_vmid(VMID);
@@ -599,18 +631,20 @@ static void test_ring_dump(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_model_ipa_ops_spare_combined_entries, setup_each,
-						teardown_each),
+		cmocka_unit_test_setup_teardown(test_model_ipa_ops_spare_combined_entries,
+						setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_model_levels_granule_vmid, setup_each,
 						teardown_each),
 		cmocka_unit_test_setup_teardown(test_model_ordering, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_flush_sequence, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_write_protect_selected_sizes, setup_each,
 						teardown_each),
-		cmocka_unit_test_setup_teardown(test_write_protect_blocks, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_write_protect_blocks, setup_each,
+						teardown_each),
 		cmocka_unit_test_setup_teardown(test_over_model_exhaustive_small, setup_each,
 						teardown_each),
-		cmocka_unit_test_setup_teardown(test_over_model_randomized, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_over_model_randomized, setup_each,
+						teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_linux_6_6, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_linux_6_8, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_seed_ferry, setup_each, teardown_each),
@@ -618,7 +652,8 @@ int main(void)
 						teardown_each),
 		cmocka_unit_test_setup_teardown(test_sanitizer_precise_intervals, setup_each,
 						teardown_each),
-		cmocka_unit_test_setup_teardown(test_sanitizer_many_vmids, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_sanitizer_many_vmids, setup_each,
+						teardown_each),
 		cmocka_unit_test_setup_teardown(test_ring_dump, setup_each, teardown_each),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

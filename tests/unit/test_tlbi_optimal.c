@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+
 #include <cmocka.h>
 
 #include "mm/tlbi.h"
@@ -81,8 +82,9 @@ static void check_range(u32 lo, u32 hi, u32 step)
 	static struct tlbi_plan plan;
 
 	for (u32 n = lo; n <= hi; n += step) {
-		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &caps, ipa_init(0x40000000ULL), n,
-						    -1, &plan), 0);
+		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &caps, ipa_init(0x40000000ULL),
+						    n, -1, &plan),
+				 0);
 		if (plan.n != dp[n])
 			fail_msg("N=%u pages: planner %zu ops, minimum %u", n, plan.n, dp[n]);
 	}

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "mm/tlbi.h"
@@ -82,8 +83,9 @@ static void sweep_range(u64 addr)
 	u64 first = addr >> PAGE_SHIFT;
 
 	for (u64 pages = 1; pages <= SWEEP_MAX; pages++) {
-		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(addr), pages,
-						    -1, &plan), 0);
+		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(addr),
+						    pages, -1, &plan),
+				 0);
 		assert_exact_tiling(first, pages);
 		assert_range_shape(first, pages);
 	}
@@ -94,8 +96,9 @@ static void sweep_no_range(u64 addr)
 	u64 first = addr >> PAGE_SHIFT;
 
 	for (u64 pages = 1; pages <= SWEEP_MAX; pages++) {
-		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &no_range, ipa_init(addr), pages,
-						    -1, &plan), 0);
+		assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &no_range, ipa_init(addr),
+						    pages, -1, &plan),
+				 0);
 		if (pages <= TLBI_MAX_DVM_OPS) {
 			assert_true(plan.n == pages);
 			for (size_t i = 0; i < plan.n; i++)
@@ -178,14 +181,16 @@ static void check_over(u64 addr, u64 pages, const struct tlbi_caps *caps,
 	u64 full = pages > TLBI_RANGE_MAX_PAGES ? (pages - 1) / TLBI_RANGE_MAX_PAGES : 0;
 
 	assert_int_equal(tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY_OVER, caps, ipa_init(addr), pages,
-						 -1, cost, &plan), 0);
+						 -1, cost, &plan),
+			 0);
 	assert_true(assert_covers(first, pages) == plan.over_pages);
 	/* At most 2 ops for any range up to 8 GiB; beyond, one per further full chunk. */
 	assert_true(plan.n <= 2 + full);
 	assert_true(plan.cost == plan.n * cost->op + plan.over_pages * cost->refill);
 	/* Never dearer than the exact cover by the model's own price. */
 	assert_int_equal(tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY, caps, ipa_init(addr), pages, -1,
-						 cost, &exact), 0);
+						 cost, &exact),
+			 0);
 	assert_true(plan.cost <= exact.cost);
 	assert_true(plan.n <= exact.n);
 }
@@ -207,7 +212,8 @@ static void test_over_at_reach_limit(void **state)
 	for (u64 pages = 1; pages <= 4096; pages++)
 		check_over((BIT(37) - pages) << PAGE_SHIFT, pages, &with_range, &tlbi_cost_default);
 	for (u64 pages = 512; pages <= TLBI_RANGE_MAX_PAGES; pages += 512)
-		check_over((BIT(37) - pages) << PAGE_SHIFT, pages - 1, &with_range, &tlbi_cost_default);
+		check_over((BIT(37) - pages) << PAGE_SHIFT, pages - 1, &with_range,
+			   &tlbi_cost_default);
 }
 
 /* Random ranges up to 64 GiB at random page addresses, under random cost models (including
@@ -223,7 +229,8 @@ static void test_over_randomized(void **state)
 		x ^= x << 17;
 		u64 pages = 1 + (x >> 40) % (8 * TLBI_RANGE_MAX_PAGES);
 		u64 first = (x & (BIT(36) - 1)) % (BIT(37) - pages + 1);
-		struct tlbi_cost cost = { .op = (u32)(x >> 20) % 4096, .refill = (u32)(x >> 8) % 8 };
+		struct tlbi_cost cost = { .op = (u32)(x >> 20) % 4096,
+					  .refill = (u32)(x >> 8) % 8 };
 
 		if (i % 4 == 0)
 			cost = tlbi_cost_default;
@@ -264,8 +271,9 @@ static void test_over_choices(void **state)
 	assert_int_equal(plan.n, 2);
 	assert_true(plan.over_pages == 0);
 	/* Without range ops the mode is the exact per-page plan. */
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, &no_range, ipa_init(0x40000000ULL),
-					    3, -1, &plan), 0);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, &no_range,
+					    ipa_init(0x40000000ULL), 3, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 3);
 	assert_int_equal(plan.op[0].kind, TLBI_IPAS2E1IS);
 }
@@ -280,12 +288,14 @@ static void test_over_level_hints(void **state)
 	for (int level = 1; level <= 3; level++) {
 		u64 bs = 1ULL << (9 * (3 - level));
 
-		for (u64 blocks = 1; blocks * bs <= 3 * TLBI_RANGE_MAX_PAGES; blocks += blocks < 600 ? 1 : 97) {
+		for (u64 blocks = 1; blocks * bs <= 3 * TLBI_RANGE_MAX_PAGES;
+		     blocks += blocks < 600 ? 1 : 97) {
 			u64 pages = blocks * bs;
 
 			assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY_OVER, &r_ttl,
 							    ipa_init(0x40000000ULL), pages, level,
-							    &plan), 0);
+							    &plan),
+					 0);
 			assert_int_equal(plan.level, level);
 			assert_covers(0x40000, pages);
 		}
@@ -297,7 +307,8 @@ static void test_seed_case_one_op(void **state)
 {
 	(void)state;
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
-					    0x200000, -1, &plan), 0);
+					    0x200000, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 1);
 	assert_int_equal(plan.op[0].kind, TLBI_RIPAS2E1IS);
 	assert_true(plan.op[0].operand == 0x7f8000040000ULL);
@@ -313,7 +324,8 @@ static void test_level_hints(void **state)
 
 	/* 512 x 2 MiB = 1 GiB at level 2, no range: 512 ops, 2 MiB apart, TTL 0b0110. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40000000ULL),
-					    512 * 512, 2, &plan), 0);
+					    512 * 512, 2, &plan),
+			 0);
 	assert_int_equal(plan.n, 512);
 	assert_int_equal(plan.level, 2);
 	for (size_t i = 0; i < plan.n; i++)
@@ -321,23 +333,27 @@ static void test_level_hints(void **state)
 	assert_exact_tiling(0x40000, 512 * 512);
 	/* 513 blocks: over MAX_DVM_OPS, so the whole VMID. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40000000ULL),
-					    513 * 512, 2, &plan), 0);
+					    513 * 512, 2, &plan),
+			 0);
 	assert_int_equal(plan.n, 1);
 	assert_int_equal(plan.op[0].kind, TLBI_VMALLS12E1IS);
 	/* Level 1: 8 GiB = 8 ops of 1 GiB. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40000000ULL),
-					    0x200000, 1, &plan), 0);
+					    0x200000, 1, &plan),
+			 0);
 	assert_int_equal(plan.n, 8);
 	assert_true(plan.op[7].operand == ((0x40000ULL + 7 * 0x40000) | 0x5ULL << 44));
 	/* Unaligned for level 2: hint dropped, per page. */
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40001000ULL),
-					    512, 2, &plan), 0);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &nr_ttl, ipa_init(0x40001000ULL), 512,
+					    2, &plan),
+			 0);
 	assert_int_equal(plan.level, -1);
 	assert_int_equal(plan.n, 512);
 	assert_true(plan.op[0].operand == 0x40001ULL);
 	/* Range ops carry TTL in [38:37] with FEAT_TTL; the bases stay block-aligned. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &r_ttl, ipa_init(0x40000000ULL),
-					    0x200000 - 512, 2, &plan), 0);
+					    0x200000 - 512, 2, &plan),
+			 0);
 	for (size_t i = 0; i < plan.n; i++) {
 		struct tlbi_cover c;
 
@@ -348,34 +364,42 @@ static void test_level_hints(void **state)
 	assert_exact_tiling(0x40000, 0x200000 - 512);
 	/* Without FEAT_TTL no hint is encoded. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
-					    0x200000, 2, &plan), 0);
+					    0x200000, 2, &plan),
+			 0);
 	assert_true(plan.op[0].operand == 0x7f8000040000ULL);
 }
 
 static void test_bad_requests(void **state)
 {
 	(void)state;
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000800ULL), 1,
-					    -1, &plan), FERRY_EINVAL);
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL), 1,
-					    0, &plan), FERRY_EINVAL);
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL), 1,
-					    4, &plan), FERRY_EINVAL);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000800ULL),
+					    1, -1, &plan),
+			 FERRY_EINVAL);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
+					    1, 0, &plan),
+			 FERRY_EINVAL);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
+					    1, 4, &plan),
+			 FERRY_EINVAL);
 	assert_int_equal(tlbi_plan_s2_range((enum tlbi_algo)99, &with_range,
-					    ipa_init(0x40000000ULL), 1, -1, &plan), FERRY_EINVAL);
+					    ipa_init(0x40000000ULL), 1, -1, &plan),
+			 FERRY_EINVAL);
 	/* Beyond BaseADDR's 37 bits (IPA 2^49): refused, not wrapped. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(1ULL << 49), 1,
-					    -1, &plan), FERRY_EINVAL);
+					    -1, &plan),
+			 FERRY_EINVAL);
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range,
 					    ipa_init((1ULL << 49) - 0x1000), 2, -1, &plan),
 			 FERRY_EINVAL);
 	assert_int_equal(plan.n, 0);
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range,
-					    ipa_init((1ULL << 49) - 0x1000), 1, -1, &plan), 0);
+					    ipa_init((1ULL << 49) - 0x1000), 1, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 1);
 	/* Empty range: empty plan. */
-	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL), 0,
-					    -1, &plan), 0);
+	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
+					    0, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 0);
 }
 
@@ -385,12 +409,14 @@ static void test_large_ranges(void **state)
 	(void)state;
 	/* 1 TiB + 3 pages = 128 chunks + (2 + 1): 130 ops. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0x40000000ULL),
-					    (1ULL << 28) + 3, -1, &plan), 0);
+					    (1ULL << 28) + 3, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 130);
 	assert_exact_tiling(0x40000, (1ULL << 28) + 3);
 	/* 640 full chunks no longer fit the bound: whole VMID. */
 	assert_int_equal(tlbi_plan_s2_range(TLBI_ALGO_FERRY, &with_range, ipa_init(0),
-					    640 * TLBI_RANGE_MAX_PAGES + 1, -1, &plan), 0);
+					    640 * TLBI_RANGE_MAX_PAGES + 1, -1, &plan),
+			 0);
 	assert_int_equal(plan.n, 1);
 	assert_int_equal(plan.op[0].kind, TLBI_VMALLS12E1IS);
 }
@@ -402,15 +428,17 @@ static void sweep_historical(enum tlbi_algo algo, u64 addr)
 	bool outside;
 
 	for (u64 pages = 1; pages < TLBI_RANGE_MAX_PAGES; pages++) {
-		assert_int_equal(tlbi_plan_s2_range(algo, &with_range, ipa_init(addr), pages, -1,
-						    &plan), 0);
+		assert_int_equal(
+			tlbi_plan_s2_range(algo, &with_range, ipa_init(addr), pages, -1, &plan), 0);
 		assert_true(tlbi_plan_stale_pages(&plan, ipa_init(addr), pages, &outside) == 0);
 		assert_false(outside);
 		assert_true(plan.n <= TLBI_RANGE_OPS_PER_CHUNK);
 	}
 	assert_int_equal(tlbi_plan_s2_range(algo, &with_range, ipa_init(addr), TLBI_RANGE_MAX_PAGES,
-					    -1, &plan), 0);
-	assert_true(tlbi_plan_stale_pages(&plan, ipa_init(addr), TLBI_RANGE_MAX_PAGES, &outside) > 0);
+					    -1, &plan),
+			 0);
+	assert_true(tlbi_plan_stale_pages(&plan, ipa_init(addr), TLBI_RANGE_MAX_PAGES, &outside) >
+		    0);
 }
 
 static void test_historical_correct_below_2_21(void **state)

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "vdev/traps.h"
 
-#define HCR_BASE (HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-		  HCR_TWI | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
+#define HCR_BASE                                                                           \
+	(HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+	 HCR_TWI | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
 
 static void test_plain_armv8_cpu(void **state)
 {
@@ -96,8 +98,8 @@ static void test_id_registers(void **state)
 	/* ID_AA64ISAR2: MOPS hidden. */
 	assert_int_equal(trap_id_reg_value(6, 2, 0x00000000000f1100ULL), 0x0000000000001100ULL);
 	/* Hidden wholesale, and the reserved encodings. */
-	assert_int_equal(trap_id_reg_value(4, 5, ~0ULL), 0);  /* SMFR0 */
-	assert_int_equal(trap_id_reg_value(7, 3, ~0ULL), 0);  /* MMFR3 */
+	assert_int_equal(trap_id_reg_value(4, 5, ~0ULL), 0); /* SMFR0 */
+	assert_int_equal(trap_id_reg_value(7, 3, ~0ULL), 0); /* MMFR3 */
 	assert_int_equal(trap_id_reg_value(3, 3, ~0ULL), 0);
 	assert_int_equal(trap_id_reg_value(5, 2, ~0ULL), 0);
 	/* Passed through. */
@@ -117,17 +119,17 @@ static void test_sysreg_classification(void **state)
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 6, 2, false), TRAP_SR_SETWAY);  /* DC ISW */
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 10, 2, false), TRAP_SR_SETWAY); /* DC CSW */
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 14, 2, false), TRAP_SR_SETWAY); /* DC CISW */
-	assert_int_equal(trap_sysreg_classify(3, 3, 9, 12, 0, true), TRAP_SR_RAZWI);   /* PMCR_EL0 */
-	assert_int_equal(trap_sysreg_classify(3, 3, 14, 8, 0, true), TRAP_SR_RAZWI);   /* PMEVCNTR0 */
-	assert_int_equal(trap_sysreg_classify(3, 0, 1, 0, 1, false), TRAP_SR_RAZWI);   /* ACTLR_EL1 */
-	assert_int_equal(trap_sysreg_classify(3, 0, 5, 3, 0, true), TRAP_SR_RAZWI);    /* ERRIDR */
-	assert_int_equal(trap_sysreg_classify(3, 0, 5, 4, 2, true), TRAP_SR_RAZWI);    /* ERXSTATUS */
-	assert_int_equal(trap_sysreg_classify(3, 0, 10, 4, 7, true), TRAP_SR_UNDEF);   /* LORID */
-	assert_int_equal(trap_sysreg_classify(3, 1, 15, 2, 0, true), TRAP_SR_UNDEF);   /* impdef */
-	assert_int_equal(trap_sysreg_classify(3, 0, 11, 0, 0, false), TRAP_SR_UNDEF);  /* impdef */
-	assert_int_equal(trap_sysreg_classify(3, 3, 13, 2, 1, true), TRAP_SR_UNDEF);   /* AMU */
-	assert_int_equal(trap_sysreg_classify(2, 1, 0, 1, 0, true), TRAP_SR_UNDEF);    /* trace */
-	assert_int_equal(trap_sysreg_classify(3, 0, 9, 10, 0, true), TRAP_SR_UNDEF);   /* SPE */
+	assert_int_equal(trap_sysreg_classify(3, 3, 9, 12, 0, true), TRAP_SR_RAZWI); /* PMCR_EL0 */
+	assert_int_equal(trap_sysreg_classify(3, 3, 14, 8, 0, true), TRAP_SR_RAZWI); /* PMEVCNTR0 */
+	assert_int_equal(trap_sysreg_classify(3, 0, 1, 0, 1, false), TRAP_SR_RAZWI); /* ACTLR_EL1 */
+	assert_int_equal(trap_sysreg_classify(3, 0, 5, 3, 0, true), TRAP_SR_RAZWI);  /* ERRIDR */
+	assert_int_equal(trap_sysreg_classify(3, 0, 5, 4, 2, true), TRAP_SR_RAZWI);  /* ERXSTATUS */
+	assert_int_equal(trap_sysreg_classify(3, 0, 10, 4, 7, true), TRAP_SR_UNDEF); /* LORID */
+	assert_int_equal(trap_sysreg_classify(3, 1, 15, 2, 0, true), TRAP_SR_UNDEF); /* impdef */
+	assert_int_equal(trap_sysreg_classify(3, 0, 11, 0, 0, false), TRAP_SR_UNDEF); /* impdef */
+	assert_int_equal(trap_sysreg_classify(3, 3, 13, 2, 1, true), TRAP_SR_UNDEF);  /* AMU */
+	assert_int_equal(trap_sysreg_classify(2, 1, 0, 1, 0, true), TRAP_SR_UNDEF);   /* trace */
+	assert_int_equal(trap_sysreg_classify(3, 0, 9, 10, 0, true), TRAP_SR_UNDEF);  /* SPE */
 }
 
 int main(void)

@@ -4,8 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "vdev/vdev.h"
 
@@ -95,23 +96,23 @@ static void test_hostile(void **state)
 		bool write;
 		u64 value;
 	} bad[] = {
-		{ VDOORBELL_RING, 4, true, 2 },          /* no member 2 */
+		{ VDOORBELL_RING, 4, true, 2 }, /* no member 2 */
 		{ VDOORBELL_RING, 4, true, 0xffffffff },
 		{ VDOORBELL_RING, 4, true, 1ULL << 32 | 1 }, /* a 64-bit value, never truncated */
-		{ VDOORBELL_RING_MASK, 4, true, 0 },     /* rings nobody */
-		{ VDOORBELL_RING_MASK, 4, true, 4 },     /* names no member */
+		{ VDOORBELL_RING_MASK, 4, true, 0 },         /* rings nobody */
+		{ VDOORBELL_RING_MASK, 4, true, 4 },         /* names no member */
 		{ VDOORBELL_RING_MASK, 4, true, 0x80000001 },
 		{ VDOORBELL_ACK, 4, true, 1u << 5 },
-		{ VDOORBELL_RING, 1, true, 1 },          /* only 32-bit accesses */
+		{ VDOORBELL_RING, 1, true, 1 }, /* only 32-bit accesses */
 		{ VDOORBELL_RING, 2, true, 1 },
 		{ VDOORBELL_RING, 8, true, 1 },
-		{ VDOORBELL_RING + 1, 4, true, 1 },      /* misaligned */
-		{ VDOORBELL_STATUS, 4, true, 0 },        /* read-only */
+		{ VDOORBELL_RING + 1, 4, true, 1 }, /* misaligned */
+		{ VDOORBELL_STATUS, 4, true, 0 },   /* read-only */
 		{ VDOORBELL_ID, 4, true, 0 },
 		{ VDOORBELL_ERRORS, 4, true, 0 },
-		{ 0x24, 4, true, 1 },                    /* no register */
+		{ 0x24, 4, true, 1 }, /* no register */
 		{ 0xffc, 4, true, 1 },
-		{ VDOORBELL_RING, 4, false, 0 },         /* write-only */
+		{ VDOORBELL_RING, 4, false, 0 }, /* write-only */
 		{ VDOORBELL_ACK, 4, false, 0 },
 		{ 0x800, 4, false, 0 },
 		{ VDOORBELL_STATUS, 8, false, 0 },
@@ -129,7 +130,8 @@ static void test_hostile(void **state)
 		memcpy(&before, &d, sizeof(d));
 		changed = 0xdead;
 		assert_int_equal(vdoorbell_access(&d, 0, bad[i].off, bad[i].size, bad[i].write, &v,
-						  &changed), FERRY_EINVAL);
+						  &changed),
+				 FERRY_EINVAL);
 		assert_int_equal(changed, 0);
 		if (!bad[i].write)
 			assert_int_equal(v, 0);
@@ -154,8 +156,9 @@ static void test_hostile(void **state)
 
 		assert_int_equal(vdoorbell_access(&d, 2, VDOORBELL_RING, 4, true, &v, &changed),
 				 FERRY_EINVAL);
-		assert_int_equal(vdoorbell_access(&d, ~0u, VDOORBELL_STATUS, 4, false, &v, &changed),
-				 FERRY_EINVAL);
+		assert_int_equal(
+			vdoorbell_access(&d, ~0u, VDOORBELL_STATUS, 4, false, &v, &changed),
+			FERRY_EINVAL);
 	}
 }
 

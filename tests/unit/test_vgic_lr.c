@@ -7,9 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "vgic/vgic.h"
 
@@ -29,7 +30,7 @@ static void kick(void *ctx, u32 vcpu)
 static const struct vgic_ops ops = { kick };
 
 #define GICD(off) (VGIC_GICD_BASE_VIRT + (off))
-#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v) * VGIC_GICR_STRIDE + (off))
+#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v)*VGIC_GICR_STRIDE + (off))
 #define SGIB(v, off) GICR(v, VGIC_GICR_SGI_OFFSET + (off))
 
 static u32 rd32(u64 ipa)
@@ -46,8 +47,10 @@ static void wr8(u64 ipa, u8 v) { assert_int_equal(vgic_mmio_write(&G, ipa, 1, v)
 /* A VM whose guest has done what Linux does at boot: distributor on, redistributors awake. */
 static void setup_full(u32 nr_vcpus, u32 nr_spis, u32 nr_lrs, const u64 *mpidr)
 {
-	struct vgic_config cfg = { nr_vcpus, nr_spis, nr_lrs, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT, false, NULL };
+	struct vgic_config cfg = {
+		nr_vcpus, nr_spis, nr_lrs, mpidr, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,
+		false,    NULL
+	};
 
 	assert_int_equal(vgic_init(&G, &cfg, &ops, NULL), 0);
 	wr32(GICD(0), 0x3);
@@ -143,7 +146,11 @@ static void leave(u32 v)
 	assert_int_equal(vgic_sync_lrs(&G, v, lrs[v], G.nr_lrs), 0);
 	check_live(&G);
 }
-static void exit_enter(u32 v) { leave(v); enter(v); }
+static void exit_enter(u32 v)
+{
+	leave(v);
+	enter(v);
+}
 
 /* The virtual CPU interface: acknowledges the highest-priority pending LR (lowest value; the
  * lowest LR among equals), if its group is enabled. Returns the INTID or -1. */
@@ -301,8 +308,8 @@ static void run_order_trial(u32 nr_lrs, u32 count, u32 distinct_prios)
 		j->level = intid >= 16 && rnd() % 2;
 		enable(0, intid, j->prio);
 		if (intid < 16)
-			assert_int_equal(
-				vgic_send_sgi(&G, 1, 1ULL | (u64)intid << 24, VGIC_SGI1R), 1);
+			assert_int_equal(vgic_send_sgi(&G, 1, 1ULL | (u64)intid << 24, VGIC_SGI1R),
+					 1);
 		else if (j->level)
 			assert_int_equal(vgic_set_level(&G, 0, intid, true), 0);
 		else {
@@ -557,20 +564,22 @@ static void test_passthrough_spi(void **state)
 		for (int round = 0; round < 3; round++) {
 			wr32(ispendr, 1u << (s % 32));
 			enter(0);
-			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 | ICH_LR_GROUP1 |
-							    ICH_LR_HW | ICH_LR_PENDING);
+			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 |
+							    ICH_LR_GROUP1 | ICH_LR_HW |
+							    ICH_LR_PENDING);
 			assert_int_equal(cpuif_ack(0), (int)s);
 			leave(0);
-			assert_int_equal(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING |
-								      VGIC_ST_ACTIVE),
+			assert_int_equal(vgic_irq_status(&G, 0, s) &
+						 (VGIC_ST_PENDING | VGIC_ST_ACTIVE),
 					 VGIC_ST_ACTIVE);
 			enter(0);
-			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 | ICH_LR_GROUP1 |
-							    ICH_LR_HW | ICH_LR_ACTIVE);
+			assert_int_equal(lrs[0][0], s | (u64)s << 32 | 0x90ULL << 48 |
+							    ICH_LR_GROUP1 | ICH_LR_HW |
+							    ICH_LR_ACTIVE);
 			cpuif_deactivate(0, s);
 			leave(0);
-			assert_false(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING | VGIC_ST_ACTIVE |
-								  VGIC_ST_IN_LR));
+			assert_false(vgic_irq_status(&G, 0, s) &
+				     (VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR));
 		}
 		/* Disabled while pending: still pending, in no LR. */
 		wr32(ispendr, 1u << (s % 32));
@@ -581,8 +590,8 @@ static void test_passthrough_spi(void **state)
 		assert_true(vgic_irq_status(&G, 0, s) & VGIC_ST_PENDING);
 		/* Its pending state cleared too: idle. */
 		wr32(GICD(0x280 + s / 32 * 4), 1u << (s % 32));
-		assert_false(vgic_irq_status(&G, 0, s) & (VGIC_ST_PENDING | VGIC_ST_ACTIVE |
-							  VGIC_ST_IN_LR));
+		assert_false(vgic_irq_status(&G, 0, s) &
+			     (VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR));
 	}
 }
 
@@ -602,7 +611,7 @@ static void test_timer_ppi(void **state)
 	assert_int_equal(kicks[1], 1);
 	enter(1);
 	assert_int_equal(lrs[1][0], t | 27ULL << 32 | 0xa0ULL << 48 | ICH_LR_GROUP1 | ICH_LR_HW |
-				       ICH_LR_PENDING);
+					    ICH_LR_PENDING);
 	/* Acknowledged; the timer condition still holds at the next exit: active only, no second
 	 * pending (the physical one is active, hence masked, until the guest deactivates). */
 	assert_int_equal(cpuif_ack(1), (int)t);
@@ -617,8 +626,7 @@ static void test_timer_ppi(void **state)
 	enter(1);
 	cpuif_deactivate(1, t);
 	leave(1);
-	assert_int_equal(vgic_irq_status(&G, 1, t),
-			 VGIC_ST_ENABLED | VGIC_ST_GROUP1 | VGIC_ST_HW);
+	assert_int_equal(vgic_irq_status(&G, 1, t), VGIC_ST_ENABLED | VGIC_ST_GROUP1 | VGIC_ST_HW);
 	/* Deactivated while the condition still holds: pending again at the next exit. */
 	assert_int_equal(vgic_set_level(&G, 1, t, true), 0);
 	enter(1);
@@ -681,8 +689,9 @@ static void check_sgi(const u64 *mpidr, u32 nr, u32 src, u64 value, enum vgic_sg
 static void test_sgi_routing(void **state)
 {
 	/* Two clusters of Aff0 0..2, one PE at Aff0 17 (RS 1), one at Aff2 1, one at Aff3 1. */
-	static const u64 mpidr[8] = { 0x000, 0x001, 0x002, 0x100, 0x101, 0x011, 0x10000,
-				      1ULL << 32 };
+	static const u64 mpidr[8] = {
+		0x000, 0x001, 0x002, 0x100, 0x101, 0x011, 0x10000, 1ULL << 32
+	};
 	static const u64 upper[] = { 0, 1ULL << 16, 1ULL << 32, 1ULL << 48, 2ULL << 16 };
 	(void)state;
 	setup_full(8, 32, 4, mpidr);
@@ -989,7 +998,8 @@ static void random_step(u32 nr_spis)
 	u32 sparse = (1u << (rnd() % 32)) | (rnd() % 4 == 0 ? rnd() : 0);
 
 	switch (op) {
-	case 0: case 1: {
+	case 0:
+	case 1: {
 		static const u64 banks[] = { 0x80, 0x100, 0x180, 0x200, 0x280, 0x300, 0x380 };
 		u64 bank = banks[rnd() % ARRAY_SIZE(banks)];
 
@@ -1012,7 +1022,8 @@ static void random_step(u32 nr_spis)
 		if (intid >= 32)
 			route(intid, rnd() % (G.nr_vcpus + 1));
 		break;
-	case 5: case 6:
+	case 5:
+	case 6:
 		if (intid >= 16)
 			assert_int_equal(vgic_set_level(&G, v, intid, rnd() % 2), 0);
 		break;

@@ -6,8 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "vgic/vgic.h"
 
@@ -25,8 +26,9 @@ static const struct vgic_ops ops = { kick };
 
 static void setup_map(u32 nr_vcpus, u32 nr_spis, const u64 *mpidr)
 {
-	struct vgic_config cfg = { nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT, false, NULL };
+	struct vgic_config cfg = {
+		nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false, NULL
+	};
 
 	assert_int_equal(vgic_init(&G, &cfg, &ops, &G), 0);
 	memset(kicks, 0, sizeof(kicks));
@@ -35,7 +37,7 @@ static void setup_map(u32 nr_vcpus, u32 nr_spis, const u64 *mpidr)
 static void setup(u32 nr_vcpus, u32 nr_spis) { setup_map(nr_vcpus, nr_spis, NULL); }
 
 #define GICD(off) (VGIC_GICD_BASE_VIRT + (off))
-#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v) * VGIC_GICR_STRIDE + (off))
+#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v)*VGIC_GICR_STRIDE + (off))
 #define SGIB(v, off) GICR(v, VGIC_GICR_SGI_OFFSET + (off))
 
 static u64 rd(u64 ipa, u32 size)
@@ -52,7 +54,8 @@ static void wr32(u64 ipa, u32 v) { wr(ipa, 4, v); }
 
 static void test_init_checks(void **state)
 {
-	struct vgic_config cfg = { 2, 64, 4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false, NULL };
+	struct vgic_config cfg = { 2,     64,  4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,
+				   false, NULL };
 	struct vgic_config c;
 	static const u64 dup[2] = { 0x80000001, 0x1 };
 	static const u64 ok[2] = { 0x100, 0x1000000 };
@@ -117,7 +120,7 @@ static void test_id_and_type_registers(void **state)
 	setup(2, 64);
 	assert_int_equal(rd32(GICD(0x0)), 0x50); /* ARE and DS read as one, groups disabled */
 	assert_int_equal(rd32(GICD(0x8)), 0x4600043b);
-	assert_int_equal(rd32(GICD(0xc)), 0); /* TYPER2 */
+	assert_int_equal(rd32(GICD(0xc)), 0);  /* TYPER2 */
 	assert_int_equal(rd32(GICD(0x10)), 0); /* STATUSR */
 	assert_int_equal(rd32(GICD(0xffe8)), 0x3b);
 	assert_int_equal(rd32(GICD(0xffe8)) & 0xf0, 0x30); /* ArchRev: GICv3 */

@@ -6,8 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "lib/lib.h"
 #include "vgic/vgic.h"
@@ -25,13 +26,14 @@ static void kick(void *ctx, u32 vcpu)
 static const struct vgic_ops ops = { kick };
 
 #define GICD(off) (VGIC_GICD_BASE_VIRT + (off))
-#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v) * VGIC_GICR_STRIDE + (off))
+#define GICR(v, off) (VGIC_GICR_BASE_VIRT + (u64)(v)*VGIC_GICR_STRIDE + (off))
 #define SGIB(v, off) GICR(v, VGIC_GICR_SGI_OFFSET + (off))
 
 static void init(struct vgic *g, u32 nr_vcpus, u32 nr_spis, const u64 *mpidr)
 {
-	struct vgic_config cfg = { nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT,
-				   VGIC_GICR_BASE_VIRT, false, NULL };
+	struct vgic_config cfg = {
+		nr_vcpus, nr_spis, 4, mpidr, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT, false, NULL
+	};
 
 	assert_int_equal(vgic_init(g, &cfg, &ops, g), 0);
 }
@@ -98,9 +100,9 @@ static void make_busy(struct vgic *g, u32 nr_vcpus, u32 nr_spis)
 			assert_int_equal(vgic_set_level(g, 0, i, true), 0);
 	}
 	for (u32 s = 0; s < 8; s++)
-		assert_int_equal(vgic_send_sgi(g, s % nr_vcpus, 1ULL << 40 | (u64)(s + 2) << 24,
-					       VGIC_SGI1R),
-				 (int)nr_vcpus - 1);
+		assert_int_equal(
+			vgic_send_sgi(g, s % nr_vcpus, 1ULL << 40 | (u64)(s + 2) << 24, VGIC_SGI1R),
+			(int)nr_vcpus - 1);
 	/* Each vCPU ran: the guest acknowledged its first LR; edges moved into LRs come back. */
 	for (u32 v = 0; v < nr_vcpus; v++) {
 		assert_int_equal(vgic_flush_lrs(g, v, lr, &n, &hcr), 0);
@@ -222,7 +224,7 @@ static void test_layout(void **state)
 	assert_int_equal(cpu[48 + 4 * 27], 0x18);
 	assert_int_equal(cpu[48 + 4 * 27 + 1], 0x02 | 0x10); /* Group 1, line high (level) */
 	assert_int_equal(cpu[48 + 4 * 3 + 1], 0x02 | 0x04);  /* SGI: Group 1, edge */
-	assert_int_equal(blob[32 + 12 * 32 + 4], 6); /* vCPU 0 asleep */
+	assert_int_equal(blob[32 + 12 * 32 + 4], 6);         /* vCPU 0 asleep */
 }
 
 static void test_busy_and_range(void **state)
@@ -364,34 +366,34 @@ static void test_semantic_corruption(void **state)
 		size_t off;
 		u8 val;
 	} bad[] = {
-		{ 0, 'X' },                 /* magic */
-		{ 4, 2 },                   /* version */
-		{ 6, 16 },                  /* header length */
-		{ 8, 0 },                   /* total length */
-		{ 16, 2 },                  /* nr_vcpus */
-		{ 18, 96 },                 /* nr_spis */
-		{ 20, 0x13 },               /* GICD_CTLR: ARE is not state */
-		{ 23, 0x80 },               /* GICD_CTLR: RWP */
-		{ 24, 1 },                  /* reserved */
-		{ 31, 1 },                  /* reserved */
-		{ spis + 0, 0x81 },         /* SPI priority: unimplemented bit */
-		{ spis + 1, 0x40 },         /* SPI state: unknown bit */
-		{ spis + 1, 0x20 },         /* active without an active vCPU... */
-		{ spis + 12 + 2, 3 },       /* ...an inactive one naming a vCPU */
-		{ spis + 3, 1 },            /* SPI reserved */
-		{ spis + 4 + 3, 0x80 },     /* IROUTER.IRM */
-		{ spis + 4 + 4, 1 },        /* IROUTER.Aff3 without A3V */
-		{ spis + 4 + 7, 1 },        /* IROUTER RES0 */
-		{ cpus + 0, 9 },            /* affinity of vCPU 0 */
-		{ cpus + 4, 2 },            /* WAKER: sleeping but children awake */
-		{ cpus + 4, 4 },            /* WAKER: the reverse */
-		{ cpus + 7, 0x80 },         /* WAKER bit 31 */
-		{ cpus + 48 + 0, 0x07 },    /* SGI priority low bits */
-		{ cpus + 48 + 1, 0x02 },    /* SGI 0 level */
-		{ cpus + 48 + 1, 0x16 },    /* SGI 0 with a line */
-		{ cpus + 48 + 1, 0x86 },    /* unknown state bit */
-		{ cpus + 48 + 2, 1 },       /* private reserved */
-		{ cpus + 48 + 4 * 20 + 1, 0x06 }, /* PPI 20 edge */
+		{ 0, 'X' },                          /* magic */
+		{ 4, 2 },                            /* version */
+		{ 6, 16 },                           /* header length */
+		{ 8, 0 },                            /* total length */
+		{ 16, 2 },                           /* nr_vcpus */
+		{ 18, 96 },                          /* nr_spis */
+		{ 20, 0x13 },                        /* GICD_CTLR: ARE is not state */
+		{ 23, 0x80 },                        /* GICD_CTLR: RWP */
+		{ 24, 1 },                           /* reserved */
+		{ 31, 1 },                           /* reserved */
+		{ spis + 0, 0x81 },                  /* SPI priority: unimplemented bit */
+		{ spis + 1, 0x40 },                  /* SPI state: unknown bit */
+		{ spis + 1, 0x20 },                  /* active without an active vCPU... */
+		{ spis + 12 + 2, 3 },                /* ...an inactive one naming a vCPU */
+		{ spis + 3, 1 },                     /* SPI reserved */
+		{ spis + 4 + 3, 0x80 },              /* IROUTER.IRM */
+		{ spis + 4 + 4, 1 },                 /* IROUTER.Aff3 without A3V */
+		{ spis + 4 + 7, 1 },                 /* IROUTER RES0 */
+		{ cpus + 0, 9 },                     /* affinity of vCPU 0 */
+		{ cpus + 4, 2 },                     /* WAKER: sleeping but children awake */
+		{ cpus + 4, 4 },                     /* WAKER: the reverse */
+		{ cpus + 7, 0x80 },                  /* WAKER bit 31 */
+		{ cpus + 48 + 0, 0x07 },             /* SGI priority low bits */
+		{ cpus + 48 + 1, 0x02 },             /* SGI 0 level */
+		{ cpus + 48 + 1, 0x16 },             /* SGI 0 with a line */
+		{ cpus + 48 + 1, 0x86 },             /* unknown state bit */
+		{ cpus + 48 + 2, 1 },                /* private reserved */
+		{ cpus + 48 + 4 * 20 + 1, 0x06 },    /* PPI 20 edge */
 		{ cpus + 176 + 48 + 4 * 31 + 3, 1 }, /* vCPU 1, PPI 31 reserved */
 	};
 	(void)state;

@@ -7,9 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "virtio/virtio.h"
 
@@ -131,7 +132,8 @@ static void test_random_traffic(void **state)
 				if (!n_out && !n_in)
 					n_in = 1;
 				for (u32 i = 0; i < n_out + n_in; i++)
-					b[i] = (struct virtq_buf){ next_addr + i * 0x100, 0x100 + i };
+					b[i] = (struct virtq_buf){ next_addr + i * 0x100,
+								   0x100 + i };
 				for (t = 1; t < ARRAY_SIZE(tok) && tok[t].live; t++)
 					;
 				assert_true(t < ARRAY_SIZE(tok));

@@ -3,8 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "vdev/vdev.h"
 
@@ -31,10 +32,13 @@ static void test_version_and_features(void **state)
 {
 	struct vpsci_vm vm = vm2();
 	struct vpsci_result r;
-	static const u32 implemented[] = { PSCI_VERSION, PSCI_CPU_SUSPEND_32, PSCI_CPU_SUSPEND_64,
-		PSCI_CPU_OFF, PSCI_CPU_ON_32, PSCI_CPU_ON_64, PSCI_AFFINITY_INFO_32,
-		PSCI_AFFINITY_INFO_64, PSCI_MIGRATE_INFO_TYPE, PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET,
-		PSCI_FEATURES, SMCCC_VERSION };
+	static const u32 implemented[] = { PSCI_VERSION,           PSCI_CPU_SUSPEND_32,
+					   PSCI_CPU_SUSPEND_64,    PSCI_CPU_OFF,
+					   PSCI_CPU_ON_32,         PSCI_CPU_ON_64,
+					   PSCI_AFFINITY_INFO_32,  PSCI_AFFINITY_INFO_64,
+					   PSCI_MIGRATE_INFO_TYPE, PSCI_SYSTEM_OFF,
+					   PSCI_SYSTEM_RESET,      PSCI_FEATURES,
+					   SMCCC_VERSION };
 	(void)state;
 	assert_int_equal(call(&vm, 0, PSCI_VERSION, 0, 0, 0, &r), 0x10001);
 	assert_int_equal(call(&vm, 0, SMCCC_VERSION, 0, 0, 0, &r), 0x10001);
@@ -100,7 +104,8 @@ static void test_cpu_on_32bit_args(void **state)
 	(void)state;
 	/* SMC32: upper halves of the arguments are ignored. */
 	assert_int_equal(call(&vm, 0, PSCI_CPU_ON_32, 0xffffffff00000001ULL, 0xdead000040080000ULL,
-			      0xabcd00000005ULL, &r), 0);
+			      0xabcd00000005ULL, &r),
+			 0);
 	assert_int_equal(vm.cpu[1].entry, 0x40080000);
 	assert_int_equal(vm.cpu[1].context, 5);
 }

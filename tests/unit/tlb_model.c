@@ -1,10 +1,11 @@
 /* Reference TLB model: see tlb_model.h for the rules it applies. */
+#include "tlb_model.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm/tlbi.h"
-#include "tlb_model.h"
 
 static void *xrealloc(void *p, size_t size)
 {
@@ -97,10 +98,7 @@ static const struct tlb_model_vm *vm_of_const(const struct tlb_model *m, u16 vmi
 	return NULL;
 }
 
-void tlb_model_init(struct tlb_model *m)
-{
-	memset(m, 0, sizeof(*m));
-}
+void tlb_model_init(struct tlb_model *m) { memset(m, 0, sizeof(*m)); }
 
 void tlb_model_free(struct tlb_model *m)
 {
@@ -113,10 +111,7 @@ void tlb_model_free(struct tlb_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static u64 block_pages(int level)
-{
-	return 1ULL << (9 * (3 - level));
-}
+static u64 block_pages(int level) { return 1ULL << (9 * (3 - level)); }
 
 void tlb_model_fill_s2(struct tlb_model *m, u16 vmid, u64 first, u64 pages, int level)
 {
@@ -134,10 +129,7 @@ void tlb_model_fill_combined(struct tlb_model *m, u16 vmid, u64 first, u64 pages
 	set_add(&vm_of(m, vmid, true)->combined, first, first + pages);
 }
 
-void tlb_model_write_tables(struct tlb_model *m)
-{
-	m->tables_unordered = true;
-}
+void tlb_model_write_tables(struct tlb_model *m) { m->tables_unordered = true; }
 
 static void apply(struct tlb_model *m, const struct tlb_model_pending *p)
 {
@@ -192,7 +184,10 @@ void tlb_model_event(struct tlb_model *m, unsigned kind, u16 vmid, u64 operand)
 		if (m->tables_unordered)
 			m->ordering_violations++;
 		m->pending[m->npending++] = (struct tlb_model_pending){
-			vmid, kind, operand, m->tables_unordered,
+			vmid,
+			kind,
+			operand,
+			m->tables_unordered,
 		};
 		break;
 	}

@@ -1,6 +1,8 @@
 /* tlbi: decode a TLBI operand, or show the ops a planner issues for a stage-2 range.
  * Built on the host from the hypervisor's own hyp/mm/tlbi_*.c, so it shows exactly what ferry does.
  * docs/tlb-maintenance.md walks through its output. */
+#include "mm/tlbi.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -8,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include "mm/tlbi.h"
 
 static void usage(FILE *f)
 {
@@ -75,11 +75,24 @@ static u64 parse_size(const char *s)
 		die("size '%s' is not a size", s);
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		default: die("size '%s': unknown suffix '%s'", s, end);
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		case 't':
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			die("size '%s': unknown suffix '%s'", s, end);
 		}
 		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
 			die("size '%s': unknown suffix '%s'", s, end);
@@ -138,7 +151,8 @@ static int cmd_decode(int argc, char **argv)
 	if (kind == TLBI_RIPAS2E1IS) {
 		struct tlbi_range_fields f;
 		static const char *const tg_names[] = { "reserved", "4K", "16K", "64K" };
-		static const char *const ttl_names[] = { "any level", "level 1", "level 2", "level 3" };
+		static const char *const ttl_names[] = { "any level", "level 1", "level 2",
+							 "level 3" };
 
 		tlbi_range_decode(op, &f);
 		printf("operand 0x%" PRIx64 " as TLBI RIPAS2E1IS (4K granule, no LPA2)\n", op);
@@ -161,20 +175,23 @@ static int cmd_decode(int argc, char **argv)
 		printf("  [63:48]   NS/RES0  = 0x%x%s\n", f.high,
 		       f.high ? "  (RES0 from Non-secure EL2: should be 0)" : "");
 		printf("  [47:44]   TTL      = 0x%x (%s)\n", f.ttl,
-		       f.ttl >> 2 == 0 ? "no level information" :
-		       f.ttl >> 2 == 1 ? "4K granule" : "another granule");
+		       f.ttl >> 2 == 0   ? "no level information"
+		       : f.ttl >> 2 == 1 ? "4K granule"
+					 : "another granule");
 		printf("  [43:40]   RES0     = 0x%x\n", f.res0_43_40);
 		printf("  [39:0]    IPA>>12  = 0x%" PRIx64 " (IPA 0x%" PRIx64 ")\n", f.ipa_page,
 		       f.ipa_page << PAGE_SHIFT);
 	}
 	if (c.pages) {
-		printf("covers IPA 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " page%s, %s)", c.start_page
-		       << PAGE_SHIFT, ((c.start_page + c.pages) << PAGE_SHIFT) - 1, c.pages,
-		       c.pages == 1 ? "" : "s", human(c.pages << PAGE_SHIFT, hb, sizeof(hb)));
+		printf("covers IPA 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " page%s, %s)",
+		       c.start_page << PAGE_SHIFT, ((c.start_page + c.pages) << PAGE_SHIFT) - 1,
+		       c.pages, c.pages == 1 ? "" : "s",
+		       human(c.pages << PAGE_SHIFT, hb, sizeof(hb)));
 		if (c.level > 0)
 			printf(", leaf entries of level %d only", c.level);
-		printf("%s\n", c.unpredictable ?
-		       ": UNPREDICTABLE, BaseADDR is not aligned to the TTL level" : "");
+		printf("%s\n", c.unpredictable
+				       ? ": UNPREDICTABLE, BaseADDR is not aligned to the TTL level"
+				       : "");
 	} else {
 		printf("covers nothing a 4K-granule stage 2 is guaranteed to lose\n");
 	}
@@ -219,8 +236,10 @@ static void print_stale(const struct tlbi_plan *plan, u64 first, u64 pages)
 	} else {
 		char hb[32];
 
-		printf("stale: %" PRIu64 " of %" PRIu64 " pages (%s) keep their old, writable stage-2 "
-		       "entries:\n", total, pages, human(total << PAGE_SHIFT, hb, sizeof(hb)));
+		printf("stale: %" PRIu64 " of %" PRIu64
+		       " pages (%s) keep their old, writable stage-2 "
+		       "entries:\n",
+		       total, pages, human(total << PAGE_SHIFT, hb, sizeof(hb)));
 		for (size_t i = 0; i < nholes; i++)
 			printf("  IPA 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " pages)\n",
 			       hole_start[i] << PAGE_SHIFT, (hole_end[i] << PAGE_SHIFT) - 1,
@@ -278,7 +297,8 @@ static void print_side_by_side(const struct tlbi_caps *caps, u64 ipa, u64 pages,
 	static struct tlbi_plan exact, over;
 	char a[96], b[96];
 
-	if (tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY, caps, ipa_init(ipa), pages, level, cost, &exact) ||
+	if (tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY, caps, ipa_init(ipa), pages, level, cost,
+				    &exact) ||
 	    tlbi_plan_s2_range_cost(TLBI_ALGO_FERRY_OVER, caps, ipa_init(ipa), pages, level, cost,
 				    &over))
 		die("internal: ferry planners disagree on the request");
@@ -349,7 +369,8 @@ static int cmd_plan(int argc, char **argv)
 					found = k;
 			if (found < 0)
 				die("unknown --algo '%s' (ferry, ferry-over, linux-6.6, linux-6.8, "
-				    "linux-fixed)", v);
+				    "linux-fixed)",
+				    v);
 			algo = (enum tlbi_algo)found;
 		} else if (!strcmp(a, "--op-cost") || !strcmp(a, "--refill-cost")) {
 			u64 v = parse_u64(a + 2, argv[++i]);

@@ -1,5 +1,6 @@
 /* The arch/arch.h hooks at EL2, and the few other instructions the core needs. */
 #include "arch/arch.h"
+
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "mm/tlbi.h"

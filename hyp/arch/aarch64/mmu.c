@@ -113,6 +113,7 @@ void arch_mmu_enable(void)
 	isb();
 	__asm__ volatile("tlbi alle2\n dsb nsh" : : : "memory");
 	isb();
-	sysreg_write(sctlr_el2, SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_WXN);
+	sysreg_write(sctlr_el2,
+		     SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_WXN);
 	isb();
 }

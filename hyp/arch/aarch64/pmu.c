@@ -7,7 +7,7 @@
 
 #define MDCR_HPMN_MASK 0x1fULL
 #define MDCR_HPME BIT(7)
-#define MDCR_HLP BIT(26) /* 64-bit EL2 counters (FEAT_PMUv3p5) */
+#define MDCR_HLP BIT(26)      /* 64-bit EL2 counters (FEAT_PMUv3p5) */
 #define PMEVTYPER_P BIT(31)   /* do not count EL1 */
 #define PMEVTYPER_U BIT(30)   /* do not count EL0 */
 #define PMEVTYPER_NSH BIT(27) /* count EL2 */
@@ -31,12 +31,13 @@ bool pmu_el2_init(void)
 	sysreg_write(mdcr_el2, (n - 1) | MDCR_HPME | MDCR_HLP);
 	sysreg_write(pmselr_el0, n - 1);
 	isb();
-	sysreg_write(pmxevtyper_el0, EVENT_INST_RETIRED | PMEVTYPER_P | PMEVTYPER_U | PMEVTYPER_NSH);
+	sysreg_write(pmxevtyper_el0,
+		     EVENT_INST_RETIRED | PMEVTYPER_P | PMEVTYPER_U | PMEVTYPER_NSH);
 	sysreg_write(pmxevcntr_el0, 0);
 	sysreg_write(pmcntenset_el0, BIT(n - 1));
 	isb();
 	pmu_ok[cpu] = true;
-	this_pcpu()->pmu_idx = (u32)n; /* counter n - 1, plus one */
+	this_pcpu()->pmu_idx = (u32)n;                 /* counter n - 1, plus one */
 	this_pcpu()->pmu_read = el2_insns_stub(n - 1); /* what the vectors call to read it */
 	return true;
 }
@@ -50,14 +51,23 @@ u64 pmu_el2_read(void)
 	if (!pmu_ok[cpu])
 		return 0;
 	switch (pmu_counter[cpu]) {
-	case 0: return sysreg_read(pmevcntr0_el0);
-	case 1: return sysreg_read(pmevcntr1_el0);
-	case 2: return sysreg_read(pmevcntr2_el0);
-	case 3: return sysreg_read(pmevcntr3_el0);
-	case 4: return sysreg_read(pmevcntr4_el0);
-	case 5: return sysreg_read(pmevcntr5_el0);
-	case 6: return sysreg_read(pmevcntr6_el0);
-	case 7: return sysreg_read(pmevcntr7_el0);
-	default: return 0;
+	case 0:
+		return sysreg_read(pmevcntr0_el0);
+	case 1:
+		return sysreg_read(pmevcntr1_el0);
+	case 2:
+		return sysreg_read(pmevcntr2_el0);
+	case 3:
+		return sysreg_read(pmevcntr3_el0);
+	case 4:
+		return sysreg_read(pmevcntr4_el0);
+	case 5:
+		return sysreg_read(pmevcntr5_el0);
+	case 6:
+		return sysreg_read(pmevcntr6_el0);
+	case 7:
+		return sysreg_read(pmevcntr7_el0);
+	default:
+		return 0;
 	}
 }

@@ -4,7 +4,12 @@
 
 #include "types.h"
 
-#define sysreg_read(r) ({ u64 __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })
+#define sysreg_read(r)                                       \
+	({                                                   \
+		u64 __v;                                     \
+		__asm__ volatile("mrs %0, " #r : "=r"(__v)); \
+		__v;                                         \
+	})
 #define sysreg_write(r, v) __asm__ volatile("msr " #r ", %0" : : "r"((u64)(v)) : "memory")
 #define isb() __asm__ volatile("isb" : : : "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
@@ -41,7 +46,9 @@
 static inline void tlbi_local_relax(u64 ipa, u64 va)
 {
 	__asm__ volatile("tlbi ipas2e1, %0\n\tdsb nsh\n\ttlbi vaae1, %1\n\tdsb nsh"
-			 : : "r"(ipa >> 12), "r"(va >> 12) : "memory");
+			 :
+			 : "r"(ipa >> 12), "r"(va >> 12)
+			 : "memory");
 }
 
 #endif

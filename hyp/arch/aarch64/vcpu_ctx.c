@@ -137,7 +137,8 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 	r[MIG_R_CNTP_CTL] = sysreg_read(cntp_ctl_el0);
 	r[MIG_R_CNTP_CVAL_REL] = sysreg_read(cntp_cval_el0) - sysreg_read(cntpct_el0);
 	fpsimd_save(fp);
-	sve_ctx_save(v); /* Z0-Z31 hold V0-V31 in their low bits: saved together, loaded after them */
+	sve_ctx_save(
+		v); /* Z0-Z31 hold V0-V31 in their low bits: saved together, loaded after them */
 	memcpy(&r[MIG_R_V0], fp, 64 * sizeof(u64));
 	r[MIG_R_FPCR] = fp[64];
 	r[MIG_R_FPSR] = fp[65];
