@@ -3,7 +3,7 @@ BUILD ?= build
 PLATFORM ?= qemu-virt
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run linux demo demo-linux stress test unit unit-asan systest help clean
+.PHONY: all deps run linux demo demo-linux stress test unit unit-asan systest format format-check help clean
 
 include mk/flags.mk
 include mk/pure.mk
@@ -32,6 +32,7 @@ help:
 	@echo "make test    host unit tests + QEMU system tests, ends with 'N passed, N failed'"
 	@echo "make unit    host unit tests only"
 	@echo "make unit-asan  the host unit tests built with AddressSanitizer and UBSan"
+	@echo "make format  lay out every C file with clang-format (.clang-format); format-check: only check"
 	@echo "make systest QEMU system tests only (pytest + pexpect)"
 	@echo "make stress  the migration system tests STRESS_N times (default 10), failures with logs"
 	@echo "make bench   run the benchmarks in bench/"
@@ -77,6 +78,14 @@ unit-asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan HOST_CFLAGS="$(UNIT_ASAN_CFLAGS)" unit-build
 	@# Leaks are not checked: the tests' own helpers keep the strings they build.
 	@ASAN_OPTIONS=detect_leaks=0 tests/unit/run $(BUILD)/asan/tests/unit
+
+# The C layout (.clang-format) applied to every tracked .c and .h; format-check fails on any file
+# that differs from it (CI runs it).
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+format: deps
+	@clang-format -i $(FORMAT_FILES)
+format-check: deps
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files laid out as .clang-format says"
 
 systest: deps
 	@$(MAKE) --no-print-directory all

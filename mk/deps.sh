@@ -10,7 +10,8 @@ sysroot="$top/build/sysroot"
 # libfdt-dev:arm64, so the arm64 library is downloaded and unpacked into build/sysroot instead.
 pkgs=(make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu picolibc-aarch64-linux-gnu
       qemu-system-arm device-tree-compiler libfdt-dev libsodium-dev libcmocka-dev
-      python3 python3-pytest python3-pexpect python3-matplotlib clang libclang-rt-14-dev)
+      python3 python3-pytest python3-pexpect python3-matplotlib clang libclang-rt-14-dev
+      clang-format)
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
