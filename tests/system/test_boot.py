@@ -31,8 +31,8 @@ def test_vms_run_on_their_own_cpus(machine):
     m = machine()
     m.expect(r"\[alpha\] memstress: round 1/")
     m.shell("vms")
-    alpha = m.expect(r"vm alpha\s+(\w+)\s+vmid 1 cpus (\S+)")
-    beta = m.expect(r"vm beta\s+(\w+)\s+vmid 2 cpus (\S+)")
+    alpha = m.expect(r"vm alpha\s+(\w+)\s+vmid 1 cpus (\S+) ")
+    beta = m.expect(r"vm beta\s+(\w+)\s+vmid 2 cpus (\S+) ")
     assert alpha.group(2) == "1" and beta.group(2) == "2"
     assert m.wait_exit() == ferry_qemu.EXIT_CLEAN
 

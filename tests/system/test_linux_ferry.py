@@ -188,7 +188,7 @@ def test_its_probed_and_lpis_enabled(linux):
     linux.child.send("\x1d")
     linux.expect(r"console: back to the shell")
     linux.child.send("traps linux\r")
-    its = linux.expect(r"traps: vm 'linux' ITS: (\w+)(, stalled)?, commands (\d+), errors (\d+)")
+    its = linux.expect(r"traps: vm 'linux' ITS: (\w+)(, stalled)?, commands (\d+), errors (\d+) ")
     linux.child.send("console linux\r")
     linux.expect(r"console: attached to vm 'linux'")
     assert its.group(1) == "enabled" and its.group(2) is None, its.group(0)
