@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package ferry needs, and Debian's arm64 libfdt.a and libsodium.a into
-# build/sysroot.
+# Installs every Debian package ferry needs, and Debian's arm64 libfdt.a, libsodium.a and
+# xxhash.h into build/sysroot.
 # Idempotent: a second run with everything present installs nothing and needs no network.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +9,7 @@ sysroot="$top/build/sysroot"
 # Host packages. libfdt-dev (amd64, for the host unit tests and tools) conflicts with
 # libfdt-dev:arm64, so the arm64 library is downloaded and unpacked into build/sysroot instead.
 pkgs=(make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu picolibc-aarch64-linux-gnu
-      qemu-system-arm device-tree-compiler libfdt-dev libsodium-dev libcmocka-dev
+      qemu-system-arm device-tree-compiler libfdt-dev libsodium-dev libxxhash-dev libcmocka-dev
       python3 python3-pytest python3-pexpect python3-matplotlib clang libclang-rt-14-dev
       clang-format)
 
@@ -47,4 +47,6 @@ fetch_arm64() { # package, file it provides
 }
 fetch_arm64 libfdt-dev libfdt.a
 fetch_arm64 libsodium-dev libsodium.a
+# xxhash.h only: ferry compiles XXH3 from it with its own flags (hyp/lib/xxh.c says why).
+fetch_arm64 libxxhash-dev libxxhash.a
 echo "deps: ok"
