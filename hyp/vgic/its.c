@@ -14,6 +14,7 @@
 #define GITS_CWRITER 0x0088
 #define GITS_CREADR 0x0090
 #define GITS_BASER0 0x0100
+#define GITS_BASER1 0x0108
 #define GITS_BASER_END 0x0140
 #define GITS_PIDR2 0xFFE8
 
@@ -29,6 +30,9 @@
 #define GITS_CBASER_VALID BIT(63)
 #define GITS_BASER_VALID BIT(63)
 #define GITS_BASER_TYPE_DEVICE 1ULL
+#define GITS_BASER_TYPE_COLLECTION 4ULL
+#define GITS_BASER_PAGE_64K (2ULL << 8)
+#define GITS_TYPER_CIL BIT(36)
 #define GITS_CREADR_STALLED BIT(0)
 #define GITS_CWRITER_RETRY BIT(0)
 
@@ -52,21 +56,24 @@ enum {
 	CMD_DISCARD = 0x0f,
 };
 
+/* CIDbits + 1 = 4 collection ID bits (CIL): exactly the ITS_NR_COLLECTIONS that HCC holds. */
 static u64 its_typer(void)
 {
 	return GITS_TYPER_PHYSICAL | (u64)(ITS_ITE_SIZE - 1) << 4 | (u64)(ITS_EVENT_BITS - 1) << 8 |
-	       (u64)(ITS_DEV_BITS - 1) << 13 | (u64)ITS_NR_COLLECTIONS << 24;
+	       (u64)(ITS_DEV_BITS - 1) << 13 | (u64)ITS_NR_COLLECTIONS << 24 |
+	       (u64)(__builtin_ctz(ITS_NR_COLLECTIONS) - 1) << 32 | GITS_TYPER_CIL;
 }
 
-static u64 baser0_read(const struct its *its)
+static u64 baser_read(u64 kept, u64 type, u32 entry_size)
 {
-	return its->baser_dev | GITS_BASER_TYPE_DEVICE << 56 | (u64)(ITS_DTE_SIZE - 1) << 48;
+	return kept | type << 56 | (u64)(entry_size - 1) << 48;
 }
 
 void its_reset(struct its *its)
 {
 	its->enabled = its->stalled = false;
-	its->cbaser = its->cwriter = its->creadr = its->baser_dev = 0;
+	its->cbaser = its->cwriter = its->creadr = 0;
+	its->baser_dev = its->baser_coll = GITS_BASER_PAGE_64K;
 	memset(its->coll, ITS_NO_VCPU, sizeof(its->coll));
 	its->commands = its->errors = its->translations = 0;
 	its->last_error = ITS_OK;
@@ -420,9 +427,11 @@ static u64 reg64(const struct its *its, u64 off)
 	case GITS_CREADR:
 		return its->creadr | (its->stalled ? GITS_CREADR_STALLED : 0);
 	case GITS_BASER0:
-		return baser0_read(its);
+		return baser_read(its->baser_dev, GITS_BASER_TYPE_DEVICE, ITS_DTE_SIZE);
+	case GITS_BASER1:
+		return baser_read(its->baser_coll, GITS_BASER_TYPE_COLLECTION, ITS_CTE_SIZE);
 	default:
-		return 0; /* BASER1..7: Type 0, unimplemented */
+		return 0; /* BASER2..7: Type 0, unimplemented */
 	}
 }
 
@@ -485,13 +494,14 @@ static void reg_write(struct its *its, u64 off, u32 size, u64 value)
 		process(its);
 		break;
 	case GITS_BASER0:
+	case GITS_BASER1:
 		if (its->enabled)
 			return;
 		/* Indirect (bit 62) RAZ/WI: flat tables only; Type and Entry_Size read-only. */
-		its->baser_dev = value & ITS_BASER_RW;
+		*(r == GITS_BASER0 ? &its->baser_dev : &its->baser_coll) = value & ITS_BASER_RW;
 		break;
 	default:
-		break; /* TYPER, CREADR, BASER1..7: read-only or unimplemented */
+		break; /* TYPER, CREADR, BASER2..7: read-only or unimplemented */
 	}
 }
 

@@ -6,9 +6,14 @@
  *   table and ITT entries; RDbase is a processor number (GITS_TYPER.PTA = 0).
  * - The device table is a flat table in guest memory (GITS_BASER0, Type Device); each device's ITT
  *   is in guest memory too (MAPD). Both move with the VM's RAM when it migrates.
- * - The collection table is held by ferry (GITS_TYPER.HCC = ITS_NR_COLLECTIONS, no Collection
- *   BASER): 16 entries cover every vCPU a VM can have, ferry validates them once (at MAPC) instead
- *   of at every translation, and they travel in the ITS's migration blob.
+ * - The collection table is held by ferry: GITS_TYPER says 16 collection IDs exist (CIL, CIDbits)
+ *   and all 16 are held in the ITS (HCC), which covers every vCPU a VM can have; ferry validates
+ *   them once (at MAPC) instead of at every translation, and they travel in the ITS's migration
+ *   blob. GITS_BASER1 (Type Collection) still exists, as on QEMU's and KVM's ITS, because guests
+ *   look for it (kvm-unit-tests asserts it): it keeps what the guest writes and its table is never
+ *   read, which IHI 0069 allows when HCC covers every collection ID.
+ * - Both BASERs reset to 64 KiB pages, as QEMU's and KVM's do (guests that support only that size
+ *   check it before writing), and take 4, 16 or 64 KiB.
  * - Commands are processed when the guest writes GITS_CWRITER (or enables the ITS), to completion:
  *   GITS_CTLR.Quiescent always reads 1 and GITS_CREADR equals GITS_CWRITER after the write.
  * - A command with an error (DeviceID, EventID or ICID out of range, device or event not mapped,
@@ -32,6 +37,7 @@
 #define ITS_EVENT_BITS 16u
 #define ITS_NR_COLLECTIONS 16u
 #define ITS_DTE_SIZE 8u
+#define ITS_CTE_SIZE 8u /* GITS_BASER1's Entry_Size: the table is never read */
 #define ITS_ITE_SIZE 8u
 #define ITS_CMD_SIZE 32u
 #define ITS_NO_VCPU 0xffu
@@ -73,6 +79,7 @@ struct its {
 	u64 cwriter;                 /* GITS_CWRITER.Offset */
 	u64 creadr;                  /* GITS_CREADR.Offset */
 	u64 baser_dev;               /* GITS_BASER0's writable fields */
+	u64 baser_coll;              /* GITS_BASER1's writable fields (the table is never read) */
 	u8 coll[ITS_NR_COLLECTIONS]; /* vCPU each collection targets, ITS_NO_VCPU if unmapped */
 	/* statistics */
 	u64 commands, errors, translations;
@@ -92,7 +99,7 @@ int its_translate(struct its *its, u32 devid, u32 event);
 
 /* ---- migration (its_save.c; docs/vgic.md gives the blob) ---- */
 #define ITS_SAVE_MAGIC 0x53544946u /* "FITS" */
-#define ITS_SAVE_VERSION 1u
+#define ITS_SAVE_VERSION 2u
 size_t its_save_size(const struct its *its);
 /* The ITS's registers and collections and the LPI state of every redistributor (enable, tables,
  * pending LPIs). Every vCPU must be synced (FERRY_EBUSY). FERRY_ERANGE when len is too small. */

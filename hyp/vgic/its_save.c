@@ -1,4 +1,4 @@
-/* The ITS's migration blob, version 1 (docs/vgic.md "LPIs and the ITS" gives it byte by byte): the
+/* The ITS's migration blob, version 2 (docs/vgic.md "LPIs and the ITS" gives it byte by byte): the
  * ITS's registers and ferry-held collection table, the cached LPI configuration, and each
  * redistributor's LPI state (EnableLPIs, PROPBASER, PENDBASER, pending LPIs). The device table and
  * the ITTs are in guest memory and move with it. Little-endian, fixed layout, a CRC32C over the
@@ -47,6 +47,7 @@ int its_save(const struct its *its, u8 *buf, size_t len, size_t *out_len)
 	put_le64(buf + OFF_REGS + 8, its->cwriter);
 	put_le64(buf + OFF_REGS + 16, its->creadr);
 	put_le64(buf + OFF_REGS + 24, its->baser_dev);
+	put_le64(buf + 24, its->baser_coll);
 	memcpy(buf + OFF_COLL, its->coll, ITS_NR_COLLECTIONS);
 	memcpy(buf + OFF_CFG, g->lpi_cfg, VGIC_NR_LPIS);
 	p = buf + OFF_CPUS;
@@ -83,7 +84,7 @@ static bool blob_ok(const struct its *its, const u8 *buf, size_t len)
 		return false;
 	/* Geometry, then every value the registers could not hold, even under a valid CRC. */
 	if (get_le16(buf + 16) != g->nr_vcpus || (get_le16(buf + 18) & ~(F_ENABLED | F_STALLED)) ||
-	    get_le32(buf + 20) || get_le64(buf + 24))
+	    get_le32(buf + 20) || (get_le64(buf + 24) & ~ITS_BASER_RW))
 		return false;
 	if ((get_le64(buf + OFF_REGS) & ~ITS_CBASER_RW) ||
 	    (get_le64(buf + OFF_REGS + 8) & ~ITS_OFFSET_MASK) ||
@@ -130,6 +131,7 @@ int its_restore(struct its *its, const u8 *buf, size_t len)
 	its->cwriter = get_le64(buf + OFF_REGS + 8);
 	its->creadr = get_le64(buf + OFF_REGS + 16);
 	its->baser_dev = get_le64(buf + OFF_REGS + 24);
+	its->baser_coll = get_le64(buf + 24);
 	memcpy(its->coll, buf + OFF_COLL, ITS_NR_COLLECTIONS);
 	memcpy(g->lpi_cfg, buf + OFF_CFG, VGIC_NR_LPIS);
 	p = buf + OFF_CPUS;

@@ -187,17 +187,25 @@ static void test_registers(void **state)
 	assert_int_equal(FIELD_GET(typer, 17, 13), 15); /* 16 DeviceID bits */
 	assert_int_equal(FIELD_GET(typer, 19, 19), 0);  /* PTA 0 */
 	assert_int_equal(FIELD_GET(typer, 31, 24), 16); /* HCC */
+	assert_int_equal(FIELD_GET(typer, 36, 36), 1);  /* CIL: CIDbits holds */
+	assert_int_equal(FIELD_GET(typer, 35, 32), 3);  /* 16 collection IDs: all held (HCC) */
 	assert_int_equal(rd(ITS + 8, 4), (u32)typer);
 	assert_int_equal(rd(ITS + 12, 4), typer >> 32);
 	assert_int_equal(rd(ITS + 0xffe8, 4), 0x3b);
 	assert_int_equal(rd(ITS + 4, 4), 0x4600043b);
 	assert_int_equal(rd(ITS + 0, 4), 1u << 31); /* quiescent, disabled */
-	/* BASER0: Device, 8-byte entries, RO; Indirect RAZ/WI; BASER1..7 unimplemented. */
-	assert_int_equal(rd(ITS + 0x100, 8), 1ULL << 56 | 7ULL << 48);
-	wr(ITS + 0x100, 8, ~0ULL);
-	assert_int_equal(rd(ITS + 0x100, 8), (BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) |
-					      GENMASK(47, 0) | 1ULL << 56 | 7ULL << 48));
-	for (u32 n = 1; n < 8; n++) {
+	/* BASER0: Device, BASER1: Collection; 8-byte entries, RO; 64 KiB pages at reset (guests
+	 * that take only that size check it before writing); Indirect RAZ/WI; BASER2..7
+	 * unimplemented. */
+	assert_int_equal(rd(ITS + 0x100, 8), 1ULL << 56 | 7ULL << 48 | 2ULL << 8);
+	assert_int_equal(rd(ITS + 0x108, 8), 4ULL << 56 | 7ULL << 48 | 2ULL << 8);
+	for (u32 n = 0; n < 2; n++) {
+		wr(ITS + 0x100 + 8 * n, 8, ~0ULL);
+		assert_int_equal(rd(ITS + 0x100 + 8 * n, 8),
+				 (BIT(63) | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(47, 0) |
+				  (n ? 4ULL : 1ULL) << 56 | 7ULL << 48));
+	}
+	for (u32 n = 2; n < 8; n++) {
 		wr(ITS + 0x100 + 8 * n, 8, ~0ULL);
 		assert_int_equal(rd(ITS + 0x100 + 8 * n, 8), 0);
 	}
@@ -676,6 +684,8 @@ static void test_save_restore(void **state)
 	cw = cw_src; /* the guest's own idea of its queue, in its memory */
 	memcpy(ram, ram_copy, RAM_SIZE);
 	free(ram_copy);
+	/* Unlike the source's (reset: 64 KiB pages), so the blob must carry GITS_BASER1. */
+	wr(ITS + 0x108, 8, BIT(63) | 0x50000 | 1ULL << 8);
 	/* Every truncation, every bit flip, refused with nothing changed. */
 	for (size_t l = 0; l < len; l += (l < 128 ? 1 : 97))
 		assert_int_equal(its_restore(&I, blob, l), FERRY_EINVAL);
@@ -696,6 +706,7 @@ static void test_save_restore(void **state)
 		{ 16, 2, 2 },              /* nr_vcpus */
 		{ 18, 4, 2 },              /* unknown flag */
 		{ 20, 1, 4 },              /* reserved */
+		{ 24, BIT(62), 8 },        /* BASER1.Indirect */
 		{ 32, BIT(62), 8 },        /* CBASER bit no register has */
 		{ 40, 1, 8 },              /* CWRITER.Retry is not state */
 		{ 48, 0x100000, 8 },       /* CREADR beyond the offset field */
@@ -722,6 +733,7 @@ static void test_save_restore(void **state)
 
 	assert_int_equal(its_restore(&I, blob, len), 0);
 	assert_true(I.enabled);
+	assert_int_equal(rd(ITS + 0x108, 8), 4ULL << 56 | 7ULL << 48 | 2ULL << 8);
 	assert_int_equal(rd(ITS + 0x90, 8), cw);
 	assert_int_equal(I.errors, 0);
 	assert_int_equal(its_save(&I, blob2, sizeof(blob2), &len2), 0);
