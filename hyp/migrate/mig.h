@@ -658,7 +658,7 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 #define MIG_BLOB_VGIC 0x4947u /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
 #define MIG_BLOB_RTC 0x5452u  /* "RT": the PL031's own blob (hyp/vdev/vpl031.c), after the vGIC's */
 #define MIG_BLOB_ITS 0x5449u  /* "IT": hyp/vgic/its_save.c's blob (docs/vgic.md), the last one */
-#define MIG_VMSTATE_VERSION 1u
+#define MIG_VMSTATE_VERSION 2u /* 2: the debug registers */
 
 /* Registers of one vCPU, in blob order. PC and PSTATE are the guest's ELR_EL2/SPSR_EL2 at the
  * pause; CNTP_CVAL travels relative to the physical count at the pause (the two machines' counters
@@ -712,6 +712,14 @@ enum mig_vcpu_reg {
 	MIG_R_V0,                    /* V0..V31, two u64 each (low half first): 64 entries */
 	MIG_R_ENTRY = MIG_R_V0 + 64, /* a CPU_ON still pending: where and with what x0 */
 	MIG_R_CONTEXT,
+	/* Self-hosted debug, which guests use directly (ferry passes it through): the breakpoint
+	 * and watchpoint value and control registers, 16 slots each (those the CPU lacks are 0),
+	 * and the OS Lock (OSLSR_EL1.OSLK: 0 or 1), without which none of them fires. */
+	MIG_R_DBGBVR0,
+	MIG_R_DBGBCR0 = MIG_R_DBGBVR0 + 16,
+	MIG_R_DBGWVR0 = MIG_R_DBGBCR0 + 16,
+	MIG_R_DBGWCR0 = MIG_R_DBGWVR0 + 16,
+	MIG_R_OSLK = MIG_R_DBGWCR0 + 16,
 	MIG_R_NR,
 };
 

@@ -3,6 +3,7 @@
  * only that CPU can read or write them. */
 #include <string.h>
 
+#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "migrate/mig.h"
@@ -143,6 +144,7 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 	r[MIG_R_FPCR] = fp[64];
 	r[MIG_R_FPSR] = fp[65];
 	pauth_save(r);
+	debug_ctx_save(r);
 	/* The list registers are already back in the vGIC model (synced after the last exit). */
 	gic_hw_save(&v->gic_hw);
 }
@@ -191,6 +193,7 @@ void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 	fpsimd_load(fp);
 	sve_ctx_load(v);
 	pauth_load(r);
+	debug_ctx_load(r);
 	gic_hw_load(&v->gic_hw);
 	isb();
 }
