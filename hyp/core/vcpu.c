@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/pmu_guest.h"
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "lib/esr.h"
@@ -458,6 +459,23 @@ static bool handle_sysreg(struct vcpu *v, u64 esr)
 	case TRAP_SR_SETWAY:
 		setway_op(v, val);
 		return true;
+	case TRAP_SR_PMU:
+		/* Traps only without a guest PMU (RAZ/WI) or with a counter of ferry's. */
+		if (!trap_guest_pmu(sysreg_read(id_aa64dfr0_el1))) {
+			val = 0;
+			break;
+		}
+		if (vpmu_access(pmu_guest_hw(), pmu_guest_hpmn(),
+				(u32)vpmu_reg_of(op1, crn, crm, op2), read, &val) == FERRY_OK)
+			break;
+		if (report_allowed(v))
+			con_printf("ferry: vm '%s' vcpu %u: %s of PMU register S3_%u_C%u_C%u_%u "
+				   "(ELR 0x%llx), a counter the guest does not have: undefined "
+				   "instruction injected",
+				   v->vm->cfg->name, v->idx, read ? "read" : "write", op1, crn, crm,
+				   op2, (unsigned long long)v->regs.elr);
+		inject_undef(v, esr);
+		return false;
 	case TRAP_SR_UNDEF:
 	default:
 		if (report_allowed(v))

@@ -105,13 +105,16 @@ static void timers_update(struct vcpu *v)
 		/* The PMU's overflow request: enabled (PMCR_EL0.E) and an overflow whose interrupt
 		 * the guest enabled (Arm ARM "PMINTENSET_EL1"). ferry's own EL2 counter never sets
 		 * its PMINTENSET bit. */
-		bool line = i < 2 ? timer_line(ctl[i])
-				  : (sysreg_read(pmcr_el0) & 1) && (sysreg_read(pmovsset_el0) &
-								    sysreg_read(pmintenset_el1));
+		u64 overflow = i < 2 ? 0 : sysreg_read(pmovsset_el0) & sysreg_read(pmintenset_el1);
+		bool line = i < 2 ? timer_line(ctl[i]) : (sysreg_read(pmcr_el0) & 1) && overflow;
 
 		vgic_set_level(g, v->idx, ppi[i], line);
-		if (gic_held(ppi[i]) && !(vgic_irq_status(g, v->idx, ppi[i]) &
-					  (VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR)))
+		/* A physical PMU line can stay high with PMCR_EL0.E clear: QEMU also raises it while
+		 * MDCR_EL2.HPME is set, which ferry's own counter needs. Deactivated then, it would
+		 * fire again at once, for ever: it stays held until the overflow is cleared. */
+		if (gic_held(ppi[i]) && !overflow &&
+		    !(vgic_irq_status(g, v->idx, ppi[i]) &
+		      (VGIC_ST_PENDING | VGIC_ST_ACTIVE | VGIC_ST_IN_LR)))
 			gic_deactivate(ppi[i]);
 	}
 }

@@ -39,6 +39,11 @@ void trap_config_compute(const struct trap_idregs *id, u64 mdcr_pmu, struct trap
 	 * traps. Without one (or with an IMPLEMENTATION DEFINED PMU) the registers trap, RAZ/WI. */
 	if (!trap_guest_pmu(id->dfr0))
 		mdcr |= MDCR_TPM | MDCR_TPMCR;
+	/* With a counter of ferry's (HPME), the guest's PMU accesses trap after all: QEMU applies
+	 * HPMN to the enables only, so without the traps a guest could stop, reset or take the
+	 * overflow interrupt of ferry's counter (vdev/vpmu.h keeps it out of the guest's view). */
+	else if (mdcr & MDCR_HPME)
+		mdcr |= MDCR_TPM | MDCR_TPMCR;
 	/* SVE is the guest's where the CPU has it: each vCPU owns its CPU and EL2 never uses SVE, so
 	 * nothing is switched (core/sve.c). SME stays trapped (TSM) and hidden. */
 	if (trap_guest_sve(id->pfr0))
@@ -146,10 +151,11 @@ enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm,
 	if (op0 == 1 && op1 == 0 && crn == 7 && (crm == 6 || crm == 10 || crm == 14) && op2 == 2)
 		return TRAP_SR_SETWAY;
 	/* PMU registers (MDCR_EL2.TPM): PMCR_EL0 and the rest in CRn 9, the event counters and
-	 * types in CRn 14 (op1 3, CRm 8..15); PMU interrupt registers at EL1 (op1 0, CRn 9, CRm 14). */
+	 * types in CRn 14 (op1 3, CRm 8..15); PMU interrupt registers at EL1 (op1 0, CRn 9, CRm 14).
+	 * RAZ/WI where the guest has no PMU, vdev/vpmu.c's where ferry keeps a counter of its own. */
 	if (op0 == 3 &&
 	    ((crn == 9 && crm >= 12 && crm <= 14) || (crn == 14 && op1 == 3 && crm >= 8)))
-		return TRAP_SR_RAZWI;
+		return TRAP_SR_PMU;
 	/* ACTLR_EL1 (TACR): its meaning is implementation defined; the guest gets nothing of it. */
 	if (op0 == 3 && op1 == 0 && crn == 1 && crm == 0 && op2 == 1)
 		return TRAP_SR_RAZWI;

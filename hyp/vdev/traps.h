@@ -80,8 +80,9 @@ u64 trap_id_reg_value(u32 crm, u32 op2, u64 raw);
 enum trap_sysreg_action {
 	TRAP_SR_SGI,    /* ICC_SGI1R/ASGI1R/SGI0R write: the vGIC sends SGIs */
 	TRAP_SR_ID,     /* ID register read: trap_id_reg_value() */
-	TRAP_SR_RAZWI,  /* reads as zero, writes ignored (PMU, ACTLR_EL1, RAS error records) */
+	TRAP_SR_RAZWI,  /* reads as zero, writes ignored (ACTLR_EL1, RAS error records) */
 	TRAP_SR_SETWAY, /* DC ISW/CSW/CISW */
+	TRAP_SR_PMU,    /* a PMU register (vdev/vpmu.h): trapped only while ferry keeps a counter */
 	TRAP_SR_UNDEF, /* an undefined instruction for the guest, as on a CPU without the feature */
 };
 enum trap_sysreg_action trap_sysreg_classify(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2,

@@ -58,12 +58,15 @@ static void test_every_optional_feature(void **state)
 
 static void test_guest_pmu(void **state)
 {
-	/* A PMUv3 (PMUVer 6: PMUv3p5) is the guest's: no PMU traps, PMUVer visible. */
+	/* A PMUv3 (PMUVer 6: PMUv3p5) is the guest's: no PMU traps, PMUVer visible... */
 	struct trap_idregs id = { .dfr0 = 6ULL << 8 };
 	struct trap_config t;
 	(void)state;
+	trap_config_compute(&id, 0x6, &t);
+	assert_int_equal(t.mdcr, 0x6);
+	/* ...but with a counter of ferry's (HPME), its accesses trap to vdev/vpmu.c. */
 	trap_config_compute(&id, 0x5 | MDCR_HPME, &t);
-	assert_int_equal(t.mdcr, 0x5 | MDCR_HPME);
+	assert_int_equal(t.mdcr, 0x5 | MDCR_HPME | MDCR_TPM | MDCR_TPMCR);
 	assert_true(trap_guest_pmu(id.dfr0));
 	assert_int_equal(trap_id_reg_value(5, 0, 0x0000000010305616ULL), 0x0000000010305606ULL);
 	/* An IMPLEMENTATION DEFINED PMU (0xf) is not: it traps and is hidden. */
@@ -119,8 +122,9 @@ static void test_sysreg_classification(void **state)
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 6, 2, false), TRAP_SR_SETWAY);  /* DC ISW */
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 10, 2, false), TRAP_SR_SETWAY); /* DC CSW */
 	assert_int_equal(trap_sysreg_classify(1, 0, 7, 14, 2, false), TRAP_SR_SETWAY); /* DC CISW */
-	assert_int_equal(trap_sysreg_classify(3, 3, 9, 12, 0, true), TRAP_SR_RAZWI); /* PMCR_EL0 */
-	assert_int_equal(trap_sysreg_classify(3, 3, 14, 8, 0, true), TRAP_SR_RAZWI); /* PMEVCNTR0 */
+	assert_int_equal(trap_sysreg_classify(3, 3, 9, 12, 0, true), TRAP_SR_PMU);  /* PMCR_EL0 */
+	assert_int_equal(trap_sysreg_classify(3, 3, 14, 8, 0, true), TRAP_SR_PMU);  /* PMEVCNTR0 */
+	assert_int_equal(trap_sysreg_classify(3, 0, 9, 14, 1, false), TRAP_SR_PMU); /* PMINTENSET */
 	assert_int_equal(trap_sysreg_classify(3, 0, 1, 0, 1, false), TRAP_SR_RAZWI); /* ACTLR_EL1 */
 	assert_int_equal(trap_sysreg_classify(3, 0, 5, 3, 0, true), TRAP_SR_RAZWI);  /* ERRIDR */
 	assert_int_equal(trap_sysreg_classify(3, 0, 5, 4, 2, true), TRAP_SR_RAZWI);  /* ERXSTATUS */
