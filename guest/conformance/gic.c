@@ -59,8 +59,9 @@ int gic_init_cpu(u32 cpu)
 		return -1;
 	sgi = rd + GICR_SGI_OFF;
 	/* Wake: ProcessorSleep (bit 1) off, then ChildrenAsleep (bit 2) must clear. */
-	/*TMP*/
-	/*TMP2*/
+	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~2u);
+	if (!wait_clear32(rd + GICR_WAKER, 4u))
+		return -2;
 	mmio_write32(sgi + GICR_ICENABLER0, 0xffffffff);
 	mmio_write32(sgi + GICR_ICPENDR0, 0xffffffff);
 	mmio_write32(sgi + GICR_ICACTIVER0, 0xffffffff);
