@@ -39,13 +39,6 @@
 #define MAX_SAMPLES 16384
 #define CTL_ENABLE 1ULL
 
-#define SYSREG_READ(name)                                      \
-	({                                                     \
-		u64 __v;                                       \
-		__asm__ volatile("mrs %0, " name : "=r"(__v)); \
-		__v;                                           \
-	})
-#define SYSREG_WRITE(name, v) __asm__ volatile("msr " name ", %0" : : "r"((u64)(v)) : "memory")
 #define ICC_IAR1 "S3_0_C12_C12_0"
 #define ICC_EOIR1 "S3_0_C12_C12_1"
 #define ICC_SRE "S3_0_C12_C12_5"
