@@ -132,24 +132,26 @@ def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False):
 
 
 def cdfs(path, panels, title, logx=True):
-    """panels = [(panel title, xlabel, series)], series = [(name, [(bucket value, count)])]: each
-    series drawn as the fraction of samples at or below each bucket (a step per bucket)."""
+    """panels = [(panel title, xlabel, series)], series = [(name, [(bucket value, count)], style)]
+    with style a dict of matplotlib line options (or None): each series drawn as the fraction of
+    samples at or below each bucket, rising from 0 at its first bucket. On a log axis a value of
+    0 is drawn at 1."""
     cols = 2 if len(panels) > 1 else 1
     rows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.8 * rows), squeeze=False)
     for ax, (ptitle, xlabel, series) in zip(axes.flat, panels):
-        for i, (name, buckets) in enumerate(series):
+        for i, (name, buckets, style) in enumerate(series):
             buckets = sorted(buckets)
             total = sum(n for _, n in buckets)
             if not total:
                 continue
-            xs, ys, acc = [], [], 0
+            first = max(buckets[0][0], 1) if logx else buckets[0][0]
+            xs, ys, acc = [first], [0.0], 0
             for value, n in buckets:
                 acc += n
-                xs.append(max(value, 1) if logx else value)  # a log axis has no 0
+                xs.append(max(value, 1) if logx else value)
                 ys.append(acc / total)
-            ax.step(xs, ys, where="post", label=name, color="C%d" % i,
-                    linestyle="-" if i < 10 else "--")
+            ax.step(xs, ys, where="post", label=name, **(style or {"color": "C%d" % i}))
         if logx:
             ax.set_xscale("log")
         ax.set_ylim(0, 1.02)
