@@ -82,20 +82,10 @@ static inline u32 mmio_r32(u64 a)
 	return v;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	con_vprintf(fmt, ap);
-	va_end(ap);
-}
-
 static void fail(const char *what) __attribute__((noreturn));
 static void fail(const char *what)
 {
-	say("FAIL: %s", what);
+	con_printf("FAIL: %s", what);
 	psci_system_off();
 }
 
@@ -120,8 +110,8 @@ static int word_arg(const char *args, const char *key, const char *const *names,
 				if (strlen(names[i]) == (size_t)(end - v) &&
 				    !strncmp(v, names[i], end - v))
 					return i;
-			say("FAIL: bootarg '%.*s': not one of the allowed words", (int)(end - p),
-			    p);
+			con_printf("FAIL: bootarg '%.*s': not one of the allowed words",
+				   (int)(end - p), p);
 			psci_system_off();
 		}
 		p = *end ? end + 1 : end;
@@ -131,7 +121,7 @@ static int word_arg(const char *args, const char *key, const char *const *names,
 
 static void unknown_key(const char *word, size_t len)
 {
-	say("FAIL: unknown bootarg '%.*s'", (int)len, word);
+	con_printf("FAIL: unknown bootarg '%.*s'", (int)len, word);
 	psci_system_off();
 }
 
@@ -336,7 +326,7 @@ static void report(const char *timer, const char *wait, u32 n, u32 lost)
 		while (j < n && bucket(lat[j]) == lo)
 			sum += lat[j++];
 		if (len > sizeof(line) - 24) {
-			say("hist %s %s%s", timer, wait, line);
+			con_printf("hist %s %s%s", timer, wait, line);
 			len = 0;
 		}
 		w = snprintf(line + len, sizeof(line) - len, " %u:%u", lo, j - i);
@@ -344,15 +334,15 @@ static void report(const char *timer, const char *wait, u32 n, u32 lost)
 		i = j;
 	}
 	if (len)
-		say("hist %s %s%s", timer, wait, line);
+		con_printf("hist %s %s%s", timer, wait, line);
 	if (!n) {
-		say("result timer=%s wait=%s samples=0 lost=%u ticks", timer, wait, lost);
+		con_printf("result timer=%s wait=%s samples=0 lost=%u ticks", timer, wait, lost);
 		return;
 	}
-	say("result timer=%s wait=%s samples=%u lost=%u min=%u p50=%u p90=%u p99=%u p999=%u "
-	    "max=%u mean=%llu ticks",
-	    timer, wait, n, lost, lat[0], pct_of(n, 500), pct_of(n, 900), pct_of(n, 990),
-	    pct_of(n, 999), lat[n - 1], (unsigned long long)(sum / n));
+	con_printf("result timer=%s wait=%s samples=%u lost=%u min=%u p50=%u p90=%u p99=%u p999=%u "
+		   "max=%u mean=%llu ticks",
+		   timer, wait, n, lost, lat[0], pct_of(n, 500), pct_of(n, 900), pct_of(n, 990),
+		   pct_of(n, 999), lat[n - 1], (unsigned long long)(sum / n));
 }
 
 /* ---- the hammers ---- */
@@ -363,7 +353,7 @@ static void hammer_run(int kind, u32 cpu)
 	u64 n = 0;
 
 	__atomic_store_n(&hammer_up, 1, __ATOMIC_RELEASE);
-	say("hammer: vcpu %u runs '%s'", cpu, hammer_names[kind]);
+	con_printf("hammer: vcpu %u runs '%s'", cpu, hammer_names[kind]);
 	for (;;) {
 		if (kind == HAMMER_MEM) {
 			/* Stores over the top `mib` MiB of RAM, clear of the image at its base. */
@@ -373,18 +363,19 @@ static void hammer_run(int kind, u32 cpu)
 			for (u64 i = 0; i < span / 8; i++)
 				p[i] = i ^ n;
 			if (++n % 8 == 0)
-				say("hammer: mem %llu MiB written",
-				    (unsigned long long)(n * cfg.mib));
+				con_printf("hammer: mem %llu MiB written",
+					   (unsigned long long)(n * cfg.mib));
 		} else if (kind == HAMMER_CONSOLE) {
-			say("hammer: console line %llu "
-			    "..................................................................",
-			    (unsigned long long)++n);
+			con_printf(
+				"hammer: console line %llu "
+				"..................................................................",
+				(unsigned long long)++n);
 		} else if (kind == HAMMER_EXITS) {
 			/* GICD_TYPER: an emulated register (an exit under ferry, QEMU's GIC model
 			 * directly), read and thrown away. */
 			for (u32 i = 0; i < 65536; i++)
 				(void)mmio_r32(GICD + GICD_TYPER);
-			say("hammer: exits %llu reads", (unsigned long long)(++n << 16));
+			con_printf("hammer: exits %llu reads", (unsigned long long)(++n << 16));
 		} else {
 			__asm__ volatile("wfi");
 		}
@@ -446,15 +437,17 @@ static void measure(void)
 		}
 	}
 	if (lost_all || over_all || irq_other)
-		say("FAIL: %u interrupts not taken within %llu ms, %u over the bound of %llu us, %u "
-		    "unexpected interrupts; worst %u ticks",
-		    lost_all, (unsigned long long)cfg.timeout_ms, over_all,
-		    (unsigned long long)cfg.bound_us, irq_other, worst);
+		con_printf(
+			"FAIL: %u interrupts not taken within %llu ms, %u over the bound of %llu us, %u "
+			"unexpected interrupts; worst %u ticks",
+			lost_all, (unsigned long long)cfg.timeout_ms, over_all,
+			(unsigned long long)cfg.bound_us, irq_other, worst);
 	else
-		say("PASS: %u cases of %llu samples, every interrupt taken, worst %u ticks (%llu us) "
-		    "within the bound",
-		    cases, (unsigned long long)cfg.samples, worst,
-		    (unsigned long long)((u64)worst * 1000000 / freq));
+		con_printf(
+			"PASS: %u cases of %llu samples, every interrupt taken, worst %u ticks (%llu us) "
+			"within the bound",
+			cases, (unsigned long long)cfg.samples, worst,
+			(unsigned long long)((u64)worst * 1000000 / freq));
 }
 
 void guest_main(u64 dtb, u64 entry_el)
@@ -469,10 +462,12 @@ void guest_main(u64 dtb, u64 entry_el)
 	con_set_base(plat.uart_base);
 	psci_set_conduit_smc(plat.psci_smc);
 	/* The first line: the bench reads ferry's boot cost from its counters (docs/interference.md). */
-	say("start at EL%llu: counters at entry physical %llu virtual %llu, %llu Hz, %u vCPUs, RAM "
-	    "%llu MiB",
-	    (unsigned long long)entry_el, (unsigned long long)pct0, (unsigned long long)vct0,
-	    (unsigned long long)cnt_freq(), plat.ncpus, (unsigned long long)(plat.ram_size >> 20));
+	con_printf(
+		"start at EL%llu: counters at entry physical %llu virtual %llu, %llu Hz, %u vCPUs, RAM "
+		"%llu MiB",
+		(unsigned long long)entry_el, (unsigned long long)pct0, (unsigned long long)vct0,
+		(unsigned long long)cnt_freq(), plat.ncpus,
+		(unsigned long long)(plat.ram_size >> 20));
 	parse_bootargs(plat.bootargs);
 	if (cfg.mib << 20 > plat.ram_size / 2)
 		fail("mib is more than half of RAM");
