@@ -41,6 +41,7 @@ $(BUILD)/hyp/$(1)/%.S.o: %.S $$(HYP_BLOBS) | deps-stamp
 		-DIMAGE_PINGPONG=\"$(BUILD)/guest/pingpong.bin\" \
 		-DIMAGE_CONFORMANCE=\"$(BUILD)/guest/conformance.bin\" \
 		-DIMAGE_HOSTILE=\"$(BUILD)/guest/hostile.bin\" \
+		-DIMAGE_LATENCY=\"$(BUILD)/guest/latency.bin\" \
 		-DDEFAULT_CONFIG_DTB=\"$(BUILD)/platform/$(PLATFORM)/default.dtb\" -MMD -MP -c $$< -o $$@
 $(BUILD)/$(1).elf: $$($(1)_OBJ) $(HYP_LDS) $(ARM64_LIBFDT) $(ARM64_LIBSODIUM)
 	$$(TCC) $$(TARGET_LDFLAGS) -T$(HYP_LDS) $$($(1)_OBJ) $(ARM64_LIBFDT) $(ARM64_LIBSODIUM) \

@@ -8,6 +8,8 @@ the text does not.
 - grouped_bars(...): a table of figures side by side, in one or more panels (bench/migrate:
   ferry next to QEMU's own migration).
 - lines(...): a figure against a swept variable.
+- cdfs(...): distributions given as histograms, one CDF per series, in one or more panels
+  (bench/interference: timer interrupt latency per case).
 bench/tlbi and bench/dirty (the start and first collections per mode, eager next to gradual, and
 each target's figure over its limit) draw figures of their own and save them with _save().
 """
@@ -126,4 +128,39 @@ def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False):
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def cdfs(path, panels, title, logx=True):
+    """panels = [(panel title, xlabel, series)], series = [(name, [(bucket value, count)], style)]
+    with style a dict of matplotlib line options (or None): each series drawn as the fraction of
+    samples at or below each bucket, rising from 0 at its first bucket. On a log axis a value of
+    0 is drawn at 1."""
+    cols = 2 if len(panels) > 1 else 1
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.8 * rows), squeeze=False)
+    for ax, (ptitle, xlabel, series) in zip(axes.flat, panels):
+        for i, (name, buckets, style) in enumerate(series):
+            buckets = sorted(buckets)
+            total = sum(n for _, n in buckets)
+            if not total:
+                continue
+            first = max(buckets[0][0], 1) if logx else buckets[0][0]
+            xs, ys, acc = [first], [0.0], 0
+            for value, n in buckets:
+                acc += n
+                xs.append(max(value, 1) if logx else value)
+                ys.append(acc / total)
+            ax.step(xs, ys, where="post", label=name, **(style or {"color": "C%d" % i}))
+        if logx:
+            ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("fraction of samples")
+        ax.set_title(ptitle, fontsize=9)
+        ax.grid(True, which="both", linewidth=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
     return _save(fig, path)

@@ -64,14 +64,6 @@
 #define ICC_IGRPEN0 "S3_0_C12_C12_6"
 #define ICC_SGI0R "S3_0_C12_C11_7"
 
-#define SYSREG_READ(name)                                      \
-	({                                                     \
-		u64 __v;                                       \
-		__asm__ volatile("mrs %0, " name : "=r"(__v)); \
-		__v;                                           \
-	})
-#define SYSREG_WRITE(name, v) __asm__ volatile("msr " name ", %0" : : "r"((u64)(v)) : "memory")
-
 static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
 static inline void irq_unmask(void) { __asm__ volatile("msr daifclr, #2; isb" ::: "memory"); }
 static inline void irq_mask(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }

@@ -99,6 +99,16 @@ void bootarg_check_keys(const char *args, const char *const *known,
 			void (*unknown)(const char *word, size_t len));
 
 /* ---- CPU ---- */
+/* System registers by name or by encoding (S3_0_C12_C12_0: assemblers differ in which GIC names
+ * they know). */
+#define SYSREG_READ(name)                                      \
+	({                                                     \
+		u64 __v;                                       \
+		__asm__ volatile("mrs %0, " name : "=r"(__v)); \
+		__v;                                           \
+	})
+#define SYSREG_WRITE(name, v) __asm__ volatile("msr " name ", %0" : : "r"((u64)(v)) : "memory")
+
 static inline u64 cnt_ticks(void)
 {
 	u64 t;

@@ -19,6 +19,10 @@ image_conformance_end:
 image_hostile_start:
 	.incbin IMAGE_HOSTILE
 image_hostile_end:
+	.globl image_latency_start, image_latency_end
+image_latency_start:
+	.incbin IMAGE_LATENCY
+image_latency_end:
 
 	.balign 8
 	.globl builtin_config_start, builtin_config_end

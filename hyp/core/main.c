@@ -22,6 +22,7 @@ extern const u8 image_memstress_start[], image_memstress_end[];
 extern const u8 image_pingpong_start[], image_pingpong_end[];
 extern const u8 image_conformance_start[], image_conformance_end[];
 extern const u8 image_hostile_start[], image_hostile_end[];
+extern const u8 image_latency_start[], image_latency_end[];
 void secondary_entry(void);
 void hyp_main_primary(u64 dtb_pa);
 void hyp_main_secondary(u64 idx);
@@ -34,6 +35,8 @@ static const struct builtin_image builtin_images[] = {
 	{ "conformance", image_conformance_start, image_conformance_end },
 	{ "hostile", image_hostile_start,
 	  image_hostile_end }, /* guest/hostile: docs/isolation.md */
+	{ "latency", image_latency_start,
+	  image_latency_end }, /* guest/latency: docs/interference.md */
 };
 
 const struct builtin_image *builtin_image_find(const char *name)

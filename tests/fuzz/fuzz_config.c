@@ -23,7 +23,7 @@
 static bool images(const char *name)
 {
 	return !strcmp(name, "memstress") || !strcmp(name, "pingpong") ||
-	       !strcmp(name, "conformance") || !strcmp(name, "hostile");
+	       !strcmp(name, "conformance") || !strcmp(name, "hostile") || !strcmp(name, "latency");
 }
 
 static const struct config_limits limits[2] = {

@@ -25,7 +25,7 @@
 static bool builtin_images_only(const char *name)
 {
 	return !strcmp(name, "memstress") || !strcmp(name, "pingpong") ||
-	       !strcmp(name, "conformance") || !strcmp(name, "hostile");
+	       !strcmp(name, "conformance") || !strcmp(name, "hostile") || !strcmp(name, "latency");
 }
 
 /* tools/ferry_qemu.py boots -smp 3 -m 1G: ferry keeps the first 64 MiB of RAM at 0x40000000. */
