@@ -125,6 +125,9 @@ def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False, step=
         ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=name)
     if logx:
         ax.set_xscale("log", base=2)
+        if not step:   # measured points: label each where it was measured
+            ax.set_xticks(xs)
+            ax.set_xticklabels([str(x) for x in xs])
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
