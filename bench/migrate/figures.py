@@ -27,6 +27,20 @@ def blast(src, dst, mib):
     return nbytes / us if us else 0.0
 
 
+def label(case):
+    """A case's name in tables and pictures: memstress's and linstress's rate 0 is unpaced."""
+    return {"0": "unpaced"}.get(str(case), str(case))
+
+
+def bar_panels(table):
+    """ferry_plot.grouped_bars panels for {case: {"ferry": [...], "qemu": [...]}}: total time and
+    downtime (log scale), medians, ferry next to QEMU's own."""
+    return [(ylabel, [(name, [med([x.get(key) for x in table[c][who]]) for c in table])
+                      for name, who in (("ferry", "ferry"), ("QEMU's own", "qemu"))], log)
+            for ylabel, key, log in (("total time (ms)", "total_ms", False),
+                                     ("downtime (ms, log scale)", "downtime_ms", True))]
+
+
 def med(values):
     values = [v for v in values if v is not None and v == v]
     return statistics.median(values) if values else float("nan")
@@ -96,10 +110,10 @@ def legend():
 
 def phase_table(title, cases):
     """cases: [(name, [ferry figure dicts])]: the downtime's phases, medians, ms."""
-    out = [title, "%-8s | %7s | %s" % ("case", "down", " ".join("%7s" % n for n in PHASE_NAMES))]
+    out = [title, "%-10s | %7s | %s" % ("case", "down", " ".join("%7s" % n for n in PHASE_NAMES))]
     for name, runs in cases:
         phases = [med([x["phases_ms"].get(p) for x in runs]) for p in PHASES]
-        out.append("%-8s | %7.1f | %s" % (name, med([x["downtime_ms"] for x in runs]),
+        out.append("%-10s | %7.1f | %s" % (name, med([x["downtime_ms"] for x in runs]),
                                           " ".join("%7.1f" % v for v in phases)))
     out.append("park, last collection, last pages, state, verification, commit round trip "
                "(source; they add up to down) and the destination's resume, from the migration "
