@@ -13,6 +13,7 @@ import statistics
 PHASES = ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt", "resume")
 PHASE_NAMES = ("park", "collect", "pages", "state", "verify", "commit", "resume")
 
+GUEST_BAD = "the guest found errors after the move, or the source's audit found pages that differ"
 NETBLAST = r"netblast: received (\d+) of (\d+) frames, (\d+) bytes in (\d+) us"
 
 
