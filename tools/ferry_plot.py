@@ -7,7 +7,7 @@ the text does not.
   against time, the dirty rate the source met in each round, the pause marked.
 - grouped_bars(...): a table of figures side by side, in one or more panels (bench/migrate:
   ferry next to QEMU's own migration).
-- lines(...): a figure against a swept variable.
+- lines(...): a figure against a swept variable (bench/migrate: downtime against RAM).
 - cdfs(...): distributions given as histograms, one CDF per series, in one or more panels
   (bench/interference: timer interrupt latency per case).
 bench/tlbi and bench/dirty (the start and first collections per mode, eager next to gradual, and
@@ -115,13 +115,21 @@ def grouped_bars(path, categories, panels, title):
     return _save(fig, path)
 
 
-def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False):
-    """series: [(name, [y per x])], drawn as steps (the figures are counts per size)."""
+def lines(path, xs, series, xlabel, ylabel, title, logx=False, logy=False, step=True):
+    """series: [(name, [y per x])], drawn as steps (the figures are counts per size) or, with
+    step=False, as measured points joined by lines (a missing value, None or NaN, is left out)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, ys in series:
-        ax.step(xs, ys, where="post", label=name)
+        if step:
+            ax.step(xs, ys, where="post", label=name)
+            continue
+        pts = [(x, y) for x, y in zip(xs, ys) if y is not None and y == y and (y > 0 or not logy)]
+        ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=name)
     if logx:
         ax.set_xscale("log", base=2)
+        if not step:   # measured points: label each where it was measured
+            ax.set_xticks(xs)
+            ax.set_xticklabels([str(x) for x in xs])
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

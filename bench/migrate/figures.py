@@ -1,0 +1,143 @@
+"""What bench/migrate/run and bench/migrate/linux share: the raw link measured in the very pair of
+ferries about to migrate (while the source's guest runs its workload), the downtime's phases from
+the migration JSON, medians, ratios and the tables that print them.
+
+ferry's downtime is the source's pause request to the destination's COMMIT (`downtime_ns`); the
+destination then resumes the guest (`resume_ns`). QEMU's `downtime` field is counted on the source
+from its stop to the end of the stream; its blackout is the source's STOP event to the
+destination's RESUME event. Both are printed, and ratios are taken field to field (ferry's downtime
+over QEMU's downtime) and end to end (ferry's downtime plus resume over QEMU's blackout)."""
+import statistics
+import sys
+
+# The downtime's phases in the order they happen (docs/migration.md, "Downtime, phase by phase").
+PHASES = ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt", "resume")
+PHASE_NAMES = ("park", "collect", "pages", "state", "verify", "commit", "resume")
+
+GUEST_BAD = "the guest found errors after the move, or the source's audit found pages that differ"
+NETBLAST = r"netblast: received (\d+) of (\d+) frames, (\d+) bytes in (\d+) us"
+
+
+def blast(src, dst, mib, tries=3):
+    """`netblast <mib>` from src to dst; dst times what it received. Returns MB/s (10^6 B/s).
+    The receiver reports once the last frame came or after 500 ms without one, so a sender
+    stalled that long on a loaded host splits one blast into two partial reports: then it is
+    measured again, up to `tries` times, and the last partial figure is taken with a warning."""
+    for attempt in range(tries):
+        s0, d0 = len(src.lines), len(dst.lines)
+        src.send("netblast %d" % mib)
+        src.wait_for(r"netblast: sent \d+ frames", timeout=120, start=s0)
+        i, m = dst.wait_for(NETBLAST, timeout=120, start=d0)
+        got, total, nbytes, us = (int(x) for x in m.groups())
+        rate = nbytes / us if us else 0.0
+        if got == total:
+            return rate
+        # The rest of this blast is reported apart, 500 ms after its last frame: let it come.
+        try:
+            dst.wait_for(NETBLAST, timeout=5, start=i + 1)
+        except TimeoutError:
+            pass
+    print("bench/migrate: netblast: %d of %d frames in one piece after %d tries, %.0f MB/s taken"
+          % (got, total, tries, rate), file=sys.stderr)
+    return rate
+
+
+def label(case):
+    """A case's name in tables and pictures: memstress's and linstress's rate 0 is unpaced."""
+    return {"0": "unpaced"}.get(str(case), str(case))
+
+
+def bar_panels(table):
+    """ferry_plot.grouped_bars panels for {case: {"ferry": [...], "qemu": [...]}}: total time and
+    downtime (log scale), medians, ferry next to QEMU's own."""
+    return [(ylabel, [(name, [med([x.get(key) for x in table[c][who]]) for c in table])
+                      for name, who in (("ferry", "ferry"), ("QEMU's own", "qemu"))], log)
+            for ylabel, key, log in (("total time (ms)", "total_ms", False),
+                                     ("downtime (ms, log scale)", "downtime_ms", True))]
+
+
+def med(values):
+    values = [v for v in values if v is not None and v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(a, b):
+    """a / b; infinite when QEMU reports 0 ms (its downtime field counts whole milliseconds)."""
+    if a != a or b != b or b is None:
+        return float("nan")
+    return a / b if b else (float("inf") if a > 0 else float("nan"))
+
+
+def ferry_figures(r, link_mbps):
+    """The figures of one ferry migration (ferry_migrate.migrate's result) that the tables print."""
+    ph = r.get("phases_ms", {})
+    return {"total_ms": r["total_ms"], "downtime_ms": r["downtime_ms"],
+            "resume_ms": ph.get("resume"), "rounds": r["rounds"],
+            "goodput_MBps": r["goodput_MBps"], "link_MBps": link_mbps,
+            "goodput_ratio": ratio(r["goodput_MBps"], link_mbps),
+            "wire_MB": r["bytes_sent"] / 1e6, "phases_ms": dict(ph), "audit": r.get("audit")}
+
+
+def qemu_figures(q):
+    """The same figures from QEMU's side (total, downtime field, blackout, iterations)."""
+    return {"total_ms": q.get("total_ms"), "downtime_ms": q.get("downtime_ms"),
+            "blackout_ms": q.get("blackout_ms"), "rounds": q.get("rounds")}
+
+
+HEAD = ("%-8s | %7s %7s %7s %7s %4s %7s %7s %5s %4s | %7s %6s %6s %4s %4s | %6s %6s %6s" % (
+    "case", "total", "down", "+resume", "gap", "rnds", "goodput", "link", "/link", "ok",
+    "total", "down", "black", "rnds", "ok", "total", "down", "d+r/bl"))
+UNITS = ("%-8s | %7s %7s %7s %7s %4s %7s %7s %5s %4s | %7s %6s %6s %4s %4s | %6s %6s %6s" % (
+    "", "ms", "ms", "ms", "ms", "", "MB/s", "MB/s", "", "", "ms", "ms", "ms", "", "", "f/q",
+    "f/q", "f/q"))
+
+
+def row(case, ferry, qemu):
+    """One line of the side-by-side table: medians over runs (dicts from ferry_figures with the
+    guest's gap and ok added, and qemu_figures with ok added)."""
+    def fm(key):
+        return med([x.get(key) for x in ferry])
+
+    def qm(key):
+        return med([x.get(key) for x in qemu])
+
+    down_resume = med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in ferry])
+    return ("%-8s | %7.0f %7.1f %7.1f %7.0f %4.0f %7.0f %7.0f %5.2f %4s | %7.0f %6.1f %6.1f "
+            "%4.0f %4s | %6.2f %6.2f %6.2f" % (
+                case, fm("total_ms"), fm("downtime_ms"), down_resume, fm("gap_ms"),
+                fm("rounds"), fm("goodput_MBps"), fm("link_MBps"), fm("goodput_ratio"),
+                "%d/%d" % (sum(1 for x in ferry if x["ok"]), len(ferry)),
+                qm("total_ms"), qm("downtime_ms"), qm("blackout_ms"), qm("rounds"),
+                "%d/%d" % (sum(1 for x in qemu if x.get("ok")), len(qemu)),
+                ratio(fm("total_ms"), qm("total_ms")), ratio(fm("downtime_ms"), qm("downtime_ms")),
+                ratio(down_resume, qm("blackout_ms"))))
+
+
+def legend():
+    return ("ferry: total, down (source pause to COMMIT), +resume (down + the destination's "
+            "resume), gap (the guest's longest gap between two writes across the move), rnds, "
+            "goodput (non-zero pages x 4 KiB / total), link (netblast between the same two "
+            "ferries just before, the source guest running the same workload), /link; QEMU's "
+            "own: total, down (its downtime field), black (source STOP to destination RESUME), "
+            "rnds (dirty syncs); f/q: ferry over QEMU (down over down, d+r/bl: +resume over "
+            "black); ok: the guest went on with every page verified")
+
+
+def phase_table(title, cases):
+    """cases: [(name, [ferry figure dicts])]: the downtime's phases, medians, ms."""
+    out = [title, "%-10s | %7s | %s" % ("case", "down", " ".join("%7s" % n for n in PHASE_NAMES))]
+    for name, runs in cases:
+        phases = [med([x["phases_ms"].get(p) for x in runs]) for p in PHASES]
+        out.append("%-10s | %7.1f | %s" % (name, med([x["downtime_ms"] for x in runs]),
+                                          " ".join("%7.1f" % v for v in phases)))
+    out.append("park, last collection, last pages, state, verification, commit round trip "
+               "(source; they add up to down) and the destination's resume, from the migration "
+               "JSON")
+    return "\n".join(out)
+
+
+def dominant_phase(runs):
+    """(name, median ms) of the largest phase over these runs."""
+    phases = [(med([x["phases_ms"].get(p) for x in runs]), n) for p, n in zip(PHASES, PHASE_NAMES)]
+    ms, name = max(phases, key=lambda t: t[0] if t[0] == t[0] else -1)
+    return name, ms
