@@ -135,6 +135,7 @@ static void cmd_stats(void)
 	con_printf("stats: exits %s", exits);
 	stats_el2_insns();
 	shm_print_stats();
+	vvnet_print_stats();
 }
 
 static void cmd_start(struct vm *vm)
