@@ -15,10 +15,7 @@
 #define VVNET_SHM_FIRST 0x0b0
 #define VVNET_SHM_LAST 0x0bc
 
-u64 vvnet_device_features(void)
-{
-	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC);
-}
+u64 vvnet_device_features(void) { return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC); }
 
 void vvnet_reset(struct vvnet *d)
 {

@@ -21,7 +21,7 @@
 #define VVNET_TXQ 1u
 #define VVNET_QUEUE_MAX VIRTQ_SIZE_MAX
 #define VVNET_FRAME_MAX 1518u /* MTU 1500 with an 802.1Q tag, no FCS: no VIRTIO_NET_F_MTU offered */
-#define VVNET_HDR 12u          /* struct virtio_net_hdr with num_buffers (VERSION_1) */
+#define VVNET_HDR 12u         /* struct virtio_net_hdr with num_buffers (VERSION_1) */
 #define VVNET_VENDOR 0x59525246u /* "FRRY" */
 #define VVNET_CONFIG_GENERATION 0x0fc
 #define VIRTIO_STATUS_NEEDS_RESET 64u
@@ -45,7 +45,7 @@ struct vvnet_stats {
 	u64 tx_frames, tx_bytes; /* frames this end sent that reached the peer's RX ring */
 	u64 tx_dropped;          /* no RX buffer at the peer, or the peer not running */
 	u64 tx_too_small;        /* the peer's next RX buffer was too small for the frame */
-	u64 tx_bad;              /* a frame shorter than the header or longer than VVNET_FRAME_MAX */
+	u64 tx_bad; /* a frame shorter than the header or longer than VVNET_FRAME_MAX */
 	u64 rx_frames, rx_bytes; /* frames this end received */
 	u64 broken_rings;        /* times a ring of this end was found broken */
 	u64 refused;             /* register accesses refused (size, offset, state) */

@@ -14,15 +14,15 @@
 #include "types.h"
 #include "virtio/virtio.h"
 
-#define VIRTQ_DESC_F_INDIRECT 4u       /* not offered (no VIRTIO_F_INDIRECT_DESC): refused */
+#define VIRTQ_DESC_F_INDIRECT 4u      /* not offered (no VIRTIO_F_INDIRECT_DESC): refused */
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u /* the driver asks for no used-buffer interrupt */
 
 /* One queue as the driver set it up (IPAs in the guest), and the device's own position in it. */
 struct virtq_dev {
-	u16 num;       /* queue size: a power of two, 1..VIRTQ_SIZE_MAX (the register model checks) */
-	u64 desc;      /* descriptor table, 16-byte aligned */
-	u64 avail;     /* driver area, 2-byte aligned */
-	u64 used;      /* device area, 4-byte aligned */
+	u16 num;   /* queue size: a power of two, 1..VIRTQ_SIZE_MAX (the register model checks) */
+	u64 desc;  /* descriptor table, 16-byte aligned */
+	u64 avail; /* driver area, 2-byte aligned */
+	u64 used;  /* device area, 4-byte aligned */
 	u16 last_avail; /* the next avail entry the device takes */
 	u16 used_idx;   /* the device's copy of used->idx: never read back from the guest */
 };
