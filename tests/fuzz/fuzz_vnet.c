@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:
 		case 7: /* a transmit notification, the peer running or not */
 			before = peer->dev.stats.rx_bytes;
-			vvnet_transmit(&e->dev, &e->ram, (op & 8) ? NULL : &peer->dev, &peer->ram, &s,
-				       &lines);
+			vvnet_transmit(&e->dev, &e->ram, (op & 8) ? NULL : &peer->dev, &peer->ram,
+				       &s, &lines);
 			FUZZ_CHECK(peer->dev.stats.rx_bytes - before <=
 				   (u64)VVNET_QUEUE_MAX * VVNET_FRAME_MAX);
 			/* Whatever the driver makes of its used ring, it may take what is there. */

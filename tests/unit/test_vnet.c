@@ -256,10 +256,7 @@ static void test_drops(void **state)
 
 /* ---- the device-side walk on hostile rings ---- */
 
-static struct virtq_dev qd(const struct vnetfx_end *e, u32 i)
-{
-	return e->dev.queue[i].q;
-}
+static struct virtq_dev qd(const struct vnetfx_end *e, u32 i) { return e->dev.queue[i].q; }
 
 /* Writes descriptor d of queue i directly, as a hostile driver would. */
 static void desc(struct vnetfx_end *e, u32 i, u16 d, u64 addr, u32 len, u16 flags, u16 next)
