@@ -30,20 +30,21 @@ class Machine:
     """One ferry with the three VMs; run(vm, command) attaches the console to vm, types the
     command and returns its output and exit status."""
 
-    def __init__(self, workdir, image=IMAGE):
+    def __init__(self, workdir, image=IMAGE, config=CONFIG, vms=VMS, kernel=None, initrd=None):
         direct.require_guest()
         self.transcript = []
         self.commands = 0
         self.attached = None
-        config = os.path.join(workdir, "linux-vnet.dtb")
-        extra = ferry_qemu.linux_loader_args(CONFIG, config, direct.IMAGE, direct.INITRD,
-                                             bootargs="console=ttyAMA0")
-        args = ferry_qemu.qemu_args(image=image, config=config, smp=4, mem="1G", extra=extra)
+        out = os.path.join(workdir, "linux-vnet.dtb")
+        extra = ferry_qemu.linux_loader_args(config, out, kernel or direct.IMAGE,
+                                             initrd or direct.INITRD, bootargs="console=ttyAMA0")
+        args = ferry_qemu.qemu_args(image=image, config=out, smp=len(vms) + 1, mem="1G",
+                                    extra=extra)
         self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
                                    timeout=30, cwd=TOP)
         self.child.logfile_read = self
         self.expect(r"ferry: shell on this console")
-        for vm in VMS:
+        for vm in vms:
             self.wait_console(r"\[%s\] ferry-linux: ready" % vm, timeout=600)
 
     def write(self, s):
@@ -174,6 +175,7 @@ def test_tcp_transfer_checksum(machine):
 def test_stats_count_the_frames_and_gamma_nothing(machine):
     out = machine.shell("stats", r"stats: vnet 'beta': [^\n]*refused accesses \d+\r*\n")
     rx = {}
+    sys.stderr.write("".join(re.findall(r"stats: vnet [^\n]*\n", out)))
     for vm in ("alpha", "beta"):
         m = re.search(r"stats: vnet '%s': tx (\d+) frames (\d+) bytes, rx (\d+) frames (\d+) "
                       r"bytes" % vm, out)
