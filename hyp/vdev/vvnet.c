@@ -119,23 +119,20 @@ static bool write_queue(struct vvnet *d, u64 off, u32 v)
 		q->num = (u16)v;
 		return true;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
-		q->q.desc = (q->q.desc & ~0xffffffffULL) | v;
-		return true;
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-		q->q.desc = (q->q.desc & 0xffffffffULL) | (u64)v << 32;
-		return true;
 	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-		q->q.avail = (q->q.avail & ~0xffffffffULL) | v;
-		return true;
 	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-		q->q.avail = (q->q.avail & 0xffffffffULL) | (u64)v << 32;
-		return true;
 	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-		q->q.used = (q->q.used & ~0xffffffffULL) | v;
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
+		/* Three 64-bit addresses, each written as its low word then its high one (+4). */
+		u64 *a = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW   ? &q->q.desc
+			 : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->q.avail
+							      : &q->q.used;
+		u32 shift = (off & 4) ? 32 : 0;
+
+		*a = (*a & ~(0xffffffffULL << shift)) | (u64)v << shift;
 		return true;
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
-		q->q.used = (q->q.used & 0xffffffffULL) | (u64)v << 32;
-		return true;
+	}
 	default:
 		return false;
 	}

@@ -26,9 +26,10 @@ MIB = 4
 ESC = "\x1d"  # Ctrl-]: the console back to ferry's shell
 
 
-class Machine:
+class Machine(direct.Linux):
     """One ferry with the three VMs; run(vm, command) attaches the console to vm, types the
-    command and returns its output and exit status."""
+    command and returns its output and exit status. The console transcript and expect() are
+    test_linux_direct's."""
 
     def __init__(self, workdir, image=IMAGE, config=CONFIG, vms=VMS, kernel=None, initrd=None):
         direct.require_guest()
@@ -47,24 +48,8 @@ class Machine:
         for vm in vms:
             self.wait_console(r"\[%s\] ferry-linux: ready" % vm, timeout=600)
 
-    def write(self, s):
-        self.transcript.append(s)
-
-    def flush(self):
-        pass
-
-    def output(self):
-        return re.sub(r"\r+\n", "\n", "".join(self.transcript))
-
-    def expect(self, pattern, timeout=-1):
-        try:
-            self.child.expect(pattern, timeout=timeout)
-        except (pexpect.TIMEOUT, pexpect.EOF) as e:
-            raise AssertionError("no %r on the console; it was:\n%s" %
-                                 (pattern, self.output()[-8000:])) from e
-        return self.child.match
-
     def wait_console(self, regex, timeout=30):
+        """As test_linux_direct's, but a pattern that does not come is a failure."""
         deadline = time.monotonic() + timeout
         while True:
             m = re.search(regex, self.output())
@@ -93,15 +78,8 @@ class Machine:
             self.attached = None
 
     def run(self, vm, command, timeout=60):
-        """The markers are typed with a pair of quotes in them, so only the shell's output, not
-        the echo of the typed line, matches."""
         self.attach(vm)
-        n = self.commands = self.commands + 1
-        self.child.send('echo "@@%d""B"; %s; echo "@@%d""E $?"\r' % (n, command, n))
-        m = self.expect(r"@@%dB\r*\n(.*?)@@%dE (\d+)\r*\n" % (n, n), timeout=timeout)
-        lines = [l for l in re.split(r"\r*\n", m.group(1))
-                 if l and not re.match(r"\[ *\d+\.\d+\] ", l)]
-        return "\n".join(lines), int(m.group(2))
+        return direct.Linux.run(self, command, timeout=timeout)
 
     def shell(self, command, until):
         """A ferry shell command; returns the console from it up to `until`."""
