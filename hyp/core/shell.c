@@ -314,7 +314,7 @@ static const struct shell_cmd {
 	  SH_NONE,
 	  { .none = cmd_stats },
 	  false,
-	  { "uptime, page pool, exits of all VMs" } },
+	  { "uptime, page pool, exits of all VMs, shared regions, network links" } },
 	{ "stop",
 	  "<vm>",
 	  SH_VM,

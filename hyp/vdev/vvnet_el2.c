@@ -134,9 +134,10 @@ void vvnet_vm_reset(struct vm *vm)
 
 	if (!l)
 		return;
+	/* Its line needs no lowering: vm_build() builds its vGIC afresh after this (and at boot the
+	 * vGIC does not exist yet). */
 	spin_lock(&l->lock);
 	vvnet_reset(&l->dev[end]);
-	set_line(l, end);
 	spin_unlock(&l->lock);
 }
 
