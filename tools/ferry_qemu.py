@@ -181,7 +181,9 @@ def linux_loader_args(config, out, image, initrd, bootargs=None):
             size = os.path.getsize(fname)
             subprocess.run(["fdtput", "-t", "x", out, path, size_prop,
                             "%x" % (size >> 32), "%x" % (size & 0xffffffff)], check=True)
-            extra += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (fname, hi << 32 | lo)]
+            loader = "loader,file=%s,addr=0x%x,force-raw=on" % (fname, hi << 32 | lo)
+            if loader not in extra:  # VMs that share an image share its one copy
+                extra += ["-device", loader]
         if bootargs is not None:
             subprocess.run(["fdtput", "-t", "s", out, path, "bootargs", bootargs], check=True)
     return extra

@@ -32,6 +32,11 @@
 #define CONFIG_MAX_PASSTHROUGH 4
 #define CONFIG_PT_PATH_MAX 64 /* including the NUL */
 
+/* Virtual network links (property `vnet` naming the peer VM, `vnet-mac`; docs/vnet.md): each end
+ * gets an emulated virtio-net in virtio-mmio slot 0, and the frames one end sends go to the other.
+ * One link per VM, so at most CONFIG_MAX_VMS / 2 links. */
+#define CONFIG_VNET_MAC_LEN 6u
+
 /* Devices a VM may be given (property `devices`, a string list). */
 enum config_device {
 	CONFIG_DEV_UART = 1u << 0, /* "uart": emulated PL011 at IPA 0x09000000 */
@@ -78,6 +83,10 @@ struct vm_config {
 	bool console;  /* the console is attached to it at boot (`console <vm>` in the shell) */
 	char passthrough[CONFIG_MAX_PASSTHROUGH][CONFIG_PT_PATH_MAX]; /* machine DT paths it owns */
 	u32 npassthrough;
+	bool has_vnet;                    /* `vnet`: one end of a virtual network link */
+	char vnet_peer[CONFIG_NAME_MAX];  /* the VM at the other end (names this one back) */
+	u32 vnet_peer_index;              /* its index in ferry_config.vm[] */
+	u8 vnet_mac[CONFIG_VNET_MAC_LEN]; /* `vnet-mac`, or 02:66:72:00:00:<VMID> */
 };
 
 enum config_access {

@@ -234,6 +234,14 @@ struct shm_vm_view {
 	bool read_only;
 };
 bool shm_view(const struct vm *vm, u32 index, struct shm_vm_view *out);
+/* ---- virtual network links between VMs (hyp/vdev/vvnet_el2.c, docs/vnet.md) ---- */
+int vvnet_create_all(const struct ferry_config *cfg); /* after vm_create_all and pt_boot */
+bool vvnet_of_vm(const struct vm *vm);                /* the VM has a link */
+bool vvnet_window(const struct vm *vm, u64 ipa, u64 len);
+void vvnet_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
+void vvnet_vm_reset(struct vm *vm); /* before its RAM is rewritten: its end is reset */
+bool vvnet_refuses_migration(const struct vm *vm); /* true (and says so) when it has a link */
+void vvnet_print_stats(void);                      /* `stats`: per end */
 /* ---- board devices: each VM's PL031 and the empty virtio-mmio window (core/board.c) ---- */
 void board_init(void);    /* at boot: the host's wall clock */
 u64 board_wall_now(void); /* the host's wall clock, in seconds */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "vdev/vvnet.h"
 #include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1
@@ -242,8 +243,10 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	/* QEMU virt's 32 virtio-mmio slots, each empty (device ID 0: drivers skip it). */
 	for (u32 i = 0; i < VVIRTIO_SLOTS; i++) {
 		u64 base = VVIRTIO_BASE + i * VVIRTIO_STRIDE;
+		/* The link's device (vvnet_el2.c) drives a level: high until the driver acks. */
 		const u32 irq[3] = { FDT_IRQ_SPI, VVIRTIO_FIRST_INTID - 32 + i,
-				     FDT_IRQ_EDGE_RISING };
+				     i == VVNET_SLOT && vvnet_of_vm(vm) ? FDT_IRQ_LEVEL_HIGH
+									: FDT_IRQ_EDGE_RISING };
 
 		if (pt_page_of_vm(vm, base))
 			continue; /* the machine's slots there are the VM's own (passthrough) */

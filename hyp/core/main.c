@@ -245,7 +245,7 @@ void hyp_main_primary(u64 dtb_pa)
 	gic_init_dist();
 	gic_init_cpu(0);
 	start_secondaries();
-	if (vm_create_all(&config) || shm_create_all(&config))
+	if (vm_create_all(&config) || shm_create_all(&config) || vvnet_create_all(&config))
 		boot_error("ferry: VMs could not be created");
 	for (u32 i = 0; i < nvms; i++) {
 		for (u32 j = 0; j < vms[i].nvcpus; j++)

@@ -903,7 +903,7 @@ static void cmd_migrate(char *args)
 		con_printf("migrate: no VM named '%s'", name);
 		return;
 	}
-	if (shm_refuses_migration(vm) || pt_refuses_migration(vm))
+	if (shm_refuses_migration(vm) || pt_refuses_migration(vm) || vvnet_refuses_migration(vm))
 		return;
 	if (!vnet_present()) {
 		con_printf(

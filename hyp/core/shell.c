@@ -135,6 +135,7 @@ static void cmd_stats(void)
 	con_printf("stats: exits %s", exits);
 	stats_el2_insns();
 	shm_print_stats();
+	vvnet_print_stats();
 }
 
 static void cmd_start(struct vm *vm)
@@ -313,7 +314,7 @@ static const struct shell_cmd {
 	  SH_NONE,
 	  { .none = cmd_stats },
 	  false,
-	  { "uptime, page pool, exits of all VMs" } },
+	  { "uptime, page pool, exits of all VMs, shared regions, network links" } },
 	{ "stop",
 	  "<vm>",
 	  SH_VM,

@@ -168,12 +168,13 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	struct vm *vm = v->vm;
 	struct dabt_info d;
 	u64 val;
-	bool gic, doorbell, board;
+	bool gic, doorbell, net, board;
 
 	esr_decode_dabt(esr, &d);
 	gic = virq_mmio_window(vm, ipa, d.isv ? d.size : 1);
 	doorbell = !gic && doorbell_window(vm, ipa, d.isv ? d.size : 1);
-	board = !gic && !doorbell && board_window(ipa, d.isv ? d.size : 1);
+	net = !gic && !doorbell && vvnet_window(vm, ipa, d.isv ? d.size : 1);
+	board = !gic && !doorbell && !net && board_window(ipa, d.isv ? d.size : 1);
 	if (!d.isv) {
 		/* Pairs, writeback, atomics, DC ZVA...: nothing to emulate from. With `on-abort =
 		 * "inject"` the guest gets an external abort, as KVM gives one for such accesses. */
@@ -201,6 +202,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			virq_mmio(v, ipa, d.size, true, &val);
 		} else if (doorbell) {
 			shm_doorbell_mmio(v, ipa, d.size, true, &val);
+		} else if (net) {
+			vvnet_mmio(v, ipa, d.size, true, &val);
 		} else if (board) {
 			board_mmio(v, ipa, d.size, true, &val);
 		} else {
@@ -214,6 +217,8 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 			virq_mmio(v, ipa, d.size, false, &val);
 		} else if (doorbell) {
 			shm_doorbell_mmio(v, ipa, d.size, false, &val);
+		} else if (net) {
+			vvnet_mmio(v, ipa, d.size, false, &val);
 		} else if (board) {
 			board_mmio(v, ipa, d.size, false, &val);
 		} else {

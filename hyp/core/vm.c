@@ -187,6 +187,8 @@ int vm_build(struct vm *vm)
 	int err;
 	void *dtb;
 
+	/* First: no frame from its peer may land in its RAM while the image is written there. */
+	vvnet_vm_reset(vm);
 	if (vm->s2.mm)
 		s2_destroy(&vm->s2);
 	vm->dirty.mode = DIRTY_OFF; /* the new tables are not logged */

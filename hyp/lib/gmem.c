@@ -53,3 +53,23 @@ int gmem_write64(const struct gmem *m, u64 ipa, u64 val)
 		b[i] = (u8)(val >> (8 * i));
 	return gmem_write(m, ipa, b, 8);
 }
+
+int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val)
+{
+	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
+
+	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
+		return FERRY_ERANGE;
+	*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return FERRY_OK;
+}
+
+int gmem_store16_release(const struct gmem *m, u64 ipa, u16 val)
+{
+	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
+
+	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
+		return FERRY_ERANGE;
+	__atomic_store_n(p, val, __ATOMIC_RELEASE);
+	return FERRY_OK;
+}

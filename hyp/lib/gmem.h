@@ -22,4 +22,11 @@ int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len);
 int gmem_read64(const struct gmem *m, u64 ipa, u64 *val);
 int gmem_write64(const struct gmem *m, u64 ipa, u64 val);
 
+/* One 16-bit index of a ring the guest updates while ferry reads it (a virtqueue's avail->idx, used->idx):
+ * a single aligned access, so it is never torn between an old and a new value, with acquire (load)
+ * or release (store) order against the ring entries around it. FERRY_ERANGE for an address outside
+ * the RAM or not 2-byte aligned. */
+int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val);
+int gmem_store16_release(const struct gmem *m, u64 ipa, u16 val);
+
 #endif

@@ -1,0 +1,1 @@
+BENCH_RUN += bench/vnet/run
