@@ -129,7 +129,7 @@ struct vcpu {
 	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
 	struct mig_sve_state
 		*sve;  /* its SVE registers, saved with `state` (core/sve.c; NULL: no SVE) */
-	u32 lrs_in_hw; /* list registers that may hold something (core/virq.c) */
+	u32 lrs_in_hw; /* list registers that may hold something (vgic/vgic_el2.c) */
 	u32 reports;   /* injected exceptions reported on the console (the rest are only counted) */
 	u64 setway_ops,
 		setway_flushes; /* trapped DC ISW/CSW/CISW, and the RAM flushes they caused */
@@ -160,14 +160,14 @@ struct vm {
 	char reason[256];     /* why it stopped, for `vms` */
 	struct vpsci_vm psci; /* vCPU power states; changed under lock */
 	struct vpl011 uart;   /* changed under lock: by the VM's vCPUs, and input by the shell */
-	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (core/virq.c) */
-	struct its its;       /* its ITS (LPIs from MSIs), changed under lock (core/virq.c) */
-	struct gmem ram;      /* its RAM as the ITS and LPI tables reach it (core/virq.c) */
+	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (vgic/vgic_el2.c) */
+	struct its its;       /* its ITS (LPIs from MSIs), changed under lock (vgic/vgic_el2.c) */
+	struct gmem ram;      /* its RAM as the ITS and LPI tables reach it (vgic/vgic_el2.c) */
 	struct vpl031 rtc;    /* its PL031, changed under lock (core/board.c) */
 	u64 started_at;       /* CNTPCT when it last started */
 	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
-	/* Dirty logging (core/dirtylog.c). mm_lock serializes every change to this VM's stage 2:
+	/* Dirty logging (mm/dirty_el2.c). mm_lock serializes every change to this VM's stage 2:
 	 * write faults on its vCPUs against collection and start/stop on the management CPU. */
 	spinlock_t mm_lock;
 	struct dirty_log dirty;
@@ -204,7 +204,7 @@ void vcpu_kick(struct vcpu *v);
 /* A byte for the VM's PL011 receive FIFO; false when it is full (the byte was not taken). */
 bool vcpu_console_input(struct vm *vm, char c);
 
-/* ---- virtual interrupts: the vGIC's EL2 glue and the guest timers (core/virq.c) ---- */
+/* ---- virtual interrupts: the vGIC's EL2 glue and the guest timers (vgic/vgic_el2.c) ---- */
 int virq_vm_init(struct vm *vm);
 void virq_vcpu_reset(struct vcpu *v);
 void virq_flush(struct vcpu *v); /* before each entry */
@@ -257,7 +257,7 @@ int sve_blob_load(struct vcpu *v, const void *buf, size_t len, const char **why)
 extern struct vm *volatile console_vm;
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: back to the shell */
 
-/* ---- dirty logging glue (core/dirtylog.c) ---- */
+/* ---- dirty logging glue (mm/dirty_el2.c) ---- */
 /* ferry's own hypercalls, in SMCCC's vendor-specific hypervisor service range (owner 6). */
 #define FERRY_HC_DIRTY_ROUND \
 	0xc6000001u /* x1 round, x2 IPA of the guest's written-page bitmap, x3 bits */
