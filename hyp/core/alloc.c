@@ -4,9 +4,11 @@
  *  - guest RAM: 2 MiB-aligned bump allocation of each VM's RAM from everything above ferry's reserve
  *    (or a fixed placement the config asks for with ram-pa). VMs are created once, so nothing is
  *    ever returned (a restarted VM reuses its RAM). */
+#include "core/alloc.h"
+
 #include <string.h>
 
-#include "core/core.h"
+#include "lib/spinlock.h"
 
 static spinlock_t pool_lock;
 static u64 pool_next, pool_end, pool_nfree;

@@ -2,10 +2,14 @@
  * window, both emulated by trapping (neither window is mapped at stage 2). The PL031's time is the
  * host's wall clock: the host PL031 is read once at boot and the physical counter carries it on,
  * so a read costs no access to the real device. Without a host PL031, time starts at ferry's boot. */
-#include "vdev/board.h"
+#include "core/board.h"
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "core/machine.h"
+#include "core/vm.h"
+#include "lib/spinlock.h"
+#include "vdev/board.h"
+#include "vgic/vgic_el2.h"
 
 static u64 wall_at_boot, cnt_at_boot;
 

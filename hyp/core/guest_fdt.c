@@ -9,7 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "config/config.h"
+#include "core/machine.h"
+#include "core/passthrough.h"
+#include "core/shm.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
+#include "vdev/board.h"
+#include "vdev/vdev.h"
+#include "vgic/its.h"
 #include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1

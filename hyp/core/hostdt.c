@@ -2,7 +2,8 @@
 #include <libfdt.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "arch/aarch64/asm.h"
+#include "core/machine.h"
 
 struct machine machine;
 

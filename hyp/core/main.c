@@ -4,11 +4,32 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
+#include "arch/aarch64/mmu.h"
+#include "arch/aarch64/pmu.h"
+#include "arch/aarch64/smc.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/board.h"
+#include "core/console.h"
+#include "core/images.h"
+#include "core/lifecycle.h"
+#include "core/machine.h"
+#include "core/migkey.h"
+#include "core/migrate.h"
+#include "core/passthrough.h"
+#include "core/pcpu.h"
+#include "core/shell.h"
+#include "core/shm.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "drivers/pl011.h"
 #include "platform.h"
 #include "vdev/traps.h"
+#include "vdev/vdev.h"
 
 u8 hyp_stacks[MAX_CPUS][HYP_STACK_SLOT] __attribute__((aligned(4096)));
 /* Where an exception taken at EL2 is reported from (vectors.S): the stack it came from may be the
@@ -210,7 +231,7 @@ void hyp_main_primary(u64 dtb_pa)
 			arch_el2_can_access(data, true) ? "allowed" : "refused", guards, MAX_CPUS);
 	}
 	con_printf("ferry: EL2 instruction counter (PMU INST_RETIRED): %s",
-		   pmu_el2_init() ? "on" : "not available (QEMU needs -icount shift=N)");
+		   pcpu_pmu_init() ? "on" : "not available (QEMU needs -icount shift=N)");
 
 	ram_end = machine.ram_base + machine.ram_size;
 	guest_start = PLAT_RAM_BASE + PLAT_HYP_RESERVED;
@@ -239,7 +260,7 @@ void hyp_main_primary(u64 dtb_pa)
 			boot_error(pt_err);
 	}
 
-	gic_init_dist();
+	gic_init_dist(machine.gicd_pa, machine.gicr_pa, machine.gicr_stride, machine.mpidr);
 	gic_init_cpu(0);
 	start_secondaries();
 	if (vm_create_all(&config) || shm_create_all(&config))
@@ -294,7 +315,7 @@ void hyp_main_secondary(u64 idx)
 	p->idx = (u32)idx;
 	sysreg_write(tpidr_el2, (u64)(uintptr_t)p);
 	gic_init_cpu((u32)idx);
-	pmu_el2_init();
+	pcpu_pmu_init();
 	dsb(ish);
 	p->state = PCPU_IDLE;
 	vcpu_run_loop(p);

@@ -6,10 +6,19 @@
  * Locking: a region's lock covers its doorbell model and is held while the members' lines are set,
  * so two updates cannot apply their levels out of order. It is taken before a VM's lock, never
  * after (nothing holding vm->lock calls in here). */
+#include "core/shm.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/console.h"
+#include "core/vm.h"
+#include "lib/spinlock.h"
+#include "mm/s2.h"
+#include "vdev/vdev.h"
+#include "vgic/vgic.h"
 
 struct shm_region {
 	const struct region_config *cfg;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "lib/check.h"
 
 /* The stand-ins below ignore their arguments: they only stop. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"

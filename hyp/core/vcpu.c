@@ -1,26 +1,36 @@
 /* The run loop each physical CPU that owns a vCPU executes, and the trap dispatch.
  * Exits are dispatched through a table indexed by ESR_EL2.EC; anything without a handler stops that
  * VM alone, with the syndrome decoded, while every other VM runs on. */
+#include "core/vcpu.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "arch/aarch64/vectors.h"
+#include "config/config.h"
+#include "core/board.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/pcpu.h"
+#include "core/shell.h"
+#include "core/shm.h"
+#include "core/sve.h"
+#include "core/vcpu_ctx.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "lib/esr.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "mm/dirty_el2.h"
+#include "mm/s2.h"
 #include "mm/tlbi.h"
 #include "vdev/traps.h"
-
-struct pcpu pcpus[MAX_CPUS];
-
-/* vectors.S reads these fields by offset. */
-_Static_assert(offsetof(struct pcpu, regs) == PCPU_REGS, "PCPU_REGS");
-_Static_assert(offsetof(struct pcpu, fast_dirty_insns) == PCPU_FAST, "PCPU_FAST");
-_Static_assert(offsetof(struct pcpu, fast_dirty) == PCPU_FAST + 8, "PCPU_FAST + 8");
-_Static_assert(offsetof(struct pcpu, pmu_read) == PCPU_PMU_READ, "PCPU_PMU_READ");
-
-struct pcpu *this_pcpu(void) { return (struct pcpu *)(uintptr_t)sysreg_read(tpidr_el2); }
+#include "vdev/vdev.h"
+#include "vgic/vgic_el2.h"
 
 void vcpu_kick(struct vcpu *v)
 {

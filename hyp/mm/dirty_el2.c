@@ -2,13 +2,26 @@
  * `dirtylog` command, and ferry's checking hypercall: a guest that knows exactly which pages it wrote
  * in a round (memstress) asks ferry to collect and compare, so "no write is ever missed" is checked by
  * the guest's own record, round after round. */
+#include "mm/dirty_el2.h"
+
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/pcpu.h"
+#include "core/shell.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
 #include "lib/bitmap.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "mm/dirty.h"
+#include "vdev/vdev.h"
 
 enum dirty_mode dirtylog_default_mode(const struct vm *vm)
 {

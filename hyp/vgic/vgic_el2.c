@@ -5,11 +5,21 @@
  *
  * Locking: the model is the VM's shared state; every call into it is made under vm->lock, as the
  * PL011 and PSCI state are. The list registers and ICH_*_EL2 are this CPU's and need no lock. */
+#include "vgic/vgic_el2.h"
+
 #include <string.h>
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/board.h"
+#include "core/machine.h"
+#include "core/passthrough.h"
+#include "core/pcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "vdev/vdev.h"
 #include "vgic/its.h"
 #include "vgic/vgic.h"
 

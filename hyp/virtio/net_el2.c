@@ -6,7 +6,7 @@
  * TCP netdev carry 64 KiB frames (their size comes from VIRTIO_NET_F_MTU, i.e. QEMU's host_mtu). */
 #include <string.h>
 
-#include "core/core.h"
+#include "core/alloc.h"
 #include "virtio/virtio.h"
 
 #define RING_BYTES_TARGET (4u << 20) /* buffer memory per direction */

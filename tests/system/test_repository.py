@@ -112,3 +112,13 @@ def test_one_list_of_pure_folders():
     para = para[:para.index("\n- ")]
     named = re.findall(r"`(hyp/[a-z0-9_]+)`", para)
     assert named == mk, "CONTRIBUTING.md names %s, mk/pure.mk lists %s" % (named, mk)
+
+
+def test_arch_and_drivers_do_not_include_the_core():
+    """hyp/arch and hyp/drivers sit below the core: they include hyp/lib, types.h, their own
+    headers and the narrow interfaces the core implements for them (arch/aarch64/cpu.h), never a
+    core/ header (CONTRIBUTING.md, "Layers")."""
+    rx = re.compile(r'^\s*#\s*include\s*[<"]core/', re.M)
+    bad = [f for f in tracked() if f.startswith(("hyp/arch/", "hyp/drivers/"))
+           and rx.search(text_of(f))]
+    assert not bad, "these include a core/ header: %s" % bad

@@ -8,8 +8,12 @@
  * [__image_start, __text_end) is read-only executable and everything else (data, stacks, the page
  * pool, every guest's RAM, devices) is execute-never. A stray EL2 write cannot change code, and
  * nothing a guest wrote can ever run at EL2. SCTLR_EL2.WXN enforces the same rule in hardware. */
+#include "arch/aarch64/mmu.h"
+
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "lib/check.h"
 
 #define MAIR_DEVICE_IDX 0
 #define MAIR_NORMAL_IDX 1
