@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memstress: a bare-metal EL1 guest that proves memory integrity. It fills its RAM with a pattern
  * derived from (page, generation, seed), keeps a ledger of the generation last written to each page,
  * rewrites a pseudo-random share of the pages every round (at a given rate, on one or more vCPUs),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two simple allocators, both fixed at boot:
  *  - the page pool: 4 KiB pages for stage-2 tables and other hypervisor data, a free list over the
  *    memory between ferry's image and the config slot;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory ferry hands out (core/alloc.c): the page pool for its own allocations, and guest RAM. */
 #ifndef FERRY_CORE_ALLOC_H
 #define FERRY_CORE_ALLOC_H

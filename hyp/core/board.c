@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2 side of the board devices of hyp/vdev/board.h: each VM's PL031 and the empty virtio-mmio
  * window, both emulated by trapping (neither window is mapped at stage 2). The PL031's time is the
  * host's wall clock: the host PL031 is read once at boot and the physical counter carries it on,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Each VM's board devices at EL2 (core/board.c): its PL031 and the empty virtio-mmio window; the
  * models are in hyp/vdev. */
 #ifndef FERRY_CORE_BOARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real console: one lock, whole lines. Guests' output is prefixed with their VM's name; it goes
  * through a buffer per VM (lib/conbuf.h) that the VM's vCPUs fill without waiting and the
  * management CPU drains, with control bytes escaped. */

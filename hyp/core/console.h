@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's console (core/console.c): its own lines, the guests' lines and the attached console's
  * bytes, all through the one physical PL011. panic() is in lib/check.h. */
 #ifndef FERRY_CORE_CONSOLE_H

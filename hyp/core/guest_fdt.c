@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Each guest's device tree, written with libfdt's sequential-write API into the top of its RAM:
  * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the GICv3 (no ITS: the vGIC
  * has no LPIs), the arch timer, the PL031 and the 32 (empty) virtio-mmio slots of QEMU virt, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the machine has, from the DTB QEMU (or the boot loader) passed in x0. */
 #include <libfdt.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Built-in guest images and the platform's default configuration (core/images.S), found by name
  * (core/main.c). */
 #ifndef FERRY_CORE_IMAGES_H

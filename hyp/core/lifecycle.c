@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The management CPU's duty besides the shell: restarting VMs that asked for it (PSCI SYSTEM_RESET)
  * and ending the run when every VM is done.
  *

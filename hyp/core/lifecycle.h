@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs' lives after boot (core/lifecycle.c): restarts VMs that asked, ends the run when all are
  * done. */
 #ifndef FERRY_CORE_LIFECYCLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The machine, as the host DTB describes it (core/hostdt.c) and the boot CPU's ID registers add
  * to it (core/main.c). */
 #ifndef FERRY_CORE_MACHINE_H

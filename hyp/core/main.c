@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Boot: the boot CPU maps memory, reads the machine from the DTB, prints the banner, takes the VM
  * configuration, brings the other CPUs up with PSCI CPU_ON and starts the VMs; then it stays ferry's
  * management CPU (shell, VM restarts, the end of the run). */

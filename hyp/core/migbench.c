@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `migbench`: what each candidate tag for the migration link costs at EL2, in EL2 instructions
  * (the PMU's INST_RETIRED at EL2 only; QEMU needs -icount, e.g. tools/ferry-run --icount), per
  * 4 KiB page frame (4184 bytes: a PAGES frame of one page record) and per full 64 KiB frame of 15

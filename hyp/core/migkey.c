@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration key and the handshake's fresh values (docs/migration-protocol.md,
  * "Authentication"). The key comes from the config's `migration-key` or from the shell
  * (`migkey <64 hex digits>`); it is never printed, only a fingerprint of it. */

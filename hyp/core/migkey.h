@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration key (core/migkey.c): from the config at boot, or the `migkey` shell command. */
 #ifndef FERRY_CORE_MIGKEY_H
 #define FERRY_CORE_MIGKEY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2: the glue between the pure protocol machines (hyp/migrate), the NIC
  * (hyp/virtio), dirty logging, the vCPUs and the shell. Everything here runs on the management
  * CPU; the only thing a vCPU's CPU does for a migration is park itself (saving its EL1 context) when

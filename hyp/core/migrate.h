@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2 (core/migrate.c): the NIC, the source and destination machines of
  * hyp/migrate driven from the management loop, the shell's `migrate` and `migration`. */
 #ifndef FERRY_CORE_MIGRATE_H

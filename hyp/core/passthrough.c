@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough, the EL2 side (docs/passthrough.md): the table hyp/config/passthrough.c
  * checked at boot becomes each owner's stage-2 device pages, its hardware-backed virtual SPIs and
  * its device-tree nodes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough at EL2 (core/passthrough.c, docs/passthrough.md); the ownership checks are
  * pure, in hyp/config/passthrough.c. */
 #ifndef FERRY_CORE_PASSTHROUGH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The physical CPUs: each one's struct pcpu, found through TPIDR_EL2, and what the arch layer asks of
  * the core about them (arch/aarch64/cpu.h). */
 #include "core/pcpu.h"

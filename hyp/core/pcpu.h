@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The physical CPUs (core/pcpu.c). Static partitioning: each CPU runs at most one vCPU, for good;
  * CPU 0 is ferry's management CPU. */
 #ifndef FERRY_CORE_PCPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hypervisor shell on the real console (management CPU): one table of commands, from which
  * both the dispatch and `help` are made, so neither can forget one. */
 #include "core/shell.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The management CPU's shell (core/shell.c), and the console it can attach to a VM: input goes to
  * that VM's PL011, its output comes out raw. */
 #ifndef FERRY_CORE_SHELL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared-memory regions and their doorbells, the EL2 side (docs/shared-memory.md): each region's
  * host-physical pages are carved once at boot and mapped into every VM that maps it, with that VM's
  * permission; each VM's doorbell page traps to the pure model in hyp/vdev/vdoorbell.c, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared-memory regions between VMs and their doorbells (core/shm.c, docs/shared-memory.md). */
 #ifndef FERRY_CORE_SHM_H
 #define FERRY_CORE_SHM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE for guests. Each vCPU owns its physical CPU and ferry's EL2 code never touches SVE registers,
  * so the guest's Z, P and FFR stay in that CPU's hardware between exits: nothing to switch, lazily
  * or otherwise. ferry only lets the guest reach them (CPTR_EL2.TZ = 0), gives it the CPU's largest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE for guests (core/sve.c). */
 #ifndef FERRY_CORE_SVE_H
 #define FERRY_CORE_SVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The run loop each physical CPU that owns a vCPU executes, and the trap dispatch.
  * Exits are dispatched through a table indexed by ESR_EL2.EC; anything without a handler stops that
  * VM alone, with the syndrome decoded, while every other VM runs on. */

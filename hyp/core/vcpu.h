@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vCPUs' side of the core (core/vcpu.c): the run loop each vCPU's CPU executes, and the ways
  * other CPUs reach a vCPU. */
 #ifndef FERRY_CORE_VCPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's whole context to and from struct mig_vcpu_state, for migration: its general-purpose
  * registers from the core's copy, the rest from the hardware of the physical CPU it owns
  * (arch/aarch64/vcpu_ctx.c, fpsimd.S, core/sve.c). So only that CPU may call these. */

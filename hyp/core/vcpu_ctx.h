@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's context to and from a migration register file (core/vcpu_ctx.c), on its own CPU. */
 #ifndef FERRY_CORE_VCPU_CTX_H
 #define FERRY_CORE_VCPU_CTX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs: created once from the config (RAM placed, vCPUs bound to their physical CPUs), built (stage 2,
  * image, device tree) each time they start, and stopped alone when they end or misbehave. */
 #include "core/vm.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs and their vCPUs: the structs every part of the core shares, and the VM operations
  * (core/vm.c). Each subsystem's state inside them comes from that subsystem's own header. */
 #ifndef FERRY_CORE_VM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The physical GICv3, as far as ferry needs it: one SGI (SGI_KICK) that pulls a CPU out of its guest
  * (HCR_EL2.IMO=1 routes physical IRQs to EL2) when another CPU asks it to stop, pause or look at its
  * virtual interrupts; the vGIC's maintenance PPI; and the guest timers' PPIs, which EL2 acknowledges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The physical GICv3 (gicv3.c): just enough for SGIs that kick a CPU out of its guest, the vGIC's
  * maintenance interrupt, the guest timers' PPIs and passthrough SPIs. */
 #ifndef FERRY_GICV3_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration: the wire protocol (docs/migration-protocol.md), its frame codec, a reliable
  * transport over raw Ethernet frames, and the source and destination state machines.
  *

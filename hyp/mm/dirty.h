@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 dirty logging: which guest pages were written since the last look, exactly.
  *
  * Two modes (docs/dirty-logging.md):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging at EL2: the per-VM glue around hyp/mm/dirty.c, the write-fault path, the shell's
  * `dirtylog` command, and ferry's checking hypercall: a guest that knows exactly which pages it wrote
  * in a round (memstress) asks ferry to collect and compare, so "no write is ever missed" is checked by

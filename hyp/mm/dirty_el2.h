@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging at EL2 (mm/dirty_el2.c): the per-VM glue around mm/dirty.c, the write-fault paths,
  * the shell's `dirtylog`, ferry's checking hypercall and what a migration takes. */
 #ifndef FERRY_DIRTY_EL2_H

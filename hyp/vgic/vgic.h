@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's GICv3 (ARM IHI 0069): one distributor per VM, one redistributor per vCPU, SGIs
  * between the VM's own vCPUs, and the list-register bookkeeping that feeds the hardware's virtual
  * CPU interface (ICH_*_EL2). docs/vgic.md gives the rules and the spec sections behind them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2 glue of the vGICv3 (docs/vgic.md, "Interface for the EL2 glue"): the model in hyp/vgic
  * holds every virtual interrupt's state; this file moves it into the hardware's list registers
  * before each entry and back after each exit, forwards the guest's GICD/GICR accesses and SGI

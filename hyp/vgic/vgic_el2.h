@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Virtual interrupts at EL2 (vgic/vgic_el2.c): the vGIC model's glue and the guest timers. */
 #ifndef FERRY_VGIC_EL2_H
 #define FERRY_VGIC_EL2_H

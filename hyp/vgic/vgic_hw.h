@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hardware's part of a vCPU's virtual CPU interface, which the glue reads and writes (the arch
  * layer, hyp/arch/aarch64/vcpu_ctx.c) and the vGIC's blob carries (vgic_save.c). */
 #ifndef FERRY_VGIC_HW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* virtio-net over virtio-mmio: ferry's own NIC, used by the management CPU only (no locking).
  *
  * Modern (version 2) devices are preferred; QEMU 7.2 offers them with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging (hyp/mm/dirty.c) over real stage-2 tables: start splits and write-protects with every
  * downgrade flushed (the sanitizer stays clean), write faults set bits and relax, collection takes
  * exactly the faulted pages and re-protects them with one covering flush, DBM collection finds the

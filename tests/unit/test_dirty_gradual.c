@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging's gradual start (hyp/mm/dirty.c, dirty_log_start_gradual) against a page model with
  * a reference TLB (tests/unit/tlb_model.c): a "guest" writes random pages, through whatever its TLB
  * still holds, taking write faults (wp) or letting the "hardware" set the write permission (dbm),

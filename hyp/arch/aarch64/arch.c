@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The arch/arch.h hooks at EL2, and the few other instructions the core needs. */
 #include "arch/arch.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Constants shared by assembly and C. */
 #ifndef FERRY_ASM_H
 #define FERRY_ASM_H

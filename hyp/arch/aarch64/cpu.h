@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What hyp/arch/aarch64 and hyp/drivers ask of the core, the one way back up: the core implements
  * these (hyp/core/pcpu.c, hyp/core/main.c), and nothing under arch/ or drivers/ includes a core/
  * header. */

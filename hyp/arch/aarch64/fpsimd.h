@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* This CPU's FP/SIMD and SVE registers (its vCPU's: ferry's C never uses them), saved and loaded
  * by fpsimd.S and sve.S. */
 #ifndef FERRY_ARCH_FPSIMD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EL2 stage 1: an identity map built once by the boot CPU and shared by all CPUs.
  * 4K granule, 39-bit VA (T0SZ=25) so the walk starts at level 1 with 1 GiB blocks: the first GiB (all
  * of QEMU virt's low devices: GIC, PL011, virtio-mmio) as Device-nGnRE, RAM as Normal write-back.

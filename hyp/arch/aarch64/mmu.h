@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EL2 stage 1 (mmu.c): the identity map ferry runs on. */
 #ifndef FERRY_ARCH_MMU_H
 #define FERRY_ARCH_MMU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An EL2-only instruction counter for benchmarks: the PMU's last event counter, reserved for EL2 by
  * MDCR_EL2.HPMN and enabled by MDCR_EL2.HPME, counts INST_RETIRED (event 0x08) at EL2 only. The guest
  * keeps the other counters and PMCR_EL0. Under QEMU the event exists only with `-icount shift=N`

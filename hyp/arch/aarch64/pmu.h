@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2-only instruction counter (pmu.c): the PMU's INST_RETIRED at EL2. */
 #ifndef FERRY_ARCH_PMU_H
 #define FERRY_ARCH_PMU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Calls out of EL2 (arch.c): SMC to the firmware, and the semihosting exit that ends a run. */
 #ifndef FERRY_ARCH_SMC_H
 #define FERRY_ARCH_SMC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's EL1 context to and from a migration register file, on the physical CPU the vCPU owns: its
  * EL1 system registers, FP/SIMD and timers live in that CPU's hardware (exits never switch them), so
  * only that CPU can read or write them. hyp/core/vcpu_ctx.c puts the pieces together. */

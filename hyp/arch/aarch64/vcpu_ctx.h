@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's EL1 state in the CPU's registers (vcpu_ctx.c), to and from a migration register file
  * (u64 r[MIG_R_NR], indexed by enum mig_vcpu_reg) and the virtual CPU interface's registers. Only
  * on the physical CPU the vCPU owns: exits never switch these, so only that CPU holds them. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The world switch and the exception vectors (vectors.S), as C sees them. */
 #ifndef FERRY_ARCH_VECTORS_H
 #define FERRY_ARCH_VECTORS_H
