@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/alloc.h"
 #include "core/console.h"
+#include "core/exit.h"
 #include "core/lifecycle.h"
 #include "core/machine.h"
 #include "core/migrate.h"
