@@ -68,16 +68,18 @@ u64 pool_free_pages(void) { return (pool_end - pool_next) / PAGE_SIZE + pool_nfr
 
 static u64 gram_next, gram_start, gram_end;
 
-void guest_ram_init(u64 start, u64 end)
+void guest_ram_init(pa_t start, pa_t end)
 {
-	gram_start = gram_next = ALIGN_UP(start, SZ_2M);
-	gram_end = end;
+	gram_start = gram_next = ALIGN_UP(pa_addr(start), SZ_2M);
+	gram_end = pa_addr(end);
 }
 
 /* The config parser has already checked that fixed placements lie in the window and do not overlap
  * each other; dynamic ones are placed above every fixed one handed out so far. */
-int guest_ram_alloc(u64 size, u64 fixed_pa, pa_t *out)
+int guest_ram_alloc(u64 size, pa_t fixed, pa_t *out)
 {
+	u64 fixed_pa = pa_addr(fixed);
+
 	if (fixed_pa) {
 		if (fixed_pa < gram_start || fixed_pa + size > gram_end)
 			return FERRY_ERANGE;

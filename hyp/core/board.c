@@ -28,8 +28,10 @@ u64 board_wall_now(void)
 
 void board_vm_reset(struct vm *vm) { vpl031_reset(&vm->rtc, board_wall_now()); }
 
-bool board_mmio_window(u64 ipa)
+bool board_mmio_window(ipa_t at)
 {
+	u64 ipa = ipa_addr(at);
+
 	return (ipa >= VPL031_BASE && ipa < VPL031_BASE + VPL031_SIZE) ||
 	       (ipa >= VVIRTIO_BASE && ipa < VVIRTIO_BASE + VVIRTIO_SLOTS * VVIRTIO_STRIDE);
 }

@@ -146,12 +146,13 @@ static bool report_allowed(struct vcpu *v);
 /* A shared region's doorbell page and the board devices' windows, for the whole access. */
 static bool doorbell_window(const struct vm *vm, u64 ipa, u64 len)
 {
-	return shm_doorbell_window(vm, ipa) && shm_doorbell_window(vm, ipa + len - 1);
+	return shm_doorbell_window(vm, ipa_init(ipa)) &&
+	       shm_doorbell_window(vm, ipa_init(ipa + len - 1));
 }
 
 static bool board_window(u64 ipa, u64 len)
 {
-	return board_mmio_window(ipa) && board_mmio_window(ipa + len - 1);
+	return board_mmio_window(ipa_init(ipa)) && board_mmio_window(ipa_init(ipa + len - 1));
 }
 
 static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
@@ -162,7 +163,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	bool gic, doorbell, board;
 
 	esr_decode_dabt(esr, &d);
-	gic = virq_mmio_window(vm, ipa, d.isv ? d.size : 1);
+	gic = virq_mmio_window(vm, ipa_init(ipa), d.isv ? d.size : 1);
 	doorbell = !gic && doorbell_window(vm, ipa, d.isv ? d.size : 1);
 	board = !gic && !doorbell && board_window(ipa, d.isv ? d.size : 1);
 	if (!d.isv) {
@@ -322,13 +323,13 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	len = d.isv ? d.size : 1;
 	if (ESR_EC(esr) == EC_DABT_LOW &&
 	    (((c->devices & CONFIG_DEV_UART) && range_within(ipa, len, VPL011_BASE, VPL011_SIZE)) ||
-	     virq_mmio_window(v->vm, ipa, len) || doorbell_window(v->vm, ipa, len) ||
+	     virq_mmio_window(v->vm, ipa_init(ipa), len) || doorbell_window(v->vm, ipa, len) ||
 	     board_window(ipa, len)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		/* The first write to a page dirty logging protected: log it, retry the write. */
 		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
-		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa)) {
+		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa_init(ipa))) {
 			v->exits[EXITC_DIRTY]++;
 			return false;
 		}
@@ -352,7 +353,7 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	}
 	v->exits[EXITC_ABORT]++;
 	/* On a vCPU's CPU, formatting must keep the guest's SIMD registers (con_snprintf does). */
-	region = shm_region_at(v->vm, ipa, &read_only);
+	region = shm_region_at(v->vm, ipa_init(ipa), &read_only);
 	if (region)
 		/* Mapped read-only or never executable: a stray access like any other. */
 		con_snprintf(what, sizeof(what), "%s at IPA 0x%llx in shared region '%s' (%s)",

@@ -239,7 +239,7 @@ void hyp_main_primary(u64 dtb_pa)
 	if (machine.ram_base != PLAT_RAM_BASE || ram_end <= guest_start)
 		boot_error("ferry: RAM must start at 0x40000000 and exceed 64 MiB");
 	pool_init((u64)(uintptr_t)__image_end, PLAT_CONFIG_SLOT);
-	guest_ram_init(guest_start, ram_end);
+	guest_ram_init(pa_init(guest_start), pa_init(ram_end));
 
 	cfg_fdt = find_config(&where);
 	lim = (struct config_limits){

@@ -55,7 +55,7 @@ int shm_create_all(const struct ferry_config *cfg)
 		int err;
 
 		/* At the placement the parser computed (after every VM, as it checked). */
-		err = guest_ram_alloc(carved, rc->pa, &r->pa);
+		err = guest_ram_alloc(carved, pa_init(rc->pa), &r->pa);
 		if (err) {
 			con_printf(
 				"config: region '%s': property 'size': cannot place %llu MiB (%s)",
@@ -131,8 +131,9 @@ void shm_vm_reset(struct vm *vm)
 	}
 }
 
-bool shm_doorbell_window(const struct vm *vm, u64 ipa)
+bool shm_doorbell_window(const struct vm *vm, ipa_t at)
 {
+	u64 ipa = ipa_addr(at);
 	u32 member;
 
 	if (ipa < CONFIG_DOORBELL_BASE ||
@@ -189,8 +190,10 @@ bool shm_refuses_migration(const struct vm *vm)
 	return region != NULL;
 }
 
-const char *shm_region_at(const struct vm *vm, u64 ipa, bool *read_only)
+const char *shm_region_at(const struct vm *vm, ipa_t at, bool *read_only)
 {
+	u64 ipa = ipa_addr(at);
+
 	for (u32 i = 0; i < nregions; i++) {
 		const struct region_map *map;
 		u32 member;

@@ -105,7 +105,7 @@ struct vm *vm_by_name(const char *name)
 
 static int alloc_ram(struct vm *vm, const struct vm_config *c)
 {
-	int err = guest_ram_alloc(c->ram_size, c->ram_pa, &vm->ram_pa);
+	int err = guest_ram_alloc(c->ram_size, pa_init(c->ram_pa), &vm->ram_pa);
 
 	if (err)
 		con_printf(

@@ -25,7 +25,7 @@ bool dirtylog_parse_gradual(const char *word, u64 *pages);
 int dirtylog_stop(struct vm *vm);
 s64 dirtylog_collect(struct vm *vm);
 /* A write permission fault at ipa: true when dirty logging handled it. */
-bool dirtylog_write_fault(struct vm *vm, u64 ipa);
+bool dirtylog_write_fault(struct vm *vm, ipa_t ipa);
 /* Called from the lower-EL synchronous vector (vectors.S) for a level-3 write permission fault,
  * with only the caller-saved registers spilled: true when it logged the page and made it writable
  * (the vector ERETs straight back), false to take the generic exit. */

@@ -311,8 +311,10 @@ void virq_sgi(struct vcpu *v, u32 op2, u64 value)
 	spin_unlock(&vm->lock);
 }
 
-bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size)
+bool virq_mmio_window(const struct vm *vm, ipa_t at, u64 size)
 {
+	u64 ipa = ipa_addr(at);
+
 	return range_within(ipa, size, VGIC_GICD_BASE_VIRT, VGIC_GICD_SIZE) ||
 	       range_within(ipa, size, ITS_BASE_VIRT, ITS_FRAME_SIZE) ||
 	       range_within(ipa, size, VGIC_GICR_BASE_VIRT, VGIC_GICR_STRIDE * vm->nvcpus);

@@ -15,7 +15,7 @@ void virq_sync(struct vcpu *v);  /* after each exit */
 void virq_take_irqs(void);       /* physical IRQs at this CPU: kicks, maintenance, timers */
 void virq_wfi(struct vcpu *v);
 void virq_sgi(struct vcpu *v, u32 op2, u64 value);
-bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size); /* all of [ipa, ipa + size) */
+bool virq_mmio_window(const struct vm *vm, ipa_t ipa, u64 size); /* all of [ipa, ipa + size) */
 void virq_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value);
 void virq_set_line_locked(struct vm *vm, u32 intid, bool level);
 
