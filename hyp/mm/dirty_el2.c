@@ -191,9 +191,8 @@ int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added)
 	return taken < 0 ? (int)taken : 0;
 }
 
-bool dirtylog_write_fault(struct vm *vm, ipa_t at)
+bool dirtylog_write_fault(struct vm *vm, ipa_t ipa)
 {
-	u64 ipa = ipa_addr(at);
 	int err;
 
 	spin_lock(&vm->mm_lock);
