@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
 #include "config/config.h"
 #include "core/alloc.h"
@@ -174,6 +175,12 @@ static u64 guest_cpu_features(void)
 		f |= BIT(33);
 	if (FIELD_GET(pfr0, 35, 32))
 		f |= BIT(34);
+	/* Breakpoint and watchpoint slots (2..16 each), one bit per slot beyond two, so that a
+	 * destination with fewer than the source refuses: the guest may use every one. */
+	for (u32 n = 3; n <= debug_nr_breakpoints(); n++)
+		f |= BIT(32 + n);
+	for (u32 n = 3; n <= debug_nr_watchpoints(); n++)
+		f |= BIT(46 + n);
 	return f;
 }
 

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/fpsimd.h"
 #include "arch/aarch64/sysreg.h"
 #include "arch/aarch64/vcpu_ctx.h"
@@ -29,6 +30,7 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 	r[MIG_R_FPCR] = fp[64];
 	r[MIG_R_FPSR] = fp[65];
 	arch_pauth_save(r);
+	debug_ctx_save(r);
 	/* The list registers are already back in the vGIC model (synced after the last exit). */
 	arch_gic_hw_save(&v->gic_hw);
 }
@@ -49,6 +51,7 @@ void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 	fpsimd_load(fp);
 	sve_ctx_load(v);
 	arch_pauth_load(r);
+	debug_ctx_load(r);
 	arch_gic_hw_load(&v->gic_hw);
 	isb();
 }

@@ -660,7 +660,7 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
 #define MIG_BLOB_VGIC 0x4947u /* "GI": hyp/vgic's own versioned blob (docs/vgic.md) */
 #define MIG_BLOB_RTC 0x5452u  /* "RT": the PL031's own blob (hyp/vdev/vpl031.c), after the vGIC's */
 #define MIG_BLOB_ITS 0x5449u  /* "IT": hyp/vgic/its_save.c's blob (docs/vgic.md), the last one */
-#define MIG_VMSTATE_VERSION 1u
+#define MIG_VMSTATE_VERSION 2u /* 2: the debug registers */
 
 struct mig_vm_state {
 	u32 nvcpus;

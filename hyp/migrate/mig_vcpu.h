@@ -58,6 +58,14 @@ enum mig_vcpu_reg {
 	MIG_R_V0,                    /* V0..V31, two u64 each (low half first): 64 entries */
 	MIG_R_ENTRY = MIG_R_V0 + 64, /* a CPU_ON still pending: where and with what x0 */
 	MIG_R_CONTEXT,
+	/* Self-hosted debug, which guests use directly (ferry passes it through): the breakpoint
+	 * and watchpoint value and control registers, 16 slots each (those the CPU lacks are 0),
+	 * and the OS Lock (OSLSR_EL1.OSLK: 0 or 1), without which none of them fires. */
+	MIG_R_DBGBVR0,
+	MIG_R_DBGBCR0 = MIG_R_DBGBVR0 + 16,
+	MIG_R_DBGWVR0 = MIG_R_DBGBCR0 + 16,
+	MIG_R_DBGWCR0 = MIG_R_DBGWVR0 + 16,
+	MIG_R_OSLK = MIG_R_DBGWCR0 + 16,
 	MIG_R_NR,
 };
 

@@ -69,6 +69,14 @@ const char *mig_vcpu_reg_name(u32 reg)
 		return "CPU_ON entry";
 	if (reg == MIG_R_CONTEXT)
 		return "CPU_ON context";
+	if (reg >= MIG_R_DBGBVR0 && reg < MIG_R_OSLK) {
+		static const char *const dbg[4] = { "DBGBVR<n>_EL1", "DBGBCR<n>_EL1",
+						    "DBGWVR<n>_EL1", "DBGWCR<n>_EL1" };
+
+		return dbg[(reg - MIG_R_DBGBVR0) / 16];
+	}
+	if (reg == MIG_R_OSLK)
+		return "OSLSR_EL1.OSLK";
 	return "?";
 }
 
@@ -141,6 +149,10 @@ int mig_vcpu_decode(const u8 *buf, size_t len, struct mig_vcpu_state *s, const c
 	}
 	if (s->r[MIG_R_FPCR] >> 32 || s->r[MIG_R_FPSR] >> 32) {
 		*why = "FPCR/FPSR wider than 32 bits";
+		return FERRY_EINVAL;
+	}
+	if (s->r[MIG_R_OSLK] > 1) {
+		*why = "OS Lock neither 0 nor 1";
 		return FERRY_EINVAL;
 	}
 	return 0;

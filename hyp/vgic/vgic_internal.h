@@ -31,6 +31,7 @@
 
 /* LPIs (vgic_lpi.c). */
 #define GICR_CTLR_ENABLE_LPIS (1u << 0)
+#define GICR_CTLR_CES (1u << 1) /* Clear Enable Supported: EnableLPIs may go back to 0 */
 #define GICR_TYPER_PLPIS (1u << 0)
 #define GICR_PROPBASER_IDBITS 0x1fULL
 #define GICR_PENDBASER_PTZ BIT(62)
@@ -38,6 +39,7 @@
 #define PENDBASER_RW (GENMASK(11, 7) | GENMASK(51, 16) | GENMASK(58, 56))
 #define LPI_CFG_ENABLE 0x01u
 void vgic_lpi_enable(struct vgic *g, u32 vcpu);
+void vgic_lpi_disable(struct vgic *g, u32 vcpu);
 u8 vgic_lpi_priority(const struct vgic *g, u32 intid);
 bool vgic_lpi_forwardable(const struct vgic *g, u32 intid);
 

@@ -156,6 +156,28 @@ void vgic_lpi_enable(struct vgic *g, u32 vcpu)
 	vgic_kick(g, vcpu);
 }
 
+/* EnableLPIs 1 -> 0 (GICR_CTLR.CES says it may be cleared, as on KVM and QEMU). The pending state
+ * goes back to the guest's pending table, its architectural home, so that the enable after it
+ * (which reads the table) finds what was pending, and what the guest wrote into the table while
+ * LPIs were off; nothing is pending here until then. LPIs still in this vCPU's list registers
+ * are dropped at its next sync (vgic_lr.c). A table outside RAM keeps nothing, as at enable. */
+void vgic_lpi_disable(struct vgic *g, u32 vcpu)
+{
+	struct vgic_cpu *cpu = &g->cpu[vcpu];
+	u8 pend[VGIC_NR_LPIS / 8];
+
+	for (u32 w = 0; w < VGIC_NR_LPIS / 64; w++)
+		for (u32 i = 0; i < 8; i++)
+			pend[8 * w + i] = (u8)(cpu->lpi_pending[w] >> (8 * i));
+	(void)gmem_write(g->mem, (cpu->pendbaser & GENMASK(51, 16)) + VGIC_LPI_BASE / 8, pend,
+			 sizeof(pend));
+	cpu->pend_ptz = false; /* the table holds what was just written */
+	memset(cpu->lpi_pending, 0, sizeof(cpu->lpi_pending));
+	cpu->lpi_npending = 0;
+	cpu->lpis_enabled = false;
+	vgic_kick(g, vcpu);
+}
+
 /* The LR priority of an LPI: its configured priority, with the bits the virtual interface does not
  * implement cleared, as for the other interrupts. */
 u8 vgic_lpi_priority(const struct vgic *g, u32 intid)

@@ -246,10 +246,11 @@ int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n)
 			err = FERRY_EIO;
 		}
 		if (vgic_is_lpi(intid)) {
-			/* Not yet acknowledged: pending again. Acknowledged: gone (an LPI has no
-			 * active state; its deactivation finds no LR, which for an LPI is no
-			 * error and counts nothing). */
-			if (lr & ICH_LR_PENDING) {
+			/* Not yet acknowledged: pending again, unless LPIs were disabled while it
+			 * sat here (dropped: a disabled redistributor holds none). Acknowledged:
+			 * gone (an LPI has no active state; its deactivation finds no LR, which
+			 * for an LPI is no error and counts nothing). */
+			if ((lr & ICH_LR_PENDING) && cpu->lpis_enabled) {
 				u32 b = intid - VGIC_LPI_BASE;
 
 				if (!(cpu->lpi_pending[b / 64] & BIT(b % 64))) {

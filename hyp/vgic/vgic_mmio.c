@@ -407,7 +407,8 @@ static u64 rd_read(struct vgic *g, u32 vcpu, u64 off, u32 size)
 	}
 	switch (off) {
 	case GICR_CTLR:
-		return cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0;
+		return (cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0) |
+		       (g->lpis ? GICR_CTLR_CES : 0);
 	case GICR_IIDR:
 		return VGIC_IIDR;
 	case GICR_WAKER:
@@ -452,11 +453,14 @@ static void rd_write(struct vgic *g, u32 vcpu, u64 off, u32 size, u64 value)
 		rd_write_base(cpu, off, size, value);
 		return;
 	}
-	/* EnableLPIs: once set it stays set (IHI 0069 "GICR_CTLR" lets an implementation make it
-	 * RES1 then), so the cached tables never need to be written back. */
+	/* EnableLPIs both ways, with CES set (IHI 0069 "GICR_CTLR": an implementation may instead make
+	 * it RES1 once set; KVM and QEMU let it be cleared, and guests such as kvm-unit-tests clear
+	 * it to reprogram the tables). Clearing completes within the write: RWP reads 0. */
 	if (off == GICR_CTLR) {
 		if (g->lpis && (value & GICR_CTLR_ENABLE_LPIS) && !cpu->lpis_enabled)
 			vgic_lpi_enable(g, vcpu);
+		else if (g->lpis && !(value & GICR_CTLR_ENABLE_LPIS) && cpu->lpis_enabled)
+			vgic_lpi_disable(g, vcpu);
 		return;
 	}
 	if (off != GICR_WAKER)

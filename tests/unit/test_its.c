@@ -251,15 +251,17 @@ static void test_redistributor_lpi_regs(void **state)
 	wr(GICR(1, 0x70), 4, PROP | 13);
 	wr(GICR(1, 0x74), 4, 0);
 	assert_int_equal(rd(GICR(1, 0x70), 8), PROP | 13);
-	/* EnableLPIs sticks and freezes the base registers. */
+	/* EnableLPIs freezes the base registers; CES: it may be cleared, which thaws them. */
 	wr(GICR(1, 0x78), 8, PEND);
 	wr(GICR(1, 0), 4, 1);
-	assert_int_equal(rd(GICR(1, 0), 4), 1);
-	wr(GICR(1, 0), 4, 0);
-	assert_int_equal(rd(GICR(1, 0), 4), 1);
+	assert_int_equal(rd(GICR(1, 0), 4), 1 | 2);
 	wr(GICR(1, 0x70), 8, 0);
 	assert_int_equal(rd(GICR(1, 0x70), 8), PROP | 13);
-	assert_int_equal(rd(GICR(0, 0), 4), 0);
+	wr(GICR(1, 0), 4, 0);
+	assert_int_equal(rd(GICR(1, 0), 4), 2);
+	wr(GICR(1, 0x70), 8, PROP | 12);
+	assert_int_equal(rd(GICR(1, 0x70), 8), PROP | 12);
+	assert_int_equal(rd(GICR(0, 0), 4), 2);
 	/* Without LPIs configured, the old view: nothing of this. */
 	struct vgic_config cfg = { 1,     64,  4, NULL, VGIC_GICD_BASE_VIRT, VGIC_GICR_BASE_VIRT,
 				   false, NULL };
@@ -270,7 +272,7 @@ static void test_redistributor_lpi_regs(void **state)
 	wr(GICR(0, 0x70), 8, PROP);
 	wr(GICR(0, 0), 4, 1);
 	assert_int_equal(rd(GICR(0, 0x70), 8), 0);
-	assert_int_equal(rd(GICR(0, 0), 4), 0);
+	assert_int_equal(rd(GICR(0, 0), 4), 0); /* no CES without LPIs */
 }
 
 static void test_int_delivers(void **state)
@@ -594,6 +596,47 @@ static void test_pending_table(void **state)
 	assert_int_equal(G.cpu[1].lpi_npending, 0);
 }
 
+/* EnableLPIs 1 -> 0: what was pending goes to the guest's pending table, nothing is pending or
+ * can become pending until LPIs are enabled again, LPIs left in LRs are dropped at sync (as KVM
+ * drops them), and
+ * the enable after it reads the table, bits the guest set there meanwhile included (the sequence
+ * kvm-unit-tests' its-pending-migration uses). */
+static void test_lpis_disabled_and_enabled_again(void **state)
+{
+	u64 lr[VGIC_MAX_LRS], hcr;
+	u32 got[VGIC_MAX_LRS], n;
+
+	(void)state;
+	standard(2);
+	INT(0, 1);
+	INT(0, 2);
+	assert_int_equal(G.cpu[0].lpi_npending, 2);
+	/* vCPU 0 enters with LPIs 8193 and 8194 in its LRs; 8196 becomes pending meanwhile, and
+	 * LPIs are disabled while it runs. */
+	assert_int_equal(vgic_flush_lrs(&G, 0, lr, &n, &hcr), 0);
+	assert_int_equal(n, 2);
+	INT(0, 4);
+	wr(GICR(0, 0), 4, 0);
+	assert_int_equal(G.cpu[0].lpi_npending, 0);
+	/* Written back: LPI 8196 is bit 4 of byte 1024. */
+	assert_int_equal(ram[PEND - RAM_IPA + 1024], 0x10);
+	assert_int_equal(vgic_sync_lrs(&G, 0, lr, n), 0); /* still pending in the LRs: dropped */
+	assert_int_equal(G.cpu[0].lpi_npending, 0);
+	INT(0, 3); /* to a redistributor with LPIs off: dropped */
+	assert_int_equal(G.cpu[0].lpi_npending, 0);
+	assert_int_equal(flush_peek(0, lr), 0);
+	/* The guest sets one more and clears one, then enables LPIs again. */
+	ram[PEND - RAM_IPA + 1024] = 0x04 | 0x20; /* 8194, 8197 */
+	wr(GICR(0, 0x78), 8, PEND);
+	wr(GICR(0, 0), 4, 1);
+	assert_int_equal(G.cpu[0].lpi_npending, 2);
+	assert_int_equal(deliver(0, got), 2);
+	assert_int_equal(got[0], VGIC_LPI_BASE + 2);
+	assert_int_equal(got[1], VGIC_LPI_BASE + 5);
+	/* vCPU 1 was never disabled: untouched. */
+	assert_true(G.cpu[1].lpis_enabled);
+}
+
 /* Random command streams (hostile DeviceIDs, EventIDs, ICIDs, table contents) with random MMIO:
  * nothing outside RAM is written, the queue never wedges without a stall, counts stay exact. */
 static void test_random_commands(void **state)
@@ -793,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_command_errors),
 		cmocka_unit_test(test_hostile_addresses),
 		cmocka_unit_test(test_pending_table),
+		cmocka_unit_test(test_lpis_disabled_and_enabled_again),
 		cmocka_unit_test(test_random_commands),
 		cmocka_unit_test(test_save_restore),
 	};

@@ -25,6 +25,7 @@ static void random_vcpu(struct mig_vcpu_state *s)
 	s->r[MIG_R_PSTATE] = (rnd64() & ~0x1fULL) | 0x5;
 	s->r[MIG_R_FPCR] &= 0xffffffff;
 	s->r[MIG_R_FPSR] &= 0xffffffff;
+	s->r[MIG_R_OSLK] &= 1;
 }
 
 static void test_vcpu_round_trip(void **state)
@@ -86,6 +87,18 @@ static void test_vcpu_rejects(void **state)
 	a.r[MIG_R_FPSR] = 1ULL << 32;
 	mig_vcpu_encode(buf, sizeof(buf), &a);
 	assert_int_equal(mig_vcpu_decode(buf, sizeof(buf), &b, &why), FERRY_EINVAL);
+	/* The OS Lock is one bit; a breakpoint's registers are any value the guest could write. */
+	a.r[MIG_R_FPSR] = 0;
+	a.r[MIG_R_OSLK] = 2;
+	mig_vcpu_encode(buf, sizeof(buf), &a);
+	assert_int_equal(mig_vcpu_decode(buf, sizeof(buf), &b, &why), FERRY_EINVAL);
+	assert_string_equal(why, "OS Lock neither 0 nor 1");
+	a.r[MIG_R_OSLK] = 1;
+	a.r[MIG_R_DBGBCR0 + 5] = ~0ULL;
+	mig_vcpu_encode(buf, sizeof(buf), &a);
+	assert_int_equal(mig_vcpu_decode(buf, sizeof(buf), &b, &why), 0);
+	assert_true(b.r[MIG_R_DBGBCR0 + 5] == ~0ULL && b.r[MIG_R_OSLK] == 1);
+	assert_string_equal(mig_vcpu_reg_name(MIG_R_DBGWCR0 + 3), "DBGWCR<n>_EL1");
 	/* A VM blob is not a vCPU blob. */
 	struct mig_vm_state vm = { 2, 62500000, 5, 0x40000000, 1 << 27 };
 	u8 vbuf[MIG_VCPU_BLOB_LEN] = { 0 };
