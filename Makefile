@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ferry: a standalone AArch64 EL2 hypervisor. `make help` lists the targets.
 BUILD ?= build
 PLATFORM ?= qemu-virt

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks; each bench/<name>/build.mk adds its binaries to BENCH_BINS and its runner to BENCH_RUN.
 BENCH_BINS :=
 BENCH_RUN :=

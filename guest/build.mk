@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Guest programs. Each adds its flat binary to GUEST_BINS (the hypervisor carries them by name).
 # guest/lib first: the others link its objects, named in their prerequisites.
 GUEST_BINS :=

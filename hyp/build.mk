@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The EL2 image. Every .c/.S under hyp/ is part of it; the pure folders (mk/pure.mk) are also
 # compiled for the host by tests/unit/build.mk.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package ferry needs, and Debian's arm64 libfdt.a, libsodium.a and
 # xxhash.h into build/sysroot.
 # Idempotent: a second run with everything present installs nothing and needs no network.

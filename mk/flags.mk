@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Toolchains and flags shared by every build fragment.
 
 CROSS ?= aarch64-linux-gnu-

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Two ferries joined by a network link, and a live migration between them.
 
 Used by tools/ferry-migrate (make demo), the migration system tests and bench/migrate, so all of

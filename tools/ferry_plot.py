@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Pictures of what ferry's tools and benchmarks measure, drawn with Debian's python3-matplotlib
 into SVG (or PNG: the file's extension decides). Nothing here measures: each function draws
 figures that a tool or benchmark has already printed as text, so the picture never shows a number

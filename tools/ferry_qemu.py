@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Start QEMU: the one place that knows its command lines.
 
 Used by tools/ferry-run (make run), tools/ferry-migrate, the system tests and the benchmarks, so all

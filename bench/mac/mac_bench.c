@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/mac: what each candidate for the migration link's tag costs per 4 KiB page frame, on the
  * host (libsodium, the same library and version the EL2 image links). Prints ns per 4 KiB and per
  * 64 KiB frame for: XXH64 (the unkeyed checksum version 1 used), ChaCha20-Poly1305 with the frame

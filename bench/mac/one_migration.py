@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """One migration of a 512 MiB memstress guest (1 vCPU) between two ferries over -netdev stream,
 with the build and the tools of the tree at TOP (this one, or an older checkout built with
 `make build/ferry.bin`: the version-1 protocol for comparison); prints the source's figures as

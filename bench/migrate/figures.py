@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What bench/migrate/run and bench/migrate/linux share: the raw link measured in the very pair of
 ferries about to migrate (while the source's guest runs its workload), the downtime's phases from
 the migration JSON, medians, ratios and the tables that print them.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/migrate/qemu_native.py: QEMU's own live migration of the memstress guest, run directly
 under QEMU (no ferry): the reference that ferry's migration is compared with.
 

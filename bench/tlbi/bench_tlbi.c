@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/tlbi: TLBI ops issued to invalidate a stage-2 range at IPA 0x40000000, by planner.
  *
  * Columns: ferry with FEAT_TLBIRANGE and without; Linux 6.6 and 6.8 (historical, with the pages each

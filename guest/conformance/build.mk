@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/conformance: ferry's bare-metal conformance guest (docs/guest-view.md). A flat arm64 Image
 # like memstress (guest/lib's head, map and console), with its own exception vectors: it takes
 # interrupts and expected faults, where memstress treats every exception as fatal.

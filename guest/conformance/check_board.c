@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU virt's board devices that bare-metal programs hard-code: the 32 virtio-mmio slots at
  * 0x0a000000 (virtio 1.x "MMIO Device Register Layout": an empty slot reads the magic "virt", a
  * version and device ID 0) and the PL031 real-time clock at 0x09010000 (ARM DDI 0224). Every read

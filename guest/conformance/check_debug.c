@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The self-hosted debug registers at EL1 (Arm ARM "AArch64 Self-hosted Debug"): ID fields, a
  * breakpoint and a watchpoint value register written and read back, and a real hardware breakpoint
  * and watchpoint taken as debug exceptions at EL1 (MDSCR_EL1.KDE, OS lock clear, PSTATE.D clear). */

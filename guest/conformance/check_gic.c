@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The GICv3 as IHI 0069 describes it to software at EL1: identification, SGIs through
  * ICC_SGI1R_EL1 (to self, a target list, all others with IRM = 1), the active state, EOImode 0 and
  * 1, the spurious INTID, the priority mask, running priority, preemption through the binary point,

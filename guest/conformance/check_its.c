@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ITS (IHI 0069 "The ITS" and "LPIs") as a bare-metal program drives it: LPIs enabled at vCPU
  * 0's redistributor with a configuration and a pending table in its memory, a device table (and a
  * collection table where the ITS wants one), a command queue; then MAPD/MAPC/MAPTI and INT must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PMUv3 as EL1 sees it (Arm ARM "The Performance Monitors Extension"): PMCR_EL0, the cycle
  * counter, event counters counting CPU_CYCLES (0x11) and SW_INCR (0x00, through PMSWINC_EL0), the
  * reset bits, and the overflow interrupt (QEMU virt's PPI 23) taken when a counter wraps. Uses event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PSCI (Arm DEN0022) as an EL1 client sees it: version, PSCI_FEATURES, the error codes for an
  * unknown function, a CPU that is already on and an MPIDR that names no CPU, AFFINITY_INFO through
  * a CPU_OFF and a second CPU_ON, and CPU_SUSPEND's standby returning on an interrupt. */

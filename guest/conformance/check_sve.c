@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE at EL1 (Arm ARM "The Scalable Vector Extension"): the ID registers, the vector length
  * ZCR_EL1 selects (RDVL), and the whole register state (Z0-Z31, P0-P15, FFR) surviving what makes
  * a hypervisor take the CPU: MMIO to the GIC, PSCI calls, SGIs and timer interrupts taken, WFI. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The generic timer's EL1 views (Arm ARM "The Generic Timer in AArch64 state"): the virtual timer
  * (CNTV_*, PPI 27) and the EL1 physical timer (CNTP_*, PPI 30). A timer's output is asserted while
  * ENABLE = 1, ISTATUS = 1 (the count has reached CVAL) and IMASK = 0, and reaches the GIC as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's conformance guest: checks, written from the Arm ARM (DDI 0487) and the GICv3
  * specification (IHI 0069), of what a bare-metal EL1 program may rely on: the timers, the GIC's
  * CPU interface, distributor and redistributors, PSCI, QEMU virt's board devices and the debug

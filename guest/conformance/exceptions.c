@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the vectors call: interrupts are acknowledged, logged and ended here; synchronous exceptions
  * are either a probe's expected fault (skipped) or fatal. */
 #include "conf.h"

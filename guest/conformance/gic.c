@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bringing up the GICv3 the way a bare-metal program does (IHI 0069 "Power management" and
  * "Enabling the GIC"): affinity routing on, each redistributor woken, SGIs and PPIs in Group 1,
  * the CPU interface's system registers enabled, priority mask open. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The conformance guest's frame: platform from the DTB, the GIC brought up on every vCPU, the
  * check groups in order, one verdict line per check, a summary, PSCI SYSTEM_OFF. Secondary vCPUs
  * wait in WFI with IRQs unmasked for the SGIs the checks send them, and for commands. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE registers to and from memory for check_sve.c: Z0..Z31 (VL bytes each), P0..P15 (VL/8 each),
  * FFR (VL/8), at the current vector length. */
 	.arch	armv8.2-a+sve

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The conformance guest's exception vectors: every entry saves the interrupted context on the
  * current stack and calls conf_exception(vector, frame), which may take an interrupt, skip an
  * expected fault, or report an unexpected exception (and never return). Saving ELR and SPSR in

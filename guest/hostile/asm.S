@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The attacks that need exact instructions or registers C cannot name (-mgeneral-regs-only). */
 #include "guest.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/hostile: the attacking guest (docs/isolation.md), built like memstress: a flat arm64 Image (header at 0, text_offset 0x80000), linked to run at
 # 0x40080000 (RAM base of QEMU virt and of ferry's VMs), on guest/lib, picolibc and Debian's libfdt.
 HOSTILE_SRC := guest/hostile/hostile.c guest/hostile/asm.S

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hostile: a bare-metal EL1 guest that attacks the hypervisor it runs on, from inside a VM: memory
  * outside its RAM, accesses MMIO emulation cannot describe, every width and misalignment on the
  * emulated devices, huge INTIDs and odd SGIs, PSCI with bad targets, entry points and races, reset

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/latency: the timer-latency guest of bench/interference (docs/interference.md). A flat arm64
 # Image like memstress (guest/lib's head, map and console), with its own vectors: its IRQ vector
 # reads the counters first thing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* latency: a bare-metal EL1 guest that measures timer interrupt latency (docs/interference.md). It
  * arms the EL1 virtual timer (PPI 27) and/or the EL1 physical timer (PPI 30) for a deadline
  * `period` microseconds ahead, `samples` times per case, and takes each interrupt with IRQs

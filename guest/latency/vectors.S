@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The latency guest's exception vectors. The IRQ vector (current EL, SP_ELx: the guest runs at EL1h)
  * reads both counters as its first instructions after saving two registers, so what the guest
  * measures ends at the vector, not somewhere inside the C handler; the exception entry is a

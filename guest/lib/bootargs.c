@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kernel-command-line style arguments: words separated by spaces, each `key=value`. Values are
  * parsed here, not with strtoull: picolibc's sets errno, which lives in TLS these guests lack. */
 #include <string.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/lib: the support library of the bare-metal test guests (head, MMU, console, PSCI, DTB,
 # bootargs, exceptions). Each guest links $(GUEST_LIB_OBJ) with guest/lib/guest.lds.
 # (Included by guest/build.mk before the guests that link it.)

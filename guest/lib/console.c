@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Polled PL011 output, one whole line at a time. No interrupts, no receive: a test guest only
  * reports. Under ferry the PL011 is emulated, so every register access is an MMIO trap; a line is
  * formatted first and then written byte by byte. */

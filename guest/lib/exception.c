@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unexpected exceptions and stack-protector failures: say what and where, then let the program
  * give its verdict (guest_fatal). */
 #include "guest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a test guest needs from its DTB, read once at boot with libfdt into struct guest_platform
  * (so the blob may be overwritten afterwards: memstress's working set may cover it). */
 #include <libfdt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest support library: what every bare-metal EL1 test guest of ferry needs and picolibc does
  * not give. A guest links guest/lib/head.S (arm64 Image header, EL2 -> EL1 drop, MMU, stacks,
  * vectors) and provides guest_main(), guest_secondary() and guest_fatal(). docs/memstress.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entry of every bare-metal test guest. An arm64 Linux Image header, so QEMU's -kernel, U-Boot's
  * booti and ferry all load the image at RAM base + text_offset and pass the DTB in x0 (QEMU 7.2
  * passes no DTB to an ELF). The boot vCPU enters at _start, the others at guest_secondary_entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL1 identity map every guest runs on: one level-1 table of 1 GiB blocks, fixed at build time
  * so no vCPU ever writes a translation table (no coherency question between a table written with
  * the MMU off and walks that are cacheable, and nothing for the secondaries to wait for).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PSCI through the SMCCC conduit the DTB names: HVC when a hypervisor provides PSCI (QEMU without
  * virtualization=on, ferry when it says so), SMC when firmware or a hypervisor trapping SMC does
  * (QEMU with virtualization=on, ferry's default). */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/linux: the Linux guest recipe (docs/linux-guest.md). From Debian bookworm arm64 packages
 # only: the kernel Image and busybox-static (guest/linux/fetch.sh, cached in $(LINUX_OUT)/cache),
 # plus linstress, our static test program, in a gzip'ed cpio initramfs with guest/linux/init.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fetches the Linux guest's parts from Debian bookworm arm64 packages, nothing else:
 #   linux-image-<abi>-arm64-unsigned  ->  OUT/Image (+ OUT/config, OUT/kernel-version), and
 #                                         OUT/modules: the virtio-mmio, virtio-blk and virtio-net

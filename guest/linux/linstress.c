@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linstress: the Linux twin of memstress (docs/memstress.md, docs/linux-guest.md). A static
  * aarch64 program for the Linux guest's initramfs: it allocates N MiB, fills it with a pattern
  * derived from (page, generation, seed), keeps a ledger of the generation last written to each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Makes the Linux guest's initramfs: a gzip'ed cpio (newc) of busybox-static, /init, linstress,
 # ptcheck (beside INIT), the modules fetch.sh unpacked (OUT/modules) and (when given) svecheck
 # and pmucheck.

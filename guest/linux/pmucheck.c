@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pmucheck: counts the CPU cycles and retired instructions of a known loop through
  * perf_event_open(2), the interface `perf stat -e cycles,instructions` uses (Debian's perf needs
  * shared libraries the initramfs does not carry), and says whether the guest's PMU counts.

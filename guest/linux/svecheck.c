@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* svecheck: holds a pattern in every SVE register (Z0-Z31, P0-P15, FFR) of its thread for N
  * seconds, storing and comparing them all over and over without a system call (Linux may drop the
  * SVE state above V0-V31 at a syscall); prints one verdict line. The state has to survive Linux's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/memstress: a flat arm64 Image (header at 0, text_offset 0x80000), linked to run at
 # 0x40080000 (RAM base of QEMU virt and of ferry's VMs), on guest/lib, picolibc and Debian's libfdt.
 MEMSTRESS_SRC := guest/memstress/memstress.c

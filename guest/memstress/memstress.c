@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memstress: a bare-metal EL1 guest that proves memory integrity. It fills its RAM with a pattern
  * derived from (page, generation, seed), keeps a ledger of the generation last written to each page,
  * rewrites a pseudo-random share of the pages every round (at a given rate, on one or more vCPUs),
@@ -15,7 +16,7 @@
 #define WORD_STEP 0x9e3779b97f4a7c15ULL /* odd: every word of a page differs */
 #define REPORTS_PER_ROUND 3
 #define REWRITE_MAX 16
-/* ferry's checking hypercall (hyp/core/core.h FERRY_HC_DIRTY_ROUND): x1 round, x2 IPA of the
+/* ferry's checking hypercall (FERRY_HC_DIRTY_ROUND, hyp/mm/dirty_el2.h): x1 round, x2 IPA of the
  * written-page bitmap, x3 its bits. Answers the number of pages ferry missed, or a PSCI error. */
 #define HC_DIRTY_ROUND 0xc6000001ULL
 #define PSCI_RET_NOT_SUPPORTED (-1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The memstress shared record: what memstress tells whoever can read its memory (a hypervisor, a
  * migration test, a debugger) about where it is and which pages it wrote in the current round.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # guest/pingpong: two VMs exchanging messages over a shared region with doorbells
 # (docs/shared-memory.md); built like guest/memstress, on guest/lib, picolibc and Debian's libfdt.
 PINGPONG_OBJ := $(BUILD)/guest/pingpong/pingpong.c.o

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pingpong: a bare-metal EL1 guest for ferry's shared-memory regions (docs/shared-memory.md). Two
  * VMs that map one region exchange `count` messages each way over two single-producer rings in it,
  * each ringing the other's doorbell when it published messages or freed slots, and waiting for its

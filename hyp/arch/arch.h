@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The architecture hooks pure code may call. At EL2 they are real instructions (arch/aarch64/);
  * in host unit tests tests/unit/fake_arch.c records them, so tests can assert on the exact sequence
  * of barriers and TLB maintenance a page-table change issued. */

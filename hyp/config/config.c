@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM configuration parser: reads the config DTB (docs/config.md) with libfdt and checks everything that
  * can be checked before a VM exists, so that boot either takes the whole config or stops with one line
  * naming the VM and the property. Pure code: the host unit tests run it on the same .dtb files. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM configuration: parsed from a DTB compiled by dtc from platform/<p>/<name>.dts (docs/config.md).
  * Pure code (libfdt only): the host unit tests run the same parser on the same .dtb files.
  *

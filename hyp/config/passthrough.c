@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough: resolving and checking the config's `passthrough` paths against the machine's
  * device tree (passthrough.h, docs/passthrough.md). Pure code: the unit tests run it on a device tree
  * shaped like QEMU virt's. */

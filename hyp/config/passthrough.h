@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough (docs/passthrough.md): the machine devices a config's `passthrough` property
  * gives to VMs, resolved against the machine's device tree and checked for ownership once, at boot.
  * Pure code (libfdt only), host-tested in tests/unit/test_passthrough.c with a device tree shaped

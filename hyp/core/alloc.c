@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two simple allocators, both fixed at boot:
  *  - the page pool: 4 KiB pages for stage-2 tables and other hypervisor data, a free list over the
  *    memory between ferry's image and the config slot;
  *  - guest RAM: 2 MiB-aligned bump allocation of each VM's RAM from everything above ferry's reserve
  *    (or a fixed placement the config asks for with ram-pa). VMs are created once, so nothing is
  *    ever returned (a restarted VM reuses its RAM). */
+#include "core/alloc.h"
+
 #include <string.h>
 
-#include "core/core.h"
+#include "lib/spinlock.h"
 
 static spinlock_t pool_lock;
 static u64 pool_next, pool_end, pool_nfree;
@@ -65,16 +68,18 @@ u64 pool_free_pages(void) { return (pool_end - pool_next) / PAGE_SIZE + pool_nfr
 
 static u64 gram_next, gram_start, gram_end;
 
-void guest_ram_init(u64 start, u64 end)
+void guest_ram_init(pa_t start, pa_t end)
 {
-	gram_start = gram_next = ALIGN_UP(start, SZ_2M);
-	gram_end = end;
+	gram_start = gram_next = ALIGN_UP(pa_addr(start), SZ_2M);
+	gram_end = pa_addr(end);
 }
 
 /* The config parser has already checked that fixed placements lie in the window and do not overlap
  * each other; dynamic ones are placed above every fixed one handed out so far. */
-int guest_ram_alloc(u64 size, u64 fixed_pa, pa_t *out)
+int guest_ram_alloc(u64 size, pa_t fixed, pa_t *out)
 {
+	u64 fixed_pa = pa_addr(fixed);
+
 	if (fixed_pa) {
 		if (fixed_pa < gram_start || fixed_pa + size > gram_end)
 			return FERRY_ERANGE;

@@ -1,11 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2 side of the board devices of hyp/vdev/board.h: each VM's PL031 and the empty virtio-mmio
  * window, both emulated by trapping (neither window is mapped at stage 2). The PL031's time is the
  * host's wall clock: the host PL031 is read once at boot and the physical counter carries it on,
  * so a read costs no access to the real device. Without a host PL031, time starts at ferry's boot. */
-#include "vdev/board.h"
+#include "core/board.h"
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "core/machine.h"
+#include "core/vm.h"
+#include "lib/spinlock.h"
+#include "vdev/board.h"
+#include "vgic/vgic_el2.h"
 
 static u64 wall_at_boot, cnt_at_boot;
 
@@ -23,8 +28,10 @@ u64 board_wall_now(void)
 
 void board_vm_reset(struct vm *vm) { vpl031_reset(&vm->rtc, board_wall_now()); }
 
-bool board_mmio_window(u64 ipa)
+bool board_mmio_window(ipa_t at)
 {
+	u64 ipa = ipa_addr(at);
+
 	return (ipa >= VPL031_BASE && ipa < VPL031_BASE + VPL031_SIZE) ||
 	       (ipa >= VVIRTIO_BASE && ipa < VVIRTIO_BASE + VVIRTIO_SLOTS * VVIRTIO_STRIDE);
 }

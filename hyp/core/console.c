@@ -1,14 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real console: one lock, whole lines. Guests' output is prefixed with their VM's name; it goes
  * through a buffer per VM (lib/conbuf.h) that the VM's vCPUs fill without waiting and the
  * management CPU drains, with control bytes escaped. */
+#include "core/console.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
+#include "arch/aarch64/fpsimd.h"
+#include "arch/aarch64/smc.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/pcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "drivers/pl011.h"
+#include "lib/check.h"
 #include "lib/conbuf.h"
+#include "lib/spinlock.h"
 
 static spinlock_t con_lock;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Each guest's device tree, written with libfdt's sequential-write API into the top of its RAM:
  * memory, cpus (PSCI enable method, reg = the vCPU's affinity), psci, the GICv3 (no ITS: the vGIC
  * has no LPIs), the arch timer, the PL031 and the 32 (empty) virtio-mmio slots of QEMU virt, the
@@ -9,8 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "config/config.h"
+#include "core/machine.h"
+#include "core/passthrough.h"
+#include "core/shm.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
+#include "vdev/board.h"
+#include "vdev/vdev.h"
 #include "vdev/vvnet.h"
+#include "vdev/vvnet_el2.h"
+#include "vgic/its.h"
 #include "vgic/vgic.h"
 
 #define PHANDLE_APB_PCLK 1

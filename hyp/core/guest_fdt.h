@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device tree a VM's guest boots with, written from its configuration and the machine
  * (core/guest_fdt.c). */
 #ifndef FERRY_GUEST_FDT_H

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the machine has, from the DTB QEMU (or the boot loader) passed in x0. */
 #include <libfdt.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "arch/aarch64/asm.h"
+#include "core/machine.h"
 
 struct machine machine;
 

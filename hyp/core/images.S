@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest images ferry carries (config: image = "<name>") and the platform's default config. */
 	.section .rodata.images, "a"
 	.balign 4096

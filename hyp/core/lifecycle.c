@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The management CPU's duty besides the shell: restarting VMs that asked for it (PSCI SYSTEM_RESET)
  * and ending the run when every VM is done.
  *
@@ -5,8 +6,14 @@
  * prints one verdict line and exits QEMU through semihosting with status 0 if no VM faulted, 1 if
  * any did (docs/architecture.md). VMs stopped from the shell keep ferry running: they can be started
  * again. */
+#include "core/lifecycle.h"
+
+#include "arch/aarch64/smc.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/console.h"
+#include "core/migrate.h"
+#include "core/vm.h"
 
 int vm_restart(struct vm *vm)
 {

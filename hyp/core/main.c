@@ -1,14 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Boot: the boot CPU maps memory, reads the machine from the DTB, prints the banner, takes the VM
  * configuration, brings the other CPUs up with PSCI CPU_ON and starts the VMs; then it stays ferry's
  * management CPU (shell, VM restarts, the end of the run). */
 #include <libfdt.h>
 #include <string.h>
 
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
+#include "arch/aarch64/mmu.h"
+#include "arch/aarch64/pmu.h"
+#include "arch/aarch64/smc.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/board.h"
+#include "core/console.h"
+#include "core/images.h"
+#include "core/lifecycle.h"
+#include "core/machine.h"
+#include "core/migkey.h"
+#include "core/migrate.h"
+#include "core/passthrough.h"
+#include "core/pcpu.h"
+#include "core/shell.h"
+#include "core/shm.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "drivers/pl011.h"
 #include "platform.h"
 #include "vdev/traps.h"
+#include "vdev/vdev.h"
+#include "vdev/vvnet_el2.h"
 
 u8 hyp_stacks[MAX_CPUS][HYP_STACK_SLOT] __attribute__((aligned(4096)));
 /* Where an exception taken at EL2 is reported from (vectors.S): the stack it came from may be the
@@ -213,14 +236,14 @@ void hyp_main_primary(u64 dtb_pa)
 			arch_el2_can_access(data, true) ? "allowed" : "refused", guards, MAX_CPUS);
 	}
 	con_printf("ferry: EL2 instruction counter (PMU INST_RETIRED): %s",
-		   pmu_el2_init() ? "on" : "not available (QEMU needs -icount shift=N)");
+		   pcpu_pmu_init() ? "on" : "not available (QEMU needs -icount shift=N)");
 
 	ram_end = machine.ram_base + machine.ram_size;
 	guest_start = PLAT_RAM_BASE + PLAT_HYP_RESERVED;
 	if (machine.ram_base != PLAT_RAM_BASE || ram_end <= guest_start)
 		boot_error("ferry: RAM must start at 0x40000000 and exceed 64 MiB");
 	pool_init((u64)(uintptr_t)__image_end, PLAT_CONFIG_SLOT);
-	guest_ram_init(guest_start, ram_end);
+	guest_ram_init(pa_init(guest_start), pa_init(ram_end));
 
 	cfg_fdt = find_config(&where);
 	lim = (struct config_limits){
@@ -242,7 +265,7 @@ void hyp_main_primary(u64 dtb_pa)
 			boot_error(pt_err);
 	}
 
-	gic_init_dist();
+	gic_init_dist(machine.gicd_pa, machine.gicr_pa, machine.gicr_stride, machine.mpidr);
 	gic_init_cpu(0);
 	start_secondaries();
 	if (vm_create_all(&config) || shm_create_all(&config) || vvnet_create_all(&config))
@@ -297,7 +320,7 @@ void hyp_main_secondary(u64 idx)
 	p->idx = (u32)idx;
 	sysreg_write(tpidr_el2, (u64)(uintptr_t)p);
 	gic_init_cpu((u32)idx);
-	pmu_el2_init();
+	pcpu_pmu_init();
 	dsb(ish);
 	p->state = PCPU_IDLE;
 	vcpu_run_loop(p);

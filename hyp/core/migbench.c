@@ -1,15 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `migbench`: what each candidate tag for the migration link costs at EL2, in EL2 instructions
  * (the PMU's INST_RETIRED at EL2 only; QEMU needs -icount, e.g. tools/ferry-run --icount), per
  * 4 KiB page frame (4184 bytes: a PAGES frame of one page record) and per full 64 KiB frame of 15
  * pages. These are the portable C versions libsodium runs at EL2 (no sodium_init, no SIMD
  * selection). docs/migration-protocol.md, "What a tag costs", has the figures and the choice. */
+#include "core/migbench.h"
+
 #include <sodium/crypto_aead_chacha20poly1305.h>
 #include <sodium/crypto_auth_hmacsha512256.h>
 #include <sodium/crypto_generichash.h>
 #include <string.h>
 
+#include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "core/console.h"
+#include "core/pcpu.h"
+#include "lib/lib.h"
+#include "migrate/mig.h"
 
 enum {
 	C_XXH64,
@@ -70,7 +77,7 @@ static u64 now_ns(void)
 void migbench_shell(void)
 {
 	static const size_t sizes[2] = { 4184, 61754 };
-	const bool insns = pmu_el2_init();
+	const bool insns = pcpu_pmu_init();
 
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (u8)(i * 7 + (i >> 9));

@@ -1,12 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration key and the handshake's fresh values (docs/migration-protocol.md,
  * "Authentication"). The key comes from the config's `migration-key` or from the shell
  * (`migkey <64 hex digits>`); it is never printed, only a fingerprint of it. */
+#include "core/migkey.h"
+
 #include <sodium/crypto_generichash.h>
 #include <sodium/utils.h>
 #include <string.h>
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "core/console.h"
+#include "core/migrate.h"
+#include "lib/lib.h"
 #include "virtio/virtio.h"
 
 static u8 key[MIG_KEY_LEN];

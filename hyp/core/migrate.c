@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2: the glue between the pure protocol machines (hyp/migrate), the NIC
  * (hyp/virtio), dirty logging, the vCPUs and the shell. Everything here runs on the management
  * CPU; the only thing a vCPU's CPU does for a migration is park itself (saving its EL1 context) when
@@ -10,14 +11,39 @@
  *
  * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast`, the raw
  * link measurement the benchmark compares migration's goodput with. */
+#include "core/migrate.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/board.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/migbench.h"
+#include "core/migkey.h"
+#include "core/passthrough.h"
+#include "core/shm.h"
+#include "core/sve.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "lib/bitmap.h"
+#include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "migrate/mig.h"
+#include "migrate/mig_sve.h"
+#include "migrate/mig_vcpu.h"
+#include "mm/dirty.h"
+#include "mm/dirty_el2.h"
+#include "vdev/vdev.h"
+#include "vdev/vvnet_el2.h"
+#include "vgic/its.h"
+#include "vgic/vgic.h"
 #include "virtio/virtio.h"
 
 /* The test hooks `corrupt=N` and `lose=1` exist only in test builds (every variant but the

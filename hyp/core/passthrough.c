@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough, the EL2 side (docs/passthrough.md): the table hyp/config/passthrough.c
  * checked at boot becomes each owner's stage-2 device pages, its hardware-backed virtual SPIs and
  * its device-tree nodes.
@@ -8,14 +9,23 @@
  * HW = 1 and pINTID = the SPI, so the guest's deactivation deactivates the physical SPI, and a level
  * that is still high fires again then. An SPI held active that the guest no longer has pending,
  * active or in a list register (it disabled it first) is deactivated here, as the timers' PPIs are. */
-#include "config/passthrough.h"
+#include "core/passthrough.h"
 
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "config/config.h"
+#include "config/passthrough.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/pcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "mm/s2.h"
+#include "vgic/vgic.h"
 
 #define GICD_ISPENDR 0x200
 

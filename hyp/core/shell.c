@@ -1,12 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hypervisor shell on the real console (management CPU): one table of commands, from which
  * both the dispatch and `help` are made, so neither can forget one. */
+#include "core/shell.h"
+
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/asm.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/console.h"
+#include "core/exit.h"
+#include "core/lifecycle.h"
+#include "core/machine.h"
+#include "core/migrate.h"
+#include "core/pcpu.h"
+#include "core/shm.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
 #include "drivers/pl011.h"
+#include "lib/spinlock.h"
+#include "mm/dirty.h"
+#include "mm/dirty_el2.h"
 #include "mm/tlbi.h"
+#include "vdev/traps.h"
+#include "vdev/vvnet_el2.h"
+#include "vgic/its.h"
 
 /* The VM the console is attached to (`console <vm>`), or NULL: the shell has it. */
 struct vm *volatile console_vm;

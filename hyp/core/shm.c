@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared-memory regions and their doorbells, the EL2 side (docs/shared-memory.md): each region's
  * host-physical pages are carved once at boot and mapped into every VM that maps it, with that VM's
  * permission; each VM's doorbell page traps to the pure model in hyp/vdev/vdoorbell.c, and the
@@ -6,10 +7,19 @@
  * Locking: a region's lock covers its doorbell model and is held while the members' lines are set,
  * so two updates cannot apply their levels out of order. It is taken before a VM's lock, never
  * after (nothing holding vm->lock calls in here). */
+#include "core/shm.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/console.h"
+#include "core/vm.h"
+#include "lib/spinlock.h"
+#include "mm/s2.h"
+#include "vdev/vdev.h"
+#include "vgic/vgic.h"
 
 struct shm_region {
 	const struct region_config *cfg;
@@ -45,7 +55,7 @@ int shm_create_all(const struct ferry_config *cfg)
 		int err;
 
 		/* At the placement the parser computed (after every VM, as it checked). */
-		err = guest_ram_alloc(carved, rc->pa, &r->pa);
+		err = guest_ram_alloc(carved, pa_init(rc->pa), &r->pa);
 		if (err) {
 			con_printf(
 				"config: region '%s': property 'size': cannot place %llu MiB (%s)",
@@ -121,8 +131,9 @@ void shm_vm_reset(struct vm *vm)
 	}
 }
 
-bool shm_doorbell_window(const struct vm *vm, u64 ipa)
+bool shm_doorbell_window(const struct vm *vm, ipa_t at)
 {
+	u64 ipa = ipa_addr(at);
 	u32 member;
 
 	if (ipa < CONFIG_DOORBELL_BASE ||
@@ -179,8 +190,10 @@ bool shm_refuses_migration(const struct vm *vm)
 	return region != NULL;
 }
 
-const char *shm_region_at(const struct vm *vm, u64 ipa, bool *read_only)
+const char *shm_region_at(const struct vm *vm, ipa_t at, bool *read_only)
 {
+	u64 ipa = ipa_addr(at);
+
 	for (u32 i = 0; i < nregions; i++) {
 		const struct region_map *map;
 		u32 member;

@@ -1,18 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE for guests. Each vCPU owns its physical CPU and ferry's EL2 code never touches SVE registers,
  * so the guest's Z, P and FFR stay in that CPU's hardware between exits: nothing to switch, lazily
  * or otherwise. ferry only lets the guest reach them (CPTR_EL2.TZ = 0), gives it the CPU's largest
  * vector length (ZCR_EL2.LEN = 15, capped by the hardware), shows SVE in the ID registers, and
  * saves and restores the registers on the vCPU's own CPU for a migration (struct vcpu.sve). */
+#include "core/sve.h"
+
 #include <string.h>
 
+#include "arch/aarch64/fpsimd.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "core/alloc.h"
+#include "core/machine.h"
+#include "core/vm.h"
 #include "migrate/mig_sve.h"
 #include "vdev/traps.h"
-
-u64 sve_vl(void);
-void sve_save(u8 *regs);
-void sve_load(const u8 *regs);
 
 static u32 host_vl; /* bytes, at ZCR_EL2.LEN = 15; the same on every CPU of the machine */
 

@@ -1,13 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs: created once from the config (RAM placed, vCPUs bound to their physical CPUs), built (stage 2,
  * image, device tree) each time they start, and stopped alone when they end or misbehave. */
+#include "core/vm.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/board.h"
+#include "core/console.h"
 #include "core/guest_fdt.h"
+#include "core/images.h"
+#include "core/machine.h"
+#include "core/passthrough.h"
+#include "core/pcpu.h"
+#include "core/shm.h"
+#include "core/sve.h"
+#include "core/vcpu.h"
 #include "lib/kimage.h"
+#include "lib/spinlock.h"
+#include "mm/s2.h"
 #include "mm/tlbi.h"
+#include "vdev/vdev.h"
+#include "vdev/vvnet_el2.h"
+#include "vgic/vgic_el2.h"
 
 struct vm vms[CONFIG_MAX_VMS];
 u32 nvms;
@@ -88,7 +106,7 @@ struct vm *vm_by_name(const char *name)
 
 static int alloc_ram(struct vm *vm, const struct vm_config *c)
 {
-	int err = guest_ram_alloc(c->ram_size, c->ram_pa, &vm->ram_pa);
+	int err = guest_ram_alloc(c->ram_size, pa_init(c->ram_pa), &vm->ram_pa);
 
 	if (err)
 		con_printf(

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The physical GICv3, as far as ferry needs it: one SGI (SGI_KICK) that pulls a CPU out of its guest
  * (HCR_EL2.IMO=1 routes physical IRQs to EL2) when another CPU asks it to stop, pause or look at its
  * virtual interrupts; the vGIC's maintenance PPI; and the guest timers' PPIs, which EL2 acknowledges
@@ -5,8 +6,12 @@
  * That split needs ICC_CTLR_EL1.EOImode = 1 at EL2: ICC_EOIR1_EL1 only drops the priority, and
  * ICC_DIR_EL1 deactivates. QEMU virt with virtualization=on and secure=off has a GIC with a single
  * security state (GICD_CTLR.DS=1). */
+#include "drivers/gicv3.h"
+
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "lib/check.h"
 
 #define GICD_CTLR 0x0
 #define GICD_CTLR_RWP BIT(31)
@@ -27,6 +32,9 @@
 /* The guest timers' PPIs this CPU acknowledged and left active (bit per INTID), until
  * gic_deactivate(). */
 static u32 held[MAX_CPUS];
+/* The machine's GIC, from gic_init_dist(): frames' addresses and each CPU's MPIDR. */
+static u64 gicd_pa, gicr_pa, gicr_stride;
+static const u64 *cpu_mpidr;
 
 /* The guest's own PPIs (its timers, its PMU's overflow): held active for a list register with HW = 1. */
 static bool is_guest_timer_ppi(u32 intid)
@@ -36,9 +44,14 @@ static bool is_guest_timer_ppi(u32 intid)
 
 static volatile u32 *reg32(u64 base, u64 off) { return (volatile u32 *)(uintptr_t)(base + off); }
 
-void gic_init_dist(void)
+void gic_init_dist(u64 gicd, u64 gicr, u64 stride, const u64 *mpidr)
 {
-	u64 d = machine.gicd_pa;
+	u64 d = gicd;
+
+	gicd_pa = gicd;
+	gicr_pa = gicr;
+	gicr_stride = stride;
+	cpu_mpidr = mpidr;
 
 	*reg32(d, GICD_CTLR) = 0;
 	while (*reg32(d, GICD_CTLR) & GICD_CTLR_RWP)
@@ -53,7 +66,7 @@ static u64 find_redist(u64 mpidr)
 {
 	u64 aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
 
-	for (u64 rd = machine.gicr_pa;; rd += machine.gicr_stride) {
+	for (u64 rd = gicr_pa;; rd += gicr_stride) {
 		u64 typer = *(volatile u64 *)(uintptr_t)(rd + GICR_TYPER);
 
 		if ((typer >> 32) == aff)
@@ -65,7 +78,7 @@ static u64 find_redist(u64 mpidr)
 
 void gic_init_cpu(u32 cpu)
 {
-	u64 rd = find_redist(machine.mpidr[cpu]);
+	u64 rd = find_redist(cpu_mpidr[cpu]);
 
 	if (!rd)
 		panic("no GICv3 redistributor for CPU %u", cpu);
@@ -87,7 +100,7 @@ void gic_init_cpu(u32 cpu)
 
 void gic_send_sgi(u32 cpu, u32 intid)
 {
-	u64 m = machine.mpidr[cpu];
+	u64 m = cpu_mpidr[cpu];
 	u64 v = ((m >> 32) & 0xff) << 48 | ((m >> 16) & 0xff) << 32 | ((m >> 8) & 0xff) << 16 |
 		(u64)intid << 24 | BIT(m & 0xf);
 
@@ -107,14 +120,14 @@ void gic_eoi(u32 intid)
 void gic_hold(u32 intid)
 {
 	sysreg_write(icc_eoir1_el1, intid);
-	held[this_pcpu()->idx] |= BIT(intid);
+	held[cpu_index()] |= BIT(intid);
 }
 
-bool gic_held(u32 intid) { return held[this_pcpu()->idx] & BIT(intid); }
+bool gic_held(u32 intid) { return held[cpu_index()] & BIT(intid); }
 
 void gic_deactivate(u32 intid)
 {
-	held[this_pcpu()->idx] &= ~(u32)BIT(intid);
+	held[cpu_index()] &= ~(u32)BIT(intid);
 	sysreg_write(icc_dir_el1, intid);
 }
 
@@ -143,7 +156,7 @@ void gic_spi_deactivate(u32 intid) { sysreg_write(icc_dir_el1, intid); }
 /* A passthrough SPI as a VM (re)starts: neither pending nor active, with the device's trigger. */
 void gic_spi_reset(u32 intid, bool edge)
 {
-	u64 d = machine.gicd_pa;
+	u64 d = gicd_pa;
 	volatile u32 *cfg = reg32(d, GICD_ICFGR + 4 * (intid / 16));
 	u32 bit = 2u << (2 * (intid % 16));
 
@@ -162,15 +175,15 @@ void gic_spi_reset(u32 intid, bool edge)
 void gic_enable_irq(u32 cpu, u32 intid)
 {
 	if (intid < 32) {
-		u64 rd = find_redist(machine.mpidr[cpu]);
+		u64 rd = find_redist(cpu_mpidr[cpu]);
 
 		*(volatile u8 *)(uintptr_t)(rd + GICR_SGI_BASE + GICR_IPRIORITYR + intid) = 0x80;
 		*reg32(rd, GICR_SGI_BASE + GICR_IGROUPR0) |= BIT(intid);
 		*reg32(rd, GICR_SGI_BASE + GICR_ISENABLER0) = (u32)BIT(intid);
 		return;
 	}
-	u64 d = machine.gicd_pa;
-	u64 m = machine.mpidr[cpu];
+	u64 d = gicd_pa;
+	u64 m = cpu_mpidr[cpu];
 
 	*(volatile u64 *)(uintptr_t)(d + GICD_IROUTER + 8 * intid) = m & 0xff00ffffffULL;
 	*(volatile u8 *)(uintptr_t)(d + GICD_IPRIORITYR + intid) = 0x80;

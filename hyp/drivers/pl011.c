@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "drivers/pl011.h"
 
 #define UART_DR 0x00

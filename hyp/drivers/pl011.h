@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's own console UART (the physical PL011 the host DTB names). */
 #ifndef FERRY_PL011_H
 #define FERRY_PL011_H

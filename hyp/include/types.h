@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Types every ferry subsystem shares: fixed-width integers, distinct address types, error codes.
  * Pure code (the folders of mk/pure.mk) includes only this, its own folders' headers and libc
  * headers, so it builds for the host unit tests unchanged. */

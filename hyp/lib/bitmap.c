@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "lib/bitmap.h"
 
 void bitmap_zero(u64 *map, u64 nbits)

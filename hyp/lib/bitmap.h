@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bitmaps of 64-bit words, with the atomic operations dirty logging needs: several vCPUs set bits
  * concurrently (write faults), while the management CPU takes whole words (collect). Pure code. */
 #ifndef FERRY_BITMAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CHECK()'s failure path: a panic at EL2, an abort on the host (lib/check.h). */
 #include "lib/check.h"
 

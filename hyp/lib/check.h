@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* panic() and CHECK(cond).
  *
  * CHECK(cond): an invariant the code relies on, not an error a guest or a peer can cause (those are

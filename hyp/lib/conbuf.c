@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Records in the ring: a 2-byte header (length in the low 14 bits, the kind in the top 2), then the
  * bytes, wrapping at the end of the array. One writer at a time and one reader at a time, both under the caller's lock. */
 #include "lib/conbuf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's console output on its way to the physical UART: a byte ring of records (whole lines, or
  * raw bytes while a console is attached to the VM) that the VM's vCPUs fill without waiting and the
  * management CPU drains, a rate limit with a count of what it dropped, and the escaping of control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC32C, slice-by-8: eight 256-entry tables let the loop fold 8 input bytes per step with table
  * look-ups only (no carry-less multiply, which EL2 code may not use under -mgeneral-regs-only). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "lib/esr.h"
 
 void esr_decode_dabt(u64 esr, struct dabt_info *out)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Decoding of ESR_EL2 syndromes (Arm ARM D19.2.45): pure, unit-tested on the host. */
 #ifndef FERRY_ESR_H
 #define FERRY_ESR_H

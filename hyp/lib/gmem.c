@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Range-checked guest memory accesses (gmem.h). */
 #include "lib/gmem.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's RAM as the device models see it: the guest-physical window [ipa, ipa + size) and where its
  * bytes are in this address space (at EL2 the RAM's PA, identity-mapped; in the host tests a buffer).
  * The interrupt translation service and the LPI tables live in guest memory that the guest names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* XXH64, from Debian's xxhash.h (libxxhash-dev), compiled here with ferry's own flags instead of
  * linked from libxxhash.a: that library's arm64 build uses NEON (for XXH3), and EL2 code must not
  * touch the SIMD registers, which hold a guest's state on a vCPU's CPU. The header, inlined whole,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The arm64 Image header, read as untrusted input: a text_offset or image_size near 2^64 must not
  * make `offset + need` wrap below the room and send the copy outside the VM's RAM. */
 #include "lib/kimage.h"

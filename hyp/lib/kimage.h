@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a VM's kernel image and initrd go in its RAM, from the arm64 Image header (Linux's
  * Documentation/arch/arm64/booting.rst: text_offset at byte 8, image_size at 16, magic "ARM\x64" at
  * 0x38). Images are input like any other: every header field is checked without overflow. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checksums and hashes picolibc does not give: CRC32C for every migration frame, and a 64-bit
  * streaming hash for the whole-memory check at the end of a migration. Pure code, no tables shared
  * with hardware, no floating point. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Range checks written so that no intermediate sum can wrap: only differences of values already
  * known to be ordered are taken. */
 #include "lib/range.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Overflow-safe checks on (base, size) ranges. Every range a guest, an image header or a config
  * supplies goes through these: `base + size` is never computed where it could wrap around 2^64. */
 #ifndef FERRY_RANGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one lock primitive of ferry: a test-and-set spinlock whose waiters sleep in WFE and whose
  * unlocker sends SEV, as Linux's arm64 locks do. Besides saving power, it matters under QEMU: a
  * broadcast TLBI is run as "safe work" once every vCPU has left its execution loop, and a CPU

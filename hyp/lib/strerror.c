@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "types.h"
 
 const char *ferry_strerror(int err)

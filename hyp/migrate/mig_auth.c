@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration link's frame tags and key schedule (mig_auth.h; docs/migration-protocol.md,
  * "Authentication"). The cryptography is libsodium's: ChaCha20-Poly1305 (IETF) for the tags, keyed
  * BLAKE2b for key derivation, its constant-time tag comparison. Nothing here needs sodium_init()

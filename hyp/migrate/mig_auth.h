@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Authentication of the migration link (docs/migration-protocol.md, "Authentication").
  *
  * Both ferries hold the same 32-byte key. Each end brings a fresh 16-byte value to the handshake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The destination side: wait for a HELLO, check compatibility (refuse clearly on a mismatch), write
  * the pages and collect the state blobs in the order the source sent them, hash the whole memory
  * when the source's hash arrives, and COMMIT only when both are equal. The VM is resumed (by the

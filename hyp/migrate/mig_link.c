@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reliable, ordered delivery of migration frames over a link that may drop, duplicate, reorder or
  * corrupt them (QEMU's dgram netdev lost about half the frames at full speed: docs/qemu-facts.md).
  *

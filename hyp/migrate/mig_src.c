@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The source side of a migration: handshake, round 0 (every page), live rounds of dirty pages until
  * the rest fits the downtime budget, pause, the final pages, the state blobs, the memory hash, and
  * the wait for COMMIT. Until COMMIT arrives every failure resumes the VM: the guest must never

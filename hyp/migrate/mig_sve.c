@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SVE blob (mig_sve.h): little-endian, a 32-byte header, then the registers as the CPU stores
  * them (STR Zn / STR Pn byte order), CRC32C over the whole blob with its own field zero. */
 #include "migrate/mig_sve.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One vCPU's SVE state as a migration blob (tag MIG_BLOB_SVE, one per vCPU after the PL031's):
  * Z0-Z31, P0-P15 and FFR at the vector length EL2 saved them with (the CPU's largest, so whatever
  * length the guest chose is inside), and ZCR_EL1. docs/migration-protocol.md gives the bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's VM state blobs (mig.h, "VM state blobs"): the vCPU registers and the VM-wide timer state,
  * encoded little-endian with a magic and a version, and decoded with every check that keeps a
  * malformed blob from becoming a guest that runs somewhere it must not (PSTATE above EL1). */

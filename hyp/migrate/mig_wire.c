@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration wire format: sealing and checking frames, encoding and decoding payloads. Every
  * byte layout here is documented in docs/migration-protocol.md; a change to one is a new version.
  *

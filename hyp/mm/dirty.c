@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mm/dirty.h"
 
 #include "lib/bitmap.h"
@@ -96,8 +97,9 @@ int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, 
 	return 0;
 }
 
-int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa)
+int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, ipa_t at)
 {
+	u64 ipa = ipa_addr(at);
 	struct s2_flush owed = { 0 };
 	u64 page;
 	int err;

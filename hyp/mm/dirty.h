@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 dirty logging: which guest pages were written since the last look, exactly.
  *
  * Two modes (docs/dirty-logging.md):
@@ -74,7 +75,7 @@ int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, 
 /* A stage-2 permission fault on a write at ipa. Returns 0 when the fault was dirty logging's (the
  * page is now logged and writable: return to the guest), FERRY_ENOENT when it is not (a real guest
  * error). */
-int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, u64 ipa);
+int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, ipa_t ipa);
 
 /* The write fault's fast path (called from the exception vector, under the stage-2 lock): if ipa is
  * a page of a WP-mode log, mapped by a level-3 descriptor that is valid, readable, not writable and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 page tables, 4 KiB granule: one generic walker with visitor callbacks; map, unmap,
  * protect, split, lookup and DBM dirty collection are small visitors over it. Pure code: hardware
  * only through arch/arch.h, so tests/unit builds it for the host. docs/stage2.md explains the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The operations that change stage-2 mappings: map, unmap, protect, split. All four are one engine,
  * three walks over the generic walker (s2_walk.c) with a per-operation rule for each entry:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging's stop in one pass: every 2 MiB of a range gets the given permissions, and a table
  * of 512 pages that maps one 2 MiB-aligned, contiguous run of PA with identical attributes becomes a
  * 2 MiB block again, so a finished or cancelled migration does not leave the guest on 4 KiB pages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging's start in one walk: every 2 MiB of a range becomes 512 pages with the given
  * permissions, whether it was a 2 MiB block (split into a new table built with the final
  * permissions) or already a table of pages (permissions changed in place). The generic engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 tables: geometry (start level, concatenated root), VTTBR/VTCR, descriptor helpers, the
  * generic walker and the visitors that need no allocation (destroy, lookup, DBM collection). The
  * operations that change the shape of the tree are in s2_change.c. */

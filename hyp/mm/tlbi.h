@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 TLB maintenance: the TLBI operand encoders/decoders, the flush planner (ferry's and the two
  * historical Linux algorithms kept as references), the emitter, the per-VMID ring of issued ops and
  * the TLBI sanitizer. Everything here is pure: hardware is reached only through arch/arch.h, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLBI operand encoders and decoders, what each op covers, and the text forms of ops.
  *
  * Encoders and decoders are separate, total functions: an encoder range-checks every field and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The emitter: a thin loop over the plan, bracketed by the barriers the Arm ARM requires.
  *
  *   DSB ISHST      the descriptor writes of the downgrade are visible to every PE's table walker

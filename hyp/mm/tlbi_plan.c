@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The flush planner: "invalidate stage-2 entries for IPAs [start, start + pages)" -> TLBI ops.
  *
  * ferry's planner (FEAT_TLBIRANGE): per maximal 8 GiB chunk, greedy from SCALE 3 down to 0 with NUM

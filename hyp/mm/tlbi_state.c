@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-VMID records: the ring of the last TLBI ops (shell `tlbi <vm>`) and the TLBI sanitizer.
  *
  * The sanitizer shadows every stage-2 downgrade as pending, in two parts:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU virt's board devices every ferry VM sees besides the PL011: the PL031 real-time clock and
  * the virtio-mmio window's empty slots. Pure code (time is passed in), host-tested in
  * tests/unit/test_board.c; the EL2 glue is hyp/core/board.c. docs/guest-view.md lists them. */

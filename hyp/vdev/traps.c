@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The trap baseline as pure functions of the CPU's ID registers, so the host tests can check every
  * value for CPUs with and without the optional features (RAS, LOR, SPE, trace filtering, AMU, FGT,
  * HCX). The EL2 glue (core/vcpu.c) only reads the ID registers and writes the results. */

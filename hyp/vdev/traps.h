@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The trap baseline: every EL2 control register value ferry programs for a guest, computed from the
  * CPU's ID registers, the ID register values guests read, and what each trapped system register
  * access becomes. Pure code (host-tested); docs/isolation.md explains every bit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Emulated firmware and devices guests see: PSCI 1.1 (vpsci), the PL011 (vpl011). Pure code, driven by
  * the core's trap handlers and unit-tested on the host; their state is plain data, which is also what
  * migration will carry. */

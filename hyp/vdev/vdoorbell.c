@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The doorbells of a shared-memory region: pure state, driven by the guests' trapped accesses to
  * their doorbell pages (hyp/core/shm.c holds the lock and turns lines into SPIs). Every value a guest
  * writes is checked: an access that is not exactly one of the registers does nothing but count as

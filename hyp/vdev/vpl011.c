@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's PL011. Transmission is instant: FR always says "transmit FIFO empty", so a polling
  * driver never waits, and the transmit interrupt is always raised (the FIFO is below any trigger
  * level), which a driver enables only when it has more to send. Received bytes wait in a 32-byte

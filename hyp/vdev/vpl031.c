@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PL031 real-time clock (ARM DDI 0224, "PrimeCell Real Time Clock"): RTCDR counts seconds,
  * RTCLR loads it, RTCMR raises RTCRIS when the count reaches it, RTCIMSC masks that into the
  * interrupt, RTCICR clears it. RTCCR's start bit reads 1 (the counter always runs), as QEMU's. The

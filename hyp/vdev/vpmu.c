@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's side of a partitioned PMU (vpmu.h). */
 #include "vdev/vpmu.h"
 

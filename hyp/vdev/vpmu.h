@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's PMU when ferry keeps an event counter for its own EL2 instruction count
  * (arch/aarch64/pmu.c): MDCR_EL2.HPMN gives the guest the counters below it, and the architecture
  * makes the others invisible to EL1 and EL0 (Arm ARM D13, "Partitioning the event counters"):

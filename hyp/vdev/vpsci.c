@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PSCI 1.1 for a VM's own vCPUs. Return codes follow DEN0022 exactly; functions ferry does not
  * implement answer NOT_SUPPORTED. */
 #include "vdev/vdev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An empty virtio-mmio slot (virtio 1.x, "MMIO Device Register Layout"): "a device ID of zero
  * indicates that there is no device behind this slot", which the driver must find by reading the
  * magic value and the version first. QEMU virt has 32 slots at 0x0a000000 and some bare-metal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The register model of ferry's emulated virtio-net and the frame move between the two ends of a
  * link (vvnet.h). Every value the guest writes is checked where it is used; an access that is not
  * one of the registers of virtio 1.1 4.2.2 changes nothing and is counted. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A virtio-net device a guest sees (virtio 1.1: 4.2 "Virtio Over MMIO", modern interface only;
  * 5.1 "Network Device"), one end of a link between two VMs the config declares (`vnet`,
  * docs/vnet.md). Pure: register accesses in, effects out; the frame move between the two ends'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Virtual network links between VMs, the EL2 side (docs/vnet.md): each link's two virtio-net
  * models (hyp/vdev/vvnet.c) sit behind one lock; a guest's accesses to virtio-mmio slot 0 trap
  * here, and a notify on its transmit queue moves its frames into the peer's receive ring right
@@ -13,11 +14,16 @@
  * VM's lock (for the interrupt line), never after. A VM that is rebuilt (restart, reset) first
  * resets its end under the link's lock, so no copy into its RAM can be under way or start while
  * its image is written there, until its new driver sets the device up again. */
+#include "vdev/vvnet_el2.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/console.h"
+#include "core/passthrough.h"
+#include "core/vm.h"
 #include "vdev/vvnet.h"
+#include "vgic/vgic_el2.h"
 
 #define VVNET_BASE (VVIRTIO_BASE + VVNET_SLOT * VVIRTIO_STRIDE)
 #define VVNET_INTID (VVIRTIO_FIRST_INTID + VVNET_SLOT)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The virtual ITS (its.h): its registers, the command queue and translation. Every value the guest
  * supplies (register contents, command fields, table entries it may have scribbled on) is checked
  * before use; every table access goes through gmem, range-checked against the VM's RAM. */

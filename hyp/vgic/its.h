@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A virtual GICv3 Interrupt Translation Service (IHI 0069 "The ITS"): the guest's MSIs, a write of
  * an EventID to GITS_TRANSLATER or an INT command, become LPIs at a redistributor of the vGIC
  * (vgic.h). docs/vgic.md "LPIs and the ITS" gives the rules and choices.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ITS's migration blob, version 2 (docs/vgic.md "LPIs and the ITS" gives it byte by byte): the
  * ITS's registers and ferry-held collection table, the cached LPI configuration, and each
  * redistributor's LPI state (EnableLPIs, PROPBASER, PENDBASER, pending LPIs). The device table and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vGIC's interrupt state: set-up and reset, routing, device lines, SGIs, and the kicks that
  * make a vCPU re-flush its list registers when something it may hold changes. */
 #include <string.h>

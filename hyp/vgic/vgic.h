@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's GICv3 (ARM IHI 0069): one distributor per VM, one redistributor per vCPU, SGIs
  * between the VM's own vCPUs, and the list-register bookkeeping that feeds the hardware's virtual
  * CPU interface (ICH_*_EL2). docs/vgic.md gives the rules and the spec sections behind them.
@@ -20,6 +21,7 @@
 #include "config/config.h"
 #include "lib/gmem.h"
 #include "types.h"
+#include "vgic/vgic_hw.h"
 
 /* ---- limits and the guest's view (QEMU virt's layout) ---- */
 #define VGIC_MAX_VCPUS CONFIG_MAX_VCPUS
@@ -221,12 +223,6 @@ void vgic_lpi_invall(struct vgic *g, u32 vcpu);
 u8 vgic_lpi_config(const struct vgic *g, u32 intid);
 
 /* ---- migration (docs/vgic.md gives the blob byte by byte) ---- */
-/* The hardware's part of a vCPU's virtual CPU interface, which the glue reads and writes. */
-struct vgic_cpu_hw {
-	u64 vmcr;    /* ICH_VMCR_EL2 */
-	u32 ap0r[4]; /* ICH_AP0R<n>_EL2 (unimplemented ones 0) */
-	u32 ap1r[4]; /* ICH_AP1R<n>_EL2 */
-};
 #define VGIC_SAVE_MAGIC 0x43494746u /* "FGIC" as little-endian bytes */
 #define VGIC_SAVE_VERSION 1u
 size_t vgic_save_size(const struct vgic *g);

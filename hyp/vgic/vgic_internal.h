@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to hyp/vgic: the per-interrupt state bits and the helpers the register, list-register and
  * migration code share. */
 #ifndef FERRY_VGIC_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* LPIs (IHI 0069 "LPIs"): message-based interrupts an ITS makes pending at one redistributor.
  * Configuration (enable bit 0, priority [7:2]) comes from the LPI Configuration table in guest
  * memory (GICR_PROPBASER), which the architecture lets a redistributor cache: software must issue

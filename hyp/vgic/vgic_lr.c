@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* List registers: which interrupts a vCPU's virtual CPU interface sees, and folding back what the
  * guest did with them.
  *

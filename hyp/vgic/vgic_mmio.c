@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The GICD and GICR register frames (IHI 0069, "The GIC Distributor register map", "The GIC
  * Redistributor register map"), as a GIC with one Security state (GICD_CTLR.DS == 1), affinity
  * routing always on (ARE RAO/WI), no LPIs, no extended SPI/PPI ranges. Everything else reads as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vGIC's migration blob, version 1: little-endian, fixed layout (docs/vgic.md gives it byte by
  * byte), a CRC32C over the whole of it. Restore checks everything before it changes anything, so a
  * truncated, corrupted or foreign blob leaves the VM's vGIC as it was.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* virtio-net over virtio-mmio: ferry's own NIC, used by the management CPU only (no locking).
  *
  * Modern (version 2) devices are preferred; QEMU 7.2 offers them with
@@ -6,7 +7,7 @@
  * TCP netdev carry 64 KiB frames (their size comes from VIRTIO_NET_F_MTU, i.e. QEMU's host_mtu). */
 #include <string.h>
 
-#include "core/core.h"
+#include "core/alloc.h"
 #include "virtio/virtio.h"
 
 #define RING_BYTES_TARGET (4u << 20) /* buffer memory per direction */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* virtio for ferry's own devices: the split virtqueue (pure, host-tested) and the virtio-net driver
  * over virtio-mmio (EL2, net_el2.c) that carries live migration. The network device belongs to the
  * hypervisor: no guest's stage 2 maps it.

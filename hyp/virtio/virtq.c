@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The driver side of a split virtqueue (virtio 1.1, 2.6). Pure: the rings are plain memory shared
  * with the device, so the host unit tests play the device against the same code. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device side of a split virtqueue on a guest's RAM (virtq_dev.h says what is checked and
  * why). */
 #include "virtio/virtq_dev.h"

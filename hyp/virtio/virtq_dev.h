@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device side of a split virtqueue (virtio 1.1, 2.6) whose rings and buffers are in a guest's
  * RAM: what ferry's emulated virtio-net (hyp/vdev/vvnet.c) reads and writes. Pure, host-tested.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # VM configurations: every platform/qemu-virt/*.dts, and the system tests' configs, compiled by dtc.
 # dtc's warnings are errors too: a config with a doubtful node is a config to fix.
 CONFIG_DTS := $(sort $(wildcard platform/$(PLATFORM)/*.dts))

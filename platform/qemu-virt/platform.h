@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU virt (-M virt,virtualization=on,gic-version=3): the physical memory ferry keeps for itself.
  * Everything else (devices, CPUs, RAM size) is read from the DTB QEMU passes in x0. */
 #ifndef FERRY_PLATFORM_H

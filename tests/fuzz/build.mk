@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libFuzzer targets (tests/fuzz/run runs them; docs/fuzzing.md says what each covers). Each
 # tests/fuzz/fuzz_<name>.c is one target, linked with the same pure sources the unit tests use
 # (PURE_C, tests/unit/build.mk), compiled by clang with ASan and UBSan. A target whose file also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the VM configuration parser (hyp/config/config.c): the input is a config
  * .dtb (the corpus starts from every configuration in the repository, compiled by dtc), held in a
  * heap block of exactly its size with fdt_totalsize() no larger, as ferry guarantees; the machine's

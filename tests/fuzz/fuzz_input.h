@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fuzzer's input read as a stream of operations: each take_*() consumes the next bytes, little-
  * endian, and gives 0 once the input is exhausted, so every input is a complete, finite program. */
 #ifndef FERRY_FUZZ_INPUT_H

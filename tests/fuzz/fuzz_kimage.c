@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the arm64 Image header reader (hyp/lib/kimage.c). Input: load_offset, room
  * and initrd size (u64 each), then the image file itself, copied to a buffer of exactly its size so
  * that ASan catches a read past it. On success the layout must lie inside the room without any sum

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the migration state blobs as the destination takes them (hyp/core/migrate.c,
  * dst_put_state): the VM and vCPU blobs (mig_vm_decode, mig_vcpu_decode), the PL011's (vpl011_load),
  * the vGIC's (vgic_restore), the PL031's (vpl031_load) and the SVE one (mig_sve_decode). Input byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the migration frame parser and the destination state machine that consumes
  * its output. Input byte 0 picks the mode:
  *   bit 0 clear: the rest is one raw frame for mig_frame_parse, once checked as the transport

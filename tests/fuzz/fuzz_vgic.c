@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the vGICv3 model (hyp/vgic): a VM of 1-4 vCPUs, 0-256 SPIs and 1-16 list
  * registers, driven by a sequence of guest MMIO accesses of every width at any offset of the GICD
  * and GICR windows (and just outside them), device lines, SGIs, and list-register rounds: a flush,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the driver side of the split virtqueue (hyp/virtio/virtq.c) against a
  * device that lies: the input is a queue size and a sequence of driver calls (add a chain, take a
  * used one) and device actions (complete a chain honestly, write any used entry, move used->idx

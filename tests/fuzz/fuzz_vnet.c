@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the device side of ferry's emulated virtio-net (hyp/vdev/vvnet.c,
  * hyp/virtio/virtq_dev.c) against two hostile drivers: the input is a sequence of register
  * accesses (any offset, size and value) to either end, honest driver actions (bring-up, receive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the guest's PL011 model (hyp/vdev/vpl011.c): a sequence of guest reads and
  * writes at any offset of its 4 KiB window, received bytes, flushes, and migration blobs, each one
  * either saved from the model or taken from the input. Checked against a shadow FIFO and line after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """System-test fixtures: boot ferry (or a guest directly) under QEMU, driven through pexpect.
 
 Every QEMU run has a timeout; on failure the whole console transcript is printed by pytest.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ferry boots at EL2 on QEMU virt, runs two VMs on their own CPUs, and ends cleanly."""
 import pytest
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The conformance guest (guest/conformance, docs/guest-view.md): the same image directly under QEMU
 at EL1 (-M virt,gic-version=3, no virtualization: QEMU's own GIC, timers, PSCI and board devices)
 and as a ferry VM, on -cpu max and cortex-a72. Every check must give the same verdict both ways;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stage-2 dirty logging misses nothing: memstress reports exactly which pages it wrote each round
 (two vCPUs writing), ferry collects and compares (hypercall FERRY_HC_DIRTY_ROUND), in both modes and
 on the CPU models of docs/qemu-facts.md's table, with the eager start and the gradual one (pages

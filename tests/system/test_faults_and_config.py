@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A misbehaving guest is stopped alone; a bad config stops boot with one line naming VM and property."""
 import glob
 import os

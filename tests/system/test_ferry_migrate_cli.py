@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """tools/ferry-migrate as a user runs it: a Linux guest given by its files (--kernel, --initrd,
 --append, --ram, --vcpus) moves while linstress runs and is checked on the destination, and
 --plot draws the migration from the JSON both ends print."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The hostile guest (guest/hostile) attacks ferry from inside a VM while a memstress VM verifies
 beside it and the shell is asked to answer; a third VM runs the attack that must stop it alone.
 Each attack checks its own outcome in the guest (PASS/FAIL lines); this test checks what only the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The timer-latency guest (guest/latency, docs/interference.md) under ferry and directly under QEMU,
 both with -icount shift=0,sleep=off, where guest time is instructions and host load does not
 count: 200 deadlines of the virtual timer in a busy loop and in WFI, every interrupt taken within

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Linux guest recipe directly under QEMU, no hypervisor: the reference a Linux VM under ferry
 is compared with (docs/linux-guest.md).
 

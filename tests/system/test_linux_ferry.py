@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Linux guest recipe as a ferry VM (docs/linux-guest.md, "Running under ferry"): Debian's kernel
 and our initramfs, loaded by QEMU's loader (tests/system/configs/linux.dts), on 2 vCPUs with the
 vGICv3, the virtual timer and the PL011's receive side. The console is attached to the VM with the

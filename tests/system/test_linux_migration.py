@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A Linux guest migrates while it runs: Debian's kernel on 2 vCPUs with linstress
 rewriting 64 MiB at 5000 pages/s and verifying every page against its ledger, moved mid-run to a
 peer ferry. On the destination linstress goes on with zero errors, the console answers, the

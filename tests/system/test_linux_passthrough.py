@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Device passthrough to the Linux guest (docs/passthrough.md): QEMU virt's virtio-blk and
 virtio-net (virtio-mmio transports 16 and 8) and its PL061 given to the VM of
 tests/system/configs/linux-passthrough.dts. Debian's own virtio_mmio, virtio_blk and virtio_net

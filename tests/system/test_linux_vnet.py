@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A virtual network link between two Linux VMs (docs/vnet.md): tests/system/configs/linux-vnet.dts
 gives `alpha` and `beta` one end each of a link, and `gamma` none. Debian's own virtio_mmio and
 virtio_net modules (loaded by the initramfs' /init) drive ferry's emulated virtio-net; the guests

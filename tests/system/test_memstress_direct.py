@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """memstress directly under QEMU, no hypervisor: the reference every ferry run is compared with.
 
 Checks the guest itself: the Image header (QEMU passes the DTB and -append), its output lines and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Live migration between two ferries on two QEMU machines joined by a QEMU netdev.
 
 The guest is memstress on two vCPUs, writing all the time at a paced rate and checking every page

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The authenticated migration link (docs/migration-protocol.md, "Authentication" and "Threat
 model"), end to end on two QEMU machines.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Device passthrough (docs/passthrough.md). Bare-metal part: the machine's PL061 given to VM
 'owner' (tests/system/configs/passthrough-gpio.dts): its write to the device completes, the same
 write from VM 'other' is a stage-2 fault that stops 'other' alone, `migrate owner` is refused naming

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every QEMU command line ferry's tools, tests and benchmarks build names what it wants and lets
 QEMU add nothing by default (-nodefaults): on a fresh machine a default NIC stops QEMU at once, for
 want of an option ROM that `make deps` does not install.

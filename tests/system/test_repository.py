@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The repository explains itself and stands alone (no QEMU here): README's layout table matches
 the tree, documents cite only files in the repository and their links resolve, and nothing speaks
 of issue numbers (a reader of the code has no issue tracker)."""
@@ -112,3 +113,34 @@ def test_one_list_of_pure_folders():
     para = para[:para.index("\n- ")]
     named = re.findall(r"`(hyp/[a-z0-9_]+)`", para)
     assert named == mk, "CONTRIBUTING.md names %s, mk/pure.mk lists %s" % (named, mk)
+
+
+def test_arch_and_drivers_do_not_include_the_core():
+    """hyp/arch and hyp/drivers sit below the core: they include hyp/lib, types.h, their own
+    headers and the narrow interfaces the core implements for them (arch/aarch64/cpu.h), never a
+    core/ header (CONTRIBUTING.md, "Layers")."""
+    rx = re.compile(r'^\s*#\s*include\s*[<"]core/', re.M)
+    bad = [f for f in tracked() if f.startswith(("hyp/arch/", "hyp/drivers/"))
+           and rx.search(text_of(f))]
+    assert not bad, "these include a core/ header: %s" % bad
+
+
+SPDX = "SPDX-License-Identifier: Apache-2.0"   # LICENSE is the Apache License 2.0
+SOURCE_SUFFIXES = (".c", ".h", ".S", ".lds", ".dts", ".dtsi", ".py", ".sh", ".mk")
+
+
+def test_every_source_file_says_its_license():
+    """Every tracked source file (C, assembly, linker scripts, device trees, Python, shell,
+    Makefiles, and any script with a #! line) names its license on its first line, or on the line
+    after its #! line."""
+    bad = []
+    for f in tracked():
+        text = text_of(f)
+        if not (f.endswith(SOURCE_SUFFIXES) or os.path.basename(f) == "Makefile"
+                or text.startswith("#!")):
+            continue
+        lines = text.split("\n")
+        first = lines[1] if lines[0].startswith("#!") and len(lines) > 1 else lines[0]
+        if SPDX not in first:
+            bad.append(f)
+    assert not bad, "no '%s' on the first line: %s" % (SPDX, bad)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared-memory regions with doorbells (docs/shared-memory.md): two ping-pong guests exchange
 messages over a ring in a region and both check every sequence number; a read-only member that
 writes is stopped as a stray access; migrate refuses a VM that maps a region and it runs on."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The hypervisor shell on the real console: help, vms, stats, stop, start."""
 import ferry_qemu
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The TLBI sanitizer catches both historical Linux planners on the seed's 8 GiB write-protect, and is
 silent with ferry's. QEMU itself over-invalidates range operations, so the guest alone would never
 notice: only the sanitizer (and the host TLB model in tests/unit) can show a wrong operand."""

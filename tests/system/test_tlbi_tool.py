@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """tools/tlbi: the decoder and planner CLI (host only, no QEMU). Runs $FERRY_BUILD/tools/tlbi."""
 import os
 import subprocess

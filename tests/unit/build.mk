@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Host unit tests (cmocka). Each tests/unit/test_*.c becomes one binary, linked with every pure
 # source (the folders of mk/pure.mk) compiled for the host, and with the recording stand-ins for
 # arch/ in tests/unit/fake_arch.c. Files named *_el2.c stay EL2-only.

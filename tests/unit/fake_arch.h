@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host stand-ins for hyp/arch/arch.h: every barrier and TLBI a pure function issues is appended to
  * a log that unit tests read back. */
 #ifndef FERRY_FAKE_ARCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A handshake at the authentication layer only: the HELLO and WELCOME frames the machines would
  * send, sealed and checked through the frame codec. */
 #include "mig_auth_pair.h"

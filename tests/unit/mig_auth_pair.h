@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two ends' authentication state after a real handshake (tests/unit/mig_auth_pair.c). */
 #ifndef FERRY_TEST_MIG_AUTH_PAIR_H
 #define FERRY_TEST_MIG_AUTH_PAIR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated link of mig_link_sim.h: a binary heap of frames per direction ordered by delivery
  * time, and xorshift64* for every random choice so a seed replays a run exactly. */
 #include "mig_link_sim.h"

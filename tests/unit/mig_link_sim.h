@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A simulated Ethernet link for the migration tests: two directions, each with a serialization
  * rate, a latency, a bounded queue (tail drop) and, from a deterministic seed, independent
  * probabilities (parts per million) of dropping, duplicating, delaying out of order, and flipping

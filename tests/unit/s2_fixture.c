@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The stage-2 host tests' memory (s2_fixture.h). */
 #include "s2_fixture.h"
 

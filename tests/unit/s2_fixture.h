@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The stage-2 host tests' memory: a page allocator that counts, injects failures and checks every
  * free, and the mm/root operations that hand its pages to the walker (host pointers are their own
  * "physical" addresses). One for every stage-2 test file. */

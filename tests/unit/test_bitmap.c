@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/lib/bitmap: every range operation checked against a bit-by-bit reference, at every start and
  * length around word edges. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PL031 and the empty virtio-mmio slots (hyp/vdev/vpl031.c, vvirtio_empty.c) against ARM DDI
  * 0224 and the virtio 1.x MMIO layout: IDs, the counter following the wall clock, RTCLR, the match
  * and its interrupt (masked, cleared, wrapping), access sizes, and the migration blob: round trip,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/lib/conbuf: records in and out across the ring's wrap, the rate limit and its dropped-byte
  * count, a full ring, and the escaping of everything a guest could use to drive a terminal or to
  * fake another VM's prefix. */

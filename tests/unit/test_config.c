@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM configuration parser: every config file in the tree (good ones parse to what they say, each
  * bad-*.dts gives exactly its `expect:` line), and inline configs for every property and every rule,
  * each error line checked exactly. Configs are compiled with dtc at test time, as the build does. */
@@ -261,7 +262,8 @@ static const struct ferry_config *expect_ok(const char *dts)
 
 /* ---- the config files in the tree ---- */
 
-/* The `/ * expect: ... * /` line of a bad config, as tests/system/conftest.py reads it. */
+/* The `/ * expect: ... * /` line of a bad config, as tests/system/conftest.py reads it: the first
+ * line, or the second after the SPDX line. */
 static char *expect_line_of(const char *path)
 {
 	static char line[512];
@@ -270,6 +272,8 @@ static char *expect_line_of(const char *path)
 
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
+	if (strstr(line, "SPDX-License-Identifier:"))
+		assert_non_null(fgets(line, sizeof(line), f));
 	fclose(f);
 	start = strstr(line, "/* expect: ");
 	end = strstr(line, " */");

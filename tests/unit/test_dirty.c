@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging (hyp/mm/dirty.c) over real stage-2 tables: start splits and write-protects with every
  * downgrade flushed (the sanitizer stays clean), write faults set bits and relax, collection takes
  * exactly the faulted pages and re-protects them with one covering flush, DBM collection finds the
@@ -68,11 +69,13 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	assert_int_equal(level, 3);
 	/* Faults on pages 5, 6, 7 and 100 (7 twice: another vCPU). */
 	for (u64 p = 5; p <= 7; p++)
-		assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + p * 4096 + 8), 0);
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 7 * 4096), 0);
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 100 * 4096), 0);
+		assert_int_equal(
+			dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + p * 4096 + 8)), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 7 * 4096)), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 100 * 4096)), 0);
 	assert_int_equal(dl.spurious, 1);
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 4096 * 4096), FERRY_ENOENT);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 4096 * 4096)),
+			 FERRY_ENOENT);
 	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 6 * 4096), &pa, &prot, &level), 0);
 	assert_true(prot & S2_PROT_W);
 	memset(out, 0, sizeof(out));
@@ -95,7 +98,8 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_DBM, IPA_BASE, 4096, bits), 0);
 	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 9 * 4096), &pa, &prot, &level), 0);
 	assert_int_equal(prot, S2_PROT_R | S2_PROT_X | S2_PROT_DBM);
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 9 * 4096), FERRY_ENOENT);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 9 * 4096)),
+			 FERRY_ENOENT);
 	assert_int_equal(s2_protect(&pgt, ipa_init(IPA_BASE + 9 * 4096), 4096,
 				    S2_PROT_R | S2_PROT_W | S2_PROT_X | S2_PROT_DBM, &owed),
 			 0);
@@ -208,7 +212,7 @@ static void test_fast_fault(void **state)
 	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
 	assert_int_equal(dirty_log_fast_fault(&dl, &pgt, IPA_BASE + 0x5000), FERRY_ENOENT);
 	assert_int_equal(bitmap_weight(bits, 4096), 0);
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 0x5000), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 0x5000)), 0);
 	assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
 	s2_destroy(&pgt);
 }

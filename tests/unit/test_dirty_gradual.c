@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging's gradual start (hyp/mm/dirty.c, dirty_log_start_gradual) against a page model with
  * a reference TLB (tests/unit/tlb_model.c): a "guest" writes random pages, through whatever its TLB
  * still holds, taking write faults (wp) or letting the "hardware" set the write permission (dbm),
@@ -99,7 +100,7 @@ static void take_fault(struct world *w, u64 p)
 	w->faults++;
 	if (w->fast && dirty_log_fast_fault(&w->dl, &w->pgt, ipa) == 0)
 		return;
-	if (dirty_log_handle_fault(&w->dl, &w->pgt, ipa) == 0)
+	if (dirty_log_handle_fault(&w->dl, &w->pgt, ipa_init(ipa)) == 0)
 		return;
 	/* Not logging's (dbm mode, a read-only entry left cached): EL2 retries when the tables allow
 	 * the write now (hyp/core/vcpu.c); they must. */
@@ -475,7 +476,7 @@ static void test_gradual_partial_ranges(void **state)
 	assert_true(prot & S2_PROT_W);
 	/* A write fault on an armed page; then the whole log: the fault's page, and every unarmed
 	 * page; [300, 812) armed now. */
-	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, IPA_BASE + 7 * 4096), 0);
+	assert_int_equal(dirty_log_handle_fault(&dl, &pgt, ipa_init(IPA_BASE + 7 * 4096)), 0);
 	memset(out, 0, sizeof(out));
 	assert_int_equal(dirty_log_collect(&dl, &pgt, 0, WIN_PAGES, out), 1 + WIN_PAGES - 300);
 	assert_true(bitmap_test(out, 7) && !bitmap_test(out, 8) && bitmap_test(out, 300));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ESR_EL2 data-abort ISS decoding, exhaustively over every ISS field combination that matters. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The virtual ITS (hyp/vgic/its.c) and the vGIC's LPIs (hyp/vgic/vgic_lpi.c, the LPI parts of
  * vgic_mmio.c and vgic_lr.c), against a guest RAM buffer: registers and their access sizes, the
  * command queue and every command, command errors (skipped, counted, the queue going on), stalls

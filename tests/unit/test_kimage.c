@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/lib/kimage: the Image header as hostile input. The crafted headers here made the loader's old
  * check (`offset + need > room`) wrap and copy the image below the VM's RAM, over ferry. */
 #include <setjmp.h>

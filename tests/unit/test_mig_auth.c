@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migration link's authentication (hyp/migrate/mig_auth.c through the frame codec and the
  * transport): the handshake's keys agree, and a frame is refused when a byte was changed, when it
  * was sealed under another key, when it comes from an earlier session, when it is cut short, when

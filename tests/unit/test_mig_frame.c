@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/migrate wire codec and hyp/lib checksums: known vectors, every message's encode/decode round
  * trip, and every way a frame is turned away (short, not ours, magic, version, tag, length,
  * type, malformed payloads, truncation, any single flipped bit). */

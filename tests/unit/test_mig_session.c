@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/migrate: a source and a destination state machine joined by the simulated link
  * (mig_link_sim.c), with 16 MiB of simulated guest memory (a mix of zero and random pages) and a
  * fake guest that keeps writing pages while it runs. Every run must end with the destination's

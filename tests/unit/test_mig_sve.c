@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SVE migration blob (hyp/migrate/mig_sve.c): round trips at every vector length, the layout's
  * header, and every truncation, bit flip and impossible field refused with the output unchanged. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's VM state blobs: vCPU and VM records and the PL011's, round trips with random contents,
  * every truncation and every single-byte change of the header refused, and the values a guest must
  * never be resumed with (PSTATE at EL2, AArch32, an unknown power state). */

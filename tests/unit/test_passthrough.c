@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device passthrough's resolution and ownership checks (hyp/config/passthrough.c) on a machine
  * device tree shaped like QEMU virt's, plus devices made to break each rule: every error line is
  * checked exactly, and a rejected table is left all zero. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/lib/range: the edges where a naive `base + size` wraps: 0, 2^64 - 1, one past the end, size 0,
  * and the wrap-around ranges guests have sent. */
 #include <setjmp.h>

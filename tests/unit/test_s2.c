@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 page tables (hyp/mm/s2_*.c) against a reference model (page → PA, prot), through many
  * random map/unmap/protect/split operations with fixed seeds, on several IPA sizes (concatenated
  * roots, start levels 0, 1 and 2). After every operation: the tree equals the model; a map used the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 page tables against the reference TLB (tests/unit/tlb_model.c) and the TLBI sanitizer,
  * end to end: before every random operation the TLB caches every leaf of the window at its real
  * level (stage-2-only and combined entries); the bbm hook and the caller's flush of *owed go through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage-2 page tables, targeted cases: geometry (start level, concatenated roots, VTCR/VTTBR), the
  * exact descriptor bits, block-or-page choice, what each change owes and flushes, the batched split
  * (one bbm flush, a DSB ISHST before every table is linked), table contents visible before they are

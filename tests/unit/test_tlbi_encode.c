@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLBI operand encoders and decoders: round trips over every field value, every field boundary,
  * rejection of what the operand cannot hold, and the three operands of the seed report. */
 #include <setjmp.h>

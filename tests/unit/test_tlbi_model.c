@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The flush against the reference TLB model (tests/unit/tlb_model.c): the model's own rules, the exact
  * barrier/TLBI sequence of a flush, write-protects replayed through the model for selected sizes and
  * every planner, the two historical Linux bugs with the pages each leaves stale, the sanitizer and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Optimality: ferry's greedy range plan uses the minimum number of exact-cover ops.
  *
  * Independent of the planner's reasoning, a dynamic program over page counts finds the fewest ops

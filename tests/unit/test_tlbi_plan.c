@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The planner, exhaustively: every page count 1 .. 2^21 + 4096 at several alignments, with and
  * without FEAT_TLBIRANGE. Coverage is checked analytically (the ops must tile [start, start + pages)
  * exactly, in ascending order), which keeps the whole sweep linear; test_tlbi_model.c replays

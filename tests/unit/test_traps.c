@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/vdev/traps: the trap baseline for CPUs with and without the optional features, the ID
  * registers guests read, and what each trapped system register becomes. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A shared region's doorbells: ringing by index and by mask, STATUS and ACK with the line each
  * member's interrupt follows, and every hostile access rejected without effect but an error count. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vGICv3's list-register logic (hyp/vgic/vgic_lr.c) and its inputs (hyp/vgic/vgic.c): choice by
  * priority with more pending than LRs and refill on maintenance, driven by a small model of the
  * virtual CPU interface (acknowledge the highest-priority pending LR, deactivate, raise the

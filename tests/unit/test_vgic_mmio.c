@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vGICv3's register frames (hyp/vgic/vgic_mmio.c): every offset of GICD and of each GICR frame
  * with every access size against an independent table of what IHI 0069 allows, RAZ/WI for all the
  * rest, the semantics of each implemented register on every interrupt, ID and type registers, the

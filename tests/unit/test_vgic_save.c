@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vGICv3's migration blob (hyp/vgic/vgic_save.c): a round trip of a busy state reproduces every
  * register and every list register; the layout is pinned; every truncation, every single-bit
  * corruption and every semantically impossible value (with a valid checksum) is rejected and leaves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/virtio/virtq: the driver side of a split virtqueue against a device model that reads the same
  * rings the way a device does (avail ring → descriptor chains → used ring), completing chains in
  * random order. Checks chain contents, tokens, lengths, free-descriptor accounting, EBUSY, the

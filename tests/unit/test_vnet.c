@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ferry's emulated virtio-net between two VMs (hyp/vdev/vvnet.c) and the device side of the split
  * virtqueue it walks in guest RAM (hyp/virtio/virtq_dev.c): the register model (identity, feature
  * negotiation, status, queue setup, notify, interrupt status), frames moved from one end's

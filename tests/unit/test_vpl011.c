@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest PL011: lines out whole, registers read back, FR never blocks a polling driver, input
  * through the receive FIFO with its interrupts. */
 #include <setjmp.h>

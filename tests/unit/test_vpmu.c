@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's side of a partitioned PMU (hyp/vdev/vpmu.c) over a PMU that, like QEMU 7.2's,
  * applies MDCR_EL2.HPMN to nothing: every register is an array slot, so whatever reaches the
  * "hardware" is seen exactly. Counter 5 is ferry's (HPMN = 5 of 6). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PSCI 1.1 argument checking and state transitions for a VM's vCPUs (hyp/vdev/vpsci.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference TLB model: see tlb_model.h for the rules it applies. */
 #include "tlb_model.h"
 

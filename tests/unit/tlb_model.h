@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A reference TLB for stage-2 maintenance, applying each TLBI exactly as the Arm ARM defines it and
  * no more (unlike QEMU, whose TLB over-invalidates range ops and so hides wrong operands).
  *

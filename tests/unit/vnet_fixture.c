@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two guests' RAM and their drivers for the vvnet tests (vnet_fixture.h). */
 #include "vnet_fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two guests' RAM and a driver for each end of a vvnet link (hyp/vdev/vvnet.h), for the unit
  * tests and the fuzz target: ferry's own driver-side virtqueue (hyp/virtio/virtq.c) lays out the
  * rings inside a guest's RAM buffer and the device reads them by IPA through lib/gmem.h. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tools/tlbi: the TLBI decoder/planner CLI, built from the hypervisor's own planner and encoder
 # sources (no archive: it must build even while other pure code is mid-change).
 TLBI_TOOL_SRC := tools/tlbi/tlbi.c hyp/mm/tlbi_encode.c hyp/mm/tlbi_plan.c hyp/lib/strerror.c

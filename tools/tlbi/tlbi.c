@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tlbi: decode a TLBI operand, or show the ops a planner issues for a stage-2 range.
  * Built on the host from the hypervisor's own hyp/mm/tlbi_*.c, so it shows exactly what ferry does.
  * docs/tlb-maintenance.md walks through its output. */

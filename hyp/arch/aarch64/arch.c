@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The arch/arch.h hooks at EL2, and the few other instructions the core needs. */
 #include "arch/arch.h"
 
+#include "arch/aarch64/smc.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "lib/check.h"
 #include "mm/tlbi.h"
 
 void arch_dsb_ishst(void) { dsb(ishst); }

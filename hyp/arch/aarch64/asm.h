@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Constants shared by assembly and C. */
 #ifndef FERRY_ASM_H
 #define FERRY_ASM_H
@@ -16,7 +17,7 @@
 #define EXIT_SERROR 4
 
 /* struct pcpu's first field is the pointer to the running vCPU's register file (struct guest_regs).
- * The others the vectors use (checked against struct pcpu in core/vcpu.c): the dirty-log fast
+ * The others the vectors use (checked against struct pcpu in core/pcpu.c): the dirty-log fast
  * path's instruction total and count, and the stub that reads the EL2 instruction counter. */
 #define PCPU_REGS 0
 #define PCPU_FAST 32

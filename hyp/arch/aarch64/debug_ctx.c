@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The self-hosted debug registers of a vCPU (debug_ctx.h). DBGBVR<n>_EL1 and its kin are separate
  * system registers whose number is part of the instruction, so each slot is one case of a switch;
  * the slots a CPU lacks are UNDEFINED to touch (ID_AA64DFR0_EL1 says how many exist). */
 #include "arch/aarch64/debug_ctx.h"
 
 #include "arch/aarch64/sysreg.h"
-#include "migrate/mig.h"
+#include "migrate/mig_vcpu.h"
 
 /* Laid out by hand: clang-format reflows these lists differently on each pass. */
 /* clang-format off */

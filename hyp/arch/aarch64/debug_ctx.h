@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's self-hosted debug state (breakpoints, watchpoints, the OS Lock) to and from the
  * migration registers (mig.h, MIG_R_DBGBVR0 on), on the vCPU's own CPU. Guests program these
  * registers directly: ferry does not trap them (docs/guest-view.md), so they live in the CPU. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* FP/SIMD registers of the vCPU that owns this CPU, for migration. ferry's own C code never touches
  * them (-mgeneral-regs-only), so between exits they still hold the guest's values.
  * Layout of the 66-word buffer: V0..V31 (low half first), FPCR, FPSR. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entry points. The image starts with the arm64 Linux Image header: QEMU (and U-Boot's booti) then
  * loads it at RAM base + text_offset and passes the DTB's address in x0 (QEMU 7.2 passes no DTB to a
  * plain ELF -kernel). The boot CPU enters at EL2 with the MMU off; secondaries arrive through PSCI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EL2 stage 1: an identity map built once by the boot CPU and shared by all CPUs.
  * 4K granule, 39-bit VA (T0SZ=25) so the walk starts at level 1 with 1 GiB blocks: the first GiB (all
  * of QEMU virt's low devices: GIC, PL011, virtio-mmio) as Device-nGnRE, RAM as Normal write-back.
@@ -8,8 +9,12 @@
  * [__image_start, __text_end) is read-only executable and everything else (data, stacks, the page
  * pool, every guest's RAM, devices) is execute-never. A stray EL2 write cannot change code, and
  * nothing a guest wrote can ever run at EL2. SCTLR_EL2.WXN enforces the same rule in hardware. */
+#include "arch/aarch64/mmu.h"
+
+#include "arch/aarch64/asm.h"
+#include "arch/aarch64/cpu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "lib/check.h"
 
 #define MAIR_DEVICE_IDX 0
 #define MAIR_NORMAL_IDX 1

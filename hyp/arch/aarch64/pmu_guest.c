@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PMU registers by vpmu.h's numbers, for the guest accesses that trap while ferry keeps an
  * event counter of its own (hyp/vdev/vpmu.c decides what each may do). Every register is named in
  * its instruction, so each is one case; PMSWINC is never read and PMCEID0/1 never written. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest's PMU registers, reached from EL2 for trapped accesses (pmu_guest.c, vdev/vpmu.h). */
 #ifndef FERRY_PMU_GUEST_H
 #define FERRY_PMU_GUEST_H

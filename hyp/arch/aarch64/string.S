@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memcpy and memset for EL2. Debian's picolibc for aarch64 is built for size: its memcpy and memset
  * move one byte per loop (four instructions a byte), which made copying guest pages and 64 KiB
  * migration frames ferry's bottleneck. These move 64 bytes per loop with general registers only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SVE registers of the vCPU that owns this CPU, for migration: Z0-Z31, P0-P15, FFR at EL2's vector
  * length (ZCR_EL2.LEN, the CPU's largest: the guest's own, ZCR_EL1, can only be shorter). Layout of
  * the buffer: Z0..Z31 (VL bytes each), P0..P15 (VL/8 each), FFR (VL/8). Needs CPTR_EL2.TZ = 0. */

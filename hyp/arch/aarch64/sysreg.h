@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* System-register access and the EL2 register fields ferry sets. EL2-only. */
 #ifndef FERRY_SYSREG_H
 #define FERRY_SYSREG_H

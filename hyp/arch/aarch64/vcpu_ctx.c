@@ -1,12 +1,14 @@
-/* A vCPU's EL1 context to and from struct mig_vcpu_state, on the physical CPU the vCPU owns: its EL1
- * system registers, FP/SIMD and timers live in that CPU's hardware (exits never switch them), so
- * only that CPU can read or write them. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A vCPU's EL1 context to and from a migration register file, on the physical CPU the vCPU owns: its
+ * EL1 system registers, FP/SIMD and timers live in that CPU's hardware (exits never switch them), so
+ * only that CPU can read or write them. hyp/core/vcpu_ctx.c puts the pieces together. */
+#include "arch/aarch64/vcpu_ctx.h"
+
 #include <string.h>
 
-#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
-#include "migrate/mig.h"
+#include "migrate/mig_vcpu.h"
+#include "vgic/vgic_hw.h"
 
 /* ICH_AP0R<n>/AP1R<n>: one register per 32 preemption levels the CPU interface implements
  * (ICH_VTR_EL2.PREbits + 1 bits: 5 → 1 register, 6 → 2, 7 → 4). */
@@ -17,7 +19,7 @@ static u32 nr_apr(void)
 	return prebits >= 7 ? 4 : prebits == 6 ? 2 : 1;
 }
 
-static void gic_hw_save(struct vgic_cpu_hw *hw)
+void arch_gic_hw_save(struct vgic_cpu_hw *hw)
 {
 	u32 n = nr_apr();
 
@@ -37,7 +39,7 @@ static void gic_hw_save(struct vgic_cpu_hw *hw)
 	}
 }
 
-static void gic_hw_load(const struct vgic_cpu_hw *hw)
+void arch_gic_hw_load(const struct vgic_cpu_hw *hw)
 {
 	u32 n = nr_apr();
 
@@ -68,7 +70,7 @@ static bool has_pauth(void)
 }
 
 /* The key registers by encoding (S3_0_C2_C1..C3_n): no -march=+pauth needed to name them. */
-static void pauth_save(u64 *r)
+void arch_pauth_save(u64 *r)
 {
 	if (!has_pauth())
 		return;
@@ -84,7 +86,7 @@ static void pauth_save(u64 *r)
 	r[MIG_R_APGAKEYHI] = sysreg_read(s3_0_c2_c3_1);
 }
 
-static void pauth_load(const u64 *r)
+void arch_pauth_load(const u64 *r)
 {
 	if (!has_pauth())
 		return;
@@ -100,14 +102,8 @@ static void pauth_load(const u64 *r)
 	sysreg_write(s3_0_c2_c3_1, r[MIG_R_APGAKEYHI]);
 }
 
-void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
+void arch_el1_save(u64 *r)
 {
-	u64 fp[FPSIMD_WORDS], *r = s->r;
-
-	for (int i = 0; i < 31; i++)
-		r[MIG_R_X0 + i] = v->regs.x[i];
-	r[MIG_R_PC] = v->regs.elr;
-	r[MIG_R_PSTATE] = v->regs.spsr;
 	r[MIG_R_SP_EL0] = sysreg_read(sp_el0);
 	r[MIG_R_SP_EL1] = sysreg_read(sp_el1);
 	r[MIG_R_ELR_EL1] = sysreg_read(elr_el1);
@@ -137,27 +133,10 @@ void vcpu_ctx_save(struct vcpu *v, struct mig_vcpu_state *s)
 	r[MIG_R_CNTV_CVAL] = sysreg_read(cntv_cval_el0);
 	r[MIG_R_CNTP_CTL] = sysreg_read(cntp_ctl_el0);
 	r[MIG_R_CNTP_CVAL_REL] = sysreg_read(cntp_cval_el0) - sysreg_read(cntpct_el0);
-	fpsimd_save(fp);
-	sve_ctx_save(
-		v); /* Z0-Z31 hold V0-V31 in their low bits: saved together, loaded after them */
-	memcpy(&r[MIG_R_V0], fp, 64 * sizeof(u64));
-	r[MIG_R_FPCR] = fp[64];
-	r[MIG_R_FPSR] = fp[65];
-	pauth_save(r);
-	debug_ctx_save(r);
-	/* The list registers are already back in the vGIC model (synced after the last exit). */
-	gic_hw_save(&v->gic_hw);
 }
 
-void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
+void arch_el1_load(const u64 *r)
 {
-	u64 fp[FPSIMD_WORDS];
-	const u64 *r = s->r;
-
-	for (int i = 0; i < 31; i++)
-		v->regs.x[i] = r[MIG_R_X0 + i];
-	v->regs.elr = r[MIG_R_PC];
-	v->regs.spsr = r[MIG_R_PSTATE];
 	sysreg_write(sp_el0, r[MIG_R_SP_EL0]);
 	sysreg_write(sp_el1, r[MIG_R_SP_EL1]);
 	sysreg_write(elr_el1, r[MIG_R_ELR_EL1]);
@@ -187,13 +166,4 @@ void vcpu_ctx_load(struct vcpu *v, const struct mig_vcpu_state *s)
 	sysreg_write(cntv_ctl_el0, r[MIG_R_CNTV_CTL]);
 	sysreg_write(cntp_cval_el0, sysreg_read(cntpct_el0) + r[MIG_R_CNTP_CVAL_REL]);
 	sysreg_write(cntp_ctl_el0, r[MIG_R_CNTP_CTL]);
-	memcpy(fp, &r[MIG_R_V0], 64 * sizeof(u64));
-	fp[64] = r[MIG_R_FPCR];
-	fp[65] = r[MIG_R_FPSR];
-	fpsimd_load(fp);
-	sve_ctx_load(v);
-	pauth_load(r);
-	debug_ctx_load(r);
-	gic_hw_load(&v->gic_hw);
-	isb();
 }

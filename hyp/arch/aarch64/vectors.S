@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EL2 vectors and the world switch.
  *
  * guest_enter(struct guest_regs *regs) behaves like a function that returns the reason the guest

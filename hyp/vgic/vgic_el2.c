@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2 glue of the vGICv3 (docs/vgic.md, "Interface for the EL2 glue"): the model in hyp/vgic
  * holds every virtual interrupt's state; this file moves it into the hardware's list registers
  * before each entry and back after each exit, forwards the guest's GICD/GICR accesses and SGI
@@ -5,11 +6,21 @@
  *
  * Locking: the model is the VM's shared state; every call into it is made under vm->lock, as the
  * PL011 and PSCI state are. The list registers and ICH_*_EL2 are this CPU's and need no lock. */
+#include "vgic/vgic_el2.h"
+
 #include <string.h>
 
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/board.h"
+#include "core/machine.h"
+#include "core/passthrough.h"
+#include "core/pcpu.h"
+#include "core/vm.h"
+#include "drivers/gicv3.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "vdev/vdev.h"
 #include "vgic/its.h"
 #include "vgic/vgic.h"
 
@@ -303,8 +314,10 @@ void virq_sgi(struct vcpu *v, u32 op2, u64 value)
 	spin_unlock(&vm->lock);
 }
 
-bool virq_mmio_window(const struct vm *vm, u64 ipa, u64 size)
+bool virq_mmio_window(const struct vm *vm, ipa_t at, u64 size)
 {
+	u64 ipa = ipa_addr(at);
+
 	return range_within(ipa, size, VGIC_GICD_BASE_VIRT, VGIC_GICD_SIZE) ||
 	       range_within(ipa, size, ITS_BASE_VIRT, ITS_FRAME_SIZE) ||
 	       range_within(ipa, size, VGIC_GICR_BASE_VIRT, VGIC_GICR_STRIDE * vm->nvcpus);

@@ -1,14 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dirty logging at EL2: the per-VM glue around hyp/mm/dirty.c, the write-fault path, the shell's
  * `dirtylog` command, and ferry's checking hypercall: a guest that knows exactly which pages it wrote
  * in a round (memstress) asks ferry to collect and compare, so "no write is ever missed" is checked by
  * the guest's own record, round after round. */
+#include "mm/dirty_el2.h"
+
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
-#include "core/core.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/pcpu.h"
+#include "core/shell.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
 #include "lib/bitmap.h"
 #include "lib/range.h"
+#include "lib/spinlock.h"
+#include "mm/dirty.h"
+#include "vdev/vdev.h"
 
 enum dirty_mode dirtylog_default_mode(const struct vm *vm)
 {
@@ -177,7 +191,7 @@ int dirtylog_take_for_migration(struct vm *vm, u64 *bitmap, u64 *added)
 	return taken < 0 ? (int)taken : 0;
 }
 
-bool dirtylog_write_fault(struct vm *vm, u64 ipa)
+bool dirtylog_write_fault(struct vm *vm, ipa_t ipa)
 {
 	int err;
 

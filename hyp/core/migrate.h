@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Live migration at EL2 (core/migrate.c): the NIC, the source and destination machines of
+ * hyp/migrate driven from the management loop, the shell's `migrate` and `migration`. */
+#ifndef FERRY_CORE_MIGRATE_H
+#define FERRY_CORE_MIGRATE_H
+
+#include "types.h"
+
+struct vm;
+
+void migrate_boot(void); /* NIC probe; listens for VMs configured `incoming` */
+bool migrate_poll(void); /* management loop; true while it has work (do not sleep) */
+void migrate_shell(const char *cmd, char *args);
+void migrate_key_changed(void); /* a key was set: an incoming VM that could not listen now can */
+bool migrate_busy(const struct vm *vm);
+
+#endif
