@@ -136,6 +136,8 @@ struct vcpu {
 	/* The EL2 controls as read back after the vCPU's CPU wrote them (`traps` in the shell). */
 	struct trap_config ctl;
 	volatile bool ctl_loaded;
+	volatile u64
+		pc_wait; /* post-copy: IPA + 1 of the page this vCPU waits for (core/postcopy.c) */
 };
 /* Dirty logging: how many first collections `dirtylog stats` itemizes, and the gradual start's
  * default chunk (KVM/QEMU clear their initially-set log 1 GiB at a time too). */
@@ -187,6 +189,12 @@ struct vm {
 	u64 *mig_taken; /* what the migration took, until the next other collection sees it */
 	u64 *mig_scratch;
 	u64 *mig_acc_mem; /* memory for the three, allocated once */
+	/* Post-copy on the destination (core/postcopy.c): the pages not here yet, unmapped from its
+	 * stage 2 (NULL: none). A bit is cleared only once the page is written and mapped. */
+	u64 *pc_absent;
+	u64 *pc_absent_mem;        /* allocated once */
+	volatile u64 pc_gmem_wait; /* IPA + 1 an EL2 access (gmem) waits for */
+	u64 pc_faults, pc_fault_ns_sum, pc_fault_ns_max; /* guest accesses that waited */
 };
 extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;
@@ -353,6 +361,14 @@ void pool_init(u64 start, u64 end);
 void *pool_zalloc_page(void);
 void pool_free_page(void *page);
 void *pool_zalloc_contig(u64 pages); /* physically contiguous, never freed */
+/* The flush a stage-2 change owes (sanitizer first, then one planned range flush). */
+void vm_s2_flush_owed(struct vm *vm, const struct s2_flush *owed);
+/* Post-copy on the destination (core/postcopy.c, docs/migration.md "Post-copy"). */
+int postcopy_begin(struct vm *vm, const u64 *absent);      /* before the vCPUs start */
+void postcopy_arrived(struct vm *vm, u64 ipa);             /* written: map it, wake waiters */
+void postcopy_collect(struct vm *vm, int (*ask)(u64 ipa)); /* pages someone waits for */
+void postcopy_end(struct vm *vm);                          /* every page is here */
+bool postcopy_fault(struct vcpu *v, u64 ipa);              /* a guest access to an absent page */
 u64 pool_free_pages(void);
 
 /* ---- guest RAM (core/alloc.c) ---- */

@@ -342,6 +342,11 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 			v->exits[EXITC_DIRTY]++;
 			return false;
 		}
+		/* Post-copy: a page still on its way from the source. Wait for it, then retry. */
+		if (esr_fsc_is_translation(fsc) && postcopy_fault(v, ipa)) {
+			v->exits[EXITC_ABORT]++;
+			return false;
+		}
 		/* RAM is always mapped, except for the moment break-before-make leaves an entry
 		 * invalid while the management CPU splits a block: retry once it is made again. */
 		if (esr_fsc_is_translation(fsc) && vm_ipa_allows(v->vm, ipa, S2_PROT_R)) {

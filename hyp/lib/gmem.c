@@ -5,29 +5,51 @@
 
 #include "lib/range.h"
 
-static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)
+#define GMEM_PAGE_SHIFT 12
+
+bool gmem_absent(const struct gmem *m, u64 ipa, u64 len)
 {
+	if (!m || !m->absent || !len || !range_within(ipa, len, m->ipa, m->size))
+		return false;
+	for (u64 p = (ipa - m->ipa) >> GMEM_PAGE_SHIFT;
+	     p <= (ipa - m->ipa + len - 1) >> GMEM_PAGE_SHIFT; p++)
+		if ((__atomic_load_n(&m->absent[p / 64], __ATOMIC_ACQUIRE) >> (p % 64)) & 1)
+			return true;
+	return false;
+}
+
+/* The bytes of [ipa, ipa + len) once every page of it is here, or NULL with *err set. */
+static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len, int *err)
+{
+	*err = FERRY_ERANGE;
 	if (!m || !m->host || !len || !range_within(ipa, len, m->ipa, m->size))
 		return NULL;
+	if (gmem_absent(m, ipa, len) &&
+	    (!m->fetch || m->fetch(m->fetch_ctx, ipa, len) || gmem_absent(m, ipa, len))) {
+		*err = FERRY_EAGAIN;
+		return NULL;
+	}
 	return m->host + (ipa - m->ipa);
 }
 
 int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 {
-	const u8 *p = gmem_at(m, ipa, len);
+	int err;
+	const u8 *p = gmem_at(m, ipa, len, &err);
 
 	if (!p)
-		return FERRY_ERANGE;
+		return err;
 	memcpy(buf, p, len);
 	return FERRY_OK;
 }
 
 int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
 {
-	u8 *p = gmem_at(m, ipa, len);
+	int err;
+	u8 *p = gmem_at(m, ipa, len, &err);
 
 	if (!p)
-		return FERRY_ERANGE;
+		return err;
 	memcpy(p, buf, len);
 	return FERRY_OK;
 }
