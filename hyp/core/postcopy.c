@@ -52,9 +52,9 @@ static void wait_for(struct vcpu *v, volatile u64 *slot, u64 ipa)
 	waited = pc_now_ns() - t0;
 	__atomic_fetch_add(&vm->pc_faults, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vm->pc_fault_ns_sum, waited, __ATOMIC_RELAXED);
-	for (u64 m = __atomic_load_n(&vm->pc_fault_ns_max, __ATOMIC_RELAXED); waited > m &&
-	     !__atomic_compare_exchange_n(&vm->pc_fault_ns_max, &m, waited, false,
-					  __ATOMIC_RELAXED, __ATOMIC_RELAXED);)
+	for (u64 m = __atomic_load_n(&vm->pc_fault_ns_max, __ATOMIC_RELAXED);
+	     waited > m && !__atomic_compare_exchange_n(&vm->pc_fault_ns_max, &m, waited, false,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED);)
 		;
 }
 
