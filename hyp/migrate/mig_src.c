@@ -425,7 +425,10 @@ static void add_data(struct mig_src *m)
 		set_digest(m, m->split_page, hash64_final(&m->page_hash));
 }
 
-static void src_enter_final(struct mig_src *m, u64 estimate)
+/* The live rounds are over: pause the VM and take the pages written since the last collection,
+ * for the final round (pre-copy) or the map of missing pages (post-copy). false: the machine
+ * failed. */
+static bool src_pause_collect(struct mig_src *m, u64 estimate)
 {
 	u64 now = src_now(m), t;
 	s64 n;
@@ -435,7 +438,7 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	rc = m->ops->pause(m->ctx);
 	if (rc) {
 		src_fail(m, MIG_FAIL_PAUSE, rc);
-		return;
+		return false;
 	}
 	m->paused = true;
 	m->stats.t_paused = now;
@@ -445,7 +448,7 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	n = m->ops->collect_dirty(m->ctx, m->dirty, m->npages);
 	if (n < 0) {
 		src_fail(m, MIG_FAIL_TRACKING, (int)n);
-		return;
+		return false;
 	}
 	m->t_phase = src_now(m);
 	m->stats.last_collect_ns = m->t_phase - t;
@@ -453,6 +456,13 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	m->stats.rounds++;
 	m->stats.final_round = m->stats.round;
 	m->stats.r[m->stats.round].start_ns = now;
+	return true;
+}
+
+static void src_enter_final(struct mig_src *m, u64 estimate)
+{
+	if (!src_pause_collect(m, estimate))
+		return;
 	m->stats.pages_left = bitmap_weight(m->dirty, m->npages);
 	m->cursor = 0;
 	m->phase = MIG_SRC_FINAL;
@@ -530,9 +540,6 @@ static void src_round_end(struct mig_src *m)
 	/* What the pause would still have to move: the dirty pages, plus frames not yet acked. */
 	bytes = (u64)n * (MIG_PAGE_SIZE + MIG_PAGE_REC_LEN) + mig_link_inflight_bytes(&m->link);
 	estimate = m->stats.throughput ? mig_muldiv(bytes, NS_PER_S, m->stats.throughput) : ~0ULL;
-	/* The rest fits the budget. Pausing now would also stop for what is still in flight (up to
-	 * half the budget, src_drained): send these pages live first, in one more round that
-	 * drains completely, and pause after it with only what the guest wrote meanwhile. */
 	if (n && estimate > m->cfg.downtime_ns &&
 	    (m->pc_draining || src_wants_postcopy(m, (u64)n))) {
 		/* What is still in flight would be downtime: let it drain first (the pages
@@ -545,6 +552,9 @@ static void src_round_end(struct mig_src *m)
 		src_enter_postcopy(m, estimate);
 		return;
 	}
+	/* The rest fits the budget. Pausing now would also stop for what is still in flight (up to
+	 * half the budget, src_drained): send these pages live first, in one more round that
+	 * drains completely, and pause after it with only what the guest wrote meanwhile. */
 	if (n && estimate <= m->cfg.downtime_ns && !m->converging &&
 	    m->stats.round < m->cfg.max_rounds &&
 	    mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
@@ -562,6 +572,46 @@ static void src_round_end(struct mig_src *m)
 	src_progress(m);
 }
 
+/* Reads the page and puts it into the open frame (which has room for a record): a zero record,
+ * or the start of its data (add_data goes on with it, split across frames if need be). */
+static int src_put_page(struct mig_src *m, u64 page)
+{
+	struct mig_round_stats *r = &m->stats.r[m->stats.round];
+	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
+	int rc;
+
+	if (m->ops->page_ptr) {
+		m->page_src = m->ops->page_ptr(m->ctx, ipa);
+		rc = m->page_src ? 0 : FERRY_ERANGE;
+	} else {
+		rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
+		m->page_src = m->page_buf;
+	}
+	if (rc) {
+		src_fail(m, MIG_FAIL_MEMORY, rc);
+		return rc;
+	}
+	r->pages++;
+	m->stats.pages_sent++;
+	if (page_is_zero(m->page_src)) {
+		r->zero_pages++;
+		m->stats.zero_pages++;
+		add_zero(m, page);
+		if (m->stats.verify == MIG_VERIFY_DIGEST)
+			set_digest(m, page, mig_zero_page_hash());
+		return 0;
+	}
+	m->split_page = page;
+	m->split_off = 0;
+	m->split_pending = true;
+	if (m->stats.verify == MIG_VERIFY_DIGEST)
+		hash64_init(&m->page_hash, 0);
+	/* A page that does not fit whole goes in parts only when the part is worth a record. */
+	if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
+		src_emit(m);
+	return 0;
+}
+
 /* Fills frames with the round's pages while the window has room and the poll budget lasts. */
 static void src_pump_pages(struct mig_src *m)
 {
@@ -569,9 +619,7 @@ static void src_pump_pages(struct mig_src *m)
 	bool all = m->stats.round == 0;
 
 	while (m->phase == MIG_SRC_LIVE || m->phase == MIG_SRC_FINAL) {
-		struct mig_round_stats *r = &m->stats.r[m->stats.round];
 		u64 page;
-		int rc;
 
 		if (!m->fp) {
 			m->fp = mig_link_open(&m->link, &m->fcap);
@@ -607,43 +655,13 @@ static void src_pump_pages(struct mig_src *m)
 			continue;
 		}
 		budget--;
-		ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
-
-		if (m->ops->page_ptr) {
-			m->page_src = m->ops->page_ptr(m->ctx, ipa);
-			rc = m->page_src ? 0 : FERRY_ERANGE;
-		} else {
-			rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
-			m->page_src = m->page_buf;
-		}
-		if (rc) {
-			src_fail(m, MIG_FAIL_MEMORY, rc);
-			return;
-		}
 		if (!all)
 			bitmap_clear(m->dirty, page);
 		m->cursor = page + 1;
-		r->pages++;
-		m->stats.pages_sent++;
 		if (m->stats.pages_left)
 			m->stats.pages_left--;
-		if (page_is_zero(m->page_src)) {
-			r->zero_pages++;
-			m->stats.zero_pages++;
-			add_zero(m, page);
-			if (m->stats.verify == MIG_VERIFY_DIGEST)
-				set_digest(m, page, mig_zero_page_hash());
-			continue;
-		}
-		m->split_page = page;
-		m->split_off = 0;
-		m->split_pending = true;
-		if (m->stats.verify == MIG_VERIFY_DIGEST)
-			hash64_init(&m->page_hash, 0);
-		/* A page that does not fit whole goes in parts only when the part is worth a
-		 * record. */
-		if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
-			src_emit(m);
+		if (src_put_page(m, page))
+			return;
 	}
 }
 
@@ -800,33 +818,10 @@ static void src_audit_step(struct mig_src *m)
  * and gets them afterwards. */
 static void src_enter_postcopy(struct mig_src *m, u64 estimate)
 {
-	u64 now = src_now(m), t;
-	s64 n;
-	int rc;
-
-	m->stats.downtime_estimate_ns = estimate;
-	rc = m->ops->pause(m->ctx);
-	if (rc) {
-		src_fail(m, MIG_FAIL_PAUSE, rc);
+	if (!src_pause_collect(m, estimate))
 		return;
-	}
-	m->paused = true;
 	m->pc = true;
 	m->stats.pc = 1;
-	m->stats.t_paused = now;
-	t = src_now(m);
-	m->stats.park_ns = t - now;
-	n = m->ops->collect_dirty(m->ctx, m->dirty, m->npages);
-	if (n < 0) {
-		src_fail(m, MIG_FAIL_TRACKING, (int)n);
-		return;
-	}
-	m->t_phase = src_now(m);
-	m->stats.last_collect_ns = m->t_phase - t;
-	m->stats.round++;
-	m->stats.rounds++;
-	m->stats.final_round = m->stats.round;
-	m->stats.r[m->stats.round].start_ns = m->t_phase;
 	m->pc_left = bitmap_weight(m->dirty, m->npages);
 	m->stats.pc_pages = m->pc_left;
 	/* Test hook: the highest missing page stays missing on the destination and is never sent,
@@ -967,13 +962,11 @@ static void src_send_pc_hash(struct mig_src *m)
  * answered by the frame on its way (the transport delivers it). */
 static void src_pump_pc(struct mig_src *m)
 {
-	struct mig_round_stats *r = &m->stats.r[m->stats.round];
 	u32 budget = m->cfg.pages_per_poll;
 
 	while (m->phase == MIG_SRC_PC_RUN && budget) {
 		bool asked = m->req_count != 0;
 		u64 page;
-		int rc;
 
 		if (!m->fp) {
 			/* the stream's own frames (a page it split included) wait for room */
@@ -1021,35 +1014,9 @@ static void src_pump_pc(struct mig_src *m)
 		m->stats.pages_left = m->pc_left;
 		if (!m->pc_left)
 			m->stats.t_pc_last = src_now(m);
-		ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
-
-		if (m->ops->page_ptr) {
-			m->page_src = m->ops->page_ptr(m->ctx, ipa);
-			rc = m->page_src ? 0 : FERRY_ERANGE;
-		} else {
-			rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
-			m->page_src = m->page_buf;
-		}
-		if (rc) {
-			src_fail(m, MIG_FAIL_MEMORY, rc);
-			return;
-		}
-		r->pages++;
-		m->stats.pages_sent++;
-		if (page_is_zero(m->page_src)) {
-			r->zero_pages++;
-			m->stats.zero_pages++;
-			add_zero(m, page);
-			set_digest(m, page, mig_zero_page_hash());
-			continue;
-		}
-		m->split_page = page;
-		m->split_off = 0;
-		m->split_pending = true;
-		hash64_init(&m->page_hash, 0);
 		m->pc_split_asked = asked;
-		if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
-			src_emit(m);
+		if (src_put_page(m, page))
+			return;
 	}
 	/* Whatever this poll put in a frame leaves now: a requested page must not wait for a full
 	 * frame. */
