@@ -9,12 +9,13 @@
 #include "arch/aarch64/sysreg.h"
 #include "core/core.h"
 #include "lib/bitmap.h"
+#include "migrate/mig.h"
 
 #define NS_PER_S 1000000000ULL
 
 static u64 pc_now_ns(void)
 {
-	return sysreg_read(cntpct_el0) / (sysreg_read(cntfrq_el0) / 1000000) * 1000;
+	return mig_muldiv(sysreg_read(cntpct_el0), NS_PER_S, sysreg_read(cntfrq_el0));
 }
 
 static u64 page_of(const struct vm *vm, u64 ipa) { return (ipa - vm->cfg->ram_base) >> PAGE_SHIFT; }

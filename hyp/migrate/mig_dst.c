@@ -244,6 +244,24 @@ static int digest_written(struct mig_dst *m, u64 ipa)
 	return rc;
 }
 
+/* A DATA record into guest memory. A page's last part completes it (parts come in order): then
+ * its digest is taken from memory. */
+static int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec,
+			struct mig_round_stats *r)
+{
+	int rc =
+		m->ops->write_page(m->ctx, ipa_init(rec->ipa), rec->offset, rec->data, rec->length);
+
+	m->stats.data_bytes += rec->length;
+	if (rec->offset + rec->length < MIG_PAGE_SIZE)
+		return rc;
+	r->pages++;
+	m->stats.pages_sent++;
+	if (!rc && m->digests)
+		rc = digest_written(m, rec->ipa);
+	return rc;
+}
+
 static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 {
 	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
@@ -290,16 +308,7 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 			m->stats.zero_pages += rec.length;
 			m->stats.pages_sent += rec.length;
 		} else {
-			rc = m->ops->write_page(m->ctx, ipa_init(rec.ipa), rec.offset, rec.data,
-						rec.length);
-			m->stats.data_bytes += rec.length;
-			/* A page's last part completes it (parts come in order). */
-			if (rec.offset + rec.length == MIG_PAGE_SIZE) {
-				r->pages++;
-				m->stats.pages_sent++;
-				if (!rc && m->digests)
-					rc = digest_written(m, rec.ipa);
-			}
+			rc = dst_put_data(m, &rec, r);
 		}
 		if (rc) {
 			m->fail_err = rc;
@@ -514,16 +523,9 @@ static int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
 			m->stats.pc_duplicates += rec.offset + rec.length == MIG_PAGE_SIZE;
 			continue;
 		}
-		rc = m->ops->write_page(m->ctx, ipa_init(rec.ipa), rec.offset, rec.data,
-					rec.length);
-		m->stats.data_bytes += rec.length;
-		if (!rc && rec.offset + rec.length == MIG_PAGE_SIZE) {
-			r->pages++;
-			m->stats.pages_sent++;
-			rc = digest_written(m, rec.ipa);
-			if (!rc)
-				dst_pc_arrived(m, rec.ipa);
-		}
+		rc = dst_put_data(m, &rec, r);
+		if (!rc && rec.offset + rec.length == MIG_PAGE_SIZE)
+			dst_pc_arrived(m, rec.ipa);
 		if (rc) {
 			m->fail_err = rc;
 			return MIG_FAIL_MEMORY;

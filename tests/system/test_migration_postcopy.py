@@ -77,14 +77,15 @@ def test_postcopy_unpaced_guest(pair):
 
 
 def test_postcopy_auto_switch(pair):
-    # The stall rule: the live rounds find no smaller dirty set for 4 rounds in a row. On a quiet
-    # host pre-copy can still get this guest under the default 50 ms budget; a 1 ms budget it
-    # cannot meet, so only the rule (before the 30-round cap) ends the rounds.
+    # postcopy=auto: the switch when the live rounds stop converging. This guest alternates
+    # writing and verifying (reading) rounds, so its dirty set does shrink now and then, and on a
+    # quiet host pre-copy even catches it; the round limit (3 here, with a 1 ms budget it cannot
+    # meet) is the rule that fires. The stall rule itself is host-tested (test_mig_session).
     src, dst = pair()
-    r = fm.migrate(src, dst, "mover", "postcopy=auto downtime=1", trigger=TRIGGER)
+    r = fm.migrate(src, dst, "mover", "postcopy=auto rounds=3 downtime=1", trigger=TRIGGER)
     print([d["pages"] for d in r["rounds_detail"]])
     check_postcopy(src, dst, r)
-    assert 6 <= r["rounds"] < 30
+    assert r["rounds"] <= 5  # round 0, at most 3 live rounds, then the switch
 
 
 def test_postcopy_lossy_link(pair):
