@@ -407,7 +407,7 @@ static void cmd_help(void)
 	con_printf("commands:");
 	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
 		const struct shell_cmd *c = &shell_cmds[i];
-		char head[160];
+		char head[224]; /* the longest usage (migrate, test builds) is 173 */
 		size_t k = 0;
 
 		snprintf(head, sizeof(head), "%s%s%s", c->name, *c->usage ? " " : "", c->usage);
