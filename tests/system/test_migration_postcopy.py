@@ -134,3 +134,21 @@ def test_postcopy_destination_killed(pair):
     # The VM ended faulted, not migrated (ferry's exit status says a VM faulted), with the reason.
     assert src.wait_exit(30) == 1
     assert "ferry: all VMs have ended: 0 powered off, 0 migrated, 1 faulted; exit 1" in src.text()
+
+
+def test_postcopy_source_killed(pair):
+    # The same failure seen from the destination: its VM runs but some of its pages exist only on
+    # a source that is gone. It must say so and stop that VM (never run on without the pages).
+    src, dst = pair(link="dgram")
+    src.wait_for(TRIGGER, timeout=60)
+    src.send("migrate mover postcopy")
+    i, _ = dst.wait_for(r"incoming: vm 'mover': post-copy: running with [1-9]", timeout=120)
+    src.kill()
+    dst.wait_for(r"incoming: vm 'mover': post-copy failed after the switch \(.*\) with \d+ pages "
+                 r"never received: the VM cannot continue on either side; stopped here",
+                 timeout=30, start=i)
+    d_json, _ = fm.collect_json(dst, "incoming", i, 30)
+    assert not d_json["ok"] and d_json["postcopy"] and d_json["pc_verify"] == "none"
+    assert dst.wait_exit(30) == 1
+    assert "ferry: all VMs have ended: 0 powered off, 0 migrated, 1 faulted; exit 1" in dst.text()
+    assert "memstress: PASS" not in dst.text()
