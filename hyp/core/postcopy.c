@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Post-copy on the destination (docs/migration.md, "Post-copy"): the VM runs before all of its
  * pages are here. Those still missing are unmapped from its stage 2; a guest access to one takes a
  * translation fault, and the vCPU waits at EL2 for the page while the management CPU asks the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Post-copy live migration (docs/migration.md, "Post-copy") between two ferries on two QEMU
 machines.
 
