@@ -18,26 +18,33 @@ bool gmem_absent(const struct gmem *m, u64 ipa, u64 len)
 	return false;
 }
 
-/* The bytes of [ipa, ipa + len) once every page of it is here, or NULL with *err set. */
-static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len, int *err)
+static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)
 {
-	*err = FERRY_ERANGE;
 	if (!m || !m->host || !len || !range_within(ipa, len, m->ipa, m->size))
 		return NULL;
-	if (gmem_absent(m, ipa, len) &&
-	    (!m->fetch || m->fetch(m->fetch_ctx, ipa, len) || gmem_absent(m, ipa, len))) {
-		*err = FERRY_EAGAIN;
-		return NULL;
-	}
 	return m->host + (ipa - m->ipa);
+}
+
+/* Post-copy: 0 once every page of [ipa, ipa + len) is here (fetched if need be), else
+ * FERRY_EAGAIN. Every access that reads or writes guest bytes asks this after gmem_at. */
+static int gmem_here(const struct gmem *m, u64 ipa, u64 len)
+{
+	if (!gmem_absent(m, ipa, len))
+		return FERRY_OK;
+	if (m->fetch && !m->fetch(m->fetch_ctx, ipa, len) && !gmem_absent(m, ipa, len))
+		return FERRY_OK;
+	return FERRY_EAGAIN;
 }
 
 int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 {
+	const u8 *p = gmem_at(m, ipa, len);
 	int err;
-	const u8 *p = gmem_at(m, ipa, len, &err);
 
 	if (!p)
+		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, len);
+	if (err)
 		return err;
 	memcpy(buf, p, len);
 	return FERRY_OK;
@@ -45,10 +52,13 @@ int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 
 int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
 {
+	u8 *p = gmem_at(m, ipa, len);
 	int err;
-	u8 *p = gmem_at(m, ipa, len, &err);
 
 	if (!p)
+		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, len);
+	if (err)
 		return err;
 	memcpy(p, buf, len);
 	return FERRY_OK;
