@@ -365,7 +365,26 @@ def summarize(result):
         "rounds_detail": [{"round": r, "pages": p, "zero": z, "bytes": b, "ms": ns / 1e6}
                           for r, (p, z, b, ns) in enumerate(rounds)],
     })
+    if s.get("postcopy"):
+        # Post-copy: the pause ends at the switch's COMMIT; the rest moves while the VM runs on
+        # the destination, whose guest waits on each page it touches before it arrives.
+        result["postcopy"] = {
+            "pages_after_switch": s["pc_pages"],
+            "served_on_demand": s["pc_requested"],
+            "time_to_last_page_ms": s["pc_last_page_ns"] / 1e6,
+            "total_ms": s["pc_total_ns"] / 1e6,
+            "verify": s["pc_verify"],
+        }
     d = result.get("destination")
+    if d and d.get("postcopy") and "postcopy" in result:
+        result["postcopy"].update({
+            "demand_faults": d["pc_faults"],
+            "pages_requested": d["pc_requested"],
+            "fault_ms_mean": d["pc_fault_ns_mean"] / 1e6,
+            "fault_ms_max": d["pc_fault_ns_max"] / 1e6,
+            "verify_destination": d["pc_verify"],
+            "duplicates_dropped": d["pc_duplicates"],
+        })
     if d:
         result["phases_ms"]["resume"] = d.get("resume_ns", 0) / 1e6
         result["corrupt_rejected"] = d["corrupt"]
@@ -397,6 +416,17 @@ def format_summary(r):
                    "destination" % (ph["park"], ph["last_collect"], ph["last_pages"],
                                     ph["state"], ph["verify"], ph["commit_rtt"],
                                     ph.get("resume", 0)))
+    pc = r.get("postcopy")
+    if pc:
+        out.append("post-copy: %d pages moved after the switch while the VM ran on the "
+                   "destination, last one %.0f ms after it (%.0f ms in all); %d pages served on "
+                   "demand" % (pc["pages_after_switch"], pc["time_to_last_page_ms"],
+                               pc["total_ms"], pc["served_on_demand"]))
+        if "demand_faults" in pc:
+            out.append("post-copy faults on the destination: %d guest accesses waited for a "
+                       "page, mean %.2f ms, max %.2f ms; verification after the last page: %s"
+                       % (pc["demand_faults"], pc["fault_ms_mean"], pc["fault_ms_max"],
+                          pc["verify_destination"]))
     if "corrupt_rejected" in r:
         out.append("destination: %d corrupt frames rejected, %d duplicates dropped" % (
             r["corrupt_rejected"], r["duplicates"]))

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "core/board.h"
 #include "core/console.h"
+#include "core/postcopy.h"
 #include "core/shell.h"
 #include "core/shm.h"
 #include "core/vcpu.h"
@@ -338,6 +339,11 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
 		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa_init(ipa))) {
 			v->exits[EXITC_DIRTY]++;
+			return false;
+		}
+		/* Post-copy: a page still on its way from the source. Wait for it, then retry. */
+		if (esr_fsc_is_translation(fsc) && postcopy_fault(v, ipa)) {
+			v->exits[EXITC_ABORT]++;
 			return false;
 		}
 		/* RAM is always mapped, except for the moment break-before-make leaves an entry

@@ -27,6 +27,7 @@
 #include "core/migbench.h"
 #include "core/migkey.h"
 #include "core/passthrough.h"
+#include "core/postcopy.h"
 #include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
@@ -52,7 +53,7 @@
 #define FERRY_MIG_TEST_HOOKS 0
 #endif
 #if FERRY_MIG_TEST_HOOKS
-#define HOOK_USAGE " [corrupt=N] [lose=1]"
+#define HOOK_USAGE " [corrupt=N] [lose=1] [pcdrop=1]"
 #else
 #define HOOK_USAGE ""
 #endif
@@ -623,7 +624,10 @@ static void dst_progress(void *ctx, const struct mig_stats *st)
 	progress_line(false, false);
 }
 
+static void dst_page_arrived(void *ctx, ipa_t ipa) { postcopy_arrived(ctx, ipa_addr(ipa)); }
+
 static const struct mig_dst_ops dst_ops = {
+	.page_arrived = dst_page_arrived,
 	.send_frame = send_frame,
 	.now_ns = now_ns,
 	.write_page = dst_write_page,
@@ -872,6 +876,22 @@ static void print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("audit_bad_pages", s->audit_bad_pages);
 	json_field(&j, "\"audit_first_bad\":\"0x%llx\"", (unsigned long long)s->audit_first_bad);
 	U64("audit_ns", s->audit_ns);
+	/* Post-copy (docs/migration.md, "Post-copy"): fault figures are the destination's. */
+	json_field(&j, "\"postcopy\":%s", s->pc ? "true" : "false");
+	U64("pc_pages", s->pc_pages);
+	U64("pc_requested", s->pc_requested);
+	U64("pc_requests_late", s->pc_requests_late);
+	U64("pc_duplicates", s->pc_duplicates);
+	U64("pc_last_page_ns", s->t_pc_last ? span(s->t_commit, s->t_pc_last) : 0);
+	U64("pc_total_ns", s->pc ? span(s->t_start, s->t_end) : 0);
+	U64("pc_faults", s->pc_faults);
+	U64("pc_fault_ns_mean", s->pc_faults ? s->pc_fault_ns_sum / s->pc_faults : 0);
+	U64("pc_fault_ns_max", s->pc_fault_ns_max);
+	json_field(&j, "\"pc_verify\":\"%s\"",
+		   s->pc_verify == MIG_PCV_MATCH     ? "match"
+		   : s->pc_verify == MIG_PCV_DIFFERS ? "differs"
+		   : s->pc_verify == MIG_PCV_MISSING ? "missing"
+						     : "none");
 #undef U64
 	for (u32 r = 0; r < s->rounds && r < MIG_ROUNDS_MAX; r++) {
 		u64 r_end = s->r[r].end_ns ? s->r[r].end_ns : s->t_end;
@@ -913,8 +933,9 @@ static void cmd_migrate(char *args)
 	int err;
 
 	if (!name || !*name) {
-		con_printf("usage: migrate <vm> [downtime=MS] [rounds=N] [mode=wp|dbm] "
-			   "[start=eager|gradual] [verify=digest|full] [audit=0|1]" HOOK_USAGE);
+		con_printf("usage: migrate <vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] "
+			   "[rounds=N] [mode=wp|dbm] [start=eager|gradual] [verify=digest|full] "
+			   "[audit=0|1]" HOOK_USAGE);
 		return;
 	}
 	if (!strcmp(name, "cancel")) {
@@ -961,7 +982,15 @@ static void cmd_migrate(char *args)
 			continue;
 		if (val)
 			*val++ = 0;
-		if (val && !strcmp(opt, "downtime") && parse_u64(val, &v) && v)
+		if (!val && !strcmp(opt, "postcopy"))
+			cfg.postcopy = MIG_PC_NOW;
+		else if (val && !strcmp(opt, "postcopy") && !strcmp(val, "off"))
+			cfg.postcopy = MIG_PC_OFF;
+		else if (val && !strcmp(opt, "postcopy") && !strcmp(val, "auto"))
+			cfg.postcopy = MIG_PC_AUTO;
+		else if (val && !strcmp(opt, "postcopy") && !strcmp(val, "now"))
+			cfg.postcopy = MIG_PC_NOW;
+		else if (val && !strcmp(opt, "downtime") && parse_u64(val, &v) && v)
 			cfg.downtime_ns = v * 1000000ULL;
 		else if (val && !strcmp(opt, "rounds") && parse_u64(val, &v) && v &&
 			 v <= MIG_ROUNDS_MAX - 2)
@@ -986,14 +1015,16 @@ static void cmd_migrate(char *args)
 			mig.corrupt_every = (u32)v;
 		else if (val && !strcmp(opt, "lose") && !strcmp(val, "1"))
 			mig.lose_one = true;
+		else if (val && !strcmp(opt, "pcdrop") && !strcmp(val, "1"))
+			cfg.pc_drop_one = true;
 #endif
 		else {
-			con_printf(
-				"migrate: bad option '%s%s%s' (downtime=MS, rounds=1..%u, "
-				"mode=wp|dbm%s, start=eager|gradual, verify=digest|full, audit=0|1%s)",
-				opt, val ? "=" : "", val ? val : "", MIG_ROUNDS_MAX - 2,
-				machine.hafdbs ? "" : " (no dbm on this CPU)",
-				FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1" : "");
+			con_printf("migrate: bad option '%s%s%s' (postcopy, postcopy=off|auto|now, "
+				   "downtime=MS, rounds=1..%u, mode=wp|dbm%s, start=eager|gradual, "
+				   "verify=digest|full, audit=0|1%s)",
+				   opt, val ? "=" : "", val ? val : "", MIG_ROUNDS_MAX - 2,
+				   machine.hafdbs ? "" : " (no dbm on this CPU)",
+				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1, pcdrop=1" : "");
 			return;
 		}
 	}
@@ -1259,6 +1290,18 @@ static void src_finished(enum mig_status st)
 	print_json("migrate", mig_src_stats(&mig.src), st == MIG_DONE,
 		   st == MIG_DONE ? "" : mig_fail_name((u32)mig.src.fail));
 	mig.role = ROLE_NONE;
+	if (st == MIG_FAILED && mig.src.fail == MIG_FAIL_POSTCOPY_LOST) {
+		/* Its pages are split between the two machines and the destination's copy ran on:
+		 * this one must never run again. Stopped alone; every other VM runs on. */
+		con_printf(
+			"migrate: vm '%s': post-copy lost: the VM cannot continue on either side "
+			"(this copy is stale, the destination lacks pages); stopped here, not "
+			"resumed",
+			vm->cfg->name);
+		vm_request_stop(vm, VM_FAULTED, "post-copy link lost: the VM cannot continue");
+		release_vcpus(vm);
+		return;
+	}
 	if (st == MIG_DONE) {
 		/* The VM lives on the peer now: end it here for good, its vCPUs released from the
 		 * pause straight into the stop. */
@@ -1267,11 +1310,73 @@ static void src_finished(enum mig_status st)
 	}
 }
 
+static int dst_ask(u64 ipa)
+{
+	int err = mig_dst_request(&mig.dst, ipa);
+
+	return err == FERRY_ENOENT ? 0 : err; /* it arrived meanwhile */
+}
+
+/* The switch is committed: unmap what is missing, then run the VM here. */
+static void dst_postcopy_start(void)
+{
+	struct vm *vm = mig.vm;
+	int err = postcopy_begin(vm, mig.dst.absent);
+
+	mig.resume_ns = 0;
+	if (err) {
+		/* Committed, and the missing pages cannot be kept from the guest: never run it. */
+		con_printf(
+			"incoming: vm '%s': post-copy: cannot unmap the missing pages (%s): the VM "
+			"cannot run",
+			vm->cfg->name, ferry_strerror(err));
+		incoming_failed(vm, "post-copy: missing pages could not be unmapped");
+		mig_dst_cancel(&mig.dst);
+		return;
+	}
+	dst_install(vm);
+	con_printf("incoming: vm '%s': post-copy: running with %llu pages still on their way",
+		   vm->cfg->name, (unsigned long long)mig.dst.pc_left);
+}
+
+/* Post-copy over, one way or the other: the VM has run here since the switch. */
+static void dst_postcopy_finished(struct vm *vm, bool ok)
+{
+	struct mig_stats *st = &mig.dst.stats;
+	char line[300];
+
+	st->pc_faults = vm->pc_faults;
+	st->pc_fault_ns_sum = vm->pc_fault_ns_sum;
+	st->pc_fault_ns_max = vm->pc_fault_ns_max;
+	mig_dst_describe(&mig.dst, line, sizeof(line));
+	con_printf("incoming: vm '%s': %s", vm->cfg->name, line);
+	con_printf("incoming: vm '%s': post-copy: %llu guest accesses waited for a page (mean %llu "
+		   "us, max %llu us)",
+		   vm->cfg->name, (unsigned long long)vm->pc_faults,
+		   (unsigned long long)(vm->pc_faults ? vm->pc_fault_ns_sum / vm->pc_faults / 1000
+						      : 0),
+		   (unsigned long long)(vm->pc_fault_ns_max / 1000));
+	if (ok && !mig.dst.pc_left)
+		postcopy_end(vm);
+	else
+		/* Pages that will never come: the VM cannot go on. It is the only copy, so it is
+		 * stopped, not discarded; its pages stay unmapped and gmem refuses them. */
+		vm_request_stop(vm, VM_FAULTED,
+				ok ? "post-copy: pages never arrived"
+				   : "post-copy link lost: the VM cannot continue");
+	print_json("incoming", st, ok, ok ? "" : mig_fail_name((u32)mig.dst.fail));
+	mig.role = ROLE_NONE;
+}
+
 static void dst_finished(enum mig_status st)
 {
 	struct vm *vm = mig.vm;
 	bool ok = st == MIG_DONE;
 
+	if (mig.dst.pc_resumed) {
+		dst_postcopy_finished(vm, ok);
+		return;
+	}
 	mig.resume_ns = 0;
 	if (ok) {
 		dst_install(vm); /* first: the guest should not wait for a summary */
@@ -1341,7 +1446,13 @@ static bool poll_once(void)
 	}
 	if (mig.role == ROLE_DST) {
 		before = mig.dst.stats.frames_sent;
+		if (mig.dst.phase == MIG_DST_PC_RUN)
+			postcopy_collect(mig.vm, dst_ask);
 		st = mig_dst_poll(&mig.dst);
+		if (st == MIG_POSTCOPY) {
+			dst_postcopy_start();
+			return true;
+		}
 		if (st != MIG_RUNNING) {
 			dst_finished(st);
 			return true;

@@ -377,18 +377,22 @@ static const struct shell_cmd {
 	    "page dirty, each collection protects MiB more (default 1024)" } },
 #if FERRY_MIG_TEST_HOOKS
 	{ "migrate",
-	  "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
-	  "[verify=digest|full] [audit=0|1] [corrupt=N] [lose=1]",
+	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "
+	  "[start=eager|gradual] [verify=digest|full] [audit=0|1] [corrupt=N] [lose=1] "
+	  "[pcdrop=1]",
 #else
 	{ "migrate",
-	  "<vm> [downtime=MS] [rounds=N] [mode=wp|dbm] [start=eager|gradual] "
-	  "[verify=digest|full] [audit=0|1]",
+	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "
+	  "[start=eager|gradual] [verify=digest|full] [audit=0|1]",
 #endif
 	  SH_LINE,
 	  { .line = migrate_shell },
 	  false,
 	  { "live-migrate a running VM to the peer ferry on the network",
-	    "(docs/migration.md); 'migrate cancel' gives up, the VM runs on" } },
+	    "(docs/migration.md); 'migrate cancel' gives up, the VM runs on;",
+	    "'postcopy': run it on the peer after round 0 and move the rest",
+	    "after (auto: when the rounds stop converging); a link lost then",
+	    "stops the VM on both sides" } },
 	{ "migration",
 	  "",
 	  SH_LINE,
@@ -424,7 +428,7 @@ static void cmd_help(void)
 	con_printf("commands:");
 	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
 		const struct shell_cmd *c = &shell_cmds[i];
-		char head[160];
+		char head[224]; /* the longest usage (migrate, test builds) is 173 */
 		size_t k = 0;
 
 		snprintf(head, sizeof(head), "%s%s%s", c->name, *c->usage ? " " : "", c->usage);

@@ -74,6 +74,16 @@ static void s2_bbm_flush(void *ctx, ipa_t start, u64 pages, int level)
 	tlbi_flush_s2_range(&caps, vm->vmid, start, pages, level);
 }
 
+void vm_s2_flush_owed(struct vm *vm, const struct s2_flush *owed)
+{
+	struct tlbi_caps caps = tlbi_caps_of_machine();
+
+	if (!owed->pages)
+		return;
+	tlbi_san_downgrade(vm->vmid, owed->start, owed->pages);
+	tlbi_flush_s2_range(&caps, vm->vmid, owed->start, owed->pages, owed->level);
+}
+
 const char *vm_state_name(u32 state)
 {
 	switch (state) {

@@ -70,6 +70,8 @@ struct vcpu {
 	/* The EL2 controls as read back after the vCPU's CPU wrote them (`traps` in the shell). */
 	struct trap_config ctl;
 	volatile bool ctl_loaded;
+	volatile u64
+		pc_wait; /* post-copy: IPA + 1 of the page this vCPU waits for (core/postcopy.c) */
 };
 /* How many first collections `dirtylog stats` itemizes (mm/dirty_el2.c). */
 #define DIRTYLOG_FIRST 8
@@ -119,6 +121,12 @@ struct vm {
 	u64 *mig_taken; /* what the migration took, until the next other collection sees it */
 	u64 *mig_scratch;
 	u64 *mig_acc_mem; /* memory for the three, allocated once */
+	/* Post-copy on the destination (core/postcopy.c): the pages not here yet, unmapped from its
+	 * stage 2 (NULL: none). A bit is cleared only once the page is written and mapped. */
+	u64 *pc_absent;
+	u64 *pc_absent_mem;        /* allocated once */
+	volatile u64 pc_gmem_wait; /* IPA + 1 an EL2 access (gmem) waits for */
+	u64 pc_faults, pc_fault_ns_sum, pc_fault_ns_max; /* guest accesses that waited */
 };
 extern struct vm vms[CONFIG_MAX_VMS];
 extern u32 nvms;
@@ -130,5 +138,8 @@ bool vm_quiescent(const struct vm *vm);
 void vm_request_stop(struct vm *vm, enum vm_state why, const char *reason);
 struct vm *vm_by_name(const char *name);
 const char *vm_state_name(u32 state);
+/* The flush a stage-2 change owes (sanitizer first, then one planned range flush). */
+struct s2_flush;
+void vm_s2_flush_owed(struct vm *vm, const struct s2_flush *owed);
 
 #endif

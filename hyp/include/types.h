@@ -53,6 +53,7 @@ enum ferry_err {
 	FERRY_EPERM = -1, /* no key for it, or a tag that does not verify */
 	FERRY_ENOENT = -2,
 	FERRY_EIO = -5,
+	FERRY_EAGAIN = -11, /* not yet: a post-copy page that has not arrived (lib/gmem.h) */
 	FERRY_ENOMEM = -12,
 	FERRY_EBUSY = -16,
 	FERRY_EEXIST = -17,

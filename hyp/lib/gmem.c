@@ -6,6 +6,19 @@
 
 #include "lib/range.h"
 
+#define GMEM_PAGE_SHIFT 12
+
+bool gmem_absent(const struct gmem *m, u64 ipa, u64 len)
+{
+	if (!m || !m->absent || !len || !range_within(ipa, len, m->ipa, m->size))
+		return false;
+	for (u64 p = (ipa - m->ipa) >> GMEM_PAGE_SHIFT;
+	     p <= (ipa - m->ipa + len - 1) >> GMEM_PAGE_SHIFT; p++)
+		if ((__atomic_load_n(&m->absent[p / 64], __ATOMIC_ACQUIRE) >> (p % 64)) & 1)
+			return true;
+	return false;
+}
+
 static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)
 {
 	if (!m || !m->host || !len || !range_within(ipa, len, m->ipa, m->size))
@@ -13,12 +26,27 @@ static u8 *gmem_at(const struct gmem *m, u64 ipa, u64 len)
 	return m->host + (ipa - m->ipa);
 }
 
+/* Post-copy: 0 once every page of [ipa, ipa + len) is here (fetched if need be), else
+ * FERRY_EAGAIN. Every access that reads or writes guest bytes asks this after gmem_at. */
+static int gmem_here(const struct gmem *m, u64 ipa, u64 len)
+{
+	if (!gmem_absent(m, ipa, len))
+		return FERRY_OK;
+	if (m->fetch && !m->fetch(m->fetch_ctx, ipa, len) && !gmem_absent(m, ipa, len))
+		return FERRY_OK;
+	return FERRY_EAGAIN;
+}
+
 int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 {
 	const u8 *p = gmem_at(m, ipa, len);
+	int err;
 
 	if (!p)
 		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, len);
+	if (err)
+		return err;
 	memcpy(buf, p, len);
 	return FERRY_OK;
 }
@@ -26,9 +54,13 @@ int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
 {
 	u8 *p = gmem_at(m, ipa, len);
+	int err;
 
 	if (!p)
 		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, len);
+	if (err)
+		return err;
 	memcpy(p, buf, len);
 	return FERRY_OK;
 }
@@ -58,9 +90,13 @@ int gmem_write64(const struct gmem *m, u64 ipa, u64 val)
 int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val)
 {
 	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
+	int err;
 
 	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
 		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, 2);
+	if (err)
+		return err;
 	*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 	return FERRY_OK;
 }
@@ -68,9 +104,13 @@ int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val)
 int gmem_store16_release(const struct gmem *m, u64 ipa, u16 val)
 {
 	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
+	int err;
 
 	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
 		return FERRY_ERANGE;
+	err = gmem_here(m, ipa, 2);
+	if (err)
+		return err;
 	__atomic_store_n(p, val, __ATOMIC_RELEASE);
 	return FERRY_OK;
 }

@@ -12,6 +12,8 @@ const char *ferry_strerror(int err)
 		return "not found";
 	case FERRY_EIO:
 		return "I/O error";
+	case FERRY_EAGAIN:
+		return "not here yet (post-copy page still on its way)";
 	case FERRY_ENOMEM:
 		return "out of memory";
 	case FERRY_EBUSY:

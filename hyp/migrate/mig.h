@@ -65,17 +65,41 @@ enum mig_type {
 	MIG_T_COMMIT = 7,  /* D→S: hashes equal, D takes the VM */
 	MIG_T_ABORT = 8,   /* either: giving up, with a reason (unsequenced, best effort) */
 	MIG_T_ACK = 9,     /* either: acknowledgement / keepalive only (unsequenced, no payload) */
-	MIG_T_MAX = 9,
+	MIG_T_PCMAP = 10, /* S→D, post-copy: a slice of the bitmap of pages the destination lacks */
+	MIG_T_PCREQ = 11, /* D→S, post-copy: pages the destination is waiting for, served first */
+	MIG_T_PCDONE = 12, /* D→S, post-copy: every page is here; its digest sum and verdict */
+	MIG_T_MAX = 12,
 };
 
-#define MIG_F_FINAL 0x0001u /* PAGES sent after the source paused the VM */
-#define MIG_F_CLOSE 0x0002u /* on an ACK: the sender is finished with this session */
+#define MIG_F_FINAL 0x0001u    /* PAGES sent after the source paused the VM */
+#define MIG_F_CLOSE 0x0002u    /* on an ACK: the sender is finished with this session */
+#define MIG_F_POSTCOPY 0x0004u /* PAGES sent after the post-copy switch (the VM runs there) */
 
 /* Capabilities: HELLO offers, WELCOME returns the intersection. */
 #define MIG_CAP_SACK 0x0001u        /* the ack carries a 32-frame selective-ack bitmap */
 #define MIG_CAP_ZERO_RUN 0x0002u    /* ZERO records may cover more than one page */
 #define MIG_CAP_PAGE_DIGEST 0x0004u /* verify by per-page digests (HASH carries their sum) */
-#define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN | MIG_CAP_PAGE_DIGEST)
+#define MIG_CAP_POSTCOPY 0x0008u    /* the destination can run the VM before every page is there */
+#define MIG_CAPS_V1 (MIG_CAP_SACK | MIG_CAP_ZERO_RUN | MIG_CAP_PAGE_DIGEST | MIG_CAP_POSTCOPY)
+#define MIG_PCMAP_HDR_LEN 16u /* PCMAP: first bitmap word (u64), pages missing in all (u64) */
+#define MIG_PCREQ_HDR_LEN 8u  /* PCREQ: count (u32), reserved (u32), then count IPAs (u64) */
+#define MIG_PCREQ_MAX 64u     /* IPAs in one PCREQ, at most */
+#define MIG_PCDONE_LEN 16u    /* PCDONE: digest sum (u64), verdict (u32), pages missing (u32) */
+
+/* When the source switches to post-copy (docs/migration.md, "Post-copy"). */
+enum mig_postcopy {
+	MIG_PC_OFF = 0,  /* never: pre-copy only */
+	MIG_PC_AUTO = 1, /* when the live rounds stop converging (mig_src_config.pc_stall_rounds) */
+	MIG_PC_NOW = 2,  /* right after round 0 */
+};
+
+/* The destination's verdict when the last post-copy page has arrived (PCDONE). */
+enum mig_pc_verdict {
+	MIG_PCV_NONE = 0,    /* not (yet) checked */
+	MIG_PCV_MATCH = 1,   /* the digest sums agree */
+	MIG_PCV_DIFFERS = 2, /* they differ: the running VM's memory is not the source's */
+	MIG_PCV_MISSING = 3, /* HASH came with pages still missing (a source bug) */
+};
 
 /* How the two ends check the moved memory before COMMIT (docs/migration.md, "Verification"). */
 enum mig_verify {
@@ -122,6 +146,7 @@ enum mig_fail {
 	MIG_FAIL_TRACKING = 13,           /* dirty tracking failed */
 	MIG_FAIL_COMMIT_UNCONFIRMED = 14, /* destination: COMMIT never acknowledged (see doc) */
 	MIG_FAIL_CONFIG = 15,
+	MIG_FAIL_POSTCOPY_LOST = 16, /* after the post-copy switch: neither side can run the VM */
 	MIG_FAIL_COUNT,
 };
 
@@ -141,9 +166,12 @@ enum mig_refuse {
 
 enum mig_status {
 	MIG_RUNNING = 0,
-	MIG_DONE = 1,   /* source: VM now lives on the destination; destination: resume the VM */
-	MIG_FAILED = 2, /* source: the VM runs on here (resumed if it was paused); destination:
-			   discard */
+	MIG_DONE = 1,     /* source: VM now lives on the destination; destination: resume the VM */
+	MIG_FAILED = 2,   /* source: the VM runs on here (resumed if it was paused), unless the
+			   post-copy switch was committed (fail == POSTCOPY_LOST: stop it);
+			   destination: discard, or after MIG_POSTCOPY stop the VM */
+	MIG_POSTCOPY = 3, /* destination, once: unmap the pages in mig_dst.absent, resume the VM,
+			     and keep polling; a guest access to such a page waits for it */
 };
 
 /* What both ends must agree on before a single page moves. */
@@ -336,6 +364,16 @@ struct mig_stats {
 	u32 audit;                            /* 0 not run, 1 running, 2 clean, 3 pages differ */
 	u64 audit_bad_pages, audit_first_bad; /* count, and the IPA of the first */
 	u64 audit_ns;
+	/* Post-copy (docs/migration.md, "Post-copy"). */
+	u32 pc;               /* 1: the migration switched to post-copy */
+	u32 pc_verify;        /* enum mig_pc_verdict */
+	u64 pc_pages;         /* pages the destination lacked at the switch */
+	u64 pc_requested;     /* pages asked for (destination) / served on demand (source) */
+	u64 pc_requests_late; /* source: asked for after they were sent (already on the way) */
+	u64 pc_duplicates;    /* destination: post-copy records for pages it had (dropped) */
+	u64 t_pc_last;        /* the last missing page sent (source) / arrived (destination) */
+	u64 pc_faults;        /* destination integrator: guest accesses that waited */
+	u64 pc_fault_ns_sum, pc_fault_ns_max; /* ... and how long they waited */
 };
 
 enum {
@@ -480,11 +518,14 @@ struct mig_src_config {
 	u8 peer_mac[6]; /* ff:ff:ff:ff:ff:ff is fine: the answer's source MAC is learnt */
 	struct mig_link_config link; /* zeros: frame_max 1514, tx 4 MiB of frames, rx 4 */
 	u64 downtime_ns;             /* budget that ends the live rounds (0: 50 ms) */
-	u32 max_rounds;     /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
-	u32 pages_per_poll; /* pages examined per poll, at most (0: 4096) */
-	u64 linger_ns;      /* after COMMIT: quiet time before DONE (0: 1 s) */
-	u32 verify;         /* enum mig_verify (0: digest) */
-	bool no_audit;      /* digest mode: skip the post-commit audit of all RAM */
+	u32 max_rounds;      /* live rounds after round 0, at most (0: 30, <= MIG_ROUNDS_MAX-2) */
+	u32 pages_per_poll;  /* pages examined per poll, at most (0: 4096) */
+	u64 linger_ns;       /* after COMMIT: quiet time before DONE (0: 1 s) */
+	u32 verify;          /* enum mig_verify (0: digest) */
+	bool no_audit;       /* digest mode: skip the post-commit audit of all RAM */
+	u32 postcopy;        /* enum mig_postcopy (0: off) */
+	u32 pc_stall_rounds; /* AUTO: live rounds without a new smallest dirty set (0: 4) */
+	bool pc_drop_one;    /* test hook: the highest missing page is never sent, nor served */
 };
 
 enum mig_src_phase {
@@ -496,6 +537,9 @@ enum mig_src_phase {
 	MIG_SRC_HASH,   /* VM paused: waiting for our own hash to complete */
 	MIG_SRC_COMMIT, /* HASH sent, waiting for COMMIT */
 	MIG_SRC_LINGER, /* committed: answering retransmissions for a moment */
+	MIG_SRC_PC_MAP, /* post-copy, VM paused: the bitmap of missing pages, then COMMIT */
+	MIG_SRC_PC_RUN, /* post-copy committed: requested pages first, the rest behind them */
+	MIG_SRC_PC_END, /* post-copy: HASH sent, waiting for PCDONE */
 	MIG_SRC_DONE,
 	MIG_SRC_FAILED,
 };
@@ -550,6 +594,19 @@ struct mig_src {
 	u64 t_quiet;      /* linger: last frame from the peer */
 	bool peer_closed; /* linger: the destination said it has finished */
 	u64 t_phase;      /* paused: when the current downtime phase began */
+	/* post-copy */
+	bool pc;             /* switched: the pause leads to PCMAP, not to the final round */
+	bool pc_committed;   /* COMMIT of the switch taken: the VM never runs here again */
+	bool pc_split_asked; /* the page split across frames was asked for */
+	bool pc_draining;    /* switching: waiting for the last live round's frames to be acked */
+	u64 *req;            /* npages bits: requested by the destination, not yet sent */
+	u64 pc_map_word;     /* next bitmap word to send */
+	u64 pc_left;         /* missing pages not yet sent */
+	u64 dirty_min;       /* AUTO: the smallest dirty set so far, and rounds since it shrank */
+	u32 stall;
+	int pc_cause;   /* POSTCOPY_LOST: the enum mig_fail that ended it */
+	u64 req_count;  /* bits set in req */
+	u64 pc_dropped; /* pc_drop_one: that page + 1 */
 };
 
 size_t mig_src_workspace_size(const struct mig_src_config *cfg);
@@ -583,6 +640,9 @@ struct mig_dst_ops {
 	/* A complete state blob, in the order the source sent them. 0 or <0 (→ abort). */
 	int (*put_state)(void *ctx, u32 index, u32 tag, const void *buf, u32 len);
 	void (*progress)(void *ctx, const struct mig_stats *st); /* optional */
+	/* Optional, post-copy: the page at ipa is written and may be mapped for the guest now (its
+	 * absent bit is cleared right after). */
+	void (*page_arrived)(void *ctx, ipa_t ipa);
 };
 
 struct mig_dst_config {
@@ -602,6 +662,8 @@ enum mig_dst_phase {
 	MIG_DST_HASH,     /* HASH arrived: hashing our memory */
 	MIG_DST_COMMIT,   /* COMMIT sent: waiting for its ack */
 	MIG_DST_REFUSING, /* REFUSE sent: waiting for its ack */
+	MIG_DST_PC_RUN,   /* post-copy: the VM runs here; missing pages arrive, requests go */
+	MIG_DST_PC_CLOSE, /* post-copy: PCDONE sent, waiting for its ack */
 	MIG_DST_DONE,
 	MIG_DST_FAILED,
 };
@@ -635,6 +697,20 @@ struct mig_dst {
 	u64 t_hash_rx;
 	s64 reply_seq; /* COMMIT or REFUSE */
 	u64 reply_ns;
+	/* post-copy */
+	bool pc;         /* the switch's COMMIT (not the pre-copy one) is out */
+	u64 *absent;     /* npages bits: pages not here yet. Read by other CPUs (the guest's
+			     * fault path, gmem): a bit is cleared, with release order, only after
+			     * the page is written and ops->page_arrived has run */
+	u64 *wanted;     /* npages bits: asked for, not yet in a PCREQ frame */
+	u64 *asked;      /* npages bits: in a PCREQ already */
+	u64 pc_map_word; /* next PCMAP word expected */
+	u64 pc_left;     /* pages still absent */
+	u64 wanted_count;
+	u32 pc_verdict; /* enum mig_pc_verdict, for the PCDONE still to send */
+	bool pc_done_sent;
+	bool pc_resumed; /* MIG_POSTCOPY returned */
+	int pc_cause;    /* POSTCOPY_LOST: the enum mig_fail that ended it */
 };
 
 size_t mig_dst_workspace_size(const struct mig_dst_config *cfg);
@@ -646,6 +722,12 @@ enum mig_status mig_dst_poll(struct mig_dst *m);
 void mig_dst_cancel(struct mig_dst *m);
 const struct mig_stats *mig_dst_stats(const struct mig_dst *m);
 int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len);
+/* Post-copy: ask the source for the page holding ipa (a guest or ferry itself waits for it).
+ * 0 when it is asked for (now or before), FERRY_ENOENT when it is not missing (any more),
+ * FERRY_ERANGE outside RAM, FERRY_EPERM outside post-copy. */
+int mig_dst_request(struct mig_dst *m, u64 ipa);
+/* Whether the page holding ipa is still missing (false outside RAM). Safe from any CPU. */
+bool mig_dst_absent(const struct mig_dst *m, u64 ipa);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* VM state blobs (docs/migration-protocol.md, "State blobs"). The protocol moves opaque blobs; these

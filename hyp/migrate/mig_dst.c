@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/bitmap.h"
 #include "migrate/mig.h"
 
 #define DST_DEF_PAGES_PER_POLL 4096u
@@ -30,6 +31,12 @@ static void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
 
 	if (m->phase == MIG_DST_FAILED || m->phase == MIG_DST_DONE)
 		return;
+	/* The VM runs here without some of its pages and the source's copy is stale: it cannot go
+	 * on anywhere. The integrator stops it (never resumes the source's: it stays stopped). */
+	if (m->phase == MIG_DST_PC_RUN) {
+		m->pc_cause = reason;
+		reason = MIG_FAIL_POSTCOPY_LOST;
+	}
 	m->fail = reason;
 	m->fail_err = err;
 	/* After COMMIT the source may already have released the VM: an ABORT then would be a lie.
@@ -65,6 +72,7 @@ size_t mig_dst_workspace_size(const struct mig_dst_config *cfg)
 
 	dst_link_defaults(&c);
 	return MIG_STATE_BLOB_MAX + MIG_PAGE_SIZE + ALIGN_UP(npages * 8, WS_ALIGN) +
+	       3 * ALIGN_UP(BITMAP_WORDS(npages) * 8, WS_ALIGN) +
 	       ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
 }
 
@@ -99,6 +107,15 @@ int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const stru
 	ws += MIG_PAGE_SIZE;
 	m->digest = (u64 *)(void *)ws;
 	ws += ALIGN_UP(m->npages * 8, WS_ALIGN);
+	m->absent = (u64 *)(void *)ws;
+	ws += ALIGN_UP(BITMAP_WORDS(m->npages) * 8, WS_ALIGN);
+	m->wanted = (u64 *)(void *)ws;
+	ws += ALIGN_UP(BITMAP_WORDS(m->npages) * 8, WS_ALIGN);
+	m->asked = (u64 *)(void *)ws;
+	ws += ALIGN_UP(BITMAP_WORDS(m->npages) * 8, WS_ALIGN);
+	bitmap_zero(m->absent, m->npages);
+	bitmap_zero(m->wanted, m->npages);
+	bitmap_zero(m->asked, m->npages);
 	m->link.send = ops->send_frame;
 	m->link.now = ops->now_ns;
 	m->link.ctx = ctx;
@@ -228,6 +245,24 @@ static int digest_written(struct mig_dst *m, u64 ipa)
 	return rc;
 }
 
+/* A DATA record into guest memory. A page's last part completes it (parts come in order): then
+ * its digest is taken from memory. */
+static int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec,
+			struct mig_round_stats *r)
+{
+	int rc =
+		m->ops->write_page(m->ctx, ipa_init(rec->ipa), rec->offset, rec->data, rec->length);
+
+	m->stats.data_bytes += rec->length;
+	if (rec->offset + rec->length < MIG_PAGE_SIZE)
+		return rc;
+	r->pages++;
+	m->stats.pages_sent++;
+	if (!rc && m->digests)
+		rc = digest_written(m, rec->ipa);
+	return rc;
+}
+
 static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 {
 	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
@@ -274,16 +309,7 @@ static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 			m->stats.zero_pages += rec.length;
 			m->stats.pages_sent += rec.length;
 		} else {
-			rc = m->ops->write_page(m->ctx, ipa_init(rec.ipa), rec.offset, rec.data,
-						rec.length);
-			m->stats.data_bytes += rec.length;
-			/* A page's last part completes it (parts come in order). */
-			if (rec.offset + rec.length == MIG_PAGE_SIZE) {
-				r->pages++;
-				m->stats.pages_sent++;
-				if (!rc && m->digests)
-					rc = digest_written(m, rec.ipa);
-			}
+			rc = dst_put_data(m, &rec, r);
 		}
 		if (rc) {
 			m->fail_err = rc;
@@ -368,6 +394,255 @@ static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 	return 0;
 }
 
+/* ---- post-copy (docs/migration.md, "Post-copy") ---------------------------------------------- */
+
+static u64 page_index(const struct mig_dst *m, u64 ipa)
+{
+	return (ipa - m->cfg.compat.ram_base) / MIG_PAGE_SIZE;
+}
+
+bool mig_dst_absent(const struct mig_dst *m, u64 ipa)
+{
+	u64 page;
+
+	if (!m->pc || ipa < m->cfg.compat.ram_base ||
+	    ipa - m->cfg.compat.ram_base >= m->cfg.compat.ram_size)
+		return false;
+	page = page_index(m, ipa);
+	return (__atomic_load_n(&m->absent[page / 64], __ATOMIC_ACQUIRE) >> (page % 64)) & 1;
+}
+
+/* The map of the pages still to come, after the state blobs; complete, it is answered with the
+ * switch's COMMIT, which carries the number of missing pages the map holds. */
+static int dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f)
+{
+	u64 words = BITMAP_WORDS(m->npages), first = get_le64(f->payload);
+	u64 missing = get_le64(f->payload + 8);
+	u32 n = (f->hdr.payload_len - MIG_PCMAP_HDR_LEN) / 8;
+	u8 p[MIG_COMMIT_LEN];
+
+	if (m->phase != MIG_DST_RECEIVE || !m->digests || m->blob_open || !m->blobs ||
+	    first != m->pc_map_word || n > words - first || missing > m->npages ||
+	    (m->pc_map_word && missing != m->stats.pc_pages))
+		return MIG_FAIL_PROTOCOL;
+	m->stats.pc_pages = missing;
+	for (u32 i = 0; i < n; i++) {
+		u64 w = get_le64(f->payload + MIG_PCMAP_HDR_LEN + 8 * i);
+
+		/* no page past the end of RAM */
+		if (first + i == words - 1 && m->npages % 64 && (w >> (m->npages % 64)))
+			return MIG_FAIL_PROTOCOL;
+		m->absent[first + i] = w;
+	}
+	m->pc_map_word += n;
+	if (m->pc_map_word < words)
+		return 0;
+	m->pc_left = bitmap_weight(m->absent, m->npages);
+	if (m->pc_left != missing)
+		return MIG_FAIL_PROTOCOL;
+	m->pc = true;
+	m->stats.pc = 1;
+	put_le64(p, missing);
+	if (dst_reply(m, MIG_T_COMMIT, p, sizeof(p)))
+		return MIG_FAIL_SEND;
+	m->phase = MIG_DST_COMMIT;
+	dst_progress(m);
+	return 0;
+}
+
+/* A page is here: written, its digest taken from memory, mapped by the integrator, and only then
+ * no longer absent (whoever waits for it reads the bit). */
+static void dst_pc_arrived(struct mig_dst *m, u64 ipa)
+{
+	u64 page = page_index(m, ipa);
+
+	if (m->ops->page_arrived)
+		m->ops->page_arrived(m->ctx, ipa_init(ipa));
+	__atomic_fetch_and(&m->absent[page / 64], ~(1ULL << (page % 64)), __ATOMIC_RELEASE);
+	if (bitmap_test(m->wanted, page)) {
+		bitmap_clear(m->wanted, page);
+		m->wanted_count--;
+	}
+	m->pc_left--;
+	if (!m->pc_left)
+		m->stats.t_pc_last = dst_now(m);
+}
+
+/* PAGES after the switch. A record for a page that is here already is dropped whole: the guest may
+ * have written the page since it was mapped, and those writes are the newer contents. */
+static int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
+{
+	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
+	struct mig_pages_iter it;
+	struct mig_page_rec rec;
+	struct mig_round_stats *r;
+	int rc;
+
+	if (mig_pages_iter_init(&it, f->payload, f->hdr.payload_len) || it.round >= MIG_ROUNDS_MAX)
+		return MIG_FAIL_PROTOCOL;
+	/* All post-copy pages are one round, after every live one. */
+	if (!m->stats.final_round) {
+		if (it.round <= m->last_round)
+			return MIG_FAIL_PROTOCOL;
+		m->stats.final_round = m->last_round = m->stats.round = it.round;
+		m->stats.rounds = it.round + 1;
+		m->stats.r[it.round].start_ns = dst_now(m);
+	} else if (it.round != m->stats.final_round) {
+		return MIG_FAIL_PROTOCOL;
+	}
+	r = &m->stats.r[it.round];
+	r->frames++;
+	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
+	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
+		if (rec.ipa < base || rec.ipa >= end)
+			return MIG_FAIL_PROTOCOL;
+		if (rec.kind == MIG_REC_ZERO) {
+			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
+				return MIG_FAIL_PROTOCOL;
+			for (u64 i = 0; i < rec.length; i++) {
+				u64 ipa = rec.ipa + i * MIG_PAGE_SIZE;
+
+				if (!mig_dst_absent(m, ipa)) {
+					m->stats.pc_duplicates++;
+					continue;
+				}
+				rc = dst_zero(m, ipa, 1);
+				if (rc) {
+					m->fail_err = rc;
+					return MIG_FAIL_MEMORY;
+				}
+				set_digest(m, ipa, mig_zero_page_hash());
+				r->pages++;
+				r->zero_pages++;
+				m->stats.zero_pages++;
+				m->stats.pages_sent++;
+				dst_pc_arrived(m, ipa);
+			}
+			continue;
+		}
+		if (!mig_dst_absent(m, rec.ipa)) {
+			m->stats.pc_duplicates += rec.offset + rec.length == MIG_PAGE_SIZE;
+			continue;
+		}
+		rc = dst_put_data(m, &rec, r);
+		if (!rc && rec.offset + rec.length == MIG_PAGE_SIZE)
+			dst_pc_arrived(m, rec.ipa);
+		if (rc) {
+			m->fail_err = rc;
+			return MIG_FAIL_MEMORY;
+		}
+	}
+	r->end_ns = dst_now(m);
+	return rc ? MIG_FAIL_PROTOCOL : 0;
+}
+
+/* HASH after the last post-copy page: the check pre-copy makes before COMMIT, made now that every
+ * page is here. Its outcome cannot change who runs the VM; PCDONE tells the source. */
+static int dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f)
+{
+	if (mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect) ||
+	    m->expect.pages != m->npages || m->expect.blobs != m->blobs)
+		return MIG_FAIL_PROTOCOL;
+	m->stats.peer_hash = m->expect.hash;
+	m->stats.local_hash = m->digest_sum;
+	m->pc_verdict = m->pc_left                        ? MIG_PCV_MISSING
+			: m->digest_sum == m->expect.hash ? MIG_PCV_MATCH
+							  : MIG_PCV_DIFFERS;
+	m->stats.pc_verify = m->pc_verdict;
+	m->phase = MIG_DST_PC_CLOSE;
+	dst_progress(m);
+	return 0;
+}
+
+int mig_dst_request(struct mig_dst *m, u64 ipa)
+{
+	u64 page;
+
+	if (ipa < m->cfg.compat.ram_base || ipa - m->cfg.compat.ram_base >= m->cfg.compat.ram_size)
+		return FERRY_ERANGE;
+	if (m->phase != MIG_DST_PC_RUN)
+		return FERRY_EPERM;
+	if (!mig_dst_absent(m, ipa))
+		return FERRY_ENOENT;
+	page = page_index(m, ipa);
+	if (bitmap_test(m->wanted, page) || bitmap_test(m->asked, page))
+		return 0;
+	bitmap_set(m->wanted, page);
+	m->wanted_count++;
+	m->stats.pc_requested++;
+	return 0;
+}
+
+/* PCREQ frames for the pages asked for since the last poll. */
+static void dst_pc_send_requests(struct mig_dst *m)
+{
+	while (m->wanted_count) {
+		u32 cap, n = 0;
+		u8 *p = mig_link_open(&m->link, &cap);
+
+		if (!p)
+			return;
+		for (u64 pg = bitmap_next_set(m->wanted, m->npages, 0);
+		     pg < m->npages && n < MIG_PCREQ_MAX && MIG_PCREQ_HDR_LEN + 8 * (n + 1) <= cap;
+		     pg = bitmap_next_set(m->wanted, m->npages, pg + 1)) {
+			put_le64(p + MIG_PCREQ_HDR_LEN + 8 * n++,
+				 m->cfg.compat.ram_base + pg * MIG_PAGE_SIZE);
+			bitmap_clear(m->wanted, pg);
+			bitmap_set(m->asked, pg);
+			m->wanted_count--;
+		}
+		put_le32(p, n);
+		put_le32(p + 4, 0);
+		if (mig_link_queue(&m->link, MIG_T_PCREQ, 0, MIG_PCREQ_HDR_LEN + 8 * n) < 0) {
+			dst_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL, 0);
+			return;
+		}
+	}
+}
+
+/* Post-copy phases of the poll; true once the migration is over here (the VM simply runs on). */
+static bool dst_pc_poll(struct mig_dst *m, int link_rc)
+{
+	u8 p[MIG_PCDONE_LEN];
+
+	if (m->phase == MIG_DST_PC_RUN) {
+		if (link_rc) {
+			dst_fail(m, link_rc, 0, 0);
+			return false;
+		}
+		dst_pc_send_requests(m);
+		return false;
+	}
+	if (!m->pc_done_sent) {
+		put_le64(p, m->digest_sum);
+		put_le32(p + 8, m->pc_verdict);
+		put_le32(p + 12, (u32)MIN(m->pc_left, 0xffffffffULL));
+		if (!link_rc && dst_reply(m, MIG_T_PCDONE, p, sizeof(p)))
+			return false; /* window full: next poll */
+		m->pc_done_sent = true;
+	}
+	/* Every page is here: whether the source hears PCDONE no longer matters to the VM. */
+	if (link_rc || mig_link_acked(&m->link, (u32)m->reply_seq) ||
+	    dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns) {
+		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
+		m->phase = MIG_DST_DONE;
+		m->stats.t_end = dst_now(m);
+		dst_progress(m);
+		return true;
+	}
+	return false;
+}
+
+/* Only a source that took the switch's COMMIT sends post-copy frames, and the first of them
+ * carries the ack of the COMMIT: it may overtake the poll that would see that ack. */
+static void dst_pc_taken(struct mig_dst *m, const struct mig_frame *f)
+{
+	if (m->phase == MIG_DST_COMMIT && m->pc &&
+	    ((f->hdr.flags & MIG_F_POSTCOPY) || f->hdr.type == MIG_T_HASH) &&
+	    mig_link_acked(&m->link, (u32)m->reply_seq))
+		m->phase = MIG_DST_PC_RUN;
+}
+
 static int dst_deliver(void *owner, const struct mig_frame *f)
 {
 	struct mig_dst *m = owner;
@@ -378,12 +653,22 @@ static int dst_deliver(void *owner, const struct mig_frame *f)
 	case MIG_T_HELLO:
 		return dst_on_hello(m, f);
 	case MIG_T_PAGES:
+		dst_pc_taken(m, f);
+		if (m->phase == MIG_DST_PC_RUN && (f->hdr.flags & MIG_F_POSTCOPY))
+			return dst_on_pc_pages(m, f);
 		return dst_on_pages(m, f);
+	case MIG_T_PCMAP:
+		return dst_on_pc_map(m, f);
 	case MIG_T_STATE:
 		return dst_on_state(m, f);
 	case MIG_T_HASH:
+		dst_pc_taken(m, f);
+		if (m->phase == MIG_DST_PC_RUN)
+			return dst_on_pc_hash(m, f);
 		return dst_on_hash(m, f);
 	case MIG_T_ABORT:
+		if (m->phase == MIG_DST_PC_CLOSE)
+			return 0; /* every page is here: nothing the source says changes that */
 		if (m->phase == MIG_DST_COMMIT)
 			return 0; /* the source decided before our COMMIT reached it: wait for the
 				     ack */
@@ -467,6 +752,22 @@ static enum mig_status dst_poll(struct mig_dst *m)
 		dst_hash_step(m);
 	else if (m->phase == MIG_DST_RECEIVE && m->hash_early)
 		dst_hash_some(m);
+	if (m->pc && !m->pc_resumed &&
+	    (m->phase == MIG_DST_PC_RUN || m->phase == MIG_DST_PC_CLOSE ||
+	     (m->phase == MIG_DST_COMMIT && !rc && mig_link_acked(&m->link, (u32)m->reply_seq)))) {
+		/* The source took the switch: the VM is ours and runs here from now on. */
+		if (m->phase == MIG_DST_COMMIT)
+			m->phase = MIG_DST_PC_RUN;
+		m->pc_resumed = true;
+		m->stats.t_commit = dst_now(m);
+		dst_progress(m);
+		return MIG_POSTCOPY;
+	}
+	if (m->phase == MIG_DST_PC_RUN || m->phase == MIG_DST_PC_CLOSE) {
+		if (dst_pc_poll(m, rc))
+			return MIG_DONE;
+		rc = m->phase == MIG_DST_PC_RUN ? rc : 0;
+	}
 	if (m->phase == MIG_DST_COMMIT && !rc && mig_link_acked(&m->link, (u32)m->reply_seq)) {
 		/* Tell the source it may stop lingering; best effort, it also times out. */
 		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
@@ -523,8 +824,10 @@ void mig_dst_cancel(struct mig_dst *m)
 		m->phase = MIG_DST_FAILED;
 		return;
 	}
-	/* After COMMIT the decision is the source's: cancelling now could leave no copy running. */
-	if (m->phase == MIG_DST_COMMIT)
+	/* After COMMIT the decision is the source's: cancelling now could leave no copy running.
+	 * After the post-copy switch the VM runs here and nowhere else. */
+	if (m->phase == MIG_DST_COMMIT || m->phase == MIG_DST_PC_RUN ||
+	    m->phase == MIG_DST_PC_CLOSE)
 		return;
 	dst_fail(m, MIG_FAIL_CANCELLED, 0, 0);
 }
@@ -542,7 +845,27 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
 	case MIG_DST_LISTEN:
 		return snprintf(buf, len, "incoming: waiting for a source (%llu frames ignored)",
 				(unsigned long long)(s->frames_received));
+	case MIG_DST_PC_RUN:
+	case MIG_DST_PC_CLOSE:
+		return snprintf(buf, len,
+				"incoming post-copy: the VM runs here; %llu of %llu pages still "
+				"missing, %llu asked for",
+				(unsigned long long)m->pc_left, (unsigned long long)s->pc_pages,
+				(unsigned long long)s->pc_requested);
 	case MIG_DST_DONE:
+		if (m->pc)
+			return snprintf(
+				buf, len,
+				"incoming migration done (post-copy): %llu pages arrived after the "
+				"switch, %llu asked for; %s",
+				(unsigned long long)s->pc_pages,
+				(unsigned long long)s->pc_requested,
+				s->pc_verify == MIG_PCV_MATCH ? "page digests match the source's"
+				: s->pc_verify == MIG_PCV_MISSING
+					? "VERIFICATION FAILED: pages never arrived; the VM runs "
+					  "without them and cannot fall back to the source"
+					: "VERIFICATION FAILED: page digests differ from the "
+					  "source's; the VM runs and cannot fall back to the source");
 		return snprintf(
 			buf, len,
 			"incoming migration done: %u rounds, %llu pages (%llu zero), %llu state "
@@ -551,6 +874,13 @@ int mig_dst_describe(const struct mig_dst *m, char *buf, size_t len)
 			(unsigned long long)s->zero_pages, (unsigned long long)s->state_blobs,
 			(unsigned long long)s->local_hash);
 	case MIG_DST_FAILED:
+		if (m->fail == MIG_FAIL_POSTCOPY_LOST)
+			return snprintf(buf, len,
+					"post-copy failed after the switch (%s) with %llu pages "
+					"never received: the VM cannot continue on either side; "
+					"stopped here",
+					mig_fail_name((u32)m->pc_cause),
+					(unsigned long long)m->pc_left);
 		if (m->fail == MIG_FAIL_REFUSED) {
 			mig_refusal_format(why, sizeof(why), m->refusal.reason, m->refusal.detail,
 					   &m->peer_compat, &m->cfg.compat);

@@ -14,6 +14,10 @@
 #define SRC_DEF_PAGES_PER_POLL 4096u
 #define SRC_DEF_LINGER 1000000000ULL
 #define SRC_DEF_RX_WINDOW 4u
+#define SRC_DEF_PC_STALL 4u
+/* Post-copy: background frames in flight at most, so that a requested page never waits behind
+ * more than this many frames of the stream (the window's other frames are the requests'). */
+#define SRC_PC_BG_FRAMES 4u
 #define NS_PER_S 1000000000ULL
 /* A page split across frames: no part smaller than this, or the record header dominates. */
 #define SPLIT_MIN 256u
@@ -34,8 +38,17 @@ static void src_fail(struct mig_src *m, int reason, int err)
 
 	if (m->phase == MIG_SRC_FAILED || m->phase == MIG_SRC_DONE || m->phase == MIG_SRC_LINGER)
 		return;
+	/* After the switch's COMMIT the destination runs the VM and this copy is stale: whatever
+	 * went wrong, neither end can run it now. Never resumed here (that would run a guest that
+	 * already went on elsewhere). */
+	if (m->pc_committed) {
+		m->pc_cause = reason;
+		reason = MIG_FAIL_POSTCOPY_LOST;
+		m->paused = false;
+	}
 	m->fail = reason;
-	m->fail_err = err;
+	if (!m->pc_committed)
+		m->fail_err = err;
 	/* Tell the destination at once, so it drops the incoming VM instead of waiting out dead_ns.
 	 * Best effort: a refusal or an abort came from the peer, and a dead link carries nothing.
 	 */
@@ -81,7 +94,7 @@ size_t mig_src_workspace_size(const struct mig_src_config *cfg)
 	u64 npages = cfg->compat.page_size ? cfg->compat.ram_size / cfg->compat.page_size : 0;
 
 	src_link_defaults(&c);
-	return ws_bitmap_bytes(npages) + ALIGN_UP(npages * 8, WS_ALIGN) + 2 * MIG_PAGE_SIZE +
+	return 2 * ws_bitmap_bytes(npages) + ALIGN_UP(npages * 8, WS_ALIGN) + 2 * MIG_PAGE_SIZE +
 	       MIG_STATE_BLOB_MAX + ALIGN_UP(mig_link_area_size(&c), WS_ALIGN);
 }
 
@@ -106,7 +119,9 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 		m->cfg.pages_per_poll = SRC_DEF_PAGES_PER_POLL;
 	if (!m->cfg.linger_ns)
 		m->cfg.linger_ns = SRC_DEF_LINGER;
-	if (m->cfg.verify > MIG_VERIFY_FULL)
+	if (!m->cfg.pc_stall_rounds)
+		m->cfg.pc_stall_rounds = SRC_DEF_PC_STALL;
+	if (m->cfg.verify > MIG_VERIFY_FULL || m->cfg.postcopy > MIG_PC_NOW)
 		return FERRY_EINVAL;
 	if (!ops->send_frame || !ops->now_ns || !ops->read_page || !ops->collect_dirty ||
 	    !ops->pause || !ops->resume || !ops->get_state)
@@ -128,6 +143,9 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 	m->blob = ws;
 	ws += MIG_STATE_BLOB_MAX;
 	bitmap_zero(m->dirty, m->npages);
+	m->req = (u64 *)(void *)ws;
+	ws += ws_bitmap_bytes(m->npages);
+	bitmap_zero(m->req, m->npages);
 	m->digest = (u64 *)(void *)ws;
 	ws += ALIGN_UP(m->npages * 8, WS_ALIGN);
 	memset(m->digest, 0, m->npages * 8);
@@ -164,6 +182,9 @@ int mig_src_start(struct mig_src *m)
 	u32 cap;
 
 	memcpy(h.nonce, m->cfg.nonce, MIG_NONCE_LEN);
+	/* Post-copy verifies by page digests (the check runs when the last page has arrived). */
+	if (m->cfg.postcopy == MIG_PC_OFF || m->cfg.verify == MIG_VERIFY_FULL)
+		h.caps &= ~MIG_CAP_POSTCOPY;
 	u8 *p;
 	s64 seq;
 
@@ -229,6 +250,10 @@ static int src_on_welcome(struct mig_src *m, const struct mig_frame *f)
 	return src_begin_rounds(m);
 }
 
+static int src_on_pc_commit(struct mig_src *m, const struct mig_frame *f);
+static int src_on_pc_request(struct mig_src *m, const struct mig_frame *f);
+static int src_on_pc_done(struct mig_src *m, const struct mig_frame *f);
+
 static int src_deliver(void *owner, const struct mig_frame *f)
 {
 	struct mig_src *m = owner;
@@ -245,6 +270,8 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 		src_fail(m, MIG_FAIL_REFUSED, 0);
 		return 0;
 	case MIG_T_COMMIT:
+		if (m->phase == MIG_SRC_COMMIT && m->pc)
+			return src_on_pc_commit(m, f);
 		if (m->phase != MIG_SRC_COMMIT)
 			return MIG_FAIL_PROTOCOL;
 		m->stats.peer_hash = get_le64(f->payload);
@@ -264,8 +291,14 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 		mig_link_flush_ack(&m->link);
 		src_progress(m);
 		return 0;
+	case MIG_T_PCREQ:
+		return m->pc_committed ? src_on_pc_request(m, f) : MIG_FAIL_PROTOCOL;
+	case MIG_T_PCDONE:
+		return m->phase == MIG_SRC_PC_END ? src_on_pc_done(m, f) : MIG_FAIL_PROTOCOL;
 	case MIG_T_ABORT:
-		if (m->phase >= MIG_SRC_LINGER)
+		if (m->phase >= MIG_SRC_LINGER && !m->pc_committed)
+			return 0;
+		if (m->phase == MIG_SRC_LINGER || m->phase == MIG_SRC_DONE)
 			return 0;
 		mig_abort_decode(f->payload, f->hdr.payload_len, &m->peer_abort);
 		src_fail(m, MIG_FAIL_PEER_ABORT, 0);
@@ -320,7 +353,11 @@ static void src_emit(struct mig_src *m)
 	m->fp[4] = (u8)m->fnrec;
 	m->fp[5] = (u8)(m->fnrec >> 8);
 	m->fp[6] = m->fp[7] = 0;
-	seq = mig_link_queue(&m->link, MIG_T_PAGES, m->paused ? MIG_F_FINAL : 0, m->flen);
+	seq = mig_link_queue(&m->link, MIG_T_PAGES,
+			     m->pc       ? MIG_F_POSTCOPY
+			     : m->paused ? MIG_F_FINAL
+					 : 0,
+			     m->flen);
 	m->fp = NULL;
 	if (seq < 0) {
 		src_fail(m, MIG_FAIL_PROTOCOL, (int)seq);
@@ -389,7 +426,10 @@ static void add_data(struct mig_src *m)
 		set_digest(m, m->split_page, hash64_final(&m->page_hash));
 }
 
-static void src_enter_final(struct mig_src *m, u64 estimate)
+/* The live rounds are over: pause the VM and take the pages written since the last collection,
+ * for the final round (pre-copy) or the map of missing pages (post-copy). false: the machine
+ * failed. */
+static bool src_pause_collect(struct mig_src *m, u64 estimate)
 {
 	u64 now = src_now(m), t;
 	s64 n;
@@ -399,7 +439,7 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	rc = m->ops->pause(m->ctx);
 	if (rc) {
 		src_fail(m, MIG_FAIL_PAUSE, rc);
-		return;
+		return false;
 	}
 	m->paused = true;
 	m->stats.t_paused = now;
@@ -409,7 +449,7 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	n = m->ops->collect_dirty(m->ctx, m->dirty, m->npages);
 	if (n < 0) {
 		src_fail(m, MIG_FAIL_TRACKING, (int)n);
-		return;
+		return false;
 	}
 	m->t_phase = src_now(m);
 	m->stats.last_collect_ns = m->t_phase - t;
@@ -417,6 +457,13 @@ static void src_enter_final(struct mig_src *m, u64 estimate)
 	m->stats.rounds++;
 	m->stats.final_round = m->stats.round;
 	m->stats.r[m->stats.round].start_ns = now;
+	return true;
+}
+
+static void src_enter_final(struct mig_src *m, u64 estimate)
+{
+	if (!src_pause_collect(m, estimate))
+		return;
 	m->stats.pages_left = bitmap_weight(m->dirty, m->npages);
 	m->cursor = 0;
 	m->phase = MIG_SRC_FINAL;
@@ -443,6 +490,27 @@ static bool src_drained(struct mig_src *m)
 	if (m->converging)
 		allowed = m->link.frame_max;
 	return inflight <= allowed;
+}
+
+static void src_enter_postcopy(struct mig_src *m, u64 estimate);
+
+/* Whether the live rounds end in post-copy rather than in a paused final round: at once after
+ * round 0 (MIG_PC_NOW), or (AUTO) when they stop converging: pc_stall_rounds live rounds in a row
+ * found no dirty set smaller than the smallest so far, or the round limit is reached with the
+ * rest still over the budget. Only with a destination that offered post-copy. */
+static bool src_wants_postcopy(struct mig_src *m, u64 dirty)
+{
+	if (!(m->caps & MIG_CAP_POSTCOPY) || m->cfg.postcopy == MIG_PC_OFF)
+		return false;
+	if (m->cfg.postcopy == MIG_PC_NOW)
+		return true;
+	if (!m->dirty_min || dirty < m->dirty_min) {
+		m->dirty_min = dirty;
+		m->stall = 0;
+	} else {
+		m->stall++;
+	}
+	return m->stall >= m->cfg.pc_stall_rounds || m->stats.round >= m->cfg.max_rounds;
 }
 
 /* All pages of the round are in frames: decide between another live round and the pause. */
@@ -473,6 +541,18 @@ static void src_round_end(struct mig_src *m)
 	/* What the pause would still have to move: the dirty pages, plus frames not yet acked. */
 	bytes = (u64)n * (MIG_PAGE_SIZE + MIG_PAGE_REC_LEN) + mig_link_inflight_bytes(&m->link);
 	estimate = m->stats.throughput ? mig_muldiv(bytes, NS_PER_S, m->stats.throughput) : ~0ULL;
+	if (n && estimate > m->cfg.downtime_ns &&
+	    (m->pc_draining || src_wants_postcopy(m, (u64)n))) {
+		/* What is still in flight would be downtime: let it drain first (the pages
+		 * collected stay in the set), as the converging round does. */
+		if (!m->pc_draining && mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
+			m->pc_draining = true;
+			m->converging = true;
+			return;
+		}
+		src_enter_postcopy(m, estimate);
+		return;
+	}
 	/* The rest fits the budget. Pausing now would also stop for what is still in flight (up to
 	 * half the budget, src_drained): send these pages live first, in one more round that
 	 * drains completely, and pause after it with only what the guest wrote meanwhile. */
@@ -493,6 +573,46 @@ static void src_round_end(struct mig_src *m)
 	src_progress(m);
 }
 
+/* Reads the page and puts it into the open frame (which has room for a record): a zero record,
+ * or the start of its data (add_data goes on with it, split across frames if need be). */
+static int src_put_page(struct mig_src *m, u64 page)
+{
+	struct mig_round_stats *r = &m->stats.r[m->stats.round];
+	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
+	int rc;
+
+	if (m->ops->page_ptr) {
+		m->page_src = m->ops->page_ptr(m->ctx, ipa);
+		rc = m->page_src ? 0 : FERRY_ERANGE;
+	} else {
+		rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
+		m->page_src = m->page_buf;
+	}
+	if (rc) {
+		src_fail(m, MIG_FAIL_MEMORY, rc);
+		return rc;
+	}
+	r->pages++;
+	m->stats.pages_sent++;
+	if (page_is_zero(m->page_src)) {
+		r->zero_pages++;
+		m->stats.zero_pages++;
+		add_zero(m, page);
+		if (m->stats.verify == MIG_VERIFY_DIGEST)
+			set_digest(m, page, mig_zero_page_hash());
+		return 0;
+	}
+	m->split_page = page;
+	m->split_off = 0;
+	m->split_pending = true;
+	if (m->stats.verify == MIG_VERIFY_DIGEST)
+		hash64_init(&m->page_hash, 0);
+	/* A page that does not fit whole goes in parts only when the part is worth a record. */
+	if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
+		src_emit(m);
+	return 0;
+}
+
 /* Fills frames with the round's pages while the window has room and the poll budget lasts. */
 static void src_pump_pages(struct mig_src *m)
 {
@@ -500,9 +620,7 @@ static void src_pump_pages(struct mig_src *m)
 	bool all = m->stats.round == 0;
 
 	while (m->phase == MIG_SRC_LIVE || m->phase == MIG_SRC_FINAL) {
-		struct mig_round_stats *r = &m->stats.r[m->stats.round];
 		u64 page;
-		int rc;
 
 		if (!m->fp) {
 			m->fp = mig_link_open(&m->link, &m->fcap);
@@ -538,43 +656,13 @@ static void src_pump_pages(struct mig_src *m)
 			continue;
 		}
 		budget--;
-		ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
-
-		if (m->ops->page_ptr) {
-			m->page_src = m->ops->page_ptr(m->ctx, ipa);
-			rc = m->page_src ? 0 : FERRY_ERANGE;
-		} else {
-			rc = m->ops->read_page(m->ctx, ipa, m->page_buf);
-			m->page_src = m->page_buf;
-		}
-		if (rc) {
-			src_fail(m, MIG_FAIL_MEMORY, rc);
-			return;
-		}
 		if (!all)
 			bitmap_clear(m->dirty, page);
 		m->cursor = page + 1;
-		r->pages++;
-		m->stats.pages_sent++;
 		if (m->stats.pages_left)
 			m->stats.pages_left--;
-		if (page_is_zero(m->page_src)) {
-			r->zero_pages++;
-			m->stats.zero_pages++;
-			add_zero(m, page);
-			if (m->stats.verify == MIG_VERIFY_DIGEST)
-				set_digest(m, page, mig_zero_page_hash());
-			continue;
-		}
-		m->split_page = page;
-		m->split_off = 0;
-		m->split_pending = true;
-		if (m->stats.verify == MIG_VERIFY_DIGEST)
-			hash64_init(&m->page_hash, 0);
-		/* A page that does not fit whole goes in parts only when the part is worth a
-		 * record. */
-		if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
-			src_emit(m);
+		if (src_put_page(m, page))
+			return;
 	}
 }
 
@@ -597,7 +685,7 @@ static void src_pump_state(struct mig_src *m)
 
 				m->stats.state_ns = now - m->t_phase;
 				m->t_phase = now;
-				m->phase = MIG_SRC_HASH;
+				m->phase = m->pc ? MIG_SRC_PC_MAP : MIG_SRC_HASH;
 				return;
 			}
 			if (rc < 0 || rc > (int)MIG_STATE_BLOB_MAX) {
@@ -724,6 +812,223 @@ static void src_audit_step(struct mig_src *m)
 	}
 }
 
+/* ---- post-copy (docs/migration.md, "Post-copy") ---------------------------------------------- */
+
+/* The live rounds end here instead of in a paused final round: pause, take the last dirty pages,
+ * and send the state and then the bitmap of those pages; the destination runs the VM without them
+ * and gets them afterwards. */
+static void src_enter_postcopy(struct mig_src *m, u64 estimate)
+{
+	if (!src_pause_collect(m, estimate))
+		return;
+	m->pc = true;
+	m->stats.pc = 1;
+	m->pc_left = bitmap_weight(m->dirty, m->npages);
+	m->stats.pc_pages = m->pc_left;
+	/* Test hook: the highest missing page stays missing on the destination and is never sent,
+	 * streamed or asked for; only the check at the end (or the guest) can notice. */
+	for (u64 w = BITMAP_WORDS(m->npages); m->cfg.pc_drop_one && w-- > 0 && !m->pc_dropped;)
+		if (m->dirty[w]) {
+			m->pc_dropped = w * 64 + (63 - (u64)__builtin_clzll(m->dirty[w])) + 1;
+			bitmap_clear(m->dirty, m->pc_dropped - 1);
+			m->pc_left--;
+		}
+	m->stats.pages_left = m->pc_left;
+	m->cursor = 0;
+	m->pc_map_word = 0;
+	m->hash_done = true; /* digests: the sum is complete with the last page */
+	m->phase = MIG_SRC_STATE;
+	src_progress(m);
+}
+
+/* The bitmap of the pages the destination lacks, in whole words, after the state blobs. */
+static void src_pump_pc_map(struct mig_src *m)
+{
+	u64 words = BITMAP_WORDS(m->npages);
+
+	while (m->phase == MIG_SRC_PC_MAP) {
+		u32 cap, n;
+		u8 *p = mig_link_open(&m->link, &cap);
+
+		if (!p)
+			return;
+		n = (u32)MIN((u64)(cap - MIG_PCMAP_HDR_LEN) / 8, words - m->pc_map_word);
+		put_le64(p, m->pc_map_word);
+		put_le64(p + 8, m->stats.pc_pages);
+		for (u32 i = 0; i < n; i++) {
+			u64 w = m->dirty[m->pc_map_word + i];
+
+			if (m->pc_dropped && (m->pc_dropped - 1) / 64 == m->pc_map_word + i)
+				w |= 1ULL << ((m->pc_dropped - 1) % 64);
+			put_le64(p + MIG_PCMAP_HDR_LEN + 8 * i, w);
+		}
+		if (mig_link_queue(&m->link, MIG_T_PCMAP, 0, MIG_PCMAP_HDR_LEN + 8 * n) < 0) {
+			src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);
+			return;
+		}
+		m->pc_map_word += n;
+		if (m->pc_map_word == words) {
+			m->t_hash_sent = src_now(m);
+			m->stats.state_ns += m->t_hash_sent - m->t_phase;
+			m->phase = MIG_SRC_COMMIT; /* the destination answers the map with COMMIT */
+			src_progress(m);
+		}
+	}
+}
+
+/* COMMIT of the switch: it carries the number of pages the destination found missing in the map.
+ * Taking it is the point of no return, as in pre-copy: the destination resumes the VM when our
+ * ack arrives, and this paused copy is never run again. */
+static int src_on_pc_commit(struct mig_src *m, const struct mig_frame *f)
+{
+	m->stats.peer_hash = get_le64(f->payload);
+	if (m->stats.peer_hash != m->stats.pc_pages)
+		return MIG_FAIL_PROTOCOL; /* not committed: the VM resumes here */
+	m->stats.t_commit = src_now(m);
+	m->stats.downtime_ns = m->stats.t_commit - m->stats.t_paused;
+	m->stats.commit_rtt_ns = m->stats.t_commit - m->t_hash_sent;
+	m->pc_committed = true;
+	m->phase = MIG_SRC_PC_RUN;
+	m->cursor = 0;
+	if (!m->pc_left)
+		m->stats.t_pc_last = m->stats.t_commit;
+	mig_link_flush_ack(&m->link);
+	src_progress(m);
+	return 0;
+}
+
+static int src_on_pc_request(struct mig_src *m, const struct mig_frame *f)
+{
+	u64 base = m->cfg.compat.ram_base;
+	u32 n = get_le32(f->payload);
+
+	for (u32 i = 0; i < n; i++) {
+		u64 ipa = get_le64(f->payload + MIG_PCREQ_HDR_LEN + 8 * i), page;
+
+		if (ipa < base || ipa - base >= m->cfg.compat.ram_size || ipa % MIG_PAGE_SIZE)
+			return MIG_FAIL_PROTOCOL;
+		page = (ipa - base) / MIG_PAGE_SIZE;
+		if (!bitmap_test(m->dirty, page)) {
+			m->stats.pc_requests_late++; /* sent already: it is on its way */
+		} else if (!bitmap_test(m->req, page)) {
+			bitmap_set(m->req, page);
+			m->req_count++;
+			m->stats.pc_requested++;
+		}
+	}
+	return 0;
+}
+
+static int src_on_pc_done(struct mig_src *m, const struct mig_frame *f)
+{
+	u32 verdict = get_le32(f->payload + 8);
+
+	m->stats.peer_hash = get_le64(f->payload);
+	m->stats.pc_verify = verdict == MIG_PCV_MATCH && m->stats.peer_hash != m->stats.local_hash
+				     ? MIG_PCV_DIFFERS
+				     : verdict;
+	m->stats.t_end = src_now(m);
+	m->phase = MIG_SRC_LINGER;
+	mig_link_flush_ack(&m->link);
+	src_progress(m);
+	return 0;
+}
+
+static void src_send_pc_hash(struct mig_src *m)
+{
+	struct mig_hash_msg h = {
+		.hash = m->digest_sum,
+		.pages = m->npages,
+		.blobs = m->blob_index,
+		.final_round = m->stats.final_round,
+	};
+	u32 cap;
+	u8 *p = mig_link_open(&m->link, &cap);
+
+	if (!p)
+		return;
+	m->stats.local_hash = m->digest_sum;
+	if (mig_link_queue(&m->link, MIG_T_HASH, 0, mig_hash_encode(p, &h)) < 0) {
+		src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);
+		return;
+	}
+	m->stats.r[m->stats.round].end_ns = src_now(m);
+	m->phase = MIG_SRC_PC_END;
+	src_progress(m);
+}
+
+/* After the switch: pages the destination asked for first, into whatever frame is open; the
+ * others behind them, with at most SRC_PC_BG_FRAMES frames of them in flight so a request never
+ * queues behind the whole window. Each page goes once: a request for a page already sent is
+ * answered by the frame on its way (the transport delivers it). */
+static void src_pump_pc(struct mig_src *m)
+{
+	u32 budget = m->cfg.pages_per_poll;
+
+	while (m->phase == MIG_SRC_PC_RUN && budget) {
+		bool asked = m->req_count != 0;
+		u64 page;
+
+		if (!m->fp) {
+			/* the stream's own frames (a page it split included) wait for room */
+			if (!asked && !(m->split_pending && m->pc_split_asked) &&
+			    ((!m->pc_left && !m->split_pending) ||
+			     mig_link_inflight(&m->link) >= SRC_PC_BG_FRAMES))
+				break;
+			m->fp = mig_link_open(&m->link, &m->fcap);
+			if (!m->fp)
+				break;
+			m->flen = MIG_PAGES_HDR_LEN;
+			m->fnrec = 0;
+			m->last_zero_rec = ~0u;
+		}
+		if (m->split_pending) {
+			if (!frame_fits(m, SPLIT_MIN))
+				src_emit(m);
+			else
+				add_data(m);
+			continue;
+		}
+		if (!m->pc_left)
+			break;
+		page = asked ? bitmap_next_set(m->req, m->npages, 0)
+			     : bitmap_next_set(m->dirty, m->npages, m->cursor);
+		if (page >= m->npages) { /* requested pages are taken out of order: wrap */
+			m->cursor = 0;
+			page = bitmap_next_set(m->dirty, m->npages, 0);
+			if (page >= m->npages)
+				break;
+		}
+		if (!frame_fits(m, 0)) {
+			src_emit(m);
+			continue;
+		}
+		budget--;
+		if (asked) {
+			bitmap_clear(m->req, page);
+			m->req_count--;
+		} else {
+			m->cursor = page + 1;
+		}
+		bitmap_clear(m->dirty, page);
+		m->pc_left--;
+		m->stats.pages_left = m->pc_left;
+		if (!m->pc_left)
+			m->stats.t_pc_last = src_now(m);
+		m->pc_split_asked = asked;
+		if (src_put_page(m, page))
+			return;
+	}
+	/* Whatever this poll put in a frame leaves now: a requested page must not wait for a full
+	 * frame. */
+	if (m->phase == MIG_SRC_PC_RUN && m->fp && m->fnrec)
+		src_emit(m);
+	else if (m->phase == MIG_SRC_PC_RUN && m->fp)
+		m->fp = NULL; /* opened, nothing in it: never queued */
+	if (m->phase == MIG_SRC_PC_RUN && !m->pc_left && !m->split_pending && !m->fp)
+		src_send_pc_hash(m);
+}
+
 static enum mig_status src_poll(struct mig_src *m)
 {
 	int rc;
@@ -764,6 +1069,10 @@ static enum mig_status src_poll(struct mig_src *m)
 		src_hash_step(m);
 	if (m->phase == MIG_SRC_STATE)
 		src_pump_state(m);
+	if (m->phase == MIG_SRC_PC_MAP)
+		src_pump_pc_map(m);
+	if (m->phase == MIG_SRC_PC_RUN)
+		src_pump_pc(m);
 	if (m->phase == MIG_SRC_HASH && m->hash_done)
 		src_send_hash(m);
 	if (m->phase != MIG_SRC_FAILED && m->link.fail)
@@ -804,6 +1113,9 @@ int mig_src_input(struct mig_src *m, const void *frame, size_t len)
 
 void mig_src_cancel(struct mig_src *m)
 {
+	/* After the post-copy switch there is nothing to go back to: the destination runs it. */
+	if (m->pc_committed)
+		return;
 	if (m->phase == MIG_SRC_IDLE) {
 		m->fail = MIG_FAIL_CANCELLED;
 		m->phase = MIG_SRC_FAILED;
@@ -828,6 +1140,23 @@ int mig_src_describe(const struct mig_src *m, char *buf, size_t len)
 		return snprintf(buf, len, "migration: waiting for the destination to answer");
 	case MIG_SRC_DONE:
 	case MIG_SRC_LINGER:
+		if (m->pc)
+			return snprintf(
+				buf, len,
+				"migration done (post-copy): %llu pages missing at the switch, %llu "
+				"sent on demand, downtime %llu ms, last page %llu ms after the "
+				"switch; %s",
+				(unsigned long long)s->pc_pages,
+				(unsigned long long)s->pc_requested,
+				(unsigned long long)ms(s->downtime_ns),
+				(unsigned long long)ms(s->t_pc_last -
+						       MIN(s->t_commit, s->t_pc_last)),
+				s->pc_verify == MIG_PCV_MATCH ? "page digests match on both sides"
+				: s->pc_verify == MIG_PCV_MISSING
+					? "VERIFICATION FAILED: pages never arrived; the destination "
+					  "runs without them and cannot fall back"
+					: "VERIFICATION FAILED: page digests differ; the destination "
+					  "runs with other memory and cannot fall back");
 		return snprintf(
 			buf, len,
 			"migration done: %u rounds, %llu pages (%llu zero), %llu MiB sent, "
@@ -840,6 +1169,13 @@ int mig_src_describe(const struct mig_src *m, char *buf, size_t len)
 			(unsigned long long)ms(s->t_commit - s->t_start),
 			(unsigned long long)s->local_hash);
 	case MIG_SRC_FAILED:
+		if (m->fail == MIG_FAIL_POSTCOPY_LOST)
+			return snprintf(
+				buf, len,
+				"post-copy failed after the switch (%s) with %llu pages not "
+				"yet on the destination: the VM cannot continue on either "
+				"side; stopped here, never resumed",
+				mig_fail_name((u32)m->pc_cause), (unsigned long long)m->pc_left);
 		if (m->fail == MIG_FAIL_REFUSED) {
 			mig_refusal_format(why, sizeof(why), m->refusal.reason, m->refusal.detail,
 					   &m->cfg.compat, &m->refusal.compat);
@@ -863,6 +1199,13 @@ int mig_src_describe(const struct mig_src *m, char *buf, size_t len)
 					mig_fail_name((u32)m->fail), ferry_strerror(m->fail_err));
 		return snprintf(buf, len, "migration failed: %s; the VM keeps running here",
 				mig_fail_name((u32)m->fail));
+	case MIG_SRC_PC_RUN:
+	case MIG_SRC_PC_END:
+		return snprintf(buf, len,
+				"post-copy: the VM runs on the destination; %llu of %llu pages "
+				"still to send, %llu sent on demand",
+				(unsigned long long)m->pc_left, (unsigned long long)s->pc_pages,
+				(unsigned long long)s->pc_requested);
 	default:
 		return snprintf(
 			buf, len,

@@ -125,6 +125,22 @@ static enum mig_reject payload_check(const struct mig_frame *f)
 	case MIG_T_ACK:
 		rc = len == 0 ? 0 : FERRY_EINVAL;
 		break;
+	case MIG_T_PCMAP:
+		/* whole words after the header, at least one */
+		rc = len > MIG_PCMAP_HDR_LEN && (len - MIG_PCMAP_HDR_LEN) % 8 == 0 ? 0
+										   : FERRY_EINVAL;
+		break;
+	case MIG_T_PCREQ: {
+		u32 n = len >= MIG_PCREQ_HDR_LEN ? get_le32(p) : 0;
+
+		rc = n && n <= MIG_PCREQ_MAX && len == MIG_PCREQ_HDR_LEN + 8 * n && !get_le32(p + 4)
+			     ? 0
+			     : FERRY_EINVAL;
+		break;
+	}
+	case MIG_T_PCDONE:
+		rc = len == MIG_PCDONE_LEN && get_le32(p + 8) <= MIG_PCV_MISSING ? 0 : FERRY_EINVAL;
+		break;
 	default:
 		return MIG_REJ_TYPE;
 	}
@@ -422,6 +438,7 @@ const char *mig_type_name(u32 type)
 		[MIG_T_HELLO] = "HELLO",   [MIG_T_WELCOME] = "WELCOME", [MIG_T_REFUSE] = "REFUSE",
 		[MIG_T_PAGES] = "PAGES",   [MIG_T_STATE] = "STATE",     [MIG_T_HASH] = "HASH",
 		[MIG_T_COMMIT] = "COMMIT", [MIG_T_ABORT] = "ABORT",     [MIG_T_ACK] = "ACK",
+		[MIG_T_PCMAP] = "PCMAP",   [MIG_T_PCREQ] = "PCREQ",     [MIG_T_PCDONE] = "PCDONE",
 	};
 
 	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "?";
@@ -464,6 +481,8 @@ const char *mig_fail_name(u32 reason)
 		[MIG_FAIL_TRACKING] = "dirty tracking failed",
 		[MIG_FAIL_COMMIT_UNCONFIRMED] = "COMMIT sent but never acknowledged",
 		[MIG_FAIL_CONFIG] = "bad configuration",
+		[MIG_FAIL_POSTCOPY_LOST] =
+			"post-copy link lost: the VM cannot continue (its memory is split between the two machines)",
 	};
 
 	return reason < MIG_FAIL_COUNT ? names[reason] : "unknown reason";

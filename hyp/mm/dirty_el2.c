@@ -254,6 +254,10 @@ s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits)
 	if (nbits > vm_pages(vm) || (map_ipa & 7) ||
 	    !range_within(map_ipa, words * 8, c->ram_base, c->ram_size))
 		return PSCI_RET_INVALID_PARAMETERS;
+	/* Post-copy: the guest's map may be a page still on its way; wait for it, never read it. */
+	if (gmem_absent(&vm->ram, map_ipa, words * 8) &&
+	    (!vm->ram.fetch || vm->ram.fetch(vm->ram.fetch_ctx, map_ipa, words * 8)))
+		return PSCI_RET_INTERNAL_FAILURE;
 	guest_map = (const u64 *)(uintptr_t)(pa_addr(vm->ram_pa) + (map_ipa - c->ram_base));
 	taken = dirtylog_collect(vm);
 	if (taken < 0)

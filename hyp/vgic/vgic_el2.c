@@ -59,8 +59,9 @@ int virq_vm_init(struct vm *vm)
 	int err;
 
 	/* The ITS and the LPI tables are in the VM's RAM, reached through its identity-mapped PA. */
-	vm->ram = (struct gmem){ vm->cfg->ram_base, vm->cfg->ram_size,
-				 (u8 *)(uintptr_t)pa_addr(vm->ram_pa) };
+	vm->ram = (struct gmem){ .ipa = vm->cfg->ram_base,
+				 .size = vm->cfg->ram_size,
+				 .host = (u8 *)(uintptr_t)pa_addr(vm->ram_pa) };
 
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		mpidr[i] = vpsci_mpidr(i);

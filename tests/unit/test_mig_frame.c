@@ -383,7 +383,7 @@ static void test_header_rejections(void **state)
 	mig_frame_update_ack(frame, 77, 5, &TX);
 	assert_int_equal(mig_frame_parse(frame, sizeof(frame), &f, &RX), MIG_REJ_LENGTH);
 	/* Types: unknown, zero, sequenced without a seq, unsequenced with one. */
-	len = seal(10, 3, p, 8);
+	len = seal(MIG_T_MAX + 1, 3, p, 8);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);
 	len = seal(0, 3, p, 8);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_TYPE);

@@ -11,7 +11,7 @@ void vnetfx_init(struct vnetfx_end *e, u8 mac_last)
 
 	memset(e, 0, sizeof(*e));
 	e->mem = calloc(1, VNETFX_RAM_SIZE);
-	e->ram = (struct gmem){ VNETFX_RAM_IPA, VNETFX_RAM_SIZE, e->mem };
+	e->ram = (struct gmem){ .ipa = VNETFX_RAM_IPA, .size = VNETFX_RAM_SIZE, .host = e->mem };
 	vvnet_init(&e->dev, mac);
 }
 
