@@ -14,6 +14,7 @@
 #include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
 #include "core/console.h"
+#include "core/migrate.h"
 #include "core/pcpu.h"
 #include "lib/lib.h"
 #include "migrate/mig.h"
@@ -69,11 +70,6 @@ static void run_one(int c, size_t len)
 	npub[0]++;
 }
 
-static u64 now_ns(void)
-{
-	return mig_muldiv(sysreg_read(cntpct_el0), 1000000000ULL, sysreg_read(cntfrq_el0));
-}
-
 void migbench_shell(void)
 {
 	static const size_t sizes[2] = { 4184, 61754 };
@@ -102,10 +98,10 @@ void migbench_shell(void)
 
 			run_one(c, sizes[s]); /* warm: first-use paths out of the count */
 			c0 = insns ? pmu_el2_read() : 0;
-			t0 = now_ns();
+			t0 = migrate_now_ns(NULL);
 			for (u64 i = 0; i < reps; i++)
 				run_one(c, sizes[s]);
-			ns[s] = (now_ns() - t0) / reps;
+			ns[s] = (migrate_now_ns(NULL) - t0) / reps;
 			if (insns)
 				n[s] = (pmu_el2_read() - c0) / reps;
 		}

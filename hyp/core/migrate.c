@@ -104,7 +104,8 @@ static struct {
 
 bool migrate_busy(const struct vm *vm) { return mig.role != ROLE_NONE && mig.vm == vm; }
 
-static u64 now_ns(void *ctx)
+/* Nanoseconds of the physical counter: the migration's clock, and migbench's. */
+u64 migrate_now_ns(void *ctx)
 {
 	(void)ctx;
 	return mig_muldiv(sysreg_read(cntpct_el0), NS_PER_S, sysreg_read(cntfrq_el0));
@@ -343,7 +344,7 @@ static void release_vcpus(struct vm *vm)
 static int src_pause(void *ctx)
 {
 	struct vm *vm = ctx;
-	u64 deadline = now_ns(NULL) + PAUSE_TIMEOUT_NS;
+	u64 deadline = migrate_now_ns(NULL) + PAUSE_TIMEOUT_NS;
 
 	if (vm->state != VM_RUNNING)
 		return FERRY_EINVAL;
@@ -353,13 +354,13 @@ static int src_pause(void *ctx)
 	}
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		while (!__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE))
-			if (now_ns(NULL) > deadline || vm->state != VM_RUNNING) {
+			if (migrate_now_ns(NULL) > deadline || vm->state != VM_RUNNING) {
 				release_vcpus(vm);
 				return FERRY_ETIMEDOUT;
 			}
 	/* The guest's clock stops here; the destination starts it again from this count. */
 	mig.vcount_at_pause = sysreg_read(cntpct_el0) - vm->cntvoff;
-	mig.park_us = (now_ns(NULL) - (deadline - PAUSE_TIMEOUT_NS)) / 1000;
+	mig.park_us = (migrate_now_ns(NULL) - (deadline - PAUSE_TIMEOUT_NS)) / 1000;
 	return 0;
 }
 
@@ -476,7 +477,7 @@ static void progress_line(bool src, bool force)
 	else
 		mig_dst_describe(&mig.dst, line, sizeof(line));
 	con_printf("%s: vm '%s': %s", src ? "migrate" : "incoming", mig.vm->cfg->name, line);
-	mig.last_progress = now_ns(NULL);
+	mig.last_progress = migrate_now_ns(NULL);
 }
 
 static void src_progress(void *ctx, const struct mig_stats *st)
@@ -504,7 +505,7 @@ static void src_progress(void *ctx, const struct mig_stats *st)
 
 static const struct mig_src_ops src_ops = {
 	.send_frame = send_frame,
-	.now_ns = now_ns,
+	.now_ns = migrate_now_ns,
 	.read_page = src_read_page,
 	.page_ptr = src_page_ptr,
 	.track_start = src_track_start,
@@ -559,7 +560,7 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	int err = FERRY_EINVAL;
 
 	if (!mig.t_first_blob)
-		mig.t_first_blob = now_ns(NULL);
+		mig.t_first_blob = migrate_now_ns(NULL);
 	if (index == 0 && tag == MIG_BLOB_VM) {
 		err = mig_vm_decode(buf, len, &mig.vmstate, &why);
 		if (!err && (mig.vmstate.nvcpus != vm->nvcpus ||
@@ -629,7 +630,7 @@ static void dst_page_arrived(void *ctx, ipa_t ipa) { postcopy_arrived(ctx, ipa_a
 static const struct mig_dst_ops dst_ops = {
 	.page_arrived = dst_page_arrived,
 	.send_frame = send_frame,
-	.now_ns = now_ns,
+	.now_ns = migrate_now_ns,
 	.write_page = dst_write_page,
 	.zero_pages = dst_zero_pages,
 	.read_page = src_read_page,
@@ -689,7 +690,7 @@ static void dst_install(struct vm *vm)
 	const struct mig_stats *st = mig_dst_stats(&mig.dst);
 	/* VM, vCPUs, PL011, vGIC, PL031, with SVE one more per vCPU, and the ITS */
 	u32 want = (1u << (its_blob_index(vm) + 1)) - 1;
-	u64 now = now_ns(NULL), paused_at, gap_ticks;
+	u64 now = migrate_now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {
 		con_printf("incoming: vm '%s': state incomplete (blobs 0x%x of 0x%x): not started",
@@ -727,7 +728,7 @@ static void dst_install(struct vm *vm)
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpu[i]);
-	mig.resume_ns = now_ns(NULL) - now;
+	mig.resume_ns = migrate_now_ns(NULL) - now;
 	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
 		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
 }
@@ -1118,7 +1119,7 @@ static void cmd_netblast(char *args)
 	memcpy(mig.scratch + 6, vnet_info()->mac, 6);
 	mig.scratch[12] = BLAST_ETHERTYPE >> 8;
 	mig.scratch[13] = BLAST_ETHERTYPE & 0xff;
-	t0 = now_ns(NULL);
+	t0 = migrate_now_ns(NULL);
 	while (sent < total) {
 		memcpy(mig.scratch + 14, &sent, 4);
 		memcpy(mig.scratch + 18, &total, 4);
@@ -1127,7 +1128,7 @@ static void cmd_netblast(char *args)
 		else
 			vnet_poll();
 	}
-	u64 dt = now_ns(NULL) - t0;
+	u64 dt = migrate_now_ns(NULL) - t0;
 
 	con_printf("netblast: sent %llu frames of %u bytes (%llu MiB) in %llu ms",
 		   (unsigned long long)sent, len, (unsigned long long)(sent * len >> 20),
@@ -1137,7 +1138,7 @@ static void cmd_netblast(char *args)
 static void blast_rx(const u8 *f, size_t len)
 {
 	u32 seq, total;
-	u64 now = now_ns(NULL);
+	u64 now = migrate_now_ns(NULL);
 
 	memcpy(&seq, f + 14, 4);
 	memcpy(&total, f + 18, 4);
@@ -1153,7 +1154,7 @@ static void blast_rx(const u8 *f, size_t len)
 
 static void blast_report(void)
 {
-	u64 now = now_ns(NULL), dt;
+	u64 now = migrate_now_ns(NULL), dt;
 
 	if (!mig.blast_frames)
 		return;
@@ -1432,7 +1433,7 @@ static bool poll_once(void)
 			src_finished(st);
 			return true;
 		}
-		if (now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
+		if (migrate_now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
 			progress_line(true, false);
 		/* Sleep only when this poll moved nothing, paused or not: the NIC's interrupt wakes
 		 * the CPU for the next frame (vnet_irq_done re-arms it and checks for a frame that
@@ -1458,7 +1459,7 @@ static bool poll_once(void)
 			return true;
 		}
 		if (mig.dst.phase != MIG_DST_LISTEN &&
-		    now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
+		    migrate_now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
 			progress_line(false, false);
 		/* Likewise; the hash of all RAM (verify=full) keeps it awake. */
 		return got || mig.dst.stats.frames_sent != before ||

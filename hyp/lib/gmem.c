@@ -87,30 +87,35 @@ int gmem_write64(const struct gmem *m, u64 ipa, u64 val)
 	return gmem_write(m, ipa, b, 8);
 }
 
-int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val)
+/* A naturally aligned 16-bit field that is here (gmem_here), for the single-copy atomic accesses
+ * below; NULL with *err set otherwise. */
+static u16 *gmem_at16(const struct gmem *m, u64 ipa, int *err)
 {
 	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
-	int err;
 
+	*err = FERRY_ERANGE;
 	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
-		return FERRY_ERANGE;
-	err = gmem_here(m, ipa, 2);
-	if (err)
-		return err;
-	*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-	return FERRY_OK;
+		return NULL;
+	*err = gmem_here(m, ipa, 2);
+	return *err ? NULL : p;
+}
+
+int gmem_load16_acquire(const struct gmem *m, u64 ipa, u16 *val)
+{
+	int err;
+	u16 *p = gmem_at16(m, ipa, &err);
+
+	if (p)
+		*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return err;
 }
 
 int gmem_store16_release(const struct gmem *m, u64 ipa, u16 val)
 {
-	u16 *p = (u16 *)(void *)gmem_at(m, ipa, 2);
 	int err;
+	u16 *p = gmem_at16(m, ipa, &err);
 
-	if (!p || (ipa & 1) || ((uintptr_t)p & 1))
-		return FERRY_ERANGE;
-	err = gmem_here(m, ipa, 2);
-	if (err)
-		return err;
-	__atomic_store_n(p, val, __ATOMIC_RELEASE);
-	return FERRY_OK;
+	if (p)
+		__atomic_store_n(p, val, __ATOMIC_RELEASE);
+	return err;
 }
