@@ -187,13 +187,18 @@ int vgic_reset(struct vgic *g)
 	return FERRY_OK;
 }
 
+/* The state of a PPI or an SPI, the interrupts a line drives and a physical one can back; NULL for
+ * an SGI or an INTID this vGIC does not have. */
+static struct vgic_irq *vgic_line_irq(struct vgic *g, u32 vcpu, u32 intid)
+{
+	return vgic_is_sgi(intid) ? NULL : vgic_get_irq(g, vcpu, intid);
+}
+
 int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid)
 {
 	struct vgic_irq *irq;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	/* pINTID names a PPI or SPI: SGIs cannot be forwarded, 1020+ are special or LPIs. */
 	if (!irq || (pintid != 0 && (pintid < VGIC_NR_SGIS || pintid > 1019)))
 		return FERRY_EINVAL;
@@ -212,9 +217,7 @@ int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 	struct vgic_irq *irq;
 	struct vgic_snap before;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	if (!irq)
 		return FERRY_EINVAL;
 	before = vgic_snap(g, irq);
@@ -236,9 +239,7 @@ int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid)
 	struct vgic_irq *irq;
 	struct vgic_snap before;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	if (!irq)
 		return FERRY_EINVAL;
 	/* Rise and fall in one step (one kick): an edge-triggered interrupt latches it unless its
