@@ -71,6 +71,11 @@ bool config_name_char_ok(char c);
  * is "VM" or "region". */
 int config_node_name(struct config_parser *p, int node, const char *kind, char *out);
 
+/* The base IPA of guest memory (RAM or a region) in `prop`: aligned to `align` (`align_name`, "2
+ * MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the device area that holds `devices`. */
+int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
+			    const char *align_name, const char *devices);
+
 /* ---- the steps of config_parse(), in the order config.c runs them ---- */
 
 /* vm_node.c: VM `index`, the node `node` under /vms, checked against the VMs before it. */

@@ -183,3 +183,16 @@ int config_node_name(struct config_parser *p, int node, const char *kind, char *
 	out[len] = 0;
 	return 0;
 }
+
+int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
+			    const char *align_name, const char *devices)
+{
+	if (!IS_ALIGNED(ipa, align))
+		return config_fail(p, prop, "0x%llx is not %s aligned", (unsigned long long)ipa,
+				   align_name);
+	if (ipa < CONFIG_RAM_BASE_MIN)
+		return config_fail(p, prop,
+				   "0x%llx is below 0x40000000, the guest's device area (%s)",
+				   (unsigned long long)ipa, devices);
+	return 0;
+}

@@ -47,15 +47,9 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 		return err;
 	if ((err = config_prop_u64(p, node, "ipa", true, &m->ipa)))
 		return err;
-	if (!IS_ALIGNED(m->ipa, CONFIG_REGION_ALIGN))
-		return config_fail(p, "ipa", "0x%llx is not 4 KiB aligned",
-				   (unsigned long long)m->ipa);
-	if (m->ipa < CONFIG_RAM_BASE_MIN)
-		return config_fail(
-			p, "ipa",
-			"0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
-			"virtio, doorbells)",
-			(unsigned long long)m->ipa);
+	if ((err = config_check_guest_base(p, "ipa", m->ipa, CONFIG_REGION_ALIGN, "4 KiB",
+					   "GIC, UART, virtio, doorbells")))
+		return err;
 	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
 		return config_fail(p, "ipa",
 				   "0x%llx + 0x%llx ends beyond the 40-bit IPA space (1 TiB)",

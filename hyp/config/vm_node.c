@@ -53,15 +53,9 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 
 	if ((err = config_prop_u64(p, node, "ram-base", true, &vm->ram_base)))
 		return err;
-	if (!IS_ALIGNED(vm->ram_base, CONFIG_RAM_ALIGN))
-		return config_fail(p, "ram-base", "0x%llx is not 2 MiB aligned",
-				   (unsigned long long)vm->ram_base);
-	if (vm->ram_base < CONFIG_RAM_BASE_MIN)
-		return config_fail(
-			p, "ram-base",
-			"0x%llx is below 0x40000000, the guest's device area (GIC, UART, "
-			"virtio)",
-			(unsigned long long)vm->ram_base);
+	if ((err = config_check_guest_base(p, "ram-base", vm->ram_base, CONFIG_RAM_ALIGN, "2 MiB",
+					   "GIC, UART, virtio")))
+		return err;
 	if ((err = config_prop_u64(p, node, "ram-size", true, &vm->ram_size)))
 		return err;
 	if (!vm->ram_size)
