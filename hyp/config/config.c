@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* VM configuration parser: reads the config DTB (docs/config.md) with libfdt and checks everything that
- * can be checked before a VM exists, so that boot either takes the whole config or stops with one line
- * naming the VM and the property. Pure code: the host unit tests run it on the same .dtb files. */
+/* VM configuration parser: reads the config DTB (docs/config.md) with libfdt and checks everything
+ * that can be checked before a VM exists, so that boot either takes the whole config or stops with
+ * one line naming the VM and the property. This file checks the blob and the root and runs the
+ * other files' steps in order (parser.h). Pure code: the host unit tests run it on the same .dtb
+ * files. */
 #include "config/config.h"
 
 #include <libfdt.h>

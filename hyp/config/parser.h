@@ -71,8 +71,9 @@ bool config_name_char_ok(char c);
  * is "VM" or "region". */
 int config_node_name(struct config_parser *p, int node, const char *kind, char *out);
 
-/* The base IPA of guest memory (RAM or a region) in `prop`: aligned to `align` (`align_name`, "2
- * MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the device area that holds `devices`. */
+/* The base IPA of guest memory (RAM or a region) in `prop`: aligned to `align` (named in messages
+ * as `align_name`, e.g. "2 MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the device area
+ * (`devices` lists what the message says is there). */
 int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
 			    const char *align_name, const char *devices);
 
@@ -80,8 +81,8 @@ int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, 
 
 /* vm_node.c: VM `index`, the node `node` under /vms, checked against the VMs before it. */
 int config_parse_vm(struct config_parser *p, int node, u32 index, u64 window_pa, u64 window_bytes);
-/* vnet_links.c: this VM's end of a link, read with its node (config_parse_vm); then, once every VM is
- * known, each link's two ends matched up. */
+/* vnet_links.c: this VM's end of a link, read with its node (config_parse_vm); then, once every
+ * VM is known, each link's two ends matched up. */
 int config_parse_vnet(struct config_parser *p, int node, struct vm_config *vm, u32 index);
 int config_check_vnet_links(struct config_parser *p);
 /* shared_memory.c: the regions under /shared-memory (`node`), once every VM is known. */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The VM configuration parser as a whole: every config file in the tree (good ones parse to what they
- * say, each bad-*.dts gives exactly its `expect:` line), the blob and the root, VM names, and the
- * contract with the caller (whole or nothing, the error buffer, one line per message, damaged blobs).
- * A VM node's properties, what it runs, the shared-memory regions and the vnet links have
+/* The VM configuration parser as a whole: every config file in the tree (good ones parse to what
+ * they say, each bad-*.dts gives exactly its `expect:` line), the blob and the root, VM names, and
+ * the contract with the caller (whole or nothing, the error buffer, one line per message, damaged
+ * blobs). A VM node's properties, what it runs, the shared-memory regions and the vnet links have
  * test_config_vm.c, test_config_image.c, test_config_regions.c and test_config_vnet.c; the helpers
- * they share are in config_fixture.h. Configs are compiled with dtc at test time, as the
- * build does. */
+ * they share are in config_fixture.h. Configs are compiled with dtc at test time, as the build
+ * does. */
 #include <dirent.h>
 #include <libfdt.h>
 #include <setjmp.h>

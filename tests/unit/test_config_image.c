@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The config parser on what a VM runs (hyp/config/vm_node.c): a built-in or loaded image, where it
- * is loaded and entered, an initrd, `incoming` instead of an image, and the console, every rule with
- * its error line checked exactly. Configs are compiled with dtc at test time, as the build does. */
+/* The config parser on what a VM runs (hyp/config/vm_node.c): a built-in or loaded image, where
+ * it is loaded and entered, an initrd, `incoming` instead of an image, and the console, every rule
+ * with its error line checked exactly. Configs are compiled with dtc at test time, as the build
+ * does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

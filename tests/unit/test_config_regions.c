@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The config parser on shared-memory regions (hyp/config/shared_memory.c, and their placement in
- * hyp/config/placement.c): sizes, member VMs, IPAs and access, every rule with its error line checked
- * exactly. Configs are compiled with dtc at test time, as the build does. */
+ * hyp/config/placement.c): sizes, member VMs, IPAs and access, every rule with its error line
+ * checked exactly. Configs are compiled with dtc at test time, as the build does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
