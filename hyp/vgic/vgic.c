@@ -212,6 +212,15 @@ int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid)
 	return FERRY_OK;
 }
 
+/* A rising edge: an edge-triggered interrupt latches pending unless its line is held high already
+ * (IHI 0069 "Edge-triggered and level-sensitive interrupts"); a level-sensitive one is pending only
+ * while its line is high, with no new event. */
+static void vgic_line_rises(struct vgic_irq *irq)
+{
+	if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
+		irq->flags |= VGIC_F_LATCH;
+}
+
 int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 {
 	struct vgic_irq *irq;
@@ -222,10 +231,7 @@ int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 		return FERRY_EINVAL;
 	before = vgic_snap(g, irq);
 	if (level) {
-		/* Edge-triggered: the rising edge latches pending (IHI 0069 "Edge-triggered and
-		 * level-sensitive interrupts"); a level stays high without new events. */
-		if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
-			irq->flags |= VGIC_F_LATCH;
+		vgic_line_rises(irq);
 		irq->flags |= VGIC_F_LINE;
 	} else {
 		irq->flags &= ~VGIC_F_LINE;
@@ -242,11 +248,10 @@ int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid)
 	irq = vgic_line_irq(g, vcpu, intid);
 	if (!irq)
 		return FERRY_EINVAL;
-	/* Rise and fall in one step (one kick): an edge-triggered interrupt latches it unless its
-	 * line is held high already; a level-sensitive one was pending for no time at all. */
+	/* Rise and fall in one step (one kick): the line's level is left as it was; a
+	 * level-sensitive interrupt was pending for no time at all. */
 	before = vgic_snap(g, irq);
-	if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
-		irq->flags |= VGIC_F_LATCH;
+	vgic_line_rises(irq);
 	vgic_changed(g, irq, &before);
 	return FERRY_OK;
 }
