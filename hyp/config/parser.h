@@ -61,6 +61,10 @@ int config_prop_string(struct config_parser *p, int node, const char *prop, bool
 /* A string that must be one of `choices` (NULL-terminated); *index gets its position. */
 int config_prop_choice(struct config_parser *p, int node, const char *prop,
 		       const char *const *choices, u32 *index);
+/* A list of NUL-terminated strings, at least one (`what` names them in the message for an empty
+ * value: "a list of paths"); *n gets their number. */
+int config_prop_strings(struct config_parser *p, int node, const char *prop, const char *what,
+			int *n);
 /* A flag (`incoming;`): *val true when present; a flag with a value is an error. */
 int config_prop_flag(struct config_parser *p, int node, const char *prop, bool *val);
 /* An error naming the first property of `node` that is not in `known` (NULL-terminated). */

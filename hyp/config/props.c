@@ -116,6 +116,21 @@ int config_prop_choice(struct config_parser *p, int node, const char *prop,
 	return config_fail(p, prop, "'%s' is not one of %s", buf, list);
 }
 
+int config_prop_strings(struct config_parser *p, int node, const char *prop, const char *what,
+			int *n)
+{
+	int len;
+
+	if (!config_prop_get(p, node, prop, &len))
+		return config_prop_missing(p, prop, false, len);
+	if (len == 0)
+		return config_fail(p, prop, "has no value, expected %s", what);
+	*n = fdt_stringlist_count(p->fdt, node, prop);
+	if (*n < 0)
+		return config_fail(p, prop, "not a list of NUL-terminated strings");
+	return 0;
+}
+
 int config_prop_flag(struct config_parser *p, int node, const char *prop, bool *val)
 {
 	int len;

@@ -266,17 +266,12 @@ static int parse_placement(struct config_parser *p, int node, struct vm_config *
 
 static int parse_devices(struct config_parser *p, int node, struct vm_config *vm)
 {
-	int len, n;
+	int n, err;
 
 	vm->devices = 0;
-	if (!config_prop_get(p, node, "devices", &len))
-		return config_prop_missing(p, "devices", false, len) == FERRY_ENOENT ? 0
-										     : FERRY_EINVAL;
-	if (len == 0)
-		return config_fail(p, "devices", "has no value, expected a list of strings");
-	n = fdt_stringlist_count(p->fdt, node, "devices");
-	if (n < 0)
-		return config_fail(p, "devices", "not a list of NUL-terminated strings");
+	err = config_prop_strings(p, node, "devices", "a list of strings", &n);
+	if (err)
+		return err == FERRY_ENOENT ? 0 : err;
 	for (int i = 0; i < n; i++) {
 		const char *dev = fdt_stringlist_get(p->fdt, node, "devices", i, NULL);
 		u32 bit = 0;
@@ -311,18 +306,12 @@ static bool dt_path_ok(const char *s)
  * machine's device tree says what they name (hyp/config/passthrough.c). */
 static int parse_passthrough(struct config_parser *p, int node, struct vm_config *vm)
 {
-	int len, n;
+	int n, err;
 
 	vm->npassthrough = 0;
-	if (!config_prop_get(p, node, "passthrough", &len))
-		return config_prop_missing(p, "passthrough", false, len) == FERRY_ENOENT
-			       ? 0
-			       : FERRY_EINVAL;
-	if (len == 0)
-		return config_fail(p, "passthrough", "has no value, expected a list of paths");
-	n = fdt_stringlist_count(p->fdt, node, "passthrough");
-	if (n < 0)
-		return config_fail(p, "passthrough", "not a list of NUL-terminated strings");
+	err = config_prop_strings(p, node, "passthrough", "a list of paths", &n);
+	if (err)
+		return err == FERRY_ENOENT ? 0 : err;
 	if (n > CONFIG_MAX_PASSTHROUGH)
 		return config_fail(p, "passthrough", "%d devices, at most %d", n,
 				   CONFIG_MAX_PASSTHROUGH);
