@@ -298,7 +298,7 @@ static int resolve_one(struct pt_ctx *c, u32 vm, const char *path)
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
 	d->path = path;
-	/* The config's path is at most CONFIG_PT_PATH_MAX - 1 characters (config.c). */
+	/* The config's path is at most CONFIG_PT_PATH_MAX - 1 characters (vm_node.c). */
 	d->node = fdt_path_offset(c->fdt, path);
 	if (d->node < 0)
 		return pt_fail(c, d, "no such node in the machine's device tree");

@@ -189,38 +189,25 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 		return false;
 	}
 	v->exits[EXITC_MMIO]++;
-	if (d.write) {
-		val = d.srt == 31 ? 0 : v->regs.x[d.srt];
-		if (d.size < 8)
-			val &= (1ULL << (8 * d.size)) - 1;
-		if (gic) {
-			virq_mmio(v, ipa, d.size, true, &val);
-		} else if (doorbell) {
-			shm_doorbell_mmio(v, ipa, d.size, true, &val);
-		} else if (net) {
-			vvnet_mmio(v, ipa, d.size, true, &val);
-		} else if (board) {
-			board_mmio(v, ipa, d.size, true, &val);
-		} else {
-			spin_lock(&vm->lock);
-			uart_access(v, ipa - VPL011_BASE, true, &val);
-			spin_unlock(&vm->lock);
-		}
+	/* A write passes only the bytes written (Xt may hold stale upper bits); a read starts at 0 and
+	 * keeps the bytes read. */
+	val = d.write && d.srt != 31 ? v->regs.x[d.srt] : 0;
+	if (d.write && d.size < 8)
+		val &= (1ULL << (8 * d.size)) - 1;
+	if (gic) {
+		virq_mmio(v, ipa, d.size, d.write, &val);
+	} else if (doorbell) {
+		shm_doorbell_mmio(v, ipa, d.size, d.write, &val);
+	} else if (net) {
+		vvnet_mmio(v, ipa, d.size, d.write, &val);
+	} else if (board) {
+		board_mmio(v, ipa, d.size, d.write, &val);
 	} else {
-		val = 0;
-		if (gic) {
-			virq_mmio(v, ipa, d.size, false, &val);
-		} else if (doorbell) {
-			shm_doorbell_mmio(v, ipa, d.size, false, &val);
-		} else if (net) {
-			vvnet_mmio(v, ipa, d.size, false, &val);
-		} else if (board) {
-			board_mmio(v, ipa, d.size, false, &val);
-		} else {
-			spin_lock(&vm->lock);
-			uart_access(v, ipa - VPL011_BASE, false, &val);
-			spin_unlock(&vm->lock);
-		}
+		spin_lock(&vm->lock);
+		uart_access(v, ipa - VPL011_BASE, d.write, &val);
+		spin_unlock(&vm->lock);
+	}
+	if (!d.write) {
 		if (d.size < 8)
 			val &= (1ULL << (8 * d.size)) - 1;
 		if (d.sign_extend && d.size < 8 && (val >> (8 * d.size - 1)) & 1)

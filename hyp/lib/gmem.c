@@ -37,32 +37,37 @@ static int gmem_here(const struct gmem *m, u64 ipa, u64 len)
 	return FERRY_EAGAIN;
 }
 
+/* The host address of [ipa, ipa + len) when it is all in range and here (gmem_here); NULL with
+ * *err set otherwise. */
+static u8 *gmem_span(const struct gmem *m, u64 ipa, u64 len, int *err)
+{
+	u8 *p = gmem_at(m, ipa, len);
+
+	*err = FERRY_ERANGE;
+	if (!p)
+		return NULL;
+	*err = gmem_here(m, ipa, len);
+	return *err ? NULL : p;
+}
+
 int gmem_read(const struct gmem *m, u64 ipa, void *buf, u64 len)
 {
-	const u8 *p = gmem_at(m, ipa, len);
 	int err;
+	const u8 *p = gmem_span(m, ipa, len, &err);
 
-	if (!p)
-		return FERRY_ERANGE;
-	err = gmem_here(m, ipa, len);
-	if (err)
-		return err;
-	memcpy(buf, p, len);
-	return FERRY_OK;
+	if (p)
+		memcpy(buf, p, len);
+	return err;
 }
 
 int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
 {
-	u8 *p = gmem_at(m, ipa, len);
 	int err;
+	u8 *p = gmem_span(m, ipa, len, &err);
 
-	if (!p)
-		return FERRY_ERANGE;
-	err = gmem_here(m, ipa, len);
-	if (err)
-		return err;
-	memcpy(p, buf, len);
-	return FERRY_OK;
+	if (p)
+		memcpy(p, buf, len);
+	return err;
 }
 
 int gmem_read64(const struct gmem *m, u64 ipa, u64 *val)

@@ -55,6 +55,18 @@ static int arm_range(struct dirty_log *dl, struct s2_pgtable *s2, u64 from, u64 
 	return err;
 }
 
+/* A fresh log of npages from base, nothing armed and nothing owed yet. */
+static void dirty_log_init(struct dirty_log *dl, const struct tlbi_caps *caps, u16 vmid,
+			   enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap)
+{
+	*dl = (struct dirty_log){ .mode = mode,
+				  .base = base,
+				  .npages = npages,
+				  .bitmap = bitmap,
+				  .vmid = vmid,
+				  .caps = *caps };
+}
+
 int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tlbi_caps *caps,
 		    u16 vmid, enum dirty_mode mode, u64 base, u64 npages, u64 *bitmap)
 {
@@ -63,13 +75,8 @@ int dirty_log_start(struct dirty_log *dl, struct s2_pgtable *s2, const struct tl
 
 	if (mode != DIRTY_WP && mode != DIRTY_DBM)
 		return FERRY_EINVAL;
-	*dl = (struct dirty_log){ .mode = mode,
-				  .base = base,
-				  .npages = npages,
-				  .bitmap = bitmap,
-				  .vmid = vmid,
-				  .caps = *caps,
-				  .armed = npages };
+	dirty_log_init(dl, caps, vmid, mode, base, npages, bitmap);
+	dl->armed = npages;
 	/* All of RAM in one pass (one bbm flush covering the split and the downgrades when a block
 	 * was split), unless its shape sends it to the engine. */
 	err = arm_range(dl, s2, 0, npages, &owed);
@@ -86,14 +93,8 @@ int dirty_log_start_gradual(struct dirty_log *dl, const struct tlbi_caps *caps, 
 		return FERRY_EINVAL;
 	/* Nothing is protected, so nothing is owed: the guest keeps its writable mappings (and its
 	 * 2 MiB blocks) until a collection arms their chunk. */
-	*dl = (struct dirty_log){ .mode = mode,
-				  .base = base,
-				  .npages = npages,
-				  .bitmap = bitmap,
-				  .vmid = vmid,
-				  .caps = *caps,
-				  .chunk = chunk,
-				  .armed = 0 };
+	dirty_log_init(dl, caps, vmid, mode, base, npages, bitmap);
+	dl->chunk = chunk;
 	return 0;
 }
 

@@ -188,29 +188,25 @@ static int walk_table(const struct walk_state *ws, u64 *table, u64 nentries, int
 					    .start = ws->start,
 					    .end = ws->end,
 					    .arg = w->arg };
+		bool is_table;
 		int r;
 
 		ctx.desc = read_desc(ctx.ptep);
-		if (!s2_desc_is_table(ctx.desc, level)) {
-			ctx.why = s2_desc_valid(ctx.desc) ? S2_WALK_LEAF : S2_WALK_INVALID;
-			if (!(w->flags & ctx.why))
-				continue;
+		is_table = s2_desc_is_table(ctx.desc, level);
+		ctx.why = is_table                  ? S2_WALK_TABLE_PRE
+			  : s2_desc_valid(ctx.desc) ? S2_WALK_LEAF
+						    : S2_WALK_INVALID;
+		if (w->flags & ctx.why) {
 			r = w->visit(&ctx);
 			if (r < 0)
 				return r;
-			/* The s2 operations may turn an entry into a table here; then the walk goes
-			 * on inside it unless they say otherwise. */
+			/* The s2 operations may turn an entry into a table here, or a table into a
+			 * block; the walk goes on inside a table unless they say otherwise. */
 			ctx.desc = read_desc(ctx.ptep);
 			if (r == S2_WALK_SKIP || !s2_desc_is_table(ctx.desc, level))
 				continue;
-		} else if (w->flags & S2_WALK_TABLE_PRE) {
-			ctx.why = S2_WALK_TABLE_PRE;
-			r = w->visit(&ctx);
-			if (r < 0)
-				return r;
-			ctx.desc = read_desc(ctx.ptep);
-			if (r == S2_WALK_SKIP || !s2_desc_is_table(ctx.desc, level))
-				continue;
+		} else if (!is_table) {
+			continue;
 		}
 		r = walk_table(ws, table_va(ws->pgt, ctx.desc), 512, level + 1, ipa);
 		if (r < 0)

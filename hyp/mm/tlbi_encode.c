@@ -233,6 +233,16 @@ void tlbi_line_pages(struct tlbi_line *l, u64 start_page, u64 pages)
 	tlbi_line_str(l, pages == 1 ? " page)" : " pages)");
 }
 
+/* ": " and the pages an IPA-based operation covers, or `none` and why when it covers none. */
+static void line_cover(struct tlbi_line *l, const struct tlbi_cover *c, const char *none)
+{
+	tlbi_line_str(l, ": ");
+	if (c->pages)
+		tlbi_line_pages(l, c->start_page, c->pages);
+	else
+		tlbi_line_str(l, none);
+}
+
 void tlbi_line_op(struct tlbi_line *l, unsigned kind, u64 operand)
 {
 	struct tlbi_range_fields rf;
@@ -256,11 +266,7 @@ void tlbi_line_op(struct tlbi_line *l, unsigned kind, u64 operand)
 			tlbi_line_str(l, " [63:48]=");
 			tlbi_line_hex(l, rf.high);
 		}
-		tlbi_line_str(l, ": ");
-		if (c.pages)
-			tlbi_line_pages(l, c.start_page, c.pages);
-		else
-			tlbi_line_str(l, "nothing (TG is not 4K)");
+		line_cover(l, &c, "nothing (TG is not 4K)");
 		break;
 	case TLBI_IPAS2E1IS:
 		tlbi_ipa_decode(operand, &pf);
@@ -270,11 +276,7 @@ void tlbi_line_op(struct tlbi_line *l, unsigned kind, u64 operand)
 			tlbi_line_str(l, " TTL ");
 			tlbi_line_dec(l, pf.ttl);
 		}
-		tlbi_line_str(l, ": ");
-		if (c.pages)
-			tlbi_line_pages(l, c.start_page, c.pages);
-		else
-			tlbi_line_str(l, "nothing (TTL names another granule)");
+		line_cover(l, &c, "nothing (TTL names another granule)");
 		break;
 	case TLBI_VMALLS12E1IS:
 		tlbi_line_str(l, ": every stage-1, stage-2 and combined entry of the VMID");

@@ -187,13 +187,18 @@ int vgic_reset(struct vgic *g)
 	return FERRY_OK;
 }
 
+/* The state of a PPI or an SPI, the interrupts a line drives and a physical one can back; NULL for
+ * an SGI or an INTID this vGIC does not have. */
+static struct vgic_irq *vgic_line_irq(struct vgic *g, u32 vcpu, u32 intid)
+{
+	return vgic_is_sgi(intid) ? NULL : vgic_get_irq(g, vcpu, intid);
+}
+
 int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid)
 {
 	struct vgic_irq *irq;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	/* pINTID names a PPI or SPI: SGIs cannot be forwarded, 1020+ are special or LPIs. */
 	if (!irq || (pintid != 0 && (pintid < VGIC_NR_SGIS || pintid > 1019)))
 		return FERRY_EINVAL;
@@ -207,22 +212,26 @@ int vgic_map_hw(struct vgic *g, u32 vcpu, u32 intid, u32 pintid)
 	return FERRY_OK;
 }
 
+/* A rising edge: an edge-triggered interrupt latches pending unless its line is held high already
+ * (IHI 0069 "Edge-triggered and level-sensitive interrupts"); a level-sensitive one is pending only
+ * while its line is high, with no new event. */
+static void vgic_line_rises(struct vgic_irq *irq)
+{
+	if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
+		irq->flags |= VGIC_F_LATCH;
+}
+
 int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 {
 	struct vgic_irq *irq;
 	struct vgic_snap before;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	if (!irq)
 		return FERRY_EINVAL;
 	before = vgic_snap(g, irq);
 	if (level) {
-		/* Edge-triggered: the rising edge latches pending (IHI 0069 "Edge-triggered and
-		 * level-sensitive interrupts"); a level stays high without new events. */
-		if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
-			irq->flags |= VGIC_F_LATCH;
+		vgic_line_rises(irq);
 		irq->flags |= VGIC_F_LINE;
 	} else {
 		irq->flags &= ~VGIC_F_LINE;
@@ -236,16 +245,13 @@ int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid)
 	struct vgic_irq *irq;
 	struct vgic_snap before;
 
-	if (vgic_is_sgi(intid))
-		return FERRY_EINVAL;
-	irq = vgic_get_irq(g, vcpu, intid);
+	irq = vgic_line_irq(g, vcpu, intid);
 	if (!irq)
 		return FERRY_EINVAL;
-	/* Rise and fall in one step (one kick): an edge-triggered interrupt latches it unless its
-	 * line is held high already; a level-sensitive one was pending for no time at all. */
+	/* Rise and fall in one step (one kick): the line's level is left as it was; a
+	 * level-sensitive interrupt was pending for no time at all. */
 	before = vgic_snap(g, irq);
-	if ((irq->flags & (VGIC_F_EDGE | VGIC_F_LINE)) == VGIC_F_EDGE)
-		irq->flags |= VGIC_F_LATCH;
+	vgic_line_rises(irq);
 	vgic_changed(g, irq, &before);
 	return FERRY_OK;
 }
