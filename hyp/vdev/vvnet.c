@@ -166,8 +166,12 @@ static bool write_reg(struct vvnet *d, u64 off, u64 value, u32 *effects)
 		if (v >= VVNET_QUEUES)
 			return false;
 		/* Receive buffers wait in the ring for the peer's next frame: nothing to do now. */
-		if (v == VVNET_TXQ)
+		if (v == VVNET_TXQ) {
+			d->stats.notify_tx++;
 			*effects |= VVNET_EFF_TX;
+		} else {
+			d->stats.notify_rx++;
+		}
 		return true;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		d->isr &= ~v;
@@ -239,6 +243,7 @@ void vvnet_access(struct vvnet *d, u64 off, u32 size, bool write, u64 *value, u3
 	bool ok;
 
 	*effects = 0;
+	d->stats.accesses++;
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		u64 c = off - VIRTIO_MMIO_CONFIG;
 
@@ -261,6 +266,13 @@ void vvnet_access(struct vvnet *d, u64 off, u32 size, bool write, u64 *value, u3
 		if (!write)
 			*value = 0;
 	}
+}
+
+static void raise_used(struct vvnet *d)
+{
+	if (!d->isr)
+		d->stats.irqs++;
+	d->isr |= VVNET_INT_USED;
 }
 
 /* One frame (s->frame: header, then len bytes) into the receiving end's next RX buffer. */
@@ -349,11 +361,11 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		tx_used = true;
 	}
 	if (tx_used && virtq_dev_wants_irq(&tq->q, tx_ram)) {
-		tx->isr |= VVNET_INT_USED;
+		raise_used(tx);
 		*lines |= 1;
 	}
 	if (rx_used && virtq_dev_wants_irq(&rx->queue[VVNET_RXQ].q, rx_ram)) {
-		rx->isr |= VVNET_INT_USED;
+		raise_used(rx);
 		*lines |= 2;
 	}
 }

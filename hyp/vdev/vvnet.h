@@ -48,6 +48,9 @@ struct vvnet_stats {
 	u64 tx_too_small;        /* the peer's next RX buffer was too small for the frame */
 	u64 tx_bad; /* a frame shorter than the header or longer than VVNET_FRAME_MAX */
 	u64 rx_frames, rx_bytes; /* frames this end received */
+	u64 notify_tx, notify_rx; /* QueueNotify writes for each queue (each one a trap) */
+	u64 irqs;                 /* times the line went up for used buffers */
+	u64 accesses;             /* register accesses (each one a trap) */
 	u64 broken_rings;        /* times a ring of this end was found broken */
 	u64 refused;             /* register accesses refused (size, offset, state) */
 };

@@ -170,11 +170,14 @@ void vvnet_print_stats(void)
 			spin_unlock(&links[i].lock);
 			con_printf("stats: vnet '%s': tx %llu frames %llu bytes, rx %llu frames "
 				   "%llu bytes, dropped %llu (no buffer) %llu (buffer too small) "
-				   "%llu (bad frame), broken rings %llu, refused accesses %llu",
+				   "%llu (bad frame), notifies %llu (tx) %llu (rx), interrupts %llu, "
+				   "register accesses %llu, broken rings %llu, refused accesses %llu",
 				   vms[links[i].vm[e]].cfg->name, (unsigned long long)s.tx_frames,
 				   (unsigned long long)s.tx_bytes, (unsigned long long)s.rx_frames,
 				   (unsigned long long)s.rx_bytes, (unsigned long long)s.tx_dropped,
 				   (unsigned long long)s.tx_too_small, (unsigned long long)s.tx_bad,
+				   (unsigned long long)s.notify_tx, (unsigned long long)s.notify_rx,
+				   (unsigned long long)s.irqs, (unsigned long long)s.accesses,
 				   (unsigned long long)s.broken_rings,
 				   (unsigned long long)s.refused);
 		}
