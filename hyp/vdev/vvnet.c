@@ -165,12 +165,13 @@ static bool write_reg(struct vvnet *d, u64 off, u64 value, u32 *effects)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (v >= VVNET_QUEUES)
 			return false;
-		/* Receive buffers wait in the ring for the peer's next frame: nothing to do now. */
+		/* New receive buffers: frames the peer holds for want of them can move. */
 		if (v == VVNET_TXQ) {
 			d->stats.notify_tx++;
 			*effects |= VVNET_EFF_TX;
 		} else {
 			d->stats.notify_rx++;
+			*effects |= VVNET_EFF_RX;
 		}
 		return true;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
@@ -275,28 +276,39 @@ static void raise_used(struct vvnet *d)
 	d->isr |= VVNET_INT_USED;
 }
 
-/* One frame (s->frame: header, then len bytes) into the receiving end's next RX buffer. */
-static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ram,
-		    struct vvnet_scratch *s, u32 len, u32 *lines, bool *rx_used)
+/* What the receiving end offers the next frame: its next buffer (read into s->rx), nothing yet,
+ * or nothing ever (not running, not set up, or its ring just found broken). */
+enum rx_next {
+	RX_BUF,
+	RX_EMPTY,
+	RX_DOWN
+};
+
+static enum rx_next rx_next(struct vvnet *rx, const struct gmem *rx_ram, struct vvnet_scratch *s,
+			    u32 *lines)
 {
 	struct vvnet_queue *rq = rx ? &rx->queue[VVNET_RXQ] : NULL;
 	int err;
 
-	if (!rq || !vvnet_live(rx) || !rq->ready || rq->broken) {
-		tx->stats.tx_dropped++;
-		return;
-	}
+	if (!rq || !vvnet_live(rx) || !rq->ready || rq->broken)
+		return RX_DOWN;
 	err = virtq_dev_peek(&rq->q, rx_ram, &s->rx);
-	if (err == FERRY_ENOENT) {
-		tx->stats.tx_dropped++;
-		return;
-	}
+	if (err == FERRY_ENOENT)
+		return RX_EMPTY;
 	if (err || !s->rx.writable) {
 		ring_broken(rx, rq);
 		*lines |= 2;
-		tx->stats.tx_dropped++;
-		return;
+		return RX_DOWN;
 	}
+	return RX_BUF;
+}
+
+/* One frame (s->frame: header, then len bytes) into the receive buffer rx_next() found. */
+static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ram,
+		    struct vvnet_scratch *s, u32 len, u32 *lines, bool *rx_used)
+{
+	struct vvnet_queue *rq = &rx->queue[VVNET_RXQ];
+
 	/* Left in the ring: the receiver's own buffers are its business; a later, smaller frame
 	 * may fit. */
 	if (s->rx.total < VVNET_HDR + len) {
@@ -319,18 +331,20 @@ static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ra
 }
 
 void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *rx,
-		    const struct gmem *rx_ram, struct vvnet_scratch *s, u32 *lines)
+		    const struct gmem *rx_ram, struct vvnet_scratch *s, bool hold, u32 *lines)
 {
 	struct vvnet_queue *tq = &tx->queue[VVNET_TXQ];
 	bool tx_used = false, rx_used = false;
 
 	*lines = 0;
+	tx->tx_held = false;
 	if (!vvnet_live(tx) || !tq->ready || tq->broken)
 		return;
-	/* At most a ring's worth per notification: the driver keeps adding while this runs, and
-	 * notifies again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY). */
+	/* At most a ring's worth per call: the driver keeps adding while this runs, and notifies
+	 * again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY). */
 	for (u32 n = 0; n < tq->q.num; n++) {
 		int err = virtq_dev_peek(&tq->q, tx_ram, &s->tx);
+		enum rx_next next;
 		u64 len;
 
 		if (err == FERRY_ENOENT)
@@ -338,6 +352,15 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		if (err || s->tx.writable) {
 			ring_broken(tx, tq);
 			*lines |= 1;
+			break;
+		}
+		next = rx_next(rx, rx_ram, s, lines);
+		/* The peer is running but has not given its buffers back yet: this frame and the
+		 * ones after it wait in the sender's ring, which backs the sender's queue up as a
+		 * full NIC would, instead of a loss TCP only notices by its retransmission timer. */
+		if (next == RX_EMPTY && hold) {
+			tx->tx_held = true;
+			tx->stats.tx_held++;
 			break;
 		}
 		virtq_dev_take(&tq->q);
@@ -348,6 +371,8 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		if (s->tx.total < VVNET_HDR || len > VVNET_FRAME_MAX ||
 		    virtq_dev_gather(tx_ram, &s->tx, VVNET_HDR, s->frame + VVNET_HDR, len)) {
 			tx->stats.tx_bad++;
+		} else if (next != RX_BUF) {
+			tx->stats.tx_dropped++;
 		} else {
 			memset(s->frame, 0, VVNET_HDR);
 			put_le16(s->frame + 10, 1); /* num_buffers */

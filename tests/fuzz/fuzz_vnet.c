@@ -78,10 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			put_le64(e->mem + v, take_u64(&in));
 			break;
 		case 6:
-		case 7: /* a transmit notification, the peer running or not */
+		case 7: /* a transmit notification, the peer running or not, waiting for its
+			 * buffers or not */
 			before = peer->dev.stats.rx_bytes;
 			vvnet_transmit(&e->dev, &e->ram, (op & 8) ? NULL : &peer->dev, &peer->ram,
-				       &s, &lines);
+				       &s, (op & 16) != 0, &lines);
+			/* Held only for a running peer whose receive ring is empty. */
+			FUZZ_CHECK(!e->dev.tx_held || ((op & 16) && !(op & 8)));
 			FUZZ_CHECK(peer->dev.stats.rx_bytes - before <=
 				   (u64)VVNET_QUEUE_MAX * VVNET_FRAME_MAX);
 			/* Whatever the driver makes of its used ring, it may take what is there. */
