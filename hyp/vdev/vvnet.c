@@ -16,7 +16,10 @@
 #define VVNET_SHM_FIRST 0x0b0
 #define VVNET_SHM_LAST 0x0bc
 
-u64 vvnet_device_features(void) { return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC); }
+u64 vvnet_device_features(void)
+{
+	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_F_EVENT_IDX);
+}
 
 void vvnet_reset(struct vvnet *d)
 {
@@ -57,7 +60,7 @@ static void ring_broken(struct vvnet *d, struct vvnet_queue *q)
 	d->stats.broken_rings++;
 }
 
-static bool queue_make_ready(struct vvnet_queue *q)
+static bool queue_make_ready(const struct vvnet *d, struct vvnet_queue *q)
 {
 	if (!q->num || q->num > VVNET_QUEUE_MAX || (q->num & (q->num - 1)))
 		return false;
@@ -67,6 +70,7 @@ static bool queue_make_ready(struct vvnet_queue *q)
 	q->q.num = q->num;
 	q->q.last_avail = 0;
 	q->q.used_idx = 0;
+	q->q.event_idx = (d->driver_features & BIT(VIRTIO_F_EVENT_IDX)) != 0;
 	q->broken = false;
 	q->ready = true;
 	return true;
@@ -109,7 +113,7 @@ static bool write_queue(struct vvnet *d, u64 off, u32 v)
 			q->ready = false;
 			return true;
 		}
-		return v == 1 && !q->ready && queue_make_ready(q);
+		return v == 1 && !q->ready && queue_make_ready(d, q);
 	}
 	if (q->ready)
 		return false;
@@ -293,6 +297,10 @@ static enum rx_next rx_next(struct vvnet *rx, const struct gmem *rx_ram, struct 
 	if (!rq || !vvnet_live(rx) || !rq->ready || rq->broken)
 		return RX_DOWN;
 	err = virtq_dev_peek(&rq->q, rx_ram, &s->rx);
+	/* Empty: ask for a notification when the driver posts the next buffer (the one a held
+	 * frame waits for), and look again in case it did just before. */
+	if (err == FERRY_ENOENT && virtq_dev_arm_notify(&rq->q, rx_ram, rq->q.last_avail))
+		err = virtq_dev_peek(&rq->q, rx_ram, &s->rx);
 	if (err == FERRY_ENOENT)
 		return RX_EMPTY;
 	if (err || !s->rx.writable) {
@@ -335,18 +343,24 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 {
 	struct vvnet_queue *tq = &tx->queue[VVNET_TXQ];
 	bool tx_used = false, rx_used = false;
+	u16 tx_old = tq->q.used_idx, rx_old = rx ? rx->queue[VVNET_RXQ].q.used_idx : 0;
 
 	*lines = 0;
 	tx->tx_held = false;
 	if (!vvnet_live(tx) || !tq->ready || tq->broken)
 		return;
 	/* At most a ring's worth per call: the driver keeps adding while this runs, and notifies
-	 * again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY). */
+	 * again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY; with event_idx
+	 * it asks, once the ring is empty, for a notification at the next buffer; a driver adding
+	 * from another CPU past a ring's worth meanwhile stalls only its own queue: Linux adds and
+	 * notifies under its queue's lock). */
 	for (u32 n = 0; n < tq->q.num; n++) {
 		int err = virtq_dev_peek(&tq->q, tx_ram, &s->tx);
 		enum rx_next next;
 		u64 len;
 
+		if (err == FERRY_ENOENT && virtq_dev_arm_notify(&tq->q, tx_ram, tq->q.last_avail))
+			err = virtq_dev_peek(&tq->q, tx_ram, &s->tx);
 		if (err == FERRY_ENOENT)
 			break;
 		if (err || s->tx.writable) {
@@ -385,11 +399,11 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		}
 		tx_used = true;
 	}
-	if (tx_used && virtq_dev_wants_irq(&tq->q, tx_ram)) {
+	if (tx_used && virtq_dev_wants_irq(&tq->q, tx_ram, tx_old)) {
 		raise_used(tx);
 		*lines |= 1;
 	}
-	if (rx_used && virtq_dev_wants_irq(&rx->queue[VVNET_RXQ].q, rx_ram)) {
+	if (rx_used && virtq_dev_wants_irq(&rx->queue[VVNET_RXQ].q, rx_ram, rx_old)) {
 		raise_used(rx);
 		*lines |= 2;
 	}

@@ -5,9 +5,10 @@
  * rings is vvnet_transmit(), on the two VMs' RAM. The EL2 glue (hyp/core/vnet_link.c) holds the
  * link's lock around every call and turns the interrupt lines into SPIs.
  *
- * Features offered, and nothing more: VIRTIO_F_VERSION_1 and VIRTIO_NET_F_MAC. No checksum or
- * segmentation offload, no mergeable buffers, no control queue, no indirect descriptors, no event
- * index: a driver sends and receives whole Ethernet frames of at most 1518 bytes (MTU 1500, a VLAN tag), each behind a
+ * Features offered, and nothing more: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MAC and VIRTIO_F_EVENT_IDX
+ * (fewer notifications and interrupts, each a trap or an injection). No checksum or segmentation
+ * offload, no mergeable buffers, no control queue, no indirect descriptors: a driver sends and
+ * receives whole Ethernet frames of at most 1518 bytes (MTU 1500, a VLAN tag), each behind a
  * 12-byte virtio_net_hdr. */
 #ifndef FERRY_VVNET_H
 #define FERRY_VVNET_H

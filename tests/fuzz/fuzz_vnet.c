@@ -56,9 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vvnet_access(&e->dev, take_u16(&in) % 0x200, 1u << (take_u8(&in) % 4),
 				     take_u8(&in) & 1, &v, &eff);
 			break;
-		case 1: /* an honest bring-up */
-			vnetfx_bringup(e, take_u64(&in) | BIT(VIRTIO_F_VERSION_1),
-				       (u16)(1u << (take_u8(&in) % 9)));
+		case 1: /* an honest bring-up, with any features or (op & 8) those offered, so
+			 * that each one the device has is negotiated and used */
+			v = take_u64(&in) | BIT(VIRTIO_F_VERSION_1);
+			if (op & 8)
+				v &= vvnet_device_features();
+			vnetfx_bringup(e, v, (u16)(1u << (take_u8(&in) % 9)));
 			break;
 		case 2:
 			if (e->q[VVNET_RXQ].size)
