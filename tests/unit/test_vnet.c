@@ -136,13 +136,15 @@ static void test_queue_setup(void **state)
 	vnetfx_free(&e);
 }
 
-static void link_up(struct vnetfx_end *a, struct vnetfx_end *b)
+static void link_up_with(struct vnetfx_end *a, struct vnetfx_end *b, u64 features)
 {
 	vnetfx_init(a, 0x0a);
 	vnetfx_init(b, 0x0b);
-	assert_true(vnetfx_bringup(a, FEATURES, 16));
-	assert_true(vnetfx_bringup(b, FEATURES, 16));
+	assert_true(vnetfx_bringup(a, features, 16));
+	assert_true(vnetfx_bringup(b, features, 16));
 }
+
+static void link_up(struct vnetfx_end *a, struct vnetfx_end *b) { link_up_with(a, b, FEATURES); }
 
 static void test_notify_and_transfer(void **state)
 {
@@ -336,10 +338,7 @@ static void test_event_idx(void **state)
 	u32 lines, len;
 
 	(void)state;
-	vnetfx_init(&a, 0x0a);
-	vnetfx_init(&b, 0x0b);
-	assert_true(vnetfx_bringup(&a, FEATURES | BIT(VIRTIO_F_EVENT_IDX), 16));
-	assert_true(vnetfx_bringup(&b, FEATURES | BIT(VIRTIO_F_EVENT_IDX), 16));
+	link_up_with(&a, &b, FEATURES | BIT(VIRTIO_F_EVENT_IDX));
 	for (u32 k = 0; k < 4; k++)
 		vnetfx_rx_post(&b, k, 2048);
 	/* b wants to hear of its third receive buffer used (index 2), a of its first frame sent. */
