@@ -2,7 +2,7 @@
 /* A virtio-net device a guest sees (virtio 1.1: 4.2 "Virtio Over MMIO", modern interface only;
  * 5.1 "Network Device"), one end of a link between two VMs the config declares (`vnet`,
  * docs/vnet.md). Pure: register accesses in, effects out; the frame move between the two ends'
- * rings is vvnet_transmit(), on the two VMs' RAM. The EL2 glue (hyp/core/vnet_link.c) holds the
+ * rings is vvnet_transmit(), on the two VMs' RAM. The EL2 glue (hyp/vdev/vvnet_el2.c) holds the
  * link's lock around every call and turns the interrupt lines into SPIs.
  *
  * Features offered, and nothing more: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MAC and VIRTIO_F_EVENT_IDX

@@ -6,8 +6,9 @@
  *
  * Why in the trap and not on the management CPU: the sender's CPU is idle in the trap anyway, the
  * frame reaches the peer with no wait for the management CPU's 10 ms tick or a kick to it, and a
- * VM that sends a lot spends its own CPU's time, not the machine's. Nothing waits for the peer:
- * with no receive buffer there the frame is dropped and counted.
+ * VM that sends a lot spends its own CPU's time, not the machine's. With no receive buffer at a
+ * running peer the frames wait in the sender's ring until the peer's receive notify (in the
+ * peer's trap, then), or are dropped and counted after VVNET_HOLD_MAX_MS without progress.
  *
  * Locking: the link's lock covers both ends' models and the copy between the two VMs' RAM, so the
  * two VMs sending at once on their own CPUs take turns per notification; it is taken before a
