@@ -16,7 +16,10 @@
 #define VVNET_SHM_FIRST 0x0b0
 #define VVNET_SHM_LAST 0x0bc
 
-u64 vvnet_device_features(void) { return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC); }
+u64 vvnet_device_features(void)
+{
+	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_F_EVENT_IDX);
+}
 
 void vvnet_reset(struct vvnet *d)
 {
@@ -57,7 +60,7 @@ static void ring_broken(struct vvnet *d, struct vvnet_queue *q)
 	d->stats.broken_rings++;
 }
 
-static bool queue_make_ready(struct vvnet_queue *q)
+static bool queue_make_ready(const struct vvnet *d, struct vvnet_queue *q)
 {
 	if (!q->num || q->num > VVNET_QUEUE_MAX || (q->num & (q->num - 1)))
 		return false;
@@ -67,6 +70,7 @@ static bool queue_make_ready(struct vvnet_queue *q)
 	q->q.num = q->num;
 	q->q.last_avail = 0;
 	q->q.used_idx = 0;
+	q->q.event_idx = (d->driver_features & BIT(VIRTIO_F_EVENT_IDX)) != 0;
 	q->broken = false;
 	q->ready = true;
 	return true;
@@ -109,7 +113,7 @@ static bool write_queue(struct vvnet *d, u64 off, u32 v)
 			q->ready = false;
 			return true;
 		}
-		return v == 1 && !q->ready && queue_make_ready(q);
+		return v == 1 && !q->ready && queue_make_ready(d, q);
 	}
 	if (q->ready)
 		return false;
@@ -165,9 +169,14 @@ static bool write_reg(struct vvnet *d, u64 off, u64 value, u32 *effects)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (v >= VVNET_QUEUES)
 			return false;
-		/* Receive buffers wait in the ring for the peer's next frame: nothing to do now. */
-		if (v == VVNET_TXQ)
+		/* New receive buffers: frames the peer holds for want of them can move. */
+		if (v == VVNET_TXQ) {
+			d->stats.notify_tx++;
 			*effects |= VVNET_EFF_TX;
+		} else {
+			d->stats.notify_rx++;
+			*effects |= VVNET_EFF_RX;
+		}
 		return true;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		d->isr &= ~v;
@@ -239,6 +248,7 @@ void vvnet_access(struct vvnet *d, u64 off, u32 size, bool write, u64 *value, u3
 	bool ok;
 
 	*effects = 0;
+	d->stats.accesses++;
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		u64 c = off - VIRTIO_MMIO_CONFIG;
 
@@ -263,28 +273,50 @@ void vvnet_access(struct vvnet *d, u64 off, u32 size, bool write, u64 *value, u3
 	}
 }
 
-/* One frame (s->frame: header, then len bytes) into the receiving end's next RX buffer. */
-static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ram,
-		    struct vvnet_scratch *s, u32 len, u32 *lines, bool *rx_used)
+static void raise_used(struct vvnet *d)
+{
+	if (!d->isr)
+		d->stats.irqs++;
+	d->isr |= VVNET_INT_USED;
+}
+
+/* What the receiving end offers the next frame: its next buffer (read into s->rx), nothing yet,
+ * or nothing ever (not running, not set up, or its ring just found broken). */
+enum rx_next {
+	RX_BUF,
+	RX_EMPTY,
+	RX_DOWN
+};
+
+static enum rx_next rx_next(struct vvnet *rx, const struct gmem *rx_ram, struct vvnet_scratch *s,
+			    u32 *lines)
 {
 	struct vvnet_queue *rq = rx ? &rx->queue[VVNET_RXQ] : NULL;
 	int err;
 
-	if (!rq || !vvnet_live(rx) || !rq->ready || rq->broken) {
-		tx->stats.tx_dropped++;
-		return;
-	}
+	if (!rq || !vvnet_live(rx) || !rq->ready || rq->broken)
+		return RX_DOWN;
 	err = virtq_dev_peek(&rq->q, rx_ram, &s->rx);
-	if (err == FERRY_ENOENT) {
-		tx->stats.tx_dropped++;
-		return;
-	}
+	/* Empty: ask for a notification when the driver posts the next buffer (the one a held
+	 * frame waits for), and look again in case it did just before. */
+	if (err == FERRY_ENOENT && virtq_dev_arm_notify(&rq->q, rx_ram, rq->q.last_avail))
+		err = virtq_dev_peek(&rq->q, rx_ram, &s->rx);
+	if (err == FERRY_ENOENT)
+		return RX_EMPTY;
 	if (err || !s->rx.writable) {
 		ring_broken(rx, rq);
 		*lines |= 2;
-		tx->stats.tx_dropped++;
-		return;
+		return RX_DOWN;
 	}
+	return RX_BUF;
+}
+
+/* One frame (s->frame: header, then len bytes) into the receive buffer rx_next() found. */
+static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ram,
+		    struct vvnet_scratch *s, u32 len, u32 *lines, bool *rx_used)
+{
+	struct vvnet_queue *rq = &rx->queue[VVNET_RXQ];
+
 	/* Left in the ring: the receiver's own buffers are its business; a later, smaller frame
 	 * may fit. */
 	if (s->rx.total < VVNET_HDR + len) {
@@ -307,25 +339,42 @@ static void deliver(struct vvnet *tx, struct vvnet *rx, const struct gmem *rx_ra
 }
 
 void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *rx,
-		    const struct gmem *rx_ram, struct vvnet_scratch *s, u32 *lines)
+		    const struct gmem *rx_ram, struct vvnet_scratch *s, bool hold, u32 *lines)
 {
 	struct vvnet_queue *tq = &tx->queue[VVNET_TXQ];
 	bool tx_used = false, rx_used = false;
+	u16 tx_old = tq->q.used_idx, rx_old = rx ? rx->queue[VVNET_RXQ].q.used_idx : 0;
 
 	*lines = 0;
+	tx->tx_held = false;
 	if (!vvnet_live(tx) || !tq->ready || tq->broken)
 		return;
-	/* At most a ring's worth per notification: the driver keeps adding while this runs, and
-	 * notifies again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY). */
+	/* At most a ring's worth per call: the driver keeps adding while this runs, and notifies
+	 * again for what comes after (the device never sets VIRTQ_USED_F_NO_NOTIFY; with event_idx
+	 * it asks, once the ring is empty, for a notification at the next buffer; a driver adding
+	 * from another CPU past a ring's worth meanwhile stalls only its own queue: Linux adds and
+	 * notifies under its queue's lock). */
 	for (u32 n = 0; n < tq->q.num; n++) {
 		int err = virtq_dev_peek(&tq->q, tx_ram, &s->tx);
+		enum rx_next next;
 		u64 len;
 
+		if (err == FERRY_ENOENT && virtq_dev_arm_notify(&tq->q, tx_ram, tq->q.last_avail))
+			err = virtq_dev_peek(&tq->q, tx_ram, &s->tx);
 		if (err == FERRY_ENOENT)
 			break;
 		if (err || s->tx.writable) {
 			ring_broken(tx, tq);
 			*lines |= 1;
+			break;
+		}
+		next = rx_next(rx, rx_ram, s, lines);
+		/* The peer is running but has not given its buffers back yet: this frame and the
+		 * ones after it wait in the sender's ring, which backs the sender's queue up as a
+		 * full NIC would, instead of a loss TCP only notices by its retransmission timer. */
+		if (next == RX_EMPTY && hold) {
+			tx->tx_held = true;
+			tx->stats.tx_held++;
 			break;
 		}
 		virtq_dev_take(&tq->q);
@@ -336,6 +385,8 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		if (s->tx.total < VVNET_HDR || len > VVNET_FRAME_MAX ||
 		    virtq_dev_gather(tx_ram, &s->tx, VVNET_HDR, s->frame + VVNET_HDR, len)) {
 			tx->stats.tx_bad++;
+		} else if (next != RX_BUF) {
+			tx->stats.tx_dropped++;
 		} else {
 			memset(s->frame, 0, VVNET_HDR);
 			put_le16(s->frame + 10, 1); /* num_buffers */
@@ -348,12 +399,12 @@ void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *r
 		}
 		tx_used = true;
 	}
-	if (tx_used && virtq_dev_wants_irq(&tq->q, tx_ram)) {
-		tx->isr |= VVNET_INT_USED;
+	if (tx_used && virtq_dev_wants_irq(&tq->q, tx_ram, tx_old)) {
+		raise_used(tx);
 		*lines |= 1;
 	}
-	if (rx_used && virtq_dev_wants_irq(&rx->queue[VVNET_RXQ].q, rx_ram)) {
-		rx->isr |= VVNET_INT_USED;
+	if (rx_used && virtq_dev_wants_irq(&rx->queue[VVNET_RXQ].q, rx_ram, rx_old)) {
+		raise_used(rx);
 		*lines |= 2;
 	}
 }

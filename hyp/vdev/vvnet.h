@@ -2,12 +2,13 @@
 /* A virtio-net device a guest sees (virtio 1.1: 4.2 "Virtio Over MMIO", modern interface only;
  * 5.1 "Network Device"), one end of a link between two VMs the config declares (`vnet`,
  * docs/vnet.md). Pure: register accesses in, effects out; the frame move between the two ends'
- * rings is vvnet_transmit(), on the two VMs' RAM. The EL2 glue (hyp/core/vnet_link.c) holds the
+ * rings is vvnet_transmit(), on the two VMs' RAM. The EL2 glue (hyp/vdev/vvnet_el2.c) holds the
  * link's lock around every call and turns the interrupt lines into SPIs.
  *
- * Features offered, and nothing more: VIRTIO_F_VERSION_1 and VIRTIO_NET_F_MAC. No checksum or
- * segmentation offload, no mergeable buffers, no control queue, no indirect descriptors, no event
- * index: a driver sends and receives whole Ethernet frames of at most 1518 bytes (MTU 1500, a VLAN tag), each behind a
+ * Features offered, and nothing more: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MAC and VIRTIO_F_EVENT_IDX
+ * (fewer notifications and interrupts, each a trap or an injection). No checksum or segmentation
+ * offload, no mergeable buffers, no control queue, no indirect descriptors: a driver sends and
+ * receives whole Ethernet frames of at most 1518 bytes (MTU 1500, a VLAN tag), each behind a
  * 12-byte virtio_net_hdr. */
 #ifndef FERRY_VVNET_H
 #define FERRY_VVNET_H
@@ -34,6 +35,7 @@
 /* What a register access asks of the glue. */
 #define VVNET_EFF_TX 1u   /* the driver notified the transmit queue: run vvnet_transmit() */
 #define VVNET_EFF_LINE 2u /* the interrupt line may have changed */
+#define VVNET_EFF_RX 4u /* the driver notified the receive queue: the peer's held frames can move */
 
 struct vvnet_queue {
 	struct virtq_dev q;
@@ -44,12 +46,16 @@ struct vvnet_queue {
 
 struct vvnet_stats {
 	u64 tx_frames, tx_bytes; /* frames this end sent that reached the peer's RX ring */
-	u64 tx_dropped;          /* no RX buffer at the peer, or the peer not running */
-	u64 tx_too_small;        /* the peer's next RX buffer was too small for the frame */
-	u64 tx_bad; /* a frame shorter than the header or longer than VVNET_FRAME_MAX */
-	u64 rx_frames, rx_bytes; /* frames this end received */
-	u64 broken_rings;        /* times a ring of this end was found broken */
-	u64 refused;             /* register accesses refused (size, offset, state) */
+	u64 tx_dropped;   /* the peer not running, or (hold false) no RX buffer at the peer */
+	u64 tx_held;      /* times the transmit walk stopped to wait for the peer's RX buffers */
+	u64 tx_too_small; /* the peer's next RX buffer was too small for the frame */
+	u64 tx_bad;       /* a frame shorter than the header or longer than VVNET_FRAME_MAX */
+	u64 rx_frames, rx_bytes;  /* frames this end received */
+	u64 notify_tx, notify_rx; /* QueueNotify writes for each queue (each one a trap) */
+	u64 irqs;                 /* times the line went up for used buffers */
+	u64 accesses;             /* register accesses (each one a trap) */
+	u64 broken_rings;         /* times a ring of this end was found broken */
+	u64 refused;              /* register accesses refused (size, offset, state) */
 };
 
 struct vvnet {
@@ -58,7 +64,8 @@ struct vvnet {
 	u32 dev_features_sel, drv_features_sel;
 	u64 driver_features;
 	u32 queue_sel;
-	u32 isr; /* InterruptStatus; the level-sensitive line is high while it is not zero */
+	u32 isr;      /* InterruptStatus; the level-sensitive line is high while it is not zero */
+	bool tx_held; /* the last vvnet_transmit() left frames waiting for the peer's RX buffers */
 	struct vvnet_queue queue[VVNET_QUEUES];
 	struct vvnet_stats stats; /* kept across resets */
 };
@@ -85,11 +92,13 @@ struct vvnet_scratch {
 
 /* Moves every frame the driver of `tx` made available on its transmit queue (at most a ring's
  * worth per call) into receive buffers the driver of `rx` made available, then gives the transmit
- * buffers back. rx may be NULL (the peer is not running): the frames are dropped. A frame with no
- * RX buffer for it is dropped, as a NIC drops one when its ring is full; nothing waits for the
- * peer. *lines gets bit 0 when tx's interrupt line
- * may have changed, bit 1 for rx's. */
+ * buffers back. rx may be NULL (the peer is not running), or its driver not running the device:
+ * the frames are dropped. When the peer's receive ring is merely empty, hold says what to do:
+ * true, the frame and those after it stay in tx's ring untouched and tx->tx_held is set (the glue
+ * calls again when rx's driver notifies its receive queue); false, they are dropped (the glue
+ * gives up waiting). *lines gets bit 0 when tx's interrupt line may have changed, bit 1 for
+ * rx's. */
 void vvnet_transmit(struct vvnet *tx, const struct gmem *tx_ram, struct vvnet *rx,
-		    const struct gmem *rx_ram, struct vvnet_scratch *s, u32 *lines);
+		    const struct gmem *rx_ram, struct vvnet_scratch *s, bool hold, u32 *lines);
 
 #endif

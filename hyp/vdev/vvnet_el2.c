@@ -6,8 +6,9 @@
  *
  * Why in the trap and not on the management CPU: the sender's CPU is idle in the trap anyway, the
  * frame reaches the peer with no wait for the management CPU's 10 ms tick or a kick to it, and a
- * VM that sends a lot spends its own CPU's time, not the machine's. Nothing waits for the peer:
- * with no receive buffer there the frame is dropped and counted.
+ * VM that sends a lot spends its own CPU's time, not the machine's. With no receive buffer at a
+ * running peer the frames wait in the sender's ring until the peer's receive notify (in the
+ * peer's trap, then), or are dropped and counted after VVNET_HOLD_MAX_MS without progress.
  *
  * Locking: the link's lock covers both ends' models and the copy between the two VMs' RAM, so the
  * two VMs sending at once on their own CPUs take turns per notification; it is taken before a
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/aarch64/sysreg.h"
 #include "core/console.h"
 #include "core/passthrough.h"
 #include "core/vm.h"
@@ -32,8 +34,15 @@ struct vvnet_link {
 	spinlock_t lock;
 	u32 vm[2]; /* the two ends' VM indices */
 	struct vvnet dev[2];
+	u64 held_since[2]; /* CNTPCT when end e's frames began to wait for the peer's buffers */
 	struct vvnet_scratch scratch;
 };
+
+/* How long an end's frames may wait for the peer to post receive buffers before they are
+ * dropped, as a full NIC drops them: a Linux peer refills its ring in its next NAPI poll, so a
+ * second without one means it has stopped receiving, and the sender's queue must not stay stopped
+ * for ever. */
+#define VVNET_HOLD_MAX_MS 1000u
 
 static struct vvnet_link links[CONFIG_MAX_VMS / 2];
 static u32 nlinks;
@@ -107,29 +116,55 @@ static void set_line(struct vvnet_link *l, u32 e)
 	spin_unlock(&vm->lock);
 }
 
+static bool hold_expired(const struct vvnet_link *l, u32 t, u64 now)
+{
+	return l->dev[t].tx_held &&
+	       now - l->held_since[t] >= sysreg_read(cntfrq_el0) / 1000 * VVNET_HOLD_MAX_MS;
+}
+
+/* Under the link's lock: end t's frames to the other end, waiting while the other end's receive
+ * ring is empty, unless they have waited too long already. */
+static void move(struct vvnet_link *l, u32 t, u64 now)
+{
+	struct vm *peer = &vms[l->vm[!t]];
+	bool up = __atomic_load_n(&peer->state, __ATOMIC_ACQUIRE) == VM_RUNNING;
+	bool was_held = l->dev[t].tx_held;
+	u64 moved = l->dev[t].stats.tx_frames;
+	u32 lines;
+
+	vvnet_transmit(&l->dev[t], &vms[l->vm[t]].ram, up ? &l->dev[!t] : NULL, &peer->ram,
+		       &l->scratch, !hold_expired(l, t, now), &lines);
+	/* The wait counts from the peer's last progress, not from the first frame held. */
+	if (l->dev[t].tx_held && (!was_held || l->dev[t].stats.tx_frames != moved))
+		l->held_since[t] = now;
+	if (lines & 1)
+		set_line(l, t);
+	if (lines & 2)
+		set_line(l, !t);
+}
+
 void vvnet_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *value)
 {
-	u32 end, effects, lines = 0;
+	u32 end, effects;
 	struct vvnet_link *l = link_for(v->vm, &end);
-	struct vm *peer;
+	u64 now = sysreg_read(cntpct_el0);
 
 	if (!l) { /* vvnet_window() said it is */
 		*value = 0;
 		return;
 	}
-	peer = &vms[l->vm[!end]];
 	spin_lock(&l->lock);
 	vvnet_access(&l->dev[end], ipa - VVNET_BASE, size, write, value, &effects);
-	if (effects & VVNET_EFF_TX) {
-		bool up = __atomic_load_n(&peer->state, __ATOMIC_ACQUIRE) == VM_RUNNING;
-
-		vvnet_transmit(&l->dev[end], &v->vm->ram, up ? &l->dev[!end] : NULL, &peer->ram,
-			       &l->scratch, &lines);
-	}
-	if ((effects & VVNET_EFF_LINE) || (lines & 1))
+	if (effects & VVNET_EFF_LINE)
 		set_line(l, end);
-	if (lines & 2)
-		set_line(l, !end);
+	/* Held frames move when the peer posts receive buffers, are dropped when it can take none
+	 * (its driver reset it) or they waited too long: looked at on every access of either VM,
+	 * so a sender whose queue stopped is freed by the peer's next trap or its own. */
+	if ((effects & VVNET_EFF_TX) || hold_expired(l, end, now))
+		move(l, end, now);
+	if (l->dev[!end].tx_held &&
+	    ((effects & VVNET_EFF_RX) || !vvnet_live(&l->dev[end]) || hold_expired(l, !end, now)))
+		move(l, !end, now);
 	spin_unlock(&l->lock);
 }
 
@@ -144,6 +179,9 @@ void vvnet_vm_reset(struct vm *vm)
 	 * vGIC does not exist yet). */
 	spin_lock(&l->lock);
 	vvnet_reset(&l->dev[end]);
+	/* The peer's frames that waited for this end's buffers will find none: dropped now. */
+	if (l->dev[!end].tx_held)
+		move(l, !end, sysreg_read(cntpct_el0));
 	spin_unlock(&l->lock);
 }
 
@@ -168,14 +206,19 @@ void vvnet_print_stats(void)
 			spin_lock(&links[i].lock);
 			s = links[i].dev[e].stats;
 			spin_unlock(&links[i].lock);
-			con_printf("stats: vnet '%s': tx %llu frames %llu bytes, rx %llu frames "
-				   "%llu bytes, dropped %llu (no buffer) %llu (buffer too small) "
-				   "%llu (bad frame), broken rings %llu, refused accesses %llu",
-				   vms[links[i].vm[e]].cfg->name, (unsigned long long)s.tx_frames,
-				   (unsigned long long)s.tx_bytes, (unsigned long long)s.rx_frames,
-				   (unsigned long long)s.rx_bytes, (unsigned long long)s.tx_dropped,
-				   (unsigned long long)s.tx_too_small, (unsigned long long)s.tx_bad,
-				   (unsigned long long)s.broken_rings,
-				   (unsigned long long)s.refused);
+			con_printf(
+				"stats: vnet '%s': tx %llu frames %llu bytes, rx %llu frames "
+				"%llu bytes, dropped %llu (no buffer) %llu (buffer too small) "
+				"%llu (bad frame), held %llu, notifies %llu (tx) %llu (rx), "
+				"interrupts %llu, "
+				"register accesses %llu, broken rings %llu, refused accesses %llu",
+				vms[links[i].vm[e]].cfg->name, (unsigned long long)s.tx_frames,
+				(unsigned long long)s.tx_bytes, (unsigned long long)s.rx_frames,
+				(unsigned long long)s.rx_bytes, (unsigned long long)s.tx_dropped,
+				(unsigned long long)s.tx_too_small, (unsigned long long)s.tx_bad,
+				(unsigned long long)s.tx_held, (unsigned long long)s.notify_tx,
+				(unsigned long long)s.notify_rx, (unsigned long long)s.irqs,
+				(unsigned long long)s.accesses, (unsigned long long)s.broken_rings,
+				(unsigned long long)s.refused);
 		}
 }

@@ -80,16 +80,37 @@ int virtq_dev_push(struct virtq_dev *q, const struct gmem *m, u16 head, u32 len)
 	return 0;
 }
 
-bool virtq_dev_wants_irq(const struct virtq_dev *q, const struct gmem *m)
+bool virtq_dev_wants_irq(const struct virtq_dev *q, const struct gmem *m, u16 old)
 {
-	u16 flags;
+	u16 flags, event;
 
-	/* The driver sets NO_INTERRUPT, then checks used->idx: order our index store before this
-	 * load, or both could miss the other's write (2.6.7.2). */
+	/* The driver sets NO_INTERRUPT (or used_event), then checks used->idx: order our index
+	 * store before this load, or both could miss the other's write (2.6.7.2). */
 	virtio_mb();
-	if (gmem_load16_acquire(m, q->avail + AVAIL_FLAGS, &flags))
+	if (!q->event_idx)
+		return gmem_load16_acquire(m, q->avail + AVAIL_FLAGS, &flags) ||
+		       !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	if (!q->num || gmem_load16_acquire(m, q->avail + AVAIL_RING + 2u * q->num, &event))
 		return true;
-	return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	/* used_event in [old, used_idx): the driver asked to hear of the buffer at used_event. Any
+	 * 16-bit value is meaningful here: nothing to check. */
+	return (u16)(q->used_idx - event - 1) < (u16)(q->used_idx - old);
+}
+
+bool virtq_dev_arm_notify(const struct virtq_dev *q, const struct gmem *m, u16 at)
+{
+	u16 idx;
+
+	if (!q->event_idx || !q->num)
+		return false;
+	/* An avail_event outside the RAM only costs the driver's notifications: it is the
+	 * driver's own ring, and the peek that follows finds it broken if the rest is too. */
+	if (gmem_store16_release(m, q->used + USED_RING + 8u * q->num, at))
+		return false;
+	/* Our avail_event store before the avail->idx load; the driver orders its avail->idx
+	 * store before its avail_event load the same way (2.6.10). */
+	virtio_mb();
+	return !gmem_load16_acquire(m, q->avail + AVAIL_IDX, &idx) && idx != q->last_avail;
 }
 
 /* Walks the segments covering [off, off + len) of the chain; write: buf into them, else out. */

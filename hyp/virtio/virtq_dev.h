@@ -17,6 +17,10 @@
 
 #define VIRTQ_DESC_F_INDIRECT 4u      /* not offered (no VIRTIO_F_INDIRECT_DESC): refused */
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1u /* the driver asks for no used-buffer interrupt */
+/* Feature bit (virtio 1.1 2.6.7, 2.6.10): the driver says with used_event (after the avail ring)
+ * up to which used index it wants no interrupt, the device with avail_event (after the used ring)
+ * up to which avail index it wants no notification. */
+#define VIRTIO_F_EVENT_IDX 29u
 
 /* One queue as the driver set it up (IPAs in the guest), and the device's own position in it. */
 struct virtq_dev {
@@ -26,6 +30,7 @@ struct virtq_dev {
 	u64 used;  /* device area, 4-byte aligned */
 	u16 last_avail; /* the next avail entry the device takes */
 	u16 used_idx;   /* the device's copy of used->idx: never read back from the guest */
+	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated: used_event and avail_event in use */
 };
 
 /* A chain as ferry read it: every segment inside the RAM, all device-readable or all
@@ -49,9 +54,16 @@ void virtq_dev_take(struct virtq_dev *q);
 /* Gives chain `head` back as used with `len` bytes written, then publishes the new used->idx
  * (release). FERRY_ERANGE when the used ring is outside the RAM (then nothing is published). */
 int virtq_dev_push(struct virtq_dev *q, const struct gmem *m, u16 head, u32 len);
-/* Whether the driver wants a used-buffer interrupt now (avail->flags, virtio 1.1 2.6.7.2, read
- * after the used->idx store with a full barrier). An unreadable ring: yes. */
-bool virtq_dev_wants_irq(const struct virtq_dev *q, const struct gmem *m);
+/* Whether the driver wants a used-buffer interrupt now for the buffers used since used->idx was
+ * `old` (read after the used->idx store with a full barrier): without event_idx, unless
+ * avail->flags says NO_INTERRUPT (2.6.7.2); with it, when used->idx passed used_event since
+ * `old` (2.6.10). An unreadable ring: yes. */
+bool virtq_dev_wants_irq(const struct virtq_dev *q, const struct gmem *m, u16 old);
+/* With event_idx, asks the driver to notify when it makes a buffer available after avail index
+ * `at` (writes avail_event), then, after a full barrier, says whether the avail index has moved
+ * past last_avail meanwhile (a buffer the driver made available without notifying, having read
+ * the old avail_event: the caller takes it now). Without event_idx: nothing, false. */
+bool virtq_dev_arm_notify(const struct virtq_dev *q, const struct gmem *m, u16 at);
 /* Copies len bytes at byte offset off of the chain out to buf (gather) or from buf into it
  * (scatter). FERRY_ERANGE when [off, off + len) is not inside the chain's total. */
 int virtq_dev_gather(const struct gmem *m, const struct virtq_dev_chain *c, u64 off, void *buf,

@@ -56,9 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vvnet_access(&e->dev, take_u16(&in) % 0x200, 1u << (take_u8(&in) % 4),
 				     take_u8(&in) & 1, &v, &eff);
 			break;
-		case 1: /* an honest bring-up */
-			vnetfx_bringup(e, take_u64(&in) | BIT(VIRTIO_F_VERSION_1),
-				       (u16)(1u << (take_u8(&in) % 9)));
+		case 1: /* an honest bring-up, with any features or (op & 8) those offered, so
+			 * that each one the device has is negotiated and used */
+			v = take_u64(&in) | BIT(VIRTIO_F_VERSION_1);
+			if (op & 8)
+				v &= vvnet_device_features();
+			vnetfx_bringup(e, v, (u16)(1u << (take_u8(&in) % 9)));
 			break;
 		case 2:
 			if (e->q[VVNET_RXQ].size)
@@ -78,10 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			put_le64(e->mem + v, take_u64(&in));
 			break;
 		case 6:
-		case 7: /* a transmit notification, the peer running or not */
+		case 7: /* a transmit notification, the peer running or not, waiting for its
+			 * buffers or not */
 			before = peer->dev.stats.rx_bytes;
 			vvnet_transmit(&e->dev, &e->ram, (op & 8) ? NULL : &peer->dev, &peer->ram,
-				       &s, &lines);
+				       &s, (op & 16) != 0, &lines);
+			/* Held only for a running peer whose receive ring is empty. */
+			FUZZ_CHECK(!e->dev.tx_held || ((op & 16) && !(op & 8)));
 			FUZZ_CHECK(peer->dev.stats.rx_bytes - before <=
 				   (u64)VVNET_QUEUE_MAX * VVNET_FRAME_MAX);
 			/* Whatever the driver makes of its used ring, it may take what is there. */

@@ -2,8 +2,9 @@
 /* ferry's emulated virtio-net between two VMs (hyp/vdev/vvnet.c) and the device side of the split
  * virtqueue it walks in guest RAM (hyp/virtio/virtq_dev.c): the register model (identity, feature
  * negotiation, status, queue setup, notify, interrupt status), frames moved from one end's
- * transmit ring to the other's receive ring byte for byte, drops when the peer has no (big
- * enough) buffer, and hostile rings: descriptor loops, indices out of range, buffers outside RAM
+ * transmit ring to the other's receive ring byte for byte, frames held in the sender's ring
+ * while the peer's receive ring is empty, drops when it is not running, when the glue gives up
+ * waiting or the buffer is too small, and hostile rings: descriptor loops, indices out of range, buffers outside RAM
  * or wrapping around 2^64, indirect descriptors, an avail index too far ahead. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +32,8 @@ static void test_identity_and_features(void **state)
 	assert_int_equal(vnetfx_rd(&e, VIRTIO_MMIO_VERSION), 2);
 	assert_int_equal(vnetfx_rd(&e, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
 	vnetfx_wr(&e, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(vnetfx_rd(&e, VIRTIO_MMIO_DEVICE_FEATURES), BIT(VIRTIO_NET_F_MAC));
+	assert_int_equal(vnetfx_rd(&e, VIRTIO_MMIO_DEVICE_FEATURES),
+			 BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_F_EVENT_IDX));
 	vnetfx_wr(&e, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
 	assert_int_equal(vnetfx_rd(&e, VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1 */
 	vnetfx_wr(&e, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
@@ -134,13 +136,15 @@ static void test_queue_setup(void **state)
 	vnetfx_free(&e);
 }
 
-static void link_up(struct vnetfx_end *a, struct vnetfx_end *b)
+static void link_up_with(struct vnetfx_end *a, struct vnetfx_end *b, u64 features)
 {
 	vnetfx_init(a, 0x0a);
 	vnetfx_init(b, 0x0b);
-	assert_true(vnetfx_bringup(a, FEATURES, 16));
-	assert_true(vnetfx_bringup(b, FEATURES, 16));
+	assert_true(vnetfx_bringup(a, features, 16));
+	assert_true(vnetfx_bringup(b, features, 16));
 }
+
+static void link_up(struct vnetfx_end *a, struct vnetfx_end *b) { link_up_with(a, b, FEATURES); }
 
 static void test_notify_and_transfer(void **state)
 {
@@ -156,10 +160,11 @@ static void test_notify_and_transfer(void **state)
 	vnetfx_rx_post(&b, 1, 2048);
 	vnetfx_tx_post(&a, 0, 60, 0x10);
 	vnetfx_tx_post(&a, 1, 1514, 0x20);
-	/* A notify on the receive queue moves nothing; on the transmit queue it asks for a move. */
-	assert_int_equal(vnetfx_wr(&a, VIRTIO_MMIO_QUEUE_NOTIFY, VVNET_RXQ), 0);
+	/* A notify on the receive queue lets the peer's held frames move; on the transmit queue it
+	 * asks for a move. */
+	assert_int_equal(vnetfx_wr(&a, VIRTIO_MMIO_QUEUE_NOTIFY, VVNET_RXQ), VVNET_EFF_RX);
 	assert_int_equal(vnetfx_wr(&a, VIRTIO_MMIO_QUEUE_NOTIFY, VVNET_TXQ), VVNET_EFF_TX);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(lines, 3);
 	assert_true(vvnet_line(&a.dev) && vvnet_line(&b.dev));
 	assert_int_equal(vnetfx_rd(&b, VIRTIO_MMIO_INTERRUPT_STATUS), VVNET_INT_USED);
@@ -191,14 +196,14 @@ static void test_notify_and_transfer(void **state)
 	/* The other way round, on the same link. */
 	vnetfx_rx_post(&a, 2, 2048);
 	vnetfx_tx_post(&b, 5, 100, 0x30);
-	vvnet_transmit(&b.dev, &b.ram, &a.dev, &a.ram, s, &lines);
+	vvnet_transmit(&b.dev, &b.ram, &a.dev, &a.ram, s, false, &lines);
 	assert_ptr_equal(virtq_get_used(&a.q[VVNET_RXQ], &len), (void *)(uintptr_t)3);
 	assert_int_equal(len, VVNET_HDR + 100);
 	/* The driver asks for no interrupt: none. */
 	a.q[VVNET_TXQ].avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	vnetfx_wr(&a, VIRTIO_MMIO_INTERRUPT_ACK, 3);
 	vnetfx_tx_post(&a, 3, 60, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_false(vvnet_line(&a.dev));
 	vnetfx_free(&a);
 	vnetfx_free(&b);
@@ -215,24 +220,24 @@ static void test_drops(void **state)
 	link_up(&a, &b);
 	/* No receive buffer: dropped, the sender's buffer given back all the same. */
 	vnetfx_tx_post(&a, 0, 60, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(a.dev.stats.tx_dropped, 1);
 	assert_non_null(virtq_get_used(&a.q[VVNET_TXQ], &len));
 	/* The peer not running: dropped. */
 	vnetfx_rx_post(&b, 0, 2048);
 	vnetfx_tx_post(&a, 1, 60, 0);
-	vvnet_transmit(&a.dev, &a.ram, NULL, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, NULL, &b.ram, s, false, &lines);
 	assert_int_equal(a.dev.stats.tx_dropped, 2);
 	/* A buffer too small for the frame stays in the ring; a smaller frame then fits. */
 	vnetfx_wr(&b, VIRTIO_MMIO_STATUS, 0);
 	assert_true(vnetfx_bringup(&b, FEATURES, 16));
 	vnetfx_rx_post(&b, 0, 100);
 	vnetfx_tx_post(&a, 2, 200, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(a.dev.stats.tx_too_small, 1);
 	assert_null(virtq_get_used(&b.q[VVNET_RXQ], &len));
 	vnetfx_tx_post(&a, 3, 88, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_non_null(virtq_get_used(&b.q[VVNET_RXQ], &len));
 	assert_int_equal(len, 100);
 	/* Frames shorter than the header or longer than VVNET_FRAME_MAX are bad. */
@@ -243,13 +248,132 @@ static void test_drops(void **state)
 
 		virtq_add(&a.q[VVNET_TXQ], &tiny, 1, 0, (void *)6);
 	}
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(a.dev.stats.tx_bad, 2);
 	assert_null(virtq_get_used(&b.q[VVNET_RXQ], &len));
 	/* A device the driver has not set going moves nothing. */
 	vnetfx_wr(&a, VIRTIO_MMIO_STATUS, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(lines, 0);
+	vnetfx_free(&a);
+	vnetfx_free(&b);
+	free(s);
+}
+
+/* Frames the peer has no receive buffer for wait, untouched and in order, in the sender's ring
+ * until it posts some; dropped only when the caller gives up waiting or the peer stops. */
+static void test_hold_until_rx_buffers(void **state)
+{
+	struct vnetfx_end a, b;
+	struct vvnet_scratch *s = calloc(1, sizeof(*s));
+	u32 lines, len;
+
+	(void)state;
+	link_up(&a, &b);
+	for (u32 k = 0; k < 3; k++)
+		vnetfx_tx_post(&a, k, 100 + k, (u8)(0x40 * k));
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_true(a.dev.tx_held);
+	assert_int_equal(lines, 0);
+	assert_int_equal(a.dev.stats.tx_held, 1);
+	assert_int_equal(a.dev.stats.tx_dropped, 0);
+	assert_null(virtq_get_used(&a.q[VVNET_TXQ], &len));
+	/* Two buffers: the first two frames move, the third waits on. */
+	vnetfx_rx_post(&b, 0, 2048);
+	vnetfx_rx_post(&b, 1, 2048);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_true(a.dev.tx_held);
+	assert_int_equal(lines, 3);
+	for (u32 k = 0; k < 2; k++) {
+		assert_ptr_equal(virtq_get_used(&b.q[VVNET_RXQ], &len), (void *)(uintptr_t)(k + 1));
+		assert_int_equal(len, VVNET_HDR + 100 + k);
+		assert_int_equal(*(const u8 *)vnetfx_host(&b, VNETFX_RAM_IPA + VNETFX_BUF_OFF +
+								      k * 0x1000 + VVNET_HDR),
+				 (u8)(0x40 * k));
+		assert_ptr_equal(virtq_get_used(&a.q[VVNET_TXQ], &len), (void *)(uintptr_t)(k + 1));
+	}
+	assert_null(virtq_get_used(&a.q[VVNET_TXQ], &len));
+	vnetfx_rx_post(&b, 2, 2048);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_false(a.dev.tx_held);
+	assert_ptr_equal(virtq_get_used(&b.q[VVNET_RXQ], &len), (void *)3);
+	assert_int_equal(len, VVNET_HDR + 102);
+	assert_int_equal(a.dev.stats.tx_frames, 3);
+	assert_int_equal(a.dev.stats.tx_dropped, 0);
+	/* The caller gives up waiting: dropped, the buffer given back. */
+	vnetfx_tx_post(&a, 3, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_true(a.dev.tx_held);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
+	assert_false(a.dev.tx_held);
+	assert_int_equal(a.dev.stats.tx_dropped, 1);
+	assert_non_null(virtq_get_used(&a.q[VVNET_TXQ], &len));
+	/* A peer whose driver reset the device, or that is not running, takes nothing: no wait. */
+	vnetfx_wr(&b, VIRTIO_MMIO_STATUS, 0);
+	vnetfx_tx_post(&a, 4, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_false(a.dev.tx_held);
+	vnetfx_tx_post(&a, 5, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, NULL, &b.ram, s, true, &lines);
+	assert_false(a.dev.tx_held);
+	assert_int_equal(a.dev.stats.tx_dropped, 3);
+	vnetfx_free(&a);
+	vnetfx_free(&b);
+	free(s);
+}
+
+/* With VIRTIO_F_EVENT_IDX the device interrupts only when used->idx passes the driver's
+ * used_event, and asks for a notification at the next buffer once a ring is empty (avail_event). */
+static u16 *used_event(struct vnetfx_end *e, u32 q) { return &e->q[q].avail->ring[e->q[q].size]; }
+
+static u16 avail_event(struct vnetfx_end *e, u32 q)
+{
+	return get_le16((const u8 *)&e->q[q].used->ring[e->q[q].size]);
+}
+
+static void test_event_idx(void **state)
+{
+	struct vnetfx_end a, b;
+	struct vvnet_scratch *s = calloc(1, sizeof(*s));
+	u32 lines, len;
+
+	(void)state;
+	link_up_with(&a, &b, FEATURES | BIT(VIRTIO_F_EVENT_IDX));
+	for (u32 k = 0; k < 4; k++)
+		vnetfx_rx_post(&b, k, 2048);
+	/* b wants to hear of its third receive buffer used (index 2), a of its first frame sent. */
+	*used_event(&b, VVNET_RXQ) = 2;
+	*used_event(&a, VVNET_TXQ) = 0;
+	vnetfx_tx_post(&a, 0, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_int_equal(lines, 1);
+	assert_false(vvnet_line(&b.dev));
+	assert_int_equal(avail_event(&a, VVNET_TXQ), 1); /* notify me at your next frame */
+	/* Two more: b's used index goes 1 to 3, past 2: an interrupt; a's 1 to 3 does not pass 0. */
+	vnetfx_wr(&a, VIRTIO_MMIO_INTERRUPT_ACK, VVNET_INT_USED);
+	vnetfx_tx_post(&a, 1, 60, 0);
+	vnetfx_tx_post(&a, 2, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_int_equal(lines, 2);
+	assert_true(vvnet_line(&b.dev));
+	assert_false(vvnet_line(&a.dev));
+	assert_int_equal(avail_event(&a, VVNET_TXQ), 3);
+	assert_int_equal(a.dev.stats.tx_frames, 3);
+	/* b's ring runs empty with a frame left: held, and b asked to notify at its next buffer. */
+	vnetfx_tx_post(&a, 3, 60, 0);
+	vnetfx_tx_post(&a, 4, 60, 0);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_true(a.dev.tx_held);
+	assert_int_equal(avail_event(&b, VVNET_RXQ), 4);
+	/* A driver that made buffers available without notifying (it read avail_event before the
+	 * device wrote it) is seen all the same: the device looks again after arming. */
+	for (u32 k = 0; k < 2; k++)
+		assert_non_null(virtq_get_used(&b.q[VVNET_RXQ], &len));
+	vnetfx_rx_post(&b, 4, 2048);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, true, &lines);
+	assert_false(a.dev.tx_held);
+	assert_int_equal(a.dev.stats.tx_frames, 5);
+	assert_int_equal(a.dev.stats.tx_dropped, 0);
 	vnetfx_free(&a);
 	vnetfx_free(&b);
 	free(s);
@@ -369,7 +493,7 @@ static void test_broken_rings_in_transmit(void **state)
 	vnetfx_rx_post(&b, 0, 2048);
 	b.q[VVNET_RXQ].desc[0].addr = VNETFX_RAM_IPA + VNETFX_RAM_SIZE - 100;
 	vnetfx_tx_post(&a, 0, 200, 0);
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(lines, 3);
 	assert_true(b.dev.queue[VVNET_RXQ].broken);
 	assert_true(vnetfx_rd(&b, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
@@ -390,13 +514,13 @@ static void test_broken_rings_in_transmit(void **state)
 		a.q[VVNET_TXQ].desc[head].flags |= VIRTQ_DESC_F_NEXT;
 		a.q[VVNET_TXQ].desc[head].next = head;
 	}
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(lines, 1);
 	assert_true(a.dev.queue[VVNET_TXQ].broken);
 	assert_int_equal(a.dev.stats.broken_rings, 1);
 	assert_null(virtq_get_used(&b.q[VVNET_RXQ], &len));
 	/* A broken queue is not walked again. */
-	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, &lines);
+	vvnet_transmit(&a.dev, &a.ram, &b.dev, &b.ram, s, false, &lines);
 	assert_int_equal(a.dev.stats.broken_rings, 1);
 	vnetfx_free(&a);
 	vnetfx_free(&b);
@@ -410,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_queue_setup),
 		cmocka_unit_test(test_notify_and_transfer),
 		cmocka_unit_test(test_drops),
+		cmocka_unit_test(test_hold_until_rx_buffers),
+		cmocka_unit_test(test_event_idx),
 		cmocka_unit_test(test_ring_walk_hostile),
 		cmocka_unit_test(test_broken_rings_in_transmit),
 	};
