@@ -16,7 +16,8 @@
 #include "core/console.h"
 #include "core/pcpu.h"
 #include "lib/lib.h"
-#include "migrate/mig.h"
+#include "migrate/mig_link.h"
+#include "migrate/mig_wire.h"
 #include "migrate/migrate_el2.h"
 
 enum {

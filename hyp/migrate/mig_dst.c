@@ -4,11 +4,12 @@
  * when the source's hash arrives, and COMMIT only when both are equal. The VM is resumed (by the
  * integrator, on MIG_DONE) only once the source has acknowledged the COMMIT: from that ack on the
  * source has released its copy, so exactly one copy of the guest ever runs. */
+#include "migrate/mig_dst.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/bitmap.h"
-#include "migrate/mig.h"
 
 #define DST_DEF_PAGES_PER_POLL 4096u
 #define DST_DEF_TX_WINDOW 4u

@@ -2,8 +2,6 @@
 /* Live migration at EL2, the destination: the callbacks mig_dst drives (pages, state blobs staged
  * until the commit), listening for a source, installing the state at the commit, and the switch to
  * post-copy. */
-#include "migrate/mig_el2.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +16,6 @@
 #include "core/migbench.h"
 #include "core/migkey.h"
 #include "core/passthrough.h"
-#include "migrate/postcopy_el2.h"
 #include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
@@ -27,9 +24,10 @@
 #include "lib/bitmap.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
-#include "migrate/mig.h"
+#include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "migrate/mig_vcpu.h"
+#include "migrate/postcopy_el2.h"
 #include "mm/dirty.h"
 #include "mm/dirty_el2.h"
 #include "vdev/vdev.h"

@@ -24,7 +24,9 @@
 
 #include "config/config.h"
 #include "core/vm.h"
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
+#include "migrate/mig_src.h"
+#include "migrate/mig_vmstate.h"
 #include "migrate/migrate_el2.h"
 #include "mm/dirty.h"
 #include "vdev/vdev.h"

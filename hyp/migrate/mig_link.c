@@ -20,9 +20,9 @@
  * dropped and re-acknowledged (their ack was probably lost). Death: nothing heard from the peer for
  * dead_ns, or frames outstanding with no ack progress for dead_ns. Nothing here waits: every
  * function returns at once. */
-#include <string.h>
+#include "migrate/mig_link.h"
 
-#include "migrate/mig.h"
+#include <string.h>
 
 #define LINK_DEF_FRAME MIG_FRAME_MIN
 #define LINK_DEF_RTO_INIT 100000000ULL

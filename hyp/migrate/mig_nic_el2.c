@@ -2,8 +2,6 @@
 /* Live migration at EL2: the NIC side and the management loop. Frames out (send_frame) and in
  * (receive_frames), the link's configuration and workspace, the NIC's probe at boot, and the poll that
  * drives whichever machine runs. See mig_el2.h for the map of the EL2 side. */
-#include "migrate/mig_el2.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +16,6 @@
 #include "core/migbench.h"
 #include "core/migkey.h"
 #include "core/passthrough.h"
-#include "migrate/postcopy_el2.h"
 #include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
@@ -27,9 +24,10 @@
 #include "lib/bitmap.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
-#include "migrate/mig.h"
+#include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "migrate/mig_vcpu.h"
+#include "migrate/postcopy_el2.h"
 #include "mm/dirty.h"
 #include "mm/dirty_el2.h"
 #include "vdev/vdev.h"
@@ -37,7 +35,6 @@
 #include "vgic/its.h"
 #include "vgic/vgic.h"
 #include "virtio/virtio.h"
-
 
 struct mig_el2 mig;
 
@@ -141,7 +138,6 @@ void *workspace(size_t need)
 	}
 	return mig.ws;
 }
-
 
 void migrate_boot(void)
 {

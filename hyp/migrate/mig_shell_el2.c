@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2: the shell's `migrate`, `migration` and `netblast` (the raw link measurement
  * the benchmark compares migration's goodput with). */
-#include "migrate/mig_el2.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +15,6 @@
 #include "core/migbench.h"
 #include "core/migkey.h"
 #include "core/passthrough.h"
-#include "migrate/postcopy_el2.h"
 #include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
@@ -26,9 +23,10 @@
 #include "lib/bitmap.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
-#include "migrate/mig.h"
+#include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "migrate/mig_vcpu.h"
+#include "migrate/postcopy_el2.h"
 #include "mm/dirty.h"
 #include "mm/dirty_el2.h"
 #include "vdev/vdev.h"

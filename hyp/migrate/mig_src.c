@@ -3,11 +3,12 @@
  * the rest fits the downtime budget, pause, the final pages, the state blobs, the memory hash, and
  * the wait for COMMIT. Until COMMIT arrives every failure resumes the VM: the guest must never
  * notice a migration that did not happen. */
+#include "migrate/mig_src.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/bitmap.h"
-#include "migrate/mig.h"
 
 #define SRC_DEF_DOWNTIME 50000000ULL
 #define SRC_DEF_MAX_ROUNDS 30u

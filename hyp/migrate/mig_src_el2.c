@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2, the source: the callbacks mig_src drives (guest pages, dirty logging, the
  * pause, the state blobs, progress) and what happens when it ends. */
-#include "migrate/mig_el2.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +15,6 @@
 #include "core/migbench.h"
 #include "core/migkey.h"
 #include "core/passthrough.h"
-#include "migrate/postcopy_el2.h"
 #include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
@@ -26,9 +23,10 @@
 #include "lib/bitmap.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
-#include "migrate/mig.h"
+#include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "migrate/mig_vcpu.h"
+#include "migrate/postcopy_el2.h"
 #include "mm/dirty.h"
 #include "mm/dirty_el2.h"
 #include "vdev/vdev.h"
@@ -207,10 +205,7 @@ static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
 }
 
 /* The ITS's blob (registers, collections, LPI state) comes after every other one. */
-u32 its_blob_index(const struct vm *vm)
-{
-	return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0);
-}
+u32 its_blob_index(const struct vm *vm) { return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0); }
 
 static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 {

@@ -17,7 +17,7 @@
 #include "core/vm.h"
 #include "drivers/gicv3.h"
 #include "lib/bitmap.h"
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
 
 #define NS_PER_S 1000000000ULL
 

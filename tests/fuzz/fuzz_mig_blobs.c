@@ -14,8 +14,9 @@
 
 #include "fuzz_input.h"
 #include "lib/lib.h"
-#include "migrate/mig.h"
 #include "migrate/mig_sve.h"
+#include "migrate/mig_vmstate.h"
+#include "migrate/mig_wire.h"
 #include "vdev/board.h"
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"

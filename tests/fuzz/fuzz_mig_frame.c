@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
+#include "migrate/mig_wire.h"
 
 #define FZ_RAM_BASE 0x40000000ULL
 #define FZ_RAM_SIZE (1ULL << 20)

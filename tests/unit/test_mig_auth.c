@@ -13,7 +13,8 @@
 #include <cmocka.h>
 
 #include "mig_auth_pair.h"
-#include "migrate/mig.h"
+#include "migrate/mig_link.h"
+#include "migrate/mig_wire.h"
 
 static const u8 MAC_S[6] = { 2, 0, 0, 0, 0, 1 };
 static const u8 MAC_D[6] = { 2, 0, 0, 0, 0, 2 };

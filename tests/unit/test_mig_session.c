@@ -16,7 +16,8 @@
 
 #include "lib/bitmap.h"
 #include "mig_link_sim.h"
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
+#include "migrate/mig_src.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE (16ULL << 20)
