@@ -66,13 +66,55 @@ int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec, struct mig_r
 	return rc;
 }
 
-int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
+/* The record walk of every PAGES frame, before and after the post-copy switch: the caller checked
+ * the frame's header (it) and its round; each record's pages must lie in guest RAM, and apply does
+ * the rest. Returns 0, MIG_FAIL_MEMORY (apply's error in fail_err) or MIG_FAIL_PROTOCOL. */
+int dst_walk_pages(struct mig_dst *m, const struct mig_frame *f, struct mig_pages_iter *it,
+		   dst_apply_fn apply)
 {
 	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
-	struct mig_pages_iter it;
+	struct mig_round_stats *r = &m->stats.r[it->round];
 	struct mig_page_rec rec;
-	struct mig_round_stats *r;
 	int rc;
+
+	r->frames++;
+	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
+	while ((rc = mig_pages_iter_next(it, &rec)) == 1) {
+		if (rec.ipa < base || rec.ipa >= end)
+			return MIG_FAIL_PROTOCOL;
+		if (rec.kind == MIG_REC_ZERO && rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
+			return MIG_FAIL_PROTOCOL;
+		rc = apply(m, &rec, r);
+		if (rc) {
+			m->fail_err = rc;
+			return MIG_FAIL_MEMORY;
+		}
+	}
+	r->end_ns = dst_now(m);
+	return rc ? MIG_FAIL_PROTOCOL : 0;
+}
+
+/* Pre-copy: every record is written; a later round's overwrites an earlier one's. */
+static int dst_apply(struct mig_dst *m, const struct mig_page_rec *rec, struct mig_round_stats *r)
+{
+	int rc;
+
+	if (rec->kind != MIG_REC_ZERO)
+		return dst_put_data(m, rec, r);
+	rc = dst_zero(m, rec->ipa, rec->length);
+	/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. */
+	for (u64 i = 0; m->digests && !rc && i < rec->length; i++)
+		set_digest(m, rec->ipa + i * MIG_PAGE_SIZE, mig_zero_page_hash());
+	r->pages += rec->length;
+	r->zero_pages += rec->length;
+	m->stats.zero_pages += rec->length;
+	m->stats.pages_sent += rec->length;
+	return rc;
+}
+
+int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
+{
+	struct mig_pages_iter it;
 
 	if (m->phase != MIG_DST_RECEIVE || mig_pages_iter_init(&it, f->payload, f->hdr.payload_len))
 		return MIG_FAIL_PROTOCOL;
@@ -94,33 +136,7 @@ int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 		if (!m->stats.t_paused) /* the source paused about one link delay ago */
 			m->stats.t_paused = dst_now(m);
 	}
-	r = &m->stats.r[it.round];
-	r->frames++;
-	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
-	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
-		if (rec.ipa < base || rec.ipa >= end)
-			return MIG_FAIL_PROTOCOL;
-		if (rec.kind == MIG_REC_ZERO) {
-			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
-				return MIG_FAIL_PROTOCOL;
-			rc = dst_zero(m, rec.ipa, rec.length);
-			/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. */
-			for (u64 i = 0; m->digests && !rc && i < rec.length; i++)
-				set_digest(m, rec.ipa + i * MIG_PAGE_SIZE, mig_zero_page_hash());
-			r->pages += rec.length;
-			r->zero_pages += rec.length;
-			m->stats.zero_pages += rec.length;
-			m->stats.pages_sent += rec.length;
-		} else {
-			rc = dst_put_data(m, &rec, r);
-		}
-		if (rc) {
-			m->fail_err = rc;
-			return MIG_FAIL_MEMORY;
-		}
-	}
-	r->end_ns = dst_now(m);
-	return rc ? MIG_FAIL_PROTOCOL : 0;
+	return dst_walk_pages(m, f, &it, dst_apply);
 }
 
 int dst_on_state(struct mig_dst *m, const struct mig_frame *f)

@@ -81,13 +81,44 @@ static void dst_pc_arrived(struct mig_dst *m, u64 ipa)
 
 /* PAGES after the switch. A record for a page that is here already is dropped whole: the guest may
  * have written the page since it was mapped, and those writes are the newer contents. */
+static int dst_pc_apply(struct mig_dst *m, const struct mig_page_rec *rec,
+			struct mig_round_stats *r)
+{
+	int rc;
+
+	if (rec->kind == MIG_REC_ZERO) {
+		for (u64 i = 0; i < rec->length; i++) {
+			u64 ipa = rec->ipa + i * MIG_PAGE_SIZE;
+
+			if (!mig_dst_absent(m, ipa)) {
+				m->stats.pc_duplicates++;
+				continue;
+			}
+			rc = dst_zero(m, ipa, 1);
+			if (rc)
+				return rc;
+			set_digest(m, ipa, mig_zero_page_hash());
+			r->pages++;
+			r->zero_pages++;
+			m->stats.zero_pages++;
+			m->stats.pages_sent++;
+			dst_pc_arrived(m, ipa);
+		}
+		return 0;
+	}
+	if (!mig_dst_absent(m, rec->ipa)) {
+		m->stats.pc_duplicates += rec->offset + rec->length == MIG_PAGE_SIZE;
+		return 0;
+	}
+	rc = dst_put_data(m, rec, r);
+	if (!rc && rec->offset + rec->length == MIG_PAGE_SIZE)
+		dst_pc_arrived(m, rec->ipa);
+	return rc;
+}
+
 int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
 {
-	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
 	struct mig_pages_iter it;
-	struct mig_page_rec rec;
-	struct mig_round_stats *r;
-	int rc;
 
 	if (mig_pages_iter_init(&it, f->payload, f->hdr.payload_len) || it.round >= MIG_ROUNDS_MAX)
 		return MIG_FAIL_PROTOCOL;
@@ -101,50 +132,7 @@ int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
 	} else if (it.round != m->stats.final_round) {
 		return MIG_FAIL_PROTOCOL;
 	}
-	r = &m->stats.r[it.round];
-	r->frames++;
-	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
-	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
-		if (rec.ipa < base || rec.ipa >= end)
-			return MIG_FAIL_PROTOCOL;
-		if (rec.kind == MIG_REC_ZERO) {
-			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
-				return MIG_FAIL_PROTOCOL;
-			for (u64 i = 0; i < rec.length; i++) {
-				u64 ipa = rec.ipa + i * MIG_PAGE_SIZE;
-
-				if (!mig_dst_absent(m, ipa)) {
-					m->stats.pc_duplicates++;
-					continue;
-				}
-				rc = dst_zero(m, ipa, 1);
-				if (rc) {
-					m->fail_err = rc;
-					return MIG_FAIL_MEMORY;
-				}
-				set_digest(m, ipa, mig_zero_page_hash());
-				r->pages++;
-				r->zero_pages++;
-				m->stats.zero_pages++;
-				m->stats.pages_sent++;
-				dst_pc_arrived(m, ipa);
-			}
-			continue;
-		}
-		if (!mig_dst_absent(m, rec.ipa)) {
-			m->stats.pc_duplicates += rec.offset + rec.length == MIG_PAGE_SIZE;
-			continue;
-		}
-		rc = dst_put_data(m, &rec, r);
-		if (!rc && rec.offset + rec.length == MIG_PAGE_SIZE)
-			dst_pc_arrived(m, rec.ipa);
-		if (rc) {
-			m->fail_err = rc;
-			return MIG_FAIL_MEMORY;
-		}
-	}
-	r->end_ns = dst_now(m);
-	return rc ? MIG_FAIL_PROTOCOL : 0;
+	return dst_walk_pages(m, f, &it, dst_pc_apply);
 }
 
 /* HASH after the last post-copy page: the check pre-copy makes before COMMIT, made now that every

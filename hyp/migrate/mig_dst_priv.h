@@ -19,6 +19,10 @@ static inline void dst_progress(struct mig_dst *m)
 		m->ops->progress(m->ctx, &m->stats);
 }
 
+/* Applies one record of a PAGES frame (dst_walk_pages): 0, or the integrator's error. */
+typedef int (*dst_apply_fn)(struct mig_dst *m, const struct mig_page_rec *rec,
+			    struct mig_round_stats *r);
+
 /* mig_dst.c */
 void dst_fail(struct mig_dst *m, int reason, int err, u64 detail);
 int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len);
@@ -28,6 +32,8 @@ void dst_hash_step(struct mig_dst *m);
 int dst_zero(struct mig_dst *m, u64 ipa, u64 count);
 void set_digest(struct mig_dst *m, u64 ipa, u64 content_hash);
 int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec, struct mig_round_stats *r);
+int dst_walk_pages(struct mig_dst *m, const struct mig_frame *f, struct mig_pages_iter *it,
+		   dst_apply_fn apply);
 int dst_on_pages(struct mig_dst *m, const struct mig_frame *f);
 int dst_on_state(struct mig_dst *m, const struct mig_frame *f);
 int dst_on_hash(struct mig_dst *m, const struct mig_frame *f);
