@@ -12,7 +12,7 @@
 #include "lib/bitmap.h"
 #include "migrate/mig_dst_priv.h"
 
-void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
+void dst_fail(struct mig_dst *m, enum mig_fail reason, int err, u64 detail)
 {
 	struct mig_abort_msg a = { .reason = (u32)reason, .detail = detail };
 	u8 p[MIG_ABORT_LEN];
@@ -40,7 +40,7 @@ void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
 	dst_progress(m);
 }
 
-static int dst_deliver(void *owner, const struct mig_frame *f);
+static enum mig_fail dst_deliver(void *owner, const struct mig_frame *f);
 
 static void dst_link_defaults(struct mig_link_config *c)
 {
@@ -150,7 +150,7 @@ int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len)
 	return 0;
 }
 
-static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
+static enum mig_fail dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_hello h, w;
 	struct mig_refusal r = { .reason = MIG_REFUSE_NONE, .detail = 0, .compat = m->cfg.compat };
@@ -192,7 +192,7 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	return 0;
 }
 
-static int dst_deliver(void *owner, const struct mig_frame *f)
+static enum mig_fail dst_deliver(void *owner, const struct mig_frame *f)
 {
 	struct mig_dst *m = owner;
 
@@ -283,7 +283,7 @@ void dst_hash_step(struct mig_dst *m)
 
 static enum mig_status dst_poll(struct mig_dst *m)
 {
-	int rc;
+	enum mig_fail rc;
 
 	switch (m->phase) {
 	case MIG_DST_DONE:
@@ -352,17 +352,15 @@ enum mig_status mig_dst_poll(struct mig_dst *m)
 	return st;
 }
 
-int mig_dst_input(struct mig_dst *m, const void *frame, size_t len)
+struct mig_res mig_dst_input(struct mig_dst *m, const void *frame, size_t len)
 {
-	int rc;
+	struct mig_res rc;
 
 	if (m->phase == MIG_DST_IDLE || m->phase == MIG_DST_DONE || m->phase == MIG_DST_FAILED)
-		return -(int)MIG_REJ_SESSION;
+		return mig_res_reject(MIG_REJ_SESSION);
 	rc = mig_link_input(&m->link, frame, len);
-	if (rc > 0) {
-		dst_fail(m, rc, m->fail_err, 0);
-		return 0;
-	}
+	if (rc.fail != MIG_FAIL_NONE)
+		dst_fail(m, rc.fail, m->fail_err, 0);
 	return rc;
 }
 

@@ -61,7 +61,7 @@ struct mig_dst {
 	struct mig_link link;
 	struct mig_stats stats;
 	enum mig_dst_phase phase;
-	int fail;
+	enum mig_fail fail;
 	int fail_err;
 	struct mig_refusal refusal; /* what we refused, when fail == REFUSED */
 	struct mig_compat peer_compat;
@@ -95,15 +95,16 @@ struct mig_dst {
 	u64 wanted_count;
 	u32 pc_verdict; /* enum mig_pc_verdict, for the PCDONE still to send */
 	bool pc_done_sent;
-	bool pc_resumed; /* MIG_POSTCOPY returned */
-	int pc_cause;    /* POSTCOPY_LOST: the enum mig_fail that ended it */
+	bool pc_resumed;        /* MIG_POSTCOPY returned */
+	enum mig_fail pc_cause; /* POSTCOPY_LOST: the failure that ended it */
 };
 
 size_t mig_dst_workspace_size(const struct mig_dst_config *cfg);
 int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const struct mig_dst_ops *ops,
 		 void *ctx, void *workspace, size_t workspace_len);
 int mig_dst_listen(struct mig_dst *m);
-int mig_dst_input(struct mig_dst *m, const void *frame, size_t len);
+/* As mig_src_input. */
+struct mig_res mig_dst_input(struct mig_dst *m, const void *frame, size_t len);
 enum mig_status mig_dst_poll(struct mig_dst *m);
 void mig_dst_cancel(struct mig_dst *m);
 const struct mig_stats *mig_dst_stats(const struct mig_dst *m);

@@ -69,8 +69,8 @@ int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec, struct mig_r
 /* The record walk of every PAGES frame, before and after the post-copy switch: the caller checked
  * the frame's header (it) and its round; each record's pages must lie in guest RAM, and apply does
  * the rest. Returns 0, MIG_FAIL_MEMORY (apply's error in fail_err) or MIG_FAIL_PROTOCOL. */
-int dst_walk_pages(struct mig_dst *m, const struct mig_frame *f, struct mig_pages_iter *it,
-		   dst_apply_fn apply)
+enum mig_fail dst_walk_pages(struct mig_dst *m, const struct mig_frame *f,
+			     struct mig_pages_iter *it, dst_apply_fn apply)
 {
 	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
 	struct mig_round_stats *r = &m->stats.r[it->round];
@@ -112,7 +112,7 @@ static int dst_apply(struct mig_dst *m, const struct mig_page_rec *rec, struct m
 	return rc;
 }
 
-int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_pages_iter it;
 
@@ -139,7 +139,7 @@ int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 	return dst_walk_pages(m, f, &it, dst_apply);
 }
 
-int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_state_chunk c;
 	int rc;
@@ -182,7 +182,7 @@ int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 	return 0;
 }
 
-int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
 {
 	if (m->phase != MIG_DST_RECEIVE ||
 	    mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect))

@@ -25,7 +25,7 @@ bool mig_dst_absent(const struct mig_dst *m, u64 ipa)
 
 /* The map of the pages still to come, after the state blobs; complete, it is answered with the
  * switch's COMMIT, which carries the number of missing pages the map holds. */
-int dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f)
 {
 	u64 words = BITMAP_WORDS(m->npages), first = get_le64(f->payload);
 	u64 missing = get_le64(f->payload + 8);
@@ -116,7 +116,7 @@ static int dst_pc_apply(struct mig_dst *m, const struct mig_page_rec *rec,
 	return rc;
 }
 
-int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_pages_iter it;
 
@@ -137,7 +137,7 @@ int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
 
 /* HASH after the last post-copy page: the check pre-copy makes before COMMIT, made now that every
  * page is here. Its outcome cannot change who runs the VM; PCDONE tells the source. */
-int dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f)
+enum mig_fail dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f)
 {
 	if (mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect) ||
 	    m->expect.pages != m->npages || m->expect.blobs != m->blobs)
@@ -200,7 +200,7 @@ static void dst_pc_send_requests(struct mig_dst *m)
 }
 
 /* Post-copy phases of the poll; true once the migration is over here (the VM simply runs on). */
-bool dst_pc_poll(struct mig_dst *m, int link_rc)
+bool dst_pc_poll(struct mig_dst *m, enum mig_fail link_rc)
 {
 	u8 p[MIG_PCDONE_LEN];
 

@@ -24,7 +24,7 @@ typedef int (*dst_apply_fn)(struct mig_dst *m, const struct mig_page_rec *rec,
 			    struct mig_round_stats *r);
 
 /* mig_dst.c */
-void dst_fail(struct mig_dst *m, int reason, int err, u64 detail);
+void dst_fail(struct mig_dst *m, enum mig_fail reason, int err, u64 detail);
 int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len);
 void dst_hash_step(struct mig_dst *m);
 
@@ -32,17 +32,17 @@ void dst_hash_step(struct mig_dst *m);
 int dst_zero(struct mig_dst *m, u64 ipa, u64 count);
 void set_digest(struct mig_dst *m, u64 ipa, u64 content_hash);
 int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec, struct mig_round_stats *r);
-int dst_walk_pages(struct mig_dst *m, const struct mig_frame *f, struct mig_pages_iter *it,
-		   dst_apply_fn apply);
-int dst_on_pages(struct mig_dst *m, const struct mig_frame *f);
-int dst_on_state(struct mig_dst *m, const struct mig_frame *f);
-int dst_on_hash(struct mig_dst *m, const struct mig_frame *f);
+enum mig_fail dst_walk_pages(struct mig_dst *m, const struct mig_frame *f,
+			     struct mig_pages_iter *it, dst_apply_fn apply);
+enum mig_fail dst_on_pages(struct mig_dst *m, const struct mig_frame *f);
+enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f);
+enum mig_fail dst_on_hash(struct mig_dst *m, const struct mig_frame *f);
 
 /* mig_dst_pc.c */
-int dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f);
-int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f);
-int dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f);
-bool dst_pc_poll(struct mig_dst *m, int link_rc);
+enum mig_fail dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f);
+enum mig_fail dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f);
+enum mig_fail dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f);
+bool dst_pc_poll(struct mig_dst *m, enum mig_fail link_rc);
 void dst_pc_taken(struct mig_dst *m, const struct mig_frame *f);
 
 #endif

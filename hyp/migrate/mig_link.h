@@ -38,7 +38,8 @@ struct mig_txslot {
 };
 
 struct mig_link;
-typedef int (*mig_deliver_fn)(void *owner, const struct mig_frame *f);
+/* Takes one in-order frame: MIG_FAIL_NONE, or why the migration cannot go on. */
+typedef enum mig_fail (*mig_deliver_fn)(void *owner, const struct mig_frame *f);
 
 struct mig_link {
 	struct mig_link_config cfg;
@@ -65,8 +66,8 @@ struct mig_link {
 	u64 last_new_ns; /* last first transmission of a window frame */
 	u64 acked_bytes; /* wire bytes of frames acknowledged so far (throughput) */
 	bool ack_owed;
-	bool busy; /* send_frame said EBUSY during this service */
-	int fail;  /* enum mig_fail once dead */
+	bool busy;          /* send_frame said EBUSY during this service */
+	enum mig_fail fail; /* once dead */
 };
 
 int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
@@ -74,12 +75,12 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 size_t mig_link_area_size(const struct mig_link_config *cfg); /* tx_area + rx_area bytes */
 u32 mig_default_window(u32 frame_max); /* 4 MiB worth of frames, 16..MIG_WINDOW_MAX */
 void mig_link_set_session(struct mig_link *l, u32 session);
-/* Feed one received frame; in-order sequenced frames are handed to deliver. Returns 0, a negative
- * enum mig_reject for rejected frames, or the deliver callback's (positive enum mig_fail) error. */
-int mig_link_input(struct mig_link *l, const u8 *frame, size_t len);
-/* Retransmissions, queued sends, keepalives, death detection. Returns 0 or enum mig_fail. An ack it
+/* Feed one received frame; in-order sequenced frames are handed to deliver. Returns MIG_RES_OK,
+ * the reject of a frame not accepted, or the failure deliver (or the reorder buffer) reported. */
+struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len);
+/* Retransmissions, queued sends, keepalives, death detection. Returns MIG_FAIL_NONE or the failure. An ack it
  * finds owed is left for mig_link_flush_ack. */
-int mig_link_service(struct mig_link *l);
+enum mig_fail mig_link_service(struct mig_link *l);
 /* Payload buffer of the next sequenced frame, or NULL when the window is full. */
 u8 *mig_link_open(struct mig_link *l, u32 *cap);
 /* Seals and sends the opened frame. Returns its sequence number, or a negative ferry_err. */

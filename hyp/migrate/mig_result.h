@@ -56,4 +56,38 @@ enum mig_status {
 const char *mig_reject_name(enum mig_reject r);
 const char *mig_fail_name(u32 reason);
 
+/* What became of one received frame (mig_link_input, mig_src_input, mig_dst_input): taken (both
+ * NONE), not accepted (reject: counted and dropped, the migration goes on), or the end of the
+ * migration (fail). Two fields of two enums, so neither reason can be read as the other, nor as a
+ * ferry_err (whose codes are negative ints). */
+struct mig_res {
+	enum mig_reject reject;
+	enum mig_fail fail;
+};
+
+#define MIG_RES_OK ((struct mig_res){ MIG_REJ_NONE, MIG_FAIL_NONE })
+
+static inline struct mig_res mig_res_reject(enum mig_reject r)
+{
+	return (struct mig_res){ r, MIG_FAIL_NONE };
+}
+
+static inline struct mig_res mig_res_fail(enum mig_fail f)
+{
+	return (struct mig_res){ MIG_REJ_NONE, f };
+}
+
+static inline bool mig_res_ok(struct mig_res r)
+{
+	return r.reject == MIG_REJ_NONE && r.fail == MIG_FAIL_NONE;
+}
+
+/* "ok", or the name of the reject or the failure. */
+static inline const char *mig_res_name(struct mig_res r)
+{
+	return r.reject != MIG_REJ_NONE  ? mig_reject_name(r.reject)
+	       : r.fail != MIG_FAIL_NONE ? mig_fail_name(r.fail)
+					 : "ok";
+}
+
 #endif

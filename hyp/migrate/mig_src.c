@@ -11,7 +11,7 @@
 #include "lib/bitmap.h"
 #include "migrate/mig_src_priv.h"
 
-void src_fail(struct mig_src *m, int reason, int err)
+void src_fail(struct mig_src *m, enum mig_fail reason, int err)
 {
 	struct mig_abort_msg a = { .reason = (u32)reason, .detail = 0 };
 	u8 p[MIG_ABORT_LEN];
@@ -54,7 +54,7 @@ void src_fail(struct mig_src *m, int reason, int err)
 	src_progress(m);
 }
 
-static int src_deliver(void *owner, const struct mig_frame *f);
+static enum mig_fail src_deliver(void *owner, const struct mig_frame *f);
 
 static size_t ws_bitmap_bytes(u64 npages) { return ALIGN_UP(BITMAP_WORDS(npages) * 8, WS_ALIGN); }
 
@@ -186,7 +186,7 @@ int mig_src_start(struct mig_src *m)
 	return 0;
 }
 
-static int src_begin_rounds(struct mig_src *m)
+static enum mig_fail src_begin_rounds(struct mig_src *m)
 {
 	u64 now = src_now(m);
 
@@ -211,7 +211,7 @@ static int src_begin_rounds(struct mig_src *m)
 	return 0;
 }
 
-static int src_on_welcome(struct mig_src *m, const struct mig_frame *f)
+static enum mig_fail src_on_welcome(struct mig_src *m, const struct mig_frame *f)
 {
 	struct mig_hello w;
 
@@ -230,7 +230,7 @@ static int src_on_welcome(struct mig_src *m, const struct mig_frame *f)
 	return src_begin_rounds(m);
 }
 
-static int src_deliver(void *owner, const struct mig_frame *f)
+static enum mig_fail src_deliver(void *owner, const struct mig_frame *f)
 {
 	struct mig_src *m = owner;
 
@@ -291,7 +291,7 @@ static int src_deliver(void *owner, const struct mig_frame *f)
 
 static enum mig_status src_poll(struct mig_src *m)
 {
-	int rc;
+	enum mig_fail rc;
 
 	if (m->phase == MIG_SRC_IDLE)
 		return MIG_RUNNING;
@@ -352,16 +352,16 @@ enum mig_status mig_src_poll(struct mig_src *m)
 	return st;
 }
 
-int mig_src_input(struct mig_src *m, const void *frame, size_t len)
+struct mig_res mig_src_input(struct mig_src *m, const void *frame, size_t len)
 {
-	int rc;
+	struct mig_res rc;
 
 	if (m->phase == MIG_SRC_IDLE || m->phase == MIG_SRC_DONE || m->phase == MIG_SRC_FAILED)
-		return -(int)MIG_REJ_SESSION;
+		return mig_res_reject(MIG_REJ_SESSION);
 	rc = mig_link_input(&m->link, frame, len);
-	if (rc > 0) {
-		src_fail(m, rc, 0);
-		return 0;
+	if (rc.fail != MIG_FAIL_NONE) {
+		src_fail(m, rc.fail, 0);
+		return rc;
 	}
 	if (m->phase == MIG_SRC_DONE && m->tracking) {
 		if (m->ops->track_stop)

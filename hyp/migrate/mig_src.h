@@ -108,7 +108,7 @@ struct mig_src {
 	struct mig_link link;
 	struct mig_stats stats;
 	enum mig_src_phase phase;
-	int fail;                   /* enum mig_fail */
+	enum mig_fail fail;         /* why it failed */
 	int fail_err;               /* the callback's ferry_err, when one caused it */
 	struct mig_refusal refusal; /* valid when fail == REFUSED */
 	struct mig_abort_msg peer_abort;
@@ -161,18 +161,18 @@ struct mig_src {
 	u64 pc_left;         /* missing pages not yet sent */
 	u64 dirty_min;       /* AUTO: the smallest dirty set so far, and rounds since it shrank */
 	u32 stall;
-	int pc_cause;   /* POSTCOPY_LOST: the enum mig_fail that ended it */
-	u64 req_count;  /* bits set in req */
-	u64 pc_dropped; /* pc_drop_one: that page + 1 */
+	enum mig_fail pc_cause; /* POSTCOPY_LOST: the failure that ended it */
+	u64 req_count;          /* bits set in req */
+	u64 pc_dropped;         /* pc_drop_one: that page + 1 */
 };
 
 size_t mig_src_workspace_size(const struct mig_src_config *cfg);
 int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const struct mig_src_ops *ops,
 		 void *ctx, void *workspace, size_t workspace_len);
 int mig_src_start(struct mig_src *m);
-/* Returns 0, or a negative enum mig_reject (counted) for a frame not accepted; MIG_REJ_ETHERTYPE
- * means "not a migration frame": hand it elsewhere. */
-int mig_src_input(struct mig_src *m, const void *frame, size_t len);
+/* MIG_RES_OK; a reject (counted) for a frame not accepted, MIG_REJ_ETHERTYPE meaning "not a
+ * migration frame": hand it elsewhere; or the failure this frame brought (the machine has failed). */
+struct mig_res mig_src_input(struct mig_src *m, const void *frame, size_t len);
 enum mig_status mig_src_poll(struct mig_src *m);
 void mig_src_cancel(struct mig_src *m);
 const struct mig_stats *mig_src_stats(const struct mig_src *m);

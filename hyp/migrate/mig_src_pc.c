@@ -71,7 +71,7 @@ void src_pump_pc_map(struct mig_src *m)
 /* COMMIT of the switch: it carries the number of pages the destination found missing in the map.
  * Taking it is the point of no return, as in pre-copy: the destination resumes the VM when our
  * ack arrives, and this paused copy is never run again. */
-int src_on_pc_commit(struct mig_src *m, const struct mig_frame *f)
+enum mig_fail src_on_pc_commit(struct mig_src *m, const struct mig_frame *f)
 {
 	m->stats.peer_hash = get_le64(f->payload);
 	if (m->stats.peer_hash != m->stats.pc_pages)
@@ -89,7 +89,7 @@ int src_on_pc_commit(struct mig_src *m, const struct mig_frame *f)
 	return 0;
 }
 
-int src_on_pc_request(struct mig_src *m, const struct mig_frame *f)
+enum mig_fail src_on_pc_request(struct mig_src *m, const struct mig_frame *f)
 {
 	u64 base = m->cfg.compat.ram_base;
 	u32 n = get_le32(f->payload);
@@ -111,7 +111,7 @@ int src_on_pc_request(struct mig_src *m, const struct mig_frame *f)
 	return 0;
 }
 
-int src_on_pc_done(struct mig_src *m, const struct mig_frame *f)
+enum mig_fail src_on_pc_done(struct mig_src *m, const struct mig_frame *f)
 {
 	u32 verdict = get_le32(f->payload + 8);
 

@@ -29,7 +29,7 @@ static inline void src_progress(struct mig_src *m)
 }
 
 /* mig_src.c */
-void src_fail(struct mig_src *m, int reason, int err);
+void src_fail(struct mig_src *m, enum mig_fail reason, int err);
 
 /* mig_src_pages.c */
 void src_emit(struct mig_src *m);
@@ -46,9 +46,9 @@ void src_audit_step(struct mig_src *m);
 /* mig_src_pc.c */
 void src_enter_postcopy(struct mig_src *m, u64 estimate);
 void src_pump_pc_map(struct mig_src *m);
-int src_on_pc_commit(struct mig_src *m, const struct mig_frame *f);
-int src_on_pc_request(struct mig_src *m, const struct mig_frame *f);
-int src_on_pc_done(struct mig_src *m, const struct mig_frame *f);
+enum mig_fail src_on_pc_commit(struct mig_src *m, const struct mig_frame *f);
+enum mig_fail src_on_pc_request(struct mig_src *m, const struct mig_frame *f);
+enum mig_fail src_on_pc_done(struct mig_src *m, const struct mig_frame *f);
 void src_pump_pc(struct mig_src *m);
 
 #endif
