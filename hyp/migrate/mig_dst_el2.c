@@ -2,39 +2,20 @@
 /* Live migration at EL2, the destination: the callbacks mig_dst drives (pages, state blobs staged
  * until the commit), listening for a source, installing the state at the commit, and the switch to
  * post-copy. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
-#include "config/config.h"
 #include "core/alloc.h"
 #include "core/board.h"
 #include "core/console.h"
 #include "core/machine.h"
-#include "core/migbench.h"
 #include "core/migkey.h"
-#include "core/passthrough.h"
-#include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
-#include "core/vm.h"
-#include "drivers/gicv3.h"
-#include "lib/bitmap.h"
-#include "lib/lib.h"
-#include "lib/spinlock.h"
 #include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
-#include "migrate/mig_vcpu.h"
 #include "migrate/postcopy_el2.h"
-#include "mm/dirty.h"
-#include "mm/dirty_el2.h"
-#include "vdev/vdev.h"
-#include "vdev/vvnet_el2.h"
-#include "vgic/its.h"
-#include "vgic/vgic.h"
-#include "virtio/virtio.h"
 
 /* ---- destination callbacks ---- */
 
@@ -330,7 +311,7 @@ static void dst_postcopy_finished(struct vm *vm, bool ok)
 		vm_request_stop(vm, VM_FAULTED,
 				ok ? "post-copy: pages never arrived"
 				   : "post-copy link lost: the VM cannot continue");
-	print_json("incoming", st, ok, ok ? "" : mig_fail_name((u32)mig.dst.fail));
+	print_json("incoming", st, ok, ok ? "" : mig_fail_name(mig.dst.fail));
 	mig.role = ROLE_NONE;
 }
 
@@ -348,8 +329,7 @@ void dst_finished(enum mig_status st)
 		dst_install(vm); /* first: the guest should not wait for a summary */
 		progress_line(false, true);
 	}
-	print_json("incoming", mig_dst_stats(&mig.dst), ok,
-		   ok ? "" : mig_fail_name((u32)mig.dst.fail));
+	print_json("incoming", mig_dst_stats(&mig.dst), ok, ok ? "" : mig_fail_name(mig.dst.fail));
 	mig.role = ROLE_NONE;
 	if (ok)
 		return;

@@ -2,39 +2,16 @@
 /* Live migration at EL2: the NIC side and the management loop. Frames out (send_frame) and in
  * (receive_frames), the link's configuration and workspace, the NIC's probe at boot, and the poll that
  * drives whichever machine runs. See mig_el2.h for the map of the EL2 side. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
-#include "config/config.h"
 #include "core/alloc.h"
-#include "core/board.h"
 #include "core/console.h"
 #include "core/machine.h"
-#include "core/migbench.h"
-#include "core/migkey.h"
-#include "core/passthrough.h"
-#include "core/shm.h"
-#include "core/sve.h"
-#include "core/vcpu.h"
-#include "core/vm.h"
 #include "drivers/gicv3.h"
-#include "lib/bitmap.h"
-#include "lib/lib.h"
-#include "lib/spinlock.h"
 #include "migrate/mig_el2.h"
-#include "migrate/mig_sve.h"
-#include "migrate/mig_vcpu.h"
 #include "migrate/postcopy_el2.h"
-#include "mm/dirty.h"
-#include "mm/dirty_el2.h"
-#include "vdev/vdev.h"
-#include "vdev/vvnet_el2.h"
-#include "vgic/its.h"
-#include "vgic/vgic.h"
-#include "virtio/virtio.h"
 
 struct mig_el2 mig;
 

@@ -5,35 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/aarch64/debug_ctx.h"
-#include "arch/aarch64/sysreg.h"
-#include "config/config.h"
-#include "core/alloc.h"
-#include "core/board.h"
 #include "core/console.h"
-#include "core/machine.h"
-#include "core/migbench.h"
-#include "core/migkey.h"
-#include "core/passthrough.h"
-#include "core/shm.h"
-#include "core/sve.h"
-#include "core/vcpu.h"
-#include "core/vm.h"
-#include "drivers/gicv3.h"
-#include "lib/bitmap.h"
-#include "lib/lib.h"
-#include "lib/spinlock.h"
 #include "migrate/mig_el2.h"
-#include "migrate/mig_sve.h"
-#include "migrate/mig_vcpu.h"
-#include "migrate/postcopy_el2.h"
-#include "mm/dirty.h"
-#include "mm/dirty_el2.h"
-#include "vdev/vdev.h"
-#include "vdev/vvnet_el2.h"
-#include "vgic/its.h"
-#include "vgic/vgic.h"
-#include "virtio/virtio.h"
 
 /* While the VM is paused, or the destination is about to resume it, the consoles stay quiet: the
  * management CPU writes the UART itself, a register access per character, each one a trip into

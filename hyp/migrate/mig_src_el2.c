@@ -1,39 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Live migration at EL2, the source: the callbacks mig_src drives (guest pages, dirty logging, the
  * pause, the state blobs, progress) and what happens when it ends. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "arch/aarch64/debug_ctx.h"
 #include "arch/aarch64/sysreg.h"
-#include "config/config.h"
 #include "core/alloc.h"
 #include "core/board.h"
 #include "core/console.h"
 #include "core/machine.h"
-#include "core/migbench.h"
-#include "core/migkey.h"
-#include "core/passthrough.h"
-#include "core/shm.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
-#include "core/vm.h"
-#include "drivers/gicv3.h"
-#include "lib/bitmap.h"
-#include "lib/lib.h"
-#include "lib/spinlock.h"
 #include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
-#include "migrate/mig_vcpu.h"
-#include "migrate/postcopy_el2.h"
-#include "mm/dirty.h"
 #include "mm/dirty_el2.h"
-#include "vdev/vdev.h"
-#include "vdev/vvnet_el2.h"
-#include "vgic/its.h"
-#include "vgic/vgic.h"
-#include "virtio/virtio.h"
 
 /* ---- source callbacks ---- */
 
@@ -323,7 +302,7 @@ void src_finished(enum mig_status st)
 			   (unsigned long long)mig.park_us, vm->nvcpus, vm->nvcpus == 1 ? "" : "s");
 	mig.park_us = 0;
 	print_json("migrate", mig_src_stats(&mig.src), st == MIG_DONE,
-		   st == MIG_DONE ? "" : mig_fail_name((u32)mig.src.fail));
+		   st == MIG_DONE ? "" : mig_fail_name(mig.src.fail));
 	mig.role = ROLE_NONE;
 	if (st == MIG_FAILED && mig.src.fail == MIG_FAIL_POSTCOPY_LOST) {
 		/* Its pages are split between the two machines and the destination's copy ran on:
