@@ -236,19 +236,11 @@ static bool dst_hash_some(struct mig_dst *m)
 {
 	u64 t0 = dst_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
 	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + m->hash_cursor * MIG_PAGE_SIZE);
-	int rc = 0;
+	int rc;
 
 	if (m->hash_cursor < m->npages) {
-		if (m->ops->hash_pages) {
-			rc = m->ops->hash_pages(m->ctx, ipa, n, &m->hash);
-		} else {
-			for (u64 i = 0; i < n && !rc; i++) {
-				rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE),
-						       m->hash_buf);
-				if (!rc)
-					hash64_update(&m->hash, m->hash_buf, MIG_PAGE_SIZE);
-			}
-		}
+		rc = mig_hash_range(m->ops->hash_pages, m->ops->read_page, m->ctx, ipa, n, &m->hash,
+				    m->hash_buf);
 		if (rc) {
 			dst_fail(m, MIG_FAIL_MEMORY, rc, 0);
 			return false;

@@ -31,6 +31,18 @@ static void put_rec(u8 *r, u64 ipa, u8 kind, u16 offset, u32 length)
 
 static u32 frame_room(const struct mig_src *m) { return m->fcap - m->flen; }
 
+/* A new PAGES frame to fill, in the link's next free slot; false while the window is full. */
+bool src_open_frame(struct mig_src *m)
+{
+	m->fp = mig_link_open(&m->link, &m->fcap);
+	if (!m->fp)
+		return false;
+	m->flen = MIG_PAGES_HDR_LEN;
+	m->fnrec = 0;
+	m->last_zero_rec = ~0u;
+	return true;
+}
+
 void src_emit(struct mig_src *m)
 {
 	struct mig_round_stats *r = &m->stats.r[m->stats.round];
@@ -312,14 +324,8 @@ void src_pump_pages(struct mig_src *m)
 	while (m->phase == MIG_SRC_LIVE || m->phase == MIG_SRC_FINAL) {
 		u64 page;
 
-		if (!m->fp) {
-			m->fp = mig_link_open(&m->link, &m->fcap);
-			if (!m->fp)
-				return;
-			m->flen = MIG_PAGES_HDR_LEN;
-			m->fnrec = 0;
-			m->last_zero_rec = ~0u;
-		}
+		if (!m->fp && !src_open_frame(m))
+			return;
 		if (m->split_pending) {
 			if (!frame_fits(m, SPLIT_MIN)) {
 				src_emit(m);
@@ -417,18 +423,9 @@ void src_hash_step(struct mig_src *m)
 {
 	u64 t0 = src_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
 	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + m->hash_cursor * MIG_PAGE_SIZE);
-	int rc = 0;
+	int rc = mig_hash_range(m->ops->hash_pages, m->ops->read_page, m->ctx, ipa, n, &m->hash,
+				m->hash_buf);
 
-	if (m->ops->hash_pages) {
-		rc = m->ops->hash_pages(m->ctx, ipa, n, &m->hash);
-	} else {
-		for (u64 i = 0; i < n && !rc; i++) {
-			rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE),
-					       m->hash_buf);
-			if (!rc)
-				hash64_update(&m->hash, m->hash_buf, MIG_PAGE_SIZE);
-		}
-	}
 	if (rc) {
 		src_fail(m, MIG_FAIL_MEMORY, rc);
 		return;

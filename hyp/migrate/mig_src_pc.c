@@ -167,12 +167,8 @@ void src_pump_pc(struct mig_src *m)
 			    ((!m->pc_left && !m->split_pending) ||
 			     mig_link_inflight(&m->link) >= SRC_PC_BG_FRAMES))
 				break;
-			m->fp = mig_link_open(&m->link, &m->fcap);
-			if (!m->fp)
+			if (!src_open_frame(m))
 				break;
-			m->flen = MIG_PAGES_HDR_LEN;
-			m->fnrec = 0;
-			m->last_zero_rec = ~0u;
 		}
 		if (m->split_pending) {
 			if (!frame_fits(m, SPLIT_MIN))

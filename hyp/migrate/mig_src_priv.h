@@ -32,6 +32,7 @@ static inline void src_progress(struct mig_src *m)
 void src_fail(struct mig_src *m, enum mig_fail reason, int err);
 
 /* mig_src_pages.c */
+bool src_open_frame(struct mig_src *m);
 void src_emit(struct mig_src *m);
 bool frame_fits(const struct mig_src *m, u32 data);
 void add_data(struct mig_src *m);

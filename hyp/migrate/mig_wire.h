@@ -234,6 +234,25 @@ const char *mig_refuse_name(u32 reason);
 /* The whole-memory hash: XXH64 with seed 0 over ram_size bytes in IPA order. */
 #define MIG_MEM_HASH_SEED 0ULL
 
+/* n pages of it from ipa into st, as both machines take them: by the integrator's hash_pages, or
+ * without one page by page through read_page and buf. 0 or the callback's error. */
+static inline int mig_hash_range(int (*hash_pages)(void *ctx, ipa_t ipa, u64 npages,
+						   struct hash64_state *st),
+				 int (*read_page)(void *ctx, ipa_t ipa, void *dst), void *ctx,
+				 ipa_t ipa, u64 n, struct hash64_state *st, u8 *buf)
+{
+	int rc = 0;
+
+	if (hash_pages)
+		return hash_pages(ctx, ipa, n, st);
+	for (u64 i = 0; i < n && !rc; i++) {
+		rc = read_page(ctx, ipa_add(ipa, i * MIG_PAGE_SIZE), buf);
+		if (!rc)
+			hash64_update(st, buf, MIG_PAGE_SIZE);
+	}
+	return rc;
+}
+
 /* The page digest: XXH64 (seed 0) of the page's 4096 bytes, bound to the page's IPA by a
  * bijective mix, so the same contents at two addresses differ and the sum over pages (mod 2^64)
  * does not cancel. The aggregate both ends compare is the sum over every page moved so far of

@@ -209,27 +209,37 @@ static enum mig_fail count_deliver(void *owner, const struct mig_frame *f)
 	return MIG_FAIL_NONE;
 }
 
+/* The destination's end of a link in session `session` with the HELLO (1) already in; s seals
+ * what the source sends. */
+static void dst_link(struct mig_link *l, struct mig_stats *st, u8 *tx, u8 *rx,
+		     mig_deliver_fn deliver, struct mig_auth *s, u32 session)
+{
+	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
+	struct mig_auth d;
+
+	mig_test_auth_pair(s, &d, session);
+	memset(l, 0, sizeof(*l));
+	memset(st, 0, sizeof(*st));
+	l->send = fake_send;
+	l->now = fake_now;
+	l->deliver = deliver;
+	assert_int_equal(mig_link_init(l, &cfg, MAC_D, MAC_S, tx, rx, st), 0);
+	l->auth = d;
+	mig_link_set_session(l, session);
+	l->rx_next = 2;
+}
+
 static void test_replayed_sequence_and_ack(void **state)
 {
 	static struct mig_link l;
 	static struct mig_stats st;
 	static u8 tx[4 * 1514], rx[4 * 1514], commit[128], ack[128];
-	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
-	struct mig_auth s, d;
+	struct mig_auth s;
 	int clen, alen;
 	(void)state;
-	mig_test_auth_pair(&s, &d, 11);
-	memset(&l, 0, sizeof(l));
-	memset(&st, 0, sizeof(st));
-	l.send = fake_send;
-	l.now = fake_now;
-	l.deliver = count_deliver;
 	now_val = 1000;
-	assert_int_equal(mig_link_init(&l, &cfg, MAC_D, MAC_S, tx, rx, &st), 0);
-	l.auth = d;
-	mig_link_set_session(&l, 11);
+	dst_link(&l, &st, tx, rx, count_deliver, &s, 11);
 	/* Sequence number 2 (HELLO, 1, already in) arrives once, is delivered once. */
-	l.rx_next = 2;
 	clen = seal_with(&s, MIG_T_COMMIT, 2, 11, (u8[8]){ 0 }, 8);
 	memcpy(commit, frame, (size_t)clen);
 	delivered = 0;
@@ -272,21 +282,11 @@ static void test_link_result_kinds(void **state)
 	static struct mig_link l;
 	static struct mig_stats st;
 	static u8 tx[4 * 1514], rx[4 * 1514];
-	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
-	struct mig_auth s, d;
+	struct mig_auth s;
 	struct mig_res r;
 	int len;
 	(void)state;
-	mig_test_auth_pair(&s, &d, 12);
-	memset(&l, 0, sizeof(l));
-	memset(&st, 0, sizeof(st));
-	l.send = fake_send;
-	l.now = fake_now;
-	l.deliver = refuse_deliver;
-	assert_int_equal(mig_link_init(&l, &cfg, MAC_D, MAC_S, tx, rx, &st), 0);
-	l.auth = d;
-	mig_link_set_session(&l, 12);
-	l.rx_next = 2;
+	dst_link(&l, &st, tx, rx, refuse_deliver, &s, 12);
 	len = seal_with(&s, MIG_T_COMMIT, 2, 12, (u8[8]){ 0 }, 8);
 	frame[12] ^= 0x01; /* another EtherType */
 	r = mig_link_input(&l, frame, (size_t)len);
