@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Live migration's destination machine (mig_dst.c, mig_dst_pc.c), driven as mig_src.h describes. */
+/* Live migration's destination machine (mig_dst.c, mig_dst_pages.c, mig_dst_pc.c), driven as
+ * mig_src.h describes. */
 #ifndef FERRY_MIGRATE_MIG_DST_H
 #define FERRY_MIGRATE_MIG_DST_H
 
