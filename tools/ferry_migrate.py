@@ -76,7 +76,9 @@ class Ferry:
                         return i, m
                     i += 1
                 left = deadline - time.time()
-                if left <= 0 or (self.proc.poll() is not None and i >= len(self.lines)):
+                # Ended only once the reader has taken every line: QEMU can exit while the
+                # last lines it printed are still in the pipe.
+                if left <= 0 or (not self.thread.is_alive() and i >= len(self.lines)):
                     raise TimeoutError("%s: no line matching %r (%s)" % (
                         self.name, pattern, "exited %s" % self.proc.returncode
                         if self.proc.poll() is not None else "timeout"))

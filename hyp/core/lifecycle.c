@@ -12,8 +12,8 @@
 #include "arch/aarch64/sysreg.h"
 #include "config/config.h"
 #include "core/console.h"
-#include "core/migrate.h"
 #include "core/vm.h"
+#include "migrate/migrate_el2.h"
 
 int vm_restart(struct vm *vm)
 {

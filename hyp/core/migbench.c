@@ -14,10 +14,11 @@
 #include "arch/aarch64/pmu.h"
 #include "arch/aarch64/sysreg.h"
 #include "core/console.h"
-#include "core/migrate.h"
 #include "core/pcpu.h"
 #include "lib/lib.h"
-#include "migrate/mig.h"
+#include "migrate/mig_link.h"
+#include "migrate/mig_wire.h"
+#include "migrate/migrate_el2.h"
 
 enum {
 	C_XXH64,

@@ -10,8 +10,8 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "core/console.h"
-#include "core/migrate.h"
 #include "lib/lib.h"
+#include "migrate/migrate_el2.h"
 #include "virtio/virtio.h"
 
 static u8 key[MIG_KEY_LEN];

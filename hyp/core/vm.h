@@ -55,7 +55,7 @@ struct vcpu {
 	volatile u32 request; /* REQ_* bits other CPUs set, then kick this CPU */
 	u64 exits[EXITC_NR];
 	u64 exit_insns[EXITC_NR]; /* EL2 instructions per class, round trip (PMU, with -icount) */
-	/* Migration (core/migrate.c): REQ_PAUSE parks the vCPU on its CPU, which saves its EL1 context
+	/* Migration (mig_src_el2.c): REQ_PAUSE parks the vCPU on its CPU, which saves its EL1 context
 	 * into `state` and sets `parked`; `restore` makes it load `state` before it next runs. */
 	volatile u32 parked;
 	volatile bool restore;
@@ -71,7 +71,7 @@ struct vcpu {
 	struct trap_config ctl;
 	volatile bool ctl_loaded;
 	volatile u64
-		pc_wait; /* post-copy: IPA + 1 of the page this vCPU waits for (core/postcopy.c) */
+		pc_wait; /* post-copy: IPA + 1 of the page this vCPU waits for (migrate/postcopy_el2.c) */
 };
 /* How many first collections `dirtylog stats` itemizes (mm/dirty_el2.c). */
 #define DIRTYLOG_FIRST 8
@@ -121,7 +121,7 @@ struct vm {
 	u64 *mig_taken; /* what the migration took, until the next other collection sees it */
 	u64 *mig_scratch;
 	u64 *mig_acc_mem; /* memory for the three, allocated once */
-	/* Post-copy on the destination (core/postcopy.c): the pages not here yet, unmapped from its
+	/* Post-copy on the destination (migrate/postcopy_el2.c): the pages not here yet, unmapped from its
 	 * stage 2 (NULL: none). A bit is cleared only once the page is written and mapped. */
 	u64 *pc_absent;
 	u64 *pc_absent_mem;        /* allocated once */

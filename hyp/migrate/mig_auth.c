@@ -9,7 +9,7 @@
 #include <sodium/utils.h>
 #include <string.h>
 
-#include "migrate/mig.h"
+#include "migrate/mig_wire.h"
 
 _Static_assert(crypto_aead_chacha20poly1305_IETF_ABYTES == MIG_TAG_LEN, "tag size");
 _Static_assert(crypto_aead_chacha20poly1305_IETF_KEYBYTES == MIG_KEY_LEN, "key size");

@@ -4,27 +4,15 @@
  * when the source's hash arrives, and COMMIT only when both are equal. The VM is resumed (by the
  * integrator, on MIG_DONE) only once the source has acknowledged the COMMIT: from that ack on the
  * source has released its copy, so exactly one copy of the guest ever runs. */
+#include "migrate/mig_dst.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/bitmap.h"
-#include "migrate/mig.h"
+#include "migrate/mig_dst_priv.h"
 
-#define DST_DEF_PAGES_PER_POLL 4096u
-#define DST_DEF_TX_WINDOW 4u
-#define WS_ALIGN 64u
-
-static const u8 zero_page[MIG_PAGE_SIZE];
-
-static u64 dst_now(struct mig_dst *m) { return m->ops->now_ns(m->ctx); }
-
-static void dst_progress(struct mig_dst *m)
-{
-	if (m->ops->progress)
-		m->ops->progress(m->ctx, &m->stats);
-}
-
-static void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
+void dst_fail(struct mig_dst *m, enum mig_fail reason, int err, u64 detail)
 {
 	struct mig_abort_msg a = { .reason = (u32)reason, .detail = detail };
 	u8 p[MIG_ABORT_LEN];
@@ -52,7 +40,7 @@ static void dst_fail(struct mig_dst *m, int reason, int err, u64 detail)
 	dst_progress(m);
 }
 
-static int dst_deliver(void *owner, const struct mig_frame *f);
+static enum mig_fail dst_deliver(void *owner, const struct mig_frame *f);
 
 static void dst_link_defaults(struct mig_link_config *c)
 {
@@ -145,7 +133,7 @@ int mig_dst_listen(struct mig_dst *m)
 	return 0;
 }
 
-static int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len)
+int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len)
 {
 	u32 cap;
 	u8 *p = mig_link_open(&m->link, &cap);
@@ -162,7 +150,7 @@ static int dst_reply(struct mig_dst *m, u8 type, const u8 *payload, u32 len)
 	return 0;
 }
 
-static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
+static enum mig_fail dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 {
 	struct mig_hello h, w;
 	struct mig_refusal r = { .reason = MIG_REFUSE_NONE, .detail = 0, .compat = m->cfg.compat };
@@ -204,446 +192,7 @@ static int dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	return 0;
 }
 
-static int dst_zero(struct mig_dst *m, u64 ipa, u64 count)
-{
-	if (m->ops->zero_pages)
-		return m->ops->zero_pages(m->ctx, ipa_init(ipa), count);
-	for (u64 i = 0; i < count; i++) {
-		int rc = m->ops->write_page(m->ctx, ipa_init(ipa + i * MIG_PAGE_SIZE), 0, zero_page,
-					    MIG_PAGE_SIZE);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static void set_digest(struct mig_dst *m, u64 ipa, u64 content_hash)
-{
-	u64 page = (ipa - m->cfg.compat.ram_base) / MIG_PAGE_SIZE;
-	u64 d = mig_page_digest(ipa, content_hash);
-
-	m->digest_sum += d - m->digest[page];
-	m->digest[page] = d;
-}
-
-/* The digest of a page as it now is in guest memory, read back after the write: a write that
- * went wrong here (wrong place, short, torn) shows as a difference. */
-static int digest_written(struct mig_dst *m, u64 ipa)
-{
-	struct hash64_state st;
-	int rc;
-
-	hash64_init(&st, 0);
-	if (m->ops->hash_pages) {
-		rc = m->ops->hash_pages(m->ctx, ipa_init(ipa), 1, &st);
-	} else {
-		rc = m->ops->read_page(m->ctx, ipa_init(ipa), m->hash_buf);
-		hash64_update(&st, m->hash_buf, MIG_PAGE_SIZE);
-	}
-	if (!rc)
-		set_digest(m, ipa, hash64_final(&st));
-	return rc;
-}
-
-/* A DATA record into guest memory. A page's last part completes it (parts come in order): then
- * its digest is taken from memory. */
-static int dst_put_data(struct mig_dst *m, const struct mig_page_rec *rec,
-			struct mig_round_stats *r)
-{
-	int rc =
-		m->ops->write_page(m->ctx, ipa_init(rec->ipa), rec->offset, rec->data, rec->length);
-
-	m->stats.data_bytes += rec->length;
-	if (rec->offset + rec->length < MIG_PAGE_SIZE)
-		return rc;
-	r->pages++;
-	m->stats.pages_sent++;
-	if (!rc && m->digests)
-		rc = digest_written(m, rec->ipa);
-	return rc;
-}
-
-static int dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
-{
-	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
-	struct mig_pages_iter it;
-	struct mig_page_rec rec;
-	struct mig_round_stats *r;
-	int rc;
-
-	if (m->phase != MIG_DST_RECEIVE || mig_pages_iter_init(&it, f->payload, f->hdr.payload_len))
-		return MIG_FAIL_PROTOCOL;
-	/* Pages come before the state: the memory image is final once a blob has begun. */
-	if (m->hash_early)
-		return MIG_FAIL_PROTOCOL;
-	/* Rounds only move forward: an older round's page applied after a newer one would
-	 * silently bring back stale data. */
-	if (it.round < m->last_round || it.round >= MIG_ROUNDS_MAX)
-		return MIG_FAIL_PROTOCOL;
-	if (it.round != m->last_round || m->stats.rounds == 0) {
-		m->stats.rounds = it.round + 1;
-		m->stats.r[it.round].start_ns = dst_now(m);
-	}
-	m->last_round = it.round;
-	m->stats.round = it.round;
-	if (f->hdr.flags & MIG_F_FINAL) {
-		m->stats.final_round = it.round;
-		if (!m->stats.t_paused) /* the source paused about one link delay ago */
-			m->stats.t_paused = dst_now(m);
-	}
-	r = &m->stats.r[it.round];
-	r->frames++;
-	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
-	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
-		if (rec.ipa < base || rec.ipa >= end)
-			return MIG_FAIL_PROTOCOL;
-		if (rec.kind == MIG_REC_ZERO) {
-			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
-				return MIG_FAIL_PROTOCOL;
-			rc = dst_zero(m, rec.ipa, rec.length);
-			/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. */
-			for (u64 i = 0; m->digests && !rc && i < rec.length; i++)
-				set_digest(m, rec.ipa + i * MIG_PAGE_SIZE, mig_zero_page_hash());
-			r->pages += rec.length;
-			r->zero_pages += rec.length;
-			m->stats.zero_pages += rec.length;
-			m->stats.pages_sent += rec.length;
-		} else {
-			rc = dst_put_data(m, &rec, r);
-		}
-		if (rc) {
-			m->fail_err = rc;
-			return MIG_FAIL_MEMORY;
-		}
-	}
-	r->end_ns = dst_now(m);
-	return rc ? MIG_FAIL_PROTOCOL : 0;
-}
-
-static int dst_on_state(struct mig_dst *m, const struct mig_frame *f)
-{
-	struct mig_state_chunk c;
-	int rc;
-
-	if (m->phase != MIG_DST_RECEIVE || mig_state_decode(f->payload, f->hdr.payload_len, &c))
-		return MIG_FAIL_PROTOCOL;
-	if (!m->blob_open) {
-		if (c.offset != 0 || c.index != m->blobs)
-			return MIG_FAIL_STATE;
-		/* The source sends every page of the final image before the first state blob, and
-		 * the link delivers in order: memory is final now, so hash it while the state and
-		 * the source's own hash are still coming (both hashes then take the time of one). */
-		if (!m->hash_early) {
-			hash64_init(&m->hash, MIG_MEM_HASH_SEED);
-			m->hash_cursor = m->digests ? m->npages : 0; /* digests: nothing to read */
-			m->hash_early = true;
-		}
-		m->blob_open = true;
-		m->blob_index = c.index;
-		m->blob_tag = c.tag;
-		m->blob_total = c.total_len;
-		m->blob_off = 0;
-	} else if (c.index != m->blob_index || c.tag != m->blob_tag ||
-		   c.total_len != m->blob_total || c.offset != m->blob_off) {
-		return MIG_FAIL_STATE;
-	}
-	memcpy(m->blob + m->blob_off, c.data, c.len);
-	m->blob_off += c.len;
-	if (m->blob_off < m->blob_total)
-		return 0;
-	m->blob_open = false;
-	rc = m->ops->put_state(m->ctx, m->blob_index, m->blob_tag, m->blob, m->blob_total);
-	if (rc) {
-		m->fail_err = rc;
-		return MIG_FAIL_STATE;
-	}
-	m->blobs++;
-	m->stats.state_blobs++;
-	m->stats.state_bytes += m->blob_total;
-	return 0;
-}
-
-static void dst_hash_step(struct mig_dst *m);
-
-static int dst_on_hash(struct mig_dst *m, const struct mig_frame *f)
-{
-	if (m->phase != MIG_DST_RECEIVE ||
-	    mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect))
-		return MIG_FAIL_PROTOCOL;
-	if (m->blob_open || m->expect.blobs != m->blobs)
-		return MIG_FAIL_STATE;
-	if (m->expect.pages != m->npages)
-		return MIG_FAIL_PROTOCOL;
-	m->stats.peer_hash = m->expect.hash;
-	m->stats.final_round = m->expect.final_round;
-	m->t_hash_rx = dst_now(m);
-	if (!m->hash_early) { /* a source that sent no state blob */
-		hash64_init(&m->hash, MIG_MEM_HASH_SEED);
-		m->hash_cursor = m->digests ? m->npages : 0;
-	}
-	if (m->digests)
-		m->stats.local_hash = m->digest_sum;
-	m->phase = MIG_DST_HASH;
-	dst_progress(m);
-	/* With nothing left to hash (page digests, or a full hash already done), the COMMIT is the
-	 * answer to this frame and carries its ack: a bare ACK first would make two small frames
-	 * in a row, and a link that holds the second until the first is acknowledged (TCP with
-	 * Nagle's algorithm, mig_link_input) keeps the COMMIT for a delayed-ACK timeout. */
-	if (m->hash_cursor >= m->npages)
-		dst_hash_step(m);
-	return 0;
-}
-
-/* ---- post-copy (docs/migration.md, "Post-copy") ---------------------------------------------- */
-
-static u64 page_index(const struct mig_dst *m, u64 ipa)
-{
-	return (ipa - m->cfg.compat.ram_base) / MIG_PAGE_SIZE;
-}
-
-bool mig_dst_absent(const struct mig_dst *m, u64 ipa)
-{
-	u64 page;
-
-	if (!m->pc || ipa < m->cfg.compat.ram_base ||
-	    ipa - m->cfg.compat.ram_base >= m->cfg.compat.ram_size)
-		return false;
-	page = page_index(m, ipa);
-	return (__atomic_load_n(&m->absent[page / 64], __ATOMIC_ACQUIRE) >> (page % 64)) & 1;
-}
-
-/* The map of the pages still to come, after the state blobs; complete, it is answered with the
- * switch's COMMIT, which carries the number of missing pages the map holds. */
-static int dst_on_pc_map(struct mig_dst *m, const struct mig_frame *f)
-{
-	u64 words = BITMAP_WORDS(m->npages), first = get_le64(f->payload);
-	u64 missing = get_le64(f->payload + 8);
-	u32 n = (f->hdr.payload_len - MIG_PCMAP_HDR_LEN) / 8;
-	u8 p[MIG_COMMIT_LEN];
-
-	if (m->phase != MIG_DST_RECEIVE || !m->digests || m->blob_open || !m->blobs ||
-	    first != m->pc_map_word || n > words - first || missing > m->npages ||
-	    (m->pc_map_word && missing != m->stats.pc_pages))
-		return MIG_FAIL_PROTOCOL;
-	m->stats.pc_pages = missing;
-	for (u32 i = 0; i < n; i++) {
-		u64 w = get_le64(f->payload + MIG_PCMAP_HDR_LEN + 8 * i);
-
-		/* no page past the end of RAM */
-		if (first + i == words - 1 && m->npages % 64 && (w >> (m->npages % 64)))
-			return MIG_FAIL_PROTOCOL;
-		m->absent[first + i] = w;
-	}
-	m->pc_map_word += n;
-	if (m->pc_map_word < words)
-		return 0;
-	m->pc_left = bitmap_weight(m->absent, m->npages);
-	if (m->pc_left != missing)
-		return MIG_FAIL_PROTOCOL;
-	m->pc = true;
-	m->stats.pc = 1;
-	put_le64(p, missing);
-	if (dst_reply(m, MIG_T_COMMIT, p, sizeof(p)))
-		return MIG_FAIL_SEND;
-	m->phase = MIG_DST_COMMIT;
-	dst_progress(m);
-	return 0;
-}
-
-/* A page is here: written, its digest taken from memory, mapped by the integrator, and only then
- * no longer absent (whoever waits for it reads the bit). */
-static void dst_pc_arrived(struct mig_dst *m, u64 ipa)
-{
-	u64 page = page_index(m, ipa);
-
-	if (m->ops->page_arrived)
-		m->ops->page_arrived(m->ctx, ipa_init(ipa));
-	__atomic_fetch_and(&m->absent[page / 64], ~(1ULL << (page % 64)), __ATOMIC_RELEASE);
-	if (bitmap_test(m->wanted, page)) {
-		bitmap_clear(m->wanted, page);
-		m->wanted_count--;
-	}
-	m->pc_left--;
-	if (!m->pc_left)
-		m->stats.t_pc_last = dst_now(m);
-}
-
-/* PAGES after the switch. A record for a page that is here already is dropped whole: the guest may
- * have written the page since it was mapped, and those writes are the newer contents. */
-static int dst_on_pc_pages(struct mig_dst *m, const struct mig_frame *f)
-{
-	u64 base = m->cfg.compat.ram_base, end = base + m->cfg.compat.ram_size;
-	struct mig_pages_iter it;
-	struct mig_page_rec rec;
-	struct mig_round_stats *r;
-	int rc;
-
-	if (mig_pages_iter_init(&it, f->payload, f->hdr.payload_len) || it.round >= MIG_ROUNDS_MAX)
-		return MIG_FAIL_PROTOCOL;
-	/* All post-copy pages are one round, after every live one. */
-	if (!m->stats.final_round) {
-		if (it.round <= m->last_round)
-			return MIG_FAIL_PROTOCOL;
-		m->stats.final_round = m->last_round = m->stats.round = it.round;
-		m->stats.rounds = it.round + 1;
-		m->stats.r[it.round].start_ns = dst_now(m);
-	} else if (it.round != m->stats.final_round) {
-		return MIG_FAIL_PROTOCOL;
-	}
-	r = &m->stats.r[it.round];
-	r->frames++;
-	r->bytes += MAX(MIG_FRAME_COST + f->hdr.payload_len, MIG_ETH_MIN_FRAME);
-	while ((rc = mig_pages_iter_next(&it, &rec)) == 1) {
-		if (rec.ipa < base || rec.ipa >= end)
-			return MIG_FAIL_PROTOCOL;
-		if (rec.kind == MIG_REC_ZERO) {
-			if (rec.length > (end - rec.ipa) / MIG_PAGE_SIZE)
-				return MIG_FAIL_PROTOCOL;
-			for (u64 i = 0; i < rec.length; i++) {
-				u64 ipa = rec.ipa + i * MIG_PAGE_SIZE;
-
-				if (!mig_dst_absent(m, ipa)) {
-					m->stats.pc_duplicates++;
-					continue;
-				}
-				rc = dst_zero(m, ipa, 1);
-				if (rc) {
-					m->fail_err = rc;
-					return MIG_FAIL_MEMORY;
-				}
-				set_digest(m, ipa, mig_zero_page_hash());
-				r->pages++;
-				r->zero_pages++;
-				m->stats.zero_pages++;
-				m->stats.pages_sent++;
-				dst_pc_arrived(m, ipa);
-			}
-			continue;
-		}
-		if (!mig_dst_absent(m, rec.ipa)) {
-			m->stats.pc_duplicates += rec.offset + rec.length == MIG_PAGE_SIZE;
-			continue;
-		}
-		rc = dst_put_data(m, &rec, r);
-		if (!rc && rec.offset + rec.length == MIG_PAGE_SIZE)
-			dst_pc_arrived(m, rec.ipa);
-		if (rc) {
-			m->fail_err = rc;
-			return MIG_FAIL_MEMORY;
-		}
-	}
-	r->end_ns = dst_now(m);
-	return rc ? MIG_FAIL_PROTOCOL : 0;
-}
-
-/* HASH after the last post-copy page: the check pre-copy makes before COMMIT, made now that every
- * page is here. Its outcome cannot change who runs the VM; PCDONE tells the source. */
-static int dst_on_pc_hash(struct mig_dst *m, const struct mig_frame *f)
-{
-	if (mig_hash_decode(f->payload, f->hdr.payload_len, &m->expect) ||
-	    m->expect.pages != m->npages || m->expect.blobs != m->blobs)
-		return MIG_FAIL_PROTOCOL;
-	m->stats.peer_hash = m->expect.hash;
-	m->stats.local_hash = m->digest_sum;
-	m->pc_verdict = m->pc_left                        ? MIG_PCV_MISSING
-			: m->digest_sum == m->expect.hash ? MIG_PCV_MATCH
-							  : MIG_PCV_DIFFERS;
-	m->stats.pc_verify = m->pc_verdict;
-	m->phase = MIG_DST_PC_CLOSE;
-	dst_progress(m);
-	return 0;
-}
-
-int mig_dst_request(struct mig_dst *m, u64 ipa)
-{
-	u64 page;
-
-	if (ipa < m->cfg.compat.ram_base || ipa - m->cfg.compat.ram_base >= m->cfg.compat.ram_size)
-		return FERRY_ERANGE;
-	if (m->phase != MIG_DST_PC_RUN)
-		return FERRY_EPERM;
-	if (!mig_dst_absent(m, ipa))
-		return FERRY_ENOENT;
-	page = page_index(m, ipa);
-	if (bitmap_test(m->wanted, page) || bitmap_test(m->asked, page))
-		return 0;
-	bitmap_set(m->wanted, page);
-	m->wanted_count++;
-	m->stats.pc_requested++;
-	return 0;
-}
-
-/* PCREQ frames for the pages asked for since the last poll. */
-static void dst_pc_send_requests(struct mig_dst *m)
-{
-	while (m->wanted_count) {
-		u32 cap, n = 0;
-		u8 *p = mig_link_open(&m->link, &cap);
-
-		if (!p)
-			return;
-		for (u64 pg = bitmap_next_set(m->wanted, m->npages, 0);
-		     pg < m->npages && n < MIG_PCREQ_MAX && MIG_PCREQ_HDR_LEN + 8 * (n + 1) <= cap;
-		     pg = bitmap_next_set(m->wanted, m->npages, pg + 1)) {
-			put_le64(p + MIG_PCREQ_HDR_LEN + 8 * n++,
-				 m->cfg.compat.ram_base + pg * MIG_PAGE_SIZE);
-			bitmap_clear(m->wanted, pg);
-			bitmap_set(m->asked, pg);
-			m->wanted_count--;
-		}
-		put_le32(p, n);
-		put_le32(p + 4, 0);
-		if (mig_link_queue(&m->link, MIG_T_PCREQ, 0, MIG_PCREQ_HDR_LEN + 8 * n) < 0) {
-			dst_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL, 0);
-			return;
-		}
-	}
-}
-
-/* Post-copy phases of the poll; true once the migration is over here (the VM simply runs on). */
-static bool dst_pc_poll(struct mig_dst *m, int link_rc)
-{
-	u8 p[MIG_PCDONE_LEN];
-
-	if (m->phase == MIG_DST_PC_RUN) {
-		if (link_rc) {
-			dst_fail(m, link_rc, 0, 0);
-			return false;
-		}
-		dst_pc_send_requests(m);
-		return false;
-	}
-	if (!m->pc_done_sent) {
-		put_le64(p, m->digest_sum);
-		put_le32(p + 8, m->pc_verdict);
-		put_le32(p + 12, (u32)MIN(m->pc_left, 0xffffffffULL));
-		if (!link_rc && dst_reply(m, MIG_T_PCDONE, p, sizeof(p)))
-			return false; /* window full: next poll */
-		m->pc_done_sent = true;
-	}
-	/* Every page is here: whether the source hears PCDONE no longer matters to the VM. */
-	if (link_rc || mig_link_acked(&m->link, (u32)m->reply_seq) ||
-	    dst_now(m) - m->reply_ns > m->cfg.commit_wait_ns) {
-		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
-		m->phase = MIG_DST_DONE;
-		m->stats.t_end = dst_now(m);
-		dst_progress(m);
-		return true;
-	}
-	return false;
-}
-
-/* Only a source that took the switch's COMMIT sends post-copy frames, and the first of them
- * carries the ack of the COMMIT: it may overtake the poll that would see that ack. */
-static void dst_pc_taken(struct mig_dst *m, const struct mig_frame *f)
-{
-	if (m->phase == MIG_DST_COMMIT && m->pc &&
-	    ((f->hdr.flags & MIG_F_POSTCOPY) || f->hdr.type == MIG_T_HASH) &&
-	    mig_link_acked(&m->link, (u32)m->reply_seq))
-		m->phase = MIG_DST_PC_RUN;
-}
-
-static int dst_deliver(void *owner, const struct mig_frame *f)
+static enum mig_fail dst_deliver(void *owner, const struct mig_frame *f)
 {
 	struct mig_dst *m = owner;
 
@@ -687,19 +236,11 @@ static bool dst_hash_some(struct mig_dst *m)
 {
 	u64 t0 = dst_now(m), n = MIN((u64)m->cfg.pages_per_poll, m->npages - m->hash_cursor);
 	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + m->hash_cursor * MIG_PAGE_SIZE);
-	int rc = 0;
+	int rc;
 
 	if (m->hash_cursor < m->npages) {
-		if (m->ops->hash_pages) {
-			rc = m->ops->hash_pages(m->ctx, ipa, n, &m->hash);
-		} else {
-			for (u64 i = 0; i < n && !rc; i++) {
-				rc = m->ops->read_page(m->ctx, ipa_add(ipa, i * MIG_PAGE_SIZE),
-						       m->hash_buf);
-				if (!rc)
-					hash64_update(&m->hash, m->hash_buf, MIG_PAGE_SIZE);
-			}
-		}
+		rc = mig_hash_range(m->ops->hash_pages, m->ops->read_page, m->ctx, ipa, n, &m->hash,
+				    m->hash_buf);
 		if (rc) {
 			dst_fail(m, MIG_FAIL_MEMORY, rc, 0);
 			return false;
@@ -713,7 +254,7 @@ static bool dst_hash_some(struct mig_dst *m)
 	return true;
 }
 
-static void dst_hash_step(struct mig_dst *m)
+void dst_hash_step(struct mig_dst *m)
 {
 	u8 p[MIG_COMMIT_LEN];
 
@@ -734,7 +275,7 @@ static void dst_hash_step(struct mig_dst *m)
 
 static enum mig_status dst_poll(struct mig_dst *m)
 {
-	int rc;
+	enum mig_fail rc;
 
 	switch (m->phase) {
 	case MIG_DST_DONE:
@@ -803,17 +344,15 @@ enum mig_status mig_dst_poll(struct mig_dst *m)
 	return st;
 }
 
-int mig_dst_input(struct mig_dst *m, const void *frame, size_t len)
+struct mig_res mig_dst_input(struct mig_dst *m, const void *frame, size_t len)
 {
-	int rc;
+	struct mig_res rc;
 
 	if (m->phase == MIG_DST_IDLE || m->phase == MIG_DST_DONE || m->phase == MIG_DST_FAILED)
-		return -(int)MIG_REJ_SESSION;
+		return mig_res_reject(MIG_REJ_SESSION);
 	rc = mig_link_input(&m->link, frame, len);
-	if (rc > 0) {
-		dst_fail(m, rc, m->fail_err, 0);
-		return 0;
-	}
+	if (rc.fail != MIG_FAIL_NONE)
+		dst_fail(m, rc.fail, m->fail_err, 0);
 	return rc;
 }
 

@@ -20,9 +20,9 @@
  * dropped and re-acknowledged (their ack was probably lost). Death: nothing heard from the peer for
  * dead_ns, or frames outstanding with no ack progress for dead_ns. Nothing here waits: every
  * function returns at once. */
-#include <string.h>
+#include "migrate/mig_link.h"
 
-#include "migrate/mig.h"
+#include <string.h>
 
 #define LINK_DEF_FRAME MIG_FRAME_MIN
 #define LINK_DEF_RTO_INIT 100000000ULL
@@ -390,14 +390,14 @@ static bool handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 	return news;
 }
 
-int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
+struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 {
 	struct mig_frame f;
 	enum mig_reject r;
 	u64 now;
 	s64 ahead;
 	bool fresh;
-	int rc;
+	enum mig_fail rc;
 
 	l->stats->frames_received++;
 	l->stats->bytes_received += len;
@@ -412,7 +412,7 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		l->stats->rejected[r]++;
 		if (r == MIG_REJ_MAC)
 			l->stats->corrupt++;
-		return -(int)r;
+		return mig_res_reject(r);
 	}
 	/* An authentic unsequenced frame (ACK, ABORT) must carry a counter beyond any accepted
 	 * so far: a recorded one, played again, neither acknowledges, aborts nor keeps a dying
@@ -420,7 +420,7 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 	 * replay a duplicate. */
 	if (f.hdr.seq == 0 && !mig_auth_fresh(&l->auth, f.hdr.ctr)) {
 		l->stats->stale++;
-		return 0;
+		return MIG_RES_OK;
 	}
 	fresh = mig_auth_accept(&l->auth, f.hdr.ctr);
 	now = link_now(l);
@@ -445,18 +445,18 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		l->ack_owed = true;
 	if (f.hdr.seq == 0) {
 		if (f.hdr.type == MIG_T_ABORT || (f.hdr.flags & MIG_F_CLOSE))
-			return l->deliver(l->owner, &f);
-		return 0;
+			return mig_res_fail(l->deliver(l->owner, &f));
+		return MIG_RES_OK;
 	}
 	ahead = (int32_t)(f.hdr.seq - l->rx_next);
 	l->ack_owed = true;
 	if (ahead < 0) {
 		l->stats->duplicates++;
-		return 0;
+		return MIG_RES_OK;
 	}
 	if (ahead >= (s64)l->cfg.rx_window) {
 		l->stats->out_of_window++;
-		return 0;
+		return MIG_RES_OK;
 	}
 	if (ahead > 0) {
 		u32 slot = f.hdr.seq % l->cfg.rx_window;
@@ -468,7 +468,7 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 			l->rx_len[slot] = (u32)len;
 			l->stats->reordered++;
 		}
-		return 0;
+		return MIG_RES_OK;
 	}
 	/* In order: deliver, then whatever the reorder buffer holds right behind it. The ack
 	 * counter moves first so that a reply sent from deliver already acknowledges this frame. */
@@ -488,15 +488,15 @@ int mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		l->rx_next++;
 		/* Checked when it arrived; parsed again only to rebuild the view. */
 		if (mig_frame_parse(rx_buf(l, l->rx_next - 1), blen, &f, NULL) != MIG_REJ_NONE)
-			return MIG_FAIL_PROTOCOL;
+			return mig_res_fail(MIG_FAIL_PROTOCOL);
 		rc = l->deliver(l->owner, &f);
 		if (rc)
 			l->rx_next--;
 	}
-	return rc;
+	return mig_res_fail(rc);
 }
 
-int mig_link_service(struct mig_link *l)
+enum mig_fail mig_link_service(struct mig_link *l)
 {
 	u64 now = link_now(l), pto;
 	bool oldest_timed_out = false;

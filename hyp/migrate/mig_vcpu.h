@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One vCPU's registers as a migration carries them (the MIG_BLOB_VCPU blob, mig_vmstate.c): what
- * struct vcpu holds for a migration and what the arch layer fills, without the rest of mig.h. */
+ * struct vcpu holds for a migration and what the arch layer fills, without the rest of mig_vmstate.h. */
 #ifndef FERRY_MIG_VCPU_H
 #define FERRY_MIG_VCPU_H
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ferry's VM state blobs (mig.h, "VM state blobs"): the vCPU registers and the VM-wide timer state,
+/* ferry's VM state blobs (mig_vmstate.h): the vCPU registers and the VM-wide timer state,
  * encoded little-endian with a magic and a version, and decoded with every check that keeps a
  * malformed blob from becoming a guest that runs somewhere it must not (PSTATE above EL1). */
+#include "migrate/mig_vmstate.h"
+
 #include <string.h>
 
-#include "migrate/mig.h"
+#include "migrate/mig_wire.h"
 
 static const char *const reg_names[MIG_R_V0 - MIG_R_PC] = {
 	"PC",

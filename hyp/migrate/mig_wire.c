@@ -4,10 +4,10 @@
  *
  * Fields are read and written byte by byte, never through a cast pointer: frames arrive at any
  * alignment (the payload starts 54 bytes into a frame) and EL2 code runs with -mstrict-align. */
+#include "migrate/mig_wire.h"
+
 #include <stdio.h>
 #include <string.h>
-
-#include "migrate/mig.h"
 
 /* Offsets inside the migration header (which starts at MIG_ETH_HDR_LEN). */
 enum {

@@ -146,7 +146,7 @@ void vpl011_write(struct vpl011 *u, u64 offset, u32 value, vpl011_line_fn out, v
 	}
 }
 
-/* Migration blob (mig.h, MIG_BLOB_UART): magic "UT", version 1 with the line's length in the top
+/* Migration blob (mig_vmstate.h, MIG_BLOB_UART): magic "UT", version 1 with the line's length in the top
  * half, the six registers, the number of received bytes not yet read, then the partly written line
  * and those bytes (oldest first). All little-endian. */
 #define UART_BLOB_MAGIC 0x5455u

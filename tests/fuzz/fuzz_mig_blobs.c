@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target for the migration state blobs as the destination takes them (hyp/core/migrate.c,
+/* libFuzzer target for the migration state blobs as the destination takes them (mig_dst_el2.c,
  * dst_put_state): the VM and vCPU blobs (mig_vm_decode, mig_vcpu_decode), the PL011's (vpl011_load),
  * the vGIC's (vgic_restore), the PL031's (vpl031_load) and the SVE one (mig_sve_decode). Input byte
  * 0 picks the blob (low 3 bits) and whether its checksum is made right first (bit 3), so mutations
@@ -14,8 +14,9 @@
 
 #include "fuzz_input.h"
 #include "lib/lib.h"
-#include "migrate/mig.h"
 #include "migrate/mig_sve.h"
+#include "migrate/mig_vmstate.h"
+#include "migrate/mig_wire.h"
 #include "vdev/board.h"
 #include "vdev/vdev.h"
 #include "vgic/vgic.h"

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
+#include "migrate/mig_wire.h"
 
 #define FZ_RAM_BASE 0x40000000ULL
 #define FZ_RAM_SIZE (1ULL << 20)
@@ -207,7 +208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fz_hello(hello, &hlen);
 	n = fz_frame(f, sizeof(f), MIG_T_HELLO, 0, 1, hello, hlen);
-	if (mig_dst_input(&m, f, n) != 0 || m.phase != MIG_DST_RECEIVE || !fz_src.have_session)
+	if (!mig_res_ok(mig_dst_input(&m, f, n)) || m.phase != MIG_DST_RECEIVE ||
+	    !fz_src.have_session)
 		abort();
 	while (pos + 2 <= size) {
 		size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;

@@ -3,7 +3,7 @@
 #ifndef FERRY_TEST_MIG_AUTH_PAIR_H
 #define FERRY_TEST_MIG_AUTH_PAIR_H
 
-#include "migrate/mig.h"
+#include "migrate/mig_wire.h"
 
 extern const u8 MIG_TEST_KEY[MIG_KEY_LEN];
 /* src as a source and dst as a destination, both with MIG_TEST_KEY, after a HELLO sealed by src

@@ -13,7 +13,8 @@
 #include <cmocka.h>
 
 #include "mig_auth_pair.h"
-#include "migrate/mig.h"
+#include "migrate/mig_link.h"
+#include "migrate/mig_wire.h"
 
 static const u8 MAC_S[6] = { 2, 0, 0, 0, 0, 1 };
 static const u8 MAC_D[6] = { 2, 0, 0, 0, 0, 2 };
@@ -201,11 +202,31 @@ static int fake_send(void *ctx, const void *f, size_t len)
 	(void)ctx, (void)f, (void)len;
 	return 0;
 }
-static int count_deliver(void *owner, const struct mig_frame *f)
+static enum mig_fail count_deliver(void *owner, const struct mig_frame *f)
 {
 	(void)owner, (void)f;
 	delivered++;
-	return 0;
+	return MIG_FAIL_NONE;
+}
+
+/* The destination's end of a link in session `session` with the HELLO (1) already in; s seals
+ * what the source sends. */
+static void dst_link(struct mig_link *l, struct mig_stats *st, u8 *tx, u8 *rx,
+		     mig_deliver_fn deliver, struct mig_auth *s, u32 session)
+{
+	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
+	struct mig_auth d;
+
+	mig_test_auth_pair(s, &d, session);
+	memset(l, 0, sizeof(*l));
+	memset(st, 0, sizeof(*st));
+	l->send = fake_send;
+	l->now = fake_now;
+	l->deliver = deliver;
+	assert_int_equal(mig_link_init(l, &cfg, MAC_D, MAC_S, tx, rx, st), 0);
+	l->auth = d;
+	mig_link_set_session(l, session);
+	l->rx_next = 2;
 }
 
 static void test_replayed_sequence_and_ack(void **state)
@@ -213,29 +234,19 @@ static void test_replayed_sequence_and_ack(void **state)
 	static struct mig_link l;
 	static struct mig_stats st;
 	static u8 tx[4 * 1514], rx[4 * 1514], commit[128], ack[128];
-	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
-	struct mig_auth s, d;
+	struct mig_auth s;
 	int clen, alen;
 	(void)state;
-	mig_test_auth_pair(&s, &d, 11);
-	memset(&l, 0, sizeof(l));
-	memset(&st, 0, sizeof(st));
-	l.send = fake_send;
-	l.now = fake_now;
-	l.deliver = count_deliver;
 	now_val = 1000;
-	assert_int_equal(mig_link_init(&l, &cfg, MAC_D, MAC_S, tx, rx, &st), 0);
-	l.auth = d;
-	mig_link_set_session(&l, 11);
+	dst_link(&l, &st, tx, rx, count_deliver, &s, 11);
 	/* Sequence number 2 (HELLO, 1, already in) arrives once, is delivered once. */
-	l.rx_next = 2;
 	clen = seal_with(&s, MIG_T_COMMIT, 2, 11, (u8[8]){ 0 }, 8);
 	memcpy(commit, frame, (size_t)clen);
 	delivered = 0;
-	assert_int_equal(mig_link_input(&l, commit, (size_t)clen), 0);
+	assert_true(mig_res_ok(mig_link_input(&l, commit, (size_t)clen)));
 	assert_int_equal(delivered, 1);
 	/* Played again: a duplicate, not delivered again. */
-	assert_int_equal(mig_link_input(&l, commit, (size_t)clen), 0);
+	assert_true(mig_res_ok(mig_link_input(&l, commit, (size_t)clen)));
 	assert_int_equal(delivered, 1);
 	assert_int_equal(st.duplicates, 1);
 	/* An acknowledgement, then the same one again later: the replay is stale, ignored, and
@@ -243,18 +254,52 @@ static void test_replayed_sequence_and_ack(void **state)
 	alen = seal_with(&s, MIG_T_ACK, 0, 11, NULL, 0);
 	memcpy(ack, frame, (size_t)alen);
 	now_val = 2000;
-	assert_int_equal(mig_link_input(&l, ack, (size_t)alen), 0);
+	assert_true(mig_res_ok(mig_link_input(&l, ack, (size_t)alen)));
 	assert_true(l.last_rx_ns == 2000);
 	now_val = 3000;
-	assert_int_equal(mig_link_input(&l, ack, (size_t)alen), 0);
+	assert_true(mig_res_ok(mig_link_input(&l, ack, (size_t)alen)));
 	assert_int_equal(st.stale, 1);
 	assert_true(l.last_rx_ns == 2000);
 	/* A fresh one is taken. */
 	alen = seal_with(&s, MIG_T_ACK, 0, 11, NULL, 0);
-	assert_int_equal(mig_link_input(&l, frame, (size_t)alen), 0);
+	assert_true(mig_res_ok(mig_link_input(&l, frame, (size_t)alen)));
 	assert_true(l.last_rx_ns == 3000);
 	assert_int_equal(st.stale, 1);
 	assert_int_equal(st.rejected[MIG_REJ_MAC], 0);
+}
+
+static enum mig_fail refuse_deliver(void *owner, const struct mig_frame *f)
+{
+	(void)owner, (void)f;
+	return MIG_FAIL_PROTOCOL;
+}
+
+/* What the link makes of a frame is one typed result: a frame not accepted is a reject, a frame the
+ * machine cannot take is a failure, and neither reads as the other or as a ferry_err (the
+ * EtherType reject's code once equalled FERRY_ENOENT's negated). */
+static void test_link_result_kinds(void **state)
+{
+	static struct mig_link l;
+	static struct mig_stats st;
+	static u8 tx[4 * 1514], rx[4 * 1514];
+	struct mig_auth s;
+	struct mig_res r;
+	int len;
+	(void)state;
+	dst_link(&l, &st, tx, rx, refuse_deliver, &s, 12);
+	len = seal_with(&s, MIG_T_COMMIT, 2, 12, (u8[8]){ 0 }, 8);
+	frame[12] ^= 0x01; /* another EtherType */
+	r = mig_link_input(&l, frame, (size_t)len);
+	assert_int_equal(r.reject, MIG_REJ_ETHERTYPE);
+	assert_int_equal(r.fail, MIG_FAIL_NONE);
+	assert_false(mig_res_ok(r));
+	assert_string_equal(mig_res_name(r), mig_reject_name(MIG_REJ_ETHERTYPE));
+	frame[12] ^= 0x01;
+	r = mig_link_input(&l, frame, (size_t)len);
+	assert_int_equal(r.reject, MIG_REJ_NONE);
+	assert_int_equal(r.fail, MIG_FAIL_PROTOCOL);
+	assert_string_equal(mig_res_name(r), mig_fail_name(MIG_FAIL_PROTOCOL));
+	assert_string_equal(mig_res_name(MIG_RES_OK), "ok");
 }
 
 int main(void)
@@ -266,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_earlier_session_replayed),
 		cmocka_unit_test(test_truncated_frame),
 		cmocka_unit_test(test_replayed_sequence_and_ack),
+		cmocka_unit_test(test_link_result_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

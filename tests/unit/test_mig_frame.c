@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "mig_auth_pair.h"
-#include "migrate/mig.h"
+#include "migrate/mig_wire.h"
 
 static const u8 MAC_A[6] = { 2, 0, 0, 0, 0, 0xa };
 static const u8 MAC_B[6] = { 2, 0, 0, 0, 0, 0xb };

@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "migrate/mig.h"
+#include "migrate/mig_vmstate.h"
+#include "migrate/mig_wire.h"
 #include "vdev/vdev.h"
 
 static u64 rnd64(void) { return (u64)rand() << 42 ^ (u64)rand() << 21 ^ (u64)rand(); }

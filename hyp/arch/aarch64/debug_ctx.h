@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's self-hosted debug state (breakpoints, watchpoints, the OS Lock) to and from the
- * migration registers (mig.h, MIG_R_DBGBVR0 on), on the vCPU's own CPU. Guests program these
+ * migration registers (mig_vcpu.h, MIG_R_DBGBVR0 on), on the vCPU's own CPU. Guests program these
  * registers directly: ferry does not trap them (docs/guest-view.md), so they live in the CPU. */
 #ifndef FERRY_DEBUG_CTX_H
 #define FERRY_DEBUG_CTX_H

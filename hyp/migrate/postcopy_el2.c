@@ -2,10 +2,10 @@
 /* Post-copy on the destination (docs/migration.md, "Post-copy"): the VM runs before all of its
  * pages are here. Those still missing are unmapped from its stage 2; a guest access to one takes a
  * translation fault, and the vCPU waits at EL2 for the page while the management CPU asks the
- * source for it (core/migrate.c feeds mig_dst_request from here). ferry's own accesses to guest
+ * source for it (mig_dst_el2.c feeds mig_dst_request from here). ferry's own accesses to guest
  * memory through lib/gmem (the ITS and LPI tables) wait the same way on a vCPU's CPU and are
  * refused (FERRY_EAGAIN) on the management CPU, which is the one that has to fetch the page. */
-#include "core/postcopy.h"
+#include "migrate/postcopy_el2.h"
 
 #include <string.h>
 
@@ -17,7 +17,7 @@
 #include "core/vm.h"
 #include "drivers/gicv3.h"
 #include "lib/bitmap.h"
-#include "migrate/mig.h"
+#include "migrate/mig_dst.h"
 
 #define NS_PER_S 1000000000ULL
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Post-copy on the destination (core/postcopy.c, docs/migration.md "Post-copy"): the pages not
+/* Post-copy on the destination (postcopy_el2.c, docs/migration.md "Post-copy"): the pages not
  * here yet are unmapped from the VM's stage 2; a guest access to one waits for it. */
-#ifndef FERRY_POSTCOPY_H
-#define FERRY_POSTCOPY_H
+#ifndef FERRY_MIGRATE_POSTCOPY_EL2_H
+#define FERRY_MIGRATE_POSTCOPY_EL2_H
 
 #include "types.h"
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Live migration at EL2 (core/migrate.c): the NIC, the source and destination machines of
- * hyp/migrate driven from the management loop, the shell's `migrate` and `migration`. */
-#ifndef FERRY_CORE_MIGRATE_H
-#define FERRY_CORE_MIGRATE_H
+/* Live migration at EL2, what the rest of ferry calls (the *_el2.c files of hyp/migrate, map in
+ * mig_el2.h): the NIC, the source and destination machines of hyp/migrate driven from the
+ * management loop, the shell's `migrate` and `migration`. */
+#ifndef FERRY_MIGRATE_MIGRATE_EL2_H
+#define FERRY_MIGRATE_MIGRATE_EL2_H
 
 #include "types.h"
 

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Live migration at EL2, the destination: the callbacks mig_dst drives (pages, state blobs staged
+ * until the commit), listening for a source, installing the state at the commit, and the switch to
+ * post-copy. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/aarch64/sysreg.h"
+#include "core/alloc.h"
+#include "core/board.h"
+#include "core/console.h"
+#include "core/machine.h"
+#include "core/migkey.h"
+#include "core/sve.h"
+#include "core/vcpu.h"
+#include "migrate/mig_el2.h"
+#include "migrate/mig_sve.h"
+#include "migrate/postcopy_el2.h"
+
+/* ---- destination callbacks ---- */
+
+/* An incoming VM's RAM is zero from power-on (QEMU's RAM, never written by ferry: no image, no
+ * device tree). `written` marks the pages any attempt has written since, so a zero record for a
+ * page still untouched costs nothing; most of an idle guest's memory is such pages. */
+static u64 page_of(const struct vm *vm, u64 ipa) { return (ipa - vm->cfg->ram_base) >> PAGE_SHIFT; }
+
+static int dst_write_page(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len)
+{
+	struct vm *vm = ctx;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), MIG_PAGE_SIZE) || offset > MIG_PAGE_SIZE ||
+	    len > MIG_PAGE_SIZE - offset)
+		return FERRY_ERANGE;
+	memcpy(guest_ptr(vm, ipa_addr(ipa)) + offset, src, len);
+	bitmap_set(mig.written, page_of(vm, ipa_addr(ipa)));
+	return 0;
+}
+
+static int dst_zero_pages(void *ctx, ipa_t ipa, u64 npages)
+{
+	struct vm *vm = ctx;
+	u64 first;
+
+	if (!ipa_ok(vm, ipa_addr(ipa), npages * MIG_PAGE_SIZE))
+		return FERRY_ERANGE;
+	first = page_of(vm, ipa_addr(ipa));
+	for (u64 i = bitmap_next_set(mig.written, first + npages, first); i < first + npages;
+	     i = bitmap_next_set(mig.written, first + npages, i + 1)) {
+		memset(guest_ptr(vm, vm->cfg->ram_base + (i << PAGE_SHIFT)), 0, PAGE_SIZE);
+		bitmap_clear(mig.written, i);
+	}
+	return 0;
+}
+
+static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
+{
+	struct vm *vm = ctx;
+	const char *why = "unexpected blob";
+	int err = FERRY_EINVAL;
+
+	if (!mig.t_first_blob)
+		mig.t_first_blob = migrate_now_ns(NULL);
+	if (index == 0 && tag == MIG_BLOB_VM) {
+		err = mig_vm_decode(buf, len, &mig.vmstate, &why);
+		if (!err && (mig.vmstate.nvcpus != vm->nvcpus ||
+			     mig.vmstate.ram_base != vm->cfg->ram_base ||
+			     mig.vmstate.ram_size != vm->cfg->ram_size)) {
+			why = "VM shape differs from the handshake";
+			err = FERRY_EINVAL;
+		}
+		/* Guest time would run at another speed: refuse rather than rescale it. */
+		if (!err && mig.vmstate.cntfrq != sysreg_read(cntfrq_el0)) {
+			why = "counter frequency differs";
+			err = FERRY_EINVAL;
+		}
+	} else if (index >= 1 && index <= vm->nvcpus && tag == MIG_BLOB_VCPU) {
+		struct mig_vcpu_state s;
+
+		err = mig_vcpu_decode(buf, len, &s, &why);
+		if (!err && s.index != index - 1) {
+			why = "vCPU blob out of order";
+			err = FERRY_EINVAL;
+		}
+		if (!err)
+			vm->vcpu[index - 1].state = s;
+	} else if (index == vm->nvcpus + 1 && tag == MIG_BLOB_UART) {
+		err = vpl011_load(&mig.uart, buf, len);
+		why = "malformed PL011 state";
+	} else if (index == vm->nvcpus + 2 && tag == MIG_BLOB_VGIC) {
+		struct vgic_cpu_hw hw[CONFIG_MAX_VCPUS];
+
+		/* The VM is not running here: its vGIC is ours to overwrite (all-or-nothing). */
+		spin_lock(&vm->lock);
+		err = vgic_restore(&vm->vgic, hw, buf, len);
+		spin_unlock(&vm->lock);
+		for (u32 i = 0; !err && i < vm->nvcpus; i++)
+			vm->vcpu[i].gic_hw = hw[i];
+		why = "malformed vGIC state";
+	} else if (index == vm->nvcpus + 3 && tag == MIG_BLOB_RTC) {
+		err = board_rtc_load(vm, buf, len);
+		why = "malformed PL031 state";
+	} else if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4 &&
+		   tag == MIG_BLOB_SVE) {
+		err = sve_blob_load(&vm->vcpu[index - vm->nvcpus - 4], buf, len, &why);
+	} else if (index == its_blob_index(vm) && tag == MIG_BLOB_ITS) {
+		spin_lock(&vm->lock);
+		err = its_restore(&vm->its, buf, len);
+		spin_unlock(&vm->lock);
+		why = "malformed ITS state";
+	}
+	if (err) {
+		con_printf("incoming: vm '%s': state blob %u refused: %s", vm->cfg->name, index,
+			   why);
+		return err;
+	}
+	mig.blobs_ok |= 1u << index;
+	return 0;
+}
+
+static void dst_progress(void *ctx, const struct mig_stats *st)
+{
+	(void)ctx;
+	(void)st;
+	progress_line(false, false);
+}
+
+static void dst_page_arrived(void *ctx, ipa_t ipa) { postcopy_arrived(ctx, ipa_addr(ipa)); }
+
+static const struct mig_dst_ops dst_ops = {
+	.page_arrived = dst_page_arrived,
+	.send_frame = send_frame,
+	.now_ns = migrate_now_ns,
+	.write_page = dst_write_page,
+	.zero_pages = dst_zero_pages,
+	.read_page = src_read_page,
+	.hash_pages = hash_pages,
+	.put_state = dst_put_state,
+	.progress = dst_progress,
+};
+
+static int dst_listen(struct vm *vm)
+{
+	struct mig_dst_config cfg;
+	void *ws;
+
+	memset(&cfg, 0, sizeof(cfg));
+	compat_of(vm, &cfg.compat);
+	memcpy(cfg.local_mac, vnet_info()->mac, 6);
+	link_config(&cfg.link);
+	if (migkey_fill(cfg.key, cfg.nonce))
+		return FERRY_EPERM; /* no key: the migration link cannot be authenticated */
+	ws = workspace(mig_dst_workspace_size(&cfg));
+	if (!ws)
+		return FERRY_ENOMEM;
+	if (!mig.written) { /* kept across attempts: it describes the RAM, not an attempt */
+		mig.written_pages = vm->cfg->ram_size >> PAGE_SHIFT;
+		mig.written = pool_zalloc_contig(
+			ALIGN_UP(BITMAP_WORDS(mig.written_pages) * 8, PAGE_SIZE) / PAGE_SIZE);
+		if (!mig.written)
+			return FERRY_ENOMEM;
+	}
+	memset(&mig.vmstate, 0, sizeof(mig.vmstate));
+	mig.blobs_ok = 0;
+	mig.t_first_blob = 0;
+	mig.vm = vm;
+	mig.role = ROLE_DST;
+	int err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
+
+	if (!err)
+		err = mig_dst_listen(&mig.dst);
+	if (err)
+		mig.role = ROLE_NONE;
+	return err;
+}
+
+/* An incoming VM that cannot be run ends faulted, with the reason `vms` shows (vm_request_stop
+ * acts only on running VMs: its vCPUs never ran). */
+static void incoming_failed(struct vm *vm, const char *why)
+{
+	spin_lock(&vm->lock);
+	snprintf(vm->reason, sizeof(vm->reason), "%s", why);
+	__atomic_store_n(&vm->state, VM_FAULTED, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
+}
+
+/* Commit: the memory is the source's (hashes equal); give the vCPUs their state and run. */
+static void dst_install(struct vm *vm)
+{
+	const struct mig_stats *st = mig_dst_stats(&mig.dst);
+	/* VM, vCPUs, PL011, vGIC, PL031, with SVE one more per vCPU, and the ITS */
+	u32 want = (1u << (its_blob_index(vm) + 1)) - 1;
+	u64 now = migrate_now_ns(NULL), paused_at, gap_ticks;
+
+	if (mig.blobs_ok != want) {
+		con_printf("incoming: vm '%s': state incomplete (blobs 0x%x of 0x%x): not started",
+			   vm->cfg->name, mig.blobs_ok, want);
+		incoming_failed(vm, "incoming migration without complete state");
+		return;
+	}
+	/* The guest's clock goes on from the source's count plus the time it was paused, as seen
+	 * here: from the first final-round frame (or the first state blob) to now. */
+	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
+	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
+	vm->cntvoff = sysreg_read(cntpct_el0) - (mig.vmstate.vcount + gap_ticks);
+	vm->started_at = sysreg_read(cntpct_el0);
+	vm->uart = mig.uart;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+		struct vpsci_cpu *pc = &vm->psci.cpu[i];
+
+		pc->entry = v->state.r[MIG_R_ENTRY];
+		pc->context = v->state.r[MIG_R_CONTEXT];
+		v->request = 0;
+		switch (v->state.power) {
+		case MIG_VCPU_ON:
+			v->restore = true;
+			pc->state = VPSCI_ON;
+			break;
+		case MIG_VCPU_ON_PENDING:
+			pc->state = VPSCI_ON_PENDING;
+			break;
+		default:
+			pc->state = VPSCI_OFF;
+			break;
+		}
+	}
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+	mig.resume_ns = migrate_now_ns(NULL) - now;
+	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
+		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
+}
+
+/* ---- boot and the management loop ---- */
+
+struct vm *incoming_vm(void)
+{
+	for (u32 i = 0; i < nvms; i++)
+		if (vms[i].state == VM_INCOMING)
+			return &vms[i];
+	return NULL;
+}
+
+void listen_incoming(struct vm *vm)
+{
+	int err = dst_listen(vm);
+
+	if (err == FERRY_EPERM)
+		con_printf("incoming: vm '%s': no migration key: not listening until one is set "
+			   "(migkey <64 hex digits>, or migration-key in the config)",
+			   vm->cfg->name);
+	else if (err)
+		con_printf("incoming: vm '%s': cannot listen: %s", vm->cfg->name,
+			   ferry_strerror(err));
+	else
+		con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
+}
+
+int dst_ask(u64 ipa)
+{
+	int err = mig_dst_request(&mig.dst, ipa);
+
+	return err == FERRY_ENOENT ? 0 : err; /* it arrived meanwhile */
+}
+
+/* The switch is committed: unmap what is missing, then run the VM here. */
+void dst_postcopy_start(void)
+{
+	struct vm *vm = mig.vm;
+	int err = postcopy_begin(vm, mig.dst.absent);
+
+	mig.resume_ns = 0;
+	if (err) {
+		/* Committed, and the missing pages cannot be kept from the guest: never run it. */
+		con_printf(
+			"incoming: vm '%s': post-copy: cannot unmap the missing pages (%s): the VM "
+			"cannot run",
+			vm->cfg->name, ferry_strerror(err));
+		incoming_failed(vm, "post-copy: missing pages could not be unmapped");
+		mig_dst_cancel(&mig.dst);
+		return;
+	}
+	dst_install(vm);
+	con_printf("incoming: vm '%s': post-copy: running with %llu pages still on their way",
+		   vm->cfg->name, (unsigned long long)mig.dst.pc_left);
+}
+
+/* Post-copy over, one way or the other: the VM has run here since the switch. */
+static void dst_postcopy_finished(struct vm *vm, bool ok)
+{
+	struct mig_stats *st = &mig.dst.stats;
+	char line[300];
+
+	st->pc_faults = vm->pc_faults;
+	st->pc_fault_ns_sum = vm->pc_fault_ns_sum;
+	st->pc_fault_ns_max = vm->pc_fault_ns_max;
+	mig_dst_describe(&mig.dst, line, sizeof(line));
+	con_printf("incoming: vm '%s': %s", vm->cfg->name, line);
+	con_printf("incoming: vm '%s': post-copy: %llu guest accesses waited for a page (mean %llu "
+		   "us, max %llu us)",
+		   vm->cfg->name, (unsigned long long)vm->pc_faults,
+		   (unsigned long long)(vm->pc_faults ? vm->pc_fault_ns_sum / vm->pc_faults / 1000
+						      : 0),
+		   (unsigned long long)(vm->pc_fault_ns_max / 1000));
+	if (ok && !mig.dst.pc_left)
+		postcopy_end(vm);
+	else
+		/* Pages that will never come: the VM cannot go on. It is the only copy, so it is
+		 * stopped, not discarded; its pages stay unmapped and gmem refuses them. */
+		vm_request_stop(vm, VM_FAULTED,
+				ok ? "post-copy: pages never arrived"
+				   : "post-copy link lost: the VM cannot continue");
+	print_json("incoming", st, ok, ok ? "" : mig_fail_name(mig.dst.fail));
+	mig.role = ROLE_NONE;
+}
+
+void dst_finished(enum mig_status st)
+{
+	struct vm *vm = mig.vm;
+	bool ok = st == MIG_DONE;
+
+	if (mig.dst.pc_resumed) {
+		dst_postcopy_finished(vm, ok);
+		return;
+	}
+	mig.resume_ns = 0;
+	if (ok) {
+		dst_install(vm); /* first: the guest should not wait for a summary */
+		progress_line(false, true);
+	}
+	print_json("incoming", mig_dst_stats(&mig.dst), ok, ok ? "" : mig_fail_name(mig.dst.fail));
+	mig.role = ROLE_NONE;
+	if (ok)
+		return;
+	/* The attempt is discarded; the VM waits for the next one. */
+	if (mig.dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED) {
+		incoming_failed(vm, "incoming migration: commit unconfirmed");
+		return;
+	}
+	if (!dst_listen(vm))
+		con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Live migration at EL2, shared by its files only (the rest of ferry calls migrate_el2.h): the glue
+ * between the pure protocol machines (hyp/migrate), the NIC (hyp/virtio), dirty logging, the vCPUs
+ * and the shell. Everything here runs on the management CPU; the only thing a vCPU's CPU does for a
+ * migration is park itself (saving its EL1 context) when asked, and load a context it was given
+ * before it next runs (core/vcpu.c).
+ *
+ *   source:       migrate <vm> → HELLO … rounds of pages (dirty logging) … pause → last pages →
+ *                 state blobs → hash → COMMIT → the VM has MIGRATED here; any failure → resume.
+ *   destination:  a VM configured `incoming` waits; pages, blobs, hash; commit → install the state
+ *                 and run. A failed attempt leaves it waiting for the next one.
+ *
+ * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast`, the raw
+ * link measurement the benchmark compares migration's goodput with.
+ *
+ *   mig_nic_el2.c     the NIC: frames out and in, link configuration, workspace, boot, the poll
+ *   mig_src_el2.c     the source's callbacks and its end
+ *   mig_dst_el2.c     the destination's callbacks, listening, the commit, the switch to post-copy
+ *   postcopy_el2.c    post-copy's faults and waits on the destination
+ *   mig_report_el2.c  progress lines and the JSON summaries
+ *   mig_shell_el2.c   the shell's migrate, migration and netblast */
+#ifndef FERRY_MIGRATE_MIG_EL2_H
+#define FERRY_MIGRATE_MIG_EL2_H
+
+#include "config/config.h"
+#include "core/vm.h"
+#include "migrate/mig_dst.h"
+#include "migrate/mig_src.h"
+#include "migrate/mig_vmstate.h"
+#include "migrate/migrate_el2.h"
+#include "mm/dirty.h"
+#include "vdev/vdev.h"
+#include "virtio/virtio.h"
+
+/* The test hooks `corrupt=N` and `lose=1` exist only in test builds (every variant but the
+ * release ferry.bin, hyp/build.mk): a release hypervisor has no switch that damages a migration. */
+#ifndef FERRY_MIG_TEST_HOOKS
+#define FERRY_MIG_TEST_HOOKS 0
+#endif
+#if FERRY_MIG_TEST_HOOKS
+#define HOOK_USAGE " [corrupt=N] [lose=1] [pcdrop=1]"
+#else
+#define HOOK_USAGE ""
+#endif
+
+#define BLAST_ETHERTYPE 0x88B6u
+#define PAUSE_TIMEOUT_NS (2ULL * 1000000000ULL)
+#define PROGRESS_EVERY_NS (500ULL * 1000000ULL)
+#define NS_PER_S 1000000000ULL
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_SRC,
+	ROLE_DST
+};
+
+struct mig_el2 {
+	enum role role;
+	struct vm *vm;
+	struct mig_src src;
+	struct mig_dst dst;
+	u8 *ws;
+	size_t ws_len;
+	u32 sessions;
+	u64 last_progress;
+	/* source options and state */
+	bool started_logging;
+	u32 corrupt_every; /* test hook: flip one bit in every Nth frame sent */
+	bool lose_one;     /* test hook: leave one page out of the final round */
+	u64 lost_page;     /* that page + 1, once chosen */
+	u64 frames_out, corrupted;
+	u64 vcount_at_pause;
+	u64 park_us; /* printed once the pause is over (quiet()) */
+	/* destination: state staged until commit */
+	struct mig_vm_state vmstate;
+	struct vpl011 uart;
+	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031, n+4..2n+3: SVE,
+		       * then the ITS */
+	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
+	u64 written_pages;
+	u64 t_first_blob;
+	u64 resume_ns;       /* destination: committed → every vCPU kicked */
+	bool audit_reported; /* source: the audit's line is out */
+	u8 scratch[VNET_FRAME_MAX];
+	/* netblast receiver */
+	u64 blast_frames, blast_bytes, blast_t0, blast_t_last;
+	u32 blast_total;
+};
+
+extern struct mig_el2 mig;
+
+static inline u8 *guest_ptr(const struct vm *vm, u64 ipa)
+{
+	return (u8 *)(uintptr_t)(pa_addr(vm->ram_pa) + (ipa - vm->cfg->ram_base));
+}
+
+static inline bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
+{
+	const struct vm_config *c = vm->cfg;
+
+	return ipa >= c->ram_base && bytes <= c->ram_size &&
+	       ipa - c->ram_base <= c->ram_size - bytes;
+}
+
+/* mig_nic_el2.c */
+int send_frame(void *ctx, const void *frame, size_t len);
+void compat_of(const struct vm *vm, struct mig_compat *c);
+void link_config(struct mig_link_config *l);
+void *workspace(size_t need);
+
+/* mig_src_el2.c */
+extern enum dirty_mode forced_mode;
+extern u64 start_chunk;
+extern const struct mig_src_ops src_ops;
+int src_read_page(void *ctx, ipa_t ipa, void *dst);
+int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st);
+u32 its_blob_index(const struct vm *vm);
+void src_finished(enum mig_status st);
+
+/* mig_dst_el2.c */
+struct vm *incoming_vm(void);
+void listen_incoming(struct vm *vm);
+void dst_finished(enum mig_status st);
+void dst_postcopy_start(void);
+int dst_ask(u64 ipa);
+
+/* mig_report_el2.c */
+void progress_line(bool src, bool force);
+void print_json(const char *who, const struct mig_stats *s, bool ok, const char *why);
+
+/* mig_shell_el2.c */
+void blast_rx(const u8 *f, size_t len);
+void blast_report(void);
+
+#endif
