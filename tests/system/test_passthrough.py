@@ -43,10 +43,15 @@ def test_owner_has_the_machine_rtc_other_its_emulated_one(machine):
     """Both VMs probe the PL031 at 0x9010000 (memstress rtc=, guest/memstress/rtc.c). Each finds
     one PL031 node there and an RTC that advances; the owner's is the machine's device, mapped at
     stage 2, so its load pair completes, while the other's is ferry's emulation, which cannot
-    decode a load pair (ISV = 0): 'other' is stopped there, and nothing else is."""
+    decode a load pair (ISV = 0): 'other' is stopped there, and nothing else is. `migrate owner`
+    is refused naming the PL031, and owner runs on."""
     m = machine(config=RTC, timeout=120)
     m.expect_exact("ferry: passthrough: vm 'owner' owns '/pl031@9010000': 0x9010000-0x9010fff "
                    "INTID 34 (level)")
+    m.expect(r"\[owner\] memstress: round 2/40")
+    m.shell("migrate owner")
+    m.expect_exact("migrate: vm 'owner' owns the machine's device '/pl031@9010000' (passthrough): "
+                   "refused, it runs on")
     m.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 1 faulted; exit 1")
     assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
     out = m.output()
@@ -61,7 +66,7 @@ def test_owner_has_the_machine_rtc_other_its_emulated_one(machine):
     pair = re.search(r"\[owner\] memstress: rtc: load pair completed: RTCDR (\d+) RTCMR", out)
     before = re.search(r"\[owner\] memstress: rtc: RTCDR \d+, then (\d+) after", out)
     assert pair and int(pair.group(1)) >= int(before.group(1)), out
-    assert "[owner] memstress: PASS rounds=2" in out, out
+    assert "[owner] memstress: PASS rounds=40" in out, out
     # The other VM's page is ferry's trap window: its plain reads were emulated, its pair is not.
     assert re.search(r"ferry: vm 'other' vcpu 0 stopped: MMIO access the hardware did not "
                      r"describe \(ISV=0\) \(ESR 0x[0-9a-f]+ EC 0x24 [^\r\n]*?HPFAR "
