@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # guest/memstress: a flat arm64 Image (header at 0, text_offset 0x80000), linked to run at
 # 0x40080000 (RAM base of QEMU virt and of ferry's VMs), on guest/lib, picolibc and Debian's libfdt.
-MEMSTRESS_SRC := guest/memstress/memstress.c
+MEMSTRESS_SRC := guest/memstress/memstress.c guest/memstress/rtc.c
 MEMSTRESS_OBJ := $(patsubst guest/memstress/%,$(BUILD)/guest/memstress/%.o,$(MEMSTRESS_SRC))
 GUEST_BINS += $(BUILD)/guest/memstress.bin
 
-$(BUILD)/guest/memstress/%.o: guest/memstress/% guest/memstress/shared.h guest/lib/guest.h | deps-stamp
+$(BUILD)/guest/memstress/%.o: guest/memstress/% guest/memstress/shared.h guest/memstress/rtc.h \
+		guest/lib/guest.h | deps-stamp
 	@mkdir -p $(@D)
 	$(TCC) $(GUEST_CFLAGS) -c $< -o $@
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "rtc.h"
 #include "shared.h"
 
 #define PAGE GUEST_PAGE
@@ -22,8 +23,8 @@
 #define PSCI_RET_NOT_SUPPORTED (-1)
 
 struct memstress_cfg {
-	u64 rounds, seed, rate, pages, frac, smp, verify, corrupt, wild, rewrite;
-	bool wild_set;
+	u64 rounds, seed, rate, pages, frac, smp, verify, corrupt, wild, rewrite, rtc;
+	bool wild_set, rtc_set;
 };
 
 static struct guest_platform plat;
@@ -301,7 +302,7 @@ static u64 round_written_all(void)
 /* ---- setup ---- */
 static const char *const known_keys[] = {
 	"rounds",           "seed",    "rate", "pages", "frac", "smp", "wild", "verify",
-	"selftest-corrupt", "rewrite", NULL,
+	"selftest-corrupt", "rewrite", "rtc",  NULL,
 };
 
 static void unknown_key(const char *word, size_t len)
@@ -320,6 +321,7 @@ static void parse_bootargs(const char *args)
 		{ "frac", &cfg.frac },     { "smp", &cfg.smp },
 		{ "verify", &cfg.verify }, { "selftest-corrupt", &cfg.corrupt },
 		{ "wild", &cfg.wild },     { "rewrite", &cfg.rewrite },
+		{ "rtc", &cfg.rtc },
 	};
 
 	bootarg_check_keys(args, known_keys, unknown_key);
@@ -330,6 +332,8 @@ static void parse_bootargs(const char *args)
 			fail("bootarg '%s': not a number (decimal or 0x-hex)", keys[k].key);
 		if (st == BOOTARG_SET && keys[k].value == &cfg.wild)
 			cfg.wild_set = true;
+		if (st == BOOTARG_SET && keys[k].value == &cfg.rtc)
+			cfg.rtc_set = true;
 	}
 	if (cfg.frac > 100)
 		cfg.frac = 100;
@@ -515,6 +519,13 @@ void guest_main(u64 dtb, u64 entry_el)
 	if (entry_el == 2)
 		say("entered at EL2: running at EL1 (HCR_EL2.RW only: no stage 2)");
 	parse_bootargs(plat.bootargs);
+	if (cfg.rtc_set) {
+		/* Before the fill, which may write over the device tree. */
+		const char *why = rtc_probe((const void *)(uintptr_t)dtb, cfg.rtc);
+
+		if (why)
+			fail("rtc: %s", why);
+	}
 	if (cfg.smp > GUEST_MAX_CPUS || cfg.smp > (plat.ncpus ? plat.ncpus : 1)) {
 		u64 fit = plat.ncpus < GUEST_MAX_CPUS ? plat.ncpus : GUEST_MAX_CPUS;
 

@@ -27,6 +27,7 @@ struct pt_ctx {
 	struct pt_table *out;
 	char *err;
 	size_t errlen;
+	bool rtc; /* the VM being resolved takes the machine's PL031 in place of its emulated one */
 };
 
 static int pt_fail(struct pt_ctx *c, const struct pt_device *d, const char *fmt, ...)
@@ -123,11 +124,12 @@ static int check_irq_parent(struct pt_ctx *c, struct pt_device *d)
 	return 0;
 }
 
-/* The VM's interrupts ferry emulates: the PL011's (with `uart`), the PL031's, the doorbells'. */
-static bool emulated_intid(const struct vm_config *vm, u32 intid)
+/* The VM's interrupts ferry emulates: the PL011's (with `uart`), the PL031's (unless the VM owns
+ * the machine's), the doorbells'. */
+static bool emulated_intid(const struct pt_ctx *c, const struct vm_config *vm, u32 intid)
 {
 	return (intid == VPL011_INTID && (vm->devices & CONFIG_DEV_UART)) ||
-	       intid == VPL031_INTID ||
+	       (intid == VPL031_INTID && !c->rtc) ||
 	       (intid >= CONFIG_DOORBELL_INTID &&
 		intid < CONFIG_DOORBELL_INTID + CONFIG_MAX_REGIONS);
 }
@@ -214,7 +216,7 @@ static int check_vm_layout(struct pt_ctx *c, const struct pt_device *d, u64 base
 		  VGIC_GICR_STRIDE * CONFIG_MAX_VCPUS, true },
 		{ "the VM's emulated PL011", VPL011_BASE, VPL011_SIZE,
 		  (vm->devices & CONFIG_DEV_UART) != 0 },
-		{ "the VM's emulated PL031", VPL031_BASE, VPL031_SIZE, true },
+		{ "the VM's emulated PL031", VPL031_BASE, VPL031_SIZE, !c->rtc },
 		{ "the doorbells", CONFIG_DOORBELL_BASE, CONFIG_DOORBELL_SIZE * CONFIG_MAX_REGIONS,
 		  true },
 	};
@@ -273,7 +275,7 @@ static int check_ownership(struct pt_ctx *c, const struct pt_device *d)
 			if (lim->own[k].intid == d->intid[i])
 				return pt_fail(c, d, "INTID %u belongs to %s", d->intid[i],
 					       lim->own[k].what);
-		if (emulated_intid(&c->cfg->vm[d->vm], d->intid[i]))
+		if (emulated_intid(c, &c->cfg->vm[d->vm], d->intid[i]))
 			return pt_fail(c, d, "INTID %u is an emulated device's in this VM",
 				       d->intid[i]);
 		for (u32 k = 0; k < c->out->ndev; k++)
@@ -324,10 +326,25 @@ static int resolve_one(struct pt_ctx *c, u32 vm, const char *path)
 	return 0;
 }
 
+/* A PL031 (compatible "arm,pl031") whose one window is the emulated PL031's page: the machine's
+ * RTC where QEMU virt has it. A VM given it owns it instead of the emulated one (no trap window, no
+ * emulated node: core/board.c, core/guest_fdt.c). Any other device in that page is still refused.
+ * Decided from the VM's whole list first, so the order of its paths does not matter. */
+static bool takes_rtc(const struct pt_ctx *c, u32 vm, const char *path)
+{
+	struct pt_ctx quiet = { .fdt = c->fdt, .cfg = c->cfg, .lim = c->lim };
+	struct pt_device d = { .vm = vm, .path = path };
+
+	d.node = fdt_path_offset(c->fdt, path);
+	return d.node > 0 && !fdt_node_check_compatible(c->fdt, d.node, "arm,pl031") &&
+	       !read_regs(&quiet, &d) && d.nregs == 1 && d.base[0] == VPL031_BASE &&
+	       d.size[0] == VPL031_SIZE;
+}
+
 int pt_resolve(const void *fdt, const struct ferry_config *cfg, const struct pt_limits *lim,
 	       struct pt_table *out, char *err, size_t errlen)
 {
-	struct pt_ctx c = { fdt, cfg, lim, out, err, errlen };
+	struct pt_ctx c = { fdt, cfg, lim, out, err, errlen, false };
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -336,6 +353,9 @@ int pt_resolve(const void *fdt, const struct ferry_config *cfg, const struct pt_
 	for (u32 v = 0; v < cfg->nvms && !ret; v++) {
 		const struct vm_config *vm = &cfg->vm[v];
 
+		c.rtc = false;
+		for (u32 i = 0; i < vm->npassthrough && i < CONFIG_MAX_PASSTHROUGH; i++)
+			c.rtc = c.rtc || takes_rtc(&c, v, vm->passthrough[i]);
 		for (u32 i = 0; i < vm->npassthrough && i < CONFIG_MAX_PASSTHROUGH && !ret; i++) {
 			if (out->ndev == PT_MAX_DEVICES)
 				ret = FERRY_EINVAL;
@@ -364,4 +384,11 @@ bool pt_vm_owns_intid(const struct pt_table *t, u32 vm, u32 intid)
 			if (t->dev[i].intid[j] == intid)
 				return true;
 	return false;
+}
+
+bool pt_vm_owns_rtc(const struct pt_table *t, u32 vm)
+{
+	const struct pt_device *d = pt_owner_of(t, VPL031_BASE, VPL031_SIZE);
+
+	return d && d->vm == vm;
 }

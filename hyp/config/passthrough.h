@@ -59,5 +59,8 @@ int pt_resolve(const void *fdt, const struct ferry_config *cfg, const struct pt_
 const struct pt_device *pt_owner_of(const struct pt_table *t, u64 pa, u64 size);
 /* Whether INTID intid belongs to a device of VM vm. */
 bool pt_vm_owns_intid(const struct pt_table *t, u32 vm, u32 intid);
+/* Whether VM vm owns the machine's PL031 in place of its emulated one (in a checked table, a VM
+ * owns something in the emulated PL031's page only then). */
+bool pt_vm_owns_rtc(const struct pt_table *t, u32 vm);
 
 #endif

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The EL2 side of the board devices of hyp/vdev/board.h: each VM's PL031 and the empty virtio-mmio
  * window, both emulated by trapping (neither window is mapped at stage 2). The PL031's time is the
- * host's wall clock: the host PL031 is read once at boot and the physical counter carries it on,
- * so a read costs no access to the real device. Without a host PL031, time starts at ferry's boot. */
+ * host's wall clock: the host PL031 is read once at boot, before any VM exists, and the physical
+ * counter carries it on, so a read costs no access to the real device and ferry never touches it
+ * again: a VM may own it by passthrough (docs/passthrough.md), and then has no emulated PL031.
+ * Without a host PL031, time starts at ferry's boot. */
 #include "core/board.h"
 
 #include "arch/aarch64/sysreg.h"
 #include "core/machine.h"
+#include "core/passthrough.h"
 #include "core/vm.h"
 #include "lib/spinlock.h"
 #include "vdev/board.h"
@@ -14,6 +17,7 @@
 
 static u64 wall_at_boot, cnt_at_boot;
 
+/* The only access ferry makes to the host PL031 (main.c calls this before pt_boot() and any VM). */
 void board_init(void)
 {
 	if (machine.rtc_pa)
@@ -28,12 +32,15 @@ u64 board_wall_now(void)
 
 void board_vm_reset(struct vm *vm) { vpl031_reset(&vm->rtc, board_wall_now()); }
 
-bool board_mmio_window(ipa_t at)
+bool board_mmio_window(const struct vm *vm, ipa_t at)
 {
 	u64 ipa = ipa_addr(at);
 
-	return (ipa >= VPL031_BASE && ipa < VPL031_BASE + VPL031_SIZE) ||
-	       (ipa >= VVIRTIO_BASE && ipa < VVIRTIO_BASE + VVIRTIO_SLOTS * VVIRTIO_STRIDE);
+	/* The owner of the machine's PL031 has its page mapped at stage 2 instead (pt_map_vm()):
+	 * nothing of it is emulated, should an access ever get here. */
+	if (ipa >= VPL031_BASE && ipa < VPL031_BASE + VPL031_SIZE)
+		return !pt_owns_rtc(vm);
+	return ipa >= VVIRTIO_BASE && ipa < VVIRTIO_BASE + VVIRTIO_SLOTS * VVIRTIO_STRIDE;
 }
 
 /* Under vm->lock: the RTC's interrupt line as of now. */

@@ -12,7 +12,7 @@ struct vm;
 void board_init(void);    /* at boot: the host's wall clock */
 u64 board_wall_now(void); /* the host's wall clock, in seconds */
 void board_vm_reset(struct vm *vm);
-bool board_mmio_window(ipa_t ipa);
+bool board_mmio_window(const struct vm *vm, ipa_t ipa);
 void board_mmio(struct vcpu *v, u64 ipa, u32 size, bool write, u64 *val);
 void board_poll_locked(struct vm *vm);
 void board_service(struct vm *vm);                        /* the management CPU's tick */

@@ -153,9 +153,10 @@ static bool doorbell_window(const struct vm *vm, u64 ipa, u64 len)
 	       shm_doorbell_window(vm, ipa_init(ipa + len - 1));
 }
 
-static bool board_window(u64 ipa, u64 len)
+static bool board_window(const struct vm *vm, u64 ipa, u64 len)
 {
-	return board_mmio_window(ipa_init(ipa)) && board_mmio_window(ipa_init(ipa + len - 1));
+	return board_mmio_window(vm, ipa_init(ipa)) &&
+	       board_mmio_window(vm, ipa_init(ipa + len - 1));
 }
 
 static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
@@ -169,7 +170,7 @@ static bool emulate_mmio(struct vcpu *v, u64 esr, u64 ipa)
 	gic = virq_mmio_window(vm, ipa_init(ipa), d.isv ? d.size : 1);
 	doorbell = !gic && doorbell_window(vm, ipa, d.isv ? d.size : 1);
 	net = !gic && !doorbell && vvnet_window(vm, ipa, d.isv ? d.size : 1);
-	board = !gic && !doorbell && !net && board_window(ipa, d.isv ? d.size : 1);
+	board = !gic && !doorbell && !net && board_window(vm, ipa, d.isv ? d.size : 1);
 	if (!d.isv) {
 		/* Pairs, writeback, atomics, DC ZVA...: nothing to emulate from. With `on-abort =
 		 * "inject"` the guest gets an external abort, as KVM gives one for such accesses. */
@@ -319,7 +320,7 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	if (ESR_EC(esr) == EC_DABT_LOW &&
 	    (((c->devices & CONFIG_DEV_UART) && range_within(ipa, len, VPL011_BASE, VPL011_SIZE)) ||
 	     virq_mmio_window(v->vm, ipa_init(ipa), len) || doorbell_window(v->vm, ipa, len) ||
-	     board_window(ipa, len)))
+	     board_window(v->vm, ipa, len)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
 		/* The first write to a page dirty logging protected: log it, retry the write. */

@@ -237,18 +237,19 @@ int guest_fdt_write(const struct vm *vm, void *buf, size_t size)
 	TRY(fdt_property_u32(buf, "phandle", PHANDLE_APB_PCLK));
 	TRY(fdt_end_node(buf));
 
-	/* The PL031 (core/board.c), as on QEMU virt. */
-	TRY(fdt_begin_node(buf, "pl031@9010000"));
-	TRY(fdt_property(buf, "compatible", rtc_compat, sizeof(rtc_compat)));
-	TRY(prop_u64_pair(buf, "reg", VPL031_BASE, VPL031_SIZE));
-	TRY(fdt_property_u32(buf, "clocks", PHANDLE_APB_PCLK));
-	TRY(prop_str(buf, "clock-names", "apb_pclk"));
-	{
+	/* The PL031 (core/board.c), as on QEMU virt; the owner of the machine's PL031 gets that
+	 * node instead, copied with the other passthrough nodes (pt_fdt_nodes()). */
+	if (!pt_owns_rtc(vm)) {
 		const u32 irq[3] = { FDT_IRQ_SPI, VPL031_INTID - 32, FDT_IRQ_LEVEL_HIGH };
 
+		TRY(fdt_begin_node(buf, "pl031@9010000"));
+		TRY(fdt_property(buf, "compatible", rtc_compat, sizeof(rtc_compat)));
+		TRY(prop_u64_pair(buf, "reg", VPL031_BASE, VPL031_SIZE));
+		TRY(fdt_property_u32(buf, "clocks", PHANDLE_APB_PCLK));
+		TRY(prop_str(buf, "clock-names", "apb_pclk"));
 		TRY(prop_irqs(buf, "interrupts", irq, 3));
+		TRY(fdt_end_node(buf));
 	}
-	TRY(fdt_end_node(buf));
 
 	/* QEMU virt's 32 virtio-mmio slots, each empty (device ID 0: drivers skip it). */
 	for (u32 i = 0; i < VVIRTIO_SLOTS; i++) {

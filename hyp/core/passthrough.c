@@ -162,6 +162,8 @@ bool pt_page_of_vm(const struct vm *vm, u64 pa)
 	return d && d->vm == vm->id;
 }
 
+bool pt_owns_rtc(const struct vm *vm) { return pt_vm_owns_rtc(&pt, vm->id); }
+
 bool pt_refuses_migration(const struct vm *vm)
 {
 	for (u32 i = 0; i < pt.ndev; i++)

@@ -19,7 +19,8 @@ int pt_vm_irqs(struct vm *vm); /* after vgic_init: its SPIs HW-mapped and routed
 bool pt_take(u32 intid);       /* an acknowledged IRQ: true when it was a passthrough SPI */
 void pt_sync(struct vcpu *v);  /* after each exit: held SPIs the guest dropped, deactivated */
 bool pt_page_of_vm(const struct vm *vm, u64 pa); /* pa lies in a page the VM owns */
-bool pt_refuses_migration(const struct vm *vm);  /* true (and says so) when it owns a device */
+bool pt_owns_rtc(const struct vm *vm); /* the machine's PL031, in place of the emulated one */
+bool pt_refuses_migration(const struct vm *vm); /* true (and says so) when it owns a device */
 int pt_fdt_nodes(const struct vm *vm, void *fdt, u32 clock_phandle);
 
 #endif

@@ -11,6 +11,7 @@ import subprocess
 import ferry_qemu
 
 GPIO = "tests/system/configs/passthrough-gpio.dtb"
+RTC = "tests/system/configs/passthrough-rtc.dtb"
 
 
 def test_owner_reaches_device_other_faults_migrate_refused(machine):
@@ -36,6 +37,41 @@ def test_owner_reaches_device_other_faults_migrate_refused(machine):
     assert fault, out
     assert int(fault.group(2), 16) == 0x9030000 >> 8
     assert "[other] memstress: wild write to 0x9030000 completed" not in out
+
+
+def test_owner_has_the_machine_rtc_other_its_emulated_one(machine):
+    """Both VMs probe the PL031 at 0x9010000 (memstress rtc=, guest/memstress/rtc.c). Each finds
+    one PL031 node there and an RTC that advances; the owner's is the machine's device, mapped at
+    stage 2, so its load pair completes, while the other's is ferry's emulation, which cannot
+    decode a load pair (ISV = 0): 'other' is stopped there, and nothing else is. `migrate owner`
+    is refused naming the PL031, and owner runs on."""
+    m = machine(config=RTC, timeout=120)
+    m.expect_exact("ferry: passthrough: vm 'owner' owns '/pl031@9010000': 0x9010000-0x9010fff "
+                   "INTID 34 (level)")
+    m.expect(r"\[owner\] memstress: round 2/40")
+    m.shell("migrate owner")
+    m.expect_exact("migrate: vm 'owner' owns the machine's device '/pl031@9010000' (passthrough): "
+                   "refused, it runs on")
+    m.expect(r"ferry: all VMs have ended: 1 powered off, 0 migrated, 1 faulted; exit 1")
+    assert m.wait_exit() == ferry_qemu.EXIT_VM_FAILED
+    out = m.output()
+    for vm in ("owner", "other"):
+        assert ("[%s] memstress: rtc: the device tree has 1 arm,pl031 node(s), one at the "
+                "RTC's address" % vm) in out, out
+        ticks = re.search(r"\[%s\] memstress: rtc: RTCDR (\d+), then (\d+) after 1500 ms" % vm,
+                          out)
+        assert ticks and int(ticks.group(2)) > int(ticks.group(1)), out
+        assert "[%s] memstress: rtc: load pair from 0x9010000" % vm in out, out
+    # The machine's PL031 answered the owner's load pair, with the time it read before.
+    pair = re.search(r"\[owner\] memstress: rtc: load pair completed: RTCDR (\d+) RTCMR", out)
+    before = re.search(r"\[owner\] memstress: rtc: RTCDR \d+, then (\d+) after", out)
+    assert pair and int(pair.group(1)) >= int(before.group(1)), out
+    assert "[owner] memstress: PASS rounds=40" in out, out
+    # The other VM's page is ferry's trap window: its plain reads were emulated, its pair is not.
+    assert re.search(r"ferry: vm 'other' vcpu 0 stopped: MMIO access the hardware did not "
+                     r"describe \(ISV=0\) \(ESR 0x[0-9a-f]+ EC 0x24 [^\r\n]*?HPFAR "
+                     r"0x90100 ", out), out
+    assert "[other] memstress: rtc: load pair completed" not in out, out
 
 
 def write_config(tmp_path, name, vms):
@@ -71,9 +107,10 @@ BAD = [
      "config: vm 'a': property 'passthrough': '/virtio_mmio@a000200': 0xa000200 is not 4 KiB "
      "aligned (stage 2 maps whole pages, and a page shared with another device would go with "
      "it)"),
-    ("rtc", [("a", 1, ['passthrough = "/pl031@9010000";'])],
-     "config: vm 'a': property 'passthrough': '/pl031@9010000': 0x9010000-0x9010fff overlaps "
-     "the VM's emulated PL031 at 0x9010000-0x9010fff"),
+    ("rtc-twice", [("a", 1, ['passthrough = "/pl031@9010000";']),
+                   ("b", 2, ['passthrough = "/pl031@9010000";'])],
+     "config: vm 'b': property 'passthrough': '/pl031@9010000': 0x9010000-0x9010fff is already "
+     "owned by vm 'a' ('/pl031@9010000')"),
 ]
 
 

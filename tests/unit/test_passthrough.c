@@ -25,7 +25,11 @@ static const char machine_dts[] =
 	"    interrupt-controller; reg = <0 0x8000000 0 0x10000 0 0x80a0000 0 0xf60000>; };\n"
 	"  clk: apb-pclk { compatible = \"fixed-clock\"; #clock-cells = <0>; };\n"
 	"  pl011@9000000 { reg = <0 0x9000000 0 0x1000>; interrupts = <0 1 4>; };\n"
-	"  pl031@9010000 { reg = <0 0x9010000 0 0x1000>; interrupts = <0 2 4>; };\n"
+	"  pl031@9010000 { compatible = \"arm,pl031\", \"arm,primecell\";\n"
+	"    reg = <0 0x9010000 0 0x1000>; interrupts = <0 2 4>; clocks = <&clk>; };\n"
+	"  notrtc@9010000 { reg = <0 0x9010000 0 0x1000>; };\n"
+	"  pl031@a620000 { compatible = \"arm,pl031\"; reg = <0 0xa620000 0 0x1000>;\n"
+	"    interrupts = <0 2 4>; };\n"
 	"  pl061@9030000 { compatible = \"arm,pl061\"; reg = <0 0x9030000 0 0x1000>;\n"
 	"    interrupts = <0 7 4>; clocks = <&clk>; clock-names = \"apb_pclk\"; };\n"
 	"  virtio_mmio@a001000 { reg = <0 0xa001000 0 0x200>; interrupts = <0 24 1>;\n"
@@ -258,10 +262,53 @@ static void test_errors_more(void **state)
 		L("/ext@a800000"), NULL,
 		"config: vm 'alpha': property 'passthrough': '/ext@a800000': 'interrupts-extended' "
 		"is not supported (use 'interrupts')");
-	expect_err(
-		L("/pl031@9010000"), NULL,
-		"config: vm 'alpha': property 'passthrough': '/pl031@9010000': 0x9010000-0x9010fff "
-		"overlaps the VM's emulated PL031 at 0x9010000-0x9010fff");
+}
+
+/* The machine's PL031, at the emulated one's page, replaces it in its owner: neither its window
+ * nor its INTID 34 is the emulated device's any more. Anything else there is still refused, and a
+ * PL031 elsewhere leaves the emulated one (and its INTID) in place. */
+static void expect_ok(const char *const *alpha, const char *const *beta)
+{
+	char err[192] = "x";
+
+	set_vms(alpha, beta);
+	assert_int_equal(pt_resolve(host_fdt, &cfg, &lim, &table, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+}
+
+static void test_rtc_replaces_emulated(void **state)
+{
+	(void)state;
+	expect_ok(L("/pl061@9030000", "/pl031@9010000"), NULL);
+	assert_int_equal(table.ndev, 2);
+	assert_int_equal(table.dev[1].base[0], 0x9010000);
+	assert_int_equal(table.dev[1].intid[0], 34);
+	assert_true(table.dev[1].clocks);
+	assert_true(pt_vm_owns_rtc(&table, 0));
+	assert_false(pt_vm_owns_rtc(&table, 1));
+	assert_true(pt_vm_owns_intid(&table, 0, 34));
+
+	expect_ok(L("/pl061@9030000"), L("/pl031@9010000")); /* beta has no `uart`: the same */
+	assert_false(pt_vm_owns_rtc(&table, 0));
+	assert_true(pt_vm_owns_rtc(&table, 1));
+
+	expect_ok(L("/pl061@9030000"), NULL);
+	assert_false(pt_vm_owns_rtc(&table, 0));
+
+	expect_err(L("/notrtc@9010000"), NULL,
+		   "config: vm 'alpha': property 'passthrough': '/notrtc@9010000': "
+		   "0x9010000-0x9010fff overlaps the VM's emulated PL031 at 0x9010000-0x9010fff");
+	expect_err(L("/pl031@a620000"), NULL,
+		   "config: vm 'alpha': property 'passthrough': '/pl031@a620000': INTID 34 is an "
+		   "emulated device's in this VM");
+	/* The emulated device is gone whatever the order of the VM's paths: INTID 34 is then the
+	 * PL031's, and a second device with it is refused as any shared INTID is. */
+	expect_err(L("/rtcirq@a600000", "/pl031@9010000"), NULL,
+		   "config: vm 'alpha': property 'passthrough': '/pl031@9010000': INTID 34 is "
+		   "already owned by vm 'alpha' ('/rtcirq@a600000')");
+	expect_err(L("/pl031@9010000"), L("/pl031@9010000"),
+		   "config: vm 'beta': property 'passthrough': '/pl031@9010000': "
+		   "0x9010000-0x9010fff is already owned by vm 'alpha' ('/pl031@9010000')");
 }
 
 /* A DMA-capable device needs the VM's RAM at IPA = PA (there is no SMMU to translate). */
@@ -324,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_virt_devices_resolve),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_more),
+		cmocka_unit_test(test_rtc_replaces_emulated),
 		cmocka_unit_test(test_one_owner),
 		cmocka_unit_test(test_dma_needs_identity_ram),
 		cmocka_unit_test(test_region_overlap),
