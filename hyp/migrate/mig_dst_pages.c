@@ -139,15 +139,12 @@ enum mig_fail dst_on_pages(struct mig_dst *m, const struct mig_frame *f)
 	return dst_walk_pages(m, f, &it, dst_apply);
 }
 
-enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f)
+static enum mig_fail dst_state_chunk(struct mig_dst *m, const struct mig_state_chunk *c)
 {
-	struct mig_state_chunk c;
 	int rc;
 
-	if (m->phase != MIG_DST_RECEIVE || mig_state_decode(f->payload, f->hdr.payload_len, &c))
-		return MIG_FAIL_PROTOCOL;
 	if (!m->blob_open) {
-		if (c.offset != 0 || c.index != m->blobs)
+		if (c->offset != 0 || c->index != m->blobs)
 			return MIG_FAIL_STATE;
 		/* The source sends every page of the final image before the first state blob, and
 		 * the link delivers in order: memory is final now, so hash it while the state and
@@ -158,18 +155,18 @@ enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 			m->hash_early = true;
 		}
 		m->blob_open = true;
-		m->blob_index = c.index;
-		m->blob_tag = c.tag;
-		m->blob_total = c.total_len;
+		m->blob_index = c->index;
+		m->blob_tag = c->tag;
+		m->blob_total = c->total_len;
 		m->blob_off = 0;
-	} else if (c.index != m->blob_index || c.tag != m->blob_tag ||
-		   c.total_len != m->blob_total || c.offset != m->blob_off) {
+	} else if (c->index != m->blob_index || c->tag != m->blob_tag ||
+		   c->total_len != m->blob_total || c->offset != m->blob_off) {
 		return MIG_FAIL_STATE;
 	}
-	memcpy(m->blob + m->blob_off, c.data, c.len);
-	m->blob_off += c.len;
+	memcpy(m->blob + m->blob_off, c->data, c->len);
+	m->blob_off += c->len;
 	if (m->blob_off < m->blob_total)
-		return 0;
+		return MIG_FAIL_NONE;
 	m->blob_open = false;
 	rc = m->ops->put_state(m->ctx, m->blob_index, m->blob_tag, m->blob, m->blob_total);
 	if (rc) {
@@ -179,7 +176,25 @@ enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f)
 	m->blobs++;
 	m->stats.state_blobs++;
 	m->stats.state_bytes += m->blob_total;
-	return 0;
+	return MIG_FAIL_NONE;
+}
+
+/* A STATE frame's chunks (several blobs since protocol version 3), each applied in order. */
+enum mig_fail dst_on_state(struct mig_dst *m, const struct mig_frame *f)
+{
+	struct mig_state_iter it;
+	struct mig_state_chunk c;
+	enum mig_fail fail;
+	int rc;
+
+	if (m->phase != MIG_DST_RECEIVE || mig_state_iter_init(&it, f->payload, f->hdr.payload_len))
+		return MIG_FAIL_PROTOCOL;
+	while ((rc = mig_state_iter_next(&it, &c)) == 1) {
+		fail = dst_state_chunk(m, &c);
+		if (fail != MIG_FAIL_NONE)
+			return fail;
+	}
+	return rc ? MIG_FAIL_PROTOCOL : MIG_FAIL_NONE;
 }
 
 enum mig_fail dst_on_hash(struct mig_dst *m, const struct mig_frame *f)

@@ -362,11 +362,23 @@ void src_pump_pages(struct mig_src *m)
 	}
 }
 
+/* Sends the open STATE frame. false: the machine failed. */
+static bool src_emit_state(struct mig_src *m)
+{
+	if (mig_link_queue(&m->link, MIG_T_STATE, 0, m->flen) < 0) {
+		src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);
+		return false;
+	}
+	m->fp = NULL;
+	return true;
+}
+
+/* The state blobs, packed into as few frames as they fit: a blob per frame would cost every blob a
+ * frame's tag, its own trip through the NIC and its own acknowledgement, all in the pause. */
 void src_pump_state(struct mig_src *m)
 {
 	while (m->phase == MIG_SRC_STATE) {
-		u32 cap, n;
-		u8 *p;
+		u32 n;
 		int rc;
 
 		if (!m->blob_loaded) {
@@ -377,8 +389,11 @@ void src_pump_state(struct mig_src *m)
 			rc = m->ops->get_state(m->ctx, m->blob_index, m->blob, MIG_STATE_BLOB_MAX,
 					       &m->blob_tag);
 			if (rc == FERRY_ENOENT) {
-				u64 now = src_now(m);
+				u64 now;
 
+				if (m->fp && !src_emit_state(m))
+					return;
+				now = src_now(m);
 				m->stats.state_ns = now - m->t_phase;
 				m->t_phase = now;
 				m->phase = m->pc ? MIG_SRC_PC_MAP : MIG_SRC_HASH;
@@ -392,27 +407,32 @@ void src_pump_state(struct mig_src *m)
 			m->blob_off = 0;
 			m->blob_loaded = true;
 		}
-		p = mig_link_open(&m->link, &cap);
-		if (!p)
-			return;
-		n = MIN(m->blob_len - m->blob_off, cap - MIG_STATE_HDR_LEN);
-		for (int i = 0; i < 4; i++) {
-			p[i] = (u8)(m->blob_index >> (8 * i));
-			p[4 + i] = (u8)(m->blob_tag >> (8 * i));
-			p[8 + i] = (u8)(m->blob_len >> (8 * i));
-			p[12 + i] = (u8)(m->blob_off >> (8 * i));
+		if (!m->fp) {
+			m->fp = mig_link_open(&m->link, &m->fcap);
+			if (!m->fp)
+				return;
+			m->flen = 0;
 		}
-		memcpy(p + MIG_STATE_HDR_LEN, m->blob + m->blob_off, n);
-		if (mig_link_queue(&m->link, MIG_T_STATE, 0, MIG_STATE_HDR_LEN + n) < 0) {
-			src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);
-			return;
+		/* A chunk runs to its blob's end or the frame's: one that would carry no data (the
+		 * blob is not empty) waits for the next frame. */
+		if (m->fcap - m->flen < MIG_STATE_HDR_LEN + (m->blob_len > m->blob_off)) {
+			if (!src_emit_state(m))
+				return;
+			continue;
 		}
+		n = MIN(m->blob_len - m->blob_off, m->fcap - m->flen - MIG_STATE_HDR_LEN);
+		m->flen += mig_state_put_hdr(m->fp + m->flen, m->blob_index, m->blob_tag,
+					     m->blob_len, m->blob_off);
+		memcpy(m->fp + m->flen, m->blob + m->blob_off, n);
+		m->flen += n;
 		m->blob_off += n;
 		if (m->blob_off == m->blob_len) {
 			m->stats.state_blobs++;
 			m->stats.state_bytes += m->blob_len;
 			m->blob_loaded = false;
 			m->blob_index++;
+		} else if (!src_emit_state(m)) { /* the frame is full */
+			return;
 		}
 	}
 }

@@ -102,9 +102,12 @@ static enum mig_reject payload_check(const struct mig_frame *f)
 		break;
 	}
 	case MIG_T_STATE: {
+		struct mig_state_iter it;
 		struct mig_state_chunk c;
 
-		rc = mig_state_decode(p, len, &c);
+		rc = mig_state_iter_init(&it, p, len);
+		while (!rc && (rc = mig_state_iter_next(&it, &c)) == 1)
+			rc = 0;
 		break;
 	}
 	case MIG_T_HASH: {
@@ -305,24 +308,51 @@ int mig_pages_iter_next(struct mig_pages_iter *it, struct mig_page_rec *rec)
 	return 1;
 }
 
-int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c)
+int mig_state_iter_init(struct mig_state_iter *it, const u8 *payload, u32 len)
 {
-	if (len < MIG_STATE_HDR_LEN)
+	*it = (struct mig_state_iter){ .p = payload, .len = len };
+	return len < MIG_STATE_HDR_LEN ? FERRY_EINVAL : 0; /* at least one chunk */
+}
+
+int mig_state_iter_next(struct mig_state_iter *it, struct mig_state_chunk *c)
+{
+	const u8 *p = it->p + it->pos;
+	u32 room = it->len - it->pos;
+
+	if (room == 0)
+		return 0;
+	if (room < MIG_STATE_HDR_LEN)
 		return FERRY_EINVAL;
 	c->index = get_le32(p);
 	c->tag = get_le32(p + 4);
 	c->total_len = get_le32(p + 8);
 	c->offset = get_le32(p + 12);
-	c->len = len - MIG_STATE_HDR_LEN;
-	c->data = p + MIG_STATE_HDR_LEN;
 	if (c->index >= MIG_STATE_BLOBS_MAX || c->total_len > MIG_STATE_BLOB_MAX ||
-	    c->offset > c->total_len || c->len > c->total_len - c->offset)
+	    c->offset > c->total_len)
 		return FERRY_EINVAL;
+	room -= MIG_STATE_HDR_LEN;
+	c->len = MIN(c->total_len - c->offset, room);
+	c->data = p + MIG_STATE_HDR_LEN;
 	/* Only an empty blob may have an empty chunk: a zero-length chunk elsewhere makes no
 	 * progress. */
 	if (c->len == 0 && c->total_len != 0)
 		return FERRY_EINVAL;
-	return 0;
+	/* A chunk that follows another in the frame begins the blob after that one's. */
+	if (it->nchunks && (c->offset != 0 || c->index != it->next_index))
+		return FERRY_EINVAL;
+	it->pos += MIG_STATE_HDR_LEN + c->len;
+	it->nchunks++;
+	it->next_index = c->index + 1;
+	return 1;
+}
+
+u32 mig_state_put_hdr(u8 *p, u32 index, u32 tag, u32 total_len, u32 offset)
+{
+	put_le32(p, index);
+	put_le32(p + 4, tag);
+	put_le32(p + 8, total_len);
+	put_le32(p + 12, offset);
+	return MIG_STATE_HDR_LEN;
 }
 
 u32 mig_hash_encode(u8 *p, const struct mig_hash_msg *h)

@@ -14,7 +14,9 @@
 
 #define MIG_ETHERTYPE 0x88B5u /* IEEE "local experimental" EtherType */
 #define MIG_MAGIC 0x47494D46u /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
-#define MIG_VERSION 2u        /* 2: frames carry a tag instead of checksums; handshake nonces */
+/* 2: frames carry a tag instead of checksums; handshake nonces. 3: a STATE frame carries several
+ * chunks */
+#define MIG_VERSION 3u
 #define MIG_ETH_HDR_LEN 14u
 #define MIG_HDR_LEN 36u
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
@@ -202,7 +204,18 @@ struct mig_state_chunk {
 	u32 index, tag, total_len, offset, len;
 	const u8 *data;
 };
-int mig_state_decode(const u8 *p, u32 len, struct mig_state_chunk *c);
+/* A STATE payload is one or more chunks, each a 16-byte header and its data, which runs to the end
+ * of its blob or of the payload, whichever comes first: so only a frame's last chunk can stop short
+ * of its blob's end, and a chunk after the first starts the next blob. */
+struct mig_state_iter {
+	const u8 *p;
+	u32 len, pos, nchunks, next_index;
+};
+int mig_state_iter_init(struct mig_state_iter *it, const u8 *payload, u32 len);
+/* 1 and the next chunk in *c, 0 at the end, FERRY_EINVAL for a payload the rules above refuse. */
+int mig_state_iter_next(struct mig_state_iter *it, struct mig_state_chunk *c);
+/* Writes a chunk header for blob `index` from byte `offset` on at p; returns 16. */
+u32 mig_state_put_hdr(u8 *p, u32 index, u32 tag, u32 total_len, u32 offset);
 
 struct mig_hash_msg {
 	u64 hash;

@@ -134,6 +134,7 @@ static void test_messages_round_trip(void **state)
 			   r2;
 	struct mig_hash_msg hm = { 0x1122334455667788ULL, 16384, 3, 9 }, hm2;
 	struct mig_abort_msg a = { MIG_FAIL_HASH_MISMATCH, 0xdeadbeefcafef00dULL }, a2;
+	struct mig_state_iter it;
 	struct mig_state_chunk c;
 	int len;
 	(void)state;
@@ -175,13 +176,75 @@ static void test_messages_round_trip(void **state)
 		p[16 + i] = (u8)i;
 	len = seal(MIG_T_STATE, 5, p, 46);
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_NONE);
-	assert_int_equal(mig_state_decode(f.payload, f.hdr.payload_len, &c), 0);
+	assert_int_equal(mig_state_iter_init(&it, f.payload, f.hdr.payload_len), 0);
+	assert_int_equal(mig_state_iter_next(&it, &c), 1);
 	assert_int_equal(c.index, 2);
 	assert_int_equal(c.tag, 0x99);
 	assert_int_equal(c.total_len, 100);
 	assert_int_equal(c.offset, 40);
 	assert_int_equal(c.len, 30);
 	assert_int_equal(c.data[29], 29);
+	assert_int_equal(mig_state_iter_next(&it, &c), 0);
+}
+
+/* Walks a STATE payload; returns the chunks seen, or the error. */
+static int state_chunks(const u8 *p, u32 len, struct mig_state_chunk *out, int max)
+{
+	struct mig_state_iter it;
+	int n = 0, rc = mig_state_iter_init(&it, p, len);
+
+	while (!rc && (rc = mig_state_iter_next(&it, &out[n < max ? n : max - 1])) == 1) {
+		n++;
+		rc = 0;
+	}
+	return rc ? rc : n;
+}
+
+/* Several blobs in one STATE payload: each chunk runs to its blob's end, the last one to the
+ * payload's end; what breaks the order or leaves a fragment is refused. */
+static void test_state_packing(void **state)
+{
+	u8 p[256];
+	struct mig_state_chunk c[4];
+	u32 n = 0;
+	(void)state;
+
+	/* blob 3 (tail [10, 14)), blob 4 (empty), blob 5 (6 bytes), blob 6 ([0, 5) of 20) */
+	n += mig_state_put_hdr(p + n, 3, 0xa, 14, 10);
+	memset(p + n, 0x33, 4), n += 4;
+	n += mig_state_put_hdr(p + n, 4, 0xb, 0, 0);
+	n += mig_state_put_hdr(p + n, 5, 0xc, 6, 0);
+	memset(p + n, 0x55, 6), n += 6;
+	n += mig_state_put_hdr(p + n, 6, 0xd, 20, 0);
+	memset(p + n, 0x66, 5), n += 5;
+	assert_int_equal(state_chunks(p, n, c, 4), 4);
+	assert_int_equal(c[0].index, 3);
+	assert_int_equal(c[0].len, 4);
+	assert_int_equal(c[0].data[3], 0x33);
+	assert_int_equal(c[1].index, 4);
+	assert_int_equal(c[1].len, 0);
+	assert_int_equal(c[2].len, 6);
+	assert_int_equal(c[2].data[0], 0x55);
+	assert_int_equal(c[3].index, 6);
+	assert_int_equal(c[3].offset, 0);
+	assert_int_equal(c[3].len, 5);
+
+	/* a fragment shorter than a header after the last chunk */
+	assert_int_equal(state_chunks(p, 16 + 4 + 3, c, 4), FERRY_EINVAL);
+	/* a header with no room for any of its non-empty blob */
+	assert_int_equal(state_chunks(p, 16 + 4 + 16 + 16, c, 4), FERRY_EINVAL);
+	/* an empty payload */
+	assert_int_equal(state_chunks(p, 0, c, 4), FERRY_EINVAL);
+	/* a second chunk that does not start the next blob: wrong index, then a middle offset */
+	n = mig_state_put_hdr(p, 1, 0, 2, 0);
+	n += 2;
+	n += mig_state_put_hdr(p + n, 3, 0, 2, 0);
+	n += 2;
+	assert_int_equal(state_chunks(p, n, c, 4), FERRY_EINVAL);
+	mig_state_put_hdr(p + 18, 2, 0, 4, 2);
+	assert_int_equal(state_chunks(p, n, c, 4), FERRY_EINVAL);
+	mig_state_put_hdr(p + 18, 2, 0, 2, 0);
+	assert_int_equal(state_chunks(p, n, c, 4), 2);
 }
 
 /* A PAGES payload: round 7, a zero run of 3 pages, a whole page, a part of a page. */
@@ -364,7 +427,7 @@ static void test_header_rejections(void **state)
 	frame[MIG_ETH_HDR_LEN] ^= 1;
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_MAGIC);
 	len = seal(MIG_T_COMMIT, 3, p, 8);
-	frame[MIG_ETH_HDR_LEN + 4] = 3;
+	frame[MIG_ETH_HDR_LEN + 4] = MIG_VERSION + 1;
 	assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &RX), MIG_REJ_VERSION);
 	/* A bit flipped in the session, or in the payload: the tag. */
 	len = seal(MIG_T_COMMIT, 3, p, 8);
@@ -460,8 +523,8 @@ static void test_compat_and_refusal_text(void **state)
 	d = s;
 	d.page_size = 16384;
 	assert_int_equal(mig_compat_check(&s, &d), MIG_REFUSE_PAGE_SIZE);
-	mig_refusal_format(buf, sizeof(buf), MIG_REFUSE_VERSION, 3, &s, &d);
-	assert_string_equal(buf, "protocol version differs: source 2, destination speaks up to 3");
+	mig_refusal_format(buf, sizeof(buf), MIG_REFUSE_VERSION, 4, &s, &d);
+	assert_string_equal(buf, "protocol version differs: source 3, destination speaks up to 4");
 	assert_string_equal(mig_refuse_name(999), "unknown reason");
 	assert_string_equal(mig_type_name(MIG_T_COMMIT), "COMMIT");
 	assert_string_equal(mig_reject_name(MIG_REJ_MAC), "authentication failed");
@@ -484,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_messages_round_trip),
 		cmocka_unit_test(test_pages_records),
 		cmocka_unit_test(test_pages_malformed),
+		cmocka_unit_test(test_state_packing),
 		cmocka_unit_test(test_other_payloads_malformed),
 		cmocka_unit_test(test_header_rejections),
 		cmocka_unit_test(test_truncation_and_every_bit_flip),
