@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The flush against the reference TLB model (tests/unit/tlb_model.c): the model's own rules, the exact
- * barrier/TLBI sequence of a flush, write-protects replayed through the model for selected sizes and
- * every planner, the two historical Linux bugs with the pages each leaves stale, the sanitizer and
- * the per-VMID ring. */
+ * barrier/TLBI sequence of a flush, and write-protects replayed through the model for selected
+ * sizes and every planner, ferry-over included. The historical bugs, the sanitizer and the ring
+ * are in test_tlbi_sanitizer.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,68 +14,7 @@
 
 #include "fake_arch.h"
 #include "mm/tlbi.h"
-#include "tlb_model.h"
-
-#define SEED_IPA 0x40000000ULL
-#define SEED_PAGES 0x200000ULL
-#define VMID 1
-
-static const struct tlbi_caps caps_range = { .range = true, .ttl = false };
-static const struct tlbi_caps caps_range_ttl = { .range = true, .ttl = true };
-static const struct tlbi_caps caps_none = { .range = false, .ttl = false };
-static const struct tlbi_caps caps_none_ttl = { .range = false, .ttl = true };
-
-static struct tlb_model model;
-
-/* Captured report/dump lines. */
-static char lines[128][TLBI_LINE_MAX];
-static size_t nlines;
-
-static void capture(const char *line, void *ctx)
-{
-	(void)ctx;
-	if (nlines < ARRAY_SIZE(lines))
-		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
-}
-
-static bool captured(const char *needle)
-{
-	for (size_t i = 0; i < nlines; i++)
-		if (strstr(lines[i], needle))
-			return true;
-	return false;
-}
-
-static int setup_each(void **state)
-{
-	(void)state;
-	fake_arch_reset();
-	tlbi_state_reset();
-	tlb_model_init(&model);
-	nlines = 0;
-	return 0;
-}
-
-static int teardown_each(void **state)
-{
-	(void)state;
-	tlb_model_free(&model);
-	fake_arch_reset();
-	return 0;
-}
-
-static void model_op(unsigned kind, u16 vmid, u64 operand)
-{
-	tlb_model_event(&model, kind, vmid, operand);
-}
-
-static u64 stale_s2(u16 vmid, u64 first, u64 pages)
-{
-	struct tlb_model_range r[4];
-	size_t n;
-
-	return tlb_model_stale_s2(&model, vmid, first, pages, r, ARRAY_SIZE(r), &n);
-}
+#include "tlbi_fixture.h"
 
 /* ---- the model's own rules ---- */
 
@@ -151,14 +90,6 @@ static void test_model_ordering(void **state)
 
 /* ---- the exact sequence a flush emits ---- */
 
-static void assert_event(size_t i, unsigned kind, u16 vmid, u64 operand)
-{
-	assert_true(i < fake_arch_log_len);
-	assert_int_equal(fake_arch_log[i].kind, kind);
-	assert_int_equal(fake_arch_log[i].vmid, vmid);
-	assert_true(fake_arch_log[i].operand == operand);
-}
-
 static void test_flush_sequence(void **state)
 {
 	(void)state;
@@ -203,35 +134,6 @@ static void test_flush_sequence(void **state)
 }
 
 /* ---- write-protect through the model ---- */
-
-/* Caches stage-2 and combined entries for the range, downgrades it, flushes with `algo` and
- * returns the stage-2 pages the model still holds. */
-static u64 write_protect(enum tlbi_algo algo, const struct tlbi_caps *caps, u64 addr, u64 pages,
-			 int level, int fill_level, struct tlb_model_range *stale, size_t max,
-			 size_t *nstale)
-{
-	u64 first = addr >> PAGE_SHIFT;
-
-	tlb_model_free(&model);
-	tlb_model_init(&model);
-	fake_arch_reset();
-	fake_arch_observer = tlb_model_observer;
-	fake_arch_observer_ctx = &model;
-	/* Neighbours on both sides must survive: no op outside the range. */
-	tlb_model_fill_s2(&model, VMID, first - 512, 512, 3);
-	tlb_model_fill_s2(&model, VMID, first, pages, fill_level);
-	tlb_model_fill_s2(&model, VMID, first + pages, 512, 3);
-	tlb_model_fill_combined(&model, VMID, first, pages);
-	tlb_model_write_tables(&model);
-	tlbi_san_downgrade(VMID, ipa_init(addr), pages);
-	assert_int_equal(tlbi_flush_s2_range_algo(algo, caps, VMID, ipa_init(addr), pages, level),
-			 0);
-	fake_arch_observer = NULL;
-	assert_true(model.ordering_violations == 0);
-	assert_true(model.unpredictable_ops == 0);
-	assert_true(tlb_model_stale_combined(&model, VMID, first, pages) == 0);
-	return tlb_model_stale_s2(&model, VMID, first, pages, stale, max, nstale);
-}
 
 static void assert_neighbours_kept(u64 addr, u64 pages, bool whole_vmid)
 {
@@ -423,212 +325,6 @@ static void test_over_model_randomized(void **state)
 		over_write_protect(&caps_range_ttl, SEED_IPA, blocks * 262144, 1, 1);
 }
 
-/* ---- the historical bugs ---- */
-
-static void test_seed_linux_6_6(void **state)
-{
-	struct tlb_model_range r[4];
-	size_t n;
-	struct tlbi_san_state st;
-	(void)state;
-
-	u64 stale = write_protect(TLBI_ALGO_LINUX_6_6, &caps_range, SEED_IPA, SEED_PAGES, -1, 3, r,
-				  4, &n);
-	/* One op: SCALE 4 ORed onto TG; the hardware reads SCALE 0 NUM 0 = 2 pages. */
-	assert_int_equal(fake_arch_log_len, 6);
-	assert_event(1, TLBI_RIPAS2E1IS, VMID, 0x400000040000ULL);
-	assert_true(stale == SEED_PAGES - 2);
-	assert_int_equal(n, 1);
-	assert_true(r[0].start == 0x40002 && r[0].end == 0x240000);
-	/* The sanitizer sees exactly what the model sees. */
-	assert_true(tlbi_san_pending(VMID));
-	tlbi_san_query(VMID, &st);
-	assert_true(st.stale_pages == SEED_PAGES - 2);
-	assert_int_equal(st.stale_ranges, 1);
-	assert_false(st.combined_stale);
-	tlbi_san_report(VMID, capture, NULL);
-	assert_true(
-		captured("VMID 1: stale after a stage-2 downgrade: 2097150 page(s) in 1 range(s)"));
-	assert_true(captured("stale IPA 0x40002000-0x23fffffff (2097150 pages)"));
-	assert_true(captured("RIPAS2E1IS 0x400000040000 SCALE 0 NUM 0 TTL 0: "
-			     "IPA 0x40000000-0x40001fff (2 pages)"));
-	assert_true(captured("ops issued since the downgrade: 2"));
-}
-
-static void test_seed_linux_6_8(void **state)
-{
-	struct tlb_model_range r[4];
-	size_t n;
-	struct tlbi_san_state st;
-	(void)state;
-
-	u64 stale = write_protect(TLBI_ALGO_LINUX_6_8, &caps_range, SEED_IPA, SEED_PAGES, -1, 3, r,
-				  4, &n);
-	/* One op: SCALE -9 sign-extended over [63:44]; read as SCALE 3 NUM 1 = 512 MiB. */
-	assert_int_equal(fake_arch_log_len, 6);
-	assert_event(1, TLBI_RIPAS2E1IS, VMID, 0xffff708000040000ULL);
-	assert_true(stale == SEED_PAGES - (2ULL << 16));
-	assert_int_equal(n, 1);
-	assert_true(r[0].start == 0x60000 && r[0].end == 0x240000);
-	tlbi_san_query(VMID, &st);
-	assert_true(st.stale_pages == 1966080);
-	tlbi_san_report(VMID, capture, NULL);
-	assert_true(captured("stale IPA 0x60000000-0x23fffffff (1966080 pages)"));
-	assert_true(captured("RIPAS2E1IS 0xffff708000040000 SCALE 3 NUM 1"));
-}
-
-static void test_seed_ferry(void **state)
-{
-	struct tlb_model_range r[4];
-	size_t n;
-	(void)state;
-
-	assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range, SEED_IPA, SEED_PAGES, -1, 3, r, 4,
-				  &n) == 0);
-	assert_int_equal(fake_arch_log_len, 6);
-	assert_event(1, TLBI_RIPAS2E1IS, VMID, 0x7f8000040000ULL);
-	assert_false(tlbi_san_pending(VMID));
-	tlbi_san_report(VMID, capture, NULL);
-	assert_true(captured("VMID 1: no stale stage-2 entries pending"));
-	/* The 16 GiB case: two full chunks, each one op, each exactly right. */
-	assert_true(write_protect(TLBI_ALGO_FERRY, &caps_range, SEED_IPA, 2 * SEED_PAGES, -1, 3, r,
-				  4, &n) == 0);
-	assert_event(2, TLBI_RIPAS2E1IS, VMID, 0x7f8000240000ULL);
-	/* The historical planners fail per full chunk: two stale runs. */
-	assert_true(write_protect(TLBI_ALGO_LINUX_6_8, &caps_range, SEED_IPA, 2 * SEED_PAGES, -1, 3,
-				  r, 4, &n) == 2 * 1966080);
-	assert_int_equal(n, 2);
-	tlbi_flush_s2_vmid(VMID);
-	assert_false(tlbi_san_pending(VMID));
-}
-
-/* ---- the sanitizer ---- */
-
-struct san_probe {
-	size_t tlbi_seen, dsb_seen;
-	bool pending_at_first_op, s2_pending_at_vmalle1is, combined_at_vmalle1is;
-};
-
-static void san_probe_observer(const struct fake_arch_event *ev, void *ctx)
-{
-	struct san_probe *p = ctx;
-	struct tlbi_san_state st;
-
-	tlbi_san_query(VMID, &st);
-	if (ev->kind == TLBI_RIPAS2E1IS && !p->tlbi_seen++)
-		p->pending_at_first_op = st.stale_pages == SEED_PAGES;
-	if (ev->kind == TLBI_VMALLE1IS) {
-		p->s2_pending_at_vmalle1is = st.stale_pages != 0;
-		p->combined_at_vmalle1is = st.combined_stale;
-	}
-}
-
-static void test_sanitizer_clears_only_on_dsb(void **state)
-{
-	struct san_probe probe = { 0 };
-	(void)state;
-
-	tlbi_san_downgrade(VMID, ipa_init(SEED_IPA), SEED_PAGES);
-	assert_true(tlbi_san_pending(VMID));
-	fake_arch_observer = san_probe_observer;
-	fake_arch_observer_ctx = &probe;
-	tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY, &caps_range, VMID, ipa_init(SEED_IPA), SEED_PAGES,
-				 -1);
-	fake_arch_observer = NULL;
-	/* At the RIPAS2E1IS: still all pending (not yet completed). At VMALLE1IS: the first DSB ISH
-	 * cleared the IPAs; combined entries are pending until the second DSB ISH. */
-	assert_true(probe.pending_at_first_op);
-	assert_false(probe.s2_pending_at_vmalle1is);
-	assert_true(probe.combined_at_vmalle1is);
-	assert_false(tlbi_san_pending(VMID));
-}
-
-static void test_sanitizer_precise_intervals(void **state)
-{
-	struct tlbi_san_state st;
-	(void)state;
-
-	/* Downgrade 2^21 + 5 pages, flush a hole in the middle: two precise leftovers. */
-	tlbi_san_downgrade(VMID, ipa_init(SEED_IPA), SEED_PAGES + 5);
-	tlbi_flush_s2_range(&caps_range, VMID, ipa_init(SEED_IPA + 0x100000), 0x1000, -1);
-	tlbi_san_query(VMID, &st);
-	assert_int_equal(st.stale_ranges, 2);
-	assert_true(st.stale_pages == SEED_PAGES + 5 - 0x1000);
-	assert_false(st.combined_stale);
-	tlbi_san_report(VMID, capture, NULL);
-	assert_true(captured("stale IPA 0x40000000-0x400fffff (256 pages)"));
-	assert_true(captured("stale IPA 0x41100000-0x240004fff (2092805 pages)"));
-	/* Overlapping and adjacent downgrades merge. */
-	tlbi_san_downgrade(VMID, ipa_init(SEED_IPA + 0x100000), 0x1000);
-	tlbi_san_query(VMID, &st);
-	assert_int_equal(st.stale_ranges, 1);
-	assert_true(st.combined_stale);
-	/* Another VMID is independent. */
-	assert_false(tlbi_san_pending(2));
-	tlbi_flush_s2_vmid(2);
-	assert_true(tlbi_san_pending(VMID));
-	tlbi_flush_s2_vmid(VMID);
-	assert_false(tlbi_san_pending(VMID));
-
-	/* 40 disjoint downgrades overflow the 32-interval table: over-approximated, never lost. */
-	for (u64 i = 0; i < 40; i++)
-		tlbi_san_downgrade(VMID, ipa_init(SEED_IPA + i * 0x10000), 1);
-	tlbi_san_query(VMID, &st);
-	assert_true(st.imprecise);
-	assert_true(st.stale_pages >= 40);
-	assert_true(st.stale_ranges <= 32);
-	for (u64 i = 0; i < 39; i++)
-		tlbi_flush_s2_range(&caps_range, VMID, ipa_init(SEED_IPA + i * 0x10000), 1, -1);
-	assert_true(tlbi_san_pending(VMID));
-	tlbi_flush_s2_range(&caps_range, VMID, ipa_init(SEED_IPA), 40 * 0x10, -1);
-	assert_false(tlbi_san_pending(VMID));
-}
-
-static void test_sanitizer_many_vmids(void **state)
-{
-	(void)state;
-	/* Any u16 VMID works; pending state is never evicted to make room for a ring. */
-	tlbi_san_downgrade(0xbeef, ipa_init(SEED_IPA), 1);
-	for (u16 v = 100; v < 140; v++)
-		tlbi_flush_s2_vmid(v);
-	assert_true(tlbi_san_pending(0xbeef));
-	tlbi_flush_s2_range(&caps_range, 0xbeef, ipa_init(SEED_IPA), 1, -1);
-	assert_false(tlbi_san_pending(0xbeef));
-	/* The IPAS2E1IS op and a report through another VMID's slot. */
-	tlbi_san_report(139, capture, NULL);
-	assert_true(captured("VMID 139: no stale stage-2 entries pending"));
-}
-
-/* ---- the ring ---- */
-
-static void test_ring_dump(void **state)
-{
-	(void)state;
-	tlbi_ring_dump(VMID, capture, NULL);
-	assert_true(captured("VMID 1: no TLBI issued"));
-	nlines = 0;
-	tlbi_flush_s2_range_algo(TLBI_ALGO_FERRY, &caps_range, VMID, ipa_init(SEED_IPA),
-				 SEED_PAGES + 3, -1);
-	tlbi_ring_dump(VMID, capture, NULL);
-	assert_int_equal(nlines, 5);
-	assert_string_equal(lines[0], "VMID 1: last 4 of 4 TLBI ops, oldest first");
-	assert_string_equal(lines[1], "  #1 RIPAS2E1IS 0x7f8000040000 SCALE 3 NUM 31 TTL 0: "
-				      "IPA 0x40000000-0x23fffffff (2097152 pages)");
-	assert_string_equal(lines[2], "  #2 RIPAS2E1IS 0x400000240000 SCALE 0 NUM 0 TTL 0: "
-				      "IPA 0x240000000-0x240001fff (2 pages)");
-	assert_string_equal(lines[3],
-			    "  #3 IPAS2E1IS 0x240002: IPA 0x240002000-0x240002fff (1 page)");
-	assert_true(strstr(lines[4], "#4 VMALLE1IS") != NULL);
-	for (int i = 0; i < 40; i++)
-		tlbi_flush_s2_vmid(VMID);
-	nlines = 0;
-	tlbi_ring_dump(VMID, capture, NULL);
-	assert_int_equal(nlines, 1 + TLBI_RING_LEN);
-	assert_string_equal(lines[0], "VMID 1: last 32 of 44 TLBI ops, oldest first");
-	assert_string_equal(lines[1], "  #13 VMALLS12E1IS: every stage-1, stage-2 and combined "
-				      "entry of the VMID");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,16 +342,6 @@ int main(void)
 						teardown_each),
 		cmocka_unit_test_setup_teardown(test_over_model_randomized, setup_each,
 						teardown_each),
-		cmocka_unit_test_setup_teardown(test_seed_linux_6_6, setup_each, teardown_each),
-		cmocka_unit_test_setup_teardown(test_seed_linux_6_8, setup_each, teardown_each),
-		cmocka_unit_test_setup_teardown(test_seed_ferry, setup_each, teardown_each),
-		cmocka_unit_test_setup_teardown(test_sanitizer_clears_only_on_dsb, setup_each,
-						teardown_each),
-		cmocka_unit_test_setup_teardown(test_sanitizer_precise_intervals, setup_each,
-						teardown_each),
-		cmocka_unit_test_setup_teardown(test_sanitizer_many_vmids, setup_each,
-						teardown_each),
-		cmocka_unit_test_setup_teardown(test_ring_dump, setup_each, teardown_each),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
