@@ -75,6 +75,10 @@ bool config_name_char_ok(char c);
  * is "VM" or "region". */
 int config_node_name(struct config_parser *p, int node, const char *kind, char *out);
 
+/* The size of guest memory (RAM or a region) in the required `prop`: not zero, and a multiple of
+ * `align` (named in messages as `align_name`, e.g. "2 MiB"). */
+int config_prop_size(struct config_parser *p, int node, const char *prop, u64 align,
+		     const char *align_name, u64 *size);
 /* The base IPA of guest memory (RAM or a region) in `prop`: aligned to `align` (named in messages
  * as `align_name`, e.g. "2 MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the device area
  * (`devices` lists what the message says is there). */

@@ -199,6 +199,21 @@ int config_node_name(struct config_parser *p, int node, const char *kind, char *
 	return 0;
 }
 
+int config_prop_size(struct config_parser *p, int node, const char *prop, u64 align,
+		     const char *align_name, u64 *size)
+{
+	int err = config_prop_u64(p, node, prop, true, size);
+
+	if (err)
+		return err;
+	if (!*size)
+		return config_fail(p, prop, "zero");
+	if (!IS_ALIGNED(*size, align))
+		return config_fail(p, prop, "0x%llx is not a multiple of %s",
+				   (unsigned long long)*size, align_name);
+	return 0;
+}
+
 int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
 			    const char *align_name, const char *devices)
 {

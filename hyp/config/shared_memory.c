@@ -98,13 +98,8 @@ static int parse_region(struct config_parser *p, int node, u32 r)
 	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
 	if ((err = config_check_unknown(p, node, region_properties)))
 		return err;
-	if ((err = config_prop_u64(p, node, "size", true, &rc->size)))
+	if ((err = config_prop_size(p, node, "size", CONFIG_REGION_ALIGN, "4 KiB", &rc->size)))
 		return err;
-	if (!rc->size)
-		return config_fail(p, "size", "zero");
-	if (!IS_ALIGNED(rc->size, CONFIG_REGION_ALIGN))
-		return config_fail(p, "size", "0x%llx is not a multiple of 4 KiB",
-				   (unsigned long long)rc->size);
 	if (rc->size > CONFIG_REGION_MAX)
 		return config_fail(p, "size", "%llu MiB, at most %llu MiB",
 				   (unsigned long long)ALIGN_UP(rc->size, 1ULL << 20) >> 20,
