@@ -131,6 +131,30 @@ u64 vgic_irouter_mask(const struct vgic *g);
 /* Resets the guest-visible state, keeping configuration and HW mappings. */
 void vgic_reset_state(struct vgic *g);
 
+/* An LPI's pending bit in its redistributor, with the count kept beside it (lpi_npending). Each
+ * returns whether the bit changed. */
+static inline bool vgic_lpi_mark(struct vgic_cpu *cpu, u32 intid)
+{
+	u32 n = intid - VGIC_LPI_BASE;
+
+	if (cpu->lpi_pending[n / 64] & BIT(n % 64))
+		return false;
+	cpu->lpi_pending[n / 64] |= BIT(n % 64);
+	cpu->lpi_npending++;
+	return true;
+}
+
+static inline bool vgic_lpi_unmark(struct vgic_cpu *cpu, u32 intid)
+{
+	u32 n = intid - VGIC_LPI_BASE;
+
+	if (!(cpu->lpi_pending[n / 64] & BIT(n % 64)))
+		return false;
+	cpu->lpi_pending[n / 64] &= ~BIT(n % 64);
+	cpu->lpi_npending--;
+	return true;
+}
+
 /* Whether some vCPU is between flush and sync: its list registers then hold state the model does
  * not have (an LPI's pending state too), so a reset, a save or a restore must wait. */
 static inline bool vgic_any_in_guest(const struct vgic *g)
