@@ -45,10 +45,8 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 				   "refuses VMs that do)");
 	if ((err = config_check_unknown(p, node, map_properties)))
 		return err;
-	if ((err = config_prop_u64(p, node, "ipa", true, &m->ipa)))
-		return err;
-	if ((err = config_check_guest_base(p, "ipa", m->ipa, CONFIG_REGION_ALIGN, "4 KiB",
-					   "GIC, UART, virtio, doorbells")))
+	if ((err = config_prop_guest_base(p, node, "ipa", CONFIG_REGION_ALIGN, "4 KiB",
+					  "GIC, UART, virtio, doorbells", &m->ipa)))
 		return err;
 	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
 		return config_fail(p, "ipa",

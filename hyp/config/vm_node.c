@@ -51,10 +51,8 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 	u64 total = 0;
 	int err;
 
-	if ((err = config_prop_u64(p, node, "ram-base", true, &vm->ram_base)))
-		return err;
-	if ((err = config_check_guest_base(p, "ram-base", vm->ram_base, CONFIG_RAM_ALIGN, "2 MiB",
-					   "GIC, UART, virtio")))
+	if ((err = config_prop_guest_base(p, node, "ram-base", CONFIG_RAM_ALIGN, "2 MiB",
+					  "GIC, UART, virtio", &vm->ram_base)))
 		return err;
 	if ((err = config_prop_size(p, node, "ram-size", CONFIG_RAM_ALIGN, "2 MiB", &vm->ram_size)))
 		return err;
