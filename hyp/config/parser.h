@@ -75,11 +75,15 @@ bool config_name_char_ok(char c);
  * is "VM" or "region". */
 int config_node_name(struct config_parser *p, int node, const char *kind, char *out);
 
-/* The base IPA of guest memory (RAM or a region) in `prop`: aligned to `align` (named in messages
- * as `align_name`, e.g. "2 MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the device area
- * (`devices` lists what the message says is there). */
-int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
-			    const char *align_name, const char *devices);
+/* The size of guest memory (RAM or a region) in the required `prop`: not zero, and a multiple of
+ * `align` (named in messages as `align_name`, e.g. "2 MiB"). */
+int config_prop_size(struct config_parser *p, int node, const char *prop, u64 align,
+		     const char *align_name, u64 *size);
+/* The base IPA of guest memory (RAM or a region) in the required `prop`: aligned to `align` (named
+ * in messages as `align_name`, e.g. "2 MiB"), and at or above CONFIG_RAM_BASE_MIN, clear of the
+ * device area (`devices` lists what the message says is there). */
+int config_prop_guest_base(struct config_parser *p, int node, const char *prop, u64 align,
+			   const char *align_name, const char *devices, u64 *ipa);
 
 /* ---- the steps of config_parse(), in the order config.c runs them ---- */
 

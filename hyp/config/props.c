@@ -199,15 +199,34 @@ int config_node_name(struct config_parser *p, int node, const char *kind, char *
 	return 0;
 }
 
-int config_check_guest_base(struct config_parser *p, const char *prop, u64 ipa, u64 align,
-			    const char *align_name, const char *devices)
+int config_prop_size(struct config_parser *p, int node, const char *prop, u64 align,
+		     const char *align_name, u64 *size)
 {
-	if (!IS_ALIGNED(ipa, align))
-		return config_fail(p, prop, "0x%llx is not %s aligned", (unsigned long long)ipa,
+	int err = config_prop_u64(p, node, prop, true, size);
+
+	if (err)
+		return err;
+	if (!*size)
+		return config_fail(p, prop, "zero");
+	if (!IS_ALIGNED(*size, align))
+		return config_fail(p, prop, "0x%llx is not a multiple of %s",
+				   (unsigned long long)*size, align_name);
+	return 0;
+}
+
+int config_prop_guest_base(struct config_parser *p, int node, const char *prop, u64 align,
+			   const char *align_name, const char *devices, u64 *ipa)
+{
+	int err = config_prop_u64(p, node, prop, true, ipa);
+
+	if (err)
+		return err;
+	if (!IS_ALIGNED(*ipa, align))
+		return config_fail(p, prop, "0x%llx is not %s aligned", (unsigned long long)*ipa,
 				   align_name);
-	if (ipa < CONFIG_RAM_BASE_MIN)
+	if (*ipa < CONFIG_RAM_BASE_MIN)
 		return config_fail(p, prop,
 				   "0x%llx is below 0x40000000, the guest's device area (%s)",
-				   (unsigned long long)ipa, devices);
+				   (unsigned long long)*ipa, devices);
 	return 0;
 }

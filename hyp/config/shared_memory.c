@@ -45,10 +45,8 @@ static int parse_region_map(struct config_parser *p, int node, u32 r, struct reg
 				   "refuses VMs that do)");
 	if ((err = config_check_unknown(p, node, map_properties)))
 		return err;
-	if ((err = config_prop_u64(p, node, "ipa", true, &m->ipa)))
-		return err;
-	if ((err = config_check_guest_base(p, "ipa", m->ipa, CONFIG_REGION_ALIGN, "4 KiB",
-					   "GIC, UART, virtio, doorbells")))
+	if ((err = config_prop_guest_base(p, node, "ipa", CONFIG_REGION_ALIGN, "4 KiB",
+					  "GIC, UART, virtio, doorbells", &m->ipa)))
 		return err;
 	if (m->ipa >= CONFIG_IPA_LIMIT || rc->size > CONFIG_IPA_LIMIT - m->ipa)
 		return config_fail(p, "ipa",
@@ -98,13 +96,8 @@ static int parse_region(struct config_parser *p, int node, u32 r)
 	snprintf(p->who, sizeof(p->who), "region '%s'", rc->name);
 	if ((err = config_check_unknown(p, node, region_properties)))
 		return err;
-	if ((err = config_prop_u64(p, node, "size", true, &rc->size)))
+	if ((err = config_prop_size(p, node, "size", CONFIG_REGION_ALIGN, "4 KiB", &rc->size)))
 		return err;
-	if (!rc->size)
-		return config_fail(p, "size", "zero");
-	if (!IS_ALIGNED(rc->size, CONFIG_REGION_ALIGN))
-		return config_fail(p, "size", "0x%llx is not a multiple of 4 KiB",
-				   (unsigned long long)rc->size);
 	if (rc->size > CONFIG_REGION_MAX)
 		return config_fail(p, "size", "%llu MiB, at most %llu MiB",
 				   (unsigned long long)ALIGN_UP(rc->size, 1ULL << 20) >> 20,

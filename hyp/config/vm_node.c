@@ -51,18 +51,11 @@ static int parse_ram(struct config_parser *p, int node, struct vm_config *vm, u3
 	u64 total = 0;
 	int err;
 
-	if ((err = config_prop_u64(p, node, "ram-base", true, &vm->ram_base)))
+	if ((err = config_prop_guest_base(p, node, "ram-base", CONFIG_RAM_ALIGN, "2 MiB",
+					  "GIC, UART, virtio", &vm->ram_base)))
 		return err;
-	if ((err = config_check_guest_base(p, "ram-base", vm->ram_base, CONFIG_RAM_ALIGN, "2 MiB",
-					   "GIC, UART, virtio")))
+	if ((err = config_prop_size(p, node, "ram-size", CONFIG_RAM_ALIGN, "2 MiB", &vm->ram_size)))
 		return err;
-	if ((err = config_prop_u64(p, node, "ram-size", true, &vm->ram_size)))
-		return err;
-	if (!vm->ram_size)
-		return config_fail(p, "ram-size", "zero");
-	if (!IS_ALIGNED(vm->ram_size, CONFIG_RAM_ALIGN))
-		return config_fail(p, "ram-size", "0x%llx is not a multiple of 2 MiB",
-				   (unsigned long long)vm->ram_size);
 	if (vm->ram_size < CONFIG_RAM_MIN)
 		return config_fail(
 			p, "ram-size",

@@ -36,6 +36,13 @@ static inline u32 get_le32(const u8 *p)
 
 static inline u64 get_le64(const u8 *p) { return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32; }
 
+/* The bytes an MMIO write of `size` bytes (1, 2, 4 or 8) stores: the glue passes Xt/Wt, possibly
+ * with stale upper bits. */
+static inline u64 mmio_write_bytes(u64 value, u32 size)
+{
+	return size < 8 ? value & ((1ULL << (8 * size)) - 1) : value;
+}
+
 /* CRC32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final xor ~0): the same
  * function as iSCSI/ext4/SCTP, so `crc32c(0, "123456789", 9) == 0xE3069283`. Chains:
  * crc32c(crc32c(0, a), b) equals crc32c(0, a followed by b). The first call fills a 8 KiB table

@@ -102,7 +102,7 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	} else if (machine.sve && index >= vm->nvcpus + 4 && index < 2 * vm->nvcpus + 4 &&
 		   tag == MIG_BLOB_SVE) {
 		err = sve_blob_load(&vm->vcpu[index - vm->nvcpus - 4], buf, len, &why);
-	} else if (index == its_blob_index(vm) && tag == MIG_BLOB_ITS) {
+	} else if (index == migel2_its_blob_index(vm) && tag == MIG_BLOB_ITS) {
 		spin_lock(&vm->lock);
 		err = its_restore(&vm->its, buf, len);
 		spin_unlock(&vm->lock);
@@ -121,19 +121,19 @@ static void dst_progress(void *ctx, const struct mig_stats *st)
 {
 	(void)ctx;
 	(void)st;
-	progress_line(false, false);
+	migel2_progress_line(false, false);
 }
 
 static void dst_page_arrived(void *ctx, ipa_t ipa) { postcopy_arrived(ctx, ipa_addr(ipa)); }
 
 static const struct mig_dst_ops dst_ops = {
 	.page_arrived = dst_page_arrived,
-	.send_frame = send_frame,
+	.send_frame = migel2_send_frame,
 	.now_ns = migrate_now_ns,
 	.write_page = dst_write_page,
 	.zero_pages = dst_zero_pages,
-	.read_page = src_read_page,
-	.hash_pages = hash_pages,
+	.read_page = migel2_src_read_page,
+	.hash_pages = migel2_hash_pages,
 	.put_state = dst_put_state,
 	.progress = dst_progress,
 };
@@ -144,12 +144,12 @@ static int dst_listen(struct vm *vm)
 	void *ws;
 
 	memset(&cfg, 0, sizeof(cfg));
-	compat_of(vm, &cfg.compat);
+	migel2_compat_of(vm, &cfg.compat);
 	memcpy(cfg.local_mac, vnet_info()->mac, 6);
-	link_config(&cfg.link);
+	migel2_link_config(&cfg.link);
 	if (migkey_fill(cfg.key, cfg.nonce))
 		return FERRY_EPERM; /* no key: the migration link cannot be authenticated */
-	ws = workspace(mig_dst_workspace_size(&cfg));
+	ws = migel2_workspace(mig_dst_workspace_size(&cfg));
 	if (!ws)
 		return FERRY_ENOMEM;
 	if (!mig.written) { /* kept across attempts: it describes the RAM, not an attempt */
@@ -188,7 +188,7 @@ static void dst_install(struct vm *vm)
 {
 	const struct mig_stats *st = mig_dst_stats(&mig.dst);
 	/* VM, vCPUs, PL011, vGIC, PL031, with SVE one more per vCPU, and the ITS */
-	u32 want = (1u << (its_blob_index(vm) + 1)) - 1;
+	u32 want = (1u << (migel2_its_blob_index(vm) + 1)) - 1;
 	u64 now = migrate_now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {
@@ -234,7 +234,7 @@ static void dst_install(struct vm *vm)
 
 /* ---- boot and the management loop ---- */
 
-struct vm *incoming_vm(void)
+struct vm *migel2_incoming_vm(void)
 {
 	for (u32 i = 0; i < nvms; i++)
 		if (vms[i].state == VM_INCOMING)
@@ -242,7 +242,7 @@ struct vm *incoming_vm(void)
 	return NULL;
 }
 
-void listen_incoming(struct vm *vm)
+void migel2_listen_incoming(struct vm *vm)
 {
 	int err = dst_listen(vm);
 
@@ -257,7 +257,7 @@ void listen_incoming(struct vm *vm)
 		con_printf("incoming: vm '%s': waiting for a source", vm->cfg->name);
 }
 
-int dst_ask(u64 ipa)
+int migel2_dst_ask(u64 ipa)
 {
 	int err = mig_dst_request(&mig.dst, ipa);
 
@@ -265,7 +265,7 @@ int dst_ask(u64 ipa)
 }
 
 /* The switch is committed: unmap what is missing, then run the VM here. */
-void dst_postcopy_start(void)
+void migel2_dst_postcopy_start(void)
 {
 	struct vm *vm = mig.vm;
 	int err = postcopy_begin(vm, mig.dst.absent);
@@ -311,11 +311,11 @@ static void dst_postcopy_finished(struct vm *vm, bool ok)
 		vm_request_stop(vm, VM_FAULTED,
 				ok ? "post-copy: pages never arrived"
 				   : "post-copy link lost: the VM cannot continue");
-	print_json("incoming", st, ok, ok ? "" : mig_fail_name(mig.dst.fail));
+	migel2_print_json("incoming", st, ok, ok ? "" : mig_fail_name(mig.dst.fail));
 	mig.role = ROLE_NONE;
 }
 
-void dst_finished(enum mig_status st)
+void migel2_dst_finished(enum mig_status st)
 {
 	struct vm *vm = mig.vm;
 	bool ok = st == MIG_DONE;
@@ -327,9 +327,10 @@ void dst_finished(enum mig_status st)
 	mig.resume_ns = 0;
 	if (ok) {
 		dst_install(vm); /* first: the guest should not wait for a summary */
-		progress_line(false, true);
+		migel2_progress_line(false, true);
 	}
-	print_json("incoming", mig_dst_stats(&mig.dst), ok, ok ? "" : mig_fail_name(mig.dst.fail));
+	migel2_print_json("incoming", mig_dst_stats(&mig.dst), ok,
+			  ok ? "" : mig_fail_name(mig.dst.fail));
 	mig.role = ROLE_NONE;
 	if (ok)
 		return;

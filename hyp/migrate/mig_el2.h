@@ -103,33 +103,33 @@ static inline bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
 }
 
 /* mig_nic_el2.c */
-int send_frame(void *ctx, const void *frame, size_t len);
-void compat_of(const struct vm *vm, struct mig_compat *c);
-void link_config(struct mig_link_config *l);
-void *workspace(size_t need);
+int migel2_send_frame(void *ctx, const void *frame, size_t len);
+void migel2_compat_of(const struct vm *vm, struct mig_compat *c);
+void migel2_link_config(struct mig_link_config *l);
+void *migel2_workspace(size_t need);
 
 /* mig_src_el2.c */
-extern enum dirty_mode forced_mode;
-extern u64 start_chunk;
-extern const struct mig_src_ops src_ops;
-int src_read_page(void *ctx, ipa_t ipa, void *dst);
-int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st);
-u32 its_blob_index(const struct vm *vm);
-void src_finished(enum mig_status st);
+extern enum dirty_mode migel2_forced_mode;
+extern u64 migel2_start_chunk;
+extern const struct mig_src_ops migel2_src_ops;
+int migel2_src_read_page(void *ctx, ipa_t ipa, void *dst);
+int migel2_hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st);
+u32 migel2_its_blob_index(const struct vm *vm);
+void migel2_src_finished(enum mig_status st);
 
 /* mig_dst_el2.c */
-struct vm *incoming_vm(void);
-void listen_incoming(struct vm *vm);
-void dst_finished(enum mig_status st);
-void dst_postcopy_start(void);
-int dst_ask(u64 ipa);
+struct vm *migel2_incoming_vm(void);
+void migel2_listen_incoming(struct vm *vm);
+void migel2_dst_finished(enum mig_status st);
+void migel2_dst_postcopy_start(void);
+int migel2_dst_ask(u64 ipa);
 
 /* mig_report_el2.c */
-void progress_line(bool src, bool force);
-void print_json(const char *who, const struct mig_stats *s, bool ok, const char *why);
+void migel2_progress_line(bool src, bool force);
+void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, const char *why);
 
 /* mig_shell_el2.c */
-void blast_rx(const u8 *f, size_t len);
-void blast_report(void);
+void migel2_blast_rx(const u8 *f, size_t len);
+void migel2_blast_report(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Live migration at EL2: the NIC side and the management loop. Frames out (send_frame) and in
+/* Live migration at EL2: the NIC side and the management loop. Frames out (migel2_send_frame) and in
  * (receive_frames), the link's configuration and workspace, the NIC's probe at boot, and the poll that
  * drives whichever machine runs. See mig_el2.h for the map of the EL2 side. */
 #include <string.h>
@@ -26,7 +26,7 @@ u64 migrate_now_ns(void *ctx)
 
 /* ---- the NIC side ---- */
 
-int send_frame(void *ctx, const void *frame, size_t len)
+int migel2_send_frame(void *ctx, const void *frame, size_t len)
 {
 	bool hit;
 	int rc;
@@ -87,7 +87,7 @@ static u64 guest_cpu_features(void)
 	return f;
 }
 
-void compat_of(const struct vm *vm, struct mig_compat *c)
+void migel2_compat_of(const struct vm *vm, struct mig_compat *c)
 {
 	c->ram_base = vm->cfg->ram_base;
 	c->ram_size = vm->cfg->ram_size;
@@ -96,7 +96,7 @@ void compat_of(const struct vm *vm, struct mig_compat *c)
 	c->cpu_features = guest_cpu_features();
 }
 
-void link_config(struct mig_link_config *l)
+void migel2_link_config(struct mig_link_config *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->frame_max = MAX(MIN(vnet_info()->frame_max, MIG_FRAME_MAX), MIG_FRAME_MIN);
@@ -106,7 +106,7 @@ void link_config(struct mig_link_config *l)
 	l->rto_min_ns = 50ULL * 1000000ULL;
 }
 
-void *workspace(size_t need)
+void *migel2_workspace(size_t need)
 {
 	/* The pool's contiguous allocations are never returned: keep the largest one. */
 	if (mig.ws_len < need) {
@@ -123,7 +123,7 @@ void migrate_boot(void)
 	int err = vnet_init(machine.virtio_pa, machine.virtio_intid, machine.nvirtio);
 
 	if (err == FERRY_ENOENT) {
-		if (incoming_vm())
+		if (migel2_incoming_vm())
 			con_printf("ferry: no network device: incoming VMs wait in vain "
 				   "(QEMU: -device virtio-net-device,netdev=...)");
 		return;
@@ -143,14 +143,14 @@ void migrate_boot(void)
 		   crc_hw ? "hardware" : "software");
 	if (ni->intid)
 		gic_enable_irq(0, ni->intid);
-	vm = incoming_vm();
+	vm = migel2_incoming_vm();
 	if (vm)
-		listen_incoming(vm);
+		migel2_listen_incoming(vm);
 }
 
 void migrate_key_changed(void)
 {
-	struct vm *vm = incoming_vm();
+	struct vm *vm = migel2_incoming_vm();
 
 	if (!vm || !vnet_present())
 		return;
@@ -159,7 +159,7 @@ void migrate_key_changed(void)
 	if (mig.role == ROLE_DST && mig.dst.phase == MIG_DST_LISTEN)
 		mig.role = ROLE_NONE;
 	if (mig.role == ROLE_NONE)
-		listen_incoming(vm);
+		migel2_listen_incoming(vm);
 }
 
 static u32 receive_frames(void)
@@ -173,7 +173,7 @@ static u32 receive_frames(void)
 
 		n++;
 		if (type == BLAST_ETHERTYPE && len >= 22)
-			blast_rx(f, len);
+			migel2_blast_rx(f, len);
 		else if (type == MIG_ETHERTYPE && mig.role == ROLE_SRC)
 			mig_src_input(&mig.src, f, len);
 		else if (type == MIG_ETHERTYPE && mig.role == ROLE_DST)
@@ -203,7 +203,7 @@ static bool poll_once(void)
 
 	vnet_poll();
 	got = receive_frames();
-	blast_report();
+	migel2_blast_report();
 	if (mig.role == ROLE_SRC) {
 		/* The guest ended on its own (powered off, faulted, stopped) before the pause: there
 		 * is nothing left to move. */
@@ -216,11 +216,11 @@ static bool poll_once(void)
 		before = mig.src.stats.frames_sent;
 		st = mig_src_poll(&mig.src);
 		if (st != MIG_RUNNING) {
-			src_finished(st);
+			migel2_src_finished(st);
 			return true;
 		}
 		if (migrate_now_ns(NULL) - mig.last_progress > PROGRESS_EVERY_NS)
-			progress_line(true, false);
+			migel2_progress_line(true, false);
 		/* Sleep only when this poll moved nothing, paused or not: the NIC's interrupt wakes
 		 * the CPU for the next frame (vnet_irq_done re-arms it and checks for a frame that
 		 * came first), and the timers wait at most a tick. Spinning through the pause was
@@ -234,19 +234,19 @@ static bool poll_once(void)
 	if (mig.role == ROLE_DST) {
 		before = mig.dst.stats.frames_sent;
 		if (mig.dst.phase == MIG_DST_PC_RUN)
-			postcopy_collect(mig.vm, dst_ask);
+			postcopy_collect(mig.vm, migel2_dst_ask);
 		st = mig_dst_poll(&mig.dst);
 		if (st == MIG_POSTCOPY) {
-			dst_postcopy_start();
+			migel2_dst_postcopy_start();
 			return true;
 		}
 		if (st != MIG_RUNNING) {
-			dst_finished(st);
+			migel2_dst_finished(st);
 			return true;
 		}
 		if (mig.dst.phase != MIG_DST_LISTEN &&
 		    migrate_now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
-			progress_line(false, false);
+			migel2_progress_line(false, false);
 		/* Likewise; the hash of all RAM (verify=full) keeps it awake. */
 		return got || mig.dst.stats.frames_sent != before ||
 		       mig.dst.phase == MIG_DST_HASH ||

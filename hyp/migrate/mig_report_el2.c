@@ -18,7 +18,7 @@ static bool quiet(bool src)
 	return (mig.dst.stats.t_paused || mig.dst.hash_early) && mig.dst.phase != MIG_DST_FAILED;
 }
 
-void progress_line(bool src, bool force)
+void migel2_progress_line(bool src, bool force)
 {
 	char line[256];
 
@@ -115,7 +115,7 @@ static void json_str(char *out, size_t cap, const char *s)
  * it ends at the failure). */
 static u64 span(u64 from, u64 to) { return to > from ? to - from : 0; }
 
-void print_json(const char *who, const struct mig_stats *s, bool ok, const char *why)
+void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, const char *why)
 {
 	const struct vnet_stats *ns = vnet_stats();
 	struct json_out j;

@@ -79,9 +79,9 @@ static void cmd_migrate(char *args)
 	}
 
 	memset(&cfg, 0, sizeof(cfg));
-	compat_of(vm, &cfg.compat);
-	forced_mode = DIRTY_OFF;
-	start_chunk = 0;
+	migel2_compat_of(vm, &cfg.compat);
+	migel2_forced_mode = DIRTY_OFF;
+	migel2_start_chunk = 0;
 	mig.corrupt_every = 0;
 	mig.lose_one = false;
 	mig.lost_page = 0;
@@ -112,13 +112,13 @@ static void cmd_migrate(char *args)
 		else if (val && !strcmp(opt, "audit") && (!strcmp(val, "0") || !strcmp(val, "1")))
 			cfg.no_audit = val[0] == '0';
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "wp"))
-			forced_mode = DIRTY_WP;
+			migel2_forced_mode = DIRTY_WP;
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "dbm") && machine.hafdbs)
-			forced_mode = DIRTY_DBM;
+			migel2_forced_mode = DIRTY_DBM;
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "eager"))
-			start_chunk = 0;
+			migel2_start_chunk = 0;
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "gradual"))
-			(void)dirtylog_parse_gradual(val, &start_chunk);
+			(void)dirtylog_parse_gradual(val, &migel2_start_chunk);
 #if FERRY_MIG_TEST_HOOKS
 		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v &&
 			 v < (1u << 30))
@@ -149,8 +149,8 @@ static void cmd_migrate(char *args)
 		cfg.session = 1;
 	memcpy(cfg.local_mac, vnet_info()->mac, 6);
 	memset(cfg.peer_mac, 0xff, 6);
-	link_config(&cfg.link);
-	ws = workspace(mig_src_workspace_size(&cfg));
+	migel2_link_config(&cfg.link);
+	ws = migel2_workspace(mig_src_workspace_size(&cfg));
 	if (!ws) {
 		con_printf("migrate: out of memory for the migration workspace");
 		return;
@@ -158,7 +158,7 @@ static void cmd_migrate(char *args)
 	mig.vm = vm;
 	mig.frames_out = mig.corrupted = 0;
 	mig.audit_reported = false;
-	err = mig_src_init(&mig.src, &cfg, &src_ops, vm, ws, mig.ws_len);
+	err = mig_src_init(&mig.src, &cfg, &migel2_src_ops, vm, ws, mig.ws_len);
 	if (!err) {
 		mig.role = ROLE_SRC;
 		con_printf("migrate: vm '%s': %llu MiB, %u vCPU%s, frames of %u bytes, downtime "
@@ -244,7 +244,7 @@ static void cmd_netblast(char *args)
 		   (unsigned long long)(dt / 1000000));
 }
 
-void blast_rx(const u8 *f, size_t len)
+void migel2_blast_rx(const u8 *f, size_t len)
 {
 	u32 seq, total;
 	u64 now = migrate_now_ns(NULL);
@@ -261,7 +261,7 @@ void blast_rx(const u8 *f, size_t len)
 	mig.blast_t_last = now;
 }
 
-void blast_report(void)
+void migel2_blast_report(void)
 {
 	u64 now = migrate_now_ns(NULL), dt;
 

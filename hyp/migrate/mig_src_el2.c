@@ -16,7 +16,7 @@
 
 /* ---- source callbacks ---- */
 
-int src_read_page(void *ctx, ipa_t ipa, void *dst)
+int migel2_src_read_page(void *ctx, ipa_t ipa, void *dst)
 {
 	struct vm *vm = ctx;
 
@@ -33,7 +33,7 @@ static const void *src_page_ptr(void *ctx, ipa_t ipa)
 	return ipa_ok(vm, ipa_addr(ipa), MIG_PAGE_SIZE) ? guest_ptr(vm, ipa_addr(ipa)) : NULL;
 }
 
-int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
+int migel2_hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
 {
 	struct vm *vm = ctx;
 
@@ -43,8 +43,8 @@ int hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
 	return 0;
 }
 
-enum dirty_mode forced_mode = DIRTY_OFF; /* `migrate <vm> mode=wp|dbm` */
-u64 start_chunk; /* `migrate <vm> start=gradual`: pages armed per collection, 0 = eager */
+enum dirty_mode migel2_forced_mode = DIRTY_OFF; /* `migrate <vm> mode=wp|dbm` */
+u64 migel2_start_chunk; /* `migrate <vm> start=gradual`: pages armed per collection, 0 = eager */
 
 static int src_track_start(void *ctx)
 {
@@ -65,8 +65,9 @@ static int src_track_start(void *ctx)
 	/* Logging someone started by hand stays theirs; otherwise the migration owns it. */
 	mig.started_logging = vm->dirty.mode == DIRTY_OFF;
 	if (mig.started_logging) {
-		err = dirtylog_start(vm, forced_mode ? forced_mode : dirtylog_default_mode(vm),
-				     start_chunk);
+		err = dirtylog_start(
+			vm, migel2_forced_mode ? migel2_forced_mode : dirtylog_default_mode(vm),
+			migel2_start_chunk);
 		if (err)
 			return err;
 	}
@@ -184,7 +185,10 @@ static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
 }
 
 /* The ITS's blob (registers, collections, LPI state) comes after every other one. */
-u32 its_blob_index(const struct vm *vm) { return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0); }
+u32 migel2_its_blob_index(const struct vm *vm)
+{
+	return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0);
+}
 
 static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 {
@@ -237,7 +241,7 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 		*tag = MIG_BLOB_SVE;
 		return sve_blob_save(&vm->vcpu[index - vm->nvcpus - 4], buf, cap);
 	}
-	if (index == its_blob_index(vm)) {
+	if (index == migel2_its_blob_index(vm)) {
 		size_t len;
 		int err;
 
@@ -270,13 +274,13 @@ static void src_progress(void *ctx, const struct mig_stats *st)
 				(unsigned long long)st->audit_first_bad);
 		return;
 	}
-	progress_line(true, false);
+	migel2_progress_line(true, false);
 }
 
-const struct mig_src_ops src_ops = {
-	.send_frame = send_frame,
+const struct mig_src_ops migel2_src_ops = {
+	.send_frame = migel2_send_frame,
 	.now_ns = migrate_now_ns,
-	.read_page = src_read_page,
+	.read_page = migel2_src_read_page,
 	.page_ptr = src_page_ptr,
 	.track_start = src_track_start,
 	.collect_dirty = src_collect,
@@ -284,11 +288,11 @@ const struct mig_src_ops src_ops = {
 	.pause = src_pause,
 	.resume = src_resume,
 	.get_state = src_get_state,
-	.hash_pages = hash_pages,
+	.hash_pages = migel2_hash_pages,
 	.progress = src_progress,
 };
 
-void src_finished(enum mig_status st)
+void migel2_src_finished(enum mig_status st)
 {
 	struct vm *vm = mig.vm;
 
@@ -301,8 +305,8 @@ void src_finished(enum mig_status st)
 		con_printf("migrate: vm '%s': paused (%llu us to park %u vCPU%s)", vm->cfg->name,
 			   (unsigned long long)mig.park_us, vm->nvcpus, vm->nvcpus == 1 ? "" : "s");
 	mig.park_us = 0;
-	print_json("migrate", mig_src_stats(&mig.src), st == MIG_DONE,
-		   st == MIG_DONE ? "" : mig_fail_name(mig.src.fail));
+	migel2_print_json("migrate", mig_src_stats(&mig.src), st == MIG_DONE,
+			  st == MIG_DONE ? "" : mig_fail_name(mig.src.fail));
 	mig.role = ROLE_NONE;
 	if (st == MIG_FAILED && mig.src.fail == MIG_FAIL_POSTCOPY_LOST) {
 		/* Its pages are split between the two machines and the destination's copy ran on:

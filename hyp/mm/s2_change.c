@@ -408,15 +408,22 @@ int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 	return change_run(&ch);
 }
 
-int s2_unmap(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
+/* A change that needs no attributes: an unmap or a split. */
+static int change_range(struct s2_pgtable *pgt, enum change_kind kind, ipa_t ipa, u64 size,
+			struct s2_flush *owed)
 {
 	struct change ch = { .pgt = pgt,
-			     .kind = CH_UNMAP,
+			     .kind = kind,
 			     .start = ipa_addr(ipa),
 			     .end = ipa_addr(ipa) + size,
 			     .owed = owed };
 
 	return change_run(&ch);
+}
+
+int s2_unmap(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
+{
+	return change_range(pgt, CH_UNMAP, ipa, size, owed);
 }
 
 int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struct s2_flush *owed)
@@ -435,11 +442,5 @@ int s2_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot, struc
 
 int s2_split(struct s2_pgtable *pgt, ipa_t ipa, u64 size, struct s2_flush *owed)
 {
-	struct change ch = { .pgt = pgt,
-			     .kind = CH_SPLIT,
-			     .start = ipa_addr(ipa),
-			     .end = ipa_addr(ipa) + size,
-			     .owed = owed };
-
-	return change_run(&ch);
+	return change_range(pgt, CH_SPLIT, ipa, size, owed);
 }

@@ -559,7 +559,6 @@ int its_mmio_read(struct its *its, u64 ipa, u32 size, u64 *value)
 
 int its_mmio_write(struct its *its, u64 ipa, u32 size, u64 value)
 {
-	if (size < 8)
-		value &= (1ULL << (8 * size)) - 1;
+	value = mmio_write_bytes(value, size);
 	return access(its, ipa, size, true, &value);
 }

@@ -10,7 +10,7 @@
 #include "vgic/its.h"
 #include "vgic/vgic_internal.h"
 
-#define HDR_LEN 32u
+#define HDR_LEN VGIC_BLOB_HDR_LEN
 #define OFF_CRC 12u
 #define OFF_REGS 32u
 #define OFF_COLL 64u
@@ -32,17 +32,12 @@ int its_save(const struct its *its, u8 *buf, size_t len, size_t *out_len)
 	size_t size = its_save_size(its);
 	u8 *p;
 
-	for (u32 i = 0; i < g->nr_vcpus; i++)
-		if (g->cpu[i].in_guest)
-			return FERRY_EBUSY; /* an LR may hold an LPI's pending state */
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY; /* an LR may hold an LPI's pending state */
 	if (len < size)
 		return FERRY_ERANGE;
 	memset(buf, 0, size);
-	put_le32(buf, ITS_SAVE_MAGIC);
-	put_le16(buf + 4, ITS_SAVE_VERSION);
-	put_le16(buf + 6, HDR_LEN);
-	put_le32(buf + 8, (u32)size);
-	put_le16(buf + 16, (u16)g->nr_vcpus);
+	vgic_blob_header(buf, ITS_SAVE_MAGIC, ITS_SAVE_VERSION, size, g->nr_vcpus);
 	put_le16(buf + 18, (u16)((its->enabled ? F_ENABLED : 0) | (its->stalled ? F_STALLED : 0)));
 	put_le64(buf + OFF_REGS, its->cbaser);
 	put_le64(buf + OFF_REGS + 8, its->cwriter);
@@ -120,9 +115,8 @@ int its_restore(struct its *its, const u8 *buf, size_t len)
 	const u8 *p;
 	u16 flags;
 
-	for (u32 i = 0; i < g->nr_vcpus; i++)
-		if (g->cpu[i].in_guest)
-			return FERRY_EBUSY;
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY;
 	if (!blob_ok(its, buf, len))
 		return FERRY_EINVAL;
 	flags = get_le16(buf + 18);

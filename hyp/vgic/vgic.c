@@ -180,9 +180,8 @@ int vgic_init(struct vgic *g, const struct vgic_config *cfg, const struct vgic_o
 
 int vgic_reset(struct vgic *g)
 {
-	for (u32 i = 0; i < g->nr_vcpus; i++)
-		if (g->cpu[i].in_guest)
-			return FERRY_EBUSY;
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY;
 	vgic_reset_state(g);
 	return FERRY_OK;
 }
@@ -221,7 +220,16 @@ static void vgic_line_rises(struct vgic_irq *irq)
 		irq->flags |= VGIC_F_LATCH;
 }
 
-int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
+/* What happens to an interrupt's line: it goes high, goes low, or rises and falls in one step (one
+ * kick). A pulse leaves the line's level as it was; a level-sensitive interrupt was pending for no
+ * time at all. */
+enum line_event {
+	LINE_LOW,
+	LINE_HIGH,
+	LINE_PULSE
+};
+
+static int vgic_line_event(struct vgic *g, u32 vcpu, u32 intid, enum line_event ev)
 {
 	struct vgic_irq *irq;
 	struct vgic_snap before;
@@ -230,30 +238,24 @@ int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
 	if (!irq)
 		return FERRY_EINVAL;
 	before = vgic_snap(g, irq);
-	if (level) {
+	if (ev != LINE_LOW)
 		vgic_line_rises(irq);
+	if (ev == LINE_HIGH)
 		irq->flags |= VGIC_F_LINE;
-	} else {
+	else if (ev == LINE_LOW)
 		irq->flags &= ~VGIC_F_LINE;
-	}
 	vgic_changed(g, irq, &before);
 	return FERRY_OK;
 }
 
+int vgic_set_level(struct vgic *g, u32 vcpu, u32 intid, bool level)
+{
+	return vgic_line_event(g, vcpu, intid, level ? LINE_HIGH : LINE_LOW);
+}
+
 int vgic_pulse(struct vgic *g, u32 vcpu, u32 intid)
 {
-	struct vgic_irq *irq;
-	struct vgic_snap before;
-
-	irq = vgic_line_irq(g, vcpu, intid);
-	if (!irq)
-		return FERRY_EINVAL;
-	/* Rise and fall in one step (one kick): the line's level is left as it was; a
-	 * level-sensitive interrupt was pending for no time at all. */
-	before = vgic_snap(g, irq);
-	vgic_line_rises(irq);
-	vgic_changed(g, irq, &before);
-	return FERRY_OK;
+	return vgic_line_event(g, vcpu, intid, LINE_PULSE);
 }
 
 /* ICC_SGI1R_EL1 (Arm ARM "ICC_SGI1R_EL1"): TargetList [15:0], Aff1 [23:16], INTID [27:24],

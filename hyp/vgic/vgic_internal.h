@@ -4,6 +4,7 @@
 #ifndef FERRY_VGIC_INTERNAL_H
 #define FERRY_VGIC_INTERNAL_H
 
+#include "lib/lib.h"
 #include "vgic/vgic.h"
 
 /* struct vgic_irq.flags. The guest-visible state is ENABLED..ACTIVE; the rest is bookkeeping. */
@@ -129,5 +130,52 @@ u64 vgic_irouter_mask(const struct vgic *g);
 
 /* Resets the guest-visible state, keeping configuration and HW mappings. */
 void vgic_reset_state(struct vgic *g);
+
+/* An LPI's pending bit in its redistributor, with the count kept beside it (lpi_npending). Each
+ * returns whether the bit changed. */
+static inline bool vgic_lpi_mark(struct vgic_cpu *cpu, u32 intid)
+{
+	u32 n = intid - VGIC_LPI_BASE;
+
+	if (cpu->lpi_pending[n / 64] & BIT(n % 64))
+		return false;
+	cpu->lpi_pending[n / 64] |= BIT(n % 64);
+	cpu->lpi_npending++;
+	return true;
+}
+
+static inline bool vgic_lpi_unmark(struct vgic_cpu *cpu, u32 intid)
+{
+	u32 n = intid - VGIC_LPI_BASE;
+
+	if (!(cpu->lpi_pending[n / 64] & BIT(n % 64)))
+		return false;
+	cpu->lpi_pending[n / 64] &= ~BIT(n % 64);
+	cpu->lpi_npending--;
+	return true;
+}
+
+/* Whether some vCPU is between flush and sync: its list registers then hold state the model does
+ * not have (an LPI's pending state too), so a reset, a save or a restore must wait. */
+static inline bool vgic_any_in_guest(const struct vgic *g)
+{
+	for (u32 i = 0; i < g->nr_vcpus; i++)
+		if (g->cpu[i].in_guest)
+			return true;
+	return false;
+}
+
+/* The header convention the vGIC's and the ITS's blobs share (docs/vgic.md): magic, version, the
+ * header's length, the blob's length, the CRC32C's place (written last, by the caller) and the
+ * vCPU count at byte 16. */
+#define VGIC_BLOB_HDR_LEN 32u
+static inline void vgic_blob_header(u8 *buf, u32 magic, u16 version, size_t size, u32 nr_vcpus)
+{
+	put_le32(buf, magic);
+	put_le16(buf + 4, version);
+	put_le16(buf + 6, VGIC_BLOB_HDR_LEN);
+	put_le32(buf + 8, (u32)size);
+	put_le16(buf + 16, (u16)nr_vcpus);
+}
 
 #endif

@@ -29,34 +29,19 @@ static u64 prop_table(u64 propbaser) { return propbaser & GENMASK(51, 12); }
 
 int vgic_lpi_set_pending(struct vgic *g, u32 vcpu, u32 intid)
 {
-	struct vgic_cpu *cpu;
-	u32 n = intid - VGIC_LPI_BASE;
-
 	if (!lpi_vcpu_ok(g, vcpu, intid))
 		return FERRY_EINVAL;
-	cpu = &g->cpu[vcpu];
-	if (!cpu->lpis_enabled)
+	if (!g->cpu[vcpu].lpis_enabled)
 		return FERRY_ENOENT;
-	if (!(cpu->lpi_pending[n / 64] & BIT(n % 64))) {
-		cpu->lpi_pending[n / 64] |= BIT(n % 64);
-		cpu->lpi_npending++;
-	}
+	(void)vgic_lpi_mark(&g->cpu[vcpu], intid);
 	vgic_kick(g, vcpu);
 	return FERRY_OK;
 }
 
 bool vgic_lpi_clear_pending(struct vgic *g, u32 vcpu, u32 intid)
 {
-	struct vgic_cpu *cpu;
-	u32 n = intid - VGIC_LPI_BASE;
-
-	if (!lpi_vcpu_ok(g, vcpu, intid))
+	if (!lpi_vcpu_ok(g, vcpu, intid) || !vgic_lpi_unmark(&g->cpu[vcpu], intid))
 		return false;
-	cpu = &g->cpu[vcpu];
-	if (!(cpu->lpi_pending[n / 64] & BIT(n % 64)))
-		return false;
-	cpu->lpi_pending[n / 64] &= ~BIT(n % 64);
-	cpu->lpi_npending--;
 	vgic_kick(g, vcpu);
 	return true;
 }

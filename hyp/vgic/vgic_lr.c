@@ -250,14 +250,8 @@ int vgic_sync_lrs(struct vgic *g, u32 vcpu, const u64 lr_in[], u32 n)
 			 * sat here (dropped: a disabled redistributor holds none). Acknowledged:
 			 * gone (an LPI has no active state; its deactivation finds no LR, which
 			 * for an LPI is no error and counts nothing). */
-			if ((lr & ICH_LR_PENDING) && cpu->lpis_enabled) {
-				u32 b = intid - VGIC_LPI_BASE;
-
-				if (!(cpu->lpi_pending[b / 64] & BIT(b % 64))) {
-					cpu->lpi_pending[b / 64] |= BIT(b % 64);
-					cpu->lpi_npending++;
-				}
-			}
+			if ((lr & ICH_LR_PENDING) && cpu->lpis_enabled)
+				(void)vgic_lpi_mark(cpu, intid);
 			continue;
 		}
 		fold(g, vcpu, vgic_get_irq(g, vcpu, intid), placed, lr);

@@ -525,8 +525,6 @@ int vgic_mmio_read(struct vgic *g, u64 ipa, u32 size, u64 *value)
 
 int vgic_mmio_write(struct vgic *g, u64 ipa, u32 size, u64 value)
 {
-	/* Only the bytes written count: the glue passes Xt/Wt, possibly with stale upper bits. */
-	if (size < 8)
-		value &= (1ULL << (8 * size)) - 1;
+	value = mmio_write_bytes(value, size);
 	return access(g, ipa, size, true, &value);
 }

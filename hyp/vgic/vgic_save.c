@@ -13,7 +13,7 @@
 #include "lib/lib.h"
 #include "vgic/vgic_internal.h"
 
-#define HDR_LEN 32u
+#define HDR_LEN VGIC_BLOB_HDR_LEN
 #define SPI_REC_LEN 12u
 #define PRIV_REC_LEN 4u
 #define CPU_REC_LEN (48u + VGIC_NR_PRIVATE * PRIV_REC_LEN)
@@ -86,17 +86,12 @@ int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size
 	size_t size = vgic_save_size(g);
 	u8 *p;
 
-	for (u32 i = 0; i < g->nr_vcpus; i++)
-		if (g->cpu[i].in_guest)
-			return FERRY_EBUSY; /* its LRs hold state the model does not have yet */
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY; /* its LRs hold state the model does not have yet */
 	if (len < size)
 		return FERRY_ERANGE;
 	memset(buf, 0, size);
-	put_le32(buf, VGIC_SAVE_MAGIC);
-	put_le16(buf + 4, VGIC_SAVE_VERSION);
-	put_le16(buf + 6, HDR_LEN);
-	put_le32(buf + 8, (u32)size);
-	put_le16(buf + 16, (u16)g->nr_vcpus);
+	vgic_blob_header(buf, VGIC_SAVE_MAGIC, VGIC_SAVE_VERSION, size, g->nr_vcpus);
 	put_le16(buf + 18, (u16)g->nr_spis);
 	put_le32(buf + 20, g->ctlr);
 	p = buf + HDR_LEN;
@@ -213,9 +208,8 @@ int vgic_restore(struct vgic *g, struct vgic_cpu_hw hw[], const u8 *buf, size_t 
 {
 	int err;
 
-	for (u32 i = 0; i < g->nr_vcpus; i++)
-		if (g->cpu[i].in_guest)
-			return FERRY_EBUSY;
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY;
 	err = load(g, hw, buf, len, false);
 	return err ? err : load(g, hw, buf, len, true);
 }
