@@ -106,6 +106,24 @@ static int parse_root(struct config_parser *p, u64 window_pa, u64 window_bytes)
 	return config_check_placement(p, window_pa, window_pa + window_bytes);
 }
 
+/* libfdt 1.6.1 (Debian bookworm's, on the host and for arm64) steps over a property whose length
+ * field is negative (0xfffffff4) back onto that property's own tag, and fdt_check_full then loops
+ * forever: a 465-byte config blob from the fuzzer hung it. So walk the tags once first and refuse a
+ * structure that does not move forward. Every tag takes at least 4 bytes, which bounds the walk. */
+static int tags_move_forward(const void *fdt)
+{
+	int off = 0, next = 0;
+
+	for (u32 steps = fdt_totalsize(fdt) / FDT_TAGSIZE + 1; steps; steps--) {
+		if (fdt_next_tag(fdt, off, &next) == FDT_END)
+			return 0; /* the end, or a broken tag: fdt_check_full says which */
+		if (next <= off)
+			return -FDT_ERR_BADSTRUCTURE;
+		off = next;
+	}
+	return -FDT_ERR_BADSTRUCTURE;
+}
+
 int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_config *out,
 		 char *err, size_t errlen)
 {
@@ -134,6 +152,8 @@ int config_parse(const void *fdt, const struct config_limits *lim, struct ferry_
 			"device tree blob version %u, expected 16 or later (dtc writes 17)",
 			(unsigned)fdt_version(fdt));
 	else {
+		if (!ret)
+			ret = tags_move_forward(fdt);
 		if (!ret)
 			ret = fdt_check_full(fdt, fdt_totalsize(fdt));
 		if (ret)

@@ -205,6 +205,40 @@ static void test_not_a_dtb(void **state)
 	}
 }
 
+static void expect_error_prefix(const void *fdt, const char *prefix)
+{
+	static struct ferry_config out;
+	char err[CONFIG_ERR_MAX];
+
+	assert_int_equal(config_parse(fdt, &qemu_limits, &out, err, sizeof(err)), FERRY_EINVAL);
+	assert_memory_equal(err, prefix, strlen(prefix));
+}
+
+/* A property whose length field is negative: libfdt 1.6.1 steps back onto the same tag and its full
+ * check never returns (the fuzzer found it: a 465-byte blob hung fuzz_config). Refused, at once. */
+static void test_negative_property_length(void **state)
+{
+	static const u32 lens[] = { 0xfffffff4, 0xfffffff8, 0xfffffffc, 0x80000000, 0xffffffff };
+	(void)state;
+
+	for (u32 i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		void *fdt = dtc_string(CONFIG(vm_node("alpha", NONE)));
+		int prop = fdt_first_property_offset(fdt, 0);
+		fdt32_t *len;
+
+		assert_true(prop >= 0);
+		len = (fdt32_t *)((char *)fdt + fdt_off_dt_struct(fdt) + prop + FDT_TAGSIZE);
+		*len = cpu_to_fdt32(lens[i]);
+		if (lens[i] == 0xfffffff4) /* onto its own tag */
+			expect_error_blob(fdt, &qemu_limits,
+					  "config: not a valid device tree blob (libfdt: "
+					  "FDT_ERR_BADSTRUCTURE)");
+		else
+			expect_error_prefix(fdt, "config: not a valid device tree blob (libfdt: ");
+		free(fdt);
+	}
+}
+
 static void test_root(void **state)
 {
 	(void)state;
@@ -534,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_config_files),
 		cmocka_unit_test(test_default_config),
 		cmocka_unit_test(test_smp2_and_wild_configs),
+		cmocka_unit_test(test_negative_property_length),
 		cmocka_unit_test(test_not_a_dtb),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_migration_key),
