@@ -26,6 +26,18 @@ def build_path(*parts):
     return os.path.join(BUILD, *parts)
 
 
+def run_to_exit(args, timeout):
+    """Runs a QEMU command line until QEMU exits; returns (its console output, exit status)."""
+    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
+                          timeout=timeout, cwd=TOP)
+    try:
+        child.expect(pexpect.EOF)
+        out = child.before
+    finally:
+        child.close(force=True)
+    return out, child.exitstatus
+
+
 class Machine:
     """One QEMU running ferry; expect() on its console, shell() commands, wait_exit() for status."""
 

@@ -6,13 +6,11 @@ QEMU's run, the reference, must also pass every check (a check that fails there 
 import os
 import re
 
-import pexpect
 import pytest
 
 import ferry_qemu  # tools/, on sys.path through conftest.py
-from conftest import build_path
+from conftest import build_path, run_to_exit
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGE = build_path("guest", "conformance.bin")
 CONFIG = "tests/system/configs/conformance.dtb"
 VERDICT = re.compile(r"conformance: ([a-z0-9_.]+): (PASS|FAIL|SKIP)\b")
@@ -30,14 +28,7 @@ def verdicts(text):
 def run_direct(cpu):
     assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
     args = ferry_qemu.direct_args(IMAGE, cpu=cpu, smp=2, mem="128M")
-    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
-                          timeout=120, cwd=TOP)
-    try:
-        child.expect(pexpect.EOF)
-        out = child.before
-    finally:
-        child.close(force=True)
-    return out, child.exitstatus
+    return run_to_exit(args, timeout=120)
 
 
 @pytest.fixture(scope="module")

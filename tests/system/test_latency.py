@@ -9,10 +9,9 @@ import os
 import re
 import subprocess
 
-import pexpect
 
 import ferry_qemu  # tools/, on sys.path through conftest.py
-from conftest import TOP, build_path
+from conftest import build_path, run_to_exit
 
 IMAGE = build_path("guest", "latency.bin")
 CONFIG = "tests/system/configs/latency.dtb"
@@ -47,12 +46,6 @@ def test_latency_direct():
     assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
     args = ferry_qemu.direct_args(IMAGE, smp=1, mem="128M", icount=True,
                                   append=config_bootargs())
-    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
-                          timeout=30, cwd=TOP)
-    try:
-        child.expect(pexpect.EOF)
-        out = child.before
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0, out
+    out, status = run_to_exit(args, timeout=30)
+    assert status == 0, out
     check(out)

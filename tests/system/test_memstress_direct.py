@@ -9,10 +9,10 @@ import os
 import re
 import struct
 
-import pexpect
 import pytest
 
 import ferry_qemu  # tools/, on sys.path through conftest.py
+from conftest import run_to_exit
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, os.environ.get("FERRY_BUILD", "build"))
@@ -27,14 +27,8 @@ def run(append, smp=1, mem="128M", machine="virt", timeout=60):
     assert os.path.exists(IMAGE), "missing %s: run make guests" % IMAGE
     args = ferry_qemu.direct_args(IMAGE, machine=machine, cpu="max", smp=smp, mem=mem,
                                   append=append)
-    child = pexpect.spawn(args[0], args[1:], encoding="utf-8", codec_errors="replace",
-                          timeout=timeout, cwd=TOP)
-    try:
-        child.expect(pexpect.EOF)
-        out = child.before.replace("\r\n", "\n")
-    finally:
-        child.close(force=True)
-    return out, child.exitstatus
+    out, status = run_to_exit(args, timeout)
+    return out.replace("\r\n", "\n"), status
 
 
 def verdicts(out):
