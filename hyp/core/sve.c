@@ -68,10 +68,26 @@ void sve_ctx_load(struct vcpu *v)
 	sve_load(v->sve->regs);
 }
 
+/* host_vl is known once a vCPU ran here; a VM's CPUs may not have run yet (an incoming one's never
+ * have): ask the hardware through the same controls. On the management CPU SVE must be untrapped
+ * for that, and trapped again after. */
+static u32 learn_host_vl(void)
+{
+	if (!host_vl) {
+		u64 cptr = sysreg_read(cptr_el2);
+
+		sve_load_controls();
+		sysreg_write(cptr_el2, cptr);
+		isb();
+	}
+	return host_vl;
+}
+
 int sve_blob_save(struct vcpu *v, void *buf, size_t cap)
 {
 	if (!v->sve)
 		return FERRY_EINVAL;
+	learn_host_vl();
 	/* A vCPU that was never on when the VM paused has nothing saved: it goes as zeroes (its
 	 * registers are UNKNOWN at its first CPU_ON anyway), at the length the others have. */
 	if (!v->sve->vl) {
@@ -84,15 +100,7 @@ int sve_blob_save(struct vcpu *v, void *buf, size_t cap)
 
 int sve_blob_load(struct vcpu *v, const void *buf, size_t len, const char **why)
 {
-	/* host_vl is known once a vCPU ran here; an incoming VM's CPUs have not: ask the hardware
-	 * through the same controls. Called on the management CPU: SVE must be untrapped there too. */
-	if (!host_vl) {
-		u64 cptr = sysreg_read(cptr_el2);
-
-		sve_load_controls();
-		sysreg_write(cptr_el2, cptr);
-		isb();
-	}
 	*why = "no SVE here";
-	return v->sve ? mig_sve_decode(buf, len, v->idx, host_vl, v->sve, why) : FERRY_EINVAL;
+	return v->sve ? mig_sve_decode(buf, len, v->idx, learn_host_vl(), v->sve, why)
+		      : FERRY_EINVAL;
 }

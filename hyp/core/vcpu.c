@@ -138,6 +138,20 @@ static void vcpu_park(struct vcpu *v)
 	__atomic_store_n(&v->parked, 0, __ATOMIC_RELEASE);
 }
 
+/* REQ_REHEARSE: the context save a pause will run, once now into scratch, so that its code is not
+ * run for the first time in the pause (migrate/rehearse_el2.c); on a CPU with no guest running
+ * (a destination's) the load too, of what was just saved: its own registers, unchanged. */
+static void vcpu_rehearse(struct vcpu *v, bool load)
+{
+	static struct mig_vcpu_state scratch[MAX_CPUS];
+	struct mig_vcpu_state *s = &scratch[v->pcpu % MAX_CPUS];
+
+	__atomic_and_fetch(&v->request, ~(u32)REQ_REHEARSE, __ATOMIC_ACQ_REL);
+	vcpu_ctx_save(v, s);
+	if (load)
+		vcpu_ctx_load(v, s);
+}
+
 #if FERRY_TLBI_SANITIZER
 static bool sanitizer_still_pending(struct vm *vm)
 {
@@ -173,6 +187,10 @@ void vcpu_run_loop(struct pcpu *p)
 		while (!vcpu_should_run(v = __atomic_load_n(&p->vcpu, __ATOMIC_ACQUIRE))) {
 			if (v && vcpu_paused_here(v)) {
 				vcpu_park(v);
+				continue;
+			}
+			if (v && (v->request & REQ_REHEARSE)) {
+				vcpu_rehearse(v, true);
 				continue;
 			}
 			wfi();
@@ -233,6 +251,8 @@ void vcpu_run_loop(struct pcpu *p)
 			v->regs.spsr = sysreg_read(spsr_el2);
 			virq_sync(v);
 			cls = vcpu_handle_exit(v, reason);
+			if (v->request & REQ_REHEARSE)
+				vcpu_rehearse(v, false);
 		}
 		/* Leave the guest: stage 2 off until the vCPU runs again. */
 		sysreg_write(hcr_el2, HCR_RW);

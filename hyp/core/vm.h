@@ -78,6 +78,9 @@ struct vcpu {
 
 #define REQ_STOP BIT(0)
 #define REQ_PAUSE BIT(1)
+/* Run the context save (and, on a CPU with no guest running, the load) once into scratch: the
+ * migration's rehearsal (migrate/rehearse_el2.c). */
+#define REQ_REHEARSE BIT(2)
 
 struct vm {
 	const struct vm_config *cfg;

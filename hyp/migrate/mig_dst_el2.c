@@ -52,9 +52,8 @@ static int dst_zero_pages(void *ctx, ipa_t ipa, u64 npages)
 	return 0;
 }
 
-static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
+int migel2_put_state(struct vm *vm, u32 index, u32 tag, const void *buf, u32 len)
 {
-	struct vm *vm = ctx;
 	const char *why = "unexpected blob";
 	int err = FERRY_EINVAL;
 
@@ -117,6 +116,11 @@ static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len
 	return 0;
 }
 
+static int dst_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
+{
+	return migel2_put_state(ctx, index, tag, buf, len);
+}
+
 static void dst_progress(void *ctx, const struct mig_stats *st)
 {
 	(void)ctx;
@@ -159,13 +163,18 @@ static int dst_listen(struct vm *vm)
 		if (!mig.written)
 			return FERRY_ENOMEM;
 	}
+	/* The VM's own state through the commit's code once, now rather than in the pause
+	 * (rehearse_el2.c); what it leaves in mig is cleared just below. */
+	int err = migel2_rehearse(vm, true);
+
+	if (err)
+		return err;
 	memset(&mig.vmstate, 0, sizeof(mig.vmstate));
 	mig.blobs_ok = 0;
 	mig.t_first_blob = 0;
 	mig.vm = vm;
 	mig.role = ROLE_DST;
-	int err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
-
+	err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
 	if (!err)
 		err = mig_dst_listen(&mig.dst);
 	if (err)

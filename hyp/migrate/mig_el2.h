@@ -115,10 +115,22 @@ extern const struct mig_src_ops migel2_src_ops;
 int migel2_src_read_page(void *ctx, ipa_t ipa, void *dst);
 int migel2_hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st);
 u32 migel2_its_blob_index(const struct vm *vm);
+/* State blob `index` of vm (the source's get_state). A rehearsal (the VM runs: rehearse_el2.c)
+ * writes nothing of the VM's and serializes the vGIC and the ITS without waiting for its vCPUs to
+ * be synced; its bytes are for nothing but throwing away. */
+int migel2_get_state(struct vm *vm, u32 index, void *buf, size_t cap, u32 *tag, bool rehearsal);
 void migel2_src_finished(enum mig_status st);
+
+/* rehearse_el2.c: once before the pause's code is needed (the source before round 0, the
+ * destination when it starts to listen); an error means a blob cannot be serialized (source) or its
+ * own state does not go back into the incoming VM (destination). */
+int migel2_rehearse(struct vm *vm, bool incoming);
 
 /* mig_dst_el2.c */
 struct vm *migel2_incoming_vm(void);
+/* State blob `index` into the incoming vm (the destination's put_state); records it in
+ * mig.blobs_ok, the VM blob in mig.vmstate and the PL011's in mig.uart. */
+int migel2_put_state(struct vm *vm, u32 index, u32 tag, const void *buf, u32 len);
 void migel2_listen_incoming(struct vm *vm);
 void migel2_dst_finished(enum mig_status st);
 void migel2_dst_postcopy_start(void);

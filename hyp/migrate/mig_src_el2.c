@@ -54,6 +54,10 @@ static int src_track_start(void *ctx)
 
 	u64 bytes = ALIGN_UP(words * 8, PAGE_SIZE);
 
+	/* Before round 0: the pause's code once, while the VM runs (rehearse_el2.c). */
+	err = migel2_rehearse(vm, false);
+	if (err)
+		return err;
 	if (!vm->mig_acc_mem) {
 		vm->mig_acc_mem = pool_zalloc_contig(3 * bytes / PAGE_SIZE);
 		if (!vm->mig_acc_mem)
@@ -190,10 +194,8 @@ u32 migel2_its_blob_index(const struct vm *vm)
 	return vm->nvcpus + 4 + (machine.sve ? vm->nvcpus : 0);
 }
 
-static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
+int migel2_get_state(struct vm *vm, u32 index, void *buf, size_t cap, u32 *tag, bool rehearsal)
 {
-	struct vm *vm = ctx;
-
 	if (index == 0) {
 		struct mig_vm_state s = {
 			.nvcpus = vm->nvcpus,
@@ -207,7 +209,13 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 	}
 	if (index <= vm->nvcpus) {
 		struct vcpu *v = &vm->vcpu[index - 1];
-		struct mig_vcpu_state *s = &v->state;
+		struct mig_vcpu_state copy, *s = &v->state;
+
+		/* A rehearsal's vCPU runs: its context is not ours to write. */
+		if (rehearsal) {
+			copy = v->state;
+			s = &copy;
+		}
 
 		s->index = index - 1;
 		s->power = power_of(vm, index - 1);
@@ -229,7 +237,7 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 			hw[i] = vm->vcpu[i].gic_hw;
 		*tag = MIG_BLOB_VGIC;
 		spin_lock(&vm->lock);
-		err = vgic_save(&vm->vgic, hw, buf, cap, &len);
+		err = (rehearsal ? vgic_save_model : vgic_save)(&vm->vgic, hw, buf, cap, &len);
 		spin_unlock(&vm->lock);
 		return err ? err : (int)len;
 	}
@@ -247,11 +255,16 @@ static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
 
 		*tag = MIG_BLOB_ITS;
 		spin_lock(&vm->lock);
-		err = its_save(&vm->its, buf, cap, &len);
+		err = (rehearsal ? its_save_model : its_save)(&vm->its, buf, cap, &len);
 		spin_unlock(&vm->lock);
 		return err ? err : (int)len;
 	}
 	return FERRY_ENOENT;
+}
+
+static int src_get_state(void *ctx, u32 index, void *buf, size_t cap, u32 *tag)
+{
+	return migel2_get_state(ctx, index, buf, cap, tag, false);
 }
 
 static void src_progress(void *ctx, const struct mig_stats *st)

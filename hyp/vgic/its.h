@@ -105,6 +105,8 @@ size_t its_save_size(const struct its *its);
 /* The ITS's registers and collections and the LPI state of every redistributor (enable, tables,
  * pending LPIs). Every vCPU must be synced (FERRY_EBUSY). FERRY_ERANGE when len is too small. */
 int its_save(const struct its *its, u8 *buf, size_t len, size_t *out_len);
+/* Without the check, for a rehearsal's thrown-away bytes only (as vgic_save_model). */
+int its_save_model(const struct its *its, u8 *buf, size_t len, size_t *out_len);
 
 /* Into an ITS over a vGIC with the same nr_vcpus. Checks the whole blob first (FERRY_EINVAL: length,
  * magic, version, CRC, geometry, every value no register could hold); on any error nothing changes.

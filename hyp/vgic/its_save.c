@@ -28,12 +28,17 @@ size_t its_save_size(const struct its *its) { return blob_size(its->g->nr_vcpus)
 
 int its_save(const struct its *its, u8 *buf, size_t len, size_t *out_len)
 {
+	if (vgic_any_in_guest(its->g))
+		return FERRY_EBUSY; /* an LR may hold an LPI's pending state */
+	return its_save_model(its, buf, len, out_len);
+}
+
+int its_save_model(const struct its *its, u8 *buf, size_t len, size_t *out_len)
+{
 	const struct vgic *g = its->g;
 	size_t size = its_save_size(its);
 	u8 *p;
 
-	if (vgic_any_in_guest(g))
-		return FERRY_EBUSY; /* an LR may hold an LPI's pending state */
 	if (len < size)
 		return FERRY_ERANGE;
 	memset(buf, 0, size);

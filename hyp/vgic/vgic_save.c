@@ -83,11 +83,17 @@ static void put_priv(u8 *p, const struct vgic_irq *irq)
 int vgic_save(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size_t len,
 	      size_t *out_len)
 {
+	if (vgic_any_in_guest(g))
+		return FERRY_EBUSY; /* its LRs hold state the model does not have yet */
+	return vgic_save_model(g, hw, buf, len, out_len);
+}
+
+int vgic_save_model(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf, size_t len,
+		    size_t *out_len)
+{
 	size_t size = vgic_save_size(g);
 	u8 *p;
 
-	if (vgic_any_in_guest(g))
-		return FERRY_EBUSY; /* its LRs hold state the model does not have yet */
 	if (len < size)
 		return FERRY_ERANGE;
 	memset(buf, 0, size);
