@@ -2,8 +2,8 @@
 /* Live migration at EL2, shared by its files only (the rest of ferry calls migrate_el2.h): the glue
  * between the pure protocol machines (hyp/migrate), the NIC (hyp/virtio), dirty logging, the vCPUs
  * and the shell. Everything here runs on the management CPU; the only thing a vCPU's CPU does for a
- * migration is park itself (saving its EL1 context) when asked, and load a context it was given
- * before it next runs (core/vcpu.c).
+ * migration is park itself (saving its EL1 context) when asked, load a context it was given before
+ * it next runs, and rehearse the save (and load) once into scratch (core/vcpu.c).
  *
  *   source:       migrate <vm> → HELLO … rounds of pages (dirty logging) … pause → last pages →
  *                 state blobs → hash → COMMIT → the VM has MIGRATED here; any failure → resume.
@@ -17,6 +17,7 @@
  *   mig_src_el2.c     the source's callbacks and its end
  *   mig_dst_el2.c     the destination's callbacks, listening, the commit, the switch to post-copy
  *   postcopy_el2.c    post-copy's faults and waits on the destination
+ *   rehearse_el2.c    the pause's code run once before the pause (under TCG, its translation)
  *   mig_report_el2.c  progress lines and the JSON summaries
  *   mig_shell_el2.c   the shell's migrate, migration and netblast */
 #ifndef FERRY_MIGRATE_MIG_EL2_H

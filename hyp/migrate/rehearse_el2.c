@@ -13,10 +13,9 @@
  * cannot be serialized fails the migration while the VM runs on, not in the pause. The destination
  * puts its own incoming VM's state through save and restore: a blob its own decoder refuses is a
  * bug found before a source depends on it. */
-#include "migrate/mig_el2.h"
-
 #include "core/console.h"
 #include "core/vcpu.h"
+#include "migrate/mig_el2.h"
 
 /* The blobs go nowhere: one scratch buffer, the size of the largest blob. */
 static u8 scratch[MIG_STATE_BLOB_MAX];
