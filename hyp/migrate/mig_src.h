@@ -130,7 +130,9 @@ struct mig_src {
 	u64 split_page;
 	u32 split_off;
 	bool paused, tracking;
-	bool converging; /* the rest fits the budget: one more live round, drained, then pause */
+	bool converging;  /* the rest fits the budget: live rounds, drained, while they shrink it */
+	u64 converge_min; /* the fewest dirty pages a converging round began with */
+	u32 converge_stall; /* converging rounds in a row that began with more than that */
 	/* state blobs */
 	u32 blob_index;
 	u32 blob_len, blob_off, blob_tag;

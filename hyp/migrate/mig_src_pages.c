@@ -215,10 +215,32 @@ static bool src_wants_postcopy(struct mig_src *m, u64 dirty)
 	return m->stall >= m->cfg.pc_stall_rounds || m->stats.round >= m->cfg.max_rounds;
 }
 
+/* The rest fits the budget: whether to pause now with these n pages. Pausing would also stop the
+ * guest for what is still in flight (up to half the budget, src_drained) and for every page of the
+ * set, where a live round costs the guest nothing. So the source sends the set live, in rounds
+ * that drain completely, and pauses once a round stops paying: when the set fits one frame, when it
+ * is within a third of the smallest set so far (a plateau), or after SRC_CONVERGE_STALL rounds in
+ * a row above that (a guest writing in bursts). A round whose set is at most three quarters of the
+ * smallest so far is progress and goes on. */
+static bool src_converged(struct mig_src *m, u64 n)
+{
+	if (n <= SRC_CONVERGED_PAGES)
+		return true;
+	if (!m->converging || 4 * n <= 3 * m->converge_min) {
+		m->converge_min = n;
+		m->converge_stall = 0;
+		return false;
+	}
+	if (3 * n <= 4 * m->converge_min)
+		return true;
+	return ++m->converge_stall >= SRC_CONVERGE_STALL;
+}
+
 /* All pages of the round are in frames: decide between another live round and the pause. */
 static void src_round_end(struct mig_src *m)
 {
 	u64 now = src_now(m), elapsed, bytes, estimate;
+	bool fits;
 	s64 n;
 
 	m->stats.r[m->stats.round].end_ns = now;
@@ -255,15 +277,10 @@ static void src_round_end(struct mig_src *m)
 		src_enter_postcopy(m, estimate);
 		return;
 	}
-	/* The rest fits the budget. Pausing now would also stop for what is still in flight (up to
-	 * half the budget, src_drained): send these pages live first, in one more round that
-	 * drains completely, and pause after it with only what the guest wrote meanwhile. */
-	if (n && estimate <= m->cfg.downtime_ns && !m->converging &&
-	    m->stats.round < m->cfg.max_rounds &&
-	    mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
+	fits = n == 0 || estimate <= m->cfg.downtime_ns;
+	if (fits && m->stats.round < m->cfg.max_rounds && !src_converged(m, (u64)n))
 		m->converging = true;
-	} else if (n == 0 || estimate <= m->cfg.downtime_ns ||
-		   m->stats.round >= m->cfg.max_rounds) {
+	else if (fits || m->stats.round >= m->cfg.max_rounds) {
 		src_enter_final(m, estimate);
 		return;
 	}

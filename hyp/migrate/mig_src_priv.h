@@ -12,6 +12,11 @@
 #define SRC_DEF_LINGER 1000000000ULL
 #define SRC_DEF_RX_WINDOW 4u
 #define SRC_DEF_PC_STALL 4u
+/* A dirty set this small (a 64 KiB frame's worth of pages) goes into the pause at once: another
+ * live round would save less than it costs. */
+#define SRC_CONVERGED_PAGES 15u
+/* Converging rounds in a row that may begin above the smallest set so far (src_converged). */
+#define SRC_CONVERGE_STALL 3u
 /* Post-copy: background frames in flight at most, so that a requested page never waits behind
  * more than this many frames of the stream (the window's other frames are the requests'). */
 #define SRC_PC_BG_FRAMES 4u
