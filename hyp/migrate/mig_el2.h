@@ -17,7 +17,8 @@
  *   mig_src_el2.c     the source's callbacks and its end
  *   mig_dst_el2.c     the destination's callbacks, listening, the commit, the switch to post-copy
  *   postcopy_el2.c    post-copy's faults and waits on the destination
- *   rehearse_el2.c    the pause's code run once before the pause (under TCG, its translation)
+ *   rehearse_el2.c    the pause's code run once before the pause: the loopback migration at boot,
+ *                     the VM's state and vCPU contexts per migration
  *   mig_report_el2.c  progress lines and the JSON summaries
  *   mig_shell_el2.c   the shell's migrate, migration and netblast */
 #ifndef FERRY_MIGRATE_MIG_EL2_H
@@ -126,6 +127,9 @@ void migel2_src_finished(enum mig_status st);
  * destination when it starts to listen); an error means a blob cannot be serialized (source) or its
  * own state does not go back into the incoming VM (destination). */
 int migel2_rehearse(struct vm *vm, bool incoming);
+/* At boot, with a network device: the loopback migration (mig_loopback.h) in the migration
+ * workspace, which it allocates for the largest migration these VMs need; prints the verdict. */
+void migel2_rehearse_machines(void);
 
 /* mig_dst_el2.c */
 struct vm *migel2_incoming_vm(void);

@@ -143,6 +143,7 @@ void migrate_boot(void)
 		   crc_hw ? "hardware" : "software");
 	if (ni->intid)
 		gic_enable_irq(0, ni->intid);
+	migel2_rehearse_machines();
 	vm = migel2_incoming_vm();
 	if (vm)
 		migel2_listen_incoming(vm);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The rehearsal: the code a migration's pause runs, run once before the pause.
+/* The rehearsal: the code a migration's pause runs, run once before the pause. At boot, the
+ * protocol machines' (a loopback migration in memory, mig_loopback.h); per migration, the VM's own
+ * state blobs and vCPU contexts (migel2_rehearse).
  *
  * Under QEMU's TCG, the first execution of a piece of code costs its translation: about 40-50 µs
  * per translated block on the machines we measure on, against a few µs to run it once
@@ -13,9 +15,12 @@
  * cannot be serialized fails the migration while the VM runs on, not in the pause. The destination
  * puts its own incoming VM's state through save and restore: a blob its own decoder refuses is a
  * bug found before a source depends on it. */
+#include <string.h>
+
 #include "core/console.h"
 #include "core/vcpu.h"
 #include "migrate/mig_el2.h"
+#include "migrate/mig_loopback.h"
 
 /* The blobs go nowhere: one scratch buffer, the size of the largest blob. */
 static u8 scratch[MIG_STATE_BLOB_MAX];
@@ -51,4 +56,53 @@ int migel2_rehearse(struct vm *vm, bool incoming)
 	}
 	rehearse_vcpus(vm);
 	return 0;
+}
+
+/* The workspace every migration of these VMs will need, either way, and the loopback's: allocated
+ * once, now, so that the loopback's memory is the migrations' (the pool never takes it back). */
+static size_t workspace_need(u32 frame_max)
+{
+	size_t need = mig_loopback_workspace_size(frame_max);
+
+	for (u32 i = 0; i < nvms; i++) {
+		struct mig_src_config s;
+		struct mig_dst_config d;
+
+		memset(&s, 0, sizeof(s));
+		memset(&d, 0, sizeof(d));
+		migel2_compat_of(&vms[i], &s.compat);
+		migel2_link_config(&s.link);
+		d.compat = s.compat;
+		d.link = s.link;
+		need = MAX(need, MAX(mig_src_workspace_size(&s), mig_dst_workspace_size(&d)));
+	}
+	return need;
+}
+
+void migel2_rehearse_machines(void)
+{
+	struct mig_link_config link;
+	char why[96];
+	u64 t0 = migrate_now_ns(NULL);
+	void *ws;
+	int err;
+
+	migel2_link_config(&link);
+	ws = migel2_workspace(workspace_need(link.frame_max));
+	if (!ws) {
+		con_printf("ferry: out of memory for the migration workspace");
+		return;
+	}
+	err = mig_loopback_run(ws, mig.ws_len, link.frame_max, migrate_now_ns, why, sizeof(why));
+	if (err)
+		con_printf(
+			"ferry: MIGRATION SELF-TEST FAILED: a loopback migration in memory: %s (%s); "
+			"a migration will fail its own checks",
+			why, ferry_strerror(err));
+	else
+		con_printf(
+			"ferry: migration self-test: a loopback migration in memory, frames of %u "
+			"bytes: passed (%llu ms)",
+			link.frame_max,
+			(unsigned long long)((migrate_now_ns(NULL) - t0) / 1000000));
 }
