@@ -162,7 +162,6 @@ static void guest_write(struct lb *l, u32 p, u32 generation)
 static s64 s_collect(void *ctx, u64 *bitmap, u64 npages)
 {
 	struct lb *l = ctx;
-	s64 n = 0;
 
 	if (npages != LB_PAGES || !l->tracking)
 		return FERRY_EINVAL;
@@ -172,12 +171,7 @@ static s64 s_collect(void *ctx, u64 *bitmap, u64 npages)
 	if (l->paused && l->collects <= 3)
 		for (u32 i = 0; i < 5; i++)
 			guest_write(l, (i * 5 + 1) % LB_PAGES, l->collects);
-	for (u64 w = 0; w < BITMAP_WORDS(LB_PAGES); w++) {
-		n += __builtin_popcountll(l->dirty[w] & ~bitmap[w]);
-		bitmap[w] |= l->dirty[w];
-		l->dirty[w] = 0;
-	}
-	return n;
+	return (s64)bitmap_take_range(l->dirty, bitmap, 0, LB_PAGES);
 }
 
 static int s_pause(void *ctx)
