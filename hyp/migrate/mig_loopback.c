@@ -43,7 +43,8 @@ struct lb {
 
 static size_t up(size_t n) { return ALIGN_UP(n, LB_ALIGN); }
 
-static void configs(u32 frame_max, struct mig_src_config *s, struct mig_dst_config *d)
+static void configs(u32 frame_max, bool postcopy, struct mig_src_config *s,
+		    struct mig_dst_config *d)
 {
 	memset(s, 0, sizeof(*s));
 	memset(d, 0, sizeof(*d));
@@ -59,6 +60,9 @@ static void configs(u32 frame_max, struct mig_src_config *s, struct mig_dst_conf
 	s->link.tx_window = LB_WINDOW;
 	s->link.rx_window = LB_WINDOW;
 	s->linger_ns = 100ULL * 1000000ULL;
+	s->postcopy = postcopy ? MIG_PC_NOW : MIG_PC_OFF;
+	/* Post-copy switches only for a set that does not fit the budget: a budget of 1 ns. */
+	s->downtime_ns = postcopy ? 1 : 0;
 	d->compat = s->compat;
 	memcpy(d->key, s->key, MIG_KEY_LEN);
 	d->nonce[0] = 'D';
@@ -71,7 +75,7 @@ size_t mig_loopback_workspace_size(u32 frame_max)
 	struct mig_src_config s;
 	struct mig_dst_config d;
 
-	configs(frame_max, &s, &d);
+	configs(frame_max, false, &s, &d);
 	return up(sizeof(struct lb)) + 2 * up(LB_PAGES * MIG_PAGE_SIZE) +
 	       2 * up((size_t)LB_QUEUE * frame_max) + up(mig_src_workspace_size(&s)) +
 	       up(mig_dst_workspace_size(&d));
@@ -307,8 +311,8 @@ static int fail(char *why, size_t why_len, const char *what, int err)
 	return err;
 }
 
-int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, u64 (*now_ns)(void *ctx), char *why,
-		     size_t why_len)
+int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, bool postcopy,
+		     u64 (*now_ns)(void *ctx), char *why, size_t why_len)
 {
 	struct mig_src_config scfg;
 	struct mig_dst_config dcfg;
@@ -320,7 +324,7 @@ int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, u64 (*now_ns)(void 
 	if (frame_max < MIG_FRAME_MIN || frame_max > MIG_FRAME_MAX || !now_ns ||
 	    ((uintptr_t)ws % LB_ALIGN) || ws_len < mig_loopback_workspace_size(frame_max))
 		return fail(why, why_len, "bad arguments", FERRY_EINVAL);
-	configs(frame_max, &scfg, &dcfg);
+	configs(frame_max, postcopy, &scfg, &dcfg);
 	memset(l, 0, sizeof(*l));
 	l->now = now_ns;
 	l->frame_max = frame_max;
@@ -357,6 +361,9 @@ int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, u64 (*now_ns)(void 
 			ss = mig_src_poll(&l->src);
 		if (ds == MIG_RUNNING)
 			ds = mig_dst_poll(&l->dst);
+		/* Post-copy's switch: the VM would run here now; the rest of its pages come. */
+		if (ds == MIG_POSTCOPY)
+			ds = MIG_RUNNING;
 		deliver(l);
 	}
 	if (ss != MIG_DONE || ds != MIG_DONE)
@@ -368,7 +375,9 @@ int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, u64 (*now_ns)(void 
 		return fail(why, why_len, "the destination's pages differ", FERRY_EIO);
 	if (l->blob_bad || l->blobs_in != LB_BLOBS)
 		return fail(why, why_len, "the state blobs differ", FERRY_EIO);
-	if (mig_src_stats(&l->src)->audit != MIG_AUDIT_CLEAN)
+	if (postcopy != l->src.pc)
+		return fail(why, why_len, "post-copy was not taken as asked", FERRY_EIO);
+	if (!postcopy && mig_src_stats(&l->src)->audit != MIG_AUDIT_CLEAN)
 		return fail(why, why_len, "the audit found a difference", FERRY_EIO);
 	return 0;
 }

@@ -20,9 +20,10 @@ size_t mig_loopback_workspace_size(u32 frame_max);
 
 /* Runs the loopback migration in ws (at least mig_loopback_workspace_size(frame_max) bytes, any
  * contents) with frames of frame_max bytes (MIG_FRAME_MIN..MIG_FRAME_MAX) and the integrator's
- * clock. 0 when both machines finished and the destination holds exactly the source's pages and
- * blobs; otherwise an error, with what went wrong in why. */
-int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, u64 (*now_ns)(void *ctx), char *why,
-		     size_t why_len);
+ * clock: pre-copy, or with postcopy the switch right after round 0 and the rest streamed after it.
+ * 0 when both machines finished and the destination holds exactly the source's pages and blobs;
+ * otherwise an error, with what went wrong in why. */
+int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, bool postcopy,
+		     u64 (*now_ns)(void *ctx), char *why, size_t why_len);
 
 #endif

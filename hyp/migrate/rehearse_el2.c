@@ -97,7 +97,12 @@ void migel2_rehearse_machines(void)
 		if (!ws)
 			return;
 	}
-	err = mig_loopback_run(ws, mig.ws_len, link.frame_max, migrate_now_ns, why, sizeof(why));
+	/* Pre-copy, then post-copy's switch and stream: their pause code differs. */
+	err = mig_loopback_run(ws, mig.ws_len, link.frame_max, false, migrate_now_ns, why,
+			       sizeof(why));
+	if (!err)
+		err = mig_loopback_run(ws, mig.ws_len, link.frame_max, true, migrate_now_ns, why,
+				       sizeof(why));
 	if (err)
 		con_printf(
 			"ferry: MIGRATION SELF-TEST FAILED: a loopback migration in memory: %s (%s); "
@@ -105,8 +110,8 @@ void migel2_rehearse_machines(void)
 			why, ferry_strerror(err));
 	else
 		con_printf(
-			"ferry: migration self-test: a loopback migration in memory, frames of %u "
-			"bytes: passed (%llu ms)",
+			"ferry: migration self-test: loopback migrations in memory, pre-copy and "
+			"post-copy, frames of %u bytes: passed (%llu ms)",
 			link.frame_max,
 			(unsigned long long)((migrate_now_ns(NULL) - t0) / 1000000));
 }
