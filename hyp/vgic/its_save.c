@@ -37,12 +37,11 @@ int its_save_model(const struct its *its, u8 *buf, size_t len, size_t *out_len)
 {
 	const struct vgic *g = its->g;
 	size_t size = its_save_size(its);
+	int err = vgic_blob_begin(buf, len, ITS_SAVE_MAGIC, ITS_SAVE_VERSION, size, g->nr_vcpus);
 	u8 *p;
 
-	if (len < size)
-		return FERRY_ERANGE;
-	memset(buf, 0, size);
-	vgic_blob_header(buf, ITS_SAVE_MAGIC, ITS_SAVE_VERSION, size, g->nr_vcpus);
+	if (err)
+		return err;
 	put_le16(buf + 18, (u16)((its->enabled ? F_ENABLED : 0) | (its->stalled ? F_STALLED : 0)));
 	put_le64(buf + OFF_REGS, its->cbaser);
 	put_le64(buf + OFF_REGS + 8, its->cwriter);

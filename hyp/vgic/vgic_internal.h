@@ -4,6 +4,8 @@
 #ifndef FERRY_VGIC_INTERNAL_H
 #define FERRY_VGIC_INTERNAL_H
 
+#include <string.h>
+
 #include "lib/lib.h"
 #include "vgic/vgic.h"
 
@@ -167,15 +169,21 @@ static inline bool vgic_any_in_guest(const struct vgic *g)
 
 /* The header convention the vGIC's and the ITS's blobs share (docs/vgic.md): magic, version, the
  * header's length, the blob's length, the CRC32C's place (written last, by the caller) and the
- * vCPU count at byte 16. */
+ * vCPU count at byte 16. vgic_blob_begin checks the room for the whole blob, zeroes it and writes
+ * that header (FERRY_ERANGE when len is too small). */
 #define VGIC_BLOB_HDR_LEN 32u
-static inline void vgic_blob_header(u8 *buf, u32 magic, u16 version, size_t size, u32 nr_vcpus)
+static inline int vgic_blob_begin(u8 *buf, size_t len, u32 magic, u16 version, size_t size,
+				  u32 nr_vcpus)
 {
+	if (len < size)
+		return FERRY_ERANGE;
+	memset(buf, 0, size);
 	put_le32(buf, magic);
 	put_le16(buf + 4, version);
 	put_le16(buf + 6, VGIC_BLOB_HDR_LEN);
 	put_le32(buf + 8, (u32)size);
 	put_le16(buf + 16, (u16)nr_vcpus);
+	return FERRY_OK;
 }
 
 #endif

@@ -92,12 +92,11 @@ int vgic_save_model(const struct vgic *g, const struct vgic_cpu_hw hw[], u8 *buf
 		    size_t *out_len)
 {
 	size_t size = vgic_save_size(g);
+	int err = vgic_blob_begin(buf, len, VGIC_SAVE_MAGIC, VGIC_SAVE_VERSION, size, g->nr_vcpus);
 	u8 *p;
 
-	if (len < size)
-		return FERRY_ERANGE;
-	memset(buf, 0, size);
-	vgic_blob_header(buf, VGIC_SAVE_MAGIC, VGIC_SAVE_VERSION, size, g->nr_vcpus);
+	if (err)
+		return err;
 	put_le16(buf + 18, (u16)g->nr_spis);
 	put_le32(buf + 20, g->ctlr);
 	p = buf + HDR_LEN;
