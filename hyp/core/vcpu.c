@@ -140,16 +140,18 @@ static void vcpu_park(struct vcpu *v)
 
 /* REQ_REHEARSE: the context save a pause will run, once now into scratch, so that its code is not
  * run for the first time in the pause (migrate/rehearse_el2.c); on a CPU with no guest running
- * (a destination's) the load too, of what was just saved: its own registers, unchanged. */
+ * (a destination's) the load too, of what was just saved: its own registers, unchanged. The save
+ * also writes the vCPU's gic_hw and SVE area, so the request is cleared only when it is done: a
+ * destination installs state there only once it is clear (migel2_put_state). */
 static void vcpu_rehearse(struct vcpu *v, bool load)
 {
 	static struct mig_vcpu_state scratch[MAX_CPUS];
 	struct mig_vcpu_state *s = &scratch[v->pcpu % MAX_CPUS];
 
-	__atomic_and_fetch(&v->request, ~(u32)REQ_REHEARSE, __ATOMIC_ACQ_REL);
 	vcpu_ctx_save(v, s);
 	if (load)
 		vcpu_ctx_load(v, s);
+	__atomic_and_fetch(&v->request, ~(u32)REQ_REHEARSE, __ATOMIC_RELEASE);
 }
 
 #if FERRY_TLBI_SANITIZER

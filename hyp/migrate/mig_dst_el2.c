@@ -52,6 +52,19 @@ static int dst_zero_pages(void *ctx, ipa_t ipa, u64 npages)
 	return 0;
 }
 
+/* Whether every vCPU has finished its rehearsal (REQ_REHEARSE, core/vcpu.c), waiting a little: a
+ * rehearsing CPU writes its vCPU's gic_hw and SVE area, where state is about to be installed. */
+static bool rehearsals_done(const struct vm *vm)
+{
+	u64 deadline = migrate_now_ns(NULL) + REHEARSAL_WAIT_NS;
+
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		while (__atomic_load_n(&vm->vcpu[i].request, __ATOMIC_ACQUIRE) & REQ_REHEARSE)
+			if (migrate_now_ns(NULL) > deadline)
+				return false;
+	return true;
+}
+
 int migel2_put_state(struct vm *vm, u32 index, u32 tag, const void *buf, u32 len)
 {
 	const char *why = "unexpected blob";
@@ -59,7 +72,10 @@ int migel2_put_state(struct vm *vm, u32 index, u32 tag, const void *buf, u32 len
 
 	if (!mig.t_first_blob)
 		mig.t_first_blob = migrate_now_ns(NULL);
-	if (index == 0 && tag == MIG_BLOB_VM) {
+	if (!rehearsals_done(vm)) {
+		why = "a vCPU has not finished its rehearsal";
+		err = FERRY_EBUSY;
+	} else if (index == 0 && tag == MIG_BLOB_VM) {
 		err = mig_vm_decode(buf, len, &mig.vmstate, &why);
 		if (!err && (mig.vmstate.nvcpus != vm->nvcpus ||
 			     mig.vmstate.ram_base != vm->cfg->ram_base ||
