@@ -70,15 +70,41 @@ static void configs(u32 frame_max, bool postcopy, struct mig_src_config *s,
 	d->link = s->link;
 }
 
+/* Where each part lies in the workspace, as offsets: struct lb, the two memories, the two queues,
+ * the source's and the destination's workspaces; total is the size of it all. */
+struct lb_layout {
+	size_t smem, dmem, q[2], sws, dws, total;
+};
+
+static struct lb_layout layout(u32 frame_max, const struct mig_src_config *s,
+			       const struct mig_dst_config *d)
+{
+	struct lb_layout o;
+	size_t at = up(sizeof(struct lb));
+
+	o.smem = at;
+	at += up(LB_PAGES * MIG_PAGE_SIZE);
+	o.dmem = at;
+	at += up(LB_PAGES * MIG_PAGE_SIZE);
+	for (int dir = 0; dir < 2; dir++) {
+		o.q[dir] = at;
+		at += up((size_t)LB_QUEUE * frame_max);
+	}
+	o.sws = at;
+	at += up(mig_src_workspace_size(s));
+	o.dws = at;
+	at += up(mig_dst_workspace_size(d));
+	o.total = at;
+	return o;
+}
+
 size_t mig_loopback_workspace_size(u32 frame_max)
 {
 	struct mig_src_config s;
 	struct mig_dst_config d;
 
 	configs(frame_max, false, &s, &d);
-	return up(sizeof(struct lb)) + 2 * up(LB_PAGES * MIG_PAGE_SIZE) +
-	       2 * up((size_t)LB_QUEUE * frame_max) + up(mig_src_workspace_size(&s)) +
-	       up(mig_dst_workspace_size(&d));
+	return layout(frame_max, &s, &d).total;
 }
 
 /* ---- the link: a frame waits in its queue until the loop hands it over ---- */
@@ -317,26 +343,25 @@ int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, bool postcopy,
 	struct mig_src_config scfg;
 	struct mig_dst_config dcfg;
 	enum mig_status ss = MIG_RUNNING, ds = MIG_RUNNING;
+	struct lb_layout o;
 	u8 *p = ws;
 	struct lb *l = ws;
 	int err;
 
 	if (frame_max < MIG_FRAME_MIN || frame_max > MIG_FRAME_MAX || !now_ns ||
-	    ((uintptr_t)ws % LB_ALIGN) || ws_len < mig_loopback_workspace_size(frame_max))
+	    ((uintptr_t)ws % LB_ALIGN))
 		return fail(why, why_len, "bad arguments", FERRY_EINVAL);
 	configs(frame_max, postcopy, &scfg, &dcfg);
+	o = layout(frame_max, &scfg, &dcfg);
+	if (ws_len < o.total)
+		return fail(why, why_len, "bad arguments", FERRY_EINVAL);
 	memset(l, 0, sizeof(*l));
 	l->now = now_ns;
 	l->frame_max = frame_max;
-	p += up(sizeof(*l));
-	l->smem = p;
-	p += up(LB_PAGES * MIG_PAGE_SIZE);
-	l->dmem = p;
-	p += up(LB_PAGES * MIG_PAGE_SIZE);
-	for (int dir = 0; dir < 2; dir++) {
-		l->q[dir].buf = p;
-		p += up((size_t)LB_QUEUE * frame_max);
-	}
+	l->smem = p + o.smem;
+	l->dmem = p + o.dmem;
+	for (int dir = 0; dir < 2; dir++)
+		l->q[dir].buf = p + o.q[dir];
 	/* A quarter of the pages zero, the rest patterned; the destination starts with other bytes,
 	 * so a page that never arrives shows. */
 	for (u32 i = 0; i < LB_PAGES; i++)
@@ -346,10 +371,10 @@ int mig_loopback_run(void *ws, size_t ws_len, u32 frame_max, bool postcopy,
 			for (u32 b = 0; b < MIG_PAGE_SIZE; b++)
 				l->smem[(size_t)i * MIG_PAGE_SIZE + b] = (u8)(i * 3 + b % 251);
 	memset(l->dmem, 0xa5, LB_PAGES * MIG_PAGE_SIZE);
-	err = mig_src_init(&l->src, &scfg, &src_ops, l, p, mig_src_workspace_size(&scfg));
-	p += up(mig_src_workspace_size(&scfg));
+	err = mig_src_init(&l->src, &scfg, &src_ops, l, p + o.sws, mig_src_workspace_size(&scfg));
 	if (!err)
-		err = mig_dst_init(&l->dst, &dcfg, &dst_ops, l, p, mig_dst_workspace_size(&dcfg));
+		err = mig_dst_init(&l->dst, &dcfg, &dst_ops, l, p + o.dws,
+				   mig_dst_workspace_size(&dcfg));
 	if (!err)
 		err = mig_dst_listen(&l->dst);
 	if (!err)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A whole migration in memory: this build's source machine sends a small scratch "VM" (a few
- * pages, three state blobs) to this build's destination machine over a link that hands each frame
+/* A whole migration in memory: this build's source machine sends a small scratch "VM" (32 pages,
+ * four state blobs) to this build's destination machine over a link that hands each frame
  * straight to the other side, through every step a real migration takes: the handshake, round 0,
- * the pause, the final pages, the state, the hash, COMMIT, the audit and the close.
+ * the pause, the final pages, the state, the hash, COMMIT, the audit and the close (or, in
+ * post-copy, the switch, the map, the stream and PCDONE).
  *
- * ferry runs it once at boot on the management CPU (mig_nic_el2.c), for two reasons. It is a
+ * ferry runs it at boot on the management CPU, pre-copy then post-copy (rehearse_el2.c), for two
+ * reasons. It is a
  * self-test: the machines, the frame authentication (libsodium) and the hashes work on this CPU,
  * and both sides agree on what moved. And under QEMU's TCG it translates the machines' code
  * before a real pause has to (docs/migration.md, "The rehearsal"): ferry's pause runs the
