@@ -379,7 +379,7 @@ static const struct shell_cmd {
 	{ "migrate",
 	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "
 	  "[start=eager|gradual] [verify=digest|full] [audit=0|1] [corrupt=N] [lose=1] "
-	  "[pcdrop=1]",
+	  "[pcdrop=1] [nosave=N]",
 #else
 	{ "migrate",
 	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "

@@ -34,13 +34,13 @@
 #include "vdev/vdev.h"
 #include "virtio/virtio.h"
 
-/* The test hooks `corrupt=N` and `lose=1` exist only in test builds (every variant but the
+/* The test hooks (`corrupt=N`, `lose=1`, `pcdrop=1`, `nosave=N`) exist only in test builds (every variant but the
  * release ferry.bin, hyp/build.mk): a release hypervisor has no switch that damages a migration. */
 #ifndef FERRY_MIG_TEST_HOOKS
 #define FERRY_MIG_TEST_HOOKS 0
 #endif
 #if FERRY_MIG_TEST_HOOKS
-#define HOOK_USAGE " [corrupt=N] [lose=1] [pcdrop=1]"
+#define HOOK_USAGE " [corrupt=N] [lose=1] [pcdrop=1] [nosave=N]"
 #else
 #define HOOK_USAGE ""
 #endif
@@ -70,6 +70,7 @@ struct mig_el2 {
 	bool started_logging;
 	u32 corrupt_every; /* test hook: flip one bit in every Nth frame sent */
 	bool lose_one;     /* test hook: leave one page out of the final round */
+	u32 nosave_blob;   /* test hook: state blob N-1 cannot be serialized (0: none) */
 	u64 lost_page;     /* that page + 1, once chosen */
 	u64 frames_out, corrupted;
 	u64 vcount_at_pause;

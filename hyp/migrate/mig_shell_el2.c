@@ -84,6 +84,7 @@ static void cmd_migrate(char *args)
 	migel2_start_chunk = 0;
 	mig.corrupt_every = 0;
 	mig.lose_one = false;
+	mig.nosave_blob = 0;
 	mig.lost_page = 0;
 	while ((opt = strsep(&args, " ")) != NULL) {
 		char *val = strchr(opt, '=');
@@ -127,6 +128,8 @@ static void cmd_migrate(char *args)
 			mig.lose_one = true;
 		else if (val && !strcmp(opt, "pcdrop") && !strcmp(val, "1"))
 			cfg.pc_drop_one = true;
+		else if (val && !strcmp(opt, "nosave") && parse_u64(val, &v) && v < 64)
+			mig.nosave_blob = (u32)v + 1;
 #endif
 		else {
 			con_printf("migrate: bad option '%s%s%s' (postcopy, postcopy=off|auto|now, "
@@ -134,7 +137,8 @@ static void cmd_migrate(char *args)
 				   "verify=digest|full, audit=0|1%s)",
 				   opt, val ? "=" : "", val ? val : "", MIG_ROUNDS_MAX - 2,
 				   machine.hafdbs ? "" : " (no dbm on this CPU)",
-				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1, pcdrop=1" : "");
+				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1, pcdrop=1, nosave=N"
+							: "");
 			return;
 		}
 	}

@@ -190,6 +190,14 @@ static enum mig_fail src_begin_rounds(struct mig_src *m)
 {
 	u64 now = src_now(m);
 
+	if (m->ops->rehearse) {
+		int rc = m->ops->rehearse(m->ctx);
+
+		if (rc) {
+			src_fail(m, MIG_FAIL_STATE, rc);
+			return MIG_FAIL_STATE;
+		}
+	}
 	if (m->ops->track_start) {
 		int rc = m->ops->track_start(m->ctx);
 

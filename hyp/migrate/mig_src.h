@@ -40,6 +40,10 @@ struct mig_src_ops {
 	 * logged by then, so it goes again in a later round (or the final one, with the VM paused).
 	 */
 	const void *(*page_ptr)(void *ctx, ipa_t ipa);
+	/* Optional: run once what the pause will run (serialize every state blob into scratch), after
+	 * WELCOME and before track_start. <0: some state cannot be serialized; the migration fails
+	 * (MIG_FAIL_STATE) before a page has moved, with the VM running on. */
+	int (*rehearse)(void *ctx);
 	/* Optional: start dirty tracking (called once, after WELCOME, before round 0 reads a page).
 	 */
 	int (*track_start)(void *ctx);

@@ -46,6 +46,9 @@ int migel2_hash_pages(void *ctx, ipa_t ipa, u64 npages, struct hash64_state *st)
 enum dirty_mode migel2_forced_mode = DIRTY_OFF; /* `migrate <vm> mode=wp|dbm` */
 u64 migel2_start_chunk; /* `migrate <vm> start=gradual`: pages armed per collection, 0 = eager */
 
+/* Before round 0: the pause's code once, while the VM runs (rehearse_el2.c). */
+static int src_rehearse(void *ctx) { return migel2_rehearse(ctx, false); }
+
 static int src_track_start(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -54,10 +57,6 @@ static int src_track_start(void *ctx)
 
 	u64 bytes = ALIGN_UP(words * 8, PAGE_SIZE);
 
-	/* Before round 0: the pause's code once, while the VM runs (rehearse_el2.c). */
-	err = migel2_rehearse(vm, false);
-	if (err)
-		return err;
 	if (!vm->mig_acc_mem) {
 		vm->mig_acc_mem = pool_zalloc_contig(3 * bytes / PAGE_SIZE);
 		if (!vm->mig_acc_mem)
@@ -295,6 +294,7 @@ const struct mig_src_ops migel2_src_ops = {
 	.now_ns = migrate_now_ns,
 	.read_page = migel2_src_read_page,
 	.page_ptr = src_page_ptr,
+	.rehearse = src_rehearse,
 	.track_start = src_track_start,
 	.collect_dirty = src_collect,
 	.track_stop = src_track_stop,

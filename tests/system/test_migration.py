@@ -180,6 +180,25 @@ def test_hash_mismatch_keeps_source_running(pair):
     assert "1 powered off, 0 migrated" in src.text()
 
 
+def test_unserializable_state_fails_before_round_0(pair):
+    # Before round 0 the source serializes every state blob once (the rehearsal of its pause).
+    # A blob it cannot serialize (`nosave=N` makes blob N one) fails the migration there: no page
+    # has moved, the VM runs on, and the destination listens again, so that the next attempt,
+    # without the hook, moves the VM and it verifies clean over there.
+    src, dst = pair(link="stream")
+    r = fm.migrate(src, dst, "mover", "nosave=1", trigger=TRIGGER, wait_guest=False)
+    assert not r["ok"]
+    assert re.search(r"migrate: vm 'mover': state blob 1 cannot be serialized", src.text())
+    assert r["reason"] == ("migration failed: state blob error (invalid argument); the VM keeps "
+                           "running here"), r
+    assert r["source"]["pages"] == 0
+    dst.wait_for(r"incoming: vm 'mover': waiting for a source", timeout=10, start=5)
+    r = fm.migrate(src, dst, "mover", trigger=r"memstress: round 4/")
+    assert r["ok"], r
+    verdict, errors, _ = fm.guest_verdict(dst, timeout=120)
+    assert (verdict, errors) == ("PASS", 0)
+
+
 def test_missed_page_found_by_the_audit(pair):
     # The same bug under the default verification: each end's page digests cover what was sent,
     # so they agree and the VM moves; the audit after the commit reads all of the source's RAM and
@@ -238,7 +257,7 @@ def test_release_build_has_no_test_hooks(ferry_pair):
     src, dst = ferry_pair(SRC, DST, link="stream", variant="ferry")
     src.send("migrate mover corrupt=5")
     _, m = src.wait_for(r"migrate: bad option 'corrupt=5' \((.*)\)$", timeout=30)
-    assert "corrupt" not in m.group(1) and "lose" not in m.group(1)
+    assert "corrupt" not in m.group(1) and "lose" not in m.group(1) and "nosave" not in m.group(1)
     src.send("migrate mover lose=1")
     src.wait_for(r"migrate: bad option 'lose=1'", timeout=30)
     assert fm.all_json(src) == []

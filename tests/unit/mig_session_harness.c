@@ -90,6 +90,14 @@ const void *s_page_ptr(void *ctx, ipa_t ipa)
 	return h->smem + page_index(ipa) * MIG_PAGE_SIZE;
 }
 
+static int s_rehearse(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h->rehearse_calls++;
+	return h->rehearse_rc;
+}
+
 static int s_track_start(void *ctx)
 {
 	struct harness *h = ctx;
@@ -234,6 +242,7 @@ const struct mig_src_ops src_ops = {
 	.send_frame = s_send,
 	.now_ns = h_now,
 	.read_page = s_read,
+	.rehearse = s_rehearse,
 	.track_start = s_track_start,
 	.collect_dirty = s_collect,
 	.track_stop = s_track_stop,

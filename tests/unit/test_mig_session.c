@@ -554,6 +554,28 @@ static void test_destination_rejects_state(void **state)
 	harness_free(h);
 }
 
+/* State the source cannot serialize shows in its rehearsal, before round 0: the migration fails
+ * there, before a page has moved or tracking started, the VM runs on, and the destination is told
+ * (it listens again). */
+static void test_unserializable_state_fails_before_round_0(void **state)
+{
+	struct harness *h = harness_new(65, MIG_FRAME_MAX, RAM_SIZE);
+	char line[200];
+	(void)state;
+	h->rehearse_rc = FERRY_EINVAL;
+	run(h, 5000 * MS);
+	check_vm_kept_running(h);
+	assert_int_equal(h->src.fail, MIG_FAIL_STATE);
+	assert_int_equal(h->rehearse_calls, 1);
+	assert_int_equal(h->track_start_calls, 0);
+	assert_int_equal(h->pause_calls, 0);
+	assert_int_equal(h->src.stats.pages_sent, 0);
+	assert_int_equal(h->dst.fail, MIG_FAIL_PEER_ABORT);
+	mig_src_describe(&h->src, line, sizeof(line));
+	assert_non_null(strstr(line, "state blob error"));
+	harness_free(h);
+}
+
 static void test_config_rejected(void **state)
 {
 	struct harness *h = harness_new(64, MIG_FRAME_MAX, RAM_SIZE);
@@ -607,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_destination_vanishes_after_pause),
 		cmocka_unit_test(test_destination_vanishes_waiting_for_commit),
 		cmocka_unit_test(test_no_destination_listening),
+		cmocka_unit_test(test_unserializable_state_fails_before_round_0),
 		cmocka_unit_test(test_mismatched_keys_fail_closed),
 		cmocka_unit_test(test_commit_with_another_hash_refused),
 		cmocka_unit_test(test_refusal_ram_size),
