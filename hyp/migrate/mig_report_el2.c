@@ -162,6 +162,7 @@ void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("t_commit_ns", s->t_commit ? span(s->t_start, s->t_commit) : 0);
 	/* The downtime phase by phase (docs/migration.md); resume_ns on the destination. */
 	json_field(&j, "\"verify\":\"%s\"", s->verify == MIG_VERIFY_FULL ? "full" : "digest");
+	U64("inflight_at_pause", s->inflight_at_pause);
 	U64("park_ns", s->park_ns);
 	U64("last_collect_ns", s->last_collect_ns);
 	U64("last_pages_ns", s->last_pages_ns);

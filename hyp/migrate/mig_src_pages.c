@@ -140,6 +140,7 @@ bool src_pause_collect(struct mig_src *m, u64 estimate)
 	int rc;
 
 	m->stats.downtime_estimate_ns = estimate;
+	m->stats.inflight_at_pause = mig_link_inflight_bytes(&m->link);
 	rc = m->ops->pause(m->ctx);
 	if (rc) {
 		src_fail(m, MIG_FAIL_PAUSE, rc);
@@ -278,9 +279,15 @@ static void src_round_end(struct mig_src *m)
 		return;
 	}
 	fits = n == 0 || estimate <= m->cfg.downtime_ns;
-	if (fits && m->stats.round < m->cfg.max_rounds && !src_converged(m, (u64)n))
+	if (fits && m->stats.round < m->cfg.max_rounds && !src_converged(m, (u64)n)) {
 		m->converging = true;
-	else if (fits || m->stats.round >= m->cfg.max_rounds) {
+	} else if (fits && m->stats.round < m->cfg.max_rounds && !m->converging &&
+		   mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
+		/* Converged at once (round 0 left next to nothing dirty: an idle guest), but this
+		 * round drained only to half the budget, and what is in flight at the pause is
+		 * downtime: one more round that drains completely, then the pause. */
+		m->converging = true;
+	} else if (fits || m->stats.round >= m->cfg.max_rounds) {
 		src_enter_final(m, estimate);
 		return;
 	}

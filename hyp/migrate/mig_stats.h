@@ -55,10 +55,11 @@ struct mig_stats {
 	u32 verify;                /* enum mig_verify in use */
 	/* The pause, phase by phase (source; the destination fills verify_ns). What bounds each
 	 * is in docs/migration.md, "Downtime, phase by phase". */
-	u64 park_ns;         /* pause callback: every vCPU parked */
-	u64 last_collect_ns; /* the final dirty collection */
-	u64 last_pages_ns;   /* the final round's pages into frames */
-	u64 state_ns;        /* state blobs into frames */
+	u64 inflight_at_pause; /* bytes sent but not yet acknowledged when the VM paused */
+	u64 park_ns;           /* pause callback: every vCPU parked */
+	u64 last_collect_ns;   /* the final dirty collection */
+	u64 last_pages_ns;     /* the final round's pages into frames */
+	u64 state_ns;          /* state blobs into frames */
 	u64 verify_ns;     /* source: its hash / digest sum; destination: its check before COMMIT */
 	u64 commit_rtt_ns; /* source: HASH queued → COMMIT received */
 	/* Post-commit audit (source, digest mode): all of RAM against the digests sent. */

@@ -145,6 +145,7 @@ static int s_pause(void *ctx)
 	struct harness *h = ctx;
 
 	h->pause_calls++;
+	h->inflight_at_pause = mig_link_inflight_bytes(&h->src.link);
 	assert_false(h->paused);
 	h->paused = true;
 	return 0;

@@ -22,6 +22,7 @@ struct harness {
 	u64 *gdirty; /* the fake dirty tracker's own bitmap */
 	bool tracking, paused;
 	int pause_calls, resume_calls, track_start_calls, track_stop_calls, progress_calls;
+	u64 inflight_at_pause; /* bytes the source had not seen acknowledged when it paused */
 	int rehearse_calls, rehearse_rc; /* the source's rehearsal: calls, and what it returns */
 	/* the fake guest: writes `rate` pages per ms among `hot` pages, while not paused */
 	u32 rate, hot;

@@ -125,6 +125,24 @@ static void test_converging_rounds_shrink_the_pause(void **state)
 	harness_free(h);
 }
 
+/* A guest that writes nothing: round 0 leaves nothing dirty, and only what is still in flight
+ * would be downtime. Round 0 may end with up to half the downtime budget on the wire; the pause
+ * must wait until that is acknowledged (a round that drains completely), not carry it. */
+static void test_idle_guest_pauses_with_the_link_drained(void **state)
+{
+	struct harness *h = harness_new(16, MIG_FRAME_MAX, RAM_SIZE);
+	(void)state;
+	h->rate = 0;
+	run(h, 20000 * MS);
+	print_stats("idle", h);
+	check_success(h);
+	printf("  [idle] in flight at the pause: %llu bytes, downtime %llu us\n",
+	       (unsigned long long)h->inflight_at_pause,
+	       (unsigned long long)h->src.stats.downtime_ns / 1000);
+	assert_true(h->inflight_at_pause <= MIG_FRAME_MAX);
+	harness_free(h);
+}
+
 static void test_round_limit_when_guest_outruns_link(void **state)
 {
 	struct harness *h = harness_new(14, MIG_FRAME_MAX, RAM_SIZE);
@@ -618,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_page_ptr_64k_and_split_pages),
 		cmocka_unit_test(test_minimal_destination_ops),
 		cmocka_unit_test(test_converging_rounds_shrink_the_pause),
+		cmocka_unit_test(test_idle_guest_pauses_with_the_link_drained),
 		cmocka_unit_test(test_round_limit_when_guest_outruns_link),
 		cmocka_unit_test(test_lossy_reordering_duplicating_link),
 		cmocka_unit_test(test_half_the_frames_lost),
