@@ -44,6 +44,8 @@ def base_args(machine, cpu, smp, mem, serial="mon:stdio", monitor="none", icount
     args = [QEMU] + NO_DEFAULTS + ["-M", machine, "-cpu", cpu, "-smp", str(smp), "-m", mem,
                                    "-nographic", "-no-reboot", "-serial", serial,
                                    "-monitor", monitor]
+    # Each vCPU's host thread named for its CPU ("CPU 1/TCG"): what top, perf and /proc show.
+    args += ["-name", "ferry,debug-threads=on"]
     if icount:
         # Deterministic instruction counts: the PMU's INST_RETIRED exists only with a fixed shift.
         args += ["-icount", "shift=0,sleep=off"]

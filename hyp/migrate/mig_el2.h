@@ -124,6 +124,10 @@ u32 migel2_its_blob_index(const struct vm *vm);
  * be synced; its bytes are for nothing but throwing away. */
 int migel2_get_state(struct vm *vm, u32 index, void *buf, size_t cap, u32 *tag, bool rehearsal);
 void migel2_src_finished(enum mig_status st);
+/* Stop every vCPU of vm at EL2 (its EL1 context saved) and wait until all have stopped; after
+ * PAUSE_TIMEOUT_NS, release them and fail. The source's pause, and its rehearsal. */
+int migel2_park_vcpus(struct vm *vm);
+void migel2_release_vcpus(struct vm *vm);
 
 /* rehearse_el2.c: once before the pause's code is needed (the source before round 0, the
  * destination when it starts to listen); an error means a blob cannot be serialized (source) or its

@@ -10,6 +10,7 @@
 #include "core/machine.h"
 #include "core/sve.h"
 #include "core/vcpu.h"
+#include "drivers/gicv3.h"
 #include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "mm/dirty_el2.h"
@@ -135,7 +136,7 @@ static void src_track_stop(void *ctx)
 	mig.started_logging = false;
 }
 
-static void release_vcpus(struct vm *vm)
+void migel2_release_vcpus(struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		__atomic_and_fetch(&vm->vcpu[i].request, ~(u32)REQ_PAUSE, __ATOMIC_RELEASE);
@@ -143,26 +144,43 @@ static void release_vcpus(struct vm *vm)
 	}
 }
 
-static int src_pause(void *ctx)
+int migel2_park_vcpus(struct vm *vm)
 {
-	struct vm *vm = ctx;
 	u64 deadline = migrate_now_ns(NULL) + PAUSE_TIMEOUT_NS;
 
-	if (vm->state != VM_RUNNING)
-		return FERRY_EINVAL;
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		__atomic_or_fetch(&vm->vcpu[i].request, REQ_PAUSE, __ATOMIC_RELEASE);
 		vcpu_kick(&vm->vcpu[i]);
 	}
+	/* Asleep, not spinning: each vCPU wakes this CPU once parked (vcpu_park), and the tick
+	 * bounds the wait. Under TCG a spinning management CPU holds a host core that the vCPUs'
+	 * threads need to get to their park. */
 	for (u32 i = 0; i < vm->nvcpus; i++)
-		while (!__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE)) {
 			if (migrate_now_ns(NULL) > deadline || vm->state != VM_RUNNING) {
-				release_vcpus(vm);
+				migel2_release_vcpus(vm);
 				return FERRY_ETIMEDOUT;
 			}
+			wfi();
+			gic_drain();
+		}
+	return 0;
+}
+
+static int src_pause(void *ctx)
+{
+	struct vm *vm = ctx;
+	u64 t0 = migrate_now_ns(NULL);
+	int err;
+
+	if (vm->state != VM_RUNNING)
+		return FERRY_EINVAL;
+	err = migel2_park_vcpus(vm);
+	if (err)
+		return err;
 	/* The guest's clock stops here; the destination starts it again from this count. */
 	mig.vcount_at_pause = sysreg_read(cntpct_el0) - vm->cntvoff;
-	mig.park_us = (migrate_now_ns(NULL) - (deadline - PAUSE_TIMEOUT_NS)) / 1000;
+	mig.park_us = (migrate_now_ns(NULL) - t0) / 1000;
 	return 0;
 }
 
@@ -172,7 +190,7 @@ static void src_resume(void *ctx)
 
 	/* The guest lost the paused time from its clock as it would on a stalled machine: no jump
 	 * back, no catch-up. */
-	release_vcpus(vm);
+	migel2_release_vcpus(vm);
 }
 
 static enum mig_vcpu_power power_of(const struct vm *vm, u32 i)
@@ -330,13 +348,13 @@ void migel2_src_finished(enum mig_status st)
 			"resumed",
 			vm->cfg->name);
 		vm_request_stop(vm, VM_FAULTED, "post-copy link lost: the VM cannot continue");
-		release_vcpus(vm);
+		migel2_release_vcpus(vm);
 		return;
 	}
 	if (st == MIG_DONE) {
 		/* The VM lives on the peer now: end it here for good, its vCPUs released from the
 		 * pause straight into the stop. */
 		vm_request_stop(vm, VM_MIGRATED, "migrated to the peer");
-		release_vcpus(vm);
+		migel2_release_vcpus(vm);
 	}
 }

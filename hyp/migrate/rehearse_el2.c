@@ -59,6 +59,21 @@ int migel2_rehearse(struct vm *vm, bool incoming)
 		}
 	}
 	rehearse_vcpus(vm);
+	/* The source's park itself, once: its vCPUs stop at EL2 and go on at once. The guest sees
+	 * one short stop before round 0 (the park's translation under TCG, about a millisecond; a
+	 * few µs on hardware) in place of that much more in the pause. Should they not all stop, the
+	 * real pause finds out. */
+	if (!incoming && !migel2_park_vcpus(vm)) {
+		u64 deadline = migrate_now_ns(NULL) + PAUSE_TIMEOUT_NS;
+
+		migel2_release_vcpus(vm);
+		/* Gone from the park before the migration goes on: a later pause must not take a
+		 * vCPU still on its way out for one parked. */
+		for (u32 i = 0; i < vm->nvcpus; i++)
+			while (__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE) &&
+			       migrate_now_ns(NULL) < deadline)
+				;
+	}
 	return 0;
 }
 
