@@ -34,8 +34,9 @@
 #include "vdev/vdev.h"
 #include "virtio/virtio.h"
 
-/* The test hooks (`corrupt=N`, `lose=1`, `pcdrop=1`, `nosave=N`) exist only in test builds (every variant but the
- * release ferry.bin, hyp/build.mk): a release hypervisor has no switch that damages a migration. */
+/* The test hooks (`corrupt=N`, `lose=1`, `pcdrop=1`, `nosave=N`) exist only in test builds (every
+ * variant but the release ferry.bin, hyp/build.mk): a release hypervisor has no switch that damages
+ * a migration. */
 #ifndef FERRY_MIG_TEST_HOOKS
 #define FERRY_MIG_TEST_HOOKS 0
 #endif
