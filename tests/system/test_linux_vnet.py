@@ -48,6 +48,11 @@ class Machine(direct.Linux):
         self.expect(r"ferry: shell on this console")
         for vm in vms:
             self.wait_console(r"\[%s\] ferry-linux: ready" % vm, timeout=600)
+        # Then each shell's banner, up to its blank line: a VM still printing it while another's
+        # console is attached puts its lines between that VM's output (a marker split in two).
+        for vm in vms:
+            self.wait_console(r"\[%s\] Enter 'help' for a list of built-in commands\.\r*\n"
+                              r"\[%s\] *\r*\n" % (vm, vm), timeout=120)
 
     def wait_console(self, regex, timeout=30):
         """As test_linux_direct's, but a pattern that does not come is a failure."""
