@@ -166,9 +166,17 @@ def test_hash_mismatch_keeps_source_running(pair):
     # differs, the hashes say so, and nothing is committed.
     src, dst = pair(link="stream")
     r = fm.migrate(src, dst, "mover", "verify=full lose=1", trigger=TRIGGER, wait_guest=False)
-    assert not r["ok"]
     assert re.search(r"migrate: test hook: page at IPA 0x[0-9a-f]+ left out of the final round",
                      src.text())
+    if r["ok"]:
+        # The page left out had been sent with its final contents already (the guest wrote it
+        # while an earlier round was reading it: the write went, and was logged too). Nothing
+        # differs: both ends hashed all of RAM alike, and the guest must verify every page on
+        # the destination. (Seen once in CI; test_missed_page_found_by_the_audit
+        # meets the same case.)
+        verdict, errors, rounds = fm.guest_verdict(dst, timeout=120)
+        assert (verdict, errors, rounds) == ("PASS", 0, 40)
+        return
     assert r["reason"].startswith("destination aborted: memory hash differs (source ")
     assert r["reason"].endswith("; the VM keeps running here")
     dst.wait_for(r"incoming: vm 'mover': incoming migration failed: memory hash differs",
