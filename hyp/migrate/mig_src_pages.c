@@ -288,13 +288,12 @@ static void src_round_end(struct mig_src *m)
 		return;
 	}
 	fits = n == 0 || estimate <= m->cfg.downtime_ns;
-	if (fits && m->stats.round < m->cfg.max_rounds && !src_converged(m, (u64)n)) {
-		m->converging = true;
-	} else if (fits && m->stats.round < m->cfg.max_rounds && !m->converging &&
-		   mig_link_inflight_bytes(&m->link) > m->link.frame_max) {
-		/* Converged at once (round 0 left next to nothing dirty: an idle guest), but this
-		 * round drained only to half the budget, and what is in flight at the pause is
-		 * downtime: one more round that drains completely, then the pause. */
+	/* Another live round while rounds still pay. Also when the set converged at once (round 0
+	 * left next to nothing dirty: an idle guest) but this round drained only to half the budget:
+	 * what is in flight at the pause is downtime, so one more round drains completely first. */
+	if (fits && m->stats.round < m->cfg.max_rounds &&
+	    (!src_converged(m, (u64)n) ||
+	     (!m->converging && mig_link_inflight_bytes(&m->link) > m->link.frame_max))) {
 		m->converging = true;
 	} else if (fits || m->stats.round >= m->cfg.max_rounds) {
 		src_enter_final(m, estimate);
