@@ -65,8 +65,11 @@ int gmem_write(const struct gmem *m, u64 ipa, const void *buf, u64 len)
 	int err;
 	u8 *p = gmem_span(m, ipa, len, &err);
 
-	if (p)
+	if (p) {
 		memcpy(p, buf, len);
+		if (m->wrote)
+			m->wrote(m->wrote_ctx, ipa, len);
+	}
 	return err;
 }
 
@@ -120,7 +123,10 @@ int gmem_store16_release(const struct gmem *m, u64 ipa, u16 val)
 	int err;
 	u16 *p = gmem_at16(m, ipa, &err);
 
-	if (p)
+	if (p) {
 		__atomic_store_n(p, val, __ATOMIC_RELEASE);
+		if (m->wrote)
+			m->wrote(m->wrote_ctx, ipa, 2);
+	}
 	return err;
 }

@@ -9,7 +9,10 @@
  * `absent` marks them (bit i: the page at ipa + i * 4 KiB; read with acquire order, cleared only
  * once the page is written). An access touching one calls `fetch`, which waits until the pages have
  * arrived (0) or says they cannot (an error); without `fetch`, or when it fails, the access is
- * refused with FERRY_EAGAIN and nothing is copied: never the bytes of a page not yet here. */
+ * refused with FERRY_EAGAIN and nothing is copied: never the bytes of a page not yet here.
+ *
+ * A migration must see these writes like the guest's own: `wrote` is called after each one that
+ * succeeded (gmem_write, gmem_write64, gmem_store16_release), with the range written. */
 #ifndef FERRY_GMEM_H
 #define FERRY_GMEM_H
 
@@ -22,6 +25,10 @@ struct gmem {
 	const u64 *absent;                         /* NULL: every page is here */
 	int (*fetch)(void *ctx, u64 ipa, u64 len); /* optional: wait for absent pages */
 	void *fetch_ctx;
+	/* Optional: told of every write, after its bytes are in place (dirty logging records it:
+	 * these writes go through no stage-2 fault). */
+	void (*wrote)(void *ctx, u64 ipa, u64 len);
+	void *wrote_ctx;
 };
 
 /* FERRY_ERANGE (nothing copied) unless [ipa, ipa + len) lies inside the RAM; m may be NULL (no RAM:

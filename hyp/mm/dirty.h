@@ -54,6 +54,7 @@ struct dirty_log {
 	u64 armed;
 	u64 chunk_enomem; /* collections that could not allocate a chunk's tables (retried) */
 	u64 arm_insns;    /* the collections' arming of chunks, timed by `clock` as the scan */
+	u64 noted;        /* pages marked for ferry's own writes (dirty_log_note_write) */
 };
 
 const char *dirty_mode_name(enum dirty_mode mode);
@@ -111,6 +112,14 @@ static inline int dirty_log_fast_fault(struct dirty_log *dl, struct s2_pgtable *
 	dl->faults++;
 	return 0;
 }
+
+/* ferry itself wrote guest memory at [ipa, ipa + len) (the ITS's tables, an LPI pending table: EL2
+ * writes through RAM's own mapping, which no stage-2 fault or DBM sees). Sets the bits of every
+ * logged page the range touches, so that the next collection reports them; nothing when logging is
+ * off or the range misses the log. The caller has finished the write: a collection that takes the
+ * bit before the write completes would let the reader see the old bytes and report nothing later.
+ * Any ipa and len: the range is clipped without an overflowing sum. Returns the pages marked. */
+u64 dirty_log_note_write(struct dirty_log *dl, u64 ipa, u64 len);
 
 /* Atomically takes the dirty state of pages [first, first + count) (page indices relative to base),
  * re-arms tracking for exactly the pages taken, flushes, and ORs them into out (a bitmap indexed like

@@ -235,6 +235,16 @@ bool dirtylog_fast_write_fault(void)
 	return true;
 }
 
+void dirtylog_note_write(void *ctx, u64 ipa, u64 len)
+{
+	struct vm *vm = ctx;
+
+	/* The lock keeps the log from starting or stopping (its bitmap from going) meanwhile. */
+	spin_lock(&vm->mm_lock);
+	(void)dirty_log_note_write(&vm->dirty, ipa, len);
+	spin_unlock(&vm->mm_lock);
+}
+
 /* FERRY_HC_DIRTY_ROUND: the guest has finished writing round `round` and hands ferry the bitmap of
  * the pages it wrote (one bit per page of its RAM, at map_ipa). Ferry collects; every page the guest
  * wrote must be among the pages collected. The first call after logging starts only synchronizes
@@ -313,6 +323,11 @@ void dirtylog_print_stats(const struct vm *vm)
 		(unsigned long long)(vm->dirty_pages_collected
 					     ? vm->dirty_insns_collect / vm->dirty_pages_collected
 					     : 0));
+	if (dl->noted)
+		con_printf(
+			"dirtylog: vm '%s': %llu pages marked for ferry's own writes (the ITS's and "
+			"LPI tables)",
+			vm->cfg->name, (unsigned long long)dl->noted);
 	if (dl->chunk)
 		con_printf("dirtylog: vm '%s': gradual start: %llu of %llu pages armed, %llu per "
 			   "collection, in %llu EL2 instructions%s",

@@ -30,6 +30,8 @@ bool dirtylog_write_fault(struct vm *vm, ipa_t ipa);
  * with only the caller-saved registers spilled: true when it logged the page and made it writable
  * (the vector ERETs straight back), false to take the generic exit. */
 bool dirtylog_fast_write_fault(void);
+/* struct gmem's `wrote` for a VM's RAM (ctx: the VM): ferry wrote [ipa, ipa + len) itself. */
+void dirtylog_note_write(void *ctx, u64 ipa, u64 len);
 s64 dirtylog_hypercall_round(struct vcpu *v, u64 round, u64 map_ipa, u64 nbits);
 enum dirty_mode dirtylog_default_mode(const struct vm *vm);
 void dirtylog_print_stats(const struct vm *vm);

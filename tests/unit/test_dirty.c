@@ -217,11 +217,113 @@ static void test_fast_fault(void **state)
 	s2_destroy(&pgt);
 }
 
+/* ferry's own writes (dirty_log_note_write): every logged page that a byte of [ipa, ipa + len)
+ * falls in, and no other, for ranges before, across, inside and past the log, lengths up to 2^64 - 1
+ * and a log ending at the top of the address space; checked against a 128-bit reference. */
+static void note_case(struct dirty_log *dl, u64 *bits, u64 ipa, u64 len)
+{
+	unsigned __int128 lo = ipa, hi = (unsigned __int128)ipa + len; /* [lo, hi) */
+	unsigned __int128 base = dl->base;
+	u64 want = 0, got;
+
+	memset(bits, 0, BITMAP_WORDS(dl->npages) * 8);
+	got = dirty_log_note_write(dl, ipa, len);
+	for (u64 p = 0; p < dl->npages; p++) {
+		unsigned __int128 ps = base + ((unsigned __int128)p << PAGE_SHIFT),
+				  pe = ps + PAGE_SIZE;
+		bool in = dl->mode != DIRTY_OFF && len && lo < pe && ps < hi;
+
+		want += in;
+		if (bitmap_test(bits, p) != in)
+			fail_msg("ipa 0x%llx len 0x%llx: page %llu %s", (unsigned long long)ipa,
+				 (unsigned long long)len, (unsigned long long)p,
+				 in ? "not marked" : "marked");
+	}
+	assert_int_equal(got, want);
+}
+
+static void test_note_write(void **state)
+{
+	static u64 bits[BITMAP_WORDS(8)];
+	const u64 lens[] = { 0,
+			     1,
+			     2,
+			     8,
+			     PAGE_SIZE - 1,
+			     PAGE_SIZE,
+			     PAGE_SIZE + 1,
+			     3 * PAGE_SIZE,
+			     8 * PAGE_SIZE,
+			     9 * PAGE_SIZE,
+			     1ULL << 40,
+			     ~0ULL / 2,
+			     ~0ULL - 1,
+			     ~0ULL };
+	const u64 bases[] = { IPA_BASE, 0x1000, 0 - 8 * PAGE_SIZE };
+	struct dirty_log dl;
+	(void)state;
+
+	for (unsigned b = 0; b < ARRAY_SIZE(bases); b++)
+		for (int mode = DIRTY_OFF; mode <= DIRTY_DBM; mode++) {
+			dl = (struct dirty_log){ .mode = (enum dirty_mode)mode,
+						 .base = bases[b],
+						 .npages = 8,
+						 .bitmap = bits };
+			/* From three pages before the log to three after, in steps that land on
+			 * every offset class of a page's first, middle and last bytes. */
+			for (u64 off = 0; off < 14 * PAGE_SIZE; off += PAGE_SIZE / 2 - 1)
+				for (unsigned l = 0; l < ARRAY_SIZE(lens); l++)
+					note_case(&dl, bits, bases[b] - 3 * PAGE_SIZE + off,
+						  lens[l]);
+			for (unsigned l = 0; l < ARRAY_SIZE(lens); l++) {
+				note_case(&dl, bits, ~0ULL, lens[l]); /* the last byte of all */
+				note_case(&dl, bits, 0, lens[l]);
+			}
+		}
+}
+
+/* A page ferry wrote while logging is reported by the next collection in WP mode (its descriptor
+ * stays read-only: nothing faulted) and in DBM mode, and not again after that. */
+static void test_note_write_collected(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	struct dirty_log dl;
+	struct tlbi_caps caps = { .range = true, .ttl = true };
+	static u64 bits[BITMAP_WORDS(4096)], out[BITMAP_WORDS(4096)];
+	(void)state;
+
+	for (int mode = DIRTY_WP; mode <= DIRTY_DBM; mode++) {
+		setup_table(&pgt);
+		tlbi_state_reset();
+		assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
+					S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+				 0);
+		memset(bits, 0, sizeof(bits));
+		assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, (enum dirty_mode)mode,
+						 IPA_BASE, 4096, bits),
+				 0);
+		/* An ITS table entry straddling pages 5 and 6. */
+		assert_int_equal(dirty_log_note_write(&dl, IPA_BASE + 0x6000 - 4, 8), 2);
+		memset(out, 0, sizeof(out));
+		assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 2);
+		assert_true(bitmap_test(out, 5) && bitmap_test(out, 6));
+		memset(out, 0, sizeof(out));
+		assert_int_equal(dirty_log_collect(&dl, &pgt, 0, 4096, out), 0);
+		assert_int_equal(dl.noted, 2);
+		assert_int_equal(dirty_log_stop(&dl, &pgt), 0);
+		assert_int_equal(dirty_log_note_write(&dl, IPA_BASE, 8), 0); /* off: nothing */
+		s2_destroy(&pgt);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dirty_log_wp_and_dbm),
 		cmocka_unit_test(test_fast_fault),
+		cmocka_unit_test(test_note_write),
+		cmocka_unit_test(test_note_write_collected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

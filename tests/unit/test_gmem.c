@@ -56,7 +56,9 @@ static int fake_fetch(void *ctx, u64 ipa, u64 len)
 static void test_gmem_absent_pages(void **state)
 {
 	static u8 pages[4 * 4096];
-	struct gmem m = { 0x1000, sizeof(pages), pages, gmem_fake_absent, NULL, NULL };
+	struct gmem m = {
+		.ipa = 0x1000, .size = sizeof(pages), .host = pages, .absent = gmem_fake_absent
+	};
 	u8 b[16] = { 0 };
 	u64 v;
 
@@ -81,11 +83,60 @@ static void test_gmem_absent_pages(void **state)
 	assert_int_equal(v, 0x1122);
 }
 
+/* Every write that succeeds is reported after its bytes are in place, with its range; a refused one
+ * is not (dirty logging's record of ferry's own writes to guest memory). */
+static u64 wrote_ipa, wrote_len;
+static int wrote_calls;
+static u8 *wrote_page;
+
+static void fake_wrote(void *ctx, u64 ipa, u64 len)
+{
+	assert_ptr_equal(ctx, &wrote_calls);
+	wrote_calls++;
+	wrote_ipa = ipa;
+	wrote_len = len;
+	assert_int_equal(wrote_page[ipa - 0x1000], 0x5a); /* the first byte is already written */
+}
+
+static void test_gmem_reports_writes(void **state)
+{
+	static u8 page[4096];
+	struct gmem m = { .ipa = 0x1000,
+			  .size = sizeof(page),
+			  .host = page,
+			  .wrote = fake_wrote,
+			  .wrote_ctx = &wrote_calls };
+	u8 b[3] = { 0x5a, 0x5a, 0x5a };
+	u16 v;
+
+	(void)state;
+	wrote_page = page;
+	assert_int_equal(gmem_write(&m, 0x1ffd, b, 3), 0);
+	assert_int_equal(wrote_calls, 1);
+	assert_int_equal(wrote_ipa, 0x1ffd);
+	assert_int_equal(wrote_len, 3);
+	assert_int_equal(gmem_write64(&m, 0x1100, 0x5a), 0);
+	assert_int_equal(wrote_calls, 2);
+	assert_int_equal(wrote_len, 8);
+	assert_int_equal(gmem_store16_release(&m, 0x1200, 0x5a5a), 0);
+	assert_int_equal(wrote_calls, 3);
+	assert_int_equal(wrote_ipa, 0x1200);
+	assert_int_equal(wrote_len, 2);
+	/* Refused: outside, unaligned, wrapping. Reads report nothing. */
+	assert_int_equal(gmem_write(&m, 0x1ffe, b, 3), FERRY_ERANGE);
+	assert_int_equal(gmem_store16_release(&m, 0x1201, 1), FERRY_ERANGE);
+	assert_int_equal(gmem_write64(&m, ~0ULL - 3, 1), FERRY_ERANGE);
+	assert_int_equal(gmem_read(&m, 0x1000, b, 3), 0);
+	assert_int_equal(gmem_load16_acquire(&m, 0x1200, &v), 0);
+	assert_int_equal(wrote_calls, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gmem),
 		cmocka_unit_test(test_gmem_absent_pages),
+		cmocka_unit_test(test_gmem_reports_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
