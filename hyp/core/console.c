@@ -75,7 +75,7 @@ static void guest_put(struct vm *vm, enum conbuf_kind kind, const char *s, size_
 	spin_unlock(&c->lock);
 	/* Wake the management CPU from its WFI; it owns the UART. */
 	if (was_empty && this_pcpu()->idx != 0)
-		gic_send_sgi(0, SGI_KICK);
+		gic_kick_management();
 }
 
 void con_guest_line(struct vm *vm, const char *text, size_t len)

@@ -132,7 +132,7 @@ static void vcpu_park(struct vcpu *v)
 	__atomic_store_n(&v->parked, 1, __ATOMIC_RELEASE);
 	/* The management CPU waits for the park asleep (migel2_park_vcpus). */
 	dsb(ish);
-	gic_send_sgi(0, SGI_KICK);
+	gic_kick_management();
 	while ((__atomic_load_n(&v->request, __ATOMIC_ACQUIRE) & (REQ_PAUSE | REQ_STOP)) ==
 	       REQ_PAUSE) {
 		wfi();

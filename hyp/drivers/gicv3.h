@@ -19,6 +19,9 @@
 void gic_init_dist(u64 gicd, u64 gicr, u64 stride, const u64 *mpidr);
 void gic_init_cpu(u32 cpu);
 void gic_send_sgi(u32 cpu, u32 intid);
+/* Wakes the management CPU (CPU 0) from its WFI: something it waits for is ready (a parked vCPU,
+ * guest output, a post-copy page request). */
+static inline void gic_kick_management(void) { gic_send_sgi(0, SGI_KICK); }
 u32 gic_ack(void);
 void gic_eoi(u32 intid);
 void gic_enable_irq(u32 cpu, u32 intid);

@@ -50,7 +50,7 @@ static void wait_for(struct vcpu *v, volatile u64 *slot, u64 ipa)
 
 	__atomic_store_n(slot, (ipa & ~(PAGE_SIZE - 1)) + 1, __ATOMIC_RELEASE);
 	dsb(ish);
-	gic_send_sgi(0, SGI_KICK); /* the management CPU sleeps until its next frame or tick */
+	gic_kick_management(); /* the management CPU sleeps until its next frame or tick */
 	/* WFI, not WFE (a WFE only yields under TCG); postcopy_arrived kicks this CPU after it
 	 * cleared the bit, and a kick that came between the check and the WFI wakes it at once. */
 	while (keeps_waiting(v, page)) {
