@@ -13,7 +13,11 @@
 #include <cmocka.h>
 
 #include "its_fixture.h"
+#include "lib/bitmap.h"
 #include "lib/lib.h"
+#include "mm/dirty.h"
+
+static void note(void *ctx, u64 ipa, u64 len) { (void)dirty_log_note_write(ctx, ipa, len); }
 
 static void test_int_delivers(void **state)
 {
@@ -284,12 +288,67 @@ static void test_random_commands(void **state)
 		free(guard);
 	}
 }
+/* The ITS's and the LPIs' writes to guest memory reach dirty logging (through gmem's `wrote`), so
+ * a migration sends those pages again: MAPD writes the device table; MAPTI, MAPI, MOVI and DISCARD
+ * an ITT; clearing EnableLPIs the pending table. The queue's own page is marked too: the fixture
+ * writes each command into it through gmem, as the guest would through its stage 2. */
+static void test_table_writes_are_logged(void **state)
+{
+	static u64 bits[BITMAP_WORDS(RAM_SIZE >> PAGE_SHIFT)];
+	struct dirty_log dl = {
+		.mode = DIRTY_WP, .base = RAM_IPA, .npages = RAM_SIZE >> PAGE_SHIFT, .bitmap = bits
+	};
+	const u64 cmdq = (CMDQ - RAM_IPA) >> PAGE_SHIFT;
+	/* The table entry each step writes (its page must be marked, besides the queue's). */
+	const u64 want[6] = { ITT0 + 9 * 8, DEVT + 1 * 8, ITT1 + 8200 * 8,
+			      ITT0 + 4 * 8, ITT0 + 2 * 8, PEND + VGIC_LPI_BASE / 8 };
+	(void)state;
+
+	standard(3);
+	mem.wrote = note;
+	mem.wrote_ctx = &dl;
+	for (unsigned step = 0; step < ARRAY_SIZE(want); step++) {
+		memset(bits, 0, sizeof(bits));
+		switch (step) {
+		case 0:
+			MAPTI(0, 9, VGIC_LPI_BASE + 9, 0);
+			break;
+		case 1:
+			MAPD(1, 14, ITT1);
+			break;
+		case 2:
+			MAPI(1, 8200, 1);
+			break;
+		case 3:
+			MOVI(0, 4, 1);
+			break;
+		case 4:
+			DISCARD(0, 2);
+			break;
+		default:
+			INT(0, 3);
+			mmio_wr(GICR(0, 0), 4,
+				0); /* EnableLPIs 1 -> 0: pending state to the table */
+			break;
+		}
+		assert_int_equal(I.errors, 0);
+		assert_true(bitmap_test(bits, (want[step] - RAM_IPA) >> PAGE_SHIFT));
+		assert_true(bitmap_test(bits, cmdq));
+		assert_int_equal(bitmap_weight(bits, dl.npages), 2);
+	}
+	mem.wrote = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_int_delivers),   cmocka_unit_test(test_priority_and_enable),
-		cmocka_unit_test(test_many_lpis),      cmocka_unit_test(test_clear_discard_movi),
-		cmocka_unit_test(test_command_errors), cmocka_unit_test(test_random_commands),
+		cmocka_unit_test(test_int_delivers),
+		cmocka_unit_test(test_priority_and_enable),
+		cmocka_unit_test(test_many_lpis),
+		cmocka_unit_test(test_clear_discard_movi),
+		cmocka_unit_test(test_command_errors),
+		cmocka_unit_test(test_random_commands),
+		cmocka_unit_test(test_table_writes_are_logged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
