@@ -37,6 +37,10 @@ enum s2_prot_bits {
 	S2_PROT_X = 4,
 	S2_PROT_DEVICE = 8, /* Device-nGnRE, else Normal write-back */
 	S2_PROT_DBM = 16,   /* descriptor DBM bit 51 (FEAT_HAFDBS): hardware may set S2AP write */
+	/* s2_map only: the access flag clear, so that the first access sets it (the hardware with
+	 * VTCR_EL2.HA, else ferry on the access flag fault). A leaf without it was never accessed
+	 * since it was mapped: a migration skips such RAM in round 0 (docs/migration.md). */
+	S2_PROT_UNTOUCHED = 32,
 };
 #define S2_PROT_RWX (S2_PROT_R | S2_PROT_W | S2_PROT_X)
 

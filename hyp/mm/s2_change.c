@@ -395,14 +395,14 @@ int s2_map(struct s2_pgtable *pgt, ipa_t ipa, pa_t pa, u64 size, unsigned prot,
 			     .owed = owed };
 
 	if (!IS_ALIGNED(pa_addr(pa), PAGE_SIZE) ||
-	    (prot & ~(S2_PROT_RWX | S2_PROT_DEVICE | S2_PROT_DBM)))
+	    (prot & ~(S2_PROT_RWX | S2_PROT_DEVICE | S2_PROT_DBM | S2_PROT_UNTOUCHED)))
 		return FERRY_EINVAL;
 	/* Output addresses are 48 bits with the 4K granule and no FEAT_LPA2. */
 	if (size && (pa_addr(pa) + size < pa_addr(pa) || pa_addr(pa) + size - 1 > GENMASK(47, 0)))
 		return FERRY_ERANGE;
 	if ((prot & S2_PROT_DEVICE) && (prot & S2_PROT_X))
 		return FERRY_EINVAL;
-	ch.attrs = S2_DESC_AF | s2_prot_perm_bits(prot) |
+	ch.attrs = ((prot & S2_PROT_UNTOUCHED) ? 0 : S2_DESC_AF) | s2_prot_perm_bits(prot) |
 		   ((prot & S2_PROT_DEVICE) ? S2_DESC_MEMATTR_DEVICE_NGNRE
 					    : S2_DESC_MEMATTR_NORMAL_WB | S2_DESC_SH_INNER);
 	return change_run(&ch);

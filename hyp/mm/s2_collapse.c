@@ -17,22 +17,30 @@
 #define STASH_OLD_TABLE BIT(59) /* in an invalid level-2 entry: the table the make frees */
 #define PAGE_ATTRS (GENMASK(11, 2) | BIT(53))
 
-/* The block that can replace table t, with perms, or 0 when its pages are not uniform. */
+/* The block that can replace table t, with perms, or 0 when its pages are not uniform. The access
+ * flag may differ from page to page (the hardware sets it, or ferry on an access flag fault): the
+ * block has it when any page has it. That is read again at the make, after the flush, when no
+ * walk can set it any more (a migration's round 0 must never see a touched page as untouched). */
 static u64 uniform_block(const u64 *t, u64 perms)
 {
 	u64 d0 = __atomic_load_n(&t[0], __ATOMIC_RELAXED);
 	/* Address, type and attributes must line up; permissions may differ (they are replaced). */
-	u64 keep = (S2_DESC_ADDR | PAGE_ATTRS | S2_DESC_VALID | S2_DESC_TABLE) & ~S2_DESC_PERMS;
-	u64 want = d0 & keep;
+	u64 keep = (S2_DESC_ADDR | PAGE_ATTRS | S2_DESC_VALID | S2_DESC_TABLE) &
+		   ~(S2_DESC_PERMS | S2_DESC_AF);
+	u64 want = d0 & keep, af = d0 & S2_DESC_AF;
 
 	if ((d0 & 3) != 3 || !IS_ALIGNED(d0 & S2_DESC_ADDR, 1ULL << 21))
 		return 0;
 	for (unsigned i = 1; i < 512; i++) {
 		want += PAGE_SIZE;
-		if ((__atomic_load_n(&t[i], __ATOMIC_RELAXED) & keep) != want)
+		u64 d = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+
+		if ((d & keep) != want)
 			return 0;
+		af |= d & S2_DESC_AF;
 	}
-	return (d0 & (S2_DESC_ADDR | PAGE_ATTRS) & ~S2_DESC_PERMS) | perms | S2_DESC_VALID;
+	return (d0 & (S2_DESC_ADDR | PAGE_ATTRS) & ~(S2_DESC_PERMS | S2_DESC_AF)) | perms | af |
+	       S2_DESC_VALID;
 }
 
 /* Permissions in place (as s2_protect): true when one was lost. */

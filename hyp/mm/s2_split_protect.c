@@ -13,8 +13,11 @@
  *     invalid (keeping the new table's address in the bits hardware ignores), ONE bbm flush covers
  *     every broken block, every page downgraded in place and what the caller owed on entry, then
  *     DSB ISHST and the table links;
- *   - a page downgraded in place is an atomic 64-bit store (compare-and-swap if it has DBM, which
- *     the hardware may turn writable at any moment).
+ *   - a page downgraded in place is a compare-and-swap, and a block is broken with an exchange:
+ *     the hardware may set a descriptor's access flag (VTCR_EL2.HA) or, with DBM, its write
+ *     permission at any moment, and neither may be lost. A migration reads the access flag to know
+ *     which RAM the guest never touched (docs/migration.md, "Round 0"): a flag dropped by a plain
+ *     store here would hide a write made just before the arming, through the old entry.
  * Shapes it does not handle (a range not 2 MiB aligned, a 1 GiB block, a table not mapped at its
  * physical address) return FERRY_ENOTSUP before anything changes: the caller uses the engine. */
 #include "arch/arch.h"
@@ -39,14 +42,9 @@ static bool protect_table(u64 *t, u64 perms)
 		downgraded = downgraded ||
 			     (d & ~n & (S2_DESC_S2AP_R | S2_DESC_S2AP_W | S2_DESC_DBM)) ||
 			     (n & ~d & S2_DESC_XN);
-		if (d & S2_DESC_DBM) {
-			while (!__atomic_compare_exchange_n(&t[i], &d, (d & ~S2_DESC_PERMS) | perms,
-							    false, __ATOMIC_RELAXED,
-							    __ATOMIC_RELAXED))
-				;
-		} else {
-			__atomic_store_n(&t[i], n, __ATOMIC_RELAXED);
-		}
+		while (!__atomic_compare_exchange_n(&t[i], &d, (d & ~S2_DESC_PERMS) | perms, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
 	}
 	return downgraded;
 }
@@ -127,9 +125,11 @@ int s2_split_protect(struct s2_pgtable *pgt, ipa_t ipa, u64 size, unsigned prot,
 			u64 *t = pool;
 
 			pool = (u64 *)(uintptr_t)pool[0];
+			/* The break first, by exchange: the table is filled from the block's last
+			 * value, with the access flag the hardware may have set since the load. */
+			d = __atomic_exchange_n(slot, (u64)(uintptr_t)t | STASH_NEW_TABLE,
+						__ATOMIC_RELAXED);
 			fill_table(t, d, perms);
-			__atomic_store_n(slot, (u64)(uintptr_t)t | STASH_NEW_TABLE,
-					 __ATOMIC_RELAXED);
 			broken++;
 		}
 		changed_lo = MIN(changed_lo, a);

@@ -490,6 +490,87 @@ static void test_protect_collapse(void **state)
 	assert_int_equal(s2fx.nlive, 0);
 }
 
+/* ---- the access flag: what a migration's round 0 reads to skip RAM never touched ---- */
+
+static u64 desc_at(struct s2_pgtable *pgt, u64 ipa, int *level)
+{
+	u64 d = 0;
+
+	assert_non_null(s2_leaf_ptr(pgt, ipa, level, &d));
+	return d;
+}
+
+/* What the hardware does on any access with VTCR_EL2.HA (or ferry on an access flag fault). */
+static void touch(struct s2_pgtable *pgt, u64 ipa)
+{
+	int level;
+	u64 d;
+
+	__atomic_fetch_or(s2_leaf_ptr(pgt, ipa, &level, &d), S2_DESC_AF, __ATOMIC_RELAXED);
+}
+
+/* RAM mapped untouched keeps a clear access flag through the dirty-log start (one pass, and the
+ * engine's split for a 1 GiB block) wherever nothing touched it, and has it wherever something did,
+ * before or after the split; the stop rebuilds blocks whatever their pages' flags, each with the
+ * flag when any of its pages had it. */
+static void test_access_flag_kept(void **state)
+{
+	struct s2_pgtable pgt;
+	struct s2_flush owed = { 0 };
+	const unsigned rx = S2_PROT_R | S2_PROT_X;
+	u64 blocks;
+	int level;
+	(void)state;
+
+	for (int dbm = 0; dbm < 2; dbm++) {
+		sp_setup(&pgt);
+		assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), 4 * SZ_2M,
+					S2_PROT_RWX | S2_PROT_UNTOUCHED, &owed),
+				 0);
+		assert_false(desc_at(&pgt, RAM, &level) & S2_DESC_AF);
+		assert_int_equal(level, 2);
+		touch(&pgt, RAM + SZ_2M + 7 * 4096); /* block 1, before the start */
+		assert_int_equal(s2_split_protect(&pgt, ipa_init(RAM), 4 * SZ_2M,
+						  rx | (dbm ? S2_PROT_DBM : 0), &owed),
+				 0);
+		for (u64 q = 0; q < 4 * 512; q++) {
+			u64 d = desc_at(&pgt, RAM + q * 4096, &level);
+
+			assert_int_equal(level, 3);
+			assert_int_equal(!!(d & S2_DESC_AF), q / 512 == 1);
+		}
+		touch(&pgt, RAM + 2 * SZ_2M + 5 * 4096); /* block 2, one page, after it */
+		assert_int_equal(s2_protect_collapse(&pgt, ipa_init(RAM), 4 * SZ_2M, S2_PROT_RWX,
+						     &owed, &blocks),
+				 0);
+		assert_int_equal(blocks, 4);
+		for (u64 b = 0; b < 4; b++) {
+			u64 d = desc_at(&pgt, RAM + b * SZ_2M + 4096, &level);
+
+			assert_int_equal(level, 2);
+			assert_int_equal(!!(d & S2_DESC_AF), b == 1 || b == 2);
+		}
+		s2_destroy(&pgt);
+	}
+	/* The engine (a 1 GiB block, which the one pass leaves to it): the pages inherit the flag. */
+	sp_setup(&pgt);
+	assert_int_equal(s2_map(&pgt, ipa_init(4 * SZ_1G), pa_init(4 * SZ_1G), SZ_1G,
+				S2_PROT_RWX | S2_PROT_UNTOUCHED, &owed),
+			 0);
+	assert_false(desc_at(&pgt, 4 * SZ_1G, &level) & S2_DESC_AF);
+	assert_int_equal(level, 1);
+	assert_int_equal(s2_split(&pgt, ipa_init(4 * SZ_1G), SZ_2M, &owed), 0);
+	assert_int_equal(s2_protect(&pgt, ipa_init(4 * SZ_1G), SZ_2M, rx, &owed), 0);
+	assert_false(desc_at(&pgt, 4 * SZ_1G + 4096, &level) & S2_DESC_AF);
+	assert_int_equal(level, 3);
+	assert_false(desc_at(&pgt, 4 * SZ_1G + SZ_2M, &level) & S2_DESC_AF);
+	/* Without the flag asked for, mapped RAM has it, as before. */
+	assert_int_equal(s2_map(&pgt, ipa_init(RAM), pa_init(PA0), SZ_2M, S2_PROT_RWX, &owed), 0);
+	assert_true(desc_at(&pgt, RAM, &level) & S2_DESC_AF);
+	s2_destroy(&pgt);
+	assert_int_equal(s2fx.nlive, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_split_protect_carries_owed),
 		cmocka_unit_test(test_split_protect_refusals),
 		cmocka_unit_test(test_protect_collapse),
+		cmocka_unit_test(test_access_flag_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
