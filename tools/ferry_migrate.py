@@ -352,6 +352,7 @@ def summarize(result):
         "rounds": s["rounds"],
         "pages": s["pages"],
         "zero_pages": s["zero_pages"],
+        "untouched_pages": s.get("untouched_pages", 0),
         "bytes_sent": s["bytes_sent"],
         "wire_per_data": (s["bytes_sent"] / (nonzero * 4096.0)) if nonzero else None,
         "total_ms": s["total_ns"] / 1e6,
@@ -402,9 +403,10 @@ def format_summary(r):
     for d in r["rounds_detail"]:
         out.append("%-8d %10d %10d %12d %9.1f" % (d["round"], d["pages"], d["zero"], d["bytes"],
                                                   d["ms"]))
-    out.append("pages %d (%d zero, sent as headers only), %.1f MiB on the wire "
-               "(%.3f x the non-zero pages)" % (r["pages"], r["zero_pages"],
-                                              r["bytes_sent"] / 2 ** 20, r["wire_per_data"] or 0))
+    out.append("pages %d (%d zero, sent as headers only; %d of them never touched, not read), "
+               "%.1f MiB on the wire (%.3f x the non-zero pages)"
+               % (r["pages"], r["zero_pages"], r["untouched_pages"], r["bytes_sent"] / 2 ** 20,
+                  r["wire_per_data"] or 0))
     if r["verify"] == "full":
         how = "memory hash %.0f ms per side" % r["hash_ms"]
     else:

@@ -24,6 +24,7 @@
 #include "migrate/postcopy_el2.h"
 #include "mm/dirty_el2.h"
 #include "mm/s2.h"
+#include "mm/untouched_el2.h"
 #include "vdev/traps.h"
 #include "vdev/vdev.h"
 #include "vdev/vvnet_el2.h"
@@ -323,6 +324,12 @@ static bool handle_abort(struct vcpu *v, u64 esr)
 	     board_window(v->vm, ipa, len)))
 		return emulate_mmio(v, esr, ipa);
 	if (in_ram) {
+		/* The first access to RAM mapped untouched, on a CPU that does not set the access flag
+		 * itself (no FEAT_HAFDBS): set it, retry (mm/untouched_el2.c). */
+		if (esr_fsc_is_access_flag(fsc) && untouched_af_fault(v->vm, ipa)) {
+			v->exits[EXITC_ABORT]++;
+			return false;
+		}
 		/* The first write to a page dirty logging protected: log it, retry the write. */
 		if (ESR_EC(esr) == EC_DABT_LOW && (d.write || d.s1ptw) &&
 		    esr_fsc_is_permission(fsc) && dirtylog_write_fault(v->vm, ipa_init(ipa))) {

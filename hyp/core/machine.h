@@ -17,7 +17,9 @@ struct machine {
 	u32 nvirtio;
 	u64 virtio_pa[32];
 	u32 virtio_intid[32];
-	u64 rtc_pa;    /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
+	u64 rtc_pa; /* the host's PL031 (0: none): the wall clock of the guests' PL031s */
+	/* The DTB QEMU booted ferry with, where it left it (in RAM a VM may be given). */
+	u64 boot_dtb_pa, boot_dtb_size;
 	bool psci_smc; /* PSCI conduit: SMC under virtualization=on */
 	/* CPU features (ID registers), printed in the boot banner. */
 	u64 isar0, mmfr0, mmfr1, mmfr2;

@@ -211,6 +211,8 @@ void hyp_main_primary(u64 dtb_pa)
 		boot_error("ferry: no usable device tree in x0 (boot ferry as an arm64 Image)");
 	if (hostdt_parse(host_fdt, &machine))
 		boot_error("ferry: the device tree lacks memory, cpus, a PL011, a GICv3 or PSCI");
+	machine.boot_dtb_pa = dtb_pa;
+	machine.boot_dtb_size = fdt_totalsize((const void *)(uintptr_t)dtb_pa);
 	arch_mmu_init_primary(machine.ram_base, machine.ram_size);
 	dsb(ish);
 	isb();

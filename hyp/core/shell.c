@@ -378,21 +378,22 @@ static const struct shell_cmd {
 #if FERRY_MIG_TEST_HOOKS
 	{ "migrate",
 	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "
-	  "[start=eager|gradual] [verify=digest|full] [audit=0|1] [corrupt=N] [lose=1] "
+	  "[start=eager|gradual] [untouched=skip|read] [verify=digest|full] [audit=0|1] "
+	  "[corrupt=N] [lose=1] "
 	  "[pcdrop=1] [nosave=N]",
 #else
 	{ "migrate",
 	  "<vm> [postcopy] [postcopy=off|auto|now] [downtime=MS] [rounds=N] [mode=wp|dbm] "
-	  "[start=eager|gradual] [verify=digest|full] [audit=0|1]",
+	  "[start=eager|gradual] [untouched=skip|read] [verify=digest|full] [audit=0|1]",
 #endif
 	  SH_LINE,
 	  { .line = migrate_shell },
 	  false,
 	  { "live-migrate a running VM to the peer ferry (docs/migration.md);",
-	    "'migrate cancel' gives up, the VM runs on; 'mode': dirty logging",
-	    "by write faults (wp, the default) or the hardware's DBM (dbm);",
-	    "'postcopy': run it on the peer after round 0, the rest after",
-	    "(auto: once rounds stop converging); a lost link then stops both" } },
+	    "'migrate cancel' gives up, the VM runs on; mode: dirty logging by",
+	    "write faults (wp, the default) or DBM; untouched=read: read unused",
+	    "RAM in round 0 too; postcopy: run it on the peer after round 0, the",
+	    "rest after (auto: once rounds stop converging; a lost link stops both)" } },
 	{ "migration",
 	  "",
 	  SH_LINE,

@@ -23,6 +23,7 @@
 #include "lib/spinlock.h"
 #include "mm/s2.h"
 #include "mm/tlbi.h"
+#include "mm/untouched_el2.h"
 #include "vdev/vdev.h"
 #include "vdev/vvnet_el2.h"
 #include "vgic/vgic_el2.h"
@@ -151,6 +152,9 @@ int vm_create_all(const struct ferry_config *cfg)
 			if ((pass == 0) == (cfg->vm[i].ram_pa != 0) &&
 			    (err = alloc_ram(&vms[i], &cfg->vm[i])))
 				return err;
+	for (u32 i = 0; i < nvms; i++)
+		if ((err = untouched_init(&vms[i])))
+			return err;
 	return 0;
 }
 
@@ -197,12 +201,14 @@ static int load_image(struct vm *vm, char *why, size_t whylen)
 		return FERRY_ERANGE;
 	}
 	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, l.offset)), src, size);
+	untouched_note(vm, c->ram_base + l.offset, size);
 	vm->entry_ipa = c->has_entry ? c->entry : c->ram_base + l.offset;
 	vm->initrd_ipa = 0;
 	if (!c->initrd_size)
 		return 0;
 	memcpy((void *)(uintptr_t)pa_addr(pa_add(vm->ram_pa, l.initrd_off)),
 	       (const void *)(uintptr_t)c->initrd_pa, c->initrd_size);
+	untouched_note(vm, c->ram_base + l.initrd_off, c->initrd_size);
 	vm->initrd_ipa = c->ram_base + l.initrd_off;
 	return 0;
 }
@@ -220,10 +226,16 @@ int vm_build(struct vm *vm)
 	if (vm->s2.mm)
 		s2_destroy(&vm->s2);
 	vm->dirty.mode = DIRTY_OFF; /* the new tables are not logged */
+	/* Only the first life of a VM booted here starts from zeroed RAM (QEMU's): mapped with the
+	 * access flag clear, its untouched pages need not be read by a migration's round 0. */
+	vm->ram_untouched = !c->incoming && !vm->built;
+	vm->built = true;
 	err = s2_init(&vm->s2, 39, vm->vmid, &s2_pool_ops, NULL, s2_bbm_flush, vm);
 	if (!err)
 		err = s2_map(&vm->s2, ipa_init(c->ram_base), vm->ram_pa, c->ram_size,
-			     S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed);
+			     S2_PROT_R | S2_PROT_W | S2_PROT_X |
+				     (vm->ram_untouched ? S2_PROT_UNTOUCHED : 0),
+			     &owed);
 	if (!err)
 		err = shm_map_vm(vm, &owed);
 	if (!err)
@@ -246,6 +258,7 @@ int vm_build(struct vm *vm)
 		dtb = (void *)(uintptr_t)pa_addr(
 			pa_add(vm->ram_pa, c->ram_size - GUEST_DTB_RESERVE));
 		err = guest_fdt_write(vm, dtb, GUEST_DTB_SIZE);
+		untouched_note(vm, vm->dtb_ipa, GUEST_DTB_RESERVE);
 		if (err) {
 			con_printf("ferry: vm '%s': guest device tree: libfdt error %d", c->name,
 				   err);

@@ -100,9 +100,14 @@ struct vm {
 	struct vgic vgic;     /* the VM's GICv3 model, changed under lock (vgic/vgic_el2.c) */
 	struct its its;       /* its ITS (LPIs from MSIs), changed under lock (vgic/vgic_el2.c) */
 	struct gmem ram;      /* its RAM as the ITS and LPI tables reach it (vgic/vgic_el2.c) */
-	struct vpl031 rtc;    /* its PL031, changed under lock (core/board.c) */
-	u64 started_at;       /* CNTPCT when it last started */
-	u64 cntvoff;          /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
+	/* RAM nothing wrote since it was zero (mm/untouched_el2.c): ram_untouched while its stage 2
+	 * is the first one, built with the access flag clear; ferry_wrote, a bit per 2 MiB that
+	 * something other than the guest wrote. built: vm_build ran before. */
+	bool ram_untouched, built;
+	u64 *ferry_wrote;
+	struct vpl031 rtc; /* its PL031, changed under lock (core/board.c) */
+	u64 started_at;    /* CNTPCT when it last started */
+	u64 cntvoff;       /* CNTVOFF_EL2: guest virtual time = physical count - cntvoff */
 	volatile bool reset_pending; /* PSCI SYSTEM_RESET: the management CPU rebuilds it */
 	/* Dirty logging (mm/dirty_el2.c). mm_lock serializes every change to this VM's stage 2:
 	 * write faults on its vCPUs against collection and start/stop on the management CPU. */

@@ -17,4 +17,9 @@ bool range_within(u64 base, u64 size, u64 lo, u64 len);
 /* Whether two ranges share at least one byte; empty ranges overlap nothing. Both must be valid. */
 bool range_overlaps(u64 a, u64 alen, u64 b, u64 blen);
 
+/* The granules (of 2^shift bytes, shift 12..30) of [base, base + (n << shift)) that any byte of
+ * [at, at + len) falls in: *first and *last (inclusive), and true; false when there is none. at
+ * and len are any values (a range running past 2^64 is clipped); the region must be valid. */
+bool range_granules(u64 base, u64 n, unsigned shift, u64 at, u64 len, u64 *first, u64 *last);
+
 #endif

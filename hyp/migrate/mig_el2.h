@@ -69,10 +69,11 @@ struct mig_el2 {
 	u64 last_progress;
 	/* source options and state */
 	bool started_logging;
-	u32 corrupt_every; /* test hook: flip one bit in every Nth frame sent */
-	bool lose_one;     /* test hook: leave one page out of the final round */
-	u32 nosave_blob;   /* test hook: state blob N-1 cannot be serialized (0: none) */
-	u64 lost_page;     /* that page + 1, once chosen */
+	u32 corrupt_every;   /* test hook: flip one bit in every Nth frame sent */
+	bool lose_one;       /* test hook: leave one page out of the final round */
+	bool read_untouched; /* untouched=read: round 0 reads RAM never touched too */
+	u32 nosave_blob;     /* test hook: state blob N-1 cannot be serialized (0: none) */
+	u64 lost_page;       /* that page + 1, once chosen */
 	u64 frames_out, corrupted;
 	u64 vcount_at_pause;
 	u64 park_us; /* printed once the pause is over (quiet()) */

@@ -133,6 +133,7 @@ void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, cons
 #define U64(key, v) json_field(&j, "\"" key "\":%llu", (unsigned long long)(v))
 	U64("pages", s->pages_sent);
 	U64("zero_pages", s->zero_pages);
+	U64("untouched_pages", s->untouched_pages);
 	U64("data_bytes", s->data_bytes);
 	U64("state_blobs", s->state_blobs);
 	U64("state_bytes", s->state_bytes);

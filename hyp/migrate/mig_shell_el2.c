@@ -84,6 +84,7 @@ static void cmd_migrate(char *args)
 	migel2_start_chunk = 0;
 	mig.corrupt_every = 0;
 	mig.lose_one = false;
+	mig.read_untouched = false;
 	mig.nosave_blob = 0;
 	mig.lost_page = 0;
 	while ((opt = strsep(&args, " ")) != NULL) {
@@ -116,6 +117,9 @@ static void cmd_migrate(char *args)
 			migel2_forced_mode = DIRTY_WP;
 		else if (val && !strcmp(opt, "mode") && !strcmp(val, "dbm") && machine.hafdbs)
 			migel2_forced_mode = DIRTY_DBM;
+		else if (val && !strcmp(opt, "untouched") &&
+			 (!strcmp(val, "skip") || !strcmp(val, "read")))
+			mig.read_untouched = val[0] == 'r';
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "eager"))
 			migel2_start_chunk = 0;
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "gradual"))
@@ -134,7 +138,7 @@ static void cmd_migrate(char *args)
 		else {
 			con_printf("migrate: bad option '%s%s%s' (postcopy, postcopy=off|auto|now, "
 				   "downtime=MS, rounds=1..%u, mode=wp|dbm%s, start=eager|gradual, "
-				   "verify=digest|full, audit=0|1%s)",
+				   "untouched=skip|read, verify=digest|full, audit=0|1%s)",
 				   opt, val ? "=" : "", val ? val : "", MIG_ROUNDS_MAX - 2,
 				   machine.hafdbs ? "" : " (no dbm on this CPU)",
 				   FERRY_MIG_TEST_HOOKS ? ", corrupt=N, lose=1, pcdrop=1, nosave=N"

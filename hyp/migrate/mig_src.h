@@ -51,6 +51,12 @@ struct mig_src_ops {
 	 * previous call (or since track_start), and clear that record. Returns pages added (>= 0)
 	 * or <0. */
 	s64 (*collect_dirty)(void *ctx, u64 *bitmap, u64 npages);
+	/* Optional, asked in round 0 only (after track_start): how many pages from `page` on (at most
+	 * max) are certainly zero without being read, because nothing wrote them since the RAM was
+	 * zero (the guest never touched them, and neither did ferry); 0 when `page` must be read.
+	 * They go as zero pages. A write to one after track_start is logged like any other and
+	 * sends it again (docs/migration.md, "Round 0: RAM never touched"). */
+	u64 (*untouched)(void *ctx, u64 page, u64 max);
 	/* Optional: stop tracking (called once at the end, success or failure, if track_start ran).
 	 */
 	void (*track_stop)(void *ctx);
@@ -129,7 +135,8 @@ struct mig_src {
 	u16 fflags;
 	u32 last_zero_rec; /* offset of the last ZERO record in fp, or ~0 */
 	/* round walk */
-	u64 cursor; /* next page index to examine */
+	u64 cursor;        /* next page index to examine */
+	u64 untouched_end; /* round 0: pages [.., untouched_end) known untouched (ops->untouched) */
 	bool split_pending;
 	u64 split_page;
 	u32 split_off;

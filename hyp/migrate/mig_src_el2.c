@@ -14,6 +14,7 @@
 #include "migrate/mig_el2.h"
 #include "migrate/mig_sve.h"
 #include "mm/dirty_el2.h"
+#include "mm/untouched_el2.h"
 
 /* ---- source callbacks ---- */
 
@@ -317,6 +318,13 @@ static void src_progress(void *ctx, const struct mig_stats *st)
 	migel2_progress_line(true, false);
 }
 
+/* Round 0: RAM nothing wrote since it was zero goes as zero pages, unread (mm/untouched_el2.c),
+ * unless `untouched=read`. */
+static u64 src_untouched(void *ctx, u64 page, u64 max)
+{
+	return mig.read_untouched ? 0 : untouched_run(ctx, page, max);
+}
+
 const struct mig_src_ops migel2_src_ops = {
 	.send_frame = migel2_send_frame,
 	.now_ns = migrate_now_ns,
@@ -324,6 +332,7 @@ const struct mig_src_ops migel2_src_ops = {
 	.page_ptr = src_page_ptr,
 	.rehearse = src_rehearse,
 	.track_start = src_track_start,
+	.untouched = src_untouched,
 	.collect_dirty = src_collect,
 	.track_stop = src_track_stop,
 	.pause = src_pause,

@@ -307,6 +307,33 @@ static void src_round_end(struct mig_src *m)
 	src_progress(m);
 }
 
+/* A zero page into the open frame (which has room for a record). */
+static void put_zero(struct mig_src *m, u64 page)
+{
+	struct mig_round_stats *r = &m->stats.r[m->stats.round];
+
+	r->pages++;
+	m->stats.pages_sent++;
+	r->zero_pages++;
+	m->stats.zero_pages++;
+	add_zero(m, page);
+	if (m->stats.verify == MIG_VERIFY_DIGEST)
+		set_digest(m, page, mig_zero_page_hash());
+}
+
+/* Round 0: whether the page is one nothing ever wrote (ops->untouched), asking once per run. */
+static bool untouched(struct mig_src *m, u64 page)
+{
+	if (m->stats.round != 0 || !m->ops->untouched)
+		return false;
+	if (page >= m->untouched_end) {
+		u64 n = m->ops->untouched(m->ctx, page, m->npages - page);
+
+		m->untouched_end = page + MIN(n, m->npages - page);
+	}
+	return page < m->untouched_end;
+}
+
 /* Reads the page and puts it into the open frame (which has room for a record): a zero record,
  * or the start of its data (add_data goes on with it, split across frames if need be). */
 int src_put_page(struct mig_src *m, u64 page)
@@ -315,6 +342,11 @@ int src_put_page(struct mig_src *m, u64 page)
 	ipa_t ipa = ipa_init(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE);
 	int rc;
 
+	if (untouched(m, page)) {
+		m->stats.untouched_pages++;
+		put_zero(m, page);
+		return 0;
+	}
 	if (m->ops->page_ptr) {
 		m->page_src = m->ops->page_ptr(m->ctx, ipa);
 		rc = m->page_src ? 0 : FERRY_ERANGE;
@@ -326,16 +358,12 @@ int src_put_page(struct mig_src *m, u64 page)
 		src_fail(m, MIG_FAIL_MEMORY, rc);
 		return rc;
 	}
-	r->pages++;
-	m->stats.pages_sent++;
 	if (page_is_zero(m->page_src)) {
-		r->zero_pages++;
-		m->stats.zero_pages++;
-		add_zero(m, page);
-		if (m->stats.verify == MIG_VERIFY_DIGEST)
-			set_digest(m, page, mig_zero_page_hash());
+		put_zero(m, page);
 		return 0;
 	}
+	r->pages++;
+	m->stats.pages_sent++;
 	m->split_page = page;
 	m->split_off = 0;
 	m->split_pending = true;

@@ -33,6 +33,7 @@ struct mig_stats {
 	struct mig_round_stats r[MIG_ROUNDS_MAX];
 	/* totals */
 	u64 pages_sent, zero_pages, data_bytes; /* data_bytes: page bytes carried */
+	u64 untouched_pages; /* source: round-0 zero pages never read (ops->untouched) */
 	u64 state_blobs, state_bytes;
 	/* transport */
 	u64 frames_sent, bytes_sent; /* including retransmissions and acks */

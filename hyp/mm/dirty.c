@@ -2,6 +2,7 @@
 #include "mm/dirty.h"
 
 #include "lib/bitmap.h"
+#include "lib/range.h"
 
 #ifndef FERRY_DIRTY_SKIP_COLLECT_FLUSH
 #define FERRY_DIRTY_SKIP_COLLECT_FLUSH 0
@@ -121,34 +122,18 @@ int dirty_log_handle_fault(struct dirty_log *dl, struct s2_pgtable *s2, ipa_t at
 
 u64 dirty_log_note_write(struct dirty_log *dl, u64 ipa, u64 len)
 {
-	u64 first, in_page, room, end, n = 0;
+	u64 first, last;
 
-	if (dl->mode == DIRTY_OFF)
+	if (dl->mode == DIRTY_OFF ||
+	    !range_granules(dl->base, dl->npages, PAGE_SHIFT, ipa, len, &first, &last))
 		return 0;
-	if (ipa < dl->base) { /* the part from base on, if any */
-		if (len <= dl->base - ipa)
-			return 0;
-		len -= dl->base - ipa;
-		ipa = dl->base;
-	}
-	if (!len)
-		return 0;
-	first = (ipa - dl->base) >> PAGE_SHIFT;
-	if (first >= dl->npages)
-		return 0;
-	/* The last byte, counted from the start of the first page and clipped to the log: `room`
-	 * bytes remain from there (more than in_page), and in_page + len - 1 is only summed once it
-	 * is known to stay below room. */
-	in_page = (ipa - dl->base) & (PAGE_SIZE - 1);
-	room = (dl->npages - first) << PAGE_SHIFT;
-	end = len - 1 >= room - in_page ? room - 1 : in_page + len - 1;
 	/* Release: whoever takes a bit (a collection, then the migration's read of the page) must
 	 * find the bytes written before it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (u64 p = first; p <= first + (end >> PAGE_SHIFT); p++, n++)
+	for (u64 p = first; p <= last; p++)
 		(void)bitmap_set_atomic(dl->bitmap, p);
-	dl->noted += n;
-	return n;
+	dl->noted += last - first + 1;
+	return last - first + 1;
 }
 
 /* Adds [start, start + pages) to what a collection owes, as one covering range. */

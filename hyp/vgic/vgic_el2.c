@@ -20,7 +20,7 @@
 #include "drivers/gicv3.h"
 #include "lib/range.h"
 #include "lib/spinlock.h"
-#include "mm/dirty_el2.h"
+#include "mm/untouched_el2.h"
 #include "vdev/vdev.h"
 #include "vgic/its.h"
 #include "vgic/vgic.h"
@@ -63,8 +63,9 @@ int virq_vm_init(struct vm *vm)
 	vm->ram = (struct gmem){ .ipa = vm->cfg->ram_base,
 				 .size = vm->cfg->ram_size,
 				 .host = (u8 *)(uintptr_t)pa_addr(vm->ram_pa),
-				 /* No stage-2 fault sees these writes: dirty logging is told. */
-				 .wrote = dirtylog_note_write,
+				 /* No stage-2 fault sees these writes: dirty logging and the
+				  * record of untouched RAM are told. */
+				 .wrote = vm_ram_wrote,
 				 .wrote_ctx = vm };
 
 	for (u32 i = 0; i < vm->nvcpus; i++)

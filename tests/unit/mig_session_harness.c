@@ -73,10 +73,18 @@ u64 page_index(ipa_t ipa)
 	return (a - RAM_BASE) / MIG_PAGE_SIZE;
 }
 
+/* A read of a page the source was told is untouched, and which still is, in round 0. */
+static void check_not_untouched(struct harness *h, u64 page)
+{
+	if (h->untouched && h->src.stats.round == 0 && bitmap_test(h->untouched, page))
+		h->untouched_reads++;
+}
+
 static int s_read(void *ctx, ipa_t ipa, void *dst)
 {
 	struct harness *h = ctx;
 
+	check_not_untouched(h, page_index(ipa));
 	memcpy(dst, h->smem + page_index(ipa) * MIG_PAGE_SIZE, MIG_PAGE_SIZE);
 	return 0;
 }
@@ -87,6 +95,7 @@ const void *s_page_ptr(void *ctx, ipa_t ipa)
 {
 	struct harness *h = ctx;
 
+	check_not_untouched(h, page_index(ipa));
 	return h->smem + page_index(ipa) * MIG_PAGE_SIZE;
 }
 
@@ -106,6 +115,21 @@ static int s_track_start(void *ctx)
 	h->tracking = true;
 	bitmap_zero(h->gdirty, NPAGES);
 	return 0;
+}
+
+/* RAM never touched (ferry: the stage-2 access flag): the run of pages from `page` the fake guest
+ * has not written since the test marked them; asked only in round 0, after tracking started. */
+u64 s_untouched(void *ctx, u64 page, u64 max)
+{
+	struct harness *h = ctx;
+	u64 n = 0;
+
+	assert_true(h->tracking);
+	assert_int_equal(h->src.stats.round, 0);
+	h->untouched_asked++;
+	while (n < max && n < 64 && bitmap_test(h->untouched, page + n))
+		n++;
+	return n;
 }
 
 static void s_track_stop(void *ctx)
@@ -302,6 +326,8 @@ static void guest_write(struct harness *h, u64 page)
 			p[(r >> (i * 5)) % MIG_PAGE_SIZE] ^= (u8)(r >> (i * 8)) | 1;
 	if (h->tracking)
 		bitmap_set(h->gdirty, page);
+	if (h->untouched) /* the access flag, set by the write */
+		bitmap_clear(h->untouched, page);
 	h->guest_writes++;
 	if (h->ss == MIG_FAILED)
 		h->writes_after_fail++;
@@ -451,6 +477,7 @@ void harness_free(struct harness *h)
 	free(h->sws);
 	free(h->dws);
 	free(h->emem);
+	free(h->untouched);
 	free(h);
 	H = NULL;
 }

@@ -65,6 +65,9 @@ struct harness {
 	u64 faults, fault_ns_max, fault_ns_sum, arrived_calls;
 	bool absent_at_arrival_bug; /* page_arrived saw the page not yet written */
 	bool vanish_in_postcopy;    /* the destination vanishes once its guest has faulted */
+	/* RAM never touched (s_untouched): pages the source may send as zero unread; NULL: none */
+	u64 *untouched;
+	u64 untouched_asked, untouched_reads; /* calls; round-0 reads of pages still untouched */
 };
 
 void check_success(struct harness *h);
@@ -76,6 +79,7 @@ void guest_step(struct harness *h);
 void harness_free(struct harness *h);
 struct harness *harness_new(u64 seed, u32 frame_max, u64 dst_ram_size);
 u64 page_index(ipa_t ipa);
+u64 s_untouched(void *ctx, u64 page, u64 max);
 void print_stats(const char *name, const struct harness *h);
 void run(struct harness *h, u64 limit_ns);
 const void *s_page_ptr(void *ctx, ipa_t ipa);

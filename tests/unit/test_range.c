@@ -82,12 +82,56 @@ static void test_overlaps_edges(void **state)
 	assert_true(range_overlaps(0xfffffffffffff000ULL, 0x1000, 0xfffffffffffff800ULL, 0x800));
 }
 
+/* range_granules against a 128-bit reference: 4 KiB and 2 MiB granules, regions at 0, in the
+ * middle and ending at 2^64, ranges from before the region to past it, lengths up to 2^64 - 1. */
+static void test_granules(void **state)
+{
+	const unsigned shifts[] = { 12, 21 };
+	(void)state;
+
+	for (unsigned si = 0; si < 2; si++) {
+		const unsigned sh = shifts[si];
+		const u64 g = 1ULL << sh, n = 5;
+		const u64 bases[] = { 0, 0x40000000ULL, 0 - n * g };
+		const u64 lens[] = { 0,     1,     2,         g - 1,     g,         g + 1,
+				     3 * g, n * g, n * g + 1, ~0ULL / 2, ~0ULL - 1, ~0ULL };
+
+		for (unsigned b = 0; b < 3; b++)
+			for (u64 off = 0; off < (n + 6) * g; off += g / 2 - 1)
+				for (unsigned l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+					u64 at = bases[b] - 3 * g + off, len = lens[l], f = 0,
+					    z = 0;
+					unsigned __int128 lo = at, hi = lo + len;
+					bool any = false,
+					     got = range_granules(bases[b], n, sh, at, len, &f, &z);
+					u64 wf = 0, wl = 0;
+
+					for (u64 k = 0; k < n; k++) {
+						unsigned __int128 s0 =
+							(unsigned __int128)bases[b] + k * g;
+
+						if (len && lo < s0 + g && s0 < hi) {
+							wf = any ? wf : k;
+							wl = k;
+							any = true;
+						}
+					}
+					assert_int_equal(got, any);
+					if (any) {
+						assert_int_equal(f, wf);
+						assert_int_equal(z, wl);
+					}
+				}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_edges),
 		cmocka_unit_test(test_within_edges),
 		cmocka_unit_test(test_overlaps_edges),
+		cmocka_unit_test(test_granules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
