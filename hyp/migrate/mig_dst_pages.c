@@ -102,9 +102,19 @@ static int dst_apply(struct mig_dst *m, const struct mig_page_rec *rec, struct m
 	if (rec->kind != MIG_REC_ZERO)
 		return dst_put_data(m, rec, r);
 	rc = dst_zero(m, rec->ipa, rec->length);
-	/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. */
-	for (u64 i = 0; m->digests && !rc && i < rec->length; i++)
-		set_digest(m, rec->ipa + i * MIG_PAGE_SIZE, mig_zero_page_hash());
+	/* Zeroing is trusted (no read-back): idle guests are mostly zero pages. A zero page's
+	 * digest is 0, so only pages that held data lose theirs: a run of half a million zero pages
+	 * (a mostly empty 2 GiB guest's round 0) is one pass over their digests, not a digest each,
+	 * which took the destination about 30 ms under TCG and delayed the last frames behind it. */
+	if (m->digests && !rc) {
+		u64 *d = m->digest + (rec->ipa - m->cfg.compat.ram_base) / MIG_PAGE_SIZE;
+
+		for (u64 i = 0; i < rec->length; i++)
+			if (d[i]) {
+				m->digest_sum -= d[i];
+				d[i] = 0;
+			}
+	}
 	r->pages += rec->length;
 	r->zero_pages += rec->length;
 	m->stats.zero_pages += rec->length;

@@ -559,6 +559,10 @@ static u64 mix64(u64 x)
 
 u64 mig_page_digest(u64 ipa, u64 content_hash)
 {
+	/* A zero page counts for nothing: memory never sent is zero on both ends, and a run of zero
+	 * pages then costs an end only the pages whose digest it takes back (dst_apply). */
+	if (content_hash == mig_zero_page_hash())
+		return 0;
 	return mix64(content_hash ^ mix64(ipa ^ 0x9e3779b97f4a7c15ULL));
 }
 

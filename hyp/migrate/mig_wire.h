@@ -15,8 +15,8 @@
 #define MIG_ETHERTYPE 0x88B5u /* IEEE "local experimental" EtherType */
 #define MIG_MAGIC 0x47494D46u /* bytes 'F' 'M' 'I' 'G' read as a little-endian u32 */
 /* 2: frames carry a tag instead of checksums; handshake nonces. 3: a STATE frame carries several
- * chunks */
-#define MIG_VERSION 3u
+ * chunks. 4: a zero page's digest is 0 */
+#define MIG_VERSION 4u
 #define MIG_ETH_HDR_LEN 14u
 #define MIG_HDR_LEN 36u
 #define MIG_FRAME_OVERHEAD (MIG_ETH_HDR_LEN + MIG_HDR_LEN) /* payload starts here */
@@ -270,7 +270,7 @@ static inline int mig_hash_range(int (*hash_pages)(void *ctx, ipa_t ipa, u64 npa
  * bijective mix, so the same contents at two addresses differ and the sum over pages (mod 2^64)
  * does not cancel. The aggregate both ends compare is the sum over every page moved so far of
  * the digest of its latest contents: order-independent, and updated in O(1) per page. */
-u64 mig_page_digest(u64 ipa, u64 content_hash);
+u64 mig_page_digest(u64 ipa, u64 content_hash); /* 0 for a zero page's content_hash */
 /* XXH64 of an all-zero page (constant; zero records need no memory read). */
 u64 mig_zero_page_hash(void);
 

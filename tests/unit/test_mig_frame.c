@@ -523,8 +523,8 @@ static void test_compat_and_refusal_text(void **state)
 	d = s;
 	d.page_size = 16384;
 	assert_int_equal(mig_compat_check(&s, &d), MIG_REFUSE_PAGE_SIZE);
-	mig_refusal_format(buf, sizeof(buf), MIG_REFUSE_VERSION, 4, &s, &d);
-	assert_string_equal(buf, "protocol version differs: source 3, destination speaks up to 4");
+	mig_refusal_format(buf, sizeof(buf), MIG_REFUSE_VERSION, 5, &s, &d);
+	assert_string_equal(buf, "protocol version differs: source 4, destination speaks up to 5");
 	assert_string_equal(mig_refuse_name(999), "unknown reason");
 	assert_string_equal(mig_type_name(MIG_T_COMMIT), "COMMIT");
 	assert_string_equal(mig_reject_name(MIG_REJ_MAC), "authentication failed");
