@@ -42,6 +42,21 @@ static void setup_table_ops(struct s2_pgtable *pgt, const struct s2_mm_ops *mm)
 
 static void setup_table(struct s2_pgtable *pgt) { setup_table_ops(pgt, &s2fx_mm); }
 
+/* 16 MiB of RAM mapped read-write at IPA_BASE, and a log of all of it started in mode. */
+static void map_and_start(struct s2_pgtable *pgt, struct dirty_log *dl,
+			  const struct tlbi_caps *caps, enum dirty_mode mode, u64 *bits)
+{
+	struct s2_flush owed = { 0 };
+
+	setup_table(pgt);
+	tlbi_state_reset();
+	assert_int_equal(s2_map(pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
+				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
+			 0);
+	memset(bits, 0, BITMAP_WORDS(4096) * 8);
+	assert_int_equal(dirty_log_start(dl, pgt, caps, 7, mode, IPA_BASE, 4096, bits), 0);
+}
+
 /* Dirty logging over the same tables: write faults set bits and relax; collect takes exactly the
  * faulted pages, re-protects them and owes one flush per run; DBM collection finds descriptors the
  * "hardware" made writable. */
@@ -56,13 +71,7 @@ static void test_dirty_log_wp_and_dbm(void **state)
 	unsigned prot;
 	int level;
 	(void)state;
-	setup_table(&pgt);
-	tlbi_state_reset();
-	assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
-				S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
-			 0);
-	memset(bits, 0, sizeof(bits));
-	assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, DIRTY_WP, IPA_BASE, 4096, bits), 0);
+	map_and_start(&pgt, &dl, &caps, DIRTY_WP, bits);
 	assert_false(tlbi_san_pending(7)); /* every downgrade flushed */
 	assert_int_equal(s2_lookup(&pgt, ipa_init(IPA_BASE + 0x5000), &pa, &prot, &level), 0);
 	assert_int_equal(prot, S2_PROT_R | S2_PROT_X);
@@ -287,22 +296,13 @@ static void test_note_write(void **state)
 static void test_note_write_collected(void **state)
 {
 	struct s2_pgtable pgt;
-	struct s2_flush owed = { 0 };
 	struct dirty_log dl;
 	struct tlbi_caps caps = { .range = true, .ttl = true };
 	static u64 bits[BITMAP_WORDS(4096)], out[BITMAP_WORDS(4096)];
 	(void)state;
 
 	for (int mode = DIRTY_WP; mode <= DIRTY_DBM; mode++) {
-		setup_table(&pgt);
-		tlbi_state_reset();
-		assert_int_equal(s2_map(&pgt, ipa_init(IPA_BASE), pa_init(PA_BASE), 16 << 20,
-					S2_PROT_R | S2_PROT_W | S2_PROT_X, &owed),
-				 0);
-		memset(bits, 0, sizeof(bits));
-		assert_int_equal(dirty_log_start(&dl, &pgt, &caps, 7, (enum dirty_mode)mode,
-						 IPA_BASE, 4096, bits),
-				 0);
+		map_and_start(&pgt, &dl, &caps, (enum dirty_mode)mode, bits);
 		/* An ITS table entry straddling pages 5 and 6. */
 		assert_int_equal(dirty_log_note_write(&dl, IPA_BASE + 0x6000 - 4, 8), 2);
 		memset(out, 0, sizeof(out));
