@@ -129,7 +129,7 @@ static void cmd_migrate(char *args)
 			 v < (1u << 30))
 			mig.corrupt_every = (u32)v;
 		else if (val && !strcmp(opt, "lose") && !strcmp(val, "1"))
-			mig.lose_one = true;
+			mig.lose_one = cfg.keep_digests = true;
 		else if (val && !strcmp(opt, "pcdrop") && !strcmp(val, "1"))
 			cfg.pc_drop_one = true;
 		else if (val && !strcmp(opt, "nosave") && parse_u64(val, &v) && v < 64)

@@ -93,6 +93,7 @@ struct mig_src_config {
 	u32 postcopy;        /* enum mig_postcopy (0: off) */
 	u32 pc_stall_rounds; /* AUTO: live rounds without a new smallest dirty set (0: 4) */
 	bool pc_drop_one;    /* test hook: the highest missing page is never sent, nor served */
+	bool keep_digests;   /* test hook (lose=1): page digests kept under verify=full too */
 };
 
 enum mig_src_phase {

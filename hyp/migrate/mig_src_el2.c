@@ -94,6 +94,8 @@ static int src_track_start(void *ctx)
 	return 0;
 }
 
+#define LOSE_LOOKS 64 /* pages the lose=1 hook hashes at a collection, from the top */
+
 static s64 src_collect(void *ctx, u64 *bitmap, u64 npages)
 {
 	struct vm *vm = ctx;
@@ -107,18 +109,30 @@ static s64 src_collect(void *ctx, u64 *bitmap, u64 npages)
 		return err;
 	/* Test hook (`lose=1`): one page the guest wrote is never sent again, as a dirty-tracking
 	 * bug would lose it; only the verification can catch it. Every collection holds back one
-	 * dirty page and gives back the one it held before, which then goes as usual. So whichever
-	 * collection turns out to be the last (the final round is often empty now: the pause comes
-	 * right after a drained round), the page held at the pause was written after it was last
-	 * sent. The highest is held: a guest's own bookkeeping (memstress's ledger and bitmaps, a
-	 * stack) sits low in its RAM and is often rewritten with the bytes it held, and such a page
-	 * lost is no loss at all (the hashes then agree, rightly). Printed after the pause. */
+	 * dirty page and gives back the one it held before, which then goes as usual, so the page
+	 * held at the pause, whichever collection that is, is lost. It must differ from what the
+	 * destination has: a dirty page may have gone with its final contents (written while a
+	 * round was reading it), or been rewritten with the bytes it held (a stack, a guest's
+	 * bookkeeping). So the page held is the highest dirty one whose contents now differ from
+	 * the digest of what was sent (the machine keeps the digests for the hook under verify=full
+	 * too); at the pause the VM is parked and the check is exact. With none among the first
+	 * LOSE_LOOKS, the highest dirty page. Printed after the pause. */
 	if (FERRY_MIG_TEST_HOOKS && mig.lose_one) {
-		u64 pick = npages;
+		u64 pick = npages, looked = 0;
 
 		if (mig.lost_page && !bitmap_test(bitmap, mig.lost_page - 1)) {
 			bitmap_set(bitmap, mig.lost_page - 1);
 			added++;
+		}
+		for (u64 p = npages; p-- > 0 && pick == npages && looked < LOSE_LOOKS;) {
+			u64 ipa = vm->cfg->ram_base + (p << PAGE_SHIFT);
+
+			if (!bitmap_test(bitmap, p))
+				continue;
+			looked++;
+			if (mig_page_digest(ipa, hash64(guest_ptr(vm, ipa), PAGE_SIZE, 0)) !=
+			    mig.src.digest[p])
+				pick = p;
 		}
 		for (u64 w = BITMAP_WORDS(npages); w-- > 0 && pick == npages;)
 			if (bitmap[w])

@@ -87,6 +87,12 @@ bool frame_fits(const struct mig_src *m, u32 data)
 }
 
 /* Digest mode: page now goes with these contents; the sum follows in O(1). */
+/* The page digests: what the verification sums, or what the `lose=1` hook compares with. */
+static bool keeps_digests(const struct mig_src *m)
+{
+	return m->stats.verify == MIG_VERIFY_DIGEST || m->cfg.keep_digests;
+}
+
 static void set_digest(struct mig_src *m, u64 page, u64 content_hash)
 {
 	u64 d = mig_page_digest(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE, content_hash);
@@ -127,7 +133,7 @@ void add_data(struct mig_src *m)
 	memcpy(m->fp + m->flen + MIG_PAGE_REC_LEN, m->page_src + m->split_off, n);
 	/* The digest covers the bytes as they went into the frame (the guest may be writing the
 	 * page meanwhile): exactly what the destination will hold. */
-	if (m->stats.verify == MIG_VERIFY_DIGEST)
+	if (keeps_digests(m))
 		hash64_update(&m->page_hash, m->fp + m->flen + MIG_PAGE_REC_LEN, n);
 	m->flen += MIG_PAGE_REC_LEN + n;
 	m->fnrec++;
@@ -135,7 +141,7 @@ void add_data(struct mig_src *m)
 	m->split_off += n;
 	m->stats.data_bytes += n;
 	m->split_pending = m->split_off < MIG_PAGE_SIZE;
-	if (!m->split_pending && m->stats.verify == MIG_VERIFY_DIGEST)
+	if (!m->split_pending && keeps_digests(m))
 		set_digest(m, m->split_page, hash64_final(&m->page_hash));
 }
 
@@ -317,7 +323,7 @@ static void put_zero(struct mig_src *m, u64 page)
 	r->zero_pages++;
 	m->stats.zero_pages++;
 	add_zero(m, page);
-	if (m->stats.verify == MIG_VERIFY_DIGEST)
+	if (keeps_digests(m))
 		set_digest(m, page, mig_zero_page_hash());
 }
 
@@ -367,7 +373,7 @@ int src_put_page(struct mig_src *m, u64 page)
 	m->split_page = page;
 	m->split_off = 0;
 	m->split_pending = true;
-	if (m->stats.verify == MIG_VERIFY_DIGEST)
+	if (keeps_digests(m))
 		hash64_init(&m->page_hash, 0);
 	/* A page that does not fit whole goes in parts only when the part is worth a record. */
 	if (!frame_fits(m, MIG_PAGE_SIZE) && !frame_fits(m, SPLIT_MIN))
