@@ -27,6 +27,14 @@ void bitmap_fill_range(u64 *map, u64 first, u64 count)
 		map[w] |= word_mask(w, first, count);
 }
 
+void bitmap_fill_range_atomic(u64 *map, u64 first, u64 count)
+{
+	if (!count)
+		return;
+	for (u64 w = first / 64; w <= (first + count - 1) / 64; w++)
+		__atomic_fetch_or(&map[w], word_mask(w, first, count), __ATOMIC_RELAXED);
+}
+
 u64 bitmap_weight_range(const u64 *map, u64 first, u64 count)
 {
 	u64 n = 0;

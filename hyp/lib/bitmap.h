@@ -36,6 +36,8 @@ static inline void bitmap_clear(u64 *map, u64 bit) { map[bit / 64] &= ~(1ULL << 
 
 void bitmap_zero(u64 *map, u64 nbits);
 void bitmap_fill_range(u64 *map, u64 first, u64 count);
+/* The same, a word at a time with an atomic OR: other CPUs may set bits in the same words. */
+void bitmap_fill_range_atomic(u64 *map, u64 first, u64 count);
 u64 bitmap_weight(const u64 *map, u64 nbits);
 u64 bitmap_weight_range(const u64 *map, u64 first, u64 count);
 /* First set bit at or after `from`, or nbits when there is none. */

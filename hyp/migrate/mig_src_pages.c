@@ -86,13 +86,13 @@ bool frame_fits(const struct mig_src *m, u32 data)
 	return m->fnrec < 0xffff && frame_room(m) >= MIG_PAGE_REC_LEN + data;
 }
 
-/* Digest mode: page now goes with these contents; the sum follows in O(1). */
 /* The page digests: what the verification sums, or what the `lose=1` hook compares with. */
 static bool keeps_digests(const struct mig_src *m)
 {
 	return m->stats.verify == MIG_VERIFY_DIGEST || m->cfg.keep_digests;
 }
 
+/* The page now goes with these contents; the sum follows in O(1). */
 static void set_digest(struct mig_src *m, u64 page, u64 content_hash)
 {
 	u64 d = mig_page_digest(m->cfg.compat.ram_base + page * MIG_PAGE_SIZE, content_hash);

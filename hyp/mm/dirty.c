@@ -130,8 +130,7 @@ u64 dirty_log_note_write(struct dirty_log *dl, u64 ipa, u64 len)
 	/* Release: whoever takes a bit (a collection, then the migration's read of the page) must
 	 * find the bytes written before it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (u64 p = first; p <= last; p++)
-		(void)bitmap_set_atomic(dl->bitmap, p);
+	bitmap_fill_range_atomic(dl->bitmap, first, last - first + 1);
 	dl->noted += last - first + 1;
 	return last - first + 1;
 }

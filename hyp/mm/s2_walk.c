@@ -3,6 +3,7 @@
  * generic walker and the visitors that need no allocation (destroy, lookup, DBM collection). The
  * operations that change the shape of the tree are in s2_change.c. */
 #include "arch/arch.h"
+#include "lib/bitmap.h"
 #include "mm/s2.h"
 
 static u64 read_desc(const u64 *ptep) { return __atomic_load_n(ptep, __ATOMIC_RELAXED); }
@@ -298,19 +299,6 @@ struct dbm_collect {
 	u64 base;
 };
 
-/* Bits [first, last) of the bitmap, a word at a time, atomically: other CPUs may set bits in the
- * same words (write faults of the other dirty-log mode share the bitmap code). */
-static void set_bits_atomic(u64 *bitmap, u64 first, u64 last)
-{
-	while (first < last) {
-		u64 n = MIN(last - first, 64 - first % 64);
-		u64 mask = (n == 64 ? ~0ULL : (1ULL << n) - 1) << (first % 64);
-
-		__atomic_fetch_or(&bitmap[first / 64], mask, __ATOMIC_RELAXED);
-		first += n;
-	}
-}
-
 static int visit_dbm_collect(const struct s2_visit_ctx *ctx)
 {
 	const struct dbm_collect *c = ctx->arg;
@@ -324,7 +312,9 @@ static int visit_dbm_collect(const struct s2_visit_ctx *ctx)
 		(void)s2_desc_clear_bits(ctx, S2_DESC_S2AP_W);
 	first = MAX(ctx->ipa, ctx->start);
 	last = MIN(ctx->ipa + s2_level_size(ctx->level), ctx->end);
-	set_bits_atomic(c->bitmap, (first - c->base) >> PAGE_SHIFT, (last - c->base) >> PAGE_SHIFT);
+	/* Atomically: write faults of the other dirty-log mode share the bitmap code. */
+	bitmap_fill_range_atomic(c->bitmap, (first - c->base) >> PAGE_SHIFT,
+				 (last - first) >> PAGE_SHIFT);
 	return 0;
 }
 

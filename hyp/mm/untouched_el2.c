@@ -26,8 +26,7 @@ int untouched_init(struct vm *vm)
 	/* QEMU put the DTB it booted ferry with in RAM that may now be this VM's. */
 	if (range_granules(pa_addr(vm->ram_pa), granules(vm), GRANULE_SHIFT, machine.boot_dtb_pa,
 			   machine.boot_dtb_size, &first, &last))
-		for (u64 g = first; g <= last; g++)
-			bitmap_set(vm->ferry_wrote, g);
+		bitmap_fill_range(vm->ferry_wrote, first, last - first + 1);
 	return 0;
 }
 
@@ -40,8 +39,7 @@ void untouched_note(struct vm *vm, u64 ipa, u64 len)
 		return;
 	/* Release: round 0 reads the bit, then (finding it clear) may skip the page. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (u64 g = first; g <= last; g++)
-		(void)bitmap_set_atomic(vm->ferry_wrote, g);
+	bitmap_fill_range_atomic(vm->ferry_wrote, first, last - first + 1);
 }
 
 void vm_ram_wrote(void *ctx, u64 ipa, u64 len)

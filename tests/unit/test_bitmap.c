@@ -38,6 +38,9 @@ static void test_fill_and_weight_all_ranges(void **state)
 			bitmap_fill_range(map, first, count);
 			ref_fill(ref, first, count);
 			check_equal(map, ref);
+			bitmap_zero(map, NBITS);
+			bitmap_fill_range_atomic(map, first, count);
+			check_equal(map, ref);
 			assert_int_equal(bitmap_weight(map, NBITS), count);
 			assert_int_equal(bitmap_weight_range(map, first, count), count);
 			if (first)
