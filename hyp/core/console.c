@@ -23,6 +23,9 @@
 #include "lib/spinlock.h"
 
 static spinlock_t con_lock;
+/* Under con_lock: the line an attached VM's raw output left open, and that VM. */
+static struct con_cursor cursor;
+static const struct vm *cursor_vm;
 
 static void put_raw(const char *s, size_t len)
 {
@@ -36,6 +39,10 @@ static void put_raw(const char *s, size_t len)
 void con_write_line(const char *prefix, const char *text, size_t len)
 {
 	spin_lock(&con_lock);
+	if (cursor.open) { /* after an attached console's prompt or unfinished line */
+		put_raw("\n", 1);
+		cursor.open = false;
+	}
 	if (prefix) {
 		put_raw("[", 1);
 		put_raw(prefix, strnlen(prefix, CONFIG_NAME_MAX));
@@ -85,8 +92,21 @@ void con_guest_line(struct vm *vm, const char *text, size_t len)
 
 void con_guest_raw(struct vm *vm, char c) { guest_put(vm, CONBUF_RAW, &c, 1); }
 
-/* Up to `budget` records of one VM, then its dropped-byte count. True if records remain. */
-static bool drain_vm(struct vm *vm, u32 budget)
+/* Whether vm's lines wait for the attached console's open line (lib/conbuf.h, con_cursor). */
+static bool held(const struct vm *vm)
+{
+	bool h;
+
+	spin_lock(&con_lock);
+	h = vm != cursor_vm &&
+	    con_cursor_holds(&cursor, sysreg_read(cntpct_el0), sysreg_read(cntfrq_el0));
+	spin_unlock(&con_lock);
+	return h;
+}
+
+/* Up to `budget` records of one VM, then its dropped-byte count. True if records remain that may
+ * go out now; `force`: even lines that would wait for the attached console's open line. */
+static bool drain_vm(struct vm *vm, u32 budget, bool force)
 {
 	static char rec[CONBUF_RECORD_MAX], esc[2 * CONBUF_RECORD_MAX];
 	struct con_vm *c = &con_vms[vm->id];
@@ -96,6 +116,8 @@ static bool drain_vm(struct vm *vm, u32 budget)
 	int n;
 
 	for (u32 k = 0; k < budget; k++) {
+		if (!force && held(vm))
+			return false; /* the tick brings the management CPU back */
 		spin_lock(&c->lock);
 		n = c->ready ? conbuf_get(&c->b, &kind, rec, sizeof(rec)) : -1;
 		spin_unlock(&c->lock);
@@ -107,6 +129,8 @@ static bool drain_vm(struct vm *vm, u32 budget)
 			spin_lock(&con_lock);
 			for (int i = 0; i < n; i++)
 				pl011_putc(rec[i]);
+			con_cursor_wrote(&cursor, rec, (size_t)n, sysreg_read(cntpct_el0));
+			cursor_vm = vm;
 			spin_unlock(&con_lock);
 		} else {
 			con_write_line(vm->cfg->name, esc,
@@ -125,25 +149,27 @@ static bool drain_vm(struct vm *vm, u32 budget)
 	return more;
 }
 
-bool con_drain(void)
+static bool drain(bool force)
 {
 	bool more = false;
 
 	/* A few records per VM per turn: one VM printing flat out cannot hold up the others. */
 	for (u32 i = 0; i < nvms; i++)
-		more |= drain_vm(&vms[i], 16);
+		more |= drain_vm(&vms[i], 16, force);
 	return more;
 }
 
+bool con_drain(void) { return drain(false); }
+
 void con_drain_all(void)
 {
-	while (con_drain())
+	while (drain(true))
 		;
 }
 
 /* direct: straight to the UART (the management CPU, boot, a panic). Otherwise, on a CPU that runs
- * a vCPU, the line joins that VM's buffer: the vCPU never waits on the UART, and ferry's lines about
- * the VM stay in order with the guest's own. */
+ * a vCPU, the line joins that VM's buffer: the vCPU never waits on the UART, and ferry's lines
+ * about the VM stay in order with the guest's own. */
 static void con_vprintf(const char *fmt, va_list ap, bool direct)
 {
 	char buf[400];

@@ -14,7 +14,8 @@ void con_write_line(const char *prefix, const char *text, size_t len);
 int con_getc(void);       /* -1 when nothing is waiting */
 void con_put_raw(char c); /* one character of an attached VM's console, as it comes */
 /* A guest's line (without newline), or a byte for its attached console: into the VM's buffer, never
- * waiting on the UART; the management CPU writes them out (con_drain, true while more remain). */
+ * waiting on the UART; the management CPU writes them out (con_drain, true while more may go out
+ * now: other VMs' lines wait briefly while an attached console's line is open). */
 void con_guest_line(struct vm *vm, const char *text, size_t len);
 void con_guest_raw(struct vm *vm, char c);
 bool con_drain(void);

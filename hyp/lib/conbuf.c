@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Records in the ring: a 2-byte header (length in the low 14 bits, the kind in the top 2), then the
- * bytes, wrapping at the end of the array. One writer at a time and one reader at a time, both under the caller's lock. */
+ * bytes, wrapping at the end of the array. One writer at a time and one reader at a time, both
+ * under the caller's lock. */
 #include "lib/conbuf.h"
+
+#include <string.h>
 
 #define LEN_MASK 0x3fffu
 #define KIND_SHIFT 14
@@ -88,6 +91,26 @@ int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap)
 	if (len > kept)
 		drop(b, len - kept);
 	return (int)kept;
+}
+
+void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
+{
+	if (!len)
+		return;
+	if (s[len - 1] == '\n') {
+		c->open = false;
+		return;
+	}
+	/* Held from when the line began: a VM writing one endless line (a progress bar redrawn
+	 * with CRs) does not hold the others past CONBUF_HOLD_MS. */
+	if (!c->open || memchr(s, '\n', len))
+		c->at = now;
+	c->open = true;
+}
+
+bool con_cursor_holds(const struct con_cursor *c, u64 now, u64 freq)
+{
+	return c->open && now - c->at < freq / 1000 * CONBUF_HOLD_MS;
 }
 
 /* C0 controls and DEL become "^X"; the C1 controls as UTF-8 encodes them (0xC2 0x80..0x9F), which

@@ -40,6 +40,19 @@ bool conbuf_put(struct conbuf *b, enum conbuf_kind kind, const char *s, size_t l
 		u64 freq);
 /* Takes the oldest record: its length (at most cap, the rest is dropped), or -1 when empty. */
 int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap);
+/* Where an attached console's output left the terminal's cursor. A line from anywhere else printed
+ * while the attached VM's line is still open would land in its middle (a prompt cut in two, a
+ * word split), so such lines wait while the open line is young; once it began more than
+ * CONBUF_HOLD_MS ago (a prompt waiting for input) they go out after a newline of their own. */
+#define CONBUF_HOLD_MS 250u
+struct con_cursor {
+	bool open; /* the last byte written raw did not end a line */
+	u64 at;    /* counter value when that line began */
+};
+void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now);
+/* True while another source's line should wait for the open line to end. */
+bool con_cursor_holds(const struct con_cursor *c, u64 now, u64 freq);
+
 /* Writes `in` with every control byte (C0 but TAB, DEL, and the UTF-8-encoded C1 controls) in caret
  * notation (ESC -> "^[", CR -> "^M", DEL -> "^?") and '^' itself as "^^", so that the output is
  * unambiguous. Returns the length written (at most cap; a byte whose escape does not fit is left

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hyp/lib/conbuf: records in and out across the ring's wrap, the rate limit and its dropped-byte
  * count, a full ring, and the escaping of everything a guest could use to drive a terminal or to
- * fake another VM's prefix. */
+ * fake another VM's prefix; the attached console's cursor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +118,41 @@ static void test_full_ring_drops_and_counts(void **state)
 	assert_int_equal(conbuf_get(&b, &kind, out, sizeof(out)), -1);
 }
 
+/* The attached console's open line holds other lines back while it is recent, never once it has
+ * ended, and not past CONBUF_HOLD_MS; across the counter's wrap too. */
+static void test_cursor_holds_lines_while_open(void **state)
+{
+	const u64 hold = FREQ / 1000 * CONBUF_HOLD_MS;
+	const u64 starts[] = { 0, 123456789, ~0ULL - hold / 2 };
+	(void)state;
+	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		struct con_cursor c = { 0 };
+		u64 t = starts[i];
+
+		assert_false(con_cursor_holds(&c, t, FREQ)); /* nothing written yet */
+		con_cursor_wrote(&c, "/ # ", 4, t);
+		assert_true(con_cursor_holds(&c, t, FREQ));
+		assert_true(con_cursor_holds(&c, t + hold - 1, FREQ));
+		assert_false(con_cursor_holds(&c, t + hold, FREQ));
+		con_cursor_wrote(&c, "", 0, t + hold); /* nothing written: nothing changes */
+		assert_false(con_cursor_holds(&c, t + hold, FREQ));
+		con_cursor_wrote(&c, "f", 1, t + 5);
+		assert_true(con_cursor_holds(&c, t + 6, FREQ));
+		con_cursor_wrote(&c, "erry-linux: ready\r\n", 19, t + 7);
+		assert_false(con_cursor_holds(&c, t + 8, FREQ));
+		con_cursor_wrote(&c, "\n/", 2, t + 9);
+		assert_true(con_cursor_holds(&c, t + 9, FREQ));
+		/* An endless line redrawn with CRs holds from when it began, not from its last byte. */
+		con_cursor_wrote(&c, " #", 2, t + hold);
+		assert_true(con_cursor_holds(&c, t + hold + 8, FREQ));
+		assert_false(con_cursor_holds(&c, t + hold + 9, FREQ));
+		/* A new line begun in the middle of what was written holds from then. */
+		con_cursor_wrote(&c, "x\r\ny", 4, t + 2 * hold);
+		assert_true(con_cursor_holds(&c, t + 3 * hold - 1, FREQ));
+		assert_false(con_cursor_holds(&c, t + 3 * hold, FREQ));
+	}
+}
+
 static void check_escape(const char *in, size_t len, const char *want)
 {
 	char out[256];
@@ -159,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit_counts_dropped_bytes),
 		cmocka_unit_test(test_full_ring_drops_and_counts),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_cursor_holds_lines_while_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
