@@ -79,6 +79,41 @@ def ferry_figures(r, link_mbps):
             "wire_MB": r["bytes_sent"] / 1e6, "phases_ms": dict(ph), "audit": r.get("audit")}
 
 
+def postcopy_figures(r):
+    """Post-copy's own figures, beside ferry_figures: what moved after the switch and what the
+    guest on the destination waited for."""
+    pc = r.get("postcopy") or {}
+    return {"switched": bool(pc), "pages_after_switch": pc.get("pages_after_switch", 0),
+            "last_page_ms": pc.get("time_to_last_page_ms"),
+            "end_to_end_ms": pc.get("total_ms"),  # the start to the last page, verified
+            "demand_faults": pc.get("demand_faults", 0), "fault_ms_max": pc.get("fault_ms_max"),
+            "verify": pc.get("verify_destination") or pc.get("verify")}
+
+
+PC_HEAD = ("%-8s | %7s %7s %4s %8s %8s %7s %7s %8s %4s | %6s %6s | %6s" % (
+    "case", "pause", "+resume", "rnds", "switch", "end", "after", "faults", "fault max", "ok",
+    "down", "black", "p/d"))
+PC_UNITS = ("%-8s | %7s %7s %4s %8s %8s %7s %7s %8s %4s | %6s %6s | %6s" % (
+    "", "ms", "ms", "", "ms", "ms", "pages", "", "ms", "", "ms", "ms", "f/q"))
+
+
+def postcopy_row(case, ferry, qemu):
+    """One line of the post-copy table: ferry with postcopy=auto against QEMU's pre-copy of the
+    same case (medians)."""
+    def fm(key):
+        return med([x.get(key) for x in ferry])
+
+    def qm(key):
+        return med([x.get(key) for x in qemu])
+
+    down_resume = med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in ferry])
+    return ("%-8s | %7.1f %7.1f %4.0f %8.0f %8.0f %7.0f %7.0f %8.2f %4s | %6.1f %6.1f | %6.2f" % (
+        case, fm("downtime_ms"), down_resume, fm("rounds"), fm("total_ms"), fm("end_to_end_ms"),
+        fm("pages_after_switch"), fm("demand_faults"), fm("fault_ms_max"),
+        "%d/%d" % (sum(1 for x in ferry if x["ok"]), len(ferry)), qm("downtime_ms"),
+        qm("blackout_ms"), ratio(fm("downtime_ms"), qm("downtime_ms"))))
+
+
 def qemu_figures(q):
     """The same figures from QEMU's side (total, downtime field, blackout, iterations)."""
     return {"total_ms": q.get("total_ms"), "downtime_ms": q.get("downtime_ms"),
@@ -121,7 +156,12 @@ def legend():
             "ferries just before, the source guest running the same workload), /link; QEMU's "
             "own: total, down (its downtime field), black (source STOP to destination RESUME), "
             "rnds (dirty syncs); f/q: ferry over QEMU (down over down, d+r/bl: +resume over "
-            "black); ok: the guest went on with every page verified")
+            "black); ok: the guest went on with every page verified\n"
+            "post-copy tables: pause (source pause to the switch's COMMIT), +resume, rnds (live "
+            "rounds before the switch), switch (start to that COMMIT), end (start to the last "
+            "page, verified), after (pages sent after the switch), faults (guest accesses on "
+            "the destination that waited for a page) and the longest wait; QEMU's pre-copy "
+            "down and black; p/d: the pause over QEMU's downtime")
 
 
 def phase_table(title, cases):
