@@ -116,7 +116,11 @@ static bool drain_vm(struct vm *vm, u32 budget, bool force)
 	int n;
 
 	for (u32 k = 0; k < budget; k++) {
-		if (!force && held(vm))
+		spin_lock(&c->lock);
+		more = c->ready && c->b.head != c->b.tail;
+		spin_unlock(&c->lock);
+		/* Asked only with a record waiting: asking starts the hold's clock. */
+		if (more && !force && held(vm))
 			return false; /* the tick brings the management CPU back */
 		spin_lock(&c->lock);
 		n = c->ready ? conbuf_get(&c->b, &kind, rec, sizeof(rec)) : -1;

@@ -98,7 +98,7 @@ void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
 	if (!len)
 		return;
 	if (s[len - 1] == '\n') {
-		c->open = false;
+		c->open = c->waiting = false;
 		return;
 	}
 	/* Held from when the line began: a VM writing one endless line (a progress bar redrawn
@@ -108,9 +108,19 @@ void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
 	c->open = true;
 }
 
-bool con_cursor_holds(const struct con_cursor *c, u64 now, u64 freq)
+bool con_cursor_holds(struct con_cursor *c, u64 now, u64 freq)
 {
-	return c->open && now - c->at < freq / 1000 * CONBUF_HOLD_MS;
+	u64 hold = freq / 1000 * CONBUF_HOLD_MS;
+
+	if (!c->open || now - c->at >= hold) {
+		c->waiting = false;
+		return false;
+	}
+	if (!c->waiting) {
+		c->waiting = true;
+		c->since = now;
+	}
+	return now - c->since < hold;
 }
 
 /* C0 controls and DEL become "^X"; the C1 controls as UTF-8 encodes them (0xC2 0x80..0x9F), which

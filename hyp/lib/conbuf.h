@@ -46,12 +46,16 @@ int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap);
  * CONBUF_HOLD_MS ago (a prompt waiting for input) they go out after a newline of their own. */
 #define CONBUF_HOLD_MS 250u
 struct con_cursor {
-	bool open; /* the last byte written raw did not end a line */
-	u64 at;    /* counter value when that line began */
+	bool open;    /* the last byte written raw did not end a line */
+	u64 at;       /* counter value when that line began */
+	bool waiting; /* other lines have waited since `since`, with no line ended meanwhile */
+	u64 since;
 };
 void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now);
-/* True while another source's line should wait for the open line to end. */
-bool con_cursor_holds(const struct con_cursor *c, u64 now, u64 freq);
+/* True while another source's line should wait for the open line to end. Asking starts the wait:
+ * nothing waits more than CONBUF_HOLD_MS in all until the attached VM ends a line, so a guest
+ * that keeps starting lines (a newline and one byte, again and again) holds the others once. */
+bool con_cursor_holds(struct con_cursor *c, u64 now, u64 freq);
 
 /* Writes `in` with every control byte (C0 but TAB, DEL, and the UTF-8-encoded C1 controls) in caret
  * notation (ESC -> "^[", CR -> "^M", DEL -> "^?") and '^' itself as "^^", so that the output is

@@ -153,6 +153,31 @@ static void test_cursor_holds_lines_while_open(void **state)
 	}
 }
 
+/* A guest that keeps starting lines (a newline and a byte, every 100 ms) and never leaves one to
+ * end holds the others for CONBUF_HOLD_MS once, not for ever; a line ended lets the next wait. */
+static void test_cursor_hold_is_bounded(void **state)
+{
+	const u64 hold = FREQ / 1000 * CONBUF_HOLD_MS, step = FREQ / 10;
+	struct con_cursor c = { 0 };
+	u64 t = 1000, first;
+	(void)state;
+	con_cursor_wrote(&c, "x", 1, t);
+	first = t;
+	assert_true(con_cursor_holds(&c, first, FREQ)); /* another VM's line starts to wait */
+	for (int i = 0; i < 50; i++) {
+		t += step;
+		con_cursor_wrote(&c, "\nx", 2, t);
+		assert_int_equal(con_cursor_holds(&c, t + 1, FREQ), t + 1 - first < hold);
+	}
+	/* The line ends; the next one holds again, for its own CONBUF_HOLD_MS. */
+	con_cursor_wrote(&c, "\r\n", 2, t + 2);
+	assert_false(con_cursor_holds(&c, t + 3, FREQ));
+	con_cursor_wrote(&c, "/ # ", 4, t + 4);
+	assert_true(con_cursor_holds(&c, t + 5, FREQ));
+	assert_true(con_cursor_holds(&c, t + 4 + hold - 1, FREQ));
+	assert_false(con_cursor_holds(&c, t + 4 + hold, FREQ));
+}
+
 static void check_escape(const char *in, size_t len, const char *want)
 {
 	char out[256];
@@ -195,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_full_ring_drops_and_counts),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_cursor_holds_lines_while_open),
+		cmocka_unit_test(test_cursor_hold_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
