@@ -4,7 +4,8 @@ rewriting 64 MiB at 5000 pages/s and verifying every page against its ledger, mo
 peer ferry. On the destination linstress goes on with zero errors, the console answers, the
 guest's uptime goes on with no jump beyond the downtime, and both CPUs keep taking timer
 interrupts. Over the stream link in both dirty-logging modes, over the lossy dgram link, and on
-cortex-a72 (no pointer authentication, no hardware dirty state)."""
+cortex-a72 (no pointer authentication, no hardware dirty state); post-copy too, and at 20000
+pages/s and unpaced, where pre-copy struggles or cannot converge."""
 import calendar
 import os
 import re
@@ -21,7 +22,7 @@ import ferry_migrate as fm  # noqa: E402
 import ferry_qemu  # noqa: E402
 
 CFG = os.path.join(direct.BUILD, "tests", "system", "configs")
-BOOTARGS = "console=ttyAMA0 linstress=--mib=64,--rate=5000,--rounds=0,--interval-ms=500"
+BOOTARGS = "console=ttyAMA0 linstress=--mib=64,--rate=%d,--rounds=0,--interval-ms=500"
 ROUND = re.compile(r"linstress: round (\d+) wrote \d+ pages, verified \d+ pages, errors (\d+), "
                    r"uptime (\d+\.\d+) s, max gap (\d+\.\d) ms")
 RTC_SET = 1000000000
@@ -60,10 +61,11 @@ def timer_counts(side, n):
 def linux_pair(ferry_pair, tmp_path):
     direct.require_guest()
 
-    def start(cpu, link):
+    def start(cpu, link, rate=5000):
         config = str(tmp_path / "linux-src.dtb")
         extra = ferry_qemu.linux_loader_args(os.path.join(CFG, "linux.dtb"), config,
-                                             direct.IMAGE, direct.INITRD, bootargs=BOOTARGS)
+                                             direct.IMAGE, direct.INITRD,
+                                             bootargs=BOOTARGS % rate)
         return ferry_pair(config, os.path.join(CFG, "linux-incoming.dtb"), link=link,
                           variant="ferry-san", cpu=direct.CPUS[cpu], src_extra=extra)
 
@@ -159,3 +161,41 @@ def test_linux_migrates_while_it_runs(linux_pair, cpu, link, options):
     after = [ROUND.search(ln) for ln in dst.lines[c:] if ROUND.search(ln)]
     assert len(after) >= 5 and all(a.group(2) == "0" for a in after)
     assert src.wait_exit(30) == 0
+
+
+@pytest.mark.parametrize("rate,options", [(20000, "postcopy"), (0, "postcopy=auto")],
+                         ids=["20000-postcopy", "unpaced-auto"])
+def test_linux_postcopy_under_heavy_writes(linux_pair, rate, options):
+    """Post-copy where pre-copy struggles: linstress rewriting its 64 MiB at 20000 pages/s moved
+    with `postcopy` (the switch right after round 0), and unpaced linstress, which pre-copy cannot
+    converge, with `postcopy=auto`, which must switch by itself. The page digests match on both
+    ends after the last page, and on the destination linstress goes on with every page verified
+    and the console answers."""
+    src, dst = linux_pair("max", "stream", rate)
+    i, _ = src.wait_for(r"ferry-linux: ready", timeout=120)
+    i, m = src.wait_for(ROUND.pattern, timeout=60, start=i)
+    src.wait_for(r"linstress: round %d " % (int(m.group(1)) + 2), timeout=60, start=i)
+    r = fm.migrate(src, dst, "linux", options, timeout=180, wait_guest=False)
+    assert r["ok"], r
+    fm.check_json(src)
+    fm.check_json(dst)
+    s, d = r["source"], r["destination"]
+    assert s["postcopy"] and d["postcopy"], "no switch to post-copy"
+    assert s["pc_verify"] == d["pc_verify"] == "match"
+    assert s["pc_pages"] > 0 and d["pc_duplicates"] == 0
+    if options == "postcopy=auto":
+        assert s["rounds"] > 1  # live rounds ran before the switch: it was the stall that chose
+    print("post-copy at %s: %d live rounds, pause %.1f ms, %d pages after the switch, %d guest "
+          "accesses waited (max %.2f ms)" % (rate or "unpaced", s["rounds"], s["downtime_ns"] / 1e6,
+                                           s["pc_pages"], d["pc_faults"],
+                                           d["pc_fault_ns_max"] / 1e6))
+    before = [ROUND.search(ln) for ln in src.lines if ROUND.search(ln)]
+    assert before and all(b.group(2) == "0" for b in before)
+    c, _ = dst.wait_for(r"incoming: vm 'linux': committed; resuming", timeout=30)
+    j, first = dst.wait_for(ROUND.pattern, timeout=60, start=c)
+    dst.wait_for(r"linstress: round %d " % (int(first.group(1)) + 3), timeout=90, start=j)
+    after = [ROUND.search(ln) for ln in dst.lines[c:] if ROUND.search(ln)]
+    assert len(after) >= 4 and all(a.group(2) == "0" for a in after), after
+    dst.send("console linux")
+    dst.wait_for(r"console: attached to vm 'linux'", timeout=10, start=c)
+    assert run(dst, "echo $((6*7))", 1) == ["42"]
