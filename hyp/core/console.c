@@ -41,7 +41,7 @@ void con_write_line(const char *prefix, const char *text, size_t len)
 	spin_lock(&con_lock);
 	if (cursor.open) { /* after an attached console's prompt or unfinished line */
 		put_raw("\n", 1);
-		cursor.open = false;
+		cursor.open = cursor.waiting = false; /* ended here: the next one holds afresh */
 	}
 	if (prefix) {
 		put_raw("[", 1);
