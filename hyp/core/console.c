@@ -105,13 +105,14 @@ static bool held(const struct vm *vm)
 }
 
 /* Up to `budget` records of one VM, then its dropped-byte count. True if records remain that may
- * go out now; `force`: even lines that would wait for the attached console's open line. */
-static bool drain_vm(struct vm *vm, u32 budget, bool force)
+ * go out now; `force`: even lines that would wait for the attached console's open line. Sets
+ * *others_turn, and stops, when its raw output ended a line other VMs' lines waited for. */
+static bool drain_vm(struct vm *vm, u32 budget, bool force, bool *others_turn)
 {
 	static char rec[CONBUF_RECORD_MAX], esc[2 * CONBUF_RECORD_MAX];
 	struct con_vm *c = &con_vms[vm->id];
 	enum conbuf_kind kind;
-	bool more;
+	bool more, freed;
 	u64 dropped;
 	int n;
 
@@ -119,7 +120,7 @@ static bool drain_vm(struct vm *vm, u32 budget, bool force)
 		spin_lock(&c->lock);
 		more = c->ready && c->b.head != c->b.tail;
 		spin_unlock(&c->lock);
-		/* Asked only with a record waiting: asking starts the hold's clock. */
+		/* Asked only with a record waiting: asking records that one waits. */
 		if (more && !force && held(vm))
 			return false; /* the tick brings the management CPU back */
 		spin_lock(&c->lock);
@@ -133,9 +134,13 @@ static bool drain_vm(struct vm *vm, u32 budget, bool force)
 			spin_lock(&con_lock);
 			for (int i = 0; i < n; i++)
 				pl011_putc(rec[i]);
-			con_cursor_wrote(&cursor, rec, (size_t)n, sysreg_read(cntpct_el0));
+			freed = con_cursor_wrote(&cursor, rec, (size_t)n, sysreg_read(cntpct_el0));
 			cursor_vm = vm;
 			spin_unlock(&con_lock);
+			if (freed) {
+				*others_turn = true;
+				break;
+			}
 		} else {
 			con_write_line(vm->cfg->name, esc,
 				       con_escape(rec, (size_t)n, esc, sizeof(esc)));
@@ -155,11 +160,15 @@ static bool drain_vm(struct vm *vm, u32 budget, bool force)
 
 static bool drain(bool force)
 {
-	bool more = false;
+	bool more = false, turn = false;
 
 	/* A few records per VM per turn: one VM printing flat out cannot hold up the others. */
 	for (u32 i = 0; i < nvms; i++)
-		more |= drain_vm(&vms[i], 16, force);
+		more |= drain_vm(&vms[i], 16, force, &turn);
+	/* The attached VM ended the line the others waited for: they go now, before its next. */
+	for (u32 i = 0; turn && i < nvms; i++)
+		if (&vms[i] != cursor_vm)
+			more |= drain_vm(&vms[i], 16, force, &turn);
 	return more;
 }
 

@@ -93,34 +93,30 @@ int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap)
 	return (int)kept;
 }
 
-void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
+bool con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
 {
+	bool ended = len && memchr(s, '\n', len), freed = ended && c->waiting;
+
 	if (!len)
-		return;
+		return false;
+	if (ended)
+		c->waiting = false;
 	if (s[len - 1] == '\n') {
-		c->open = c->waiting = false;
-		return;
+		c->open = false;
+		return freed;
 	}
 	/* Held from when the line began: a VM writing one endless line (a progress bar redrawn
 	 * with CRs) does not hold the others past CONBUF_HOLD_MS. */
-	if (!c->open || memchr(s, '\n', len))
+	if (!c->open || ended)
 		c->at = now;
 	c->open = true;
+	return freed;
 }
 
 bool con_cursor_holds(struct con_cursor *c, u64 now, u64 freq)
 {
-	u64 hold = freq / 1000 * CONBUF_HOLD_MS;
-
-	if (!c->open || now - c->at >= hold) {
-		c->waiting = false;
-		return false;
-	}
-	if (!c->waiting) {
-		c->waiting = true;
-		c->since = now;
-	}
-	return now - c->since < hold;
+	c->waiting = c->open && now - c->at < freq / 1000 * CONBUF_HOLD_MS;
+	return c->waiting;
 }
 
 /* C0 controls and DEL become "^X"; the C1 controls as UTF-8 encodes them (0xC2 0x80..0x9F), which

@@ -48,13 +48,14 @@ int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap);
 struct con_cursor {
 	bool open;    /* the last byte written raw did not end a line */
 	u64 at;       /* counter value when that line began */
-	bool waiting; /* other lines have waited since `since`, with no line ended meanwhile */
-	u64 since;
+	bool waiting; /* other lines wait for this one to end */
 };
-void con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now);
-/* True while another source's line should wait for the open line to end. Asking starts the wait:
- * nothing waits more than CONBUF_HOLD_MS in all until the attached VM ends a line, so a guest
- * that keeps starting lines (a newline and one byte, again and again) holds the others once. */
+/* Records what went out raw. True when it ended a line other lines were waiting for: the caller
+ * lets them out before anything more of the attached VM's, so that a guest ending a line and
+ * starting the next at once cannot keep them waiting line after line. */
+bool con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now);
+/* True while another source's line should wait for the open line to end (asking records that one
+ * waits). */
 bool con_cursor_holds(struct con_cursor *c, u64 now, u64 freq);
 
 /* Writes `in` with every control byte (C0 but TAB, DEL, and the UTF-8-encoded C1 controls) in caret

@@ -155,27 +155,29 @@ static void test_cursor_holds_lines_while_open(void **state)
 
 /* A guest that keeps starting lines (a newline and a byte, every 100 ms) and never leaves one to
  * end holds the others for CONBUF_HOLD_MS once, not for ever; a line ended lets the next wait. */
-static void test_cursor_hold_is_bounded(void **state)
+/* A guest ending each line and starting the next at once (as it would to keep the others out):
+ * every line end that others waited for says so, so that they go before its next line. */
+static void test_cursor_line_end_frees_the_waiting(void **state)
 {
-	const u64 hold = FREQ / 1000 * CONBUF_HOLD_MS, step = FREQ / 10;
 	struct con_cursor c = { 0 };
-	u64 t = 1000, first;
+	u64 t = 0;
 	(void)state;
-	con_cursor_wrote(&c, "x", 1, t);
-	first = t;
-	assert_true(con_cursor_holds(&c, first, FREQ)); /* another VM's line starts to wait */
-	for (int i = 0; i < 50; i++) {
-		t += step;
-		con_cursor_wrote(&c, "\nx", 2, t);
-		assert_int_equal(con_cursor_holds(&c, t + 1, FREQ), t + 1 - first < hold);
+	for (int i = 0; i < 10; i++, t += FREQ / 5) {
+		assert_false(con_cursor_wrote(&c, "x", 1, t));
+		assert_true(con_cursor_holds(&c, t + 1, FREQ)); /* a line waits */
+		assert_true(con_cursor_wrote(&c, "\n", 1, t + 2));
+		assert_false(con_cursor_holds(&c, t + 2, FREQ));
 	}
-	/* The line ends; the next one holds again, for its own CONBUF_HOLD_MS. */
-	con_cursor_wrote(&c, "\r\n", 2, t + 2);
-	assert_false(con_cursor_holds(&c, t + 3, FREQ));
-	con_cursor_wrote(&c, "/ # ", 4, t + 4);
-	assert_true(con_cursor_holds(&c, t + 5, FREQ));
-	assert_true(con_cursor_holds(&c, t + 4 + hold - 1, FREQ));
-	assert_false(con_cursor_holds(&c, t + 4 + hold, FREQ));
+	/* A newline inside what was written ends the wait too, and the new line holds afresh, for
+	 * its own CONBUF_HOLD_MS. */
+	assert_false(con_cursor_wrote(&c, "a", 1, t));
+	assert_true(con_cursor_holds(&c, t, FREQ));
+	assert_true(con_cursor_wrote(&c, "b\nc", 3, t + 1));
+	assert_true(c.open && !c.waiting && c.at == t + 1);
+	assert_true(con_cursor_holds(&c, t + FREQ / 1000 * CONBUF_HOLD_MS, FREQ));
+	assert_false(con_cursor_holds(&c, t + 1 + FREQ / 1000 * CONBUF_HOLD_MS, FREQ));
+	/* A line that no longer holds: its end frees nothing. */
+	assert_false(con_cursor_wrote(&c, "\n", 1, t + 2 + FREQ / 1000 * CONBUF_HOLD_MS));
 }
 
 static void check_escape(const char *in, size_t len, const char *want)
@@ -220,7 +222,7 @@ int main(void)
 		cmocka_unit_test(test_full_ring_drops_and_counts),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_cursor_holds_lines_while_open),
-		cmocka_unit_test(test_cursor_hold_is_bounded),
+		cmocka_unit_test(test_cursor_line_end_frees_the_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
