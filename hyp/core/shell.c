@@ -400,6 +400,15 @@ static const struct shell_cmd {
 	  { .line = migrate_shell },
 	  false,
 	  { "the NIC and the migration in progress (either end)" } },
+#if FERRY_MIG_TEST_HOOKS
+	{ "incoming",
+	  "norestore=N|off",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
+	  { "test builds: the incoming VM listens again, its rehearsal handing",
+	    "state blob N to the decoder one byte short (off: as it is)" } },
+#endif
 	{ "migkey",
 	  "[<64 hex digits>]",
 	  SH_LINE,

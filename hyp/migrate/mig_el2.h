@@ -78,6 +78,7 @@ struct mig_el2 {
 	u64 vcount_at_pause;
 	u64 park_us; /* printed once the pause is over (quiet()) */
 	/* destination: state staged until commit */
+	u32 norestore_blob; /* test hook: the incoming rehearsal hands blob N-1 over cut short */
 	struct mig_vm_state vmstate;
 	struct vpl011 uart;
 	u32 blobs_ok; /* bit 0: VM, 1..n: vCPUs, n+1: UART, n+2: vGIC, n+3: PL031, n+4..2n+3: SVE,

@@ -12,6 +12,7 @@
 #include "core/passthrough.h"
 #include "core/shm.h"
 #include "migrate/mig_el2.h"
+#include "migrate/migrate_el2.h"
 #include "mm/dirty_el2.h"
 #include "vdev/vvnet_el2.h"
 
@@ -286,6 +287,25 @@ void migel2_blast_report(void)
 	mig.blast_frames = 0;
 }
 
+#if FERRY_MIG_TEST_HOOKS
+/* `incoming norestore=N|off`: the incoming VM listens again, its rehearsal handing state blob N to
+ * the decoder one byte short (docs/migration.md, test hooks). */
+static void cmd_incoming(char *args)
+{
+	u64 v;
+
+	if (args && !strcmp(args, "norestore=off")) {
+		mig.norestore_blob = 0;
+	} else if (args && !strncmp(args, "norestore=", 10) && parse_u64(args + 10, &v) && v < 64) {
+		mig.norestore_blob = (u32)v + 1;
+	} else {
+		con_printf("incoming: usage: incoming norestore=N|off");
+		return;
+	}
+	migrate_key_changed(); /* listen again, through the rehearsal */
+}
+#endif
+
 void migrate_shell(const char *cmd, char *args)
 {
 	if (!strcmp(cmd, "migrate"))
@@ -298,4 +318,8 @@ void migrate_shell(const char *cmd, char *args)
 		migkey_shell(args);
 	else if (!strcmp(cmd, "migbench"))
 		migbench_shell();
+#if FERRY_MIG_TEST_HOOKS
+	else if (!strcmp(cmd, "incoming"))
+		cmd_incoming(args);
+#endif
 }
