@@ -101,17 +101,16 @@ def postcopy_row(case, ferry, qemu):
     """One line of the post-copy table: ferry with postcopy=auto against QEMU's pre-copy of the
     same case (medians)."""
     def fm(key):
-        return med([x.get(key) for x in ferry])
+        return med_of(ferry, key)
 
     def qm(key):
-        return med([x.get(key) for x in qemu])
+        return med_of(qemu, key)
 
-    down_resume = med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in ferry])
     return ("%-8s | %7.1f %7.1f %4.0f %8.0f %8.0f %7.0f %7.0f %8.2f %4s | %6.1f %6.1f | %6.2f" % (
-        case, fm("downtime_ms"), down_resume, fm("rounds"), fm("total_ms"), fm("end_to_end_ms"),
-        fm("pages_after_switch"), fm("demand_faults"), fm("fault_ms_max"),
-        "%d/%d" % (sum(1 for x in ferry if x["ok"]), len(ferry)), qm("downtime_ms"),
-        qm("blackout_ms"), ratio(fm("downtime_ms"), qm("downtime_ms"))))
+        case, fm("downtime_ms"), down_resume_ms(ferry), fm("rounds"), fm("total_ms"),
+        fm("end_to_end_ms"), fm("pages_after_switch"), fm("demand_faults"), fm("fault_ms_max"),
+        ok_count(ferry), qm("downtime_ms"), qm("blackout_ms"),
+        ratio(fm("downtime_ms"), qm("downtime_ms"))))
 
 
 def qemu_figures(q):
@@ -128,23 +127,36 @@ UNITS = ("%-8s | %7s %7s %7s %7s %4s %7s %7s %5s %4s | %7s %6s %6s %4s %4s | %6s
     "f/q", "f/q"))
 
 
+def med_of(runs, key):
+    """The median of one figure over runs (those without it left out)."""
+    return med([x.get(key) for x in runs])
+
+
+def down_resume_ms(runs):
+    """The median of ferry's downtime plus the destination's resume: the pause end to end."""
+    return med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in runs])
+
+
+def ok_count(runs):
+    return "%d/%d" % (sum(1 for x in runs if x.get("ok")), len(runs))
+
+
 def row(case, ferry, qemu):
     """One line of the side-by-side table: medians over runs (dicts from ferry_figures with the
     guest's gap and ok added, and qemu_figures with ok added)."""
     def fm(key):
-        return med([x.get(key) for x in ferry])
+        return med_of(ferry, key)
 
     def qm(key):
-        return med([x.get(key) for x in qemu])
+        return med_of(qemu, key)
 
-    down_resume = med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in ferry])
+    down_resume = down_resume_ms(ferry)
     return ("%-8s | %7.0f %7.1f %7.1f %7.0f %4.0f %7.0f %7.0f %5.2f %4s | %7.0f %6.1f %6.1f "
             "%4.0f %4s | %6.2f %6.2f %6.2f" % (
                 case, fm("total_ms"), fm("downtime_ms"), down_resume, fm("gap_ms"),
                 fm("rounds"), fm("goodput_MBps"), fm("link_MBps"), fm("goodput_ratio"),
-                "%d/%d" % (sum(1 for x in ferry if x["ok"]), len(ferry)),
-                qm("total_ms"), qm("downtime_ms"), qm("blackout_ms"), qm("rounds"),
-                "%d/%d" % (sum(1 for x in qemu if x.get("ok")), len(qemu)),
+                ok_count(ferry), qm("total_ms"), qm("downtime_ms"), qm("blackout_ms"),
+                qm("rounds"), ok_count(qemu),
                 ratio(fm("total_ms"), qm("total_ms")), ratio(fm("downtime_ms"), qm("downtime_ms")),
                 ratio(down_resume, qm("blackout_ms"))))
 
