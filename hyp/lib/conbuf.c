@@ -95,10 +95,12 @@ int conbuf_get(struct conbuf *b, enum conbuf_kind *kind, char *out, size_t cap)
 
 bool con_cursor_wrote(struct con_cursor *c, const char *s, size_t len, u64 now)
 {
-	bool ended = len && memchr(s, '\n', len), freed = ended && c->waiting;
+	bool ended, freed;
 
 	if (!len)
 		return false;
+	ended = memchr(s, '\n', len) != NULL;
+	freed = ended && c->waiting;
 	if (ended)
 		c->waiting = false;
 	if (s[len - 1] == '\n') {
