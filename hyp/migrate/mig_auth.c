@@ -113,17 +113,21 @@ int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u
 	u8 hk[MIG_KEY_LEN], sk[MIG_KEY_LEN];
 	int rc;
 
-	a->pend_has_hello = a->pend_has_session = false;
+	a->pend_has_hello = a->pend_has_session = a->pend_restart = false;
 	if (ctr == 0)
 		return FERRY_EPERM;
 	if (type == MIG_T_HELLO) {
 		/* Only the destination receives HELLO. Before one is accepted, the hello key is
-		 * derived from the nonce the frame carries; afterwards only the accepted one
-		 * verifies (a retransmission of it). */
+		 * derived from the nonce the frame carries; afterwards the accepted one verifies (a
+		 * retransmission of it), and, while nothing else has been accepted (rehello),
+		 * another attempt's HELLO under its own key. */
 		if (a->role != MIG_ROLE_DST)
 			return FERRY_EPERM;
-		if (a->have_hello)
-			return check(a->hello_key, peer, ctr, frame, flen);
+		if (a->have_hello) {
+			rc = check(a->hello_key, peer, ctr, frame, flen);
+			if (!rc || !a->rehello)
+				return rc;
+		}
 		if (payload_len < MIG_HELLO_NONCE_OFF + MIG_NONCE_LEN)
 			return FERRY_EPERM;
 		derive(a, LABEL_HELLO, session, payload + MIG_HELLO_NONCE_OFF, NULL, hk);
@@ -133,6 +137,7 @@ int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u
 			derive(a, LABEL_SESSION, session, payload + MIG_HELLO_NONCE_OFF,
 			       a->local_nonce, a->pend_session);
 			a->pend_has_hello = a->pend_has_session = true;
+			a->pend_restart = a->have_hello;
 		}
 		sodium_memzero(hk, sizeof(hk));
 		return rc;
@@ -164,7 +169,14 @@ bool mig_auth_fresh(const struct mig_auth *a, u64 ctr) { return ctr > a->rx_ctr_
 
 bool mig_auth_accept(struct mig_auth *a, u64 ctr)
 {
-	bool fresh = ctr > a->rx_ctr_max;
+	bool fresh;
+
+	/* The new attempt's counters start at 1 again: the old attempt's must not make them
+	 * look stale. */
+	if (a->pend_restart)
+		a->rx_ctr_max = 0;
+	a->pend_restart = false;
+	fresh = ctr > a->rx_ctr_max;
 
 	if (a->pend_has_hello) {
 		memcpy(a->hello_key, a->pend_hello, MIG_KEY_LEN);

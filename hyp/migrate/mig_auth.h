@@ -40,6 +40,10 @@ struct mig_auth {
 	 * refused: it must not replace the keys in use). */
 	u8 pend_hello[MIG_KEY_LEN], pend_session[MIG_KEY_LEN];
 	bool pend_has_hello, pend_has_session;
+	/* Destination, set by the transport: nothing but a HELLO has been accepted, so a HELLO
+	 * that verifies under its own hello key (another attempt's) may start the handshake again;
+	 * pend_restart says the frame just verified is such a HELLO. */
+	bool rehello, pend_restart;
 };
 
 /* 0, or FERRY_EINVAL for an all-zero key or nonce (nothing configured). */
@@ -53,11 +57,12 @@ u64 mig_auth_next(struct mig_auth *a);
  * FERRY_EPERM when no key exists yet for a frame of this type (a source's ACK before WELCOME). */
 int mig_auth_tag(struct mig_auth *a, u8 type, u64 ctr, const u8 *frame, size_t flen, u8 *tag);
 /* Checks the tag at frame + flen (flen already checked against the frame's length). 0 when it
- * verifies (keys the frame brings are kept pending), FERRY_EPERM when not. */
+ * verifies (keys the frame brings are kept pending; pend_restart when it is a HELLO of another
+ * attempt that replaces the one taken), FERRY_EPERM when not. */
 int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session, u64 ctr,
 		    const u8 *payload, u32 payload_len);
 /* The transport accepted the frame just verified, whose header counter is ctr: install pending
- * keys, remember the counter. Returns whether ctr is beyond every counter accepted so far (only
+ * keys (after a restart, counters start over with them), remember the counter. Returns whether ctr is beyond every counter accepted so far (only
  * such a frame shows the peer alive, and only such an unsequenced frame is acted upon). */
 bool mig_auth_accept(struct mig_auth *a, u64 ctr);
 /* The counter must be fresh for an unsequenced frame (ACK, ABORT) to be used at all. */

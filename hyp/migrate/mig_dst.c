@@ -155,8 +155,13 @@ static enum mig_fail dst_on_hello(struct mig_dst *m, const struct mig_frame *f)
 	struct mig_hello h, w;
 	struct mig_refusal r = { .reason = MIG_REFUSE_NONE, .detail = 0, .compat = m->cfg.compat };
 	u8 p[MAX(MIG_HELLO_LEN, MIG_REFUSE_LEN)];
+	/* Answered a HELLO already, and the link started the handshake again under another
+	 * attempt's (it had taken nothing else): this answer replaces the first one. */
+	bool again =
+		(m->phase == MIG_DST_RECEIVE || m->phase == MIG_DST_REFUSING) && m->link.hello_only;
 
-	if (m->phase != MIG_DST_LISTEN || mig_hello_decode(f->payload, f->hdr.payload_len, &h))
+	if ((m->phase != MIG_DST_LISTEN && !again) ||
+	    mig_hello_decode(f->payload, f->hdr.payload_len, &h))
 		return MIG_FAIL_PROTOCOL;
 	m->peer_compat = h.compat;
 	m->stats.t_start = dst_now(m);

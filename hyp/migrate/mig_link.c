@@ -106,6 +106,7 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 	memcpy(l->peer_mac, peer_mac, 6);
 	l->peer_known = false;
 	l->session_set = false;
+	l->hello_only = true;
 	l->sack = false;
 	l->session = 0;
 	l->frame_max = c.frame_max;
@@ -390,6 +391,25 @@ static bool handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 	return news;
 }
 
+/* A destination that has accepted nothing but a HELLO has promised nothing yet: when a HELLO of
+ * another attempt verifies, the one taken was stale (a retransmission still on its way from an
+ * attempt that gave up, or a replay) and the handshake starts again under the new one, from a link
+ * as new. Without this a stale HELLO answered first would make the real attempt's frames fail
+ * authentication until it gave up. Once any other frame is accepted the session is fixed. */
+static void restart_handshake(struct mig_link *l)
+{
+	l->stats->hello_restarts++;
+	l->session_set = false;
+	l->peer_known = false;
+	l->sack = false;
+	l->frame_max = l->cfg.frame_max;
+	l->peer_window = 1;
+	l->tx_next = l->tx_una = l->rx_next = 1;
+	memset(l->tx, 0, sizeof(l->tx));
+	memset(l->rx_len, 0, sizeof(l->rx_len));
+	l->ack_owed = false;
+}
+
 struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 {
 	struct mig_frame f;
@@ -401,9 +421,16 @@ struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 
 	l->stats->frames_received++;
 	l->stats->bytes_received += len;
+	l->auth.rehello = l->session_set && l->hello_only;
 	r = mig_frame_parse(frame, len, &f, &l->auth);
 	if (r == MIG_REJ_NONE && len > l->cfg.frame_max)
 		r = MIG_REJ_LENGTH;
+	if (r == MIG_REJ_NONE && l->auth.pend_restart) {
+		if (f.hdr.seq == 1)
+			restart_handshake(l);
+		else
+			r = MIG_REJ_SESSION;
+	}
 	if (r == MIG_REJ_NONE && !l->session_set && !(f.hdr.type == MIG_T_HELLO && f.hdr.seq == 1))
 		r = MIG_REJ_SESSION;
 	if (r == MIG_REJ_NONE && l->session_set && f.hdr.session != l->session)
@@ -423,6 +450,8 @@ struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
 		return MIG_RES_OK;
 	}
 	fresh = mig_auth_accept(&l->auth, f.hdr.ctr);
+	if (f.hdr.type != MIG_T_HELLO || f.hdr.seq != 1)
+		l->hello_only = false;
 	now = link_now(l);
 	if (!l->session_set)
 		mig_link_set_session(l, f.hdr.session);

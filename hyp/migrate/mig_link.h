@@ -53,6 +53,7 @@ struct mig_link {
 	u8 local_mac[6], peer_mac[6];
 	bool peer_known;
 	bool session_set; /* source: from the start; destination: from the first HELLO */
+	bool hello_only;  /* destination: nothing but a HELLO (seq 1) accepted yet */
 	bool sack;        /* negotiated */
 	u32 session;
 	u32 frame_max;   /* negotiated; slot stride stays cfg.frame_max */

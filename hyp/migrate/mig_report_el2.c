@@ -146,6 +146,7 @@ void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("corrupt", s->corrupt);
 	U64("auth_failed", s->rejected[MIG_REJ_MAC]);
 	U64("stale", s->stale);
+	U64("hello_restarts", s->hello_restarts);
 	U64("duplicates", s->duplicates);
 	U64("reordered", s->reordered);
 	U64("corrupted_by_hook", mig.corrupted);

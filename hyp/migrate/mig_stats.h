@@ -40,8 +40,9 @@ struct mig_stats {
 	u64 retransmissions, fast_retransmissions;
 	u64 acks_sent, keepalives_sent;
 	u64 frames_received, bytes_received;
-	u64 corrupt; /* tag wrong (corrupted, forged or replayed from another session) */
-	u64 stale;   /* authentic unsequenced frames with an old counter: replays, ignored */
+	u64 corrupt;        /* tag wrong (corrupted, forged or replayed from another session) */
+	u64 stale;          /* authentic unsequenced frames with an old counter: replays, ignored */
+	u64 hello_restarts; /* destination: handshakes started again by another attempt's HELLO */
 	u64 rejected[MIG_REJ_COUNT];
 	u64 duplicates;     /* sequenced frames seen before (dropped, re-acked) */
 	u64 out_of_window;  /* sequenced frames too far ahead (dropped) */

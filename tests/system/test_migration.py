@@ -10,7 +10,6 @@ written page out of the final round). Corrupted frames must be rejected and sent
 import os
 import re
 import sys
-import time
 
 import pytest
 
@@ -224,9 +223,9 @@ def test_incoming_rehearsal_refusal(pair):
     assert m.group(1).startswith("no answer from the destination"), m.group(1)
     s_json, _ = fm.collect_json(src, "migrate", s, 30)  # all of it, before the next attempt
     assert not s_json["ok"] and s_json["pages"] == 0
-    # The failed attempt's last HELLO may still be on its way: a destination listening again
-    # within milliseconds would answer it (docs/migration.md, "Limits"). Give it a second.
-    time.sleep(1)
+    # The failed attempt's last HELLOs may still be on their way when the destination listens
+    # again at once: it answers them, then takes the next attempt's HELLO in their place
+    # (docs/migration-protocol.md, "A stale HELLO").
     start = len(dst.lines)
     dst.send("incoming norestore=off")
     dst.wait_for(r"incoming: vm 'mover': waiting for a source", timeout=30, start=start)

@@ -268,6 +268,119 @@ static void test_replayed_sequence_and_ack(void **state)
 	assert_int_equal(st.rejected[MIG_REJ_MAC], 0);
 }
 
+/* A HELLO of attempt `seed` in session `session`, sealed as that attempt's source would. */
+static int stale_hello(u8 *out, size_t cap, u32 session, u8 seed)
+{
+	struct mig_auth s;
+	struct mig_hello h = { .frame_max = 1514,
+			       .rx_window = 4,
+			       .compat = { 0x40000000, 1 << 20, 0, 1, 4096 } };
+	struct mig_hdr hd = {
+		.version = MIG_VERSION, .type = MIG_T_HELLO, .session = session, .seq = 1, .ack = 1
+	};
+	u8 ns[MIG_NONCE_LEN];
+
+	for (u32 i = 0; i < MIG_NONCE_LEN; i++)
+		ns[i] = (u8)(seed * 29 + i + 3);
+	assert_int_equal(mig_auth_init(&s, MIG_TEST_KEY, MIG_ROLE_SRC, ns), 0);
+	mig_auth_start(&s, session);
+	memcpy(h.nonce, ns, MIG_NONCE_LEN);
+	hd.payload_len = mig_hello_encode(out + MIG_FRAME_OVERHEAD, &h);
+	return mig_frame_seal(out, cap, MAC_D, MAC_S, &hd, &s);
+}
+
+static u32 hello_session;
+static enum mig_fail hello_deliver(void *owner, const struct mig_frame *f)
+{
+	(void)owner;
+	delivered++;
+	if (f->hdr.type == MIG_T_HELLO)
+		hello_session = f->hdr.session;
+	return MIG_FAIL_NONE;
+}
+
+/* A destination that has taken nothing but a HELLO takes another attempt's HELLO in its place
+ * (the first was stale: a retransmission from an attempt that gave up); a HELLO of the attempt
+ * taken is a duplicate; once anything else of the session was accepted, no other HELLO verifies
+ * and the session stays. A HELLO of another attempt never displaces a session with sequence
+ * numbers other than 1. */
+static void test_stale_hello_replaced_until_session_fixed(void **state)
+{
+	static struct mig_link l;
+	static struct mig_stats st;
+	static u8 tx[4 * 1514], rx[4 * 1514], old[256], cur[256];
+	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
+	struct mig_auth s;
+	u8 nd[MIG_NONCE_LEN];
+	int olen, clen, len;
+	(void)state;
+	now_val = 1000;
+	for (u32 i = 0; i < MIG_NONCE_LEN; i++)
+		nd[i] = (u8)(0x40 + i);
+	memset(&l, 0, sizeof(l));
+	memset(&st, 0, sizeof(st));
+	l.send = fake_send;
+	l.now = fake_now;
+	l.deliver = hello_deliver;
+	assert_int_equal(mig_link_init(&l, &cfg, MAC_D, MAC_S, tx, rx, &st), 0);
+	assert_int_equal(mig_auth_init(&l.auth, MIG_TEST_KEY, MIG_ROLE_DST, nd), 0);
+	olen = stale_hello(old, sizeof(old), 100, 1);
+	clen = stale_hello(cur, sizeof(cur), 200, 2);
+	delivered = 0;
+	/* The stale one first: taken, as nothing tells it apart. */
+	assert_true(mig_res_ok(mig_link_input(&l, old, (size_t)olen)));
+	assert_int_equal(hello_session, 100);
+	assert_int_equal(l.session, 100);
+	/* The real attempt's: the handshake starts again under it. */
+	assert_true(mig_res_ok(mig_link_input(&l, cur, (size_t)clen)));
+	assert_int_equal(delivered, 2);
+	assert_int_equal(hello_session, 200);
+	assert_int_equal(l.session, 200);
+	assert_int_equal(l.rx_next, 2);
+	assert_int_equal(st.hello_restarts, 1);
+	/* Its retransmission is a duplicate, not another restart. */
+	assert_true(mig_res_ok(mig_link_input(&l, cur, (size_t)clen)));
+	assert_int_equal(delivered, 2);
+	assert_int_equal(st.duplicates, 1);
+	assert_int_equal(st.hello_restarts, 1);
+	/* The session's source, sealing as the real one does, is understood: same keys. */
+	{
+		u8 ns[MIG_NONCE_LEN];
+		struct mig_frame f;
+
+		for (u32 i = 0; i < MIG_NONCE_LEN; i++)
+			ns[i] = (u8)(2 * 29 + i + 3);
+		assert_int_equal(mig_auth_init(&s, MIG_TEST_KEY, MIG_ROLE_SRC, ns), 0);
+		mig_auth_start(&s, 200);
+		mig_auth_next(&s); /* the HELLO's counter: the two sent above carried 1 */
+		{
+			struct mig_hello w = { .frame_max = 1514, .rx_window = 4 };
+			struct mig_hdr hd = { .version = MIG_VERSION,
+					      .type = MIG_T_WELCOME,
+					      .session = 200,
+					      .seq = 1,
+					      .ack = 2 };
+
+			memcpy(w.nonce, nd, MIG_NONCE_LEN);
+			hd.payload_len = mig_hello_encode(frame + MIG_FRAME_OVERHEAD, &w);
+			len = mig_frame_seal(frame, sizeof(frame), MAC_S, MAC_D, &hd, &l.auth);
+			assert_int_equal(mig_frame_parse(frame, (size_t)len, &f, &s), MIG_REJ_NONE);
+			mig_auth_accept(&s, f.hdr.ctr);
+		}
+	}
+	len = seal_with(&s, MIG_T_ACK, 0, 200, NULL, 0);
+	assert_true(mig_res_ok(mig_link_input(&l, frame, (size_t)len)));
+	assert_int_equal(st.stale, 0); /* counters started over with the new attempt */
+	assert_false(l.hello_only);
+	/* Now the session is fixed: the stale HELLO no longer verifies, and nothing changes. */
+	assert_int_equal(mig_link_input(&l, old, (size_t)olen).reject, MIG_REJ_MAC);
+	assert_int_equal(l.session, 200);
+	assert_int_equal(st.hello_restarts, 1);
+	len = seal_with(&s, MIG_T_COMMIT, 2, 200, (u8[8]){ 0 }, 8);
+	assert_true(mig_res_ok(mig_link_input(&l, frame, (size_t)len)));
+	assert_int_equal(delivered, 3);
+}
+
 static enum mig_fail refuse_deliver(void *owner, const struct mig_frame *f)
 {
 	(void)owner, (void)f;
@@ -311,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_earlier_session_replayed),
 		cmocka_unit_test(test_truncated_frame),
 		cmocka_unit_test(test_replayed_sequence_and_ack),
+		cmocka_unit_test(test_stale_hello_replaced_until_session_fixed),
 		cmocka_unit_test(test_link_result_kinds),
 	};
 

@@ -416,6 +416,40 @@ static void test_no_destination_listening(void **state)
 	harness_free(h);
 }
 
+/* The HELLOs of an attempt that gave up (another session, another fresh value) are still on their
+ * way when the destination listens again and the next attempt starts: the destination answers the
+ * first of them, then takes the new attempt's HELLO in its place, and the migration goes through.
+ * (Before, the new attempt's frames failed authentication under the stale session until it gave
+ * up after dead_ns with its VM running.) */
+static void test_stale_hello_from_an_attempt_that_gave_up(void **state)
+{
+	struct harness *h = harness_new(47, MIG_FRAME_MAX, RAM_SIZE);
+	struct mig_src_config oc = h->scfg;
+	struct mig_src *old = calloc(1, sizeof(*old));
+	void *ows = aligned_alloc(64, ALIGN_UP(mig_src_workspace_size(&oc), 64));
+	(void)state;
+	oc.session = h->scfg.session + 2;
+	oc.nonce[2] = 0x77;
+	assert_int_equal(mig_src_init(old, &oc, &src_ops, h, ows, mig_src_workspace_size(&oc)), 0);
+	assert_int_equal(mig_src_start(old), 0);
+	/* Its HELLO and two retransmissions, sent while nobody listened. */
+	for (int i = 0; i < 2; i++) {
+		h->net.now += 150 * MS;
+		assert_int_equal(mig_src_poll(old), MIG_RUNNING);
+	}
+	assert_int_equal(old->stats.retransmissions, 2);
+	h->rate = 50;
+	run(h, 8000 * MS);
+	check_success(h);
+	assert_int_equal(h->dst.stats.hello_restarts, 1);
+	assert_int_equal(h->dst.link.session, h->scfg.session);
+	/* The answers to the stale HELLOs (sent before the restart) were all the source refused. */
+	assert_true(h->src.stats.rejected[MIG_REJ_MAC] <= 3);
+	free(ows);
+	free(old);
+	harness_free(h);
+}
+
 /* A destination that commits with a hash other than the source's (a bug: it sends COMMIT only
  * when the two are equal) is not taken at its word: the source checks the hash COMMIT carries,
  * does not acknowledge, aborts and runs the VM on; the destination never resumes its copy. */
@@ -732,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_no_destination_listening),
 		cmocka_unit_test(test_unserializable_state_fails_before_round_0),
 		cmocka_unit_test(test_mismatched_keys_fail_closed),
+		cmocka_unit_test(test_stale_hello_from_an_attempt_that_gave_up),
 		cmocka_unit_test(test_commit_with_another_hash_refused),
 		cmocka_unit_test(test_refusal_ram_size),
 		cmocka_unit_test(test_refusal_vcpus_and_features),
