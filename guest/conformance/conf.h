@@ -182,5 +182,6 @@ void check_debug(void);
 void check_pmu(void);
 void check_sve(void);
 void check_its(void);
+void its_soak(u32 rounds); /* bootargs its-soak=N: check_its.c */
 
 #endif

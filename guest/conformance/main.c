@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The conformance guest's frame: platform from the DTB, the GIC brought up on every vCPU, the
  * check groups in order, one verdict line per check, a summary, PSCI SYSTEM_OFF. Secondary vCPUs
- * wait in WFI with IRQs unmasked for the SGIs the checks send them, and for commands. */
+ * wait in WFI with IRQs unmasked for the SGIs the checks send them, and for commands. With
+ * bootargs its-soak=N the guest runs only the ITS soak (check_its.c), for migration tests. */
 #include <stdio.h>
 
 #include "conf.h"
@@ -93,6 +94,7 @@ void guest_secondary(u64 cpu)
 
 void guest_main(u64 dtb, u64 entry_el)
 {
+	u64 soak;
 	int err;
 
 	con_set_prefix("conformance: ");
@@ -118,6 +120,10 @@ void guest_main(u64 dtb, u64 entry_el)
 
 		if (r || !wait_flag(&cpu_up[i], 2000))
 			con_printf("vcpu %u does not come up (CPU_ON %lld)", i, (long long)r);
+	}
+	if (bootarg_u64(plat.bootargs, "its-soak", &soak) == BOOTARG_SET) {
+		its_soak((u32)soak);
+		psci_system_off();
 	}
 	check_gic();
 	check_timers();

@@ -21,6 +21,7 @@ import ferry_qemu  # noqa: E402
 CFG = os.path.join(TOP, ferry_qemu.build_dir(), "tests", "system", "configs")
 SRC = os.path.join(CFG, "mig-src.dtb")
 DST = os.path.join(CFG, "mig-dst.dtb")
+SRC_ITS = os.path.join(CFG, "mig-src-its.dtb")
 TRIGGER = r"memstress: round 2/"
 
 
@@ -159,6 +160,30 @@ def test_destination_with_other_ram_size_refuses(pair):
     verdict, errors, _ = fm.guest_verdict(src, timeout=120)
     assert (verdict, errors) == ("PASS", 0)
     assert r["source"]["pages"] == 0
+
+
+def test_its_in_use_moves_whole(pair):
+    # The conformance guest's ITS soak (its-soak=100, mig-src-its.dts): every round it remaps four
+    # events of a device to other LPIs through the ITS command queue (DISCARD, MAPTI, SYNC), raises
+    # two by INT and two by an MSI to GITS_TRANSLATER, and checks that each LPI taken is the one
+    # mapped now. Moved mid-run, the rounds go on on the destination, numbered on, every one right:
+    # the tables the guest gave the ITS, its mappings, the command queue's position and the LPIs'
+    # configuration arrived whole; the second vCPU sat in WFI throughout.
+    src, dst = pair(src=SRC_ITS, link="stream")
+    r = fm.migrate(src, dst, "mover", trigger=r"its-soak: round 10/", wait_guest=False)
+    assert r["ok"], r
+    # The first wrong round ends the wait (each wrong LPI is waited for 2 s).
+    _, m = dst.wait_for(r"its-soak: (done: (\d+) rounds, (\d+) errors|round .* LPIs wrong.*)",
+                        timeout=120)
+    assert m.group(2, 3) == ("100", "0"), m.group(0)
+    rounds = re.compile(r"its-soak: round (\d+)/100: (.*)")
+    before = [int(x.group(1)) for x in map(rounds.search, src.lines) if x]
+    after = [(int(x.group(1)), x.group(2)) for x in map(rounds.search, dst.lines) if x]
+    assert before and after, (src.text()[-2000:], dst.text()[-2000:])
+    assert after[0][0] == before[-1] + 1, (before[-3:], after[:3])
+    assert [n for n, _ in after] == list(range(after[0][0], 101))
+    assert all(v == "4 LPIs ok" for _, v in after), [a for a in after if a[1] != "4 LPIs ok"]
+    assert not re.search(r"LPIs wrong", src.text())
 
 
 def test_hash_mismatch_keeps_source_running(pair):
