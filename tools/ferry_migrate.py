@@ -282,17 +282,55 @@ class Progress:
             self.stream.flush()
 
 
+def thread_times(pid):
+    """{(name, tid): (CPU seconds, voluntary, involuntary context switches)} of every thread of
+    process pid, from Linux's /proc (a QEMU under TCG runs a thread per CPU: "CPU 0/TCG" ...)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir("/proc/%d/task" % pid):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as f:
+                name = f.read().strip()
+            with open(base + "stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(base + "status") as f:
+                status = f.read()
+        except OSError:
+            continue  # the thread ended meanwhile
+        sw = [int(re.search(r"^%s_ctxt_switches:\s+(\d+)" % k, status, re.M).group(1))
+              for k in ("voluntary", "nonvoluntary")]
+        out[(name, int(tid))] = ((int(fields[11]) + int(fields[12])) / tick, sw[0], sw[1])
+    return out
+
+
+def thread_use(before, after, seconds):
+    """What each thread did between two thread_times: share of one host core, sleeps (voluntary
+    switches: a halted CPU's WFI, a wait) and preemptions (involuntary: the host gave its core
+    to another thread), busiest first; threads that did nothing left out."""
+    rows = []
+    for key, (cpu, vol, inv) in after.items():
+        c0, v0, i0 = before.get(key, (0, 0, 0))
+        if cpu - c0 or vol - v0 or inv - i0:
+            rows.append({"thread": key[0], "tid": key[1],
+                         "core_pct": 100.0 * (cpu - c0) / seconds if seconds else 0.0,
+                         "sleeps": vol - v0, "preemptions": inv - i0})
+    return sorted(rows, key=lambda r: -r["core_pct"])
+
+
 def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
-            wait_guest=True):
+            wait_guest=True, threads=False):
     """Triggers `migrate <vm> <options>` on src once `trigger` (a regex) appears on its console,
     follows it to the end and returns the summary dict. On failure the dict has ok=False and why.
     wait_guest: after a commit, wait for the guest's next rounds (and verdict, if it gives one)
-    on the destination."""
+    on the destination. threads: record what each thread of both QEMUs did from the command to
+    the source's summary (host_threads, thread_use)."""
     if trigger:
         src.wait_for(trigger, timeout=timeout)
     start_src = len(src.lines)
     start_dst = len(dst.lines)
     t0 = time.time()
+    before = (thread_times(src.proc.pid), thread_times(dst.proc.pid)) if threads else None
     src.send(("migrate %s %s" % (vm, options)).strip())
     # Follow the progress lines until the source's summary.
     pos = start_src
@@ -313,9 +351,16 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     if progress:
         progress.done()
     wall = time.time() - t0
+    host = None
+    if threads:
+        host = {"seconds": wall,
+                "source": thread_use(before[0], thread_times(src.proc.pid), wall),
+                "destination": thread_use(before[1], thread_times(dst.proc.pid), wall)}
     src_json, _ = collect_json(src, "migrate", start_src, timeout)
     result = {"vm": vm, "ok": src_json["ok"], "why": src_json["why"], "wall_s": wall,
               "source": src_json}
+    if host:
+        result["host_threads"] = host
     reason = [ln for ln in src.lines[start_src:] if re.search(
         r"migrate: vm '[^']+': (migration failed|destination (refused|aborted))", ln)]
     if reason:
@@ -437,6 +482,15 @@ def format_summary(r):
     if "guest_gap_us" in r:
         out.append("downtime as the guest saw it: %.0f ms (longest gap between two of its "
                    "writes, round %d)" % (r["guest_gap_us"] / 1e3, r["guest_round_after"]))
+    host = r.get("host_threads")
+    if host:
+        out.append("host threads from the command to the summary (%.2f s; %% of one host core, "
+                   "sleeps, preemptions):" % host["seconds"])
+        for side in ("source", "destination"):
+            for t in host[side]:
+                if t["core_pct"] >= 1 or t["preemptions"] >= 10:
+                    out.append("  %-12s %-18s %6.1f%% %7d %7d" % (
+                        side, t["thread"], t["core_pct"], t["sleeps"], t["preemptions"]))
     if r["ok"]:
         d = r.get("destination") or {}
         out.append("verification: %s %s on both sides%s" % (

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """tools/ferry-migrate as a user runs it: a Linux guest given by its files (--kernel, --initrd,
---append, --ram, --vcpus) moves while linstress runs and is checked on the destination, and
---plot draws the migration from the JSON both ends print."""
+--append, --ram, --vcpus) moves while linstress runs and is checked on the destination, --plot
+draws the migration from the JSON both ends print, and --threads shows what the host's threads
+did."""
 import json
 import os
 import subprocess
@@ -64,8 +65,14 @@ def test_usage_errors(tmp_path):
 
 
 def test_memstress_plot(tmp_path):
-    r = run([], tmp_path)
+    r = run(["--threads"], tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["guest_verdict"] == "PASS" and result["guest_errors"] == 0
     check_plot(tmp_path / "m.svg", result)
+    # --threads: both management CPUs (CPU 0) worked during the migration, and the table says so.
+    host = result["host_threads"]
+    for side in ("source", "destination"):
+        mgmt = [t for t in host[side] if t["thread"] == "CPU 0/TCG"]
+        assert len(mgmt) == 1 and mgmt[0]["core_pct"] > 1, host[side]
+        assert "  %-12s %-18s" % (side, "CPU 0/TCG") in r.stdout, r.stdout
