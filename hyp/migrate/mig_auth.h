@@ -62,8 +62,9 @@ int mig_auth_tag(struct mig_auth *a, u8 type, u64 ctr, const u8 *frame, size_t f
 int mig_auth_verify(struct mig_auth *a, const u8 *frame, size_t flen, u8 type, u32 session, u64 ctr,
 		    const u8 *payload, u32 payload_len);
 /* The transport accepted the frame just verified, whose header counter is ctr: install pending
- * keys (after a restart, counters start over with them), remember the counter. Returns whether ctr is beyond every counter accepted so far (only
- * such a frame shows the peer alive, and only such an unsequenced frame is acted upon). */
+ * keys (after a restart, counters start over with them), remember the counter. Returns whether
+ * ctr is beyond every counter accepted so far (only such a frame shows the peer alive, and only
+ * such an unsequenced frame is acted upon). */
 bool mig_auth_accept(struct mig_auth *a, u64 ctr);
 /* The counter must be fresh for an unsequenced frame (ACK, ABORT) to be used at all. */
 bool mig_auth_fresh(const struct mig_auth *a, u64 ctr);
