@@ -12,6 +12,8 @@ model"), end to end on two QEMU machines.
   migration completes unharmed: the guest's own ledger check passes on the destination, both ends'
   memory digests agree and the source's audit finds every page as it sent it; and each end counted
   the forgeries as failing authentication.
+- A stale HELLO: the HELLOs of an attempt that gave up reach the destination ahead of the next
+  attempt's; the destination starts its handshake again under the new one, which moves the VM.
 """
 import os
 import socket
@@ -86,7 +88,8 @@ class AttackingRelay:
                 continue
             except OSError:
                 return
-            tx.sendto(f, ("127.0.0.1", to_port))
+            for g in self.forward(f, from_src):
+                tx.sendto(g, ("127.0.0.1", to_port))
             t = frame_type(f)
             if t is None:
                 continue
@@ -95,6 +98,10 @@ class AttackingRelay:
                 self.pages_from_src += 1
                 if self.pages_from_src == self.after or self.pages_from_src == self.after * 4:
                     self.attack()
+
+    def forward(self, f, from_src):
+        """What goes on for a frame received: by default the frame itself."""
+        return [f]
 
     def to_dst(self, f):
         self.b.sendto(f, ("127.0.0.1", self.dst_port))
@@ -160,6 +167,60 @@ def test_mismatched_keys_fail_closed(ferry_pair):
     # The source VM never stopped: it finishes its rounds and verifies clean.
     verdict, errors, _ = fm.guest_verdict(src, timeout=600)
     assert (verdict, errors) == ("PASS", 0)
+
+
+class StaleHelloRelay(AttackingRelay):
+    """Keeps the destination from hearing a first attempt at all (its HELLOs are recorded, not
+    passed on), then, when the next attempt's first HELLO comes, passes the first attempt's
+    HELLOs on ahead of it: what a destination sees when it starts to listen while a given-up
+    attempt's retransmissions are still on their way."""
+
+    def __init__(self):
+        super().__init__(after=10 ** 9)
+        self.first_session = None
+        self.stale = []
+        self.replayed = 0
+
+    def forward(self, f, from_src):
+        if not from_src or frame_type(f) != T_HELLO:
+            return [f] if self.first_session is None or not from_src or self.replayed else []
+        session = f[22:26]
+        if self.first_session is None:
+            self.first_session = session
+        if session == self.first_session:
+            self.stale.append(f)
+            return []
+        if not self.replayed:
+            self.replayed = len(self.stale)
+            return self.stale + [f]
+        return [f]
+
+
+def test_stale_hello_from_an_attempt_that_gave_up(ferry_pair):
+    # The first attempt's HELLOs never reach the destination, and it gives up (no answer). The
+    # destination then takes those stale HELLOs first, answers the first, and takes the next
+    # attempt's HELLO in its place (docs/migration-protocol.md, "A stale HELLO"): the next attempt
+    # moves the VM, and the guest's rounds on the destination (each checks every page against its
+    # ledger) find nothing wrong.
+    relay = StaleHelloRelay()
+    try:
+        src, dst = ferry_pair(SRC, DST, variant="ferry-san", extra_net=relay.net, key=None)
+        dst.wait_for(r"incoming: vm 'mover': waiting for a source", timeout=30)
+        r = fm.migrate(src, dst, "mover", "", trigger=TRIGGER, timeout=120, wait_guest=False)
+        assert not r["ok"] and r["reason"].startswith("migration failed: no answer"), r
+        assert len(relay.stale) >= 2, len(relay.stale)
+        start = len(dst.lines)
+        r = fm.migrate(src, dst, "mover", "rounds=3", timeout=600, wait_guest=False)
+        assert relay.replayed >= 2, relay.replayed
+        assert r["ok"], r
+        assert r["destination"]["hello_restarts"] == 1, r["destination"]
+        pos = start
+        for _ in range(3):
+            pos, m = dst.wait_for(fm.GUEST_ROUND.pattern, timeout=120, start=pos)
+            pos += 1
+            assert m.group(5) == "0", m.group(0)
+    finally:
+        relay.close()
 
 
 def test_attacker_on_the_link_changes_nothing(ferry_pair):
