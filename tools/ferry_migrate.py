@@ -318,6 +318,42 @@ def thread_use(before, after, seconds):
     return sorted(rows, key=lambda r: -r["core_pct"])
 
 
+class ThreadWatch:
+    """thread_times of some processes now and, until finish(), every 50 ms in the background: a
+    ferry whose last VM has left exits right after its summary, so the last look at its threads
+    that still found them all stands for the end."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.t0 = time.time()
+        self.first = [thread_times(p) for p in pids]
+        self.last = (self.t0, self.first)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def look(self):
+        try:
+            now = [thread_times(p) for p in self.pids]
+        except OSError:
+            return  # a process gone
+        if all(set(k for k in a if k[0].startswith("CPU ")) <= set(b)
+               for a, b in zip(self.first, now)):
+            self.last = (time.time(), now)
+
+    def run(self):
+        while not self.stop.wait(0.05):
+            self.look()
+
+    def finish(self):
+        """(seconds, [thread_use of each process]) from the start to the last complete look."""
+        self.stop.set()
+        self.thread.join()
+        self.look()
+        t, now = self.last
+        return t - self.t0, [thread_use(a, b, t - self.t0) for a, b in zip(self.first, now)]
+
+
 def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
             wait_guest=True, threads=False):
     """Triggers `migrate <vm> <options>` on src once `trigger` (a regex) appears on its console,
@@ -330,7 +366,7 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
     start_src = len(src.lines)
     start_dst = len(dst.lines)
     t0 = time.time()
-    before = (thread_times(src.proc.pid), thread_times(dst.proc.pid)) if threads else None
+    watch = ThreadWatch([src.proc.pid, dst.proc.pid]) if threads else None
     src.send(("migrate %s %s" % (vm, options)).strip())
     # Follow the progress lines until the source's summary.
     pos = start_src
@@ -352,10 +388,9 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
         progress.done()
     wall = time.time() - t0
     host = None
-    if threads:
-        host = {"seconds": wall,
-                "source": thread_use(before[0], thread_times(src.proc.pid), wall),
-                "destination": thread_use(before[1], thread_times(dst.proc.pid), wall)}
+    if watch:
+        seconds, (s_use, d_use) = watch.finish()
+        host = {"seconds": seconds, "source": s_use, "destination": d_use}
     src_json, _ = collect_json(src, "migrate", start_src, timeout)
     result = {"vm": vm, "ok": src_json["ok"], "why": src_json["why"], "wall_s": wall,
               "source": src_json}

@@ -76,7 +76,27 @@ def ferry_figures(r, link_mbps):
             "resume_ms": ph.get("resume"), "rounds": r["rounds"],
             "goodput_MBps": r["goodput_MBps"], "link_MBps": link_mbps,
             "goodput_ratio": ratio(r["goodput_MBps"], link_mbps),
-            "wire_MB": r["bytes_sent"] / 1e6, "phases_ms": dict(ph), "audit": r.get("audit")}
+            "wire_MB": r["bytes_sent"] / 1e6, "phases_ms": dict(ph), "audit": r.get("audit"),
+            "host": host_figures(r.get("host_threads"))}
+
+
+def host_figures(host):
+    """Where the host's cores went during one migration (ferry_migrate.thread_use, both QEMUs):
+    the share of one host core of the source's management CPU (CPU 0, which reads, tags and sends
+    the pages), of the guest's vCPUs (the source's other CPUs, together), of the destination's
+    management CPU, and how often a second the host preempted the source's management CPU. None
+    for a run without the figures."""
+    if not host or not host["seconds"]:
+        return None
+
+    def pct(side, pred):
+        return sum(t["core_pct"] for t in host[side] if pred(t["thread"]))
+
+    mgmt = [t for t in host["source"] if t["thread"] == "CPU 0/TCG"]
+    return {"src_mgmt_pct": pct("source", lambda n: n == "CPU 0/TCG"),
+            "guest_pct": pct("source", lambda n: n.startswith("CPU ") and n != "CPU 0/TCG"),
+            "dst_mgmt_pct": pct("destination", lambda n: n == "CPU 0/TCG"),
+            "src_mgmt_preempt_per_s": (mgmt[0]["preemptions"] if mgmt else 0) / host["seconds"]}
 
 
 def postcopy_figures(r):
@@ -186,6 +206,26 @@ def phase_table(title, cases):
     out.append("park, last collection, last pages, state, verification, commit round trip "
                "(source; they add up to down) and the destination's resume, from the migration "
                "JSON")
+    return "\n".join(out)
+
+
+HOST_KEYS = ("src_mgmt_pct", "guest_pct", "dst_mgmt_pct", "src_mgmt_preempt_per_s")
+
+
+def host_table(cases):
+    """cases: [(name, [ferry figure dicts])]: host_figures' medians per case."""
+    out = ["where the host's cores went while ferry migrated (medians; % of one host core)",
+           "%-10s | %9s %9s %9s %12s" % ("case", "src CPU 0", "guest", "dst CPU 0",
+                                          "preempt/s")]
+    for name, runs in cases:
+        h = [x["host"] for x in runs if x.get("host")]
+        if h:
+            v = [med([x[k] for x in h]) for k in HOST_KEYS]
+            out.append("%-10s | %8.0f%% %8.0f%% %8.0f%% %12.0f" % (name, *v))
+    out.append("CPU 0 is each ferry's management CPU (it reads, tags and sends, or receives, "
+               "checks and writes, the pages); the guest's vCPUs are the source's other CPUs; "
+               "preempt/s: how often the host took the source's CPU 0 off its core "
+               "(tools/ferry-migrate --threads)")
     return "\n".join(out)
 
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """bench/migrate's arithmetic on made-up migration results, no QEMU: post-copy's figures come from
-the right fields, a run that never switched is not counted as post-copy, and the target line says
-held or not as the figures say."""
+the right fields, a run that never switched is not counted as post-copy, the target line says
+held or not as the figures say, and the host's threads are summed per role."""
 import importlib.machinery
 import importlib.util
 import os
@@ -67,3 +67,21 @@ def test_postcopy_rows_and_target():
     slow = dict(figures(True), downtime_ms=12.0)
     out["linux_postcopy"]["0"] = {"ferry": [slow], "qemu": qemu}
     assert any("post-copy" in t and "NOT held" in t for t in run.targets(out))
+
+
+def test_host_figures_and_table():
+    host = {"seconds": 2.0, "source": [
+        {"thread": "CPU 1/TCG", "tid": 11, "core_pct": 70.0, "sleeps": 3, "preemptions": 50},
+        {"thread": "CPU 0/TCG", "tid": 10, "core_pct": 50.0, "sleeps": 9, "preemptions": 3000},
+        {"thread": "CPU 2/TCG", "tid": 12, "core_pct": 10.0, "sleeps": 90, "preemptions": 1},
+        {"thread": "qemu-system-aar", "tid": 9, "core_pct": 6.0, "sleeps": 900,
+         "preemptions": 40}],
+        "destination": [
+        {"thread": "CPU 0/TCG", "tid": 20, "core_pct": 40.0, "sleeps": 4000, "preemptions": 8}]}
+    r = dict(result(False), host_threads=host)
+    h = fig.ferry_figures(r, 1000.0)["host"]
+    assert h == {"src_mgmt_pct": 50.0, "guest_pct": 80.0, "dst_mgmt_pct": 40.0,
+                 "src_mgmt_preempt_per_s": 1500.0}
+    assert fig.ferry_figures(result(False), 1000.0)["host"] is None  # a run without them
+    table = fig.host_table([("idle", [{"host": h}, {"host": None}])]).splitlines()
+    assert table[2].split("|")[1].split() == ["50%", "80%", "40%", "1500"]
