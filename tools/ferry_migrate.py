@@ -335,8 +335,8 @@ class ThreadWatch:
     def look(self):
         try:
             now = [thread_times(p) for p in self.pids]
-        except OSError:
-            return  # a process gone
+        except (OSError, AttributeError, IndexError, ValueError):
+            return  # a process gone, or going: its files no longer whole
         if all(set(k for k in a if k[0].startswith("CPU ")) <= set(b)
                for a, b in zip(self.first, now)):
             self.last = (time.time(), now)
@@ -354,22 +354,11 @@ class ThreadWatch:
         return t - self.t0, [thread_use(a, b, t - self.t0) for a, b in zip(self.first, now)]
 
 
-def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
-            wait_guest=True, threads=False):
-    """Triggers `migrate <vm> <options>` on src once `trigger` (a regex) appears on its console,
-    follows it to the end and returns the summary dict. On failure the dict has ok=False and why.
-    wait_guest: after a commit, wait for the guest's next rounds (and verdict, if it gives one)
-    on the destination. threads: record what each thread of both QEMUs did from the command to
-    the source's summary (host_threads, thread_use)."""
-    if trigger:
-        src.wait_for(trigger, timeout=timeout)
-    start_src = len(src.lines)
-    start_dst = len(dst.lines)
-    t0 = time.time()
-    watch = ThreadWatch([src.proc.pid, dst.proc.pid]) if threads else None
+def follow(src, vm, options, start, timeout, progress):
+    """Types `migrate <vm> <options>` into src and follows its progress lines (into progress) to
+    the summary; a refusal of the command raises RuntimeError."""
     src.send(("migrate %s %s" % (vm, options)).strip())
-    # Follow the progress lines until the source's summary.
-    pos = start_src
+    pos = start
     while True:
         i, m = src.wait_for(r"migrating: round|^migrate-json: \{|migrate: (usage|no |busy|bad "
                             r"option|vm '[^']+' is|out of memory)|could not start", timeout=timeout,
@@ -386,6 +375,27 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
         raise RuntimeError("source refused the command: " + line)
     if progress:
         progress.done()
+
+
+def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
+            wait_guest=True, threads=False):
+    """Triggers `migrate <vm> <options>` on src once `trigger` (a regex) appears on its console,
+    follows it to the end and returns the summary dict. On failure the dict has ok=False and why.
+    wait_guest: after a commit, wait for the guest's next rounds (and verdict, if it gives one)
+    on the destination. threads: record what each thread of both QEMUs did from the command to
+    the source's summary (host_threads, thread_use)."""
+    if trigger:
+        src.wait_for(trigger, timeout=timeout)
+    start_src = len(src.lines)
+    start_dst = len(dst.lines)
+    t0 = time.time()
+    watch = ThreadWatch([src.proc.pid, dst.proc.pid]) if threads else None
+    try:
+        follow(src, vm, options, start_src, timeout, progress)
+    except BaseException:
+        if watch:
+            watch.stop.set()
+        raise
     wall = time.time() - t0
     host = None
     if watch:
