@@ -3,8 +3,8 @@
 model"), end to end on two QEMU machines.
 
 - Mismatched keys: the destination cannot verify the HELLO, answers nothing, and counts the frames
-  as failing authentication; the source gives up for want of an answer and its VM runs on,
-  verifying clean.
+  as failing authentication; the source gives up for want of an answer and its VM runs on, its
+  rounds verifying clean.
 - An attacker on the link: both machines' frames pass through a relay on the host (UDP, QEMU's
   dgram netdev), which also plays the attacker without the key. During the migration it replays
   HELLO, PAGES and acknowledgements, forges PAGES (a recorded frame with its page contents
@@ -33,6 +33,15 @@ TRIGGER = r"memstress: round 2/"
 OTHER_KEY = "00" * 31 + "01"
 
 T_HELLO, T_PAGES, T_COMMIT, T_ACK = 1, 4, 7, 9
+
+
+def clean_rounds(side, start, n=3):
+    """The guest's next n rounds on this side from line `start` on: each checks every page against
+    the guest's own ledger, and must find nothing wrong."""
+    for _ in range(n):
+        start, m = side.wait_for(fm.GUEST_ROUND.pattern, timeout=120, start=start)
+        start += 1
+        assert m.group(5) == "0", m.group(0)
 
 
 def frame_type(f):
@@ -155,6 +164,7 @@ def test_mismatched_keys_fail_closed(ferry_pair):
     # The source keeps its config's key; the destination is given another one from the shell.
     src, dst = ferry_pair(SRC, DST, variant="ferry-san", key=None, dst_key=OTHER_KEY)
     r = fm.migrate(src, dst, "mover", trigger=TRIGGER, wait_guest=False)
+    after = len(src.lines)
     assert not r["ok"]
     assert r["source"]["why"].startswith("no answer from the destination"), r["source"]["why"]
     assert r["source"]["pages"] == 0
@@ -164,9 +174,9 @@ def test_mismatched_keys_fail_closed(ferry_pair):
     _, m = dst.wait_for(r"migration: frames failed authentication (\d+), stale (\d+)",
                         timeout=30, start=start)
     assert int(m.group(1)) >= 3
-    # The source VM never stopped: it finishes its rounds and verifies clean.
-    verdict, errors, _ = fm.guest_verdict(src, timeout=600)
-    assert (verdict, errors) == ("PASS", 0)
+    # The source VM never stopped: its next rounds (each checks every page against the guest's
+    # ledger) go on clean. (Its whole run, 150 rounds, would take a minute more.)
+    clean_rounds(src, after)
 
 
 class StaleHelloRelay(AttackingRelay):
@@ -214,11 +224,7 @@ def test_stale_hello_from_an_attempt_that_gave_up(ferry_pair):
         assert relay.replayed >= 2, relay.replayed
         assert r["ok"], r
         assert r["destination"]["hello_restarts"] == 1, r["destination"]
-        pos = start
-        for _ in range(3):
-            pos, m = dst.wait_for(fm.GUEST_ROUND.pattern, timeout=120, start=pos)
-            pos += 1
-            assert m.group(5) == "0", m.group(0)
+        clean_rounds(dst, start)
     finally:
         relay.close()
 
@@ -230,7 +236,9 @@ def test_attacker_on_the_link_changes_nothing(ferry_pair):
         src, dst = ferry_pair(SRC, DST, variant="ferry-san", extra_net=relay.net, key=None)
         dst.wait_for(r"incoming: vm 'mover': waiting for a source", timeout=30)
         # At most 3 live rounds: the relay is slow, and the point is the attack, not convergence.
-        r = fm.migrate(src, dst, "mover", "rounds=3", trigger=TRIGGER, timeout=600)
+        start = len(dst.lines)
+        r = fm.migrate(src, dst, "mover", "rounds=3", trigger=TRIGGER, timeout=600,
+                       wait_guest=False)
         assert relay.attacks > 0, "the attacker never struck"
         assert r["ok"], r
         s, d = r["source"], r["destination"]
@@ -242,8 +250,7 @@ def test_attacker_on_the_link_changes_nothing(ferry_pair):
         assert s["auth_failed"] >= 1, s
         assert d["duplicates"] >= 1, d
         assert s["stale"] >= 1, s
-        # The guest checks every page against its own ledger on the destination.
-        verdict, errors, _ = fm.guest_verdict(dst, timeout=600)
-        assert (verdict, errors) == ("PASS", 0)
+        # The guest checks every page against its own ledger on the destination, every round.
+        clean_rounds(dst, start)
     finally:
         relay.close()
