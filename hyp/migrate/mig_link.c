@@ -74,6 +74,23 @@ size_t mig_link_area_size(const struct mig_link_config *cfg)
 	return (size_t)cfg->frame_max * ((size_t)cfg->tx_window + cfg->rx_window);
 }
 
+/* What a handshake starts from: no peer, no session, nothing sent or received, nothing
+ * negotiated (mig_link_init, and restart_handshake when another attempt's HELLO replaces one). */
+static void link_begin(struct mig_link *l)
+{
+	l->peer_known = false;
+	l->session_set = false;
+	l->hello_only = true;
+	l->sack = false;
+	l->session = 0;
+	l->frame_max = l->cfg.frame_max;
+	l->peer_window = 1;
+	l->tx_next = l->tx_una = l->rx_next = 1;
+	memset(l->tx, 0, sizeof(l->tx));
+	memset(l->rx_len, 0, sizeof(l->rx_len));
+	l->ack_owed = false;
+}
+
 int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
 		  const u8 peer_mac[6], void *tx_area, void *rx_area, struct mig_stats *stats)
 {
@@ -104,24 +121,14 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 	l->stats = stats;
 	memcpy(l->local_mac, local_mac, 6);
 	memcpy(l->peer_mac, peer_mac, 6);
-	l->peer_known = false;
-	l->session_set = false;
-	l->hello_only = true;
-	l->sack = false;
-	l->session = 0;
-	l->frame_max = c.frame_max;
-	l->peer_window = 1;
 	l->tx_area = tx_area;
 	l->rx_area = rx_area;
-	l->tx_next = l->tx_una = l->rx_next = 1;
-	memset(l->tx, 0, sizeof(l->tx));
-	memset(l->rx_len, 0, sizeof(l->rx_len));
+	link_begin(l);
 	l->srtt = l->rttvar = 0;
 	l->rto = l->rto_base = MIN(MAX(c.rto_init_ns, c.rto_min_ns), c.rto_max_ns);
 	now = link_now(l);
 	l->last_rx_ns = l->last_progress_ns = l->last_tx_ns = now;
 	l->acked_bytes = 0;
-	l->ack_owed = false;
 	l->busy = false;
 	l->fail = MIG_FAIL_NONE;
 	stats->rto_ns = l->rto;
@@ -399,15 +406,7 @@ static bool handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 static void restart_handshake(struct mig_link *l)
 {
 	l->stats->hello_restarts++;
-	l->session_set = false;
-	l->peer_known = false;
-	l->sack = false;
-	l->frame_max = l->cfg.frame_max;
-	l->peer_window = 1;
-	l->tx_next = l->tx_una = l->rx_next = 1;
-	memset(l->tx, 0, sizeof(l->tx));
-	memset(l->rx_len, 0, sizeof(l->rx_len));
-	l->ack_owed = false;
+	link_begin(l);
 }
 
 struct mig_res mig_link_input(struct mig_link *l, const u8 *frame, size_t len)
