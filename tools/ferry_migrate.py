@@ -450,6 +450,10 @@ def summarize(result):
         "hash_ms": s["hash_ns"] / 1e6,
         "goodput_MBps": (nonzero * 4096.0 / (s["total_ns"] / 1e9) / 1e6) if s["total_ns"] else 0,
         "retransmissions": s["retransmissions"],
+        # The fastest of the link's round trips (the path with nothing queued ahead) and the
+        # smoothed one, which carries the window's frames queued ahead of each acked one.
+        "rtt_min_ms": s.get("rtt_min_ns", 0) / 1e6,
+        "rtt_ms": s.get("rtt_ns", 0) / 1e6,
         "verify": s.get("verify", "full"),
         "audit": s.get("audit", "off"),
         # The downtime, phase by phase: the source's, then the destination's resume.
@@ -510,6 +514,9 @@ def format_summary(r):
                    "destination" % (ph["park"], ph["last_collect"], ph["last_pages"],
                                     ph["state"], ph["verify"], ph["commit_rtt"],
                                     ph.get("resume", 0)))
+    if r.get("rtt_min_ms"):
+        out.append("round trips on the link: fastest %.2f ms, smoothed %.2f ms (with the frames "
+                   "queued ahead of each one acked)" % (r["rtt_min_ms"], r["rtt_ms"]))
     pc = r.get("postcopy")
     if pc:
         out.append("post-copy: %d pages moved after the switch while the VM ran on the "

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """What bench/migrate/run and bench/migrate/linux share: the raw link measured in the very pair of
-ferries about to migrate (while the source's guest runs its workload), the downtime's phases from
-the migration JSON, medians, ratios and the tables that print them.
+ferries about to migrate (while the source's guest runs its workload: its rate by `netblast`, its
+round trip by `netping`), the downtime's phases from the migration JSON, medians, ratios and the
+tables that print them.
 
 ferry's downtime is the source's pause request to the destination's COMMIT (`downtime_ns`); the
 destination then resumes the guest (`resume_ns`). QEMU's `downtime` field is counted on the source
@@ -17,6 +18,9 @@ PHASE_NAMES = ("park", "collect", "pages", "state", "verify", "commit", "resume"
 
 GUEST_BAD = "the guest found errors after the move, or the source's audit found pages that differ"
 NETBLAST = r"netblast: received (\d+) of (\d+) frames, (\d+) bytes in (\d+) us"
+NETPING = (r"netping: (\d+) of (\d+) answered, round trip min (\d+) us, median (\d+) us, "
+           r"max (\d+) us")
+PING_COUNT = 20
 
 
 def blast(src, dst, mib, tries=3):
@@ -41,6 +45,19 @@ def blast(src, dst, mib, tries=3):
     print("bench/migrate: netblast: %d of %d frames in one piece after %d tries, %.0f MB/s taken"
           % (got, total, tries, rate), file=sys.stderr)
     return rate
+
+
+def ping(src, count=PING_COUNT):
+    """`netping <count>` from src (its peer answers each ping as it comes). The link's round trip,
+    both management CPUs asleep between frames as in a migration: {"min_ms", "median_ms",
+    "max_ms"}, or None when no ping was answered."""
+    s0 = len(src.lines)
+    src.send("netping %d" % count)
+    _, m = src.wait_for(NETPING, timeout=60, start=s0)
+    answered, _, lo, mid, hi = (int(x) for x in m.groups())
+    if not answered:
+        return None
+    return {"min_ms": lo / 1e3, "median_ms": mid / 1e3, "max_ms": hi / 1e3}
 
 
 def label(case):
@@ -69,10 +86,14 @@ def ratio(a, b):
     return a / b if b else (float("inf") if a > 0 else float("nan"))
 
 
-def ferry_figures(r, link_mbps):
-    """The figures of one ferry migration (ferry_migrate.migrate's result) that the tables print."""
+def ferry_figures(r, link_mbps, link_ping=None):
+    """The figures of one ferry migration (ferry_migrate.migrate's result) that the tables print;
+    link_ping: ping's result just before it."""
     ph = r.get("phases_ms", {})
+    link_ping = link_ping or {}
     return {"total_ms": r["total_ms"], "downtime_ms": r["downtime_ms"],
+            "link_rtt_ms": link_ping.get("median_ms"), "link_rtt_min_ms": link_ping.get("min_ms"),
+            "rtt_min_ms": r.get("rtt_min_ms"), "commit_rtt_ms": ph.get("commit_rtt"),
             "resume_ms": ph.get("resume"), "rounds": r["rounds"],
             "goodput_MBps": r["goodput_MBps"], "link_MBps": link_mbps,
             "goodput_ratio": ratio(r["goodput_MBps"], link_mbps),
@@ -226,6 +247,36 @@ def host_table(cases):
                "checks and writes, the pages); the guest's vCPUs are the source's other CPUs; "
                "preempt/s: how often the host took the source's CPU 0 off its core "
                "(tools/ferry-migrate --threads)")
+    return "\n".join(out)
+
+
+RTT_KEYS = ("link_rtt_min_ms", "link_rtt_ms", "rtt_min_ms", "commit_rtt_ms")
+
+
+def rtt_spread(cases):
+    """The commit round trip over the link's median and the fastest over the link's fastest:
+    (lowest, highest) of each over the cases that have both, or None."""
+    a = [ratio(med_of(r, "commit_rtt_ms"), med_of(r, "link_rtt_ms")) for _, r in cases]
+    b = [ratio(med_of(r, "rtt_min_ms"), med_of(r, "link_rtt_min_ms")) for _, r in cases]
+    a, b = [x for x in a if x == x], [x for x in b if x == x]
+    return ((min(a), max(a)), (min(b), max(b))) if a and b else None
+
+
+def rtt_table(cases):
+    """cases: [(name, [ferry figure dicts])]: the link's round trip against the migration's,
+    medians, ms."""
+    out = ["round trips: the link's (netping, just before, under the same load) against the "
+           "migration's (medians, ms)",
+           "%-10s | %8s %8s | %8s %8s | %8s %8s" % ("case", "link min", "link med", "fastest",
+                                                   "commit", "fst/min", "cmt/med")]
+    for name, runs in cases:
+        v = [med_of(runs, k) for k in RTT_KEYS]
+        if v[1] == v[1]:
+            out.append("%-10s | %8.2f %8.2f | %8.2f %8.2f | %8.2f %8.2f" % (
+                name, *v, ratio(v[2], v[0]), ratio(v[3], v[1])))
+    out.append("link: netping's fastest and median round trip; fastest: the migration's fastest "
+               "round trip (a frame with nothing queued ahead); commit: its commit round trip "
+               "(HASH out, COMMIT back, the destination's last blobs and check between)")
     return "\n".join(out)
 
 

@@ -429,6 +429,13 @@ static const struct shell_cmd {
 	  { .line = migrate_shell },
 	  false,
 	  { "send MiB of largest frames: the peer prints the raw link rate" } },
+	{ "netping",
+	  "[N]",
+	  SH_LINE,
+	  { .line = migrate_shell },
+	  false,
+	  { "N small frames (20) to the peer, one at a time, each answered at",
+	    "once: the link's round trip, min, median, max" } },
 };
 
 /* "  name usage" padded to the help column (16) with the first help line beside it when it fits,

@@ -10,8 +10,9 @@
  *   destination:  a VM configured `incoming` waits; pages, blobs, hash; commit → install the state
  *                 and run. A failed attempt leaves it waiting for the next one.
  *
- * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast`, the raw
- * link measurement the benchmark compares migration's goodput with.
+ * Ethernet frames with EtherType 0x88B5 belong to the protocol; 0x88B6 carries `netblast` and
+ * `netping`, the raw link measurements the benchmark compares migration's goodput and round trips
+ * with (linkprobe.h).
  *
  *   mig_nic_el2.c     the NIC: frames out and in, link configuration, workspace, boot, the poll
  *   mig_src_el2.c     the source's callbacks and its end
@@ -20,7 +21,8 @@
  *   rehearse_el2.c    the pause's code run once before the pause: the loopback migration at boot,
  *                     the VM's state and vCPU contexts per migration
  *   mig_report_el2.c  progress lines and the JSON summaries
- *   mig_shell_el2.c   the shell's migrate, migration and netblast */
+ *   mig_shell_el2.c   the shell's migrate and migration
+ *   linkprobe_el2.c   the shell's netblast and netping, and every ferry's part in them */
 #ifndef FERRY_MIGRATE_MIG_EL2_H
 #define FERRY_MIGRATE_MIG_EL2_H
 
@@ -46,7 +48,6 @@
 #define HOOK_USAGE ""
 #endif
 
-#define BLAST_ETHERTYPE 0x88B6u
 #define PAUSE_TIMEOUT_NS (2ULL * 1000000000ULL)
 #define REHEARSAL_WAIT_NS (100ULL * 1000000ULL) /* a vCPU's rehearsal takes microseconds */
 #define PROGRESS_EVERY_NS (500ULL * 1000000ULL)
@@ -89,9 +90,6 @@ struct mig_el2 {
 	u64 resume_ns;       /* destination: committed → every vCPU kicked */
 	bool audit_reported; /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
-	/* netblast receiver */
-	u64 blast_frames, blast_bytes, blast_t0, blast_t_last;
-	u32 blast_total;
 };
 
 extern struct mig_el2 mig;
@@ -155,7 +153,15 @@ void migel2_progress_line(bool src, bool force);
 void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, const char *why);
 
 /* mig_shell_el2.c */
-void migel2_blast_rx(const u8 *f, size_t len);
-void migel2_blast_report(void);
+bool migel2_parse_u64(const char *s, u64 *out);
+
+/* linkprobe_el2.c */
+void linkprobe_netblast(char *args);
+void linkprobe_netping(char *args);
+/* A frame of EtherType 0x88B6: a blast's is timed, a ping answered, a pong taken. */
+void linkprobe_rx(const u8 *f, size_t len);
+/* The blast's report once it is over, netping's next ping and its report; true when it sent or
+ * printed anything. */
+bool linkprobe_poll(void);
 
 #endif

@@ -330,6 +330,8 @@ static void rtt_sample(struct mig_link *l, u64 r)
 	l->rto = l->rto_base;
 	l->stats->rtt_ns = l->srtt;
 	l->stats->rto_ns = l->rto;
+	if (!l->stats->rtt_min_ns || r < l->stats->rtt_min_ns)
+		l->stats->rtt_min_ns = r ? r : 1;
 }
 
 /* Returns whether the ack told anything new (a frame left the window or was selectively acked). */

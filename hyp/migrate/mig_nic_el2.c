@@ -10,6 +10,7 @@
 #include "core/console.h"
 #include "core/machine.h"
 #include "drivers/gicv3.h"
+#include "migrate/linkprobe.h"
 #include "migrate/mig_el2.h"
 #include "migrate/postcopy_el2.h"
 
@@ -173,8 +174,8 @@ static u32 receive_frames(void)
 		u16 type = (u16)(f[12] << 8 | f[13]);
 
 		n++;
-		if (type == BLAST_ETHERTYPE && len >= 22)
-			migel2_blast_rx(f, len);
+		if (type == LINKPROBE_ETHERTYPE)
+			linkprobe_rx(f, len);
 		else if (type == MIG_ETHERTYPE && mig.role == ROLE_SRC)
 			mig_src_input(&mig.src, f, len);
 		else if (type == MIG_ETHERTYPE && mig.role == ROLE_DST)
@@ -201,10 +202,11 @@ static bool poll_once(void)
 	enum mig_status st;
 	u32 got;
 	u64 before, pages, audited;
+	bool probe;
 
 	vnet_poll();
 	got = receive_frames();
-	migel2_blast_report();
+	probe = linkprobe_poll();
 	if (mig.role == ROLE_SRC) {
 		/* The guest ended on its own (powered off, faulted, stopped) before the pause: there
 		 * is nothing left to move. */
@@ -234,7 +236,7 @@ static bool poll_once(void)
 		 * full (zero pages are 16 bytes of record each, so a poll's budget of them may send
 		 * no frame: a mostly empty 2 GiB guest's round 0 slept up to a tick after each poll,
 		 * docs/migration.md, "Round 0"), the audit's pages after the commit, a full hash. */
-		return got || mig.src.stats.frames_sent != before ||
+		return got || probe || mig.src.stats.frames_sent != before ||
 		       mig.src.stats.pages_sent != pages || mig.src.audit_cursor != audited ||
 		       (mig.src.paused && !mig.src.hash_done);
 	}
@@ -255,9 +257,9 @@ static bool poll_once(void)
 		    migrate_now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
 			migel2_progress_line(false, false);
 		/* Likewise; the hash of all RAM (verify=full) keeps it awake. */
-		return got || mig.dst.stats.frames_sent != before ||
+		return got || probe || mig.dst.stats.frames_sent != before ||
 		       mig.dst.phase == MIG_DST_HASH ||
 		       (mig.dst.hash_early && mig.dst.hash_cursor < mig.dst.npages);
 	}
-	return got != 0;
+	return got || probe;
 }

@@ -160,6 +160,7 @@ void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	U64("nic_tx_busy", ns->tx_busy);
 	U64("nic_rx_bad", ns->rx_bad);
 	U64("rtt_ns", s->rtt_ns);
+	U64("rtt_min_ns", s->rtt_min_ns);
 	U64("t_paused_ns", s->t_paused ? span(s->t_start, s->t_paused) : 0);
 	U64("t_commit_ns", s->t_commit ? span(s->t_start, s->t_commit) : 0);
 	/* The downtime phase by phase (docs/migration.md); resume_ns on the destination. */

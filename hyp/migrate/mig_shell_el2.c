@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Live migration at EL2: the shell's `migrate`, `migration` and `netblast` (the raw link measurement
- * the benchmark compares migration's goodput with). */
+/* Live migration at EL2: the shell's `migrate` and `migration` (`netblast` and `netping`, the raw
+ * link's measurements, are linkprobe_el2.c's). */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +19,7 @@
 /* ---- shell ---- */
 
 /* Decimal only (picolibc's strtoull sets errno, which lives in TLS ferry does not have). */
-static bool parse_u64(const char *s, u64 *out)
+bool migel2_parse_u64(const char *s, u64 *out)
 {
 	u64 v = 0;
 
@@ -103,9 +103,9 @@ static void cmd_migrate(char *args)
 			cfg.postcopy = MIG_PC_AUTO;
 		else if (val && !strcmp(opt, "postcopy") && !strcmp(val, "now"))
 			cfg.postcopy = MIG_PC_NOW;
-		else if (val && !strcmp(opt, "downtime") && parse_u64(val, &v) && v)
+		else if (val && !strcmp(opt, "downtime") && migel2_parse_u64(val, &v) && v)
 			cfg.downtime_ns = v * 1000000ULL;
-		else if (val && !strcmp(opt, "rounds") && parse_u64(val, &v) && v &&
+		else if (val && !strcmp(opt, "rounds") && migel2_parse_u64(val, &v) && v &&
 			 v <= MIG_ROUNDS_MAX - 2)
 			cfg.max_rounds = (u32)v;
 		else if (val && !strcmp(opt, "verify") && !strcmp(val, "full"))
@@ -126,14 +126,14 @@ static void cmd_migrate(char *args)
 		else if (val && !strcmp(opt, "start") && !strcmp(val, "gradual"))
 			(void)dirtylog_parse_gradual(val, &migel2_start_chunk);
 #if FERRY_MIG_TEST_HOOKS
-		else if (val && !strcmp(opt, "corrupt") && parse_u64(val, &v) && v &&
+		else if (val && !strcmp(opt, "corrupt") && migel2_parse_u64(val, &v) && v &&
 			 v < (1u << 30))
 			mig.corrupt_every = (u32)v;
 		else if (val && !strcmp(opt, "lose") && !strcmp(val, "1"))
 			mig.lose_one = cfg.keep_digests = true;
 		else if (val && !strcmp(opt, "pcdrop") && !strcmp(val, "1"))
 			cfg.pc_drop_one = true;
-		else if (val && !strcmp(opt, "nosave") && parse_u64(val, &v) && v < 64)
+		else if (val && !strcmp(opt, "nosave") && migel2_parse_u64(val, &v) && v < 64)
 			mig.nosave_blob = (u32)v + 1;
 #endif
 		else {
@@ -216,77 +216,6 @@ static void cmd_migration(void)
 	}
 }
 
-/* netblast <MiB>: frames of the largest size, as fast as the NIC takes them, to every peer. The
- * receiving ferry times them: the raw link rate migration's goodput is compared with. */
-static void cmd_netblast(char *args)
-{
-	u64 mib, total, t0, sent = 0;
-	u32 len = vnet_present() ? vnet_info()->frame_max : 0;
-
-	if (!args || !parse_u64(args, &mib) || !mib || mib > 65536) {
-		con_printf("usage: netblast <MiB>   (1..65536)");
-		return;
-	}
-	if (!len) {
-		con_printf("netblast: no network device");
-		return;
-	}
-	total = (mib << 20) / len + 1;
-	memset(mig.scratch, 0, len);
-	memset(mig.scratch, 0xff, 6);
-	memcpy(mig.scratch + 6, vnet_info()->mac, 6);
-	mig.scratch[12] = BLAST_ETHERTYPE >> 8;
-	mig.scratch[13] = BLAST_ETHERTYPE & 0xff;
-	t0 = migrate_now_ns(NULL);
-	while (sent < total) {
-		memcpy(mig.scratch + 14, &sent, 4);
-		memcpy(mig.scratch + 18, &total, 4);
-		if (vnet_send(mig.scratch, len) == 0)
-			sent++;
-		else
-			vnet_poll();
-	}
-	u64 dt = migrate_now_ns(NULL) - t0;
-
-	con_printf("netblast: sent %llu frames of %u bytes (%llu MiB) in %llu ms",
-		   (unsigned long long)sent, len, (unsigned long long)(sent * len >> 20),
-		   (unsigned long long)(dt / 1000000));
-}
-
-void migel2_blast_rx(const u8 *f, size_t len)
-{
-	u32 seq, total;
-	u64 now = migrate_now_ns(NULL);
-
-	memcpy(&seq, f + 14, 4);
-	memcpy(&total, f + 18, 4);
-	if (seq == 0 || !mig.blast_frames) {
-		mig.blast_frames = mig.blast_bytes = 0;
-		mig.blast_t0 = now;
-		mig.blast_total = total;
-	}
-	mig.blast_frames++;
-	mig.blast_bytes += len;
-	mig.blast_t_last = now;
-}
-
-void migel2_blast_report(void)
-{
-	u64 now = migrate_now_ns(NULL), dt;
-
-	if (!mig.blast_frames)
-		return;
-	/* Done when the last frame came, or when nothing came for 500 ms (frames were lost). */
-	if (mig.blast_frames < mig.blast_total && now - mig.blast_t_last < 500000000ULL)
-		return;
-	dt = mig.blast_t_last - mig.blast_t0;
-	con_printf("netblast: received %llu of %u frames, %llu bytes in %llu us: %llu MB/s",
-		   (unsigned long long)mig.blast_frames, mig.blast_total,
-		   (unsigned long long)mig.blast_bytes, (unsigned long long)(dt / 1000),
-		   (unsigned long long)(dt ? mig.blast_bytes * 1000 / dt : 0));
-	mig.blast_frames = 0;
-}
-
 #if FERRY_MIG_TEST_HOOKS
 /* `incoming norestore=N|off`: the incoming VM listens again, its rehearsal handing state blob N to
  * the decoder one byte short (docs/migration.md, test hooks). */
@@ -296,7 +225,8 @@ static void cmd_incoming(char *args)
 
 	if (args && !strcmp(args, "norestore=off")) {
 		mig.norestore_blob = 0;
-	} else if (args && !strncmp(args, "norestore=", 10) && parse_u64(args + 10, &v) && v < 64) {
+	} else if (args && !strncmp(args, "norestore=", 10) && migel2_parse_u64(args + 10, &v) &&
+		   v < 64) {
 		mig.norestore_blob = (u32)v + 1;
 	} else {
 		con_printf("incoming: usage: incoming norestore=N|off");
@@ -313,7 +243,9 @@ void migrate_shell(const char *cmd, char *args)
 	else if (!strcmp(cmd, "migration"))
 		cmd_migration();
 	else if (!strcmp(cmd, "netblast"))
-		cmd_netblast(args);
+		linkprobe_netblast(args);
+	else if (!strcmp(cmd, "netping"))
+		linkprobe_netping(args);
 	else if (!strcmp(cmd, "migkey"))
 		migkey_shell(args);
 	else if (!strcmp(cmd, "migbench"))

@@ -49,6 +49,7 @@ struct mig_stats {
 	u64 reordered;      /* arrived ahead of a gap and buffered */
 	u64 send_busy;      /* send_frame said FERRY_EBUSY: retried later */
 	u64 rtt_ns, rto_ns; /* smoothed round-trip time, current timeout */
+	u64 rtt_min_ns;     /* the fastest round trip: the path without frames queued ahead */
 	/* times (now_ns clock) */
 	u64 t_start, t_paused, t_commit, t_end;
 	u64 downtime_ns;           /* source: pause → COMMIT received */

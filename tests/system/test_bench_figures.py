@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """bench/migrate's arithmetic on made-up migration results, no QEMU: post-copy's figures come from
 the right fields, a run that never switched is not counted as post-copy, the target line says
-held or not as the figures say, and the host's threads are summed per role."""
+held or not as the figures say, the host's threads are summed per role, and the link's round trip
+(netping) is read and set against the migration's."""
 import importlib.machinery
 import importlib.util
 import os
@@ -85,3 +86,48 @@ def test_host_figures_and_table():
     assert fig.ferry_figures(result(False), 1000.0)["host"] is None  # a run without them
     table = fig.host_table([("idle", [{"host": h}, {"host": None}])]).splitlines()
     assert table[2].split("|")[1].split() == ["50%", "80%", "40%", "1500"]
+
+
+def test_round_trip_figures_table_and_spread():
+    r = dict(result(False), rtt_min_ms=0.3, phases_ms={"commit_rtt": 1.2, "resume": 0.1})
+    x = fig.ferry_figures(r, 1000.0, {"min_ms": 0.2, "median_ms": 0.6, "max_ms": 4.0})
+    assert (x["link_rtt_min_ms"], x["link_rtt_ms"], x["rtt_min_ms"], x["commit_rtt_ms"]) == (
+        0.2, 0.6, 0.3, 1.2)
+    y = dict(x, link_rtt_ms=0.4, commit_rtt_ms=2.0)
+    # No netping figure (none answered): left out of the table and the spread.
+    none = fig.ferry_figures(r, 1000.0, None)
+    assert none["link_rtt_ms"] is None
+    table = fig.rtt_table([("idle", [x]), ("20000", [y]), ("lost", [none])]).splitlines()
+    assert " ".join(table[2].split("|")[1:]).split() == ["0.20", "0.60", "0.30", "1.20", "1.50",
+                                                         "2.00"]
+    assert table[3].split("|")[3].split() == ["1.50", "5.00"]
+    assert not any(line.startswith("lost") for line in table)
+    (lo, hi), (flo, fhi) = fig.rtt_spread([("idle", [x]), ("20000", [y]), ("lost", [none])])
+    assert (lo, hi) == (2.0, 5.0) and abs(flo - 1.5) < 1e-9 and abs(fhi - 1.5) < 1e-9
+    assert fig.rtt_spread([("lost", [none])]) is None
+
+
+class FakeFerry:
+    """A console that answers `netping` as a ferry does."""
+    def __init__(self, answer):
+        self.lines, self.answer = [], answer
+
+    def send(self, line):
+        self.lines += [line, self.answer]
+
+    def wait_for(self, pattern, timeout, start=0):
+        import re
+        for i, line in enumerate(self.lines[start:], start):
+            m = re.search(pattern, line)
+            if m:
+                return i, m
+        raise TimeoutError(pattern)
+
+
+def test_ping_reads_netping():
+    src = FakeFerry("netping: 20 of 20 answered, round trip min 205 us, median 558 us, "
+                    "max 3956 us")
+    assert fig.ping(src) == {"min_ms": 0.205, "median_ms": 0.558, "max_ms": 3.956}
+    assert src.lines[0] == "netping 20"
+    lost = FakeFerry("netping: 0 of 20 answered, round trip min 0 us, median 0 us, max 0 us")
+    assert fig.ping(lost) is None

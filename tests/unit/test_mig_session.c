@@ -32,6 +32,14 @@ static void test_clean_link_64k_frames(void **state)
 	/* Zero pages cost 16 bytes: the wire carries little more than the non-zero data. */
 	assert_true(h->src.stats.r[0].bytes <
 		    (NPAGES - h->src.stats.r[0].zero_pages) * (MIG_PAGE_SIZE + 64));
+	/* The fastest round trip is the path's (two latencies at least); the smoothed one carries
+	 * the queue of full frames ahead of each acked one, many times that. */
+	printf("    rtt min %llu ns, smoothed %llu ns\n",
+	       (unsigned long long)h->src.stats.rtt_min_ns,
+	       (unsigned long long)h->src.stats.rtt_ns);
+	assert_true(h->src.stats.rtt_min_ns >= 2 * h->net.dir[0].latency_ns);
+	assert_true(h->src.stats.rtt_min_ns < 4 * h->net.dir[0].latency_ns + 2 * MS);
+	assert_true(4 * h->src.stats.rtt_min_ns < h->src.stats.rtt_ns);
 	harness_free(h);
 }
 

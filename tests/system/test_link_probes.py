@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The raw link's measurements between two ferries, which the migration benchmark sets migration
+against: `netping` (round trips) and `netblast` (rate). Each ferry answers pings and times blasts
+whatever else it does; here the source's guest runs memstress, as in the benchmark."""
+import os
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+sys.path.insert(0, os.path.join(TOP, "bench", "migrate"))
+import ferry_migrate as fm  # noqa: E402
+import ferry_qemu  # noqa: E402
+import figures as fig  # noqa: E402
+
+CFG = os.path.join(TOP, ferry_qemu.build_dir(), "tests", "system", "configs")
+TICK_MS = 10.0  # the management CPU's timer tick: how long a CPU waiting for nothing else sleeps
+
+
+def test_netping_both_ways_and_netblast(ferry_pair):
+    src, dst = ferry_pair(os.path.join(CFG, "mig-src.dtb"), os.path.join(CFG, "mig-dst.dtb"))
+    src.wait_for(r"memstress: round 1/", timeout=120)
+    for a in (src, dst):
+        s0 = len(a.lines)
+        a.send("netping 20")
+        _, m = a.wait_for(fig.NETPING, timeout=60, start=s0)
+        answered, sent, lo, mid, hi = (int(x) for x in m.groups())
+        # Over TCP nothing is lost; a ping counts as lost only after 500 ms without its answer,
+        # which a stalled host can cause, but not for most of them.
+        assert sent == 20 and answered >= 18, m.group(0)
+        assert 0 < lo <= mid <= hi
+        # Each ping finds the peer's management CPU asleep (10 ms after the last answer), and the
+        # pinger's asleep too: a CPU that looked at the NIC only on its tick would answer after
+        # half a tick on average at each end, a median near a whole tick. The NIC's interrupt
+        # wakes them at once: well under half a tick, even on a loaded host.
+        assert mid < 1000 * TICK_MS / 2, m.group(0)
+    # The bench's reader takes the same line.
+    figs = fig.ping(src)
+    assert figs and 0 < figs["min_ms"] <= figs["median_ms"] <= figs["max_ms"]
+    # A second run while one is under way is refused; counts out of range get the usage.
+    s0 = len(src.lines)
+    src.send("netping 1000")
+    src.send("netping 5")
+    src.wait_for(r"netping: one is under way", timeout=30, start=s0)
+    for bad in ("0", "1001", "x"):
+        s1 = len(src.lines)
+        src.send("netping " + bad)
+        src.wait_for(r"usage: netping \[N\]", timeout=30, start=s1)
+    # netblast: every frame arrives in order over TCP and the receiver times them.
+    rate = fig.blast(src, dst, 16)
+    assert rate > 1.0
+    _, m = dst.wait_for(fig.NETBLAST, timeout=30)
+    got, total = int(m.group(1)), int(m.group(2))
+    assert got == total == (16 << 20) // 65536 + 1
+    # The destination listens for a migration all along: the probes' frames never reached the
+    # protocol, which would have counted them as failing authentication.
+    s0 = len(dst.lines)
+    dst.send("migration")
+    _, m = dst.wait_for(r"migration: frames failed authentication (\d+), stale (\d+)",
+                        timeout=30, start=s0)
+    assert m.groups() == ("0", "0")
