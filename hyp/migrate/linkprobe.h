@@ -48,10 +48,10 @@ bool linkprobe_parse(const u8 *f, size_t len, struct linkprobe_hdr *h);
 struct netping {
 	bool active;
 	u32 count, sent, answered;
-	u32 seq;       /* the ping waited for, or the last one sent */
-	bool waiting;  /* ping seq is out, no answer yet */
-	u64 t_sent;    /* when it left */
-	u64 next_ns;   /* when the next ping is due */
+	u32 seq;      /* the ping waited for, or the last one sent */
+	bool waiting; /* ping seq is out, no answer yet */
+	u64 t_sent;   /* when it left */
+	u64 next_ns;  /* when the next ping is due */
 	u64 rtt[NETPING_MAX];
 };
 

@@ -132,7 +132,8 @@ static void blast_report(u64 now)
 	dt = blast.t_last - blast.t0;
 	con_printf("netblast: received %llu of %u frames, %llu bytes in %llu us: %llu MB/s",
 		   (unsigned long long)blast.frames, blast.total, (unsigned long long)blast.bytes,
-		   (unsigned long long)(dt / 1000), (unsigned long long)(dt ? blast.bytes * 1000 / dt : 0));
+		   (unsigned long long)(dt / 1000),
+		   (unsigned long long)(dt ? blast.bytes * 1000 / dt : 0));
 	blast.frames = 0;
 }
 
@@ -150,8 +151,9 @@ bool linkprobe_poll(void)
 	if (!netping_finished(&ping))
 		return false;
 	netping_summarize(&ping, &s);
-	con_printf("netping: %u of %u answered, round trip min %llu us, median %llu us, max %llu us",
-		   s.answered, s.sent, (unsigned long long)(s.min_ns / 1000),
-		   (unsigned long long)(s.median_ns / 1000), (unsigned long long)(s.max_ns / 1000));
+	con_printf(
+		"netping: %u of %u answered, round trip min %llu us, median %llu us, max %llu us",
+		s.answered, s.sent, (unsigned long long)(s.min_ns / 1000),
+		(unsigned long long)(s.median_ns / 1000), (unsigned long long)(s.max_ns / 1000));
 	return true;
 }

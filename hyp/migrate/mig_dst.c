@@ -110,7 +110,7 @@ int mig_dst_init(struct mig_dst *m, const struct mig_dst_config *cfg, const stru
 	m->link.deliver = dst_deliver;
 	m->link.owner = m;
 	rc = mig_link_init(&m->link, &m->cfg.link, cfg->local_mac, broadcast, ws,
-			   ws + (size_t)m->cfg.link.frame_max * m->cfg.link.tx_window, &m->stats);
+			   ws + mig_link_tx_area_size(&m->cfg.link), &m->stats);
 	if (rc)
 		return rc;
 	m->cfg.link = m->link.cfg;

@@ -109,6 +109,8 @@ static inline bool ipa_ok(const struct vm *vm, u64 ipa, u64 bytes)
 
 /* mig_nic_el2.c */
 int migel2_send_frame(void *ctx, const void *frame, size_t len);
+int migel2_send_in_place(void *ctx, u8 *frame, size_t len); /* the source's window frames */
+bool migel2_frame_held(void *ctx, const u8 *frame);
 void migel2_compat_of(const struct vm *vm, struct mig_compat *c);
 void migel2_link_config(struct mig_link_config *l);
 void *migel2_workspace(size_t need);

@@ -48,9 +48,22 @@ static inline struct mig_txslot *tx_slot(struct mig_link *l, u32 seq)
 	return &l->tx[seq % l->cfg.tx_window];
 }
 
+/* Each window slot: MIG_TX_HEADROOM bytes for a NIC that sends the frame in place, then the frame. */
+static inline size_t tx_stride(const struct mig_link_config *c)
+{
+	return (size_t)c->frame_max + MIG_TX_HEADROOM;
+}
+
 static inline u8 *tx_buf(struct mig_link *l, u32 seq)
 {
-	return l->tx_area + (size_t)(seq % l->cfg.tx_window) * l->cfg.frame_max;
+	return l->tx_area + (size_t)(seq % l->cfg.tx_window) * tx_stride(&l->cfg) + MIG_TX_HEADROOM;
+}
+
+/* The NIC still holds an earlier send of the frame in this slot (sent in place, not yet read):
+ * nothing may write it, and sending it again would only queue a second copy behind the first. */
+static inline bool tx_held(struct mig_link *l, u32 seq)
+{
+	return l->held && l->held(l->ctx, tx_buf(l, seq));
 }
 
 static inline u8 *rx_buf(struct mig_link *l, u32 seq)
@@ -69,9 +82,14 @@ u32 mig_default_window(u32 frame_max)
 	return MIN(MAX(w, 16u), MIG_WINDOW_MAX);
 }
 
+size_t mig_link_tx_area_size(const struct mig_link_config *cfg)
+{
+	return tx_stride(cfg) * cfg->tx_window;
+}
+
 size_t mig_link_area_size(const struct mig_link_config *cfg)
 {
-	return (size_t)cfg->frame_max * ((size_t)cfg->tx_window + cfg->rx_window);
+	return mig_link_tx_area_size(cfg) + (size_t)cfg->frame_max * cfg->rx_window;
 }
 
 /* What a handshake starts from: no peer, no session, nothing sent or received, nothing
@@ -115,7 +133,8 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 	c.rto_min_ns = MIN(c.rto_min_ns, c.rto_max_ns);
 	if (c.frame_max < MIG_FRAME_MIN || c.frame_max > MIG_FRAME_MAX || !c.tx_window ||
 	    c.tx_window > MIG_WINDOW_MAX || !c.rx_window || c.rx_window > MIG_WINDOW_MAX ||
-	    c.rto_min_ns > c.rto_max_ns || !tx_area || !rx_area || !l->send || !l->now)
+	    c.rto_min_ns > c.rto_max_ns || !tx_area || !rx_area || !l->send || !l->now ||
+	    !l->send_in_place != !l->held)
 		return FERRY_EINVAL;
 	l->cfg = c;
 	l->stats = stats;
@@ -124,7 +143,7 @@ int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u
 	l->tx_area = tx_area;
 	l->rx_area = rx_area;
 	link_begin(l);
-	l->srtt = l->rttvar = 0;
+	l->srtt = l->rttvar = l->rtt_min = 0;
 	l->rto = l->rto_base = MIN(MAX(c.rto_init_ns, c.rto_min_ns), c.rto_max_ns);
 	now = link_now(l);
 	l->last_rx_ns = l->last_progress_ns = l->last_tx_ns = now;
@@ -162,12 +181,15 @@ static bool send_slot(struct mig_link *l, u32 seq, u64 now)
 	u8 *f = tx_buf(l, seq);
 	int rc;
 
+	if (tx_held(l, seq))
+		rc = FERRY_EBUSY;
 	/* Resealed under a new counter: the ack changed, and no nonce may seal two frames. */
-	if (mig_frame_update_ack(f, l->rx_next, rx_sack_bits(l), &l->auth)) {
+	else if (mig_frame_update_ack(f, l->rx_next, rx_sack_bits(l), &l->auth)) {
 		l->fail = MIG_FAIL_SEND;
 		return false;
-	}
-	rc = l->send(l->ctx, f, s->len);
+	} else
+		rc = l->send_in_place ? l->send_in_place(l->ctx, f, s->len)
+				      : l->send(l->ctx, f, s->len);
 	if (rc == FERRY_EBUSY) {
 		l->stats->send_busy++;
 		l->busy = true;
@@ -221,7 +243,7 @@ u8 *mig_link_open(struct mig_link *l, u32 *cap)
 {
 	u32 limit = tx_limit(l);
 
-	if (l->fail || mig_link_inflight(l) >= limit)
+	if (l->fail || mig_link_inflight(l) >= limit || tx_held(l, l->tx_next))
 		return NULL;
 	*cap = l->frame_max - MIG_FRAME_COST;
 	return tx_buf(l, l->tx_next) + MIG_FRAME_OVERHEAD;
@@ -244,7 +266,7 @@ s64 mig_link_queue(struct mig_link *l, u8 type, u16 flags, u32 len)
 	bool queued_before = false;
 	int flen;
 
-	if (mig_link_inflight(l) >= tx_limit(l))
+	if (mig_link_inflight(l) >= tx_limit(l) || tx_held(l, seq))
 		return FERRY_EBUSY;
 	flen = mig_frame_seal(tx_buf(l, seq), l->frame_max, l->peer_mac, l->local_mac, &h,
 			      &l->auth);
@@ -328,10 +350,21 @@ static void rtt_sample(struct mig_link *l, u64 r)
 	var = MAX(4 * l->rttvar, l->cfg.rto_min_ns);
 	l->rto_base = MIN(MAX(l->srtt + var, l->cfg.rto_min_ns), l->cfg.rto_max_ns);
 	l->rto = l->rto_base;
+	if (!l->rtt_min || r < l->rtt_min)
+		l->rtt_min = r ? r : 1;
 	l->stats->rtt_ns = l->srtt;
 	l->stats->rto_ns = l->rto;
-	if (!l->stats->rtt_min_ns || r < l->stats->rtt_min_ns)
-		l->stats->rtt_min_ns = r ? r : 1;
+	l->stats->rtt_min_ns = l->rtt_min;
+}
+
+/* Whether an ack of this frame dates a delivery (the newest a RACK pass compares with). A frame
+ * sent again and acknowledged sooner after that than any round trip ever took was delivered by
+ * an earlier transmission (RFC 8985, 6.2): taking its resend time instead would find every frame
+ * sent before the resend lost at once, and send the whole window again after one spurious
+ * timeout. */
+static bool dates_delivery(const struct mig_link *l, const struct mig_txslot *s, u64 now)
+{
+	return s->state != MIG_TX_QUEUED && (s->sends <= 1 || now - s->sent_ns >= l->rtt_min);
 }
 
 /* Returns whether the ack told anything new (a frame left the window or was selectively acked). */
@@ -353,7 +386,7 @@ static bool handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 			sample = now - s->sent_ns;
 			have_sample = true;
 		}
-		if (s->state != MIG_TX_QUEUED)
+		if (dates_delivery(l, s, now))
 			newest_delivered = MAX(newest_delivered, s->sent_ns);
 		l->acked_bytes += s->len;
 		s->state = MIG_TX_FREE;
@@ -375,8 +408,9 @@ static bool handle_ack(struct mig_link *l, u32 ack, u32 sack, u64 now)
 					sample = now - s->sent_ns;
 					have_sample = true;
 				}
+				if (dates_delivery(l, s, now))
+					newest_delivered = MAX(newest_delivered, s->sent_ns);
 				s->state = MIG_TX_SACKED;
-				newest_delivered = MAX(newest_delivered, s->sent_ns);
 				news = true;
 			}
 		}

@@ -23,6 +23,10 @@ struct mig_link_config {
 	u64 dead_ns;      /* peer silent, or no ack progress, this long → dead (0: 3 s) */
 };
 
+/* Bytes before each window frame that a NIC sending it in place may use for its own header
+ * (virtio-net's is 10 or 12). */
+#define MIG_TX_HEADROOM 16u
+
 enum mig_txslot_state {
 	MIG_TX_FREE = 0,
 	MIG_TX_QUEUED,
@@ -44,6 +48,10 @@ typedef enum mig_fail (*mig_deliver_fn)(void *owner, const struct mig_frame *f);
 struct mig_link {
 	struct mig_link_config cfg;
 	int (*send)(void *ctx, const void *frame, size_t len);
+	/* Optional, both or neither: window frames go to the NIC where they lie (the machines'
+	 * send_in_place and frame_held, mig_src.h). */
+	int (*send_in_place)(void *ctx, u8 *frame, size_t len);
+	bool (*held)(void *ctx, const u8 *frame);
 	u64 (*now)(void *ctx);
 	void *ctx;
 	mig_deliver_fn deliver;
@@ -63,6 +71,7 @@ struct mig_link {
 	struct mig_txslot tx[MIG_WINDOW_MAX];
 	u32 rx_len[MIG_WINDOW_MAX]; /* 0: slot empty */
 	u64 srtt, rttvar, rto, rto_base;
+	u64 rtt_min; /* the fastest round trip sampled (0: none yet) */
 	u64 last_rx_ns, last_progress_ns, last_tx_ns;
 	u64 last_new_ns; /* last first transmission of a window frame */
 	u64 acked_bytes; /* wire bytes of frames acknowledged so far (throughput) */
@@ -73,7 +82,8 @@ struct mig_link {
 
 int mig_link_init(struct mig_link *l, const struct mig_link_config *cfg, const u8 local_mac[6],
 		  const u8 peer_mac[6], void *tx_area, void *rx_area, struct mig_stats *stats);
-size_t mig_link_area_size(const struct mig_link_config *cfg); /* tx_area + rx_area bytes */
+size_t mig_link_area_size(const struct mig_link_config *cfg);    /* tx_area + rx_area bytes */
+size_t mig_link_tx_area_size(const struct mig_link_config *cfg); /* tx_area bytes */
 u32 mig_default_window(u32 frame_max); /* 4 MiB worth of frames, 16..MIG_WINDOW_MAX */
 void mig_link_set_session(struct mig_link *l, u32 session);
 /* Feed one received frame; in-order sequenced frames are handed to deliver. Returns MIG_RES_OK,

@@ -27,31 +27,58 @@ u64 migrate_now_ns(void *ctx)
 
 /* ---- the NIC side ---- */
 
-int migel2_send_frame(void *ctx, const void *frame, size_t len)
-{
-	bool hit;
-	int rc;
+_Static_assert(VNET_HEADROOM <= MIG_TX_HEADROOM, "the NIC's header must fit before a window frame");
 
-	(void)ctx;
-	/* Every Nth frame that leaves, counted when the NIC takes it: a frame the NIC refused
-	 * (EBUSY) comes again later and is neither counted nor corrupted twice. */
-	hit = FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
-	      (mig.frames_out + 1) % mig.corrupt_every == 0;
-	if (hit) {
-		/* A bit flipped on the wire: the receiver's tag check must catch it and the frame
-		 * must come again. */
-		memcpy(mig.scratch, frame, len);
-		mig.scratch[MIG_ETH_HDR_LEN +
-			    ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
-			(u8)(1u << ((mig.frames_out + 1) % 8));
-		frame = mig.scratch;
-	}
-	rc = vnet_send(frame, len);
+/* The `corrupt=N` test hook: every Nth frame that leaves, counted when the NIC takes it (a frame
+ * the NIC refused, EBUSY, comes again later and is neither counted nor corrupted twice), goes
+ * with a bit flipped, as on the wire: the receiver's tag check must catch it and the frame must
+ * come again. The flipped copy is in scratch; the frame itself stays as it was. */
+static const void *hook_corrupt(const void *frame, size_t len, bool *hit)
+{
+	*hit = FERRY_MIG_TEST_HOOKS && mig.corrupt_every && len > MIG_ETH_HDR_LEN &&
+	       (mig.frames_out + 1) % mig.corrupt_every == 0;
+	if (!*hit)
+		return frame;
+	memcpy(mig.scratch, frame, len);
+	mig.scratch[MIG_ETH_HDR_LEN + ((mig.frames_out + 1) * 7919) % (len - MIG_ETH_HDR_LEN)] ^=
+		(u8)(1u << ((mig.frames_out + 1) % 8));
+	return mig.scratch;
+}
+
+static int counted(int rc, bool hit)
+{
 	if (rc == 0) {
 		mig.frames_out++;
 		mig.corrupted += hit;
 	}
 	return rc;
+}
+
+int migel2_send_frame(void *ctx, const void *frame, size_t len)
+{
+	bool hit;
+
+	(void)ctx;
+	frame = hook_corrupt(frame, len, &hit);
+	return counted(vnet_send(frame, len), hit);
+}
+
+/* A window frame, without a copy: the NIC reads it from the link's window, which keeps it as it
+ * is until the NIC is done with it (migel2_frame_held). One the hook corrupts goes as a copy. */
+int migel2_send_in_place(void *ctx, u8 *frame, size_t len)
+{
+	const void *out;
+	bool hit;
+
+	(void)ctx;
+	out = hook_corrupt(frame, len, &hit);
+	return counted(hit ? vnet_send(out, len) : vnet_send_in_place(frame, len), hit);
+}
+
+bool migel2_frame_held(void *ctx, const u8 *frame)
+{
+	(void)ctx;
+	return vnet_tx_holds(frame);
 }
 
 /* The guest-visible CPU features both ends compare (mig_compat.cpu_features): ferry does not trap

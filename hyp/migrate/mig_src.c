@@ -130,12 +130,14 @@ int mig_src_init(struct mig_src *m, const struct mig_src_config *cfg, const stru
 	ws += ALIGN_UP(m->npages * 8, WS_ALIGN);
 	memset(m->digest, 0, m->npages * 8);
 	m->link.send = ops->send_frame;
+	m->link.send_in_place = ops->send_in_place;
+	m->link.held = ops->frame_held;
 	m->link.now = ops->now_ns;
 	m->link.ctx = ctx;
 	m->link.deliver = src_deliver;
 	m->link.owner = m;
 	rc = mig_link_init(&m->link, &m->cfg.link, cfg->local_mac, cfg->peer_mac, ws,
-			   ws + (size_t)m->cfg.link.frame_max * m->cfg.link.tx_window, &m->stats);
+			   ws + mig_link_tx_area_size(&m->cfg.link), &m->stats);
 	if (rc)
 		return rc;
 	m->cfg.link = m->link.cfg;

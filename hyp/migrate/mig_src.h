@@ -32,6 +32,12 @@ struct mig_src_ops {
 	/* Hand one complete Ethernet frame to the NIC. 0: taken (the buffer may be reused at once);
 	 * FERRY_EBUSY: TX ring full, the machine retries on a later poll; other <0: fatal. */
 	int (*send_frame)(void *ctx, const void *frame, size_t len);
+	/* Optional, both or neither: hand a window frame (pages, state, ...) to the NIC where it
+	 * lies, without copying it. The MIG_TX_HEADROOM bytes before the frame are the NIC's to
+	 * use, and the NIC reads the frame later: the machine leaves it alone while frame_held
+	 * says so. Returns as send_frame. Control frames (acks) still go through send_frame. */
+	int (*send_in_place)(void *ctx, u8 *frame, size_t len);
+	bool (*frame_held)(void *ctx, const u8 *frame);
 	u64 (*now_ns)(void *ctx); /* monotonic */
 	/* Copy MIG_PAGE_SIZE bytes of guest RAM at ipa into dst. 0 or <0. */
 	int (*read_page)(void *ctx, ipa_t ipa, void *dst);

@@ -341,6 +341,8 @@ static u64 src_untouched(void *ctx, u64 page, u64 max)
 
 const struct mig_src_ops migel2_src_ops = {
 	.send_frame = migel2_send_frame,
+	.send_in_place = migel2_send_in_place,
+	.frame_held = migel2_frame_held,
 	.now_ns = migrate_now_ns,
 	.read_page = migel2_src_read_page,
 	.page_ptr = src_page_ptr,

@@ -26,6 +26,9 @@ static struct {
 	u16 nrx, ntx;
 	u16 tx_free[VIRTQ_SIZE_MAX]; /* indices of idle transmit buffers */
 	u16 ntx_free;
+	/* frames sent in place (vnet_send_in_place) the device has not given back yet */
+	const u8 *held[VIRTQ_SIZE_MAX];
+	u16 nheld;
 	/* the frame vnet_recv handed out */
 	u8 *cur;
 	bool have_cur;
@@ -211,13 +214,35 @@ bool vnet_present(void) { return net.present; }
 const struct vnet_info *vnet_info(void) { return &net.info; }
 const struct vnet_stats *vnet_stats(void) { return &net.st; }
 
+/* A transmit token is a buffer index + 1, or the address of a frame sent in place (never that
+ * small: it lies in ferry's memory). */
+static bool in_place_token(const void *tok) { return (uintptr_t)tok > VIRTQ_SIZE_MAX; }
+
 static void tx_reclaim(void)
 {
 	void *tok;
 	u32 len;
 
-	while ((tok = virtq_get_used(&net.tx, &len)) != NULL)
-		net.tx_free[net.ntx_free++] = (u16)((uintptr_t)tok - 1);
+	while ((tok = virtq_get_used(&net.tx, &len)) != NULL) {
+		if (!in_place_token(tok)) {
+			net.tx_free[net.ntx_free++] = (u16)((uintptr_t)tok - 1);
+			continue;
+		}
+		for (u16 i = 0; i < net.nheld; i++)
+			if (net.held[i] == tok) {
+				net.held[i] = net.held[--net.nheld];
+				break;
+			}
+	}
+}
+
+/* A descriptor was added: tell the device unless it said it need not be told, and count. */
+static void tx_kick(size_t len)
+{
+	if (virtq_needs_notify(&net.tx))
+		notify(1);
+	net.st.tx_frames++;
+	net.st.tx_bytes += len;
 }
 
 int vnet_send(const void *frame, size_t len)
@@ -235,18 +260,53 @@ int vnet_send(const void *frame, size_t len)
 		net.st.tx_busy++;
 		return FERRY_EBUSY;
 	}
-	i = net.tx_free[--net.ntx_free];
+	i = net.tx_free[net.ntx_free - 1];
 	/* An all-zero header: no checksum offload, no segmentation. */
 	memset(tx_buf(i), 0, net.hdr_len);
 	memcpy(tx_buf(i) + net.hdr_len, frame, len);
 	b.addr = (u64)(uintptr_t)tx_buf(i);
 	b.len = (u32)(net.hdr_len + len);
-	virtq_add(&net.tx, &b, 1, 0, (void *)(uintptr_t)(i + 1u));
-	if (virtq_needs_notify(&net.tx))
-		notify(1);
-	net.st.tx_frames++;
-	net.st.tx_bytes += len;
+	/* Frames sent in place take descriptors without buffers: a free buffer is not enough. */
+	if (virtq_add(&net.tx, &b, 1, 0, (void *)(uintptr_t)(i + 1u))) {
+		net.st.tx_busy++;
+		return FERRY_EBUSY;
+	}
+	net.ntx_free--;
+	tx_kick(len);
 	return 0;
+}
+
+int vnet_send_in_place(u8 *frame, size_t len)
+{
+	struct virtq_buf b;
+
+	if (!net.present)
+		return FERRY_ENOENT;
+	if (len > net.info.frame_max)
+		return FERRY_EINVAL;
+	tx_reclaim();
+	memset(frame - net.hdr_len, 0, net.hdr_len);
+	b.addr = (u64)(uintptr_t)(frame - net.hdr_len);
+	b.len = (u32)(net.hdr_len + len);
+	if (virtq_add(&net.tx, &b, 1, 0, frame)) {
+		net.st.tx_busy++;
+		return FERRY_EBUSY;
+	}
+	/* Never full: a descriptor was free, and each one held is one descriptor. */
+	net.held[net.nheld++] = frame;
+	tx_kick(len);
+	return 0;
+}
+
+bool vnet_tx_holds(const void *frame)
+{
+	if (!net.present)
+		return false;
+	tx_reclaim();
+	for (u16 i = 0; i < net.nheld; i++)
+		if (net.held[i] == frame)
+			return true;
+	return false;
 }
 
 const u8 *vnet_recv(size_t *len)

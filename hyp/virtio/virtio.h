@@ -177,6 +177,16 @@ const struct vnet_stats *vnet_stats(void);
  * device. 0, FERRY_EBUSY (every buffer in flight: try again after a poll) or FERRY_EINVAL (too
  * long). */
 int vnet_send(const void *frame, size_t len);
+/* The most the device's header takes before a frame sent in place. */
+#define VNET_HEADROOM VIRTIO_NET_HDR_LEN
+/* Hands a frame to the device where it lies, without copying it: the device's header goes into
+ * the VNET_HEADROOM bytes before the frame, which must be the caller's too, and the device reads
+ * the frame later. The caller writes neither until vnet_tx_holds() says the device is done. The
+ * memory must be ferry's own, identity-mapped (the device reads it by physical address). Returns
+ * as vnet_send (FERRY_EBUSY: every descriptor in flight). */
+int vnet_send_in_place(u8 *frame, size_t len);
+/* Whether the device still holds a frame sent in place at this address (reclaims first). */
+bool vnet_tx_holds(const void *frame);
 /* The next received frame, or NULL. It stays valid until vnet_recv_done(), which must come before
  * the next vnet_recv(). */
 const u8 *vnet_recv(size_t *len);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lib/bitmap.h"
+#include "virtio/virtio.h"
 
 static struct harness *H;
 
@@ -43,6 +44,79 @@ static int s_send(void *ctx, const void *f, size_t len)
 		(u8)(1u << (h->src_frames % 8));
 	h->src_corrupted++;
 	return h_send(h, 0, flipped, len);
+}
+
+/* The source's NIC when it sends window frames in place (as ferry's does): the frame is queued
+ * as a pointer, and the NIC reads it nic_delay_ns later (nic_step); with no delay it goes on the
+ * wire at once and is held until the next step all the same. It writes its own header into the
+ * headroom before the frame, and checks when it lets the frame go that it did not change while it
+ * held it: the link must leave a held frame alone. */
+#define NIC_QUEUE 32
+static struct nic_entry {
+	const u8 *frame;
+	size_t len;
+	u64 at;
+	bool sent;
+	u8 *copy; /* the frame as it was handed over */
+} nicq[NIC_QUEUE];
+static u32 nicn;
+
+static int s_send_in_place(void *ctx, u8 *f, size_t len)
+{
+	struct harness *h = ctx;
+	struct nic_entry *e = &nicq[nicn];
+
+	if (h->corrupt_every && (h->src_frames + 1) % h->corrupt_every == 0)
+		return s_send(ctx, f, len); /* as ferry: a corrupted frame goes as a copy */
+	if (nicn == NIC_QUEUE || (h->busy_ppm && sim_rand(&h->net) % 1000000 < h->busy_ppm))
+		return FERRY_EBUSY;
+	if (h->corrupt_every)
+		h->src_frames++;
+	memset(f - VIRTIO_NET_HDR_LEN, 0xa5, VIRTIO_NET_HDR_LEN);
+	e->frame = f;
+	e->len = len;
+	e->at = h->net.now + h->nic_delay_ns;
+	e->copy = malloc(len);
+	memcpy(e->copy, f, len);
+	e->sent = !h->nic_delay_ns;
+	if (e->sent)
+		assert_int_equal(sim_send(&h->net, 0, f, len), 0);
+	nicn++;
+	h->nic_in_place++;
+	return 0;
+}
+
+static bool s_held(void *ctx, const u8 *f)
+{
+	(void)ctx;
+	for (u32 i = 0; i < nicn; i++)
+		if (nicq[i].frame == f)
+			return true;
+	return false;
+}
+
+/* The NIC reads the frames due, in order, puts them on the wire and lets them go. */
+void nic_step(struct harness *h)
+{
+	u32 done = 0;
+
+	while (done < nicn && nicq[done].at <= h->net.now) {
+		struct nic_entry *e = &nicq[done++];
+
+		assert_memory_equal(e->frame, e->copy, e->len);
+		if (!e->sent)
+			assert_int_equal(sim_send(&h->net, 0, e->frame, e->len), 0);
+		free(e->copy);
+	}
+	memmove(nicq, nicq + done, (nicn - done) * sizeof(nicq[0]));
+	nicn -= done;
+}
+
+static void nic_drop_all(void)
+{
+	for (u32 i = 0; i < nicn; i++)
+		free(nicq[i].copy);
+	nicn = 0;
 }
 
 static int d_send(void *ctx, const void *f, size_t len)
@@ -265,6 +339,8 @@ static int d_put_state(void *ctx, u32 index, u32 tag, const void *buf, u32 len)
 
 const struct mig_src_ops src_ops = {
 	.send_frame = s_send,
+	.send_in_place = s_send_in_place,
+	.frame_held = s_held,
 	.now_ns = h_now,
 	.read_page = s_read,
 	.rehearse = s_rehearse,
@@ -464,12 +540,14 @@ struct harness *harness_new(u64 seed, u32 frame_max, u64 dst_ram_size)
 	assert_int_equal(rc, 0);
 	rc = mig_dst_init(&h->dst, &h->dcfg, &dst_ops, h, h->dws, mig_dst_workspace_size(&h->dcfg));
 	assert_int_equal(rc, 0);
+	nic_drop_all();
 	H = h;
 	return h;
 }
 
 void harness_free(struct harness *h)
 {
+	nic_drop_all();
 	sim_free(&h->net);
 	free(h->smem);
 	free(h->dmem);
@@ -499,6 +577,7 @@ void run(struct harness *h, u64 limit_ns)
 		assert_int_equal(mig_dst_listen(&h->dst), 0);
 	assert_int_equal(mig_src_start(&h->src), 0);
 	while (h->net.now < end) {
+		nic_step(h);
 		if (h->ss == MIG_RUNNING) {
 			h->ss = mig_src_poll(&h->src);
 			if (h->ss == MIG_FAILED)

@@ -31,6 +31,9 @@ struct harness {
 	bool miss_one;   /* buggy tracker: forgets one dirty page... */
 	u64 missed_page; /* ...this one, which the guest then leaves alone */
 	u32 busy_ppm;    /* send_frame says EBUSY this often */
+	/* the source's NIC reads a window frame sent in place this long after it was handed over */
+	u64 nic_delay_ns;
+	u64 nic_in_place; /* frames sent in place */
 	/* ferry's `corrupt=N` hook, reproduced: the source flips one bit in every Nth frame it
 	 * sends (counting every frame, acks included), at a position derived from the count */
 	u32 corrupt_every;
@@ -71,6 +74,9 @@ struct harness {
 };
 
 void check_success(struct harness *h);
+/* The source's NIC: frames sent in place that are due go on the wire (run() calls it every tick;
+ * a test with a loop of its own calls it too). */
+void nic_step(struct harness *h);
 int d_write(void *ctx, ipa_t ipa, u32 offset, const void *src, u32 len);
 extern const struct mig_dst_ops dst_ops;
 extern const struct mig_dst_ops dst_ops_minimal;

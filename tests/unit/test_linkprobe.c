@@ -79,7 +79,7 @@ static void test_one_at_a_time_with_a_loss(void **state)
 	assert_false(netping_due(&p, 1000 + NETPING_TIMEOUT_NS - 1, &seq));
 	assert_false(netping_answer(&p, first + 1, 2000)); /* not the ping waited for */
 	assert_false(netping_answer(&p, first - 1, 2000));
-	assert_true(netping_answer(&p, first, 1000 + 300000)); /* 300 us */
+	assert_true(netping_answer(&p, first, 1000 + 300000));  /* 300 us */
 	assert_false(netping_answer(&p, first, 1000 + 400000)); /* its duplicate */
 	assert_false(netping_finished(&p));
 	/* The next one after the gap, counted from the answer. */

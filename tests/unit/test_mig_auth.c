@@ -233,7 +233,7 @@ static void test_replayed_sequence_and_ack(void **state)
 {
 	static struct mig_link l;
 	static struct mig_stats st;
-	static u8 tx[4 * 1514], rx[4 * 1514], commit[128], ack[128];
+	static u8 tx[4 * (1514 + MIG_TX_HEADROOM)], rx[4 * 1514], commit[128], ack[128];
 	struct mig_auth s;
 	int clen, alen;
 	(void)state;
@@ -308,7 +308,7 @@ static void test_stale_hello_replaced_until_session_fixed(void **state)
 {
 	static struct mig_link l;
 	static struct mig_stats st;
-	static u8 tx[4 * 1514], rx[4 * 1514], old[256], cur[256];
+	static u8 tx[4 * (1514 + MIG_TX_HEADROOM)], rx[4 * 1514], old[256], cur[256];
 	struct mig_link_config cfg = { .frame_max = 1514, .tx_window = 4, .rx_window = 4 };
 	struct mig_auth s;
 	u8 nd[MIG_NONCE_LEN];
@@ -394,7 +394,7 @@ static void test_link_result_kinds(void **state)
 {
 	static struct mig_link l;
 	static struct mig_stats st;
-	static u8 tx[4 * 1514], rx[4 * 1514];
+	static u8 tx[4 * (1514 + MIG_TX_HEADROOM)], rx[4 * 1514];
 	struct mig_auth s;
 	struct mig_res r;
 	int len;

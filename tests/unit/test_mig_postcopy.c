@@ -232,6 +232,7 @@ static void test_postcopy_page_arriving_twice_is_dropped(void **state)
 	assert_int_equal(mig_dst_listen(&h->dst), 0);
 	assert_int_equal(mig_src_start(&h->src), 0);
 	for (u64 t = 0; t < 20000 * MS && page == NPAGES; t += TICK_NS) {
+		nic_step(h);
 		h->ss = mig_src_poll(&h->src);
 		h->ds = mig_dst_poll(&h->dst);
 		if (h->ds == MIG_POSTCOPY) { /* the pages the switch left missing */
@@ -274,6 +275,7 @@ static void test_postcopy_page_arriving_twice_is_dropped(void **state)
 	}
 	for (u64 t = 0; t < 20000 * MS && (h->ss == MIG_RUNNING || h->ds == MIG_RUNNING);
 	     t += TICK_NS) {
+		nic_step(h);
 		if (h->ss == MIG_RUNNING)
 			h->ss = mig_src_poll(&h->src);
 		if (h->ds == MIG_RUNNING)
