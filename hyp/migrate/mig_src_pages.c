@@ -541,12 +541,15 @@ void src_send_hash(struct mig_src *m)
 		.blobs = m->blob_index,
 		.final_round = m->stats.final_round,
 	};
+	/* The commit round trip starts as the HASH leaves: the queue sends it, and a clock read
+	 * after that counted any stall of this CPU in between against the round trip (one run
+	 * showed a 0.05 ms round trip, a quarter of the link's fastest). */
+	m->t_hash_sent = src_now(m);
 	seq = mig_link_queue(&m->link, MIG_T_HASH, 0, mig_hash_encode(p, &h));
 	if (seq < 0) {
 		src_fail(m, MIG_FAIL_PROTOCOL, (int)seq);
 		return;
 	}
-	m->t_hash_sent = src_now(m);
 	m->stats.verify_ns = m->t_hash_sent - m->t_phase;
 	m->phase = MIG_SRC_COMMIT;
 	src_progress(m);

@@ -54,13 +54,16 @@ void src_pump_pc_map(struct mig_src *m)
 				w |= 1ULL << ((m->pc_dropped - 1) % 64);
 			put_le64(p + MIG_PCMAP_HDR_LEN + 8 * i, w);
 		}
+		u64 now =
+			src_now(m); /* before the queue sends it, as the HASH's (mig_src_pages.c) */
+
 		if (mig_link_queue(&m->link, MIG_T_PCMAP, 0, MIG_PCMAP_HDR_LEN + 8 * n) < 0) {
 			src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);
 			return;
 		}
 		m->pc_map_word += n;
 		if (m->pc_map_word == words) {
-			m->t_hash_sent = src_now(m);
+			m->t_hash_sent = now;
 			m->stats.state_ns += m->t_hash_sent - m->t_phase;
 			m->phase = MIG_SRC_COMMIT; /* the destination answers the map with COMMIT */
 			src_progress(m);

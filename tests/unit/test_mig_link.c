@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "lib/lib.h"
-#include "migrate/mig_link.h"
 #include "mig_auth_pair.h"
+#include "migrate/mig_link.h"
 
 #define US 1000ULL
 #define MS 1000000ULL
@@ -100,8 +100,11 @@ static u8 tx[WINDOW * (FRAME + MIG_TX_HEADROOM)], rx[WINDOW * FRAME];
 static void source_link(struct mig_link *l, struct mig_auth *d, bool in_place)
 {
 	struct mig_link_config cfg = {
-		.frame_max = FRAME, .tx_window = WINDOW, .rx_window = WINDOW,
-		.rto_init_ns = 5 * MS, .rto_min_ns = 1 * MS,
+		.frame_max = FRAME,
+		.tx_window = WINDOW,
+		.rx_window = WINDOW,
+		.rto_init_ns = 5 * MS,
+		.rto_min_ns = 1 * MS,
 	};
 	struct mig_auth s;
 
@@ -143,7 +146,10 @@ static void feed_ack(struct mig_link *l, struct mig_auth *d, u32 ack)
 {
 	u8 f[128];
 	struct mig_hdr h = {
-		.version = MIG_VERSION, .type = MIG_T_ACK, .session = 7, .ack = ack,
+		.version = MIG_VERSION,
+		.type = MIG_T_ACK,
+		.session = 7,
+		.ack = ack,
 	};
 	int len = mig_frame_seal(f, sizeof(f), MAC_S, MAC_D, &h, d);
 
@@ -238,7 +244,9 @@ static void test_spurious_timeout_nic_in_place(void **state)
 static void test_in_place_needs_held(void **state)
 {
 	static struct mig_link l;
-	struct mig_link_config cfg = { .frame_max = FRAME, .tx_window = WINDOW, .rx_window = WINDOW };
+	struct mig_link_config cfg = { .frame_max = FRAME,
+				       .tx_window = WINDOW,
+				       .rx_window = WINDOW };
 	(void)state;
 	memset(&l, 0, sizeof(l));
 	l.send = copy_send;
