@@ -430,6 +430,11 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
         except TimeoutError:
             pass  # the guest ended after one more round
         result["guest_gap_us"], result["guest_round_after"] = max(gaps)
+        # For scale: the longest gap of the rounds that ended before the command, when the
+        # guest only had the host's scheduling to wait for.
+        before = [int(m.group(7)) for m in map(GUEST_ROUND.search, src.lines[:start_src]) if m]
+        if before:
+            result["guest_gap_before_us"] = max(before)
     summarize(result)
     return result
 
@@ -532,8 +537,11 @@ def format_summary(r):
         out.append("destination: %d corrupt frames rejected, %d duplicates dropped" % (
             r["corrupt_rejected"], r["duplicates"]))
     if "guest_gap_us" in r:
+        before = r.get("guest_gap_before_us")
         out.append("downtime as the guest saw it: %.0f ms (longest gap between two of its "
-                   "writes, round %d)" % (r["guest_gap_us"] / 1e3, r["guest_round_after"]))
+                   "writes, round %d%s)" % (
+                       r["guest_gap_us"] / 1e3, r["guest_round_after"],
+                       "; before the migration: %.0f ms" % (before / 1e3) if before else ""))
     host = r.get("host_threads")
     if host:
         out.append("host threads from the command to the summary (%.2f s; %% of one host core, "

@@ -95,6 +95,8 @@ def test_migrate_stream(pair, mode):
     own = [int(m.group(7)) for m in fm.GUEST_ROUND.finditer(src.text() + "\n" + dst.text())
            if int(m.group(2)) not in (r["guest_round_after"], r["guest_round_after"] - 1)]
     assert r["guest_gap_us"] <= r["downtime_ms"] * 1000 + max(own) + 50000
+    # The gaps before the command are there for scale, and are the guest's own too.
+    assert 0 < r["guest_gap_before_us"] <= max(own)
 
 
 def test_migrate_lossy_link(pair):
