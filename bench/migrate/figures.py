@@ -253,12 +253,18 @@ def host_table(cases):
 RTT_KEYS = ("link_rtt_min_ms", "link_rtt_ms", "rtt_min_ms", "commit_rtt_ms")
 
 
+def rtt_figures(runs):
+    """RTT_KEYS' medians over runs, then the migration's fastest round trip over netping's
+    fastest and its commit round trip over netping's median."""
+    v = [med_of(runs, k) for k in RTT_KEYS]
+    return v + [ratio(v[2], v[0]), ratio(v[3], v[1])]
+
+
 def rtt_spread(cases):
     """The commit round trip over the link's median and the fastest over the link's fastest:
     (lowest, highest) of each over the cases that have both, or None."""
-    a = [ratio(med_of(r, "commit_rtt_ms"), med_of(r, "link_rtt_ms")) for _, r in cases]
-    b = [ratio(med_of(r, "rtt_min_ms"), med_of(r, "link_rtt_min_ms")) for _, r in cases]
-    a, b = [x for x in a if x == x], [x for x in b if x == x]
+    figs = [rtt_figures(r) for _, r in cases]
+    a, b = [f[5] for f in figs if f[5] == f[5]], [f[4] for f in figs if f[4] == f[4]]
     return ((min(a), max(a)), (min(b), max(b))) if a and b else None
 
 
@@ -270,10 +276,9 @@ def rtt_table(cases):
            "%-10s | %8s %8s | %8s %8s | %8s %8s" % ("case", "link min", "link med", "fastest",
                                                    "commit", "fst/min", "cmt/med")]
     for name, runs in cases:
-        v = [med_of(runs, k) for k in RTT_KEYS]
+        v = rtt_figures(runs)
         if v[1] == v[1]:
-            out.append("%-10s | %8.2f %8.2f | %8.2f %8.2f | %8.2f %8.2f" % (
-                name, *v, ratio(v[2], v[0]), ratio(v[3], v[1])))
+            out.append("%-10s | %8.2f %8.2f | %8.2f %8.2f | %8.2f %8.2f" % (name, *v))
     out.append("link: netping's fastest and median round trip; fastest: the migration's fastest "
                "round trip (a frame with nothing queued ahead); commit: its commit round trip "
                "(HASH out, COMMIT back, the destination's last blobs and check between)")

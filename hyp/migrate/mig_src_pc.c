@@ -54,8 +54,8 @@ void src_pump_pc_map(struct mig_src *m)
 				w |= 1ULL << ((m->pc_dropped - 1) % 64);
 			put_le64(p + MIG_PCMAP_HDR_LEN + 8 * i, w);
 		}
-		u64 now =
-			src_now(m); /* before the queue sends it, as the HASH's (mig_src_pages.c) */
+		/* Read before the queue sends it, as the HASH's time (mig_src_pages.c). */
+		u64 now = src_now(m);
 
 		if (mig_link_queue(&m->link, MIG_T_PCMAP, 0, MIG_PCMAP_HDR_LEN + 8 * n) < 0) {
 			src_fail(m, MIG_FAIL_PROTOCOL, FERRY_EINVAL);

@@ -195,7 +195,6 @@ static void spurious_timeout(bool in_place)
 {
 	static struct mig_link l;
 	struct mig_auth d;
-	(void)in_place;
 	now_val = 1 * MS;
 	source_link(&l, &d, in_place);
 	/* One round trip sampled first: 2 ms (frame 1 alone). */

@@ -45,12 +45,10 @@ static void test_clean_link_64k_frames(void **state)
 
 /* The source's NIC reads window frames where they lie (sent in place, as ferry's does), here a
  * tick after they were handed over: the link must leave a frame the NIC holds alone (the NIC model
- * checks), and not resend it before the NIC has read it. The burst after the handshake outlasts
- * the first timeout (computed from the HELLO's round trip), so the oldest frame is resent once,
- * spuriously, and its ack arrives sooner after the resend than any round trip: that ack dates the
- * first transmission, and loss detection must not take it for the resend's (it did, and found the
- * whole window lost at once: 82 111 retransmissions, tail drops, no end in 6 s). */
-static void test_nic_reading_late_and_a_spurious_timeout(void **state)
+ * checks every frame against its copy) and not resend it before the NIC has read it; the migration
+ * goes as on a NIC that copies. (A spurious timeout and the ack that follows it, which an earlier
+ * version of this NIC model happened to cause, are tested frame by frame in test_mig_link.c.) */
+static void test_nic_reading_a_tick_late(void **state)
 {
 	struct harness *h = harness_new(11, MIG_FRAME_MAX, RAM_SIZE);
 	(void)state;
@@ -777,7 +775,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_link_64k_frames),
-		cmocka_unit_test(test_nic_reading_late_and_a_spurious_timeout),
+		cmocka_unit_test(test_nic_reading_a_tick_late),
 		cmocka_unit_test(test_nagle_on_the_destination_side),
 		cmocka_unit_test(test_clean_link_1514_frames_split_pages),
 		cmocka_unit_test(test_page_ptr_64k_and_split_pages),
