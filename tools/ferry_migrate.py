@@ -29,7 +29,20 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRESS = re.compile(r"migrate: vm '[^']+': migrating: round (\d+)( \(paused\))?, (\d+) pages "
                       r"left, dirty (\d+) pages/s, (\d+) MiB/s, (\d+) retransmissions")
 GUEST_ROUND = re.compile(r"\[(\S+)\] memstress: round (\d+)/(\d+) wrote (\d+) pages, verified \d+ "
-                         r"pages, errors (\d+), writes took (\d+) us, longest gap (\d+) us")
+                         r"pages, errors (\d+), writes took (\d+) us, longest gap (\d+) us"
+                         r"(?: at (\d+) us, while writing (\d+) us at (\d+) us"
+                         r"((?:, \d+ us at \d+ us)*))?")
+GAP_MORE = re.compile(r", (\d+) us at (\d+) us")
+
+
+def round_gaps(m):
+    """A memstress round line's gaps with where each began, as (us, at us, kind): its longest,
+    then its longest while writing (None for a memstress that gives no positions)."""
+    if m.group(8) is None:
+        return None
+    gaps = [(int(m.group(7)), int(m.group(8)), "between rounds"),
+            (int(m.group(9)), int(m.group(10)), "while writing")]
+    return gaps + [(int(a), int(b), "while writing") for a, b in GAP_MORE.findall(m.group(11))]
 VERDICT = re.compile(r"\[(\S+)\] memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\d+)")
 
 
@@ -420,23 +433,54 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
                              % re.escape(vm), timeout=30, start=start_dst)
         result["dst_paused_ms"] = int(cm.group(1))
         # The pause fell in the round in progress (its writes) or between it and the next one
-        # (the gap before the next round's first write): the larger of the first two rounds that
-        # end on the destination.
+        # (the gap before the next round's first write): the gap is counted in one of the first
+        # two rounds that end on the destination.
         i, gm = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=start_dst)
-        gaps = [(int(gm.group(7)), int(gm.group(2)))]
+        rounds = [gm]
         try:
-            _, gm2 = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=i + 1)
-            gaps.append((int(gm2.group(7)), int(gm2.group(2))))
+            rounds.append(dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=i + 1)[1])
         except TimeoutError:
             pass  # the guest ended after one more round
-        result["guest_gap_us"], result["guest_round_after"] = max(gaps)
-        # For scale: the longest gap of the rounds that ended before the command, when the
-        # guest only had the host's scheduling to wait for.
-        before = [int(m.group(7)) for m in map(GUEST_ROUND.search, src.lines[:start_src]) if m]
+        result.update(gap_across_pause(rounds, src_json, result["destination"]))
+        # For scale: the longest gap of the same kind (while writing, or across a round's
+        # boundary) in the rounds that ended before the command, when the guest only had the
+        # host's scheduling to wait for.
+        kind = 9 if result.get("guest_gap_where") == "while writing" else 7
+        before = [int(m.group(kind)) for m in map(GUEST_ROUND.search, src.lines[:start_src])
+                  if m and m.group(kind)]
         if before:
             result["guest_gap_before_us"] = max(before)
     summarize(result)
     return result
+
+
+def gap_across_pause(rounds, src_json, dst_json):
+    """The guest's gap between two writes that holds the pause, from memstress's round lines.
+
+    The guest's clock jumps at the pause from where the source stopped it to where the
+    destination started it (guest_clock_paused_ns, guest_clock_resumed_ns): the gap across the
+    pause is the one that began before the first and ended after the second. memstress gives,
+    per round, its longest gap and its three longest while writing, each with where it began;
+    the gap across the pause is one of them unless the host stalled the guest longer elsewhere
+    more often than that (then it is shorter than all of them, and not reported)."""
+    paused = (src_json or {}).get("guest_clock_paused_ns")
+    resumed = (dst_json or {}).get("guest_clock_resumed_ns")
+    if not paused or not resumed:
+        return {}  # a ferry that does not report the guest's clock
+    p_us, r_us = paused // 1000, resumed // 1000
+    out = {"guest_clock_jump_us": r_us - p_us,
+           "guest_round_after": int(rounds[0].group(2))}
+    for m in rounds:
+        gaps = round_gaps(m) or []
+        for gap, at, where in gaps:
+            # Both ends truncated to whole microseconds: one either way.
+            if at <= p_us + 1 and at + gap + 1 >= r_us:
+                if (gap, at, "while writing") in gaps:
+                    where = "while writing"  # the same gap (the boundary was shorter)
+                out.update(guest_gap_us=gap, guest_round_after=int(m.group(2)),
+                           guest_gap_where=where)
+                return out
+    return out
 
 
 def summarize(result):
@@ -461,7 +505,8 @@ def summarize(result):
         "rtt_ms": s.get("rtt_ns", 0) / 1e6,
         "verify": s.get("verify", "full"),
         "audit": s.get("audit", "off"),
-        # The downtime, phase by phase: the source's, then the destination's resume.
+        # The downtime, phase by phase: the source's, then the destination's wait for the
+        # COMMIT's ack and its resume.
         "phases_ms": {k: s.get(k + "_ns", 0) / 1e6 for k in
                       ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt")},
         "rounds_detail": [{"round": r, "pages": p, "zero": z, "bytes": b, "ms": ns / 1e6}
@@ -488,6 +533,7 @@ def summarize(result):
             "duplicates_dropped": d["pc_duplicates"],
         })
     if d:
+        result["phases_ms"]["commit_ack"] = d.get("commit_ack_ns", 0) / 1e6
         result["phases_ms"]["resume"] = d.get("resume_ns", 0) / 1e6
         result["corrupt_rejected"] = d["corrupt"]
         result["duplicates"] = d["duplicates"]
@@ -515,10 +561,11 @@ def format_summary(r):
     ph = r["phases_ms"]
     if r["downtime_ms"]:
         out.append("downtime phases: park %.1f, last collection %.1f, last pages %.1f, state %.1f,"
-                   " verification %.1f, commit round trip %.1f ms; resume %.1f ms on the "
-                   "destination" % (ph["park"], ph["last_collect"], ph["last_pages"],
-                                    ph["state"], ph["verify"], ph["commit_rtt"],
-                                    ph.get("resume", 0)))
+                   " verification %.1f, commit round trip %.1f ms; on the destination, the "
+                   "COMMIT's ack %.1f, resume %.1f ms" % (
+                       ph["park"], ph["last_collect"], ph["last_pages"], ph["state"],
+                       ph["verify"], ph["commit_rtt"], ph.get("commit_ack", 0),
+                       ph.get("resume", 0)))
     if r.get("rtt_min_ms"):
         out.append("round trips on the link: fastest %.2f ms, smoothed %.2f ms (with the frames "
                    "queued ahead of each one acked)" % (r["rtt_min_ms"], r["rtt_ms"]))
@@ -536,12 +583,18 @@ def format_summary(r):
     if "corrupt_rejected" in r:
         out.append("destination: %d corrupt frames rejected, %d duplicates dropped" % (
             r["corrupt_rejected"], r["duplicates"]))
-    if "guest_gap_us" in r:
+    if "guest_clock_jump_us" in r:
         before = r.get("guest_gap_before_us")
-        out.append("downtime as the guest saw it: %.0f ms (longest gap between two of its "
-                   "writes, round %d%s)" % (
-                       r["guest_gap_us"] / 1e3, r["guest_round_after"],
-                       "; before the migration: %.0f ms" % (before / 1e3) if before else ""))
+        before = "; its longest gap before the migration %.1f ms" % (before / 1e3) if before else ""
+        if "guest_gap_us" in r:
+            out.append("downtime as the guest saw it: %.1f ms (its gap between two writes across "
+                       "the pause, %s, round %d; its clock jumped %.1f ms%s)" % (
+                           r["guest_gap_us"] / 1e3, r["guest_gap_where"], r["guest_round_after"],
+                           r["guest_clock_jump_us"] / 1e3, before))
+        else:
+            out.append("downtime as the guest saw it: not isolated (the host stalled it longer "
+                       "elsewhere in round %d; its clock jumped %.1f ms at the pause%s)" % (
+                           r["guest_round_after"], r["guest_clock_jump_us"] / 1e3, before))
     host = r.get("host_threads")
     if host:
         out.append("host threads from the command to the summary (%.2f s; %% of one host core, "

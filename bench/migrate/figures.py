@@ -13,8 +13,9 @@ import statistics
 import sys
 
 # The downtime's phases in the order they happen (docs/migration.md, "Downtime, phase by phase").
-PHASES = ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt", "resume")
-PHASE_NAMES = ("park", "collect", "pages", "state", "verify", "commit", "resume")
+PHASES = ("park", "last_collect", "last_pages", "state", "verify", "commit_rtt", "commit_ack",
+          "resume")
+PHASE_NAMES = ("park", "collect", "pages", "state", "verify", "commit", "ack", "resume")
 
 GUEST_BAD = "the guest found errors after the move, or the source's audit found pages that differ"
 NETBLAST = r"netblast: received (\d+) of (\d+) frames, (\d+) bytes in (\d+) us"
@@ -94,7 +95,8 @@ def ferry_figures(r, link_mbps, link_ping=None):
     return {"total_ms": r["total_ms"], "downtime_ms": r["downtime_ms"],
             "link_rtt_ms": link_ping.get("median_ms"), "link_rtt_min_ms": link_ping.get("min_ms"),
             "rtt_min_ms": r.get("rtt_min_ms"), "commit_rtt_ms": ph.get("commit_rtt"),
-            "resume_ms": ph.get("resume"), "rounds": r["rounds"],
+            "commit_ack_ms": ph.get("commit_ack"), "resume_ms": ph.get("resume"),
+            "rounds": r["rounds"],
             "goodput_MBps": r["goodput_MBps"], "link_MBps": link_mbps,
             "goodput_ratio": ratio(r["goodput_MBps"], link_mbps),
             "wire_MB": r["bytes_sent"] / 1e6, "phases_ms": dict(ph), "audit": r.get("audit"),
@@ -174,8 +176,12 @@ def med_of(runs, key):
 
 
 def down_resume_ms(runs):
-    """The median of ferry's downtime plus the destination's resume: the pause end to end."""
-    return med([x["downtime_ms"] + (x.get("resume_ms") or 0) for x in runs])
+    """The median of ferry's downtime plus the destination's wait for the COMMIT's ack and its
+    resume: the pause end to end, from the source's park to the destination's kicks. (That wait
+    also holds the COMMIT's own way to the source, which the downtime counted already: this is
+    at most the pause, never less.)"""
+    return med([x["downtime_ms"] + (x.get("commit_ack_ms") or 0) + (x.get("resume_ms") or 0)
+                for x in runs])
 
 
 def ok_count(runs):
@@ -204,7 +210,8 @@ def row(case, ferry, qemu):
 
 def legend():
     return ("ferry: total, down (source pause to COMMIT), +resume (down + the destination's "
-            "resume), gap (the guest's longest gap between two writes across the move), rnds, "
+            "resume), gap (the guest's gap between two writes across the pause; nan when the host "
+            "stalled it longer elsewhere in the same rounds, which hides it), rnds, "
             "goodput (non-zero pages x 4 KiB / total), link (netblast between the same two "
             "ferries just before, the source guest running the same workload), /link; QEMU's "
             "own: total, down (its downtime field), black (source STOP to destination RESUME), "
@@ -225,8 +232,8 @@ def phase_table(title, cases):
         out.append("%-10s | %7.1f | %s" % (name, med([x["downtime_ms"] for x in runs]),
                                           " ".join("%7.1f" % v for v in phases)))
     out.append("park, last collection, last pages, state, verification, commit round trip "
-               "(source; they add up to down) and the destination's resume, from the migration "
-               "JSON")
+               "(source; they add up to down), the destination's wait for the COMMIT's ack and "
+               "its resume, from the migration JSON")
     return "\n".join(out)
 
 

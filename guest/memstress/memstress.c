@@ -46,13 +46,24 @@ static struct {
 static u64 cpus_up;
 static u64 reports; /* mismatch lines printed this round */
 
+/* A gap between two writes of one vCPU, in counter ticks, and the counter at the first of them. */
+struct gap {
+	u64 len, at;
+};
+#define WRITE_GAPS 3
+
 /* Per vCPU, on its own cache line: a vCPU writes only its own. */
 static struct cpu_stats {
 	u64 written, mismatches; /* whole run; mismatches of the pages it owns */
 	u64 round_written;
-	u64 round_gap;  /* longest time between two of its writes this round, in counter ticks */
-	u64 last_write; /* counter at its last write, across rounds */
-	u64 recent[REWRITE_MAX]; /* the pages it wrote last (a ring), for rewrite=N */
+	/* The longest time between two of its writes this round, and the longest few leaving out
+	 * the gap before the round's first write (which holds the previous round's verification):
+	 * a pause that lands while the vCPU writes, as most do, shows among those even when the
+	 * round's boundary, or a stall of the host, was longer. */
+	struct gap round_gap;
+	struct gap write_gaps[WRITE_GAPS]; /* longest first */
+	u64 last_write;                    /* counter at its last write, across rounds */
+	u64 recent[REWRITE_MAX];           /* the pages it wrote last (a ring), for rewrite=N */
 	u64 recent_n;
 } __attribute__((aligned(64))) stats[GUEST_MAX_CPUS];
 
@@ -158,13 +169,39 @@ static bool chosen(u64 round, u64 i)
 }
 
 /* ---- a vCPU's share: pages i with i % smp == cpu ---- */
+/* Keeps the WRITE_GAPS longest of a list, longest first. */
+static void keep_longest(struct gap *top, struct gap g)
+{
+	for (u32 i = 0; i < WRITE_GAPS; i++)
+		if (g.len > top[i].len) {
+			struct gap t = top[i];
+
+			top[i] = g;
+			g = t;
+		}
+}
+
+static void note_gap(struct cpu_stats *st, u64 last, u64 now, bool round_first)
+{
+	struct gap g = { now - last, last };
+
+	if (g.len > st->round_gap.len)
+		st->round_gap = g;
+	if (!round_first)
+		keep_longest(st->write_gaps, g);
+}
+
 static void write_share(u64 cpu, u64 round)
 {
 	struct cpu_stats *st = &stats[cpu];
-	u64 n = 0, t0 = cnt_ticks(), freq = cnt_freq(), gap = 0, now;
+	u64 n = 0, t0 = cnt_ticks(), freq = cnt_freq(), now;
 	/* Measured across round boundaries too: a pause while the guest verifies or waits for its
 	 * other vCPU shows as the gap before the next round's first write. */
 	u64 last = st->last_write ? st->last_write : t0;
+	bool first = true;
+
+	memset(&st->round_gap, 0, sizeof(st->round_gap));
+	memset(st->write_gaps, 0, sizeof(st->write_gaps));
 
 	/* rewrite=N: first the N pages this vCPU wrote last, most recent first. Nothing has run on
 	 * this vCPU since, so their TLB entries are still there: these writes land on a stale
@@ -182,8 +219,8 @@ static void write_share(u64 cpu, u64 round)
 		n++;
 		/* A live migration's pause shows here as one long gap, in the guest's own time. */
 		now = cnt_ticks();
-		if (now - last > gap)
-			gap = now - last;
+		note_gap(st, last, now, first);
+		first = false;
 		last = now;
 		/* Every write, the fill's too, keeps to `rate` pages per second on this vCPU: the
 		 * system tests time their shell commands against a paced fill. */
@@ -192,7 +229,6 @@ static void write_share(u64 cpu, u64 round)
 				cpu_relax();
 	}
 	st->round_written = n;
-	st->round_gap = gap;
 	st->last_write = last;
 	st->written += n;
 }
@@ -280,15 +316,23 @@ static void write_all(u64 round)
 		cpu_relax();
 }
 
-static u64 round_gap_max(void)
+/* The round's longest gap over the vCPUs, and its WRITE_GAPS longest while writing. */
+static struct gap longest_gaps(struct gap *writing)
 {
-	u64 gap = 0;
+	struct gap g = stats[0].round_gap;
 
-	for (u64 c = 0; c < cfg.smp; c++)
-		if (stats[c].round_gap > gap)
-			gap = stats[c].round_gap;
-	return gap;
+	memset(writing, 0, WRITE_GAPS * sizeof(*writing));
+	for (u64 c = 0; c < cfg.smp; c++) {
+		if (stats[c].round_gap.len > g.len)
+			g = stats[c].round_gap;
+		for (u32 i = 0; i < WRITE_GAPS; i++)
+			keep_longest(writing, stats[c].write_gaps[i]);
+	}
+	return g;
 }
+
+/* Counter ticks as microseconds, without overflow for any uptime. */
+static u64 ticks_us(u64 t, u64 freq) { return t / freq * 1000000 + t % freq * 1000000 / freq; }
 
 static u64 round_written_all(void)
 {
@@ -466,6 +510,7 @@ static void run_rounds(void)
 
 	for (u64 r = 1; r <= cfg.rounds || (r == 1 && !cfg.rounds); r++) {
 		u64 wrote = 0, verified = 0, bad = 0, t0, write_ticks;
+		struct gap g, w[WRITE_GAPS];
 		bool last = r >= cfg.rounds;
 
 		memset(written, 0, (ram_pages + 63) / 64 * 8);
@@ -476,6 +521,12 @@ static void run_rounds(void)
 		if (cfg.rounds) {
 			write_all(r);
 			wrote = round_written_all();
+		} else {
+			for (u64 c = 0; c < cfg.smp;
+			     c++) { /* no writes: no gaps (not the fill's) */
+				memset(&stats[c].round_gap, 0, sizeof(stats[c].round_gap));
+				memset(stats[c].write_gaps, 0, sizeof(stats[c].write_gaps));
+			}
 		}
 		write_ticks = cnt_ticks() - t0;
 		sh->round_written = wrote;
@@ -496,12 +547,21 @@ static void run_rounds(void)
 			sh->errors += bad;
 		}
 		rounds_done = cfg.rounds ? r : 0;
+		g = longest_gaps(w);
 		say("round %llu/%llu wrote %llu pages, verified %llu pages, errors %llu, writes took %llu us, "
-		    "longest gap %llu us",
+		    "longest gap %llu us at %llu us, while writing %llu us at %llu us, %llu us at %llu "
+		    "us, %llu us at %llu us",
 		    (unsigned long long)rounds_done, (unsigned long long)cfg.rounds,
 		    (unsigned long long)wrote, (unsigned long long)verified,
-		    (unsigned long long)bad, (unsigned long long)(write_ticks * 1000000 / freq),
-		    (unsigned long long)(cfg.rounds ? round_gap_max() * 1000000 / freq : 0));
+		    (unsigned long long)bad, (unsigned long long)ticks_us(write_ticks, freq),
+		    (unsigned long long)ticks_us(g.len, freq),
+		    (unsigned long long)ticks_us(g.at, freq),
+		    (unsigned long long)ticks_us(w[0].len, freq),
+		    (unsigned long long)ticks_us(w[0].at, freq),
+		    (unsigned long long)ticks_us(w[1].len, freq),
+		    (unsigned long long)ticks_us(w[1].at, freq),
+		    (unsigned long long)ticks_us(w[2].len, freq),
+		    (unsigned long long)ticks_us(w[2].at, freq));
 	}
 }
 

@@ -302,8 +302,10 @@ static enum mig_status dst_poll(struct mig_dst *m)
 	    (m->phase == MIG_DST_PC_RUN || m->phase == MIG_DST_PC_CLOSE ||
 	     (m->phase == MIG_DST_COMMIT && !rc && mig_link_acked(&m->link, (u32)m->reply_seq)))) {
 		/* The source took the switch: the VM is ours and runs here from now on. */
-		if (m->phase == MIG_DST_COMMIT)
+		if (m->phase == MIG_DST_COMMIT) {
 			m->phase = MIG_DST_PC_RUN;
+			m->stats.commit_ack_ns = dst_now(m) - m->reply_ns;
+		}
 		m->pc_resumed = true;
 		m->stats.t_commit = dst_now(m);
 		dst_progress(m);
@@ -319,6 +321,7 @@ static enum mig_status dst_poll(struct mig_dst *m)
 		mig_link_send_unsequenced(&m->link, MIG_T_ACK, MIG_F_CLOSE, NULL, 0);
 		m->phase = MIG_DST_DONE;
 		m->stats.t_end = dst_now(m);
+		m->stats.commit_ack_ns = m->stats.t_end - m->stats.t_commit;
 		dst_progress(m);
 		return MIG_DONE;
 	}

@@ -188,6 +188,7 @@ static int dst_listen(struct vm *vm)
 	memset(&mig.vmstate, 0, sizeof(mig.vmstate));
 	mig.blobs_ok = 0;
 	mig.t_first_blob = 0;
+	mig.vcount_at_resume = 0;
 	mig.vm = vm;
 	mig.role = ROLE_DST;
 	err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
@@ -226,7 +227,8 @@ static void dst_install(struct vm *vm)
 	 * here: from the first final-round frame (or the first state blob) to now. */
 	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
 	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
-	vm->cntvoff = sysreg_read(cntpct_el0) - (mig.vmstate.vcount + gap_ticks);
+	mig.vcount_at_resume = mig.vmstate.vcount + gap_ticks;
+	vm->cntvoff = sysreg_read(cntpct_el0) - mig.vcount_at_resume;
 	vm->started_at = sysreg_read(cntpct_el0);
 	vm->uart = mig.uart;
 	for (u32 i = 0; i < vm->nvcpus; i++) {

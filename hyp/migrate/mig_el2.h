@@ -76,8 +76,8 @@ struct mig_el2 {
 	u32 nosave_blob;     /* test hook: state blob N-1 cannot be serialized (0: none) */
 	u64 lost_page;       /* that page + 1, once chosen */
 	u64 frames_out, corrupted;
-	u64 vcount_at_pause;
-	u64 park_us; /* printed once the pause is over (quiet()) */
+	u64 vcount_at_pause; /* source: the guest's virtual counter when its vCPUs stopped */
+	u64 park_us;         /* printed once the pause is over (quiet()) */
 	/* destination: state staged until commit */
 	u32 norestore_blob; /* test hook: the incoming rehearsal hands blob N-1 over cut short */
 	struct mig_vm_state vmstate;
@@ -87,8 +87,9 @@ struct mig_el2 {
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
-	u64 resume_ns;       /* destination: committed → every vCPU kicked */
-	bool audit_reported; /* source: the audit's line is out */
+	u64 resume_ns;        /* destination: committed → every vCPU kicked */
+	u64 vcount_at_resume; /* destination: the guest's virtual counter it goes on from */
+	bool audit_reported;  /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
 };
 

@@ -313,10 +313,16 @@ static enum mig_status src_poll(struct mig_src *m)
 	if (m->phase == MIG_SRC_LINGER) {
 		/* Committed: stay only to re-acknowledge a COMMIT whose ack was lost, until the
 		 * destination says it is finished (ACK with CLOSE) or stays quiet for linger_ns. */
-		if (m->stats.audit == MIG_AUDIT_RUNNING)
+		bool over =
+			rc || m->peer_closed || src_now(m) - m->link.last_rx_ns >= m->cfg.linger_ns;
+
+		/* The audit starts only then, once the destination runs the VM: the destination
+		 * resumes when the COMMIT's ack reaches it, and a management CPU busy reading all
+		 * of RAM from the commit on held that ack up (docs/migration.md, "The COMMIT's
+		 * ack"). */
+		if (m->stats.audit == MIG_AUDIT_RUNNING && (over || m->audit_cursor))
 			src_audit_step(m);
-		if ((rc || m->peer_closed || src_now(m) - m->link.last_rx_ns >= m->cfg.linger_ns) &&
-		    m->stats.audit != MIG_AUDIT_RUNNING) {
+		if (over && m->stats.audit != MIG_AUDIT_RUNNING) {
 			m->phase = MIG_SRC_DONE;
 			m->stats.t_end = src_now(m);
 		}

@@ -65,6 +65,7 @@ struct mig_stats {
 	u64 state_ns;          /* state blobs into frames */
 	u64 verify_ns;     /* source: its hash / digest sum; destination: its check before COMMIT */
 	u64 commit_rtt_ns; /* source: HASH queued → COMMIT received */
+	u64 commit_ack_ns; /* destination: COMMIT sent → the source's ack of it (it then resumes) */
 	/* Post-commit audit (source, digest mode): all of RAM against the digests sent. */
 	u32 audit;                            /* 0 not run, 1 running, 2 clean, 3 pages differ */
 	u64 audit_bad_pages, audit_first_bad; /* count, and the IPA of the first */

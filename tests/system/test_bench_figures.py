@@ -24,7 +24,7 @@ def load_run():
 def result(postcopy):
     """What ferry_migrate.migrate returns, the fields the figures read."""
     r = {"total_ms": 3216.0, "downtime_ms": 2.1, "rounds": 8, "goodput_MBps": 170.0,
-         "bytes_sent": 557e6, "phases_ms": {"resume": 0.15, "state": 1.3}, "audit": "off"}
+         "bytes_sent": 557e6, "phases_ms": {"commit_ack": 0.25, "resume": 0.15, "state": 1.3}, "audit": "off"}
     if postcopy:
         # pc "total_ms" is the whole migration, start to the last page verified (pc_total_ns).
         r["postcopy"] = {"pages_after_switch": 15264, "time_to_last_page_ms": 531.0,
@@ -54,7 +54,8 @@ def test_postcopy_rows_and_target():
     rows = run.postcopy_rows(lambda o: figures(True), 1, said.append, "Linux at 0", qemu)
     assert rows["ferry"][0]["ok"] and said == ["Linux at 0: ferry, postcopy=auto"]
     line = fig.postcopy_row("unpaced", rows["ferry"], rows["qemu"])
-    assert line.split("|")[1].split()[:2] == ["2.1", "2.2"] and line.rstrip().endswith("0.21")
+    # The pause end to end: the downtime, the destination's wait for the COMMIT's ack, its resume.
+    assert line.split("|")[1].split()[:2] == ["2.1", "2.5"] and line.rstrip().endswith("0.21")
 
     # A run that converged without switching is no post-copy figure.
     never = run.postcopy_rows(lambda o: figures(False), 1, said.append, "Linux at 0", qemu)
@@ -131,3 +132,13 @@ def test_ping_reads_netping():
     assert src.lines[0] == "netping 20"
     lost = FakeFerry("netping: 0 of 20 answered, round trip min 0 us, median 0 us, max 0 us")
     assert fig.ping(lost) is None
+
+
+def test_row_end_to_end_and_hidden_gap():
+    # The guest's gap across the pause is left out of the median when the host hid it (None), and
+    # end to end counts the destination's wait for the COMMIT's ack.
+    qemu = [{"total_ms": 313.0, "downtime_ms": 2.0, "blackout_ms": 5.0, "rounds": 3, "ok": True}]
+    runs = [dict(figures(False), gap_ms=g) for g in (None, 9.0, 11.0)]
+    cells = fig.row("memstress", runs, qemu).split("|")[1].split()
+    assert cells[1:4] == ["2.1", "2.5", "10"]
+    assert fig.row("memstress", runs[:1], qemu).split("|")[1].split()[3] == "nan"

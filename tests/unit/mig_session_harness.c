@@ -601,6 +601,11 @@ void run(struct harness *h, u64 limit_ns)
 			mig_src_input(&h->src, buf, len);
 		if (h->ss == MIG_RUNNING && h->src.phase == MIG_SRC_DONE)
 			h->ss = MIG_DONE;
+		/* The audit waits until the destination runs the VM (its CLOSE) or the link has
+		 * gone quiet: never before the COMMIT's ack is out. */
+		if (h->src.phase == MIG_SRC_LINGER && !h->src.peer_closed &&
+		    h->net.now - h->src.link.last_rx_ns < h->src.cfg.linger_ns)
+			assert_int_equal(h->src.audit_cursor, 0);
 		if (h->dst_alive && h->vanish_in_postcopy && h->dst.phase == MIG_DST_PC_RUN &&
 		    h->faults)
 			vanish(h);
@@ -701,6 +706,9 @@ void check_success(struct harness *h)
 	assert_true(s->peer_hash == expect);
 	assert_int_equal(h->pause_calls, 1);
 	assert_int_equal(h->resume_calls, 0);
+	/* The destination waited for the ack of its COMMIT (a round trip) before it finished. */
+	assert_true(d->commit_ack_ns > 0 && d->t_commit + d->commit_ack_ns == d->t_end);
+	assert_int_equal(s->commit_ack_ns, 0);
 	assert_int_equal(h->track_start_calls, 1);
 	assert_int_equal(h->track_stop_calls, 1);
 	assert_int_equal(h->dst_blobs, h->nblobs);
