@@ -33,17 +33,17 @@ GUEST_ROUND = re.compile(r"\[(\S+)\] memstress: round (\d+)/(\d+) wrote (\d+) pa
                          r"(?: at (\d+) us, while writing (\d+) us at (\d+) us"
                          r"((?:, \d+ us at \d+ us)*))?")
 GAP_MORE = re.compile(r", (\d+) us at (\d+) us")
+VERDICT = re.compile(r"\[(\S+)\] memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\d+)")
 
 
 def round_gaps(m):
     """A memstress round line's gaps with where each began, as (us, at us, kind): its longest,
-    then its longest while writing (None for a memstress that gives no positions)."""
+    then its longest few while writing (None for a memstress that gives no positions)."""
     if m.group(8) is None:
         return None
     gaps = [(int(m.group(7)), int(m.group(8)), "between rounds"),
             (int(m.group(9)), int(m.group(10)), "while writing")]
     return gaps + [(int(a), int(b), "while writing") for a, b in GAP_MORE.findall(m.group(11))]
-VERDICT = re.compile(r"\[(\S+)\] memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\d+)")
 
 
 class Ferry:
