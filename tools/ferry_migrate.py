@@ -29,21 +29,21 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRESS = re.compile(r"migrate: vm '[^']+': migrating: round (\d+)( \(paused\))?, (\d+) pages "
                       r"left, dirty (\d+) pages/s, (\d+) MiB/s, (\d+) retransmissions")
 GUEST_ROUND = re.compile(r"\[(\S+)\] memstress: round (\d+)/(\d+) wrote (\d+) pages, verified \d+ "
-                         r"pages, errors (\d+), writes took (\d+) us, longest gap (\d+) us"
-                         r"(?: at (\d+) us, while writing (\d+) us at (\d+) us"
-                         r"((?:, \d+ us at \d+ us)*))?")
-GAP_MORE = re.compile(r", (\d+) us at (\d+) us")
+                         r"pages, errors (\d+), writes took (\d+) us, longest gap (\d+) us")
+GUEST_GAPS = re.compile(r"\[(\S+)\] memstress: round (\d+)/\d+ gaps: longest (\d+) us at (\d+) us; "
+                        r"while writing (.*)")
+GAP = re.compile(r"(\d+) us at (\d+) us")
 VERDICT = re.compile(r"\[(\S+)\] memstress: (PASS|FAIL) rounds=(\d+) pages=(\d+) errors=(\d+)")
 
 
-def round_gaps(m):
-    """A memstress round line's gaps with where each began, as (us, at us, kind): its longest,
-    then its longest few while writing (None for a memstress that gives no positions)."""
-    if m.group(8) is None:
-        return None
-    gaps = [(int(m.group(7)), int(m.group(8)), "between rounds"),
-            (int(m.group(9)), int(m.group(10)), "while writing")]
-    return gaps + [(int(a), int(b), "while writing") for a, b in GAP_MORE.findall(m.group(11))]
+def guest_gaps(lines):
+    """memstress's gap lines: {round: [(us, at us, kind), ...]}, its longest gap first, then its
+    longest few while writing (docs/memstress.md)."""
+    out = {}
+    for m in filter(None, map(GUEST_GAPS.search, lines)):
+        out[int(m.group(2))] = [(int(m.group(3)), int(m.group(4)), "between rounds")] + [
+            (int(a), int(b), "while writing") for a, b in GAP.findall(m.group(5))]
+    return out
 
 
 class Ferry:
@@ -436,18 +436,21 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
         # (the gap before the next round's first write): the gap is counted in one of the first
         # two rounds that end on the destination.
         i, gm = dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=start_dst)
-        rounds = [gm]
+        rounds = [int(gm.group(2))]
         try:
-            rounds.append(dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=i + 1)[1])
+            rounds.append(int(dst.wait_for(GUEST_ROUND.pattern, timeout=60, start=i + 1)[1]
+                              .group(2)))
         except TimeoutError:
             pass  # the guest ended after one more round
-        result.update(gap_across_pause(rounds, src_json, result["destination"]))
+        gaps = guest_gaps(dst.lines[start_dst:])
+        result.update(gap_across_pause([(r, gaps.get(r)) for r in rounds], src_json,
+                                       result["destination"]))
         # For scale: the longest gap of the same kind (while writing, or across a round's
         # boundary) in the rounds that ended before the command, when the guest only had the
         # host's scheduling to wait for.
-        kind = 9 if result.get("guest_gap_where") == "while writing" else 7
-        before = [int(m.group(kind)) for m in map(GUEST_ROUND.search, src.lines[:start_src])
-                  if m and m.group(kind)]
+        kind = result.get("guest_gap_where", "between rounds")
+        before = [max(g for g, _, k in gs if k == kind)
+                  for gs in guest_gaps(src.lines[:start_src]).values()]
         if before:
             result["guest_gap_before_us"] = max(before)
     summarize(result)
@@ -455,7 +458,9 @@ def migrate(src, dst, vm, options="", trigger=None, timeout=300, progress=None,
 
 
 def gap_across_pause(rounds, src_json, dst_json):
-    """The guest's gap between two writes that holds the pause, from memstress's round lines.
+    """The guest's gap between two writes that holds the pause, from memstress's gap lines:
+    rounds is [(round, its gaps as guest_gaps gives them, or None)], the first two that end on
+    the destination.
 
     The guest's clock jumps at the pause from where the source stopped it to where the
     destination started it (guest_clock_paused_ns, guest_clock_resumed_ns): the gap across the
@@ -468,17 +473,14 @@ def gap_across_pause(rounds, src_json, dst_json):
     if not paused or not resumed:
         return {}  # a ferry that does not report the guest's clock
     p_us, r_us = paused // 1000, resumed // 1000
-    out = {"guest_clock_jump_us": r_us - p_us,
-           "guest_round_after": int(rounds[0].group(2))}
-    for m in rounds:
-        gaps = round_gaps(m) or []
-        for gap, at, where in gaps:
+    out = {"guest_clock_jump_us": r_us - p_us, "guest_round_after": rounds[0][0]}
+    for rnd, gaps in rounds:
+        for gap, at, where in gaps or []:
             # Both ends truncated to whole microseconds: one either way.
             if at <= p_us + 1 and at + gap + 1 >= r_us:
                 if (gap, at, "while writing") in gaps:
                     where = "while writing"  # the same gap (the boundary was shorter)
-                out.update(guest_gap_us=gap, guest_round_after=int(m.group(2)),
-                           guest_gap_where=where)
+                out.update(guest_gap_us=gap, guest_round_after=rnd, guest_gap_where=where)
                 return out
     return out
 

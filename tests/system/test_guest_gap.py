@@ -10,15 +10,15 @@ DST = {"guest_clock_resumed_ns": 1_110_231_000}  # where the destination started
 
 
 def line(rnd, longest, writing):
-    """A memstress round line: (us, at us) for the longest gap, then for those while writing."""
-    more = "".join(", %d us at %d us" % w for w in writing[1:])
-    return ("[mover] memstress: round %d/40 wrote 1211 pages, verified 4096 pages, errors 0, "
-            "writes took 156190 us, longest gap %d us at %d us, while writing %d us at %d us%s"
-            % ((rnd,) + longest + writing[0] + (more,)))
+    """memstress's gap line: (us, at us) for the longest gap, then for those while writing."""
+    return ("[mover] memstress: round %d/40 gaps: longest %d us at %d us; while writing %s"
+            % ((rnd,) + longest + (", ".join("%d us at %d us" % w for w in writing),)))
 
 
 def found(*lines, src=SRC, dst=DST):
-    return fm.gap_across_pause([fm.GUEST_ROUND.search(s) for s in lines], src, dst)
+    gaps = fm.guest_gaps(lines)
+    rounds = [int(fm.GUEST_GAPS.search(s).group(2)) for s in lines]
+    return fm.gap_across_pause([(r, gaps.get(r)) for r in rounds], src, dst)
 
 
 def test_gap_while_writing_behind_a_longer_boundary():
@@ -51,7 +51,19 @@ def test_hidden_gap_is_not_made_up():
 
 
 def test_no_positions_no_gap():
-    old = ("[mover] memstress: round 4/40 wrote 1211 pages, verified 4096 pages, errors 0, "
-           "writes took 156190 us, longest gap 52959 us")
-    assert "guest_gap_us" not in found(old)
+    # A memstress without gap lines, or a ferry that does not report the guest's clock.
+    assert fm.gap_across_pause([(4, None)], SRC, DST) == {"guest_clock_jump_us": 2400,
+                                                          "guest_round_after": 4}
     assert found(line(4, (52959, 1028117), [(11700, 1107531)]), src={}) == {}
+
+
+def test_gap_lines_parsed():
+    text = ["[mover] memstress: round 3/40 gaps: longest 19978 us at 848104 us; while writing "
+            "7499 us at 870328 us, 1200 us at 900000 us, 900 us at 910000 us",
+            "[mover] memstress: round 3/40 wrote 1209 pages, verified 4096 pages, errors 0, "
+            "writes took 159063 us, longest gap 19978 us"]
+    assert fm.guest_gaps(text) == {3: [(19978, 848104, "between rounds"),
+                                       (7499, 870328, "while writing"),
+                                       (1200, 900000, "while writing"),
+                                       (900, 910000, "while writing")]}
+    assert fm.GUEST_ROUND.search(text[1]).group(7) == "19978"

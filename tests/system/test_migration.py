@@ -100,10 +100,11 @@ def test_migrate_stream(pair, mode):
     # Found, that gap is the jump plus what the host's scheduler took from the guest on either
     # side of it, which the guest's own gaps elsewhere bound (a busy host stretches them to
     # hundreds of ms now and then).
-    others = list(fm.GUEST_ROUND.finditer(src.text())) + on_dst[2:]
+    first_two = {int(m.group(2)) for m in on_dst[:2]}
+    others = [g for rnd, gs in fm.guest_gaps(src.lines).items() for g in gs] + [
+        g for rnd, gs in fm.guest_gaps(dst.lines).items() if rnd not in first_two for g in gs]
     if "guest_gap_us" in r:
-        kind = 9 if r["guest_gap_where"] == "while writing" else 7
-        own = max(int(m.group(kind)) for m in others)
+        own = max(g for g, _, kind in others if kind == r["guest_gap_where"])
         assert jump <= r["guest_gap_us"] <= jump + 2 * own + 50000
         # The gaps before the command are there for scale, and are the guest's own too.
         assert 0 < r["guest_gap_before_us"] <= own
