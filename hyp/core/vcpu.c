@@ -213,8 +213,12 @@ void vcpu_run_loop(struct pcpu *p)
 			spin_unlock(&vm->lock);
 			/* Back from a pause or a stop: its EL1 context is still here, unless a migration
 			 * brought one from the peer. */
-			if (__atomic_exchange_n(&v->restore, false, __ATOMIC_ACQ_REL))
+			if (__atomic_exchange_n(&v->restore, false, __ATOMIC_ACQ_REL)) {
 				vcpu_ctx_load(v, &v->state);
+				/* The end of a migration's pause, as this vCPU sees it. */
+				__atomic_store_n(&v->restored_at, sysreg_read(cntpct_el0),
+						 __ATOMIC_RELEASE);
+			}
 			vcpu_load_controls(v);
 		}
 		int cls = -1;

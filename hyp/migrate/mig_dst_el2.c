@@ -189,6 +189,9 @@ static int dst_listen(struct vm *vm)
 	mig.blobs_ok = 0;
 	mig.t_first_blob = 0;
 	mig.vcount_at_resume = 0;
+	mig.resume_cnt = 0;
+	mig.resume_wait = 0;
+	mig.report_by = 0;
 	mig.vm = vm;
 	mig.role = ROLE_DST;
 	err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
@@ -227,6 +230,8 @@ static void dst_install(struct vm *vm)
 	 * here: from the first final-round frame (or the first state blob) to now. */
 	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
 	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
+	mig.resume_cnt = sysreg_read(cntpct_el0);
+	mig.resume_wait = 0;
 	mig.vcount_at_resume = mig.vmstate.vcount + gap_ticks;
 	vm->cntvoff = sysreg_read(cntpct_el0) - mig.vcount_at_resume;
 	vm->started_at = sysreg_read(cntpct_el0);
@@ -240,6 +245,8 @@ static void dst_install(struct vm *vm)
 		v->request = 0;
 		switch (v->state.power) {
 		case MIG_VCPU_ON:
+			v->restored_at = 0;
+			mig.resume_wait |= 1u << i;
 			v->restore = true;
 			pc->state = VPSCI_ON;
 			break;
@@ -254,7 +261,7 @@ static void dst_install(struct vm *vm)
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpu[i]);
-	mig.resume_ns = migrate_now_ns(NULL) - now;
+	mig.resume_ns = migrate_now_ns(NULL) - now; /* to the kicks; resume_span: to the entries */
 	con_printf("incoming: vm '%s': committed; resuming (paused here %llu ms)", vm->cfg->name,
 		   (unsigned long long)((now - MIN(paused_at, now)) / 1000000));
 }
@@ -291,6 +298,26 @@ int migel2_dst_ask(u64 ipa)
 	return err == FERRY_ENOENT ? 0 : err; /* it arrived meanwhile */
 }
 
+/* The resume, from the commit to the last kicked vCPU's entry into its guest (and the figure
+ * goes into resume_ns); false while one has not got there yet (resume_ns then runs to now). */
+static bool resume_span(void)
+{
+	u64 last = mig.resume_cnt;
+	bool all = true;
+
+	for (u32 i = 0; i < mig.vm->nvcpus; i++)
+		if (mig.resume_wait & (1u << i)) {
+			u64 t = __atomic_load_n(&mig.vm->vcpu[i].restored_at, __ATOMIC_ACQUIRE);
+
+			all = all && t;
+			last = MAX(last, t);
+		}
+	if (!all)
+		last = sysreg_read(cntpct_el0);
+	mig.resume_ns = mig_muldiv(last - mig.resume_cnt, NS_PER_S, sysreg_read(cntfrq_el0));
+	return all;
+}
+
 /* The switch is committed: unmap what is missing, then run the VM here. */
 void migel2_dst_postcopy_start(void)
 {
@@ -319,6 +346,7 @@ static void dst_postcopy_finished(struct vm *vm, bool ok)
 	struct mig_stats *st = &mig.dst.stats;
 	char line[300];
 
+	(void)resume_span(); /* long since back in the guest: the figure for the summary */
 	st->pc_faults = vm->pc_faults;
 	st->pc_fault_ns_sum = vm->pc_fault_ns_sum;
 	st->pc_fault_ns_max = vm->pc_fault_ns_max;
@@ -342,6 +370,22 @@ static void dst_postcopy_finished(struct vm *vm, bool ok)
 	mig.role = ROLE_NONE;
 }
 
+/* How long the summary waits at most for a kicked vCPU to get back into its guest. */
+#define REPORT_WAIT_NS (100ULL * 1000000ULL)
+
+/* After a commit: once every kicked vCPU has loaded its state (or REPORT_WAIT_NS has passed), the
+ * resume's figure (the commit to the last vCPU's entry) and the summary. True once printed. */
+bool migel2_dst_report(void)
+{
+	if (!mig.report_by || (!resume_span() && migrate_now_ns(NULL) < mig.report_by))
+		return false;
+	mig.report_by = 0;
+	migel2_progress_line(false, true);
+	migel2_print_json("incoming", mig_dst_stats(&mig.dst), true, "");
+	mig.role = ROLE_NONE;
+	return true;
+}
+
 void migel2_dst_finished(enum mig_status st)
 {
 	struct vm *vm = mig.vm;
@@ -353,14 +397,16 @@ void migel2_dst_finished(enum mig_status st)
 	}
 	mig.resume_ns = 0;
 	if (ok) {
-		dst_install(vm); /* first: the guest should not wait for a summary */
-		migel2_progress_line(false, true);
-	}
-	migel2_print_json("incoming", mig_dst_stats(&mig.dst), ok,
-			  ok ? "" : mig_fail_name(mig.dst.fail));
-	mig.role = ROLE_NONE;
-	if (ok)
+		/* The summary waits until the vCPUs are back in the guest (migel2_dst_report), so
+		 * that it can say when that was; nor do its characters, register writes under
+		 * QEMU's global lock, compete meanwhile with vCPUs that need that lock to take their
+		 * kick (docs/qemu-facts.md). The role stays until then. */
+		dst_install(vm);
+		mig.report_by = migrate_now_ns(NULL) + REPORT_WAIT_NS;
 		return;
+	}
+	migel2_print_json("incoming", mig_dst_stats(&mig.dst), ok, mig_fail_name(mig.dst.fail));
+	mig.role = ROLE_NONE;
 	/* The attempt is discarded; the VM waits for the next one. */
 	if (mig.dst.fail == MIG_FAIL_COMMIT_UNCONFIRMED) {
 		incoming_failed(vm, "incoming migration: commit unconfirmed");

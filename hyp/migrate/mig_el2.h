@@ -87,7 +87,11 @@ struct mig_el2 {
 	u64 *written; /* pages of the incoming VM written since power-on (dst_zero_pages) */
 	u64 written_pages;
 	u64 t_first_blob;
-	u64 resume_ns;        /* destination: committed → every vCPU kicked */
+	u64 resume_ns; /* destination: committed → the last vCPU back in its guest */
+	/* destination, after the commit: the vCPUs it kicked (bits), the counter then, and when the
+	 * summary goes out at the latest if one of them never gets back to its guest */
+	u32 resume_wait;
+	u64 resume_cnt, report_by;
 	u64 vcount_at_resume; /* destination: the guest's virtual counter it goes on from */
 	bool audit_reported;  /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
@@ -148,6 +152,7 @@ struct vm *migel2_incoming_vm(void);
 int migel2_put_state(struct vm *vm, u32 index, u32 tag, const void *buf, u32 len);
 void migel2_listen_incoming(struct vm *vm);
 void migel2_dst_finished(enum mig_status st);
+bool migel2_dst_report(void);
 void migel2_dst_postcopy_start(void);
 int migel2_dst_ask(u64 ipa);
 

@@ -267,6 +267,10 @@ static bool poll_once(void)
 		       mig.src.stats.pages_sent != pages || mig.src.audit_cursor != audited ||
 		       (mig.src.paused && !mig.src.hash_done);
 	}
+	if (mig.role == ROLE_DST && mig.report_by) { /* committed: the summary, once resumed */
+		migel2_dst_report();
+		return got || probe;
+	}
 	if (mig.role == ROLE_DST) {
 		before = mig.dst.stats.frames_sent;
 		if (mig.dst.phase == MIG_DST_PC_RUN)
