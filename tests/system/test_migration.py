@@ -61,6 +61,7 @@ def check_committed(src, dst, r):
     # The destination's resume ends when the last vCPU is back in its guest; its summary waits
     # for that up to 100 ms, so a vCPU that never got back would show as 100 ms or more.
     assert 0 < r["phases_ms"]["resume"] < 100
+    assert r["pause_end_to_end_ms"] > r["downtime_ms"]
     # The fastest round trip is recorded and the smoothed one, a weighted mean of them, not below.
     assert 0 < s["rtt_min_ns"] <= s["rtt_ns"]
     # VM, 2 vCPUs, PL011, vGIC, PL031, on -cpu max (SVE) one SVE blob per vCPU, the ITS
