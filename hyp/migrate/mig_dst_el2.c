@@ -371,7 +371,7 @@ static void dst_postcopy_finished(struct vm *vm, bool ok)
 }
 
 /* How long the summary waits at most for a kicked vCPU to get back into its guest. */
-#define REPORT_WAIT_NS (100ULL * 1000000ULL)
+#define REPORT_WAIT_NS (1000ULL * 1000000ULL)
 
 /* After a commit: once every kicked vCPU has loaded its state (or REPORT_WAIT_NS has passed), the
  * resume's figure (the commit to the last vCPU's entry) and the summary. True once printed. */

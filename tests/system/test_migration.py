@@ -59,8 +59,8 @@ def check_committed(src, dst, r):
                                 "verify_ns", "commit_rtt_ns"))
     assert 0 < phases <= s["downtime_ns"] * 1.01 + 10 ** 6
     # The destination's resume ends when the last vCPU is back in its guest; its summary waits
-    # for that up to 100 ms, so a vCPU that never got back would show as 100 ms or more.
-    assert 0 < r["phases_ms"]["resume"] < 100
+    # for that up to 1 s, so a vCPU that never got back would show as 1 s or more.
+    assert 0 < r["phases_ms"]["resume"] < 1000
     assert r["pause_end_to_end_ms"] > r["downtime_ms"]
     # The fastest round trip is recorded and the smoothed one, a weighted mean of them, not below.
     assert 0 < s["rtt_min_ns"] <= s["rtt_ns"]
