@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The raw link's measurements between two ferries, which the migration benchmark sets migration
 against: `netping` (round trips) and `netblast` (rate). Each ferry answers pings and times blasts
-whatever else it does; here the source's guest runs memstress, as in the benchmark."""
+whatever else it does; the source's guest runs memstress, as in the benchmark, except where the
+round trips' times are checked: that is between two ferries with the host's cores free."""
 import os
 import sys
 
@@ -16,6 +17,24 @@ CFG = os.path.join(TOP, ferry_qemu.build_dir(), "tests", "system", "configs")
 TICK_MS = 10.0  # the management CPU's timer tick: how long a CPU waiting for nothing else sleeps
 
 
+def test_netping_wakes_on_the_nic(ferry_pair):
+    # Two ferries whose VMs wait for a migration: the host's cores are free. Each ping finds the
+    # peer's management CPU asleep (10 ms after the last answer), and the pinger's asleep too: a
+    # CPU that looked at the NIC only on its tick would answer after half a tick on average at
+    # each end, a median near a whole tick. The NIC's interrupt wakes them at once: medians of
+    # 0.27-0.36 ms measured (16 runs), against a bound of a quarter tick.
+    a, b = ferry_pair(os.path.join(CFG, "mig-dst.dtb"), os.path.join(CFG, "mig-dst.dtb"))
+    for x in (a, b):
+        x.wait_for(r"incoming: vm 'mover': waiting for a source", timeout=60)
+    for x in (a, b):
+        s0 = len(x.lines)
+        x.send("netping 20")
+        _, m = x.wait_for(fig.NETPING, timeout=60, start=s0)
+        answered, sent, lo, mid, hi = (int(v) for v in m.groups())
+        assert sent == 20 and answered >= 18, m.group(0)
+        assert mid < 1000 * TICK_MS / 4, m.group(0)
+
+
 def test_netping_both_ways_and_netblast(ferry_pair):
     src, dst = ferry_pair(os.path.join(CFG, "mig-src.dtb"), os.path.join(CFG, "mig-dst.dtb"))
     src.wait_for(r"memstress: round 1/", timeout=120)
@@ -28,11 +47,10 @@ def test_netping_both_ways_and_netblast(ferry_pair):
         # which a stalled host can cause, but not for most of them.
         assert sent == 20 and answered >= 18, m.group(0)
         assert 0 < lo <= mid <= hi
-        # Each ping finds the peer's management CPU asleep (10 ms after the last answer), and the
-        # pinger's asleep too: a CPU that looked at the NIC only on its tick would answer after
-        # half a tick on average at each end, a median near a whole tick. The NIC's interrupt
-        # wakes them at once: well under half a tick, even on a loaded host.
-        assert mid < 1000 * TICK_MS / 2, m.group(0)
+        # No bound on the times here: with the guest's two vCPUs spinning on both host cores,
+        # each of the four threads a round trip wakes (both management CPUs, both QEMUs' I/O
+        # threads) may wait out a running thread's slice; medians of 0.26-6 ms were measured
+        # (36 runs), and a bound of half a tick failed one run in six.
     # The bench's reader takes the same line.
     figs = fig.ping(src)
     assert figs and 0 < figs["min_ms"] <= figs["median_ms"] <= figs["max_ms"]
