@@ -210,9 +210,10 @@ def row(case, ferry, qemu):
 
 def legend():
     return ("ferry: total, down (source pause to COMMIT), +resume (down + the destination's "
-            "wait for the COMMIT's ack + its resume), gap (memstress: its gap between two writes across the pause, nan when the "
-            "host stalled it longer elsewhere in the same round, which hides it; Linux: "
-            "linstress's longest gap in its first two rounds after the move), rnds, "
+            "wait for the COMMIT's ack + its resume), gap (memstress: its gap between two "
+            "writes across the pause, nan when the host stalled it longer elsewhere in the same "
+            "round, which hides it; Linux: linstress's longest gap in its first two rounds "
+            "after the move), rnds, "
             "goodput (non-zero pages x 4 KiB / total), link (netblast between the same two "
             "ferries just before, the source guest running the same workload), /link; QEMU's "
             "own: total, down (its downtime field), black (source STOP to destination RESUME), "

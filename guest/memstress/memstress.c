@@ -181,6 +181,12 @@ static void keep_longest(struct gap *top, struct gap g)
 		}
 }
 
+static void clear_gaps(struct cpu_stats *st)
+{
+	memset(&st->round_gap, 0, sizeof(st->round_gap));
+	memset(st->write_gaps, 0, sizeof(st->write_gaps));
+}
+
 static void note_gap(struct cpu_stats *st, u64 last, u64 now, bool round_first)
 {
 	struct gap g = { now - last, last };
@@ -200,8 +206,7 @@ static void write_share(u64 cpu, u64 round)
 	u64 last = st->last_write ? st->last_write : t0;
 	bool first = true;
 
-	memset(&st->round_gap, 0, sizeof(st->round_gap));
-	memset(st->write_gaps, 0, sizeof(st->write_gaps));
+	clear_gaps(st);
 
 	/* rewrite=N: first the N pages this vCPU wrote last, most recent first. Nothing has run on
 	 * this vCPU since, so their TLB entries are still there: these writes land on a stale
@@ -522,11 +527,9 @@ static void run_rounds(void)
 			write_all(r);
 			wrote = round_written_all();
 		} else {
-			for (u64 c = 0; c < cfg.smp;
-			     c++) { /* no writes: no gaps (not the fill's) */
-				memset(&stats[c].round_gap, 0, sizeof(stats[c].round_gap));
-				memset(stats[c].write_gaps, 0, sizeof(stats[c].write_gaps));
-			}
+			/* No writes: no gaps (not the fill's). */
+			for (u64 c = 0; c < cfg.smp; c++)
+				clear_gaps(&stats[c]);
 		}
 		write_ticks = cnt_ticks() - t0;
 		sh->round_written = wrote;
