@@ -151,12 +151,13 @@ def set_key(side, key):
 
 
 def start_pair(src_config, dst_config, link="stream", legacy=False, variant="ferry", cpu="max",
-               mem="1G", smp=3, log_dir=None, dst_link=None, src_extra=(), key=DEMO_KEY,
-               src_key=None, dst_key=None, extra_net=None):
+               mem="1G", smp=3, log_dir=None, dst_link=None, src_extra=(), dst_extra=(),
+               key=DEMO_KEY, src_key=None, dst_key=None, extra_net=None):
     """Starts the destination, then the source, each with a virtio-net on the shared link; returns
     (src, dst) once both shells are up and hold their migration keys (key, or src_key/dst_key for
     one end; None: only what the config gives). src_extra: more QEMU options for the source (the
-    loader devices of a Linux guest, ferry_qemu.linux_loader_args). extra_net(role, port, mac):
+    loader devices of a Linux guest, ferry_qemu.linux_loader_args); dst_extra: the
+    destination's. extra_net(role, port, mac):
     the network options instead of the usual link's (a hub a third party also joins)."""
     build = ferry_qemu.build_dir()
     image = os.path.join(build, variant + ".bin")
@@ -165,10 +166,11 @@ def start_pair(src_config, dst_config, link="stream", legacy=False, variant="fer
     logs = [os.path.join(log_dir, n + ".log") if log_dir else None for n in ("src", "dst")]
     dst_args = ferry_qemu.qemu_args(image=image, config=dst_config, cpu=cpu, mem=mem, smp=smp,
                                     serial="stdio",
-                                    extra=(extra_net("server", port, "52:54:00:fe:00:02")
-                                           if extra_net else
-                                           ferry_qemu.net_args(dst_link or link, "server", port,
-                                                               "52:54:00:fe:00:02", legacy)))
+                                    extra=list(dst_extra) +
+                                    (extra_net("server", port, "52:54:00:fe:00:02")
+                                     if extra_net else
+                                     ferry_qemu.net_args(dst_link or link, "server", port,
+                                                         "52:54:00:fe:00:02", legacy)))
     dst = Ferry("destination", dst_args, logs[1])
     try:
         dst.wait_for(r"ferry: shell on this console", timeout=60)

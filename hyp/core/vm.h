@@ -59,7 +59,8 @@ struct vcpu {
 	 * into `state` and sets `parked`; `restore` makes it load `state` before it next runs. */
 	volatile u32 parked;
 	volatile bool restore;
-	volatile u64 restored_at; /* counter when it loaded a migrated `state`, about to enter */
+	bool restored;            /* `state` loaded: stamp restored_at at the entry that follows */
+	volatile u64 restored_at; /* counter at its first entry into the guest after `restore` */
 	struct mig_vcpu_state state;
 	struct vgic_cpu_hw gic_hw; /* its virtual CPU interface's registers, saved with `state` */
 	struct mig_sve_state

@@ -66,9 +66,17 @@ int migel2_rehearse(struct vm *vm, bool incoming)
 	/* The source's park itself, once: its vCPUs stop at EL2 and go on at once. The guest sees
 	 * one short stop before round 0 (the park's translation under TCG, about a millisecond; a
 	 * few µs on hardware) in place of that much more in the pause. Should they not all stop, the
-	 * real pause finds out. */
+	 * real pause finds out. Parked, the blobs are serialized once more as the pause will (the
+	 * vGIC's and the ITS's save proper, which refuses while a vCPU runs, and the vCPUs' own
+	 * `state`, which the pause overwrites): warm, about 0.1 ms more of this stop, and about 20
+	 * blocks fewer to translate in the pause. */
 	if (!incoming && !migel2_park_vcpus(vm)) {
 		u64 deadline = migrate_now_ns(NULL) + PAUSE_TIMEOUT_NS;
+		u32 tag;
+
+		for (u32 i = 0; migel2_get_state(vm, i, scratch, sizeof(scratch), &tag, false) >= 0;
+		     i++)
+			;
 
 		migel2_release_vcpus(vm);
 		/* Gone from the park before the migration goes on: a later pause must not take a

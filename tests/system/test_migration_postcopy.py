@@ -42,7 +42,8 @@ def pair(ferry_pair):
         fm.check_json(side)
 
 
-def check_postcopy(src, dst, r):
+def check_postcopy(src, dst, r, faults=True):
+    """faults: the guest must have waited for a missing page at least once."""
     assert r["ok"], r
     s, d = r["source"], r["destination"]
     assert s["postcopy"] and d["postcopy"]
@@ -62,7 +63,8 @@ def check_postcopy(src, dst, r):
               d["pc_requested"]))
     assert s["downtime_ns"] < 500 * 10 ** 6
     # The guest ran into pages that were not there yet and waited for them (the fault path).
-    assert d["pc_faults"] > 0
+    if faults:
+        assert d["pc_faults"] > 0
     # It finishes every round on the destination with a clean ledger.
     verdict, errors, rounds = fm.guest_verdict(dst, timeout=300)
     assert (verdict, errors, rounds) == ("PASS", 0, ROUNDS)
@@ -85,7 +87,11 @@ def test_postcopy_auto_switch(pair):
     src, dst = pair()
     r = fm.migrate(src, dst, "mover", "postcopy=auto rounds=3 downtime=1", trigger=TRIGGER)
     print([d["pages"] for d in r["rounds_detail"]])
-    check_postcopy(src, dst, r)
+    # After three live rounds as few as about a hundred pages may be missing at the switch, and
+    # all of them can arrive (in 7.5 ms, once) before the guest touches one: that run's guest did
+    # not write for 16 ms after its resume, the host running other threads. The fault path is
+    # asserted where thousands of pages are missing (postcopy=now, the other tests).
+    check_postcopy(src, dst, r, faults=False)
     assert r["rounds"] <= 5  # round 0, at most 3 live rounds, then the switch
 
 
