@@ -23,11 +23,14 @@ CFG = os.path.join(BUILD, "tests", "system", "configs")
 ELF = os.path.join(BUILD, "ferry.elf")
 
 # Rehearsed on the source, in the rehearsal's park: the state serializers as the pause calls them.
-SOURCE_REHEARSED = {"migel2_get_state", "vgic_save", "vgic_save_model", "its_save",
-                    "its_save_model", "sve_blob_save", "vpl011_save", "board_rtc_save"}
-# Rehearsed on the destination's vCPUs: their way into the guest, short of entering it.
+# Only functions whose blocks do not depend on the state they see: a serializer that meets a flag
+# in the pause it did not meet in the rehearsal (an interrupt pending, a key typed) runs a block
+# for the first time, rightly, and must not fail the test.
+SOURCE_REHEARSED = {"migel2_get_state", "vgic_save", "its_save", "sve_blob_save"}
+# Rehearsed on the destination's vCPUs: their way into the guest, short of entering it (the same
+# rule: not the timers or the list registers, whose work depends on what is pending).
 DESTINATION_REHEARSED = {"vcpu_load_controls", "sve_load_controls", "trap_config_compute",
-                         "timers_update", "vgic_flush_lrs", "virq_sync", "vcpu_ctx_load"}
+                         "vcpu_ctx_load"}
 
 
 def log_args(path):
