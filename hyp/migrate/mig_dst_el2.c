@@ -192,6 +192,7 @@ static int dst_listen(struct vm *vm)
 	mig.resume_cnt = 0;
 	mig.resume_wait = 0;
 	mig.report_by = 0;
+	mig.staged = STAGED_NOT;
 	mig.vm = vm;
 	mig.role = ROLE_DST;
 	err = mig_dst_init(&mig.dst, &cfg, &dst_ops, vm, ws, mig.ws_len);
@@ -212,30 +213,25 @@ static void incoming_failed(struct vm *vm, const char *why)
 	spin_unlock(&vm->lock);
 }
 
-/* Commit: the memory is the source's (hashes equal); give the vCPUs their state and run. */
-static void dst_install(struct vm *vm)
+/* Our COMMIT is out: the state goes in place now, while the source's ack of it travels (a round
+ * trip the management CPU would spend waiting), so that only what depends on the moment of the
+ * ack is left for it (dst_start). Nothing runs yet: a vCPU enters its guest only once the VM is
+ * VM_RUNNING. Nothing here is ever undone either: without the ack the VM ends faulted (COMMIT
+ * unconfirmed), and a new attempt stages again. */
+static void dst_stage(struct vm *vm)
 {
-	const struct mig_stats *st = mig_dst_stats(&mig.dst);
 	/* VM, vCPUs, PL011, vGIC, PL031, with SVE one more per vCPU, and the ITS */
 	u32 want = (1u << (migel2_its_blob_index(vm) + 1)) - 1;
-	u64 now = migrate_now_ns(NULL), paused_at, gap_ticks;
 
 	if (mig.blobs_ok != want) {
 		con_printf("incoming: vm '%s': state incomplete (blobs 0x%x of 0x%x): not started",
 			   vm->cfg->name, mig.blobs_ok, want);
 		incoming_failed(vm, "incoming migration without complete state");
+		mig.staged = STAGED_REFUSED;
 		return;
 	}
-	/* The guest's clock goes on from the source's count plus the time it was paused, as seen
-	 * here: from the first final-round frame (or the first state blob) to now. */
-	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
-	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
-	mig.resume_cnt = sysreg_read(cntpct_el0);
-	mig.resume_wait = 0;
-	mig.vcount_at_resume = mig.vmstate.vcount + gap_ticks;
-	vm->cntvoff = sysreg_read(cntpct_el0) - mig.vcount_at_resume;
-	vm->started_at = sysreg_read(cntpct_el0);
 	vm->uart = mig.uart;
+	mig.resume_wait = 0;
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpu[i];
 		struct vpsci_cpu *pc = &vm->psci.cpu[i];
@@ -258,6 +254,33 @@ static void dst_install(struct vm *vm)
 			break;
 		}
 	}
+	mig.staged = STAGED_OK;
+}
+
+void migel2_dst_committing(void)
+{
+	if (mig.dst.phase == MIG_DST_COMMIT && mig.staged == STAGED_NOT)
+		dst_stage(mig.vm);
+}
+
+/* Commit (the source's ack is in): the VM is ours. Its clock goes on, then its vCPUs. */
+static void dst_start(struct vm *vm)
+{
+	const struct mig_stats *st = mig_dst_stats(&mig.dst);
+	u64 now = migrate_now_ns(NULL), paused_at, gap_ticks;
+
+	if (mig.staged == STAGED_NOT)
+		dst_stage(vm); /* the ack came in the poll that sent the COMMIT */
+	if (mig.staged != STAGED_OK)
+		return;
+	/* The guest's clock goes on from the source's count plus the time it was paused, as seen
+	 * here: from the first final-round frame (or the first state blob) to now. */
+	paused_at = st->t_paused ? st->t_paused : mig.t_first_blob;
+	gap_ticks = mig_muldiv(now - MIN(paused_at, now), sysreg_read(cntfrq_el0), NS_PER_S);
+	mig.resume_cnt = sysreg_read(cntpct_el0);
+	mig.vcount_at_resume = mig.vmstate.vcount + gap_ticks;
+	vm->cntvoff = sysreg_read(cntpct_el0) - mig.vcount_at_resume;
+	vm->started_at = sysreg_read(cntpct_el0);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpu[i]);
@@ -335,7 +358,7 @@ void migel2_dst_postcopy_start(void)
 		mig_dst_cancel(&mig.dst);
 		return;
 	}
-	dst_install(vm);
+	dst_start(vm);
 	con_printf("incoming: vm '%s': post-copy: running with %llu pages still on their way",
 		   vm->cfg->name, (unsigned long long)mig.dst.pc_left);
 }
@@ -401,7 +424,7 @@ void migel2_dst_finished(enum mig_status st)
 		 * that it can say when that was; nor do its characters, register writes under
 		 * QEMU's global lock, compete meanwhile with vCPUs that need that lock to take their
 		 * kick (docs/qemu-facts.md). The role stays until then. */
-		dst_install(vm);
+		dst_start(vm);
 		mig.report_by = migrate_now_ns(NULL) + REPORT_WAIT_NS;
 		return;
 	}

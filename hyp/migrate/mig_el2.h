@@ -92,6 +92,10 @@ struct mig_el2 {
 	 * summary goes out at the latest if one of them never gets back to its guest */
 	u32 resume_wait;
 	u64 resume_cnt, report_by;
+	u8 staged; /* destination: the VM's state put in place at our COMMIT (dst_stage) */
+#define STAGED_NOT 0
+#define STAGED_OK 1
+#define STAGED_REFUSED 2
 	u64 vcount_at_resume; /* destination: the guest's virtual counter it goes on from */
 	bool audit_reported;  /* source: the audit's line is out */
 	u8 scratch[VNET_FRAME_MAX];
@@ -154,6 +158,7 @@ void migel2_listen_incoming(struct vm *vm);
 void migel2_dst_finished(enum mig_status st);
 bool migel2_dst_report(void);
 void migel2_dst_postcopy_start(void);
+void migel2_dst_committing(void);
 int migel2_dst_ask(u64 ipa);
 
 /* mig_report_el2.c */

@@ -284,6 +284,7 @@ static bool poll_once(void)
 			migel2_dst_finished(st);
 			return true;
 		}
+		migel2_dst_committing(); /* the VM's state in place while our COMMIT's ack travels */
 		if (mig.dst.phase != MIG_DST_LISTEN &&
 		    migrate_now_ns(NULL) - mig.last_progress > 4 * PROGRESS_EVERY_NS)
 			migel2_progress_line(false, false);
