@@ -157,8 +157,8 @@ def start_pair(src_config, dst_config, link="stream", legacy=False, variant="fer
     (src, dst) once both shells are up and hold their migration keys (key, or src_key/dst_key for
     one end; None: only what the config gives). src_extra: more QEMU options for the source (the
     loader devices of a Linux guest, ferry_qemu.linux_loader_args); dst_extra: the
-    destination's. extra_net(role, port, mac):
-    the network options instead of the usual link's (a hub a third party also joins)."""
+    destination's. extra_net(role, port, mac): the network options instead of the usual link's
+    (a hub a third party also joins)."""
     build = ferry_qemu.build_dir()
     image = os.path.join(build, variant + ".bin")
     link = "dgram" if link == "lossy" else link

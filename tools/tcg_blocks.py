@@ -1,16 +1,17 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Which blocks of ferry's own code QEMU's TCG translated between two points of a run.
 
 Under TCG the first execution of a block of guest code (here: ferry's EL2 code) costs its
 translation, 10-50 µs a block on the machines we measure on (docs/qemu-facts.md), against well
-under a µs to run it again. Code that a migration's pause runs for the first time is therefore slow in the pause,
-which is what the rehearsal (hyp/migrate/rehearse_el2.c) exists to prevent. QEMU logs every
-translation with `-d in_asm -D FILE`, in the order it made them, each block starting with its
-first address; with the ELF's symbols that says which function each block is in. Between the
-first translation of a function that only the pause runs (`src_pause` on the source,
-`dst_put_state` on the destination: the rehearsals call neither) and the first of one that runs
-only after it (`mig_src_describe`, the source's summary; `guest_enter` on a destination whose
-vCPUs never ran a guest before), every translated block of ferry's is one the pause paid for.
+under a µs to run it again. Code that a migration's pause runs for the first time is therefore slow
+in the pause, which is what the rehearsal (hyp/migrate/rehearse_el2.c) exists to prevent. QEMU logs
+every translation with `-d in_asm -D FILE`, in the order it made them, each block starting with its
+first address; with the ELF's symbols that says which function each block is in. Between the first
+translation of a function that only the pause runs (`src_pause` on the source, `dst_put_state` on
+the destination: the rehearsals call neither) and the first of one that runs only after it
+(`mig_src_describe`, the source's summary; `guest_enter` on a destination whose vCPUs never ran a
+guest before), every translated block of ferry's is one the pause paid for.
 
   tools/tcg_blocks.py LOG [--elf build/ferry.elf] --from FUNC [--to FUNC]
 

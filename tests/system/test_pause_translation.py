@@ -64,7 +64,8 @@ def test_blocks_between_two_functions(tmp_path):
     """The log's parsing and the span, on a log written here from the build's own symbols."""
     addrs, names = tcg_blocks.symbols(ELF)
     at = {n: a for a, n in zip(addrs, names)}
-    order = ["hyp_main_primary", "src_pause", "vgic_save", "src_pause", "mig_src_describe", "vgic_save"]
+    order = ["hyp_main_primary", "src_pause", "vgic_save", "src_pause", "mig_src_describe",
+             "vgic_save"]
     log = tmp_path / "in_asm.log"
     log.write_text("".join("----------------\nIN: %s\n0x%016x:  d503201f  nop\n0x%016x:  "
                            "d65f03c0  ret\n\n" % (n, at[n], at[n] + 4) for n in order) +
@@ -75,5 +76,5 @@ def test_blocks_between_two_functions(tmp_path):
     # No end: to the end of the log, the guest's block (outside ferry) left out.
     assert tcg_blocks.between(str(log), ELF, "vgic_save") == [
         "vgic_save", "src_pause", "mig_src_describe", "vgic_save"]
-    assert tcg_blocks.between(str(log), ELF, "dst_install") is None
+    assert tcg_blocks.between(str(log), ELF, "dst_start") is None  # not in this log
     assert tcg_blocks.describe(["a", "b", "a"]) == "3 blocks: a (2), b (1)"
