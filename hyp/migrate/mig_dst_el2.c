@@ -337,7 +337,7 @@ static bool resume_span(void)
 		}
 	if (!all)
 		last = sysreg_read(cntpct_el0);
-	mig.resume_ns = mig_muldiv(last - mig.resume_cnt, NS_PER_S, sysreg_read(cntfrq_el0));
+	mig.resume_ns = migrate_ticks_ns(last - mig.resume_cnt);
 	return all;
 }
 

@@ -19,10 +19,12 @@ struct mig_el2 mig;
 bool migrate_busy(const struct vm *vm) { return mig.role != ROLE_NONE && mig.vm == vm; }
 
 /* Nanoseconds of the physical counter: the migration's clock, and migbench's. */
+u64 migrate_ticks_ns(u64 ticks) { return mig_muldiv(ticks, NS_PER_S, sysreg_read(cntfrq_el0)); }
+
 u64 migrate_now_ns(void *ctx)
 {
 	(void)ctx;
-	return mig_muldiv(sysreg_read(cntpct_el0), NS_PER_S, sysreg_read(cntfrq_el0));
+	return migrate_ticks_ns(sysreg_read(cntpct_el0));
 }
 
 /* ---- the NIC side ---- */

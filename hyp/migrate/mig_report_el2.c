@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/aarch64/sysreg.h"
 #include "core/console.h"
 #include "migrate/mig_el2.h"
 
@@ -35,8 +34,6 @@ void migel2_progress_line(bool src, bool force)
 }
 
 /* ---- summaries: one JSON object each end, for tools/ferry-migrate ---- */
-
-static u64 guest_ns(u64 ticks) { return mig_muldiv(ticks, NS_PER_S, sysreg_read(cntfrq_el0)); }
 
 /* The object goes out in console lines of at most JSON_LINE characters (a console line holds
  * 400 with its prefix, and vsnprintf would cut a longer one silently: that once dropped the comma
@@ -181,8 +178,9 @@ void migel2_print_json(const char *who, const struct mig_stats *s, bool ok, cons
 	 * the destination started it again: a guest's timestamps place themselves against the pause
 	 * with these (tools/ferry-migrate finds the guest's gap across it). */
 	U64("guest_clock_paused_ns",
-	    mig.role == ROLE_SRC && s->t_paused ? guest_ns(mig.vcount_at_pause) : 0);
-	U64("guest_clock_resumed_ns", mig.role == ROLE_DST ? guest_ns(mig.vcount_at_resume) : 0);
+	    mig.role == ROLE_SRC && s->t_paused ? migrate_ticks_ns(mig.vcount_at_pause) : 0);
+	U64("guest_clock_resumed_ns",
+	    mig.role == ROLE_DST ? migrate_ticks_ns(mig.vcount_at_resume) : 0);
 	json_field(&j, "\"audit\":\"%s\"",
 		   s->audit == MIG_AUDIT_CLEAN     ? "clean"
 		   : s->audit == MIG_AUDIT_DIFFERS ? "differs"

@@ -14,6 +14,7 @@ bool migrate_poll(void); /* management loop; true while it has work (do not slee
 void migrate_shell(const char *cmd, char *args);
 void migrate_key_changed(void); /* a key was set: an incoming VM that could not listen now can */
 bool migrate_busy(const struct vm *vm);
-u64 migrate_now_ns(void *ctx); /* the physical counter in ns; ctx unused (a mig_ops callback) */
+u64 migrate_now_ns(void *ctx);   /* the physical counter in ns; ctx unused (a mig_ops callback) */
+u64 migrate_ticks_ns(u64 ticks); /* a span of the counter in ns */
 
 #endif

@@ -18,13 +18,7 @@
 #include "drivers/gicv3.h"
 #include "lib/bitmap.h"
 #include "migrate/mig_dst.h"
-
-#define NS_PER_S 1000000000ULL
-
-static u64 pc_now_ns(void)
-{
-	return mig_muldiv(sysreg_read(cntpct_el0), NS_PER_S, sysreg_read(cntfrq_el0));
-}
+#include "migrate/migrate_el2.h"
 
 static u64 page_of(const struct vm *vm, u64 ipa) { return (ipa - vm->cfg->ram_base) >> PAGE_SHIFT; }
 
@@ -45,7 +39,7 @@ static bool keeps_waiting(const struct vcpu *v, u64 page)
  * management CPU learns of the wait from `slot` and is woken to ask for the page at once. */
 static void wait_for(struct vcpu *v, volatile u64 *slot, u64 ipa)
 {
-	u64 page = page_of(v->vm, ipa), t0 = pc_now_ns(), waited;
+	u64 page = page_of(v->vm, ipa), t0 = migrate_now_ns(NULL), waited;
 	struct vm *vm = v->vm;
 
 	__atomic_store_n(slot, (ipa & ~(PAGE_SIZE - 1)) + 1, __ATOMIC_RELEASE);
@@ -58,7 +52,7 @@ static void wait_for(struct vcpu *v, volatile u64 *slot, u64 ipa)
 		gic_drain();
 	}
 	__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
-	waited = pc_now_ns() - t0;
+	waited = migrate_now_ns(NULL) - t0;
 	__atomic_fetch_add(&vm->pc_faults, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vm->pc_fault_ns_sum, waited, __ATOMIC_RELAXED);
 	for (u64 m = __atomic_load_n(&vm->pc_fault_ns_max, __ATOMIC_RELAXED);
