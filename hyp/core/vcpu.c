@@ -141,6 +141,13 @@ static void vcpu_park(struct vcpu *v)
 	__atomic_store_n(&v->parked, 0, __ATOMIC_RELEASE);
 }
 
+/* Out of the guest: stage 2 off until the vCPU runs again. */
+static void vcpu_leave_vm(void)
+{
+	sysreg_write(hcr_el2, HCR_RW);
+	isb();
+}
+
 /* REQ_REHEARSE: the context save a pause will run, once now into scratch, so that its code is not
  * run for the first time in the pause (migrate/rehearse_el2.c). On a CPU with no guest running (a
  * destination's), also what its resume runs before the guest's first instruction: the load of
@@ -163,8 +170,7 @@ static void vcpu_rehearse(struct vcpu *v, bool load)
 		vcpu_load_controls(v);
 		virq_flush(v);
 		virq_sync(v);
-		sysreg_write(hcr_el2, HCR_RW);
-		isb();
+		vcpu_leave_vm();
 		/* `traps` shows the controls of a vCPU that ran, not of a rehearsal. */
 		__atomic_store_n(&v->ctl_loaded, shown, __ATOMIC_RELEASE);
 	}
@@ -282,8 +288,6 @@ void vcpu_run_loop(struct pcpu *p)
 			if (v->request & REQ_REHEARSE)
 				vcpu_rehearse(v, false);
 		}
-		/* Leave the guest: stage 2 off until the vCPU runs again. */
-		sysreg_write(hcr_el2, HCR_RW);
-		isb();
+		vcpu_leave_vm();
 	}
 }
