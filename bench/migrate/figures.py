@@ -96,6 +96,8 @@ def ferry_figures(r, link_mbps, link_ping=None):
             "link_rtt_ms": link_ping.get("median_ms"), "link_rtt_min_ms": link_ping.get("min_ms"),
             "rtt_min_ms": r.get("rtt_min_ms"), "commit_rtt_ms": ph.get("commit_rtt"),
             "commit_ack_ms": ph.get("commit_ack"), "resume_ms": ph.get("resume"),
+            # Without the destination's summary (a failed run), the downtime alone.
+            "pause_end_to_end_ms": r.get("pause_end_to_end_ms", r["downtime_ms"]),
             "rounds": r["rounds"],
             "goodput_MBps": r["goodput_MBps"], "link_MBps": link_mbps,
             "goodput_ratio": ratio(r["goodput_MBps"], link_mbps),
@@ -176,12 +178,10 @@ def med_of(runs, key):
 
 
 def down_resume_ms(runs):
-    """The median of ferry's downtime plus the destination's wait for the COMMIT's ack and its
-    resume: the pause end to end, from the source's park to the destination's kicks. (That wait
-    also holds the COMMIT's own way to the source, which the downtime counted already: this is
-    at most the pause, never less.)"""
-    return med([x["downtime_ms"] + (x.get("commit_ack_ms") or 0) + (x.get("resume_ms") or 0)
-                for x in runs])
+    """The median of ferry's pause end to end, as tools/ferry-migrate adds it up (its
+    pause_end_to_end_ms: the downtime, the destination's wait for the COMMIT's ack and its
+    resume, from the source's park to the last vCPU back in its guest)."""
+    return med_of(runs, "pause_end_to_end_ms")
 
 
 def ok_count(runs):

@@ -25,7 +25,7 @@ def result(postcopy):
     """What ferry_migrate.migrate returns, the fields the figures read."""
     r = {"total_ms": 3216.0, "downtime_ms": 2.1, "rounds": 8, "goodput_MBps": 170.0,
          "bytes_sent": 557e6, "phases_ms": {"commit_ack": 0.25, "resume": 0.15, "state": 1.3},
-         "audit": "off"}
+         "pause_end_to_end_ms": 2.5, "audit": "off"}
     if postcopy:
         # pc "total_ms" is the whole migration, start to the last page verified (pc_total_ns).
         r["postcopy"] = {"pages_after_switch": 15264, "time_to_last_page_ms": 531.0,
